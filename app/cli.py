@@ -1,0 +1,47 @@
+"""Command-line tasks: `flask ys init` (schema, permissions, reference data) and `flask ys demo`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from app.extensions import db
+
+ys = AppGroup("ys", help="营商110 tasks.")
+
+
+def init_database() -> None:
+    """Migrate the schema, sync permissions and roles, and seed reference data."""
+    from app.security import sync_roles
+    from app.seed import seed_reference_data
+
+    upgrade(directory=str(current_app.config["BASE_DIR"] / "models" / "migrations"))
+    appbuilder = current_app.appbuilder
+    appbuilder.add_permissions(update_perms=True)
+    sync_roles(appbuilder.sm)
+    seed_reference_data(db.session)
+    db.session.commit()
+
+
+@ys.command("init")
+def init_command() -> None:
+    """Create or upgrade the database and load the reference data."""
+    init_database()
+    click.echo("database ready")
+
+
+@ys.command("demo")
+@click.option("--cases", default=300, show_default=True)
+def demo_command(cases: int) -> None:
+    """Load demo departments, users and cases (once)."""
+    from app.demo import load_demo
+
+    for line in load_demo(db.session, cases=cases):
+        click.echo(line)
+    db.session.commit()
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(ys)

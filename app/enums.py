@@ -1,0 +1,135 @@
+"""Enumerations of the domain with their translatable labels (pure)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.workflow import N_
+
+
+class CaseType(StrEnum):
+    CONSULTATION = "consultation"
+    HELP = "help"
+    COMPLAINT = "complaint"
+    REPORT = "report"
+    SUGGESTION = "suggestion"
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    IMMEDIATE = "immediate"  # 立即查处
+    THREE_DAY = "three_day"  # 3日办结
+    SEVEN_DAY = "seven_day"  # 7日跟进
+
+
+class Grade(StrEnum):
+    """A/B/C grading of reports (Qiu county, seed 002)."""
+
+    A = "a"
+    B = "b"
+    C = "c"
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    PHONE_12345 = "phone_12345"
+    WINDOW = "window"
+    LETTER = "letter"
+    QR = "qr"
+    API = "api"
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+
+
+class EvaluationSource(StrEnum):
+    REPORTER = "reporter"
+    REVISIT_CALL = "revisit_call"
+
+
+class DeclineReason(StrEnum):
+    OUT_OF_SCOPE = "out_of_scope"
+    DUPLICATE = "duplicate"
+    INSUFFICIENT = "insufficient"
+
+
+class DeptLevel(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+
+
+class AssignmentRole(StrEnum):
+    LEAD = "lead"
+    CO = "co"
+
+
+class AssignmentState(StrEnum):
+    DISPATCHED = "dispatched"
+    SIGNED = "signed"
+    DONE = "done"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+class ExtensionState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class DeadlineState(StrEnum):
+    NONE = "none"
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+LABELS: dict[StrEnum, str] = {
+    CaseType.CONSULTATION: N_("Consultation"),
+    CaseType.HELP: N_("Help request"),
+    CaseType.COMPLAINT: N_("Complaint"),
+    CaseType.REPORT: N_("Report"),
+    CaseType.SUGGESTION: N_("Suggestion"),
+    Urgency.NORMAL: N_("Normal"),
+    Urgency.IMMEDIATE: N_("Investigate immediately"),
+    Urgency.THREE_DAY: N_("Close within 3 days"),
+    Urgency.SEVEN_DAY: N_("Follow up within 7 days"),
+    Grade.A: N_("A: detailed allegation against an official"),
+    Grade.B: N_("B: allegation needing verification"),
+    Grade.C: N_("C: ordinary business problem"),
+    Channel.WEB: N_("Online"),
+    Channel.PHONE_12345: N_("12345 hotline"),
+    Channel.WINDOW: N_("Service window"),
+    Channel.LETTER: N_("Letter"),
+    Channel.QR: N_("Window QR code"),
+    Channel.API: N_("Connected system"),
+    Rating.SATISFIED: N_("Satisfied"),
+    Rating.BASICALLY_SATISFIED: N_("Basically satisfied"),
+    Rating.UNSATISFIED: N_("Unsatisfied"),
+    EvaluationSource.REPORTER: N_("By the reporter"),
+    EvaluationSource.REVISIT_CALL: N_("Revisit call"),
+    DeclineReason.OUT_OF_SCOPE: N_("Not within scope"),
+    DeclineReason.DUPLICATE: N_("Duplicate"),
+    DeclineReason.INSUFFICIENT: N_("Insufficient information"),
+    DeptLevel.PROVINCE: N_("Province"),
+    DeptLevel.CITY: N_("City"),
+    DeptLevel.COUNTY: N_("County"),
+    AssignmentRole.LEAD: N_("Lead"),
+    AssignmentRole.CO: N_("Co-handling"),
+    AssignmentState.DISPATCHED: N_("Awaiting signature"),
+    AssignmentState.SIGNED: N_("Signed"),
+    AssignmentState.DONE: N_("Done"),
+    AssignmentState.RETURNED: N_("Returned"),
+    AssignmentState.WITHDRAWN: N_("Withdrawn"),
+    ExtensionState.PENDING: N_("Pending"),
+    ExtensionState.APPROVED: N_("Approved"),
+    ExtensionState.REFUSED: N_("Refused"),
+    DeadlineState.NONE: N_("No deadline"),
+    DeadlineState.ON_TIME: N_("On time"),
+    DeadlineState.DUE_SOON: N_("Due soon"),
+    DeadlineState.OVERDUE: N_("Overdue"),
+}

@@ -1,0 +1,654 @@
+"""One service per action on a case. Each checks the transition table, changes the case,
+appends to its event log and flushes; the caller commits.
+
+Deadlines are computed here and stored: accept (5 working days from filing), dispatch (20
+minutes after acceptance), sign (2 hours after dispatch), handling (policy days from filing,
+or from the re-handling/escalation that restarted the clock).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from app import deadlines as dl
+from app import dispatch as rules
+from app.enums import (
+    AssignmentRole,
+    AssignmentState,
+    CaseType,
+    Channel,
+    DeclineReason,
+    EvaluationSource,
+    ExtensionState,
+    Grade,
+    Rating,
+    Urgency,
+)
+from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
+from app.services.actor import Actor
+from app.services.calendar import load_calendar
+from app.services.settings import get_settings
+from app.workflow import (
+    ACTION_LABELS,
+    EVALUATION_TARGETS,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Action,
+    Guard,
+    N_,
+    Status,
+    Transition,
+    allowed_actions,
+    find_transition,
+)
+from models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    Category,
+    DeadlinePolicy,
+    Department,
+    DispatchRule,
+    ExtensionRequest,
+    ReporterIdentity,
+)
+
+MAX_TITLE = 200
+MAX_CONTENT = 20000
+MAX_NOTE = 5000
+
+GUARD_MESSAGES = {
+    Guard.ASSIGNED_TO_ACTOR: N_("Your department is not handling this case."),
+    Guard.LEAD_IS_ACTOR: N_("Only the lead department may do this."),
+    Guard.UNSIGNED_FOR_ACTOR: N_("Your department has already signed for this case."),
+    Guard.NO_PENDING_EXTENSION: N_("An extension request is already waiting for a decision."),
+    Guard.PENDING_EXTENSION: N_("There is no extension request waiting for a decision."),
+    Guard.REHANDLE_LEFT: N_(
+        "This case has already been re-handled the allowed number of times; escalate it."
+    ),
+    Guard.HAS_HIGHER_LEVEL: N_("The department has no higher level to escalate to."),
+}
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def visible_cases_clause(actor: Actor):
+    """Return a WHERE clause limiting cases to those ``actor`` may see."""
+    if actor.sees_all_cases:
+        return Case.id.isnot(None)
+    if actor.department_id is None:
+        return Case.id.is_(None)
+    return exists().where(
+        Assignment.case_id == Case.id,
+        Assignment.active.is_(True),
+        Assignment.department_id == actor.department_id,
+    )
+
+
+def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -> Case:
+    """Load a case the actor may see; others answer 'not found' so ids cannot be probed."""
+    query = select(Case).where(Case.id == case_id, visible_cases_clause(actor))
+    if for_update:
+        query = query.with_for_update()
+    case = session.execute(query).scalar_one_or_none()
+    if case is None:
+        raise NotFound(N_("Case not found."))
+    return case
+
+
+def facts_for(case: Case, actor: Actor, settings: dict[str, int]) -> set[Guard]:
+    """Work out which guards of the transition table hold for this case and actor."""
+    facts = {Guard.NONE}
+    mine = [a for a in case.active_assignments if a.department_id == actor.department_id]
+    if actor.department_id is not None and mine:
+        facts.add(Guard.ASSIGNED_TO_ACTOR)
+        if any(a.state == AssignmentState.DISPATCHED for a in mine):
+            facts.add(Guard.UNSIGNED_FOR_ACTOR)
+        lead = case.lead_assignment
+        if lead is not None and lead.department_id == actor.department_id:
+            facts.add(Guard.LEAD_IS_ACTOR)
+    facts.add(Guard.PENDING_EXTENSION if case.pending_extension else Guard.NO_PENDING_EXTENSION)
+    if case.rehandle_count < settings["max_rehandles"]:
+        facts.add(Guard.REHANDLE_LEFT)
+    lead_dept = case.lead_department
+    if lead_dept is not None and lead_dept.parent_id is not None:
+        facts.add(Guard.HAS_HIGHER_LEVEL)
+    return facts
+
+
+def available_actions(session, case: Case, actor: Actor) -> list[Action]:
+    """List the actions the actor may take on the case now (for buttons and the API)."""
+    return allowed_actions(case.status, actor.roles, facts_for(case, actor, get_settings(session)))
+
+
+def _check(session, case: Case, action: Action, actor: Actor) -> Transition:
+    """Refuse the action with a clear message unless the table allows it for this actor."""
+    transition = find_transition(action, case.status)
+    if transition is None:
+        raise IllegalMove(
+            N_("A case that is “%(status)s” cannot be given the action “%(action)s”."),
+            status=_label(STATUS_LABELS[case.status]),
+            action=_label(ACTION_LABELS[action]),
+        )
+    if not transition.roles & actor.roles:
+        raise NotAllowed(
+            N_("Your role may not perform “%(action)s”."), action=_label(ACTION_LABELS[action])
+        )
+    missing = set(transition.guards) - facts_for(case, actor, get_settings(session))
+    if missing:
+        raise IllegalMove(GUARD_MESSAGES[sorted(missing)[0]])
+    return transition
+
+
+def _label(msgid: str) -> str:
+    from flask_babel import gettext
+
+    return gettext(msgid)
+
+
+def _record(case, action, actor, now, from_status, *, note=None, public_text=None, data=None,
+            department_id=None) -> CaseEvent:
+    event = CaseEvent(
+        action=str(action),
+        from_status=str(from_status) if from_status else None,
+        to_status=str(case.status),
+        at=now,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        department_id=department_id if department_id is not None else actor.department_id,
+        note=note,
+        public_text=public_text,
+        data=data,
+    )
+    case.events.append(event)
+    return event
+
+
+def _move(session, case, action, actor, now, target=None, **event) -> CaseEvent:
+    """Check, change the status, and log: the single path every status change takes."""
+    transition = _check(session, case, action, actor)
+    source = case.status
+    case.status = target or transition.target
+    return _record(case, action, actor, now, source, **event)
+
+
+# --- input checks ----------------------------------------------------------------------------
+
+
+def _text(value, field: str, *, required: bool = True, limit: int = MAX_NOTE) -> str | None:
+    value = (value or "").strip() if isinstance(value, str | type(None)) else None
+    if value is None:
+        raise Invalid(N_("%(field)s must be text."), field=_label(field))
+    if required and not value:
+        raise Invalid(N_("%(field)s is required."), field=_label(field))
+    if len(value) > limit:
+        raise Invalid(N_("%(field)s is too long (at most %(limit)s characters)."),
+                      field=_label(field), limit=limit)
+    return value or None
+
+
+def _enum(enum_cls, value, field: str, *, required: bool = True):
+    if value in (None, "") and not required:
+        return None
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise Invalid(N_("%(field)s has an invalid value."), field=_label(field)) from None
+
+
+def _department(session, department_id, field: str = N_("Department")) -> Department:
+    try:
+        department = session.get(Department, int(department_id))
+    except (TypeError, ValueError):
+        department = None
+    if department is None or not department.active:
+        raise Invalid(N_("%(field)s: choose an existing department."), field=_label(field))
+    return department
+
+
+def _category(session, category_id) -> Category | None:
+    if category_id in (None, ""):
+        return None
+    try:
+        category = session.get(Category, int(category_id))
+    except (TypeError, ValueError):
+        category = None
+    if category is None or not category.active:
+        raise Invalid(N_("Category: choose an existing category."))
+    return category
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+
+def _policies(session) -> list[dl.Policy]:
+    return [
+        dl.Policy(p.working_days, p.case_type, p.urgency, p.multi_department, p.id)
+        for p in session.query(DeadlinePolicy).all()
+    ] or list(dl.DEFAULT_POLICIES)
+
+
+def _handling_days(session, case: Case, multi_department: bool) -> int:
+    return dl.select_policy(_policies(session), case.case_type, case.urgency,
+                            multi_department).working_days
+
+
+def _refresh_case_due(case: Case, calendar, session) -> None:
+    """Store the case's handling deadline: the lead assignment's, or the policy's before dispatch."""
+    lead = case.lead_assignment
+    if lead is not None:
+        case.due_at, case.due_provisional = lead.due_at, lead.due_provisional
+    elif case.status not in (Status.SUBMITTED, Status.DECLINED, Status.CLOSED):
+        deadline = dl.working_day_deadline(calendar, case.clock_start_at,
+                                           _handling_days(session, case, False))
+        case.due_at, case.due_provisional = deadline.due_at, deadline.provisional
+
+
+def _set_assignment_due(assignment: Assignment, calendar) -> None:
+    deadline = dl.working_day_deadline(
+        calendar, assignment.due_start_at, assignment.due_days + assignment.extension_days
+    )
+    assignment.due_at, assignment.due_provisional = deadline.due_at, deadline.provisional
+
+
+def recompute_open_deadlines(session) -> int:
+    """Recompute every stored working-day deadline of open cases (after a calendar edit)."""
+    calendar = load_calendar(session)
+    settings = get_settings(session)
+    count = 0
+    for case in session.query(Case).filter(Case.status.in_([s.value for s in OPEN_STATUSES])):
+        if case.status == Status.SUBMITTED:
+            case.accept_due_at = dl.working_day_deadline(
+                calendar, case.created_at, settings["accept_working_days"]).due_at
+        for assignment in case.active_assignments:
+            _set_assignment_due(assignment, calendar)
+        _refresh_case_due(case, calendar, session)
+        count += 1
+    session.flush()
+    return count
+
+
+# --- the actions -----------------------------------------------------------------------------
+
+
+def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
+    """File a case (taken by a clerk on behalf of a reporter, or from another channel)."""
+    case_type = _enum(CaseType, data.get("case_type"), N_("Case type"))
+    channel = _enum(Channel, data.get("channel"), N_("Channel"))
+    urgency = _enum(Urgency, data.get("urgency") or Urgency.NORMAL, N_("Urgency"))
+    grade = _enum(Grade, data.get("grade"), N_("Grade"), required=False)
+    if grade and case_type != CaseType.REPORT:
+        raise Invalid(N_("Only reports are graded A/B/C."))
+    category = _category(session, data.get("category_id"))
+    concerned = None
+    if data.get("concerned_department_id") not in (None, ""):
+        concerned = _department(session, data["concerned_department_id"],
+                                N_("Department concerned"))
+    anonymous = bool(data.get("anonymous"))
+    name = _text(data.get("reporter_name"), N_("Reporter name"), required=not anonymous, limit=64)
+    phone = _text(data.get("reporter_phone"), N_("Reporter phone"), required=False, limit=32)
+    if not anonymous and not phone:
+        raise Invalid(N_("A named reporter needs a phone number so the department can reply."))
+    case = Case(
+        status=Status.SUBMITTED,
+        case_type=case_type,
+        channel=channel,
+        urgency=urgency,
+        grade=grade,
+        category=category,
+        title=_text(data.get("title"), N_("Title"), limit=MAX_TITLE),
+        content=_text(data.get("content"), N_("What happened"), limit=MAX_CONTENT),
+        region=_text(data.get("region"), N_("Region"), required=False, limit=100) or "",
+        location=_text(data.get("location"), N_("Window or office"), required=False, limit=200),
+        concerned_department=concerned,
+        concerned_official=_text(data.get("concerned_official"), N_("Official concerned"),
+                                 required=False, limit=100),
+        created_at=now,
+        clock_start_at=now,
+        created_by_id=actor.id,
+    )
+    case.identity = ReporterIdentity(
+        anonymous=anonymous,
+        confidential=bool(data.get("confidential")),
+        name=None if anonymous else name,
+        phone=None if anonymous else phone,
+        company=None if anonymous else _text(data.get("reporter_company"), N_("Company"),
+                                             required=False, limit=200),
+        credit_code=None if anonymous else _text(data.get("credit_code"),
+                                                 N_("Unified social credit code"),
+                                                 required=False, limit=18),
+    )
+    calendar = load_calendar(session)
+    case.accept_due_at = dl.working_day_deadline(
+        calendar, now, get_settings(session)["accept_working_days"]).due_at
+    session.add(case)
+    _record(case, "file", actor, now, None, data={"channel": str(channel)})
+    session.flush()
+    case.number = f"YS{now:%Y%m%d}{case.id:06d}"
+    session.flush()
+    return case
+
+
+def classify_case(session, case: Case, *, actor: Actor, now: datetime, case_type, category_id,
+                  urgency, grade=None, note=None) -> Case:
+    """Set type, category, urgency and (for reports) the A/B/C grade."""
+    case_type = _enum(CaseType, case_type, N_("Case type"))
+    urgency = _enum(Urgency, urgency, N_("Urgency"))
+    grade = _enum(Grade, grade, N_("Grade"), required=False)
+    if grade and case_type != CaseType.REPORT:
+        raise Invalid(N_("Only reports are graded A/B/C."))
+    category = _category(session, category_id)
+    before = {"case_type": str(case.case_type), "urgency": str(case.urgency),
+              "grade": str(case.grade) if case.grade else None, "category_id": case.category_id}
+    _move(session, case, Action.CLASSIFY, actor, now,
+          note=_text(note, N_("Note"), required=False),
+          data={"before": before, "after": {
+              "case_type": str(case_type), "urgency": str(urgency),
+              "grade": str(grade) if grade else None,
+              "category_id": category.id if category else None}})
+    case.case_type, case.urgency, case.grade, case.category = case_type, urgency, grade, category
+    _refresh_case_due(case, load_calendar(session), session)
+    session.flush()
+    return case
+
+
+def propose_department(session, case: Case) -> Department | None:
+    """Ask the dispatch rules which department should handle the case."""
+    path, category = [], case.category
+    while category is not None:
+        path.append(category.id)
+        category = category.parent
+    excluded = {case.concerned_department_id} - {None}
+    excluded |= {a.department_id for a in case.assignments if a.state == AssignmentState.RETURNED}
+    active_rules = [
+        rules.Rule(r.id, r.department_id, r.category_id, r.region,
+                   rules.parse_keywords(r.keywords), r.priority)
+        for r in session.query(DispatchRule).filter(DispatchRule.active.is_(True))
+    ]
+    facts = rules.CaseFacts(path, case.region, f"{case.title}\n{case.content}")
+    winner = rules.propose_department(active_rules, facts, excluded)
+    return session.get(Department, winner.department_id) if winner else None
+
+
+def accept_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
+    """Accept a classified case: start the dispatch clock and propose a department."""
+    if case.category_id is None:
+        raise Invalid(N_("Classify the case (category) before accepting it."))
+    if case.case_type == CaseType.REPORT and case.grade is None:
+        raise Invalid(N_("Grade the report (A/B/C) before accepting it."))
+    _move(session, case, Action.ACCEPT, actor, now, note=_text(note, N_("Note"), required=False),
+          public_text=N_("Your case has been accepted."))
+    settings = get_settings(session)
+    case.accepted_at = now
+    case.dispatch_due_at = dl.clock_deadline(now, minutes=settings["dispatch_minutes"]).due_at
+    case.proposed_department = propose_department(session, case)
+    _refresh_case_due(case, load_calendar(session), session)
+    session.flush()
+    return case
+
+
+def decline_case(session, case: Case, *, actor: Actor, now: datetime, reason, note=None) -> Case:
+    """Decline a case with a reason (not in scope, duplicate, insufficient)."""
+    reason = _enum(DeclineReason, reason, N_("Reason"))
+    note = _text(note, N_("Explanation to the reporter"))
+    _move(session, case, Action.DECLINE, actor, now, public_text=note,
+          data={"reason": str(reason)})
+    case.decline_reason, case.decline_note, case.closed_at = reason, note, now
+    case.due_at = None
+    session.flush()
+    return case
+
+
+def _open_assignments(session, case, now, lead: Department, co: Iterable[Department]) -> None:
+    """Withdraw the current assignments and give the case to ``lead`` (and co-handlers)."""
+    settings = get_settings(session)
+    calendar = load_calendar(session)
+    for old in case.active_assignments:
+        old.active = False
+        if old.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
+            old.state = AssignmentState.WITHDRAWN
+    co = list(co)
+    days = _handling_days(session, case, multi_department=bool(co))
+    round_no = max((a.round for a in case.assignments), default=0) + 1
+    for department, role in [(lead, AssignmentRole.LEAD)] + [(d, AssignmentRole.CO) for d in co]:
+        assignment = Assignment(
+            department=department, role=role, round=round_no, dispatched_at=now,
+            sign_due_at=dl.clock_deadline(now, hours=settings["sign_hours"]).due_at,
+            due_start_at=case.clock_start_at, due_days=days, extension_days=0,
+        )
+        _set_assignment_due(assignment, calendar)
+        case.assignments.append(assignment)
+    case.lead_department = lead
+    case.dispatched_at = now
+    _refresh_case_due(case, calendar, session)
+
+
+def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
+    if case.concerned_department_id in {d.id for d in departments}:
+        raise Invalid(N_("A case about a department is never sent to that department."))
+
+
+def dispatch_case(session, case: Case, *, actor: Actor, now: datetime, lead_department_id,
+                  co_department_ids=(), note=None) -> Case:
+    """Send a case to its lead department and any co-handling departments."""
+    _check(session, case, Action.DISPATCH, actor)
+    lead = _department(session, lead_department_id, N_("Lead department"))
+    co_ids = {int(i) for i in co_department_ids or () if str(i).strip()} - {lead.id}
+    co = [_department(session, i, N_("Co-handling departments")) for i in sorted(co_ids)]
+    _check_not_concerned(case, [lead, *co])
+    _move(session, case, Action.DISPATCH, actor, now, note=_text(note, N_("Note"), required=False),
+          public_text=N_("Your case has been sent to the responsible department."),
+          data={"lead": lead.id, "co": [d.id for d in co]})
+    _open_assignments(session, case, now, lead, co)
+    session.flush()
+    return case
+
+
+def _my_assignment(case: Case, actor: Actor) -> Assignment:
+    return next(a for a in case.active_assignments if a.department_id == actor.department_id)
+
+
+def sign_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
+    """Sign for (签收) the case on behalf of the actor's department."""
+    _move(session, case, Action.SIGN, actor, now, note=_text(note, N_("Note"), required=False))
+    assignment = _my_assignment(case, actor)
+    assignment.state, assignment.signed_at = AssignmentState.SIGNED, now
+    session.flush()
+    return case
+
+
+def add_note(session, case: Case, *, actor: Actor, now: datetime, note) -> Case:
+    """Record what the department did (internal; never shown to the reporter)."""
+    _move(session, case, Action.ADD_NOTE, actor, now, note=_text(note, N_("Handling note")))
+    session.flush()
+    return case
+
+
+def reply_case(session, case: Case, *, actor: Actor, now: datetime, reply, note=None) -> Case:
+    """Answer the reporter; the reply is public, the note stays internal."""
+    reply = _text(reply, N_("Reply to the reporter"), limit=MAX_CONTENT)
+    _move(session, case, Action.REPLY, actor, now, public_text=reply,
+          note=_text(note, N_("Internal note"), required=False))
+    for assignment in case.active_assignments:
+        if assignment.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
+            assignment.state, assignment.done_at = AssignmentState.DONE, now
+    case.reply, case.replied_at = reply, now
+    session.flush()
+    return case
+
+
+def request_extension(session, case: Case, *, actor: Actor, now: datetime, days, reason) -> Case:
+    """Ask the supervisor's office for more working days, before the deadline."""
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    limit = get_settings(session)["max_extension_days"]
+    if not 1 <= days <= limit:
+        raise Invalid(N_("An extension must be between 1 and %(limit)s working days."),
+                      limit=limit)
+    reason = _text(reason, N_("Reason"))
+    lead = case.lead_assignment
+    if lead is not None and now > lead.due_at:
+        raise Invalid(N_("An extension must be requested before the deadline."))
+    _move(session, case, Action.REQUEST_EXTENSION, actor, now, note=reason, data={"days": days})
+    case.extensions.append(ExtensionRequest(
+        assignment_id=lead.id, days=days, reason=reason, requested_at=now,
+        requested_by_id=actor.id))
+    session.flush()
+    return case
+
+
+def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approve: bool,
+                     note=None) -> Case:
+    """Approve (moving the deadline) or refuse the pending extension request."""
+    action = Action.APPROVE_EXTENSION if approve else Action.REFUSE_EXTENSION
+    note = _text(note, N_("Decision note"), required=not approve)
+    _check(session, case, action, actor)
+    request = case.pending_extension
+    event = _move(session, case, action, actor, now, note=note, data={"days": request.days})
+    request.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
+    request.decided_at, request.decided_by_id, request.decision_note = now, actor.id, note
+    if approve:
+        calendar = load_calendar(session)
+        assignment = session.get(Assignment, request.assignment_id)
+        assignment.extension_days += request.days
+        _set_assignment_due(assignment, calendar)
+        _refresh_case_due(case, calendar, session)
+        event.public_text = N_("The handling period of your case has been extended.")
+        event.data = {"days": request.days, "due_at": case.due_at.isoformat()}
+    session.flush()
+    return case
+
+
+def approve_extension(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
+    """Approve the pending extension request."""
+    return decide_extension(session, case, actor=actor, now=now, approve=True, note=note)
+
+
+def refuse_extension(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
+    """Refuse the pending extension request (a reason is required)."""
+    return decide_extension(session, case, actor=actor, now=now, approve=False, note=note)
+
+
+def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> Case:
+    """Return a misrouted case to the dispatcher with a reason (退单)."""
+    reason = _text(reason, N_("Reason"))
+    _move(session, case, Action.RETURN, actor, now, note=reason)
+    for assignment in case.active_assignments:
+        assignment.active = False
+        assignment.state = AssignmentState.RETURNED
+        assignment.done_at = now
+    case.lead_department = None
+    case.proposed_department = propose_department(session, case)
+    _refresh_case_due(case, load_calendar(session), session)
+    session.flush()
+    return case
+
+
+def evaluate_case(session, case: Case, *, actor: Actor, now: datetime, rating, source,
+                  reason=None) -> Case:
+    """Record the reporter's rating (or a revisit call); unsatisfied needs a reason."""
+    rating = _enum(Rating, rating, N_("Rating"))
+    source = _enum(EvaluationSource, source, N_("Evaluation source"))
+    reason = _text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
+    _move(session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating],
+          note=reason, data={"rating": str(rating), "source": str(source)})
+    case.rating, case.rating_source, case.rating_reason = rating, source, reason
+    session.flush()
+    return case
+
+
+def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note,
+                  lead_department_id=None) -> Case:
+    """Send an unsatisfied case back for re-handling (二次分办) with a new deadline."""
+    note = _text(note, N_("Reason"))
+    _check(session, case, Action.REHANDLE, actor)
+    previous = [a for a in case.assignments if a.round == max(x.round for x in case.assignments)]
+    lead = (_department(session, lead_department_id, N_("Lead department"))
+            if lead_department_id not in (None, "") else case.lead_department)
+    co = [a.department for a in previous
+          if a.role == AssignmentRole.CO and a.department_id != lead.id]
+    _check_not_concerned(case, [lead, *co])
+    _move(session, case, Action.REHANDLE, actor, now, note=note,
+          public_text=N_("Your case is being handled again."))
+    case.rehandle_count += 1
+    case.clock_start_at = now
+    case.rating = case.rating_source = case.rating_reason = None
+    _open_assignments(session, case, now, lead, co)
+    session.flush()
+    return case
+
+
+def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> Case:
+    """Escalate a difficult case to the next level up (提级办理)."""
+    note = _text(note, N_("Reason"))
+    _check(session, case, Action.ESCALATE, actor)
+    higher = case.lead_department.parent
+    _check_not_concerned(case, [higher])
+    _move(session, case, Action.ESCALATE, actor, now, note=note,
+          public_text=N_("Your case has been escalated to a higher level."),
+          data={"from": case.lead_department_id, "to": higher.id})
+    case.escalation_count += 1
+    case.is_difficult = True
+    case.clock_start_at = now
+    case.rating = case.rating_source = case.rating_reason = None
+    _open_assignments(session, case, now, higher, [])
+    session.flush()
+    return case
+
+
+def close_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
+    """Close an evaluated case (an unsatisfied one only with the reason it is not re-handled)."""
+    note = _text(note, N_("Reason"), required=case.status == Status.UNSATISFIED)
+    _move(session, case, Action.CLOSE, actor, now, note=note,
+          public_text=N_("Your case has been closed."))
+    case.closed_at = now
+    session.flush()
+    return case
+
+
+ACTION_SERVICES = {
+    Action.CLASSIFY: classify_case,
+    Action.ACCEPT: accept_case,
+    Action.DECLINE: decline_case,
+    Action.DISPATCH: dispatch_case,
+    Action.SIGN: sign_case,
+    Action.ADD_NOTE: add_note,
+    Action.REPLY: reply_case,
+    Action.REQUEST_EXTENSION: request_extension,
+    Action.APPROVE_EXTENSION: approve_extension,
+    Action.REFUSE_EXTENSION: refuse_extension,
+    Action.RETURN: return_case,
+    Action.EVALUATE: evaluate_case,
+    Action.REHANDLE: rehandle_case,
+    Action.ESCALATE: escalate_case,
+    Action.CLOSE: close_case,
+}
+
+
+def perform(session, case_id: int, action: Action | str, *, actor: Actor, now: datetime,
+            **params) -> Case:
+    """Run one action on a case the actor can see (the entry point for screens, API and jobs)."""
+    try:
+        action = Action(action)
+    except ValueError:
+        raise NotFound(N_("Unknown action.")) from None
+    service = ACTION_SERVICES[action]
+    try:
+        inspect.signature(service).bind(session, None, actor=actor, now=now, **params)
+    except TypeError:
+        raise Invalid(N_("Invalid parameters for this action.")) from None
+    case = get_case(session, case_id, actor, for_update=True)
+    return service(session, case, actor=actor, now=now, **params)
+
+
+def deadline_state(session, due_at, now: datetime):
+    """Classify a stored deadline as on time / due soon / overdue."""
+    warn = timedelta(hours=get_settings(session)["due_soon_hours"])
+    return dl.deadline_state(due_at, now, warn)

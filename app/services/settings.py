@@ -1,0 +1,31 @@
+"""Numbers of the rulebook that administrators may change (DOMAIN.md defaults)."""
+
+from __future__ import annotations
+
+from app.workflow import N_
+from models import Setting
+
+DEFAULTS: dict[str, tuple[int, str]] = {
+    "accept_working_days": (5, N_("Working days to decide whether a case is accepted")),
+    "dispatch_minutes": (20, N_("Minutes to dispatch an accepted case")),
+    "sign_hours": (2, N_("Hours for a department to sign for a dispatched case")),
+    "max_rehandles": (1, N_("Re-handlings allowed before a case must be escalated")),
+    "due_soon_hours": (24, N_("Hours before a deadline when a case counts as due soon")),
+    "max_extension_days": (10, N_("Most working days one extension may add")),
+}
+
+
+def get_settings(session) -> dict[str, int]:
+    """Return every setting, stored values overriding the defaults."""
+    values = {key: default for key, (default, _) in DEFAULTS.items()}
+    values.update({s.key: s.value for s in session.query(Setting).all()})
+    return values
+
+
+def seed_settings(session) -> None:
+    """Store the defaults so administrators can see and edit them."""
+    existing = {k for (k,) in session.query(Setting.key)}
+    for key, (value, description) in DEFAULTS.items():
+        if key not in existing:
+            session.add(Setting(key=key, value=value, description=description))
+    session.flush()

@@ -1,0 +1,181 @@
+"""The flow of a case: statuses, actions, who may take them, and the one transition table (pure).
+
+受理 accept → 分办 dispatch → 签收 sign → 办理 handle → 答复 reply → 评价 evaluate → 办结 close
+(DOMAIN.md, seeds 000/001/004). Services consult this table before changing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+def N_(text: str) -> str:
+    """Mark a label for translation; views translate it when they show it."""
+    return text
+
+
+SAME = "same"  # a move that keeps the status
+
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    DECLINED = "declined"
+    ACCEPTED = "accepted"
+    DISPATCHED = "dispatched"
+    RETURNED = "returned"
+    HANDLING = "handling"
+    REPLIED = "replied"
+    UNSATISFIED = "unsatisfied"
+    EVALUATED = "evaluated"
+    CLOSED = "closed"
+
+
+STATUS_LABELS = {
+    Status.SUBMITTED: N_("Awaiting acceptance"),
+    Status.DECLINED: N_("Declined"),
+    Status.ACCEPTED: N_("Accepted, awaiting dispatch"),
+    Status.DISPATCHED: N_("Dispatched, awaiting signature"),
+    Status.RETURNED: N_("Returned by department"),
+    Status.HANDLING: N_("Being handled"),
+    Status.REPLIED: N_("Replied, awaiting evaluation"),
+    Status.UNSATISFIED: N_("Unsatisfied, awaiting decision"),
+    Status.EVALUATED: N_("Evaluated, awaiting closing"),
+    Status.CLOSED: N_("Closed"),
+}
+
+OPEN_STATUSES = frozenset(Status) - {Status.DECLINED, Status.CLOSED}
+
+
+class Role(StrEnum):
+    """Workflow roles; the security roles of the same names grant them."""
+
+    ADMIN = "Admin"
+    CLERK = "Clerk"
+    DISPATCHER = "Dispatcher"
+    HANDLER = "Handler"
+    SUPERVISOR = "Supervisor"
+    LEADER = "Leader"
+
+
+ROLE_LABELS = {
+    Role.ADMIN: N_("Administrator"),
+    Role.CLERK: N_("Intake clerk"),
+    Role.DISPATCHER: N_("Dispatcher"),
+    Role.HANDLER: N_("Handler"),
+    Role.SUPERVISOR: N_("Supervisor"),
+    Role.LEADER: N_("Leader"),
+}
+
+
+class Action(StrEnum):
+    CLASSIFY = "classify"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    DISPATCH = "dispatch"
+    SIGN = "sign"
+    ADD_NOTE = "add_note"
+    REPLY = "reply"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REFUSE_EXTENSION = "refuse_extension"
+    RETURN = "return"
+    EVALUATE = "evaluate"
+    REHANDLE = "rehandle"
+    ESCALATE = "escalate"
+    CLOSE = "close"
+
+
+ACTION_LABELS = {
+    Action.CLASSIFY: N_("Classify"),
+    Action.ACCEPT: N_("Accept"),
+    Action.DECLINE: N_("Decline"),
+    Action.DISPATCH: N_("Dispatch"),
+    Action.SIGN: N_("Sign for"),
+    Action.ADD_NOTE: N_("Record handling note"),
+    Action.REPLY: N_("Reply to reporter"),
+    Action.REQUEST_EXTENSION: N_("Request extension"),
+    Action.APPROVE_EXTENSION: N_("Approve extension"),
+    Action.REFUSE_EXTENSION: N_("Refuse extension"),
+    Action.RETURN: N_("Return as misrouted"),
+    Action.EVALUATE: N_("Record evaluation"),
+    Action.REHANDLE: N_("Send back for re-handling"),
+    Action.ESCALATE: N_("Escalate to next level"),
+    Action.CLOSE: N_("Close"),
+}
+
+
+class Guard(StrEnum):
+    """Facts about a case, besides its status, that some moves depend on."""
+
+    NONE = "none"
+    ASSIGNED_TO_ACTOR = "assigned_to_actor"  # actor's department holds an active assignment
+    LEAD_IS_ACTOR = "lead_is_actor"  # actor's department is the lead department
+    UNSIGNED_FOR_ACTOR = "unsigned_for_actor"  # actor's department has not signed yet
+    NO_PENDING_EXTENSION = "no_pending_extension"
+    PENDING_EXTENSION = "pending_extension"
+    REHANDLE_LEFT = "rehandle_left"  # fewer re-handlings than the configured maximum
+    HAS_HIGHER_LEVEL = "has_higher_level"  # the lead department has a parent to escalate to
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    source: Status
+    target: Status | None  # None: decided by the outcome (see EVALUATION_TARGETS)
+    roles: frozenset[Role]
+    guards: tuple[Guard, ...] = ()
+
+
+def _t(action, sources, target, roles, *guards):
+    return [
+        Transition(action, s, s if target == SAME else target, frozenset(roles), guards)
+        for s in sources
+    ]
+
+
+_S, _R, _A = Status, Role, Action
+TRANSITIONS: tuple[Transition, ...] = tuple(
+    _t(_A.CLASSIFY, [_S.SUBMITTED, _S.ACCEPTED, _S.RETURNED], SAME, [_R.CLERK])
+    + _t(_A.ACCEPT, [_S.SUBMITTED], _S.ACCEPTED, [_R.CLERK])
+    + _t(_A.DECLINE, [_S.SUBMITTED], _S.DECLINED, [_R.CLERK])
+    + _t(_A.DISPATCH, [_S.ACCEPTED, _S.RETURNED], _S.DISPATCHED, [_R.DISPATCHER])
+    + _t(_A.SIGN, [_S.DISPATCHED, _S.HANDLING], _S.HANDLING, [_R.HANDLER],
+         Guard.ASSIGNED_TO_ACTOR, Guard.UNSIGNED_FOR_ACTOR)
+    + _t(_A.ADD_NOTE, [_S.HANDLING], SAME, [_R.HANDLER], Guard.ASSIGNED_TO_ACTOR)
+    + _t(_A.REPLY, [_S.HANDLING], _S.REPLIED, [_R.HANDLER], Guard.LEAD_IS_ACTOR)
+    + _t(_A.REQUEST_EXTENSION, [_S.HANDLING], SAME, [_R.HANDLER],
+         Guard.LEAD_IS_ACTOR, Guard.NO_PENDING_EXTENSION)
+    + _t(_A.APPROVE_EXTENSION, [_S.HANDLING], SAME, [_R.SUPERVISOR],
+         Guard.PENDING_EXTENSION)
+    + _t(_A.REFUSE_EXTENSION, [_S.HANDLING], SAME, [_R.SUPERVISOR],
+         Guard.PENDING_EXTENSION)
+    + _t(_A.RETURN, [_S.DISPATCHED, _S.HANDLING], _S.RETURNED, [_R.HANDLER], Guard.LEAD_IS_ACTOR)
+    + _t(_A.EVALUATE, [_S.REPLIED], None, [_R.SUPERVISOR])
+    + _t(_A.REHANDLE, [_S.UNSATISFIED], _S.DISPATCHED, [_R.SUPERVISOR], Guard.REHANDLE_LEFT)
+    + _t(_A.ESCALATE, [_S.UNSATISFIED, _S.HANDLING], _S.DISPATCHED, [_R.SUPERVISOR],
+         Guard.HAS_HIGHER_LEVEL)
+    + _t(_A.CLOSE, [_S.EVALUATED, _S.UNSATISFIED], _S.CLOSED, [_R.SUPERVISOR])
+)
+
+_BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+
+# The statuses the evaluation can lead to (decided by the rating).
+EVALUATION_TARGETS = {"satisfied": Status.EVALUATED, "basically_satisfied": Status.EVALUATED,
+                      "unsatisfied": Status.UNSATISFIED}
+
+
+def find_transition(action: Action, source: Status) -> Transition | None:
+    """Return the table row for ``action`` from ``source``, if there is one."""
+    return _BY_KEY.get((Action(action), Status(source)))
+
+
+def allowed_actions(status: Status, roles: set[Role] | frozenset[Role],
+                    facts: set[Guard] | frozenset[Guard]) -> list[Action]:
+    """List the actions a holder of ``roles`` may take on a case in ``status`` given ``facts``."""
+    return [
+        t.action
+        for t in TRANSITIONS
+        if t.source == status and t.roles & set(roles) and set(t.guards) <= set(facts)
+    ]

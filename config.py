@@ -1,0 +1,37 @@
+"""Settings only (environment variables override); no business rules here."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("YS_VAR_DIR", BASE_DIR / "var"))
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me-营商110")
+SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yingshang110.db'}")
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+APP_NAME = "营商110"
+APP_THEME = ""
+FAB_UPDATE_PERMS = os.environ.get("FAB_UPDATE_PERMS", "0") == "1"
+FAB_CREATE_DB = False
+FAB_API_SWAGGER_UI = True
+FAB_SECURITY_MANAGER_CLASS = "app.security.SecurityManager"
+AUTH_TYPE = 1  # AUTH_DB
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+FAB_ADD_SECURITY_API = False
+FAB_API_MAX_PAGE_SIZE = 100
+
+WTF_CSRF_ENABLED = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_FOLDER = str(BASE_DIR / "translations")
+BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "中文"},
+    "en": {"flag": "gb", "name": "English"},
+}

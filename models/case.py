@@ -1,0 +1,225 @@
+"""Cases, their assignments to departments, extension requests and the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.enums import (
+    AssignmentRole,
+    AssignmentState,
+    CaseType,
+    Channel,
+    DeclineReason,
+    EvaluationSource,
+    ExtensionState,
+    Grade,
+    Rating,
+    Urgency,
+)
+from app.workflow import Status
+from models.reference import Category, Department
+from models.types import enum_column_type
+
+
+class Case(Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint("rehandle_count >= 0", name="ck_case_rehandle_count"),
+        CheckConstraint(
+            "status <> 'declined' OR decline_reason IS NOT NULL", name="ck_case_declined_reason"
+        ),
+        CheckConstraint("grade IS NULL OR case_type = 'report'", name="ck_case_grade_for_reports"),
+        Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_lead_status", "lead_department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    status: Mapped[Status] = mapped_column(
+        enum_column_type(Status), nullable=False, default=Status.SUBMITTED
+    )
+    case_type: Mapped[CaseType] = mapped_column(enum_column_type(CaseType), nullable=False)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    urgency: Mapped[Urgency] = mapped_column(
+        enum_column_type(Urgency), nullable=False, default=Urgency.NORMAL
+    )
+    grade: Mapped[Grade | None] = mapped_column(enum_column_type(Grade))
+    channel: Mapped[Channel] = mapped_column(enum_column_type(Channel), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    region: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    location: Mapped[str | None] = mapped_column(String(200))
+    # The department (and official) the case is about: never dispatched to it.
+    concerned_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    concerned_official: Mapped[str | None] = mapped_column(String(100))
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # Stored deadlines (computed by services, recomputed when the calendar changes).
+    # The handling period counts from filing, and anew from each re-handling or escalation.
+    clock_start_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    accept_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatch_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    proposed_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(enum_column_type(DeclineReason))
+    decline_note: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text)  # what the reporter sees
+    rating: Mapped[Rating | None] = mapped_column(enum_column_type(Rating))
+    rating_source: Mapped[EvaluationSource | None] = mapped_column(
+        enum_column_type(EvaluationSource)
+    )
+    rating_reason: Mapped[str | None] = mapped_column(Text)
+    rehandle_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    escalation_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    is_difficult: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    category: Mapped[Category | None] = relationship()
+    concerned_department: Mapped[Department | None] = relationship(
+        foreign_keys=[concerned_department_id]
+    )
+    proposed_department: Mapped[Department | None] = relationship(
+        foreign_keys=[proposed_department_id]
+    )
+    lead_department: Mapped[Department | None] = relationship(foreign_keys=[lead_department_id])
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="case", order_by="Assignment.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+    extensions: Mapped[list[ExtensionRequest]] = relationship(
+        back_populates="case", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
+    )
+    identity: Mapped[ReporterIdentity | None] = relationship(
+        back_populates="case", cascade="all, delete-orphan", uselist=False
+    )
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.id}"
+
+    @property
+    def active_assignments(self) -> list[Assignment]:
+        return [a for a in self.assignments if a.active]
+
+    @property
+    def lead_assignment(self) -> Assignment | None:
+        return next((a for a in self.active_assignments if a.role == AssignmentRole.LEAD), None)
+
+    @property
+    def pending_extension(self) -> ExtensionRequest | None:
+        return next((e for e in self.extensions if e.state == ExtensionState.PENDING), None)
+
+
+class ReporterIdentity(Model):
+    """Who filed the case, kept apart from the case itself."""
+
+    __tablename__ = "reporter_identity"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    company: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+
+    case: Mapped[Case] = relationship(back_populates="identity")
+
+
+class Assignment(Model):
+    """One department's duty on a case in one round (lead or co-handling)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        Index("ix_assignment_dept_active", "department_id", "active"),
+        Index("ix_assignment_sign_due", "state", "sign_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False)
+    role: Mapped[AssignmentRole] = mapped_column(enum_column_type(AssignmentRole), nullable=False)
+    round: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    state: Mapped[AssignmentState] = mapped_column(
+        enum_column_type(AssignmentState), nullable=False, default=AssignmentState.DISPATCHED
+    )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    dispatched_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    sign_due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The deadline is stored, with what it was computed from so a calendar edit can redo it.
+    due_start_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    due_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    extension_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    case: Mapped[Case] = relationship(back_populates="assignments")
+    department: Mapped[Department] = relationship()
+
+
+class ExtensionRequest(Model):
+    __tablename__ = "extension_request"
+    __table_args__ = (CheckConstraint("days > 0", name="ck_extension_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), nullable=False)
+    days: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[ExtensionState] = mapped_column(
+        enum_column_type(ExtensionState), nullable=False, default=ExtensionState.PENDING
+    )
+    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="extensions")
+
+
+class CaseEvent(Model):
+    """One line of a case's history: who did what, when, from which status to which."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    actor_name: Mapped[str] = mapped_column(String(128), nullable=False)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    note: Mapped[str | None] = mapped_column(Text)  # internal: never shown to the reporter
+    public_text: Mapped[str | None] = mapped_column(Text)  # shown to the reporter
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    department: Mapped[Department | None] = relationship()

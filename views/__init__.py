@@ -1,0 +1,40 @@
+"""Screens and REST APIs: thin callers of the services."""
+
+from flask_babel import lazy_gettext as _l
+
+
+def register_views(appbuilder) -> None:
+    """Add every screen and API to the AppBuilder (menu order is the order here)."""
+    from views import api, cases, reference
+
+    add = appbuilder.add_view
+    add(cases.CaseIntakeView, "New case", label=_l("New case"), icon="fa-plus",
+        category="Cases", category_label=_l("Cases"), category_icon="fa-folder-open")
+    add(cases.IntakeQueueView, "Intake queue", label=_l("Intake queue"), icon="fa-inbox",
+        category="Cases")
+    add(cases.DispatchQueueView, "Dispatch queue", label=_l("Dispatch queue"),
+        icon="fa-random", category="Cases")
+    add(cases.DepartmentCaseView, "My department's cases", label=_l("My department's cases"),
+        icon="fa-briefcase", category="Cases")
+    add(cases.CaseView, "All cases", label=_l("All cases"), icon="fa-list", category="Cases")
+    appbuilder.add_view_no_menu(cases.CaseActionView)
+
+    config = {"category": "Configuration", "category_label": _l("Configuration"),
+              "category_icon": "fa-cogs"}
+    add(reference.DepartmentView, "Departments", label=_l("Departments"), icon="fa-sitemap",
+        **config)
+    add(reference.CategoryView, "Categories", label=_l("Categories"), icon="fa-tags", **config)
+    add(reference.DispatchRuleView, "Dispatch rules", label=_l("Dispatch rules"),
+        icon="fa-code-fork", **config)
+    add(reference.DeadlinePolicyView, "Deadline policies", label=_l("Deadline policies"),
+        icon="fa-clock-o", **config)
+    add(reference.CalendarYearView, "Calendar years", label=_l("Calendar years"),
+        icon="fa-calendar", **config)
+    add(reference.CalendarDayView, "Holidays and make-up workdays",
+        label=_l("Holidays and make-up workdays"), icon="fa-calendar-o", **config)
+    add(reference.SettingView, "Settings", label=_l("Settings"), icon="fa-sliders", **config)
+
+    appbuilder.add_api(api.CaseApi)
+    appbuilder.add_api(api.CaseEventApi)
+    for reference_api in api.REFERENCE_APIS:
+        appbuilder.add_api(reference_api)

@@ -1,0 +1,246 @@
+"""REST APIs (OpenAPI at /api/v1/_openapi). Status changes go through the same services."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder import ModelRestApi
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from marshmallow import Schema, ValidationError, fields
+
+from app import clock
+from app.enums import CaseType, Channel, Grade, Urgency
+from app.errors import DomainError
+from app.extensions import db
+from app.services import cases as case_services
+from models import (
+    CalendarDay,
+    CalendarYear,
+    CaseEvent,
+    Category,
+    DeadlinePolicy,
+    Department,
+    DispatchRule,
+)
+from models import Case as CaseModel
+from views.common import current_actor
+from views.filters import VisibleCaseChildFilter, VisibleCaseFilter
+
+
+def _error(api, error: DomainError):
+    db.session.rollback()
+    return api.response(error.status, message=error.message)
+
+
+class CaseIntakeSchema(Schema):
+    """A case taken on behalf of a reporter (or sent by a connected system)."""
+
+    case_type = fields.String(required=True, metadata={"enum": [t.value for t in CaseType]})
+    channel = fields.String(required=True, metadata={"enum": [c.value for c in Channel]})
+    urgency = fields.String(metadata={"enum": [u.value for u in Urgency]})
+    grade = fields.String(allow_none=True, metadata={"enum": [g.value for g in Grade]})
+    category_id = fields.Integer(allow_none=True)
+    title = fields.String(required=True)
+    content = fields.String(required=True)
+    region = fields.String()
+    location = fields.String(allow_none=True)
+    concerned_department_id = fields.Integer(allow_none=True)
+    concerned_official = fields.String(allow_none=True)
+    anonymous = fields.Boolean()
+    confidential = fields.Boolean()
+    reporter_name = fields.String(allow_none=True)
+    reporter_phone = fields.String(allow_none=True)
+    reporter_company = fields.String(allow_none=True)
+    credit_code = fields.String(allow_none=True)
+
+
+CASE_COLUMNS = [
+    "id", "number", "status", "case_type", "urgency", "grade", "channel", "title", "content",
+    "region", "location", "category_id", "concerned_department_id", "concerned_official",
+    "proposed_department_id", "lead_department_id", "created_at", "accepted_at",
+    "dispatched_at", "replied_at", "closed_at", "accept_due_at", "dispatch_due_at", "due_at",
+    "due_provisional", "reply", "rating", "rating_source", "rehandle_count",
+    "escalation_count", "is_difficult",
+]
+
+
+class CaseApi(ModelRestApi):
+    resource_name = "case"
+    datamodel = SQLAInterface(CaseModel)
+    allow_browser_login = True
+    base_permissions = ["can_get", "can_info", "can_post", "can_act"]
+    base_filters = [["id", VisibleCaseFilter, None]]
+    list_columns = ["id", "number", "status", "case_type", "urgency", "channel", "title",
+                    "lead_department_id", "created_at", "due_at", "due_provisional"]
+    show_columns = CASE_COLUMNS
+    search_columns = ["number", "status", "case_type", "urgency", "channel",
+                      "lead_department_id", "category_id"]
+    order_columns = ["id", "created_at", "due_at"]
+    add_model_schema = CaseIntakeSchema()
+    openapi_spec_methods = {"post": {"post": {"summary": "File a case (intake)."}}}
+
+    def post_headless(self):
+        if not request.is_json:
+            return self.response_400(message="Request is not JSON")
+        try:
+            data = self.add_model_schema.load(request.json)
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        try:
+            case = case_services.create_case(db.session, actor=current_actor(),
+                                             now=clock.utcnow(), data=data)
+            db.session.commit()
+        except DomainError as error:
+            return _error(self, error)
+        return self.response(201, id=case.id, number=case.number, status=str(case.status))
+
+    @expose("/<int:pk>/actions", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def actions(self, pk: int):
+        """List the actions the caller may take on a case now.
+        ---
+        get:
+          parameters:
+          - in: path
+            name: pk
+            schema:
+              type: integer
+          responses:
+            200:
+              description: Allowed actions
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      actions:
+                        type: array
+                        items:
+                          type: string
+            404:
+              $ref: '#/components/responses/404'
+        """
+        actor = current_actor()
+        try:
+            case = case_services.get_case(db.session, pk, actor)
+        except DomainError as error:
+            return _error(self, error)
+        return self.response(200, actions=[str(a) for a in
+                                           case_services.available_actions(db.session, case,
+                                                                           actor)])
+
+    @expose("/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("act")
+    def act(self, pk: int, action: str):
+        """Take an action on a case (accept, dispatch, sign, reply, evaluate, close...).
+        ---
+        post:
+          description: >-
+            The body holds the action's parameters, e.g. {"lead_department_id": 3} for
+            dispatch or {"rating": "unsatisfied", "source": "revisit_call", "reason": "..."}
+            for evaluate. Illegal moves answer 409, forbidden roles 403, bad input 422.
+          parameters:
+          - in: path
+            name: pk
+            schema:
+              type: integer
+          - in: path
+            name: action
+            schema:
+              type: string
+              enum: [classify, accept, decline, dispatch, sign, add_note, reply,
+                     request_extension, approve_extension, refuse_extension, return,
+                     evaluate, rehandle, escalate, close]
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  additionalProperties: true
+          responses:
+            200:
+              description: The case after the action
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: The workflow does not allow this action now
+            422:
+              $ref: '#/components/responses/422'
+        """
+        params = request.get_json(silent=True) if request.data else {}
+        if not isinstance(params, dict):
+            return self.response_400(message="Request body must be a JSON object")
+        try:
+            case = case_services.perform(db.session, pk, action, actor=current_actor(),
+                                         now=clock.utcnow(), **params)
+            db.session.commit()
+        except DomainError as error:
+            return _error(self, error)
+        return self.response(200, id=case.id, number=case.number, status=str(case.status),
+                             due_at=case.due_at.isoformat() if case.due_at else None)
+
+
+class CaseEventApi(ModelRestApi):
+    """The timeline of the cases the caller may see."""
+
+    resource_name = "case_event"
+    datamodel = SQLAInterface(CaseEvent)
+    allow_browser_login = True
+    base_permissions = ["can_get", "can_info"]
+    base_filters = [["id", VisibleCaseChildFilter, None]]
+    list_columns = show_columns = ["id", "case_id", "action", "from_status", "to_status", "at",
+                                   "actor_name", "department_id", "note", "public_text"]
+    search_columns = ["case_id", "action"]
+    order_columns = ["id", "at"]
+
+
+def _reference_api(model, name, columns):
+    return type(f"{model.__name__}Api", (ModelRestApi,), {
+        "resource_name": name,
+        "datamodel": SQLAInterface(model),
+        "allow_browser_login": True,
+        "list_columns": columns, "show_columns": columns,
+        "add_columns": [c for c in columns if c != "id"],
+        "edit_columns": [c for c in columns if c != "id"],
+        "search_columns": [c for c in columns if c != "id"],
+        "__doc__": f"{model.__name__} reference data.",
+    })
+
+
+DepartmentApi = _reference_api(Department, "department",
+                               ["id", "code", "name", "level", "parent_id", "head", "region",
+                                "active"])
+CategoryApi = _reference_api(Category, "category",
+                             ["id", "code", "name", "parent_id", "description", "sort_order",
+                              "active"])
+CalendarYearApi = _reference_api(CalendarYear, "calendar_year", ["year", "official", "note"])
+CalendarDayApi = _reference_api(CalendarDay, "calendar_day", ["id", "day", "kind", "name"])
+DeadlinePolicyApi = _reference_api(DeadlinePolicy, "deadline_policy",
+                                   ["id", "case_type", "urgency", "multi_department",
+                                    "working_days", "note"])
+DispatchRuleApi = _reference_api(DispatchRule, "dispatch_rule",
+                                 ["id", "category_id", "region", "keywords", "department_id",
+                                  "priority", "active", "note"])
+REFERENCE_APIS = [DepartmentApi, CategoryApi, CalendarYearApi, CalendarDayApi,
+                  DeadlinePolicyApi, DispatchRuleApi]
+
+
+def _recompute_after_change(api_class):
+    """Calendar and policy edits through the API recompute open deadlines, like the screens."""
+
+    def hook(self, item):
+        case_services.recompute_open_deadlines(db.session)
+        db.session.commit()
+
+    api_class.post_add = api_class.post_update = api_class.post_delete = hook
+
+
+for _api in (CalendarYearApi, CalendarDayApi, DeadlinePolicyApi):
+    _recompute_after_change(_api)

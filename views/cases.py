@@ -1,0 +1,175 @@
+"""Case screens: read-only lists per role, the case page with its timeline, intake, and actions.
+
+Status never changes through a generic edit form: every button posts to CaseActionView, which
+calls the one service for that action.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app import clock
+from app.errors import DomainError
+from app.extensions import db
+from app.services import cases as case_services
+from app.workflow import ACTION_LABELS, Action, Status
+from models import Case
+from views.common import current_actor, label, local_time
+from views.filters import MyDepartmentFilter, StatusInFilter, VisibleCaseFilter
+from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, form_params
+
+
+def _deadline_badge(due_at) -> str:
+    if due_at is None:
+        return ""
+    state = case_services.deadline_state(db.session, due_at, clock.utcnow())
+    css = {"overdue": "danger", "due_soon": "warning", "on_time": "success"}.get(state, "default")
+    return f'{local_time(due_at)} <span class="label label-{css}">{label(state)}</span>'
+
+
+class CaseView(ModelView):
+    """Every case the user may see, with its deadline state."""
+
+    route_base = "/cases"
+    datamodel = SQLAInterface(Case)
+    base_permissions = ["can_list", "can_show"]
+    base_filters = [["id", VisibleCaseFilter, None]]
+    base_order = ("id", "desc")
+    list_title = _l("All cases")
+    show_title = _l("Case")
+    list_columns = ["number", "title", "case_type", "status", "lead_department", "created_at",
+                    "due_at"]
+    search_columns = ["number", "title", "case_type", "status", "urgency", "channel",
+                      "category", "lead_department", "created_at", "due_at"]
+    order_columns = ["number", "created_at", "due_at", "status"]
+    label_columns = {
+        "number": _l("Case number"), "title": _l("Title"), "case_type": _l("Case type"),
+        "status": _l("Status"), "lead_department": _l("Lead department"),
+        "created_at": _l("Filed at"), "due_at": _l("Deadline"), "urgency": _l("Urgency"),
+        "channel": _l("Channel"), "category": _l("Category"), "grade": _l("Grade"),
+        "proposed_department": _l("Proposed department"),
+    }
+    formatters_columns = {
+        "case_type": label, "status": label, "urgency": label, "channel": label,
+        "grade": label, "created_at": local_time, "due_at": _deadline_badge,
+    }
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        actor = current_actor()
+        case = self.datamodel.get(pk, self._base_filters)
+        if case is None:
+            abort(404)
+        actions = case_services.available_actions(db.session, case, actor)
+        self.update_redirect()
+        return self.render_template(
+            "case/show.html", case=case, actions=actions, label=label, local_time=local_time,
+            deadline_badge=_deadline_badge, action_labels=ACTION_LABELS,
+            title=self.show_title, appbuilder=self.appbuilder,
+        )
+
+
+class IntakeQueueView(CaseView):
+    """Cases waiting for the clerk's decision."""
+
+    route_base = "/cases/intake"
+    list_title = _l("Intake queue")
+    base_filters = [["id", VisibleCaseFilter, None],
+                    ["status", StatusInFilter, [Status.SUBMITTED]]]
+    list_columns = ["number", "title", "case_type", "channel", "created_at", "status"]
+
+
+class DispatchQueueView(CaseView):
+    """Accepted and returned cases with the department the rules propose."""
+
+    route_base = "/cases/dispatch"
+    list_title = _l("Dispatch queue")
+    base_filters = [["id", VisibleCaseFilter, None],
+                    ["status", StatusInFilter, [Status.ACCEPTED, Status.RETURNED]]]
+    list_columns = ["number", "title", "category", "status", "proposed_department",
+                    "accepted_at", "due_at"]
+    label_columns = {**CaseView.label_columns, "accepted_at": _l("Accepted at")}
+    formatters_columns = {**CaseView.formatters_columns, "accepted_at": local_time}
+
+
+class DepartmentCaseView(CaseView):
+    """The handler's view: the cases their own department is handling."""
+
+    route_base = "/cases/department"
+    list_title = _l("My department's cases")
+    base_filters = [["id", VisibleCaseFilter, None], ["id", MyDepartmentFilter, None]]
+
+
+class CaseIntakeView(BaseView):
+    """A clerk enters a case taken by phone (12345), at a window or by letter."""
+
+    route_base = "/cases/new"
+    default_view = "new"
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        form_class = build_form(INTAKE_FIELDS)
+        form = form_class()
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                case = case_services.create_case(
+                    db.session, actor=current_actor(), now=clock.utcnow(),
+                    data=form_params(form, INTAKE_FIELDS))
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                flash(_l("Case %(number)s has been filed.", number=case.number), "success")
+                return redirect(url_for("CaseView.show", pk=case.id))
+        elif request.method == "POST":
+            flash(_l("The form could not be submitted; please try again."), "danger")
+        return self.render_template("case/form.html", form=form, title=_l("New case"),
+                                    case=None, appbuilder=self.appbuilder)
+
+
+class CaseActionView(BaseView):
+    """One page per action: shows its form, calls its service, reports refusals clearly."""
+
+    route_base = "/cases/act"
+
+    @expose("/<int:case_id>/<action>", methods=["GET", "POST"])
+    @has_access
+    def act(self, case_id: int, action: str):
+        if action not in set(Action):
+            abort(404)
+        action = Action(action)
+        actor = current_actor()
+        try:
+            case = case_services.get_case(db.session, case_id, actor)
+        except DomainError:
+            abort(404)
+        fields = ACTION_FIELDS[action]
+        form = build_form(fields)()
+        if request.method == "GET" and action == Action.DISPATCH and case.proposed_department_id:
+            form.lead_department_id.data = str(case.proposed_department_id)
+        if request.method == "GET" and action == Action.CLASSIFY:
+            form.case_type.data, form.urgency.data = case.case_type, case.urgency
+            form.category_id.data = str(case.category_id or "")
+            form.grade.data = case.grade or ""
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                flash(_l("The form could not be submitted; please try again."), "danger")
+            else:
+                try:
+                    case_services.perform(db.session, case_id, action, actor=actor,
+                                          now=clock.utcnow(), **form_params(form, fields))
+                    db.session.commit()
+                except DomainError as error:
+                    db.session.rollback()
+                    flash(error.message, "danger")
+                else:
+                    flash(_l("Done: %(action)s.", action=label(action)), "success")
+                    return redirect(url_for("CaseView.show", pk=case_id))
+        return self.render_template("case/form.html", form=form, case=case,
+                                    title=label(action), appbuilder=self.appbuilder)

@@ -1,0 +1,36 @@
+"""Helpers shared by the screens and the REST API: the acting user, labels, time display."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_babel import gettext
+from flask_login import current_user
+
+from app import clock
+from app.enums import LABELS
+from app.services.actor import Actor
+from app.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
+
+
+def current_actor() -> Actor:
+    """Return the logged-in user as a service actor (anonymous: no roles)."""
+    user = getattr(g, "user", None) or current_user
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor(None, "anonymous", frozenset())
+    return Actor.from_user(user)
+
+
+def label(value) -> str:
+    """Translate the label of any domain enum value (status, action, type...)."""
+    if value is None or value == "":
+        return ""
+    for table in (STATUS_LABELS, ACTION_LABELS, ROLE_LABELS, LABELS):
+        if value in table:
+            return gettext(table[value])
+    return str(value)
+
+
+def local_time(moment) -> str:
+    """Show a stored UTC datetime in Asia/Shanghai time."""
+    local = clock.to_local(moment)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""

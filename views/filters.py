@@ -1,0 +1,48 @@
+"""Row-level access for FAB screens and REST APIs: a handler sees only its department's cases."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.filters import BaseFilter
+
+from app.services.cases import visible_cases_clause
+from models import Assignment, Case
+from views.common import current_actor
+
+
+class VisibleCaseFilter(BaseFilter):
+    """Keep the cases the logged-in user may see (applied to lists, shows and the API)."""
+
+    name = "visible"
+
+    def apply(self, query, value):
+        return query.filter(visible_cases_clause(current_actor()))
+
+
+class VisibleCaseChildFilter(BaseFilter):
+    """Keep rows (events, assignments) whose case the logged-in user may see."""
+
+    name = "visible_case"
+
+    def apply(self, query, value):
+        clause = visible_cases_clause(current_actor())
+        case_ids = Case.__table__.select().with_only_columns(Case.id).where(clause)
+        return query.filter(self.model.case_id.in_(case_ids))
+
+
+class StatusInFilter(BaseFilter):
+    name = "status_in"
+
+    def apply(self, query, value):
+        return query.filter(Case.status.in_([str(v) for v in value]))
+
+
+class MyDepartmentFilter(BaseFilter):
+    """Keep cases actively assigned to the user's own department (handler's queue)."""
+
+    name = "my_department"
+
+    def apply(self, query, value):
+        department_id = current_actor().department_id
+        return query.filter(
+            Case.assignments.any((Assignment.active.is_(True))
+                                 & (Assignment.department_id == department_id)))

@@ -1,0 +1,146 @@
+"""Forms for intake and for each case action. They only collect input; services validate it."""
+
+from __future__ import annotations
+
+from flask_appbuilder.fieldwidgets import (
+    BS3TextAreaFieldWidget,
+    BS3TextFieldWidget,
+    Select2ManyWidget,
+    Select2Widget,
+)
+from flask_appbuilder.forms import DynamicForm
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import TextAreaField
+from wtforms.validators import Optional
+
+from app.enums import CaseType, Channel, DeclineReason, EvaluationSource, Grade, Rating, Urgency
+from app.workflow import Action
+from views.common import label
+
+
+def _choices(enum_cls, blank=False):
+    def build():
+        options = [(m.value, label(m)) for m in enum_cls]
+        return ([("", "—")] if blank else []) + options
+    return build
+
+
+class LazySelectField(SelectField):
+    """A select whose choices are built per request (translated, current data)."""
+
+    def __init__(self, *args, choices_factory=None, **kwargs):
+        super().__init__(*args, validators=[Optional()], validate_choice=False, **kwargs)
+        self.choices_factory = choices_factory
+
+    def _choices_generator(self, choices):
+        self.choices = self.choices_factory()
+        return super()._choices_generator(self.choices)
+
+
+class LazyMultiSelectField(SelectMultipleField):
+    def __init__(self, *args, choices_factory=None, **kwargs):
+        super().__init__(*args, validators=[Optional()], validate_choice=False, **kwargs)
+        self.choices_factory = choices_factory
+
+    def _choices_generator(self, choices):
+        self.choices = self.choices_factory()
+        return super()._choices_generator(self.choices)
+
+
+def _departments():
+    from app.extensions import db
+    from models import Department
+
+    rows = db.session.query(Department).filter(Department.active.is_(True)).order_by(
+        Department.code)
+    return [("", "—")] + [(str(d.id), f"{label(d.level)} · {d.name}") for d in rows]
+
+
+def _categories():
+    from app.extensions import db
+    from models import Category
+
+    rows = db.session.query(Category).filter(Category.active.is_(True)).order_by(Category.code)
+    return [("", "—")] + [(str(c.id), str(c)) for c in rows]
+
+
+def _text(name, title, area=False):
+    if area:
+        return TextAreaField(title, widget=BS3TextAreaFieldWidget(), validators=[Optional()])
+    return StringField(title, widget=BS3TextFieldWidget(), validators=[Optional()])
+
+
+def _select(title, factory):
+    return LazySelectField(title, choices_factory=factory, widget=Select2Widget())
+
+
+FIELDS = {
+    "case_type": lambda: _select(_l("Case type"), _choices(CaseType)),
+    "category_id": lambda: _select(_l("Category"), _categories),
+    "urgency": lambda: _select(_l("Urgency"), _choices(Urgency)),
+    "grade": lambda: _select(_l("Grade (reports only)"), _choices(Grade, blank=True)),
+    "channel": lambda: _select(_l("Channel"), lambda: [
+        (c.value, label(c)) for c in (Channel.PHONE_12345, Channel.WINDOW, Channel.LETTER)]),
+    "title": lambda: _text("title", _l("Title")),
+    "content": lambda: _text("content", _l("What happened"), area=True),
+    "region": lambda: _text("region", _l("Region")),
+    "location": lambda: _text("location", _l("Window or office")),
+    "concerned_department_id": lambda: _select(_l("Department concerned"), _departments),
+    "concerned_official": lambda: _text("concerned_official", _l("Official concerned")),
+    "anonymous": lambda: BooleanField(_l("Anonymous")),
+    "confidential": lambda: BooleanField(_l("Keep identity from the handling department")),
+    "reporter_name": lambda: _text("reporter_name", _l("Reporter name")),
+    "reporter_phone": lambda: _text("reporter_phone", _l("Reporter phone")),
+    "reporter_company": lambda: _text("reporter_company", _l("Company")),
+    "credit_code": lambda: _text("credit_code", _l("Unified social credit code")),
+    "note": lambda: _text("note", _l("Note"), area=True),
+    "reason": lambda: _text("reason", _l("Reason"), area=True),
+    "reply": lambda: _text("reply", _l("Reply to the reporter"), area=True),
+    "decline_reason": lambda: _select(_l("Reason"), _choices(DeclineReason)),
+    "lead_department_id": lambda: _select(_l("Lead department"), _departments),
+    "co_department_ids": lambda: LazyMultiSelectField(
+        _l("Co-handling departments"), choices_factory=lambda: _departments()[1:],
+        widget=Select2ManyWidget()),
+    "days": lambda: IntegerField(_l("Working days"), widget=BS3TextFieldWidget(),
+                                 validators=[Optional()]),
+    "rating": lambda: _select(_l("Rating"), _choices(Rating)),
+    "source": lambda: _select(_l("Evaluation source"), _choices(EvaluationSource)),
+}
+
+INTAKE_FIELDS = [
+    "channel", "case_type", "category_id", "urgency", "grade", "title", "content", "region",
+    "location", "concerned_department_id", "concerned_official", "anonymous", "confidential",
+    "reporter_name", "reporter_phone", "reporter_company", "credit_code",
+]
+
+# Form fields per action, and how a field maps onto the service's parameter.
+ACTION_FIELDS: dict[Action, list[str]] = {
+    Action.CLASSIFY: ["case_type", "category_id", "urgency", "grade", "note"],
+    Action.ACCEPT: ["note"],
+    Action.DECLINE: ["decline_reason", "note"],
+    Action.DISPATCH: ["lead_department_id", "co_department_ids", "note"],
+    Action.SIGN: ["note"],
+    Action.ADD_NOTE: ["note"],
+    Action.REPLY: ["reply", "note"],
+    Action.REQUEST_EXTENSION: ["days", "reason"],
+    Action.APPROVE_EXTENSION: ["note"],
+    Action.REFUSE_EXTENSION: ["note"],
+    Action.RETURN: ["reason"],
+    Action.EVALUATE: ["rating", "source", "reason"],
+    Action.REHANDLE: ["note", "lead_department_id"],
+    Action.ESCALATE: ["note"],
+    Action.CLOSE: ["note"],
+}
+PARAM_NAMES = {"decline_reason": "reason"}
+
+
+def build_form(field_names: list[str]) -> type[DynamicForm]:
+    """Make a form class with the named fields (CSRF included by Flask-WTF)."""
+    attrs = {name: FIELDS[name]() for name in field_names}
+    return type("ActionForm", (DynamicForm,), attrs)
+
+
+def form_params(form, field_names: list[str]) -> dict:
+    """Turn submitted form data into service keyword arguments."""
+    return {PARAM_NAMES.get(n, n): getattr(form, n).data for n in field_names}

@@ -1,0 +1,42 @@
+"""The landing page: what waits for the logged-in user, by role."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder import IndexView, expose
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.services.cases import visible_cases_clause
+from app.workflow import OPEN_STATUSES, Status
+from models import Assignment, Case
+from views.common import current_actor, label
+
+
+class HomeView(IndexView):
+    route_base = ""
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self):
+        actor = current_actor()
+        counts, overdue = {}, 0
+        if getattr(g, "user", None) is not None and g.user.is_authenticated and actor.roles:
+            visible = visible_cases_clause(actor)
+            rows = db.session.execute(
+                select(Case.status, func.count()).where(visible).group_by(Case.status))
+            counts = {Status(s): n for s, n in rows}
+            overdue = db.session.scalar(
+                select(func.count()).select_from(Case).where(
+                    visible, Case.status.in_([s.value for s in OPEN_STATUSES]),
+                    Case.due_at < clock.utcnow()))
+            if actor.department_id and not actor.sees_all_cases:
+                unsigned = db.session.scalar(
+                    select(func.count()).select_from(Assignment).where(
+                        Assignment.department_id == actor.department_id,
+                        Assignment.active.is_(True), Assignment.state == "dispatched"))
+                counts["unsigned"] = unsigned
+        return self.render_template(self.index_template, appbuilder=self.appbuilder,
+                                    counts=counts, overdue=overdue, actor=actor, label=label,
+                                    statuses=list(Status))

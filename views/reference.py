@@ -1,0 +1,112 @@
+"""Administrator screens for reference data (plain CRUD is fine here: no case status lives here)."""
+
+from __future__ import annotations
+
+from flask_appbuilder import ModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.services.cases import recompute_open_deadlines
+from models import (
+    CalendarDay,
+    CalendarYear,
+    Category,
+    DeadlinePolicy,
+    Department,
+    DispatchRule,
+    Setting,
+)
+from views.common import label
+
+COMMON_LABELS = {
+    "name": _l("Name"), "code": _l("Code"), "level": _l("Level"), "parent": _l("Parent"),
+    "head": _l("Head"), "region": _l("Region"), "active": _l("Active"),
+    "description": _l("Description"), "sort_order": _l("Order"), "year": _l("Year"),
+    "official": _l("Official schedule entered"), "note": _l("Note"), "day": _l("Date"),
+    "kind": _l("Kind"), "case_type": _l("Case type"), "urgency": _l("Urgency"),
+    "multi_department": _l("Multi-department"), "working_days": _l("Working days"),
+    "category": _l("Category"), "keywords": _l("Keywords"), "department": _l("Department"),
+    "priority": _l("Priority"), "key": _l("Setting"), "value": _l("Value"),
+}
+
+
+class _Reference(ModelView):
+    label_columns = COMMON_LABELS
+    page_size = 50
+
+
+class DepartmentView(_Reference):
+    datamodel = SQLAInterface(Department)
+    list_title = _l("Departments")
+    list_columns = ["code", "name", "level", "parent", "head", "region", "active"]
+    add_columns = edit_columns = ["code", "name", "level", "parent", "head", "region", "active"]
+    search_columns = ["code", "name", "level", "parent", "region"]
+    formatters_columns = {"level": label}
+    base_order = ("code", "asc")
+
+
+class CategoryView(_Reference):
+    datamodel = SQLAInterface(Category)
+    list_title = _l("Categories")
+    list_columns = ["code", "name", "parent", "active"]
+    add_columns = edit_columns = ["code", "name", "parent", "description", "sort_order", "active"]
+    search_columns = ["code", "name", "parent"]
+    base_order = ("code", "asc")
+
+
+class _RecomputesDeadlines(_Reference):
+    """Editing the calendar or a policy recomputes every open deadline."""
+
+    def _recompute(self, item=None):
+        recompute_open_deadlines(db.session)
+        db.session.commit()
+
+    post_add = post_update = post_delete = _recompute
+
+
+class CalendarYearView(_RecomputesDeadlines):
+    datamodel = SQLAInterface(CalendarYear)
+    list_title = _l("Calendar years")
+    list_columns = ["year", "official", "note"]
+    add_columns = edit_columns = ["year", "official", "note"]
+    base_order = ("year", "desc")
+
+
+class CalendarDayView(_RecomputesDeadlines):
+    datamodel = SQLAInterface(CalendarDay)
+    list_title = _l("Holidays and make-up workdays")
+    list_columns = ["day", "kind", "name"]
+    add_columns = edit_columns = ["day", "kind", "name"]
+    search_columns = ["day", "kind", "name"]
+    formatters_columns = {"kind": lambda k: str(_l("Holiday") if k == "holiday"
+                                                else _l("Make-up workday"))}
+    description_columns = {"kind": _l("holiday (a day off) or workday (a make-up workday)")}
+    base_order = ("day", "desc")
+
+
+class DeadlinePolicyView(_RecomputesDeadlines):
+    datamodel = SQLAInterface(DeadlinePolicy)
+    list_title = _l("Deadline policies")
+    list_columns = ["case_type", "urgency", "multi_department", "working_days", "note"]
+    add_columns = edit_columns = ["case_type", "urgency", "multi_department", "working_days",
+                                  "note"]
+    formatters_columns = {"case_type": label, "urgency": label}
+
+
+class DispatchRuleView(_Reference):
+    datamodel = SQLAInterface(DispatchRule)
+    list_title = _l("Dispatch rules")
+    list_columns = ["category", "region", "keywords", "department", "priority", "active"]
+    add_columns = edit_columns = ["category", "region", "keywords", "department", "priority",
+                                  "active", "note"]
+    search_columns = ["category", "region", "keywords", "department"]
+
+
+class SettingView(_RecomputesDeadlines):
+    datamodel = SQLAInterface(Setting)
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    list_title = _l("Settings")
+    list_columns = ["key", "description", "value"]
+    edit_columns = ["value"]
+    formatters_columns = {"description": lambda d: str(_l(d)) if d else ""}
