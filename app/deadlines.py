@@ -35,7 +35,12 @@ class Policy:
 
     @property
     def specificity(self) -> int:
-        return sum(x is not None for x in (self.case_type, self.urgency, self.multi_department))
+        """Weigh the criteria: an urgency label beats multi-department, which beats the type."""
+        return (
+            4 * (self.urgency is not None)
+            + 2 * (self.multi_department is not None)
+            + (self.case_type is not None)
+        )
 
 
 DEFAULT_POLICIES: tuple[Policy, ...] = (
@@ -55,7 +60,8 @@ DEFAULT_POLICIES: tuple[Policy, ...] = (
 def select_policy(
     policies: Iterable[Policy], case_type: CaseType, urgency: Urgency, multi_department: bool
 ) -> Policy:
-    """Pick the most specific matching policy; ties go to the shorter period, then the lower id."""
+    """Pick the most specific matching policy (urgency > multi-department > case type);
+    ties go to the shorter period, then the lower id."""
     candidates = [p for p in policies if p.matches(case_type, urgency, multi_department)]
     if not candidates:
         raise LookupError("no deadline policy matches")

@@ -17,7 +17,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "models" / "migrations"))
     with app.app_context():
         import models  # noqa: F401  (register the tables)
-
         from views.home import HomeView
 
         appbuilder = AppBuilder(update_perms=app.config["FAB_UPDATE_PERMS"], indexview=HomeView)

@@ -56,8 +56,12 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
 
 
 def sync_roles(sm) -> None:
-    """Create the workflow roles and give each exactly the permissions of ROLE_PERMISSIONS."""
+    """Create the workflow roles and give each exactly the permissions of ROLE_PERMISSIONS
+    (the administrator holds every permission; the public role none yet)."""
     all_pvms = sm.session.query(sm.permissionview_model).all()
+    admin = sm.find_role(sm.auth_role_admin) or sm.add_role(sm.auth_role_admin)
+    admin.permissions = all_pvms
+    sm.find_role(sm.auth_role_public) or sm.add_role(sm.auth_role_public)
     for role_name, patterns in ROLE_PERMISSIONS.items():
         role = sm.find_role(role_name.value) or sm.add_role(role_name.value)
         compiled = [(re.compile(f"^(?:{p})$"), re.compile(f"^(?:{v})$")) for p, v in patterns]

@@ -10,8 +10,14 @@ from flask_appbuilder.fieldwidgets import (
 )
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms import TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 
 from app.enums import CaseType, Channel, DeclineReason, EvaluationSource, Grade, Rating, Urgency

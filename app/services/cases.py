@@ -35,11 +35,11 @@ from app.services.settings import get_settings
 from app.workflow import (
     ACTION_LABELS,
     EVALUATION_TARGETS,
+    N_,
     OPEN_STATUSES,
     STATUS_LABELS,
     Action,
     Guard,
-    N_,
     Status,
     Transition,
     allowed_actions,

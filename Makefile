@@ -1,0 +1,11 @@
+.PHONY: setup run test test-slow lint
+setup:
+	bash scripts/setup.sh
+run: setup
+	.venv/bin/python run.py
+test:
+	bash scripts/test.sh
+test-slow: setup
+	.venv/bin/python -m pytest -m slow
+lint: setup
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .

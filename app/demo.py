@@ -1,0 +1,260 @@
+"""Demo data: a province → city → county department tree, one user per role, and cases in
+every status (driven through the real services, so every timeline is genuine)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from app import clock
+from app.enums import CaseType, Channel, DeptLevel, Grade, Rating, Urgency
+from app.errors import DomainError
+from app.services import cases as svc
+from app.services.actor import Actor
+from app.workflow import Action, Role, Status
+from models import Category, Department, DispatchRule, Staff
+
+DEMO_PASSWORD = "Demo@2026"
+
+# (code, name, level, parent code, head, region)
+DEPARTMENTS = [
+    ("P00", "清源省营商环境建设局", DeptLevel.PROVINCE, None, "周明", "清源省"),
+    ("P01", "清源省市场监督管理局", DeptLevel.PROVINCE, None, "李华", "清源省"),
+    ("P02", "清源省纪委监委驻营商局纪检组", DeptLevel.PROVINCE, None, "王正", "清源省"),
+    ("C10", "石门市营商环境建设局", DeptLevel.CITY, "P00", "赵刚", "清源省/石门市"),
+    ("C11", "石门市市场监督管理局", DeptLevel.CITY, "P01", "钱进", "清源省/石门市"),
+    ("C12", "石门市住房和城乡建设局", DeptLevel.CITY, "P00", "孙立", "清源省/石门市"),
+    ("C20", "北岭市营商环境建设局", DeptLevel.CITY, "P00", "吴涛", "清源省/北岭市"),
+    ("C21", "北岭市市场监督管理局", DeptLevel.CITY, "P01", "郑洁", "清源省/北岭市"),
+    ("X101", "长河县营商环境建设局", DeptLevel.COUNTY, "C10", "冯勇", "清源省/石门市/长河县"),
+    ("X102", "长河县行政审批局", DeptLevel.COUNTY, "C10", "陈静", "清源省/石门市/长河县"),
+    ("X103", "长河县市场监督管理局", DeptLevel.COUNTY, "C11", "褚强", "清源省/石门市/长河县"),
+    ("X111", "东城区行政审批局", DeptLevel.COUNTY, "C10", "卫东", "清源省/石门市/东城区"),
+    ("X112", "东城区城市管理综合执法局", DeptLevel.COUNTY, "C12", "蒋平", "清源省/石门市/东城区"),
+    ("X201", "西山县营商环境建设局", DeptLevel.COUNTY, "C20", "沈亮", "清源省/北岭市/西山县"),
+    ("X202", "西山县自然资源和规划局", DeptLevel.COUNTY, "C20", "韩梅", "清源省/北岭市/西山县"),
+    ("X203", "西山县市场监督管理局", DeptLevel.COUNTY, "C21", "杨帆", "清源省/北岭市/西山县"),
+]
+
+# (category code or None, region or None, keywords, department code, priority)
+RULES = [
+    ("GOV01", "清源省/石门市/长河县", None, "X102", 0),
+    ("GOV01", "清源省/石门市/东城区", None, "X111", 0),
+    ("GOV", "清源省/北岭市/西山县", None, "X201", 0),
+    ("ENF", "清源省/石门市/长河县", None, "X103", 0),
+    ("ENF", "清源省/北岭市/西山县", None, "X203", 0),
+    ("ENF02", "清源省/石门市/东城区", None, "X112", 0),
+    ("POL", "清源省/石门市", None, "C10", 0),
+    ("POL", "清源省/北岭市", None, "C20", 0),
+    ("FEE", None, None, "C11", 0),
+    ("FEE02", "清源省/北岭市", None, "C21", 0),
+    ("INT", None, None, "P02", 0),
+    (None, None, "土地,规划,不动产", "X202", 0),
+    (None, "清源省/石门市", None, "C10", -1),
+    (None, "清源省/北岭市", None, "C20", -1),
+    (None, None, None, "P00", -10),
+]
+
+# (username, first name, last name, role, department code)
+USERS = [
+    ("admin", "管理员", "系统", Role.ADMIN, None),
+    ("clerk", "小受理", "张", Role.CLERK, "P00"),
+    ("dispatcher", "小分办", "刘", Role.DISPATCHER, "P00"),
+    ("handler", "经办", "陈", Role.HANDLER, "X102"),
+    ("handler2", "经办", "褚", Role.HANDLER, "X103"),
+    ("handler3", "经办", "赵", Role.HANDLER, "C10"),
+    ("handler4", "经办", "沈", Role.HANDLER, "X201"),
+    ("handler5", "经办", "钱", Role.HANDLER, "C11"),
+    ("handler6", "经办", "王", Role.HANDLER, "P02"),
+    ("handler7", "经办", "吴", Role.HANDLER, "C20"),
+    ("handler8", "经办", "周", Role.HANDLER, "P00"),
+    ("supervisor", "督办", "孙", Role.SUPERVISOR, "P00"),
+    ("leader", "领导", "周", Role.LEADER, "P00"),
+]
+
+STORIES = [
+    ("GOV01", CaseType.COMPLAINT, "清源省/石门市/长河县", "食品经营许可证申请超期未办结",
+     "我公司于上月提交食品经营许可证申请，承诺时限为5个工作日，至今已超过20天仍未办结，窗口人员称领导未签字。"),
+    ("GOV02", CaseType.COMPLAINT, "清源省/石门市/东城区", "企业变更登记在两个部门间来回推诿",
+     "办理法定代表人变更时，审批局让我们去市场监管局，市场监管局又让回审批局，已跑了五趟。"),
+    ("ENF01", CaseType.COMPLAINT, "清源省/石门市/长河县", "一个月内被不同部门检查六次",
+     "本月内先后有消防、市场监管、环保等部门上门检查共六次，内容重复，严重影响生产经营。"),
+    ("ENF02", CaseType.REPORT, "清源省/石门市/东城区", "城管执法人员随意罚款",
+     "执法人员以门头招牌不规范为由当场罚款2000元，未出具任何文书。"),
+    ("POL01", CaseType.HELP, "清源省/石门市", "招商引资承诺的设备补贴迟迟不兑现",
+     "2025年签约时承诺按设备投资额给予10%补贴，项目已投产一年，补贴仍未拨付。"),
+    ("POL03", CaseType.COMPLAINT, "清源省/北岭市", "政府工程款拖欠两年未付",
+     "我公司承建的道路改造工程已于两年前验收合格，尚有工程款380万元未支付。"),
+    ("FEE01", CaseType.COMPLAINT, "清源省/石门市/长河县", "办理施工许可被要求缴纳无依据费用",
+     "办理施工许可时被要求缴纳“配套服务费”，无任何收费文件依据。"),
+    ("FEE02", CaseType.REPORT, "清源省/北岭市/西山县", "指定中介机构高价收取评估费",
+     "办理环评被要求必须找指定中介，收费远高于市场价格，且与审批人员存在利益关系。"),
+    ("INT01", CaseType.REPORT, "清源省/北岭市/西山县", "审批人员暗示送礼才能加快办理",
+     "审批科工作人员多次暗示需要“意思意思”才能尽快审批，并拖延不办。"),
+    ("INT02", CaseType.COMPLAINT, "清源省/石门市", "咨询不动产登记问题无人答复",
+     "多次拨打电话咨询不动产登记办理流程，各部门互相推诿，无人给出明确答复。"),
+    (None, CaseType.CONSULTATION, "清源省/石门市/长河县", "小微企业税费减免政策咨询",
+     "想了解今年小微企业可以享受哪些税费减免政策，如何申请。"),
+    (None, CaseType.SUGGESTION, "清源省/北岭市", "建议企业开办实现全程网办",
+     "建议将企业开办中的刻章、银行开户等环节全部纳入线上一次办理。"),
+]
+
+
+def load_org(session) -> dict[str, Department]:
+    """Create the demo department tree, dispatch rules and one user per role (idempotent)."""
+    departments = {d.code: d for d in session.query(Department)}
+    for code, name, level, parent, head, region in DEPARTMENTS:
+        if code not in departments:
+            departments[code] = Department(code=code, name=name, level=level,
+                                           parent=departments.get(parent), head=head,
+                                           region=region)
+            session.add(departments[code])
+    session.flush()
+    if not session.query(DispatchRule).count():
+        categories = {c.code: c for c in session.query(Category)}
+        for category, region, keywords, department, priority in RULES:
+            session.add(DispatchRule(category=categories.get(category), region=region,
+                                     keywords=keywords, department=departments[department],
+                                     priority=priority))
+    sm = _security_manager()
+    for username, first, last, role, department in USERS:
+        if sm.find_user(username=username) is None:
+            user = sm.add_user(username, first, last, f"{username}@demo.yingshang110.cn",
+                               sm.find_role(role.value), password=DEMO_PASSWORD)
+            user.department_id = departments[department].id if department else None
+    session.flush()
+    return departments
+
+
+def _security_manager():
+    from flask import current_app
+
+    return current_app.appbuilder.sm
+
+
+def actor_for(session, username: str) -> Actor:
+    return Actor.from_user(session.query(Staff).filter_by(username=username).one())
+
+
+def _handler_for(session, department_id: int) -> Actor:
+    user = session.query(Staff).filter_by(department_id=department_id).filter(
+        Staff.username.like("handler%")).first()
+    if user is None:  # a department without a demo handler: a stand-in keeps the demo moving
+        return Actor(None, "经办人", frozenset({Role.HANDLER}), department_id)
+    return Actor.from_user(user)
+
+
+# Target statuses and their weights: a few hundred cases spread over the whole flow.
+TARGETS = [
+    (Status.SUBMITTED, 6), (Status.DECLINED, 3), (Status.ACCEPTED, 5), (Status.DISPATCHED, 6),
+    (Status.RETURNED, 2), (Status.HANDLING, 12), (Status.REPLIED, 6), (Status.UNSATISFIED, 2),
+    (Status.EVALUATED, 4), (Status.CLOSED, 30),
+]
+
+
+def _drive(session, case_id: int, target: Status, start: datetime, rng: random.Random,
+           actors: dict[str, Actor], now: datetime) -> None:
+    """Take a filed case through the real services until it reaches ``target``."""
+    moment = start
+
+    def step(action, actor, minutes=(10, 600), **params):
+        nonlocal moment
+        moment = min(moment + timedelta(minutes=rng.randint(*minutes)), now)
+        svc.perform(session, case_id, action, actor=actor, now=moment, **params)
+
+    case = session.get(svc.Case, case_id)
+    if target == Status.SUBMITTED:
+        return
+    if target == Status.DECLINED:
+        step(Action.DECLINE, actors["clerk"], reason="out_of_scope",
+             note="该事项属于民事纠纷，建议通过司法途径解决。")
+        return
+    step(Action.ACCEPT, actors["clerk"], minutes=(30, 900))
+    if target == Status.ACCEPTED:
+        return
+    lead = case.proposed_department_id
+    co = []
+    if rng.random() < 0.15:
+        co = [d for d in (case.proposed_department.parent_id,) if d and d != lead]
+    step(Action.DISPATCH, actors["dispatcher"], minutes=(3, 40), lead_department_id=lead,
+         co_department_ids=co)
+    if target == Status.DISPATCHED:
+        return
+    handler = _handler_for(session, lead)
+    if target == Status.RETURNED:
+        step(Action.RETURN, handler, minutes=(10, 100), reason="该事项不属于本单位职责，请重新分办。")
+        return
+    step(Action.SIGN, handler, minutes=(5, 150))
+    for co_id in co:
+        step(Action.SIGN, _handler_for(session, co_id), minutes=(5, 150))
+    step(Action.ADD_NOTE, handler, minutes=(60, 2000), note="已电话联系企业，核实情况，约定现场查看。")
+    if rng.random() < 0.15:
+        step(Action.REQUEST_EXTENSION, handler, minutes=(60, 600), days=5,
+             reason="涉及多个科室会商，需延期。")
+        if target != Status.HANDLING or rng.random() < 0.5:
+            step(Action.APPROVE_EXTENSION, actors["supervisor"], minutes=(60, 600))
+    if target == Status.HANDLING:
+        return
+    step(Action.REPLY, handler, minutes=(600, 6000),
+         reply="经核查，反映问题属实，已责令相关科室立即整改并办结，感谢您的监督。",
+         note="科室负责人已约谈，整改材料存档。")
+    if target == Status.REPLIED:
+        return
+    unsatisfied = target == Status.UNSATISFIED or rng.random() < 0.1
+    rating = Rating.UNSATISFIED if unsatisfied else rng.choice(
+        [Rating.SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
+    step(Action.EVALUATE, actors["supervisor"], minutes=(600, 3000), rating=rating,
+         source=rng.choice(["reporter", "revisit_call"]),
+         reason="问题没有实际解决。" if unsatisfied else None)
+    if target == Status.UNSATISFIED:
+        return
+    if unsatisfied:
+        step(Action.CLOSE, actors["supervisor"], note="经核实，诉求超出政策范围，已向企业解释。")
+        return
+    if target == Status.CLOSED:
+        step(Action.CLOSE, actors["supervisor"], minutes=(60, 1000))
+
+
+def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | None = None):
+    """Load the demo organisation and ``cases`` cases (skipped if cases exist); yield log lines."""
+    load_org(session)
+    now = now or clock.utcnow()
+    if session.query(svc.Case).count():
+        yield "demo cases already loaded"
+        return
+    rng = random.Random(seed)
+    categories = {c.code: c.id for c in session.query(Category)}
+    departments = {d.code: d.id for d in session.query(Department)}
+    actors = {name: actor_for(session, name) for name in ("clerk", "dispatcher", "supervisor")}
+    statuses, weights = zip(*TARGETS, strict=True)
+    for index in range(cases):
+        category, case_type, region, title, content = rng.choice(STORIES)
+        target = rng.choices(statuses, weights)[0]
+        # Open cases are recent; finished ones are spread over the last few months.
+        age_days = rng.uniform(0, 20) if target not in (Status.CLOSED, Status.DECLINED) \
+            else rng.uniform(10, 150)
+        start = now - timedelta(days=age_days)
+        data = {
+            "case_type": case_type, "channel": rng.choice(
+                [Channel.PHONE_12345, Channel.PHONE_12345, Channel.WINDOW, Channel.LETTER]),
+            "urgency": rng.choice([Urgency.NORMAL] * 6 + [Urgency.THREE_DAY, Urgency.IMMEDIATE]),
+            "grade": rng.choice([Grade.A, Grade.B, Grade.C]) if case_type == CaseType.REPORT
+            else None,
+            "category_id": categories.get(category) or categories["GOV02"],
+            "title": title, "content": content, "region": region,
+            "location": "政务服务中心二楼综合窗口" if rng.random() < 0.3 else None,
+            "anonymous": rng.random() < 0.3,
+            "reporter_name": f"企业联系人{index:03d}", "reporter_phone": f"1390000{index:04d}",
+            "reporter_company": f"示范科技有限公司{index:03d}",
+        }
+        if case_type == CaseType.REPORT and category == "INT01":
+            data["concerned_department_id"] = departments["X202"]
+            data["concerned_official"] = "审批科某工作人员"
+        try:
+            case = svc.create_case(session, actor=actors["clerk"], now=start, data=data)
+            _drive(session, case.id, target, start, rng, actors, now)
+        except DomainError as error:  # a demo path the rules refuse: keep the case where it is
+            yield f"case {index}: stopped early ({error.msgid})"
+        if index % 50 == 49:
+            session.flush()
+    yield f"loaded {cases} demo cases"

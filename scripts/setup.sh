@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything the platform needs on a fresh Debian machine: system packages, the
+# Python virtualenv with pinned packages, and the compiled translations. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.requirements-$(cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r requirements-dev.txt
+  rm -f .venv/.requirements-* && touch "$stamp"
+fi
+bash scripts/i18n.sh compile >/dev/null
