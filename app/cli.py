@@ -14,11 +14,12 @@ ys = AppGroup("ys", help="营商110 tasks.")
 
 def init_database() -> None:
     """Migrate the schema, sync permissions and roles, and seed reference data."""
-    from app.security import sync_roles
+    from app.security import ensure_builtin_roles, sync_roles
     from app.seed import seed_reference_data
 
     upgrade(directory=str(current_app.config["BASE_DIR"] / "models" / "migrations"))
     appbuilder = current_app.appbuilder
+    ensure_builtin_roles(appbuilder.sm)
     appbuilder.add_permissions(update_perms=True)
     sync_roles(appbuilder.sm)
     seed_reference_data(db.session)

@@ -31,7 +31,7 @@ def parse_keywords(raw: str | None) -> tuple[str, ...]:
     """Split a keyword list written with commas, Chinese commas, semicolons or spaces."""
     if not raw:
         return ()
-    for sep in "，、;；\n\t ":
+    for sep in "，、;；\n\t \u3000":  # \u3000: the full-width space of Chinese input
         raw = raw.replace(sep, ",")
     return tuple(k.strip() for k in raw.split(",") if k.strip())
 

@@ -55,13 +55,19 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
 }
 
 
+def ensure_builtin_roles(sm) -> None:
+    """Create the Admin and Public roles (FAB's permission sync expects them to exist)."""
+    for name in (sm.auth_role_admin, sm.auth_role_public):
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+    sm.session.commit()
+
+
 def sync_roles(sm) -> None:
     """Create the workflow roles and give each exactly the permissions of ROLE_PERMISSIONS
     (the administrator holds every permission; the public role none yet)."""
     all_pvms = sm.session.query(sm.permissionview_model).all()
-    admin = sm.find_role(sm.auth_role_admin) or sm.add_role(sm.auth_role_admin)
-    admin.permissions = all_pvms
-    sm.find_role(sm.auth_role_public) or sm.add_role(sm.auth_role_public)
+    sm.find_role(sm.auth_role_admin).permissions = all_pvms
     for role_name, patterns in ROLE_PERMISSIONS.items():
         role = sm.find_role(role_name.value) or sm.add_role(role_name.value)
         compiled = [(re.compile(f"^(?:{p})$"), re.compile(f"^(?:{v})$")) for p, v in patterns]

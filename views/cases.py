@@ -12,6 +12,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app import clock
+from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError
 from app.extensions import db
 from app.services import cases as case_services
@@ -19,7 +20,7 @@ from app.workflow import ACTION_LABELS, Action, Status
 from models import Case
 from views.common import current_actor, label, local_time
 from views.filters import MyDepartmentFilter, StatusInFilter, VisibleCaseFilter
-from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, form_params
+from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
 
 
 def _deadline_badge(due_at) -> str:
@@ -55,6 +56,12 @@ class CaseView(ModelView):
     formatters_columns = {
         "case_type": label, "status": label, "urgency": label, "channel": label,
         "grade": label, "created_at": local_time, "due_at": _deadline_badge,
+    }
+    search_form_extra_fields = {
+        "status": enum_select(Status, _l("Status")),
+        "case_type": enum_select(CaseType, _l("Case type")),
+        "urgency": enum_select(Urgency, _l("Urgency")),
+        "channel": enum_select(Channel, _l("Channel")),
     }
 
     @expose("/show/<int:pk>")

@@ -31,6 +31,7 @@ class VisibleCaseChildFilter(BaseFilter):
 
 class StatusInFilter(BaseFilter):
     name = "status_in"
+    arg_name = "in"  # FAB passes the whole list to apply() only for "in" filters
 
     def apply(self, query, value):
         return query.filter(Case.status.in_([str(v) for v in value]))

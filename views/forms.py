@@ -36,6 +36,7 @@ class LazySelectField(SelectField):
     """A select whose choices are built per request (translated, current data)."""
 
     def __init__(self, *args, choices_factory=None, **kwargs):
+        kwargs.setdefault("coerce", lambda value: value if value not in ("", "None") else None)
         super().__init__(*args, validators=[Optional()], validate_choice=False, **kwargs)
         self.choices_factory = choices_factory
 
@@ -52,6 +53,12 @@ class LazyMultiSelectField(SelectMultipleField):
     def _choices_generator(self, choices):
         self.choices = self.choices_factory()
         return super()._choices_generator(self.choices)
+
+
+def enum_select(enum_cls, title, blank: bool = True) -> LazySelectField:
+    """A select over an enum with translated labels (for FAB search, add and edit forms)."""
+    return LazySelectField(title, choices_factory=_choices(enum_cls, blank=blank),
+                           widget=Select2Widget())
 
 
 def _departments():

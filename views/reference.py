@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_appbuilder import ModelView
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
 from app.services.cases import recompute_open_deadlines
 from models import (
@@ -18,6 +20,7 @@ from models import (
     Setting,
 )
 from views.common import label
+from views.forms import LazySelectField, enum_select
 
 COMMON_LABELS = {
     "name": _l("Name"), "code": _l("Code"), "level": _l("Level"), "parent": _l("Parent"),
@@ -43,6 +46,8 @@ class DepartmentView(_Reference):
     add_columns = edit_columns = ["code", "name", "level", "parent", "head", "region", "active"]
     search_columns = ["code", "name", "level", "parent", "region"]
     formatters_columns = {"level": label}
+    add_form_extra_fields = edit_form_extra_fields = search_form_extra_fields = {
+        "level": enum_select(DeptLevel, _l("Level"), blank=False)}
     base_order = ("code", "asc")
 
 
@@ -81,7 +86,9 @@ class CalendarDayView(_RecomputesDeadlines):
     search_columns = ["day", "kind", "name"]
     formatters_columns = {"kind": lambda k: str(_l("Holiday") if k == "holiday"
                                                 else _l("Make-up workday"))}
-    description_columns = {"kind": _l("holiday (a day off) or workday (a make-up workday)")}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": LazySelectField(_l("Kind"), widget=Select2Widget(), choices_factory=lambda: [
+            ("holiday", str(_l("Holiday"))), ("workday", str(_l("Make-up workday")))])}
     base_order = ("day", "desc")
 
 
@@ -92,6 +99,15 @@ class DeadlinePolicyView(_RecomputesDeadlines):
     add_columns = edit_columns = ["case_type", "urgency", "multi_department", "working_days",
                                   "note"]
     formatters_columns = {"case_type": label, "urgency": label}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "case_type": enum_select(CaseType, _l("Case type")),
+        "urgency": enum_select(Urgency, _l("Urgency")),
+    }
+    description_columns = {
+        "case_type": _l("Leave empty to apply to every case type"),
+        "urgency": _l("Leave empty to apply to every urgency"),
+        "multi_department": _l("Leave empty to apply whether or not several departments handle"),
+    }
 
 
 class DispatchRuleView(_Reference):

@@ -8,7 +8,10 @@ from app.calendar import WorkingCalendar
 
 
 def official_schedule() -> tuple[dict, dict, set[int]]:
-    """The State Council schedule shipped with ``chinese_calendar`` (holidays, 调休 workdays, years)."""
+    """The State Council schedule shipped with ``chinese_calendar``.
+
+    Returns the holidays, the make-up workdays (调休) and the years the data covers.
+    """
     from chinese_calendar.constants import holidays, workdays
 
     years = {day.year for day in holidays} | {day.year for day in workdays}

@@ -1,0 +1,186 @@
+"""Translations: the catalogs are complete and compiled, and a Chinese page shows no English.
+
+Chinese is the default language. Every page a role reaches from its menu (plus a case page and
+the action forms it offers) is fetched in Chinese and scanned for English words; the few that
+may stay (identifiers of the demo data, the "English" language switch) are listed below.
+Run ``bash scripts/i18n.sh compile`` first: only compiled catalogs are read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from app import clock
+from app.services import cases as svc
+from app.workflow import Action, Status
+from tests.conftest import login, visible_text
+from tests.factories import case_in, handler_of
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "translations"
+ROLES = ["admin", "clerk", "dispatcher", "handler", "supervisor", "leader"]
+
+# Words that may appear on a Chinese page, and why.
+ALLOWED_WORDS = {
+    "English",  # the language switch names the other language in that language
+    "API", "PDF", "CSV",  # acronyms used as such in Chinese government software
+    "Demo",
+}
+# Identifiers of the data (not UI text): removed before the scan.
+IDENTIFIERS = [
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # e-mail addresses
+    r"\bYS\d{8,}\b",  # case numbers
+    r"\b(?:GOV|ENF|POL|FEE|INT)\d*\b",  # category codes
+    r"\b[PCX]\d{2,3}\b",  # department codes
+    r"\b(?:admin|clerk|dispatcher|handler\d*|supervisor|leader)\b",  # demo usernames
+]
+WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def english_words(html: str) -> list[str]:
+    """The English words a person sees on a page (data identifiers excepted)."""
+    text = unescape(visible_text(html))
+    for pattern in IDENTIFIERS:
+        text = re.sub(pattern, " ", text)
+    return sorted({w for w in WORD.findall(text) if w not in ALLOWED_WORDS})
+
+
+def _po(locale: str):
+    with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+# --- (a) the catalogs ----------------------------------------------------------------------
+
+
+def test_compiled_zh_catalog_translates_a_known_string(app):
+    from flask_babel import force_locale, gettext
+
+    assert (TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.mo").exists(), \
+        "run `bash scripts/i18n.sh compile` first"
+    with app.test_request_context(), force_locale("zh"):
+        assert gettext("Awaiting acceptance") == "待受理"
+        assert gettext("Add") != "Add"  # a Flask-AppBuilder word our catalog overrides
+    with app.test_request_context(), force_locale("en"):
+        assert gettext("Awaiting acceptance") == "Awaiting acceptance"
+
+
+def test_every_zh_message_is_translated_and_both_catalogs_match():
+    zh, en = _po("zh"), _po("en")
+    untranslated = [m.id for m in zh if m.id and not (
+        all(m.string) if isinstance(m.string, tuple) else m.string)]
+    fuzzy = [m.id for m in zh if m.id and m.fuzzy]
+    assert not untranslated, f"untranslated zh messages: {untranslated}"
+    assert not fuzzy, f"fuzzy zh messages: {fuzzy}"
+    assert {m.id for m in zh if m.id} == {m.id for m in en if m.id}
+    # The Chinese of a message keeps its %(name)s parameters.
+    for message in zh:
+        if message.id and isinstance(message.id, str):
+            assert set(re.findall(r"%\(\w+\)s", message.id)) == set(
+                re.findall(r"%\(\w+\)s", message.string)), message.id
+
+
+def test_every_message_of_the_code_is_in_the_catalogs():
+    pot = TRANSLATIONS / "messages.pot"
+    if not pot.exists():
+        pytest.skip("no messages.pot (run `bash scripts/i18n.sh extract`)")
+    with open(pot, "rb") as handle:
+        extracted = {m.id for m in read_po(handle) if m.id}
+    missing = extracted - {m.id for m in _po("zh") if m.id}
+    assert not missing, f"run `scripts/i18n.sh update` and translate: {sorted(missing)}"
+
+
+# --- (b) Chinese pages show no English ------------------------------------------------------
+
+
+@pytest.fixture
+def case_pages(session, actors, cats, depts):
+    """Cases in the statuses that show every part of the case page and every action form."""
+    now = clock.utcnow() - timedelta(hours=3)
+    made = [case_in(session, actors, cats, depts, status, now=now) for status in (
+        Status.SUBMITTED, Status.DECLINED, Status.ACCEPTED, Status.HANDLING, Status.REPLIED,
+        Status.UNSATISFIED, Status.CLOSED)]
+    report = case_in(session, actors, cats, depts, Status.SUBMITTED, now=now,
+                     case_type="report", grade="a")
+    handling = made[3]
+    svc.perform(session, handling.id, Action.REQUEST_EXTENSION, actor=handler_of(actors, "X102"),
+                now=now + timedelta(hours=1), days=3, reason="需要会商")
+    session.commit()
+    return [c.id for c in made + [report]]
+
+
+def _menu_links(html: str) -> list[str]:
+    """The pages of the navigation bar (menus, the profile), in order."""
+    start = html.find('class="navbar')
+    end = html.find("</ul>", html.find("navbar-right", start))
+    links = re.findall(r'href="(/[^"#]*)"', html[start:end])
+    skip = ("/lang/", "/logout", "/static/")
+    return list(dict.fromkeys(h for h in links if not h.startswith(skip) and h != "/"))
+
+
+def _get(client, url: str, problems: dict, role: str):
+    response = client.get(url, follow_redirects=True)
+    if response.status_code != 200:
+        problems.setdefault(role, []).append(f"{url}: HTTP {response.status_code}")
+        return ""
+    html = response.get_data(as_text=True)
+    words = english_words(html)
+    if words:
+        problems.setdefault(role, []).append(f"{url}: {' '.join(words)}")
+    return html
+
+
+ADMIN_EXTRA = [
+    "/departmentview/add", "/categoryview/add", "/dispatchruleview/add",
+    "/deadlinepolicyview/add", "/calendaryearview/add", "/calendardayview/add",
+    "/users/add", "/users/show/1", "/users/edit/1", "/roles/list/",
+]
+
+
+def test_chinese_pages_show_no_english_word(app, case_pages):
+    problems: dict[str, list[str]] = {}
+    seen: dict[str, set[str]] = {}
+    anonymous = app.test_client()
+    _get(anonymous, "/login/", problems, "anonymous")
+    for role in ROLES:
+        client = login(app.test_client(), role)
+        home = _get(client, "/", problems, role)
+        pages = _menu_links(home)
+        pages += [f"/cases/show/{i}" for i in case_pages]
+        if role == "admin":
+            pages += ADMIN_EXTRA
+        visited = seen.setdefault(role, set())
+        for url in pages:
+            if url in visited:
+                continue
+            visited.add(url)
+            html = _get(client, url, problems, role)
+            if url.startswith("/cases/show/"):
+                for action_url in re.findall(r'href="(/cases/act/\d+/\w+)"', html):
+                    if action_url not in visited:
+                        visited.add(action_url)
+                        _get(client, action_url, problems, role)
+    # The test reached what it means to check.
+    assert "/users/list/" in seen["admin"]
+    assert any(u.startswith("/departmentview/list") for u in seen["admin"])
+    assert any(u.startswith("/cases/intake/list") for u in seen["clerk"])
+    assert any(u.startswith("/cases/act/") for u in seen["handler"])
+    assert any(u.startswith("/cases/act/") for u in seen["supervisor"])
+    report = "\n".join(f"[{role}] {line}" for role, lines in problems.items() for line in lines)
+    assert not problems, "English words on Chinese pages:\n" + report
+
+
+def test_switching_to_english_shows_english(app):
+    client = login(app.test_client(), "clerk")
+    chinese = visible_text(client.get("/").get_data(as_text=True))
+    assert "Cases" not in chinese and "案件" in chinese
+    client.get("/lang/en", follow_redirects=True)
+    english = visible_text(client.get("/").get_data(as_text=True))
+    assert "Cases" in english and "Intake queue" in english
+    client.get("/lang/zh", follow_redirects=True)

@@ -1,0 +1,160 @@
+"""The working-day calendar (DOMAIN.md, "Counting rule"): weekends off except make-up workdays
+(调休), statutory holidays off even on weekdays, the start day not counted, and a year without an
+official schedule counted Monday–Friday and marked provisional."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.calendar import WorkingCalendar
+from tests.unit.conftest import official_schedule
+
+
+def test_the_seeded_calendar_holds_the_official_years_2004_to_2026(calendar):
+    assert calendar.official_years == frozenset(range(2004, 2027))
+
+
+# --- the two examples of DOMAIN.md -----------------------------------------------------------
+
+
+def test_complaint_filed_before_national_day_is_due_on_oct_20(calendar):
+    assert calendar.add_working_days(date(2026, 9, 30), 10) == (date(2026, 10, 20), False)
+
+
+def test_help_request_filed_before_spring_festival_is_due_on_feb_27(calendar):
+    assert calendar.add_working_days(date(2026, 2, 13), 5) == (date(2026, 2, 27), False)
+
+
+# --- which days are working days -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("saturday", [date(2026, 10, 10), date(2026, 2, 14), date(2026, 2, 28)])
+def test_make_up_saturdays_are_working_days(calendar, saturday):
+    assert saturday.weekday() == 5
+    assert calendar.is_workday(saturday)
+
+
+@pytest.mark.parametrize("weekday_holiday", [
+    date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7),
+    date(2026, 2, 16), date(2026, 2, 17), date(2026, 2, 23), date(2026, 1, 1), date(2026, 5, 1),
+])
+def test_statutory_holidays_are_off_even_on_weekdays(calendar, weekday_holiday):
+    assert weekday_holiday.weekday() < 5
+    assert not calendar.is_workday(weekday_holiday)
+
+
+@pytest.mark.parametrize("weekend", [date(2026, 10, 17), date(2026, 10, 18), date(2026, 3, 7)])
+def test_ordinary_weekends_are_off(calendar, weekend):
+    assert not calendar.is_workday(weekend)
+
+
+def test_ordinary_weekdays_are_working_days(calendar):
+    assert calendar.is_workday(date(2026, 3, 4))  # a Wednesday in March
+
+
+def test_national_day_break_2026_ends_on_oct_7_so_thursday_oct_8_is_a_working_day(calendar):
+    # The official 2026 schedule gives Oct 1-7 off (DOMAIN.md's "Oct 1-8" is one day too long;
+    # the Oct 20 due date it gives is only right if Oct 8 is worked).
+    assert not calendar.is_workday(date(2026, 10, 7))
+    assert calendar.is_workday(date(2026, 10, 8))
+
+
+def test_a_make_up_saturday_can_itself_be_the_due_day(calendar):
+    # Fri Feb 13 + 6 working days: Sat 14, Tue 24 ... Fri 27, then Sat 28 (调休).
+    assert calendar.add_working_days(date(2026, 2, 13), 6) == (date(2026, 2, 28), False)
+    assert calendar.add_working_days(date(2026, 2, 13), 1) == (date(2026, 2, 14), False)
+
+
+# --- the start day is not counted ------------------------------------------------------------
+
+
+def test_the_start_day_is_not_counted(calendar):
+    assert calendar.add_working_days(date(2026, 3, 2), 1) == (date(2026, 3, 3), False)
+
+
+def test_one_working_day_after_a_friday_is_the_next_monday(calendar):
+    assert calendar.add_working_days(date(2026, 3, 6), 1) == (date(2026, 3, 9), False)
+
+
+def test_a_case_filed_on_a_holiday_starts_counting_after_the_break(calendar):
+    assert calendar.add_working_days(date(2026, 10, 1), 1) == (date(2026, 10, 8), False)
+
+
+def test_zero_working_days_ends_on_the_start_day(calendar):
+    assert calendar.add_working_days(date(2026, 3, 4), 0) == (date(2026, 3, 4), False)
+
+
+def test_negative_working_days_are_refused(calendar):
+    with pytest.raises(ValueError):
+        calendar.add_working_days(date(2026, 3, 4), -1)
+
+
+# --- years without an official schedule ------------------------------------------------------
+
+
+def test_a_year_without_official_data_is_counted_monday_to_friday(calendar):
+    assert calendar.is_workday(date(2027, 1, 1))  # a Friday: no data says it is New Year's Day
+    assert not calendar.is_workday(date(2027, 1, 2))  # Saturday
+    assert not calendar.is_workday(date(2027, 1, 3))  # Sunday
+
+
+def test_a_deadline_crossing_into_2027_is_counted_monday_to_friday_and_provisional(calendar):
+    # Thu 2026-12-31 + 3: Fri Jan 1, Mon Jan 4, Tue Jan 5 (2027 has no official data yet).
+    assert calendar.add_working_days(date(2026, 12, 31), 3) == (date(2027, 1, 5), True)
+
+
+def test_entering_the_2027_schedule_moves_the_deadline_and_clears_provisional():
+    holidays, workdays, years = official_schedule()
+    with_2027 = WorkingCalendar.build(
+        set(holidays) | {date(2027, 1, 1)}, workdays, years | {2027}
+    )
+    # New Year's Day 2027 is now off: Mon Jan 4, Tue Jan 5, Wed Jan 6.
+    assert with_2027.add_working_days(date(2026, 12, 31), 3) == (date(2027, 1, 6), False)
+
+
+def test_a_deadline_entirely_inside_official_years_is_not_provisional(calendar):
+    assert calendar.add_working_days(date(2026, 12, 1), 20) == (date(2026, 12, 29), False)
+
+
+def test_zero_days_from_a_day_without_official_data_is_provisional(calendar):
+    assert calendar.add_working_days(date(2027, 3, 1), 0) == (date(2027, 3, 1), True)
+
+
+def test_an_empty_calendar_counts_monday_to_friday_and_every_result_is_provisional():
+    empty = WorkingCalendar()
+    assert empty.add_working_days(date(2026, 9, 30), 10) == (date(2026, 10, 14), True)
+
+
+# --- counting working days between two dates -------------------------------------------------
+
+
+def test_working_days_between_the_national_day_example_is_ten(calendar):
+    assert calendar.working_days_between(date(2026, 9, 30), date(2026, 10, 20)) == 10
+
+
+def test_working_days_between_the_spring_festival_example_is_five(calendar):
+    assert calendar.working_days_between(date(2026, 2, 13), date(2026, 2, 27)) == 5
+
+
+def test_golden_week_holds_no_working_days(calendar):
+    assert calendar.working_days_between(date(2026, 9, 30), date(2026, 10, 7)) == 0
+
+
+def test_working_days_between_a_day_and_itself_is_zero(calendar):
+    assert calendar.working_days_between(date(2026, 3, 4), date(2026, 3, 4)) == 0
+
+
+def test_working_days_between_counts_the_end_day_but_not_the_start_day(calendar):
+    # Mon -> Fri of an ordinary week: Tue, Wed, Thu, Fri.
+    assert calendar.working_days_between(date(2026, 3, 2), date(2026, 3, 6)) == 4
+
+
+@pytest.mark.parametrize("start", [
+    date(2026, 9, 30), date(2026, 2, 13), date(2025, 12, 31), date(2024, 9, 13), date(2026, 4, 30),
+])
+@pytest.mark.parametrize("days", [1, 3, 5, 10, 15])
+def test_counting_between_a_start_and_its_deadline_gives_back_the_period(calendar, start, days):
+    due, _ = calendar.add_working_days(start, days)
+    assert calendar.working_days_between(start, due) == days

@@ -1,0 +1,255 @@
+"""The flow of a case (DOMAIN.md, "The flow of a case"):
+受理 accept → 分办 dispatch → 签收 sign → 办理 handle → 答复 reply → 评价 evaluate → 办结 close.
+
+The expected matrix below is written from DOMAIN.md, independently of app.workflow.TRANSITIONS:
+every (status, action, role) combination is checked against it."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from app.workflow import (
+    EVALUATION_TARGETS,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Action,
+    Guard,
+    Role,
+    Status,
+    allowed_actions,
+    find_transition,
+)
+
+S, A, R = Status, Action, Role
+
+# Who may do what, from which status (all guards satisfied).
+EXPECTED: dict[tuple[Status, Action], Role] = {
+    # Intake: the clerk accepts or declines submitted cases and classifies them, and may
+    # re-classify a case that is accepted or came back from a department.
+    (S.SUBMITTED, A.CLASSIFY): R.CLERK,
+    (S.ACCEPTED, A.CLASSIFY): R.CLERK,
+    (S.RETURNED, A.CLASSIFY): R.CLERK,
+    (S.SUBMITTED, A.ACCEPT): R.CLERK,
+    (S.SUBMITTED, A.DECLINE): R.CLERK,
+    # Dispatch: accepted cases, and cases a department returned as misrouted.
+    (S.ACCEPTED, A.DISPATCH): R.DISPATCHER,
+    (S.RETURNED, A.DISPATCH): R.DISPATCHER,
+    # The department's handler signs for a dispatched case. A multi-department case is already
+    # being handled once its first department signs; each co-handling department (协办) still
+    # signs for its own part, so signing is also possible while the case is being handled.
+    (S.DISPATCHED, A.SIGN): R.HANDLER,
+    (S.HANDLING, A.SIGN): R.HANDLER,
+    # Handling: notes, the reply, extension requests.
+    (S.HANDLING, A.ADD_NOTE): R.HANDLER,
+    (S.HANDLING, A.REPLY): R.HANDLER,
+    (S.HANDLING, A.REQUEST_EXTENSION): R.HANDLER,
+    # 退单: a misrouted case goes back, before or after signing.
+    (S.DISPATCHED, A.RETURN): R.HANDLER,
+    (S.HANDLING, A.RETURN): R.HANDLER,
+    # The supervisor's office decides on extensions.
+    (S.HANDLING, A.APPROVE_EXTENSION): R.SUPERVISOR,
+    (S.HANDLING, A.REFUSE_EXTENSION): R.SUPERVISOR,
+    # Evaluation of the reply (by the reporter or a revisit call, recorded by the supervisor).
+    (S.REPLIED, A.EVALUATE): R.SUPERVISOR,
+    # Unsatisfied: re-handling (二次分办/重办), escalation (提级办理), or closing.
+    (S.UNSATISFIED, A.REHANDLE): R.SUPERVISOR,
+    (S.UNSATISFIED, A.ESCALATE): R.SUPERVISOR,
+    (S.HANDLING, A.ESCALATE): R.SUPERVISOR,
+    (S.EVALUATED, A.CLOSE): R.SUPERVISOR,
+    (S.UNSATISFIED, A.CLOSE): R.SUPERVISOR,
+}
+
+ALL_FACTS = frozenset(Guard)
+COMBINATIONS = list(itertools.product(Status, Action, Role))
+
+
+def expected_allowed(status: Status, action: Action, role: Role) -> bool:
+    return EXPECTED.get((status, action)) == role
+
+
+@pytest.mark.parametrize(("status", "action", "role"), COMBINATIONS,
+                         ids=[f"{s}-{a}-{r}" for s, a, r in COMBINATIONS])
+def test_the_transition_table_follows_the_flow(status, action, role):
+    transition = find_transition(action, status)
+    table_allows = transition is not None and role in transition.roles
+    assert table_allows == expected_allowed(status, action, role)
+    assert (action in allowed_actions(status, {role}, ALL_FACTS)) == expected_allowed(
+        status, action, role
+    )
+
+
+def test_the_table_has_no_row_the_flow_does_not_know():
+    assert {(t.source, t.action) for t in TRANSITIONS} == set(EXPECTED)
+    assert len(TRANSITIONS) == len(EXPECTED)  # one row per (status, action)
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_allowed_actions_for_several_roles_is_the_union_of_each_roles_actions(status):
+    roles = {R.CLERK, R.DISPATCHER, R.HANDLER, R.SUPERVISOR}
+    union = {a for r in roles for a in allowed_actions(status, {r}, ALL_FACTS)}
+    assert set(allowed_actions(status, roles, ALL_FACTS)) == union
+
+
+# --- who never acts --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [R.LEADER, R.ADMIN])
+@pytest.mark.parametrize("status", list(Status))
+def test_leaders_and_administrators_never_act_on_a_case(role, status):
+    assert allowed_actions(status, {role}, ALL_FACTS) == []
+
+
+@pytest.mark.parametrize("status", [S.CLOSED, S.DECLINED])
+def test_closed_and_declined_cases_are_terminal(status):
+    assert allowed_actions(status, set(Role), ALL_FACTS) == []
+    assert all(find_transition(action, status) is None for action in Action)
+    assert status not in OPEN_STATUSES
+
+
+def test_every_other_status_is_open():
+    assert OPEN_STATUSES == frozenset(Status) - {S.CLOSED, S.DECLINED}
+
+
+# --- where each move leads -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("action", "source", "target"), [
+    (A.ACCEPT, S.SUBMITTED, S.ACCEPTED),
+    (A.DECLINE, S.SUBMITTED, S.DECLINED),
+    (A.DISPATCH, S.ACCEPTED, S.DISPATCHED),
+    (A.DISPATCH, S.RETURNED, S.DISPATCHED),
+    (A.SIGN, S.DISPATCHED, S.HANDLING),
+    (A.SIGN, S.HANDLING, S.HANDLING),
+    (A.REPLY, S.HANDLING, S.REPLIED),
+    (A.RETURN, S.DISPATCHED, S.RETURNED),
+    (A.RETURN, S.HANDLING, S.RETURNED),
+    (A.REHANDLE, S.UNSATISFIED, S.DISPATCHED),
+    (A.ESCALATE, S.UNSATISFIED, S.DISPATCHED),
+    (A.ESCALATE, S.HANDLING, S.DISPATCHED),
+    (A.CLOSE, S.EVALUATED, S.CLOSED),
+    (A.CLOSE, S.UNSATISFIED, S.CLOSED),
+])
+def test_each_step_leads_to_the_next_status(action, source, target):
+    assert find_transition(action, source).target == target
+
+
+@pytest.mark.parametrize(("action", "source"), [
+    (A.CLASSIFY, S.SUBMITTED), (A.CLASSIFY, S.ACCEPTED), (A.CLASSIFY, S.RETURNED),
+    (A.ADD_NOTE, S.HANDLING), (A.REQUEST_EXTENSION, S.HANDLING),
+    (A.APPROVE_EXTENSION, S.HANDLING), (A.REFUSE_EXTENSION, S.HANDLING),
+])
+def test_bookkeeping_moves_keep_the_status(action, source):
+    assert find_transition(action, source).target == source
+
+
+def test_the_rating_decides_where_an_evaluation_leads():
+    assert find_transition(A.EVALUATE, S.REPLIED).target is None
+    assert EVALUATION_TARGETS == {
+        "satisfied": S.EVALUATED,
+        "basically_satisfied": S.EVALUATED,
+        "unsatisfied": S.UNSATISFIED,
+    }
+
+
+def test_find_transition_accepts_the_stored_string_values():
+    assert find_transition("accept", "submitted") == find_transition(A.ACCEPT, S.SUBMITTED)
+
+
+# --- no closing while a re-handling is pending ------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.DISPATCHED, S.HANDLING, S.REPLIED, S.RETURNED,
+                                    S.ACCEPTED, S.SUBMITTED])
+def test_no_case_closes_before_it_is_evaluated_or_while_a_re_handling_is_pending(status):
+    assert find_transition(A.CLOSE, status) is None
+    assert A.CLOSE not in allowed_actions(status, set(Role), ALL_FACTS)
+
+
+def test_a_re_handled_case_must_be_replied_and_evaluated_again_before_it_can_close():
+    rehandled = find_transition(A.REHANDLE, S.UNSATISFIED).target
+    assert A.CLOSE not in allowed_actions(rehandled, set(Role), ALL_FACTS)
+
+
+# --- guards ----------------------------------------------------------------------------------
+
+# The facts each guarded move depends on (DOMAIN.md: the lead department (牵头) replies and speaks
+# for the case; each department signs for and works on its own assignment; one extension
+# request at a time; re-handling up to the configured maximum; escalation to the next level up).
+EXPECTED_GUARDS = {
+    (S.DISPATCHED, A.SIGN): {Guard.ASSIGNED_TO_ACTOR, Guard.UNSIGNED_FOR_ACTOR},
+    (S.HANDLING, A.SIGN): {Guard.ASSIGNED_TO_ACTOR, Guard.UNSIGNED_FOR_ACTOR},
+    (S.HANDLING, A.ADD_NOTE): {Guard.ASSIGNED_TO_ACTOR},
+    (S.HANDLING, A.REPLY): {Guard.LEAD_IS_ACTOR},
+    (S.HANDLING, A.REQUEST_EXTENSION): {Guard.LEAD_IS_ACTOR, Guard.NO_PENDING_EXTENSION},
+    (S.HANDLING, A.APPROVE_EXTENSION): {Guard.PENDING_EXTENSION},
+    (S.HANDLING, A.REFUSE_EXTENSION): {Guard.PENDING_EXTENSION},
+    (S.DISPATCHED, A.RETURN): {Guard.LEAD_IS_ACTOR},
+    (S.HANDLING, A.RETURN): {Guard.LEAD_IS_ACTOR},
+    (S.UNSATISFIED, A.REHANDLE): {Guard.REHANDLE_LEFT},
+    (S.UNSATISFIED, A.ESCALATE): {Guard.HAS_HIGHER_LEVEL},
+    (S.HANDLING, A.ESCALATE): {Guard.HAS_HIGHER_LEVEL},
+}
+GUARD_CASES = [(s, a, g) for (s, a), guards in EXPECTED_GUARDS.items() for g in sorted(guards)]
+
+
+@pytest.mark.parametrize(("status", "action"), list(EXPECTED))
+def test_each_move_depends_on_exactly_the_expected_facts(status, action):
+    assert set(find_transition(action, status).guards) == EXPECTED_GUARDS.get((status, action),
+                                                                                set())
+
+
+@pytest.mark.parametrize(("status", "action", "guard"), GUARD_CASES,
+                         ids=[f"{s}-{a}-needs-{g}" for s, a, g in GUARD_CASES])
+def test_a_guarded_move_is_not_allowed_without_its_fact(status, action, guard):
+    role = EXPECTED[(status, action)]
+    assert action in allowed_actions(status, {role}, ALL_FACTS)
+    assert action not in allowed_actions(status, {role}, ALL_FACTS - {guard})
+
+
+@pytest.mark.parametrize(("status", "action"),
+                         [key for key in EXPECTED if key not in EXPECTED_GUARDS])
+def test_an_unguarded_move_needs_no_facts(status, action):
+    assert action in allowed_actions(status, {EXPECTED[(status, action)]}, set())
+
+
+def test_only_the_lead_departments_handler_replies():
+    co_handler = {Guard.ASSIGNED_TO_ACTOR, Guard.NO_PENDING_EXTENSION}
+    lead = co_handler | {Guard.LEAD_IS_ACTOR}
+    assert A.REPLY not in allowed_actions(S.HANDLING, {R.HANDLER}, co_handler)
+    assert A.REPLY in allowed_actions(S.HANDLING, {R.HANDLER}, lead)
+    assert A.ADD_NOTE in allowed_actions(S.HANDLING, {R.HANDLER}, co_handler)
+
+
+def test_a_handler_of_another_department_can_do_nothing_with_the_case():
+    for status in Status:
+        assert allowed_actions(status, {R.HANDLER}, {Guard.NO_PENDING_EXTENSION}) == []
+
+
+def test_a_department_signs_only_once():
+    signed = {Guard.ASSIGNED_TO_ACTOR, Guard.LEAD_IS_ACTOR, Guard.NO_PENDING_EXTENSION}
+    assert A.SIGN not in allowed_actions(S.HANDLING, {R.HANDLER}, signed)
+    assert A.SIGN in allowed_actions(S.HANDLING, {R.HANDLER}, signed | {Guard.UNSIGNED_FOR_ACTOR})
+
+
+def test_one_extension_request_at_a_time():
+    lead = {Guard.ASSIGNED_TO_ACTOR, Guard.LEAD_IS_ACTOR}
+    pending = lead | {Guard.PENDING_EXTENSION}
+    none_pending = lead | {Guard.NO_PENDING_EXTENSION}
+    assert A.REQUEST_EXTENSION in allowed_actions(S.HANDLING, {R.HANDLER}, none_pending)
+    assert A.REQUEST_EXTENSION not in allowed_actions(S.HANDLING, {R.HANDLER}, pending)
+    supervisor_sees = allowed_actions(S.HANDLING, {R.SUPERVISOR}, pending)
+    assert {A.APPROVE_EXTENSION, A.REFUSE_EXTENSION} <= set(supervisor_sees)
+    nothing_to_decide = allowed_actions(S.HANDLING, {R.SUPERVISOR}, none_pending)
+    assert not {A.APPROVE_EXTENSION, A.REFUSE_EXTENSION} & set(nothing_to_decide)
+
+
+def test_when_no_re_handling_is_left_an_unsatisfied_case_is_escalated_or_closed():
+    actions = allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, {Guard.HAS_HIGHER_LEVEL})
+    assert set(actions) == {A.ESCALATE, A.CLOSE}
+
+
+def test_at_the_top_level_an_unsatisfied_case_can_only_be_re_handled_or_closed():
+    actions = allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, {Guard.REHANDLE_LEFT})
+    assert set(actions) == {A.REHANDLE, A.CLOSE}
