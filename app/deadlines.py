@@ -85,10 +85,16 @@ def clock_deadline(start_at: datetime, *, hours: float = 0, minutes: float = 0) 
     return Deadline(start_at + timedelta(hours=hours, minutes=minutes), False)
 
 
-def deadline_state(due_at: datetime | None, now: datetime, warn_before: timedelta) -> DeadlineState:
-    """Classify a stored deadline as on time, due soon or overdue at ``now``."""
+def deadline_state(
+    due_at: datetime | None, now: datetime, warn_before: timedelta,
+    finished_at: datetime | None = None,
+) -> DeadlineState:
+    """Classify a stored deadline as on time, due soon or overdue at ``now``; once the step is
+    finished, as met or missed."""
     if due_at is None:
         return DeadlineState.NONE
+    if finished_at is not None:
+        return DeadlineState.MET if finished_at <= due_at else DeadlineState.MISSED
     if now > due_at:
         return DeadlineState.OVERDUE
     if now >= due_at - warn_before:

@@ -86,6 +86,8 @@ class DeadlineState(StrEnum):
     ON_TIME = "on_time"
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
+    MET = "met"  # finished by the deadline
+    MISSED = "missed"  # finished after the deadline
 
 
 LABELS: dict[StrEnum, str] = {
@@ -132,4 +134,6 @@ LABELS: dict[StrEnum, str] = {
     DeadlineState.ON_TIME: N_("On time"),
     DeadlineState.DUE_SOON: N_("Due soon"),
     DeadlineState.OVERDUE: N_("Overdue"),
+    DeadlineState.MET: N_("Finished on time"),
+    DeadlineState.MISSED: N_("Finished late"),
 }

@@ -4,11 +4,41 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
+from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.sqla.manager import SecurityManager as BaseSecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import (
+    UserDBModelView,
+    UserGroupModelView,
+    UserStatsChartView,
+)
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
-from app.workflow import Role
+from app.workflow import ROLE_LABELS, Role
 from models import Staff
+
+
+def role_label(role) -> str:
+    """A role as people read it (the stored name stays the identifier FAB and sync_roles use)."""
+    return gettext(ROLE_LABELS.get(role.name, role.name))
+
+
+def role_labels(roles) -> str:
+    return "、".join(role_label(r) for r in roles or ())
+
+
+def _roles_field(validators=()):
+    """FAB's role select, showing translated role names."""
+
+    def roles():
+        sm = current_app.appbuilder.sm
+        return sm.session.query(sm.role_model).order_by(sm.role_model.id)
+
+    return QuerySelectMultipleField(_l("Role"), query_func=roles, get_pk_func=lambda r: r.id,
+                                    get_label=role_label, widget=Select2ManyWidget(),
+                                    validators=list(validators))
 
 
 class StaffUserView(UserDBModelView):
@@ -27,11 +57,45 @@ class StaffUserView(UserDBModelView):
          {"fields": ["username", "active", "roles", "department", "login_count"]}),
         *UserDBModelView.show_fieldsets[1:],
     ]
+    label_columns = {**UserDBModelView.label_columns, "department": _l("Department")}
+    formatters_columns = {"roles": role_labels, "groups": lambda groups: "、".join(
+        str(g.label or g.name) for g in groups or ())}
+    add_form_extra_fields = {
+        **UserDBModelView.add_form_extra_fields,
+        "roles": _roles_field(UserDBModelView.validators_columns.get("roles", ())),
+    }
+    edit_form_extra_fields = {
+        "roles": _roles_field(UserDBModelView.validators_columns.get("roles", ()))}
+    search_form_extra_fields = {"roles": _roles_field()}
+
+
+class StaffGroupView(UserGroupModelView):
+    """FAB's user groups, with translated column names and role names."""
+
+    label_columns = {"name": _l("Name"), "label": _l("Label"), "description": _l("Description"),
+                     "users": _l("Users"), "roles": _l("Role")}
+    formatters_columns = {"roles": role_labels}
+    add_form_extra_fields = edit_form_extra_fields = {"roles": _roles_field()}
+
+
+class StaffStatsChartView(UserStatsChartView):
+    """FAB's user statistics, with translated column and chart names."""
+
+    label_columns = {**UserDBModelView.label_columns, "department": _l("Department"),
+                     "login_count": _l("Login count"),
+                     "fail_login_count": _l("Failed login count")}
+    definitions = [
+        {"label": _l("Login count"), "group": "username", "series": ["login_count"]},
+        {"label": _l("Failed login count"), "group": "username",
+         "series": ["fail_login_count"]},
+    ]
 
 
 class SecurityManager(BaseSecurityManager):
     user_model = Staff
     userdbmodelview = StaffUserView
+    groupmodelview = StaffGroupView
+    userstatschartview = StaffStatsChartView
 
 
 # Which FAB permissions each role holds, as (permission regex, view-menu regex) pairs.

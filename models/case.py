@@ -129,6 +129,15 @@ class Case(Model):
         return next((a for a in self.active_assignments if a.role == AssignmentRole.LEAD), None)
 
     @property
+    def deadline(self) -> tuple[datetime | None, datetime | None]:
+        """The deadline that matters now and when its step was finished (if it was):
+        the decision on acceptance while submitted, otherwise the handling deadline."""
+        if self.status in (Status.SUBMITTED, Status.DECLINED):
+            return self.accept_due_at, self.closed_at
+        return self.due_at, self.replied_at if self.status in (
+            Status.REPLIED, Status.UNSATISFIED, Status.EVALUATED, Status.CLOSED) else None
+
+    @property
     def pending_extension(self) -> ExtensionRequest | None:
         return next((e for e in self.extensions if e.state == ExtensionState.PENDING), None)
 

@@ -36,6 +36,14 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
     })
+    def fresh_g():
+        # Test requests reuse the fixture's app context, so `g` (and the logged-in user
+        # Flask-Login caches there) would leak from one request into the next.
+        from flask import g
+
+        g.__dict__.clear()
+
+    application.before_request_funcs.setdefault(None, []).insert(0, fresh_g)
     with application.app_context():
         init_database()
         load_org(db.session)

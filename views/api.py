@@ -141,9 +141,9 @@ class CaseApi(ModelRestApi):
         ---
         post:
           description: >-
-            The body holds the action's parameters, e.g. {"lead_department_id": 3} for
-            dispatch or {"rating": "unsatisfied", "source": "revisit_call", "reason": "..."}
-            for evaluate. Illegal moves answer 409, forbidden roles 403, bad input 422.
+            The JSON body holds the parameters of the action, for example lead_department_id
+            and co_department_ids for dispatch, reply and note for reply, rating, source and
+            reason for evaluate. Illegal moves answer 409, forbidden roles 403, bad input 422.
           parameters:
           - in: path
             name: pk

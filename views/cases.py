@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from app import clock
 from app.enums import CaseType, Channel, Urgency
@@ -23,12 +24,16 @@ from views.filters import MyDepartmentFilter, StatusInFilter, VisibleCaseFilter
 from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
 
 
-def _deadline_badge(due_at) -> str:
+def _deadline_badge(deadline) -> str:
+    """Show ``Case.deadline`` with its state (on time, due soon, overdue, met, missed)."""
+    due_at = deadline[0]
     if due_at is None:
         return ""
-    state = case_services.deadline_state(db.session, due_at, clock.utcnow())
-    css = {"overdue": "danger", "due_soon": "warning", "on_time": "success"}.get(state, "default")
-    return f'{local_time(due_at)} <span class="label label-{css}">{label(state)}</span>'
+    state = case_services.deadline_state(db.session, deadline, clock.utcnow())
+    css = {"overdue": "danger", "due_soon": "warning", "on_time": "success", "met": "default",
+           "missed": "danger"}.get(state, "default")
+    return Markup('{} <span class="label label-{}">{}</span>').format(
+        local_time(due_at), css, label(state))
 
 
 class CaseView(ModelView):
@@ -42,20 +47,21 @@ class CaseView(ModelView):
     list_title = _l("All cases")
     show_title = _l("Case")
     list_columns = ["number", "title", "case_type", "status", "lead_department", "created_at",
-                    "due_at"]
+                    "deadline"]
     search_columns = ["number", "title", "case_type", "status", "urgency", "channel",
                       "category", "lead_department", "created_at", "due_at"]
     order_columns = ["number", "created_at", "due_at", "status"]
     label_columns = {
         "number": _l("Case number"), "title": _l("Title"), "case_type": _l("Case type"),
         "status": _l("Status"), "lead_department": _l("Lead department"),
-        "created_at": _l("Filed at"), "due_at": _l("Deadline"), "urgency": _l("Urgency"),
+        "created_at": _l("Filed at"), "due_at": _l("Deadline"), "deadline": _l("Deadline"),
+        "urgency": _l("Urgency"),
         "channel": _l("Channel"), "category": _l("Category"), "grade": _l("Grade"),
         "proposed_department": _l("Proposed department"),
     }
     formatters_columns = {
         "case_type": label, "status": label, "urgency": label, "channel": label,
-        "grade": label, "created_at": local_time, "due_at": _deadline_badge,
+        "grade": label, "created_at": local_time, "due_at": local_time, "deadline": _deadline_badge,
     }
     search_form_extra_fields = {
         "status": enum_select(Status, _l("Status")),
@@ -98,7 +104,7 @@ class DispatchQueueView(CaseView):
     base_filters = [["id", VisibleCaseFilter, None],
                     ["status", StatusInFilter, [Status.ACCEPTED, Status.RETURNED]]]
     list_columns = ["number", "title", "category", "status", "proposed_department",
-                    "accepted_at", "due_at"]
+                    "accepted_at", "deadline"]
     label_columns = {**CaseView.label_columns, "accepted_at": _l("Accepted at")}
     formatters_columns = {**CaseView.formatters_columns, "accepted_at": local_time}
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import current_app
 from flask_babel import gettext
-from flask_login import current_user
 
 from app import clock
 from app.enums import LABELS
@@ -14,7 +13,7 @@ from app.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
 
 def current_actor() -> Actor:
     """Return the logged-in user as a service actor (anonymous: no roles)."""
-    user = getattr(g, "user", None) or current_user
+    user = current_app.appbuilder.sm.current_user  # session login, or the JWT of an API call
     if user is None or not getattr(user, "is_authenticated", False):
         return Actor(None, "anonymous", frozenset())
     return Actor.from_user(user)

@@ -123,6 +123,7 @@ class SettingView(_RecomputesDeadlines):
     datamodel = SQLAInterface(Setting)
     base_permissions = ["can_list", "can_show", "can_edit"]
     list_title = _l("Settings")
-    list_columns = ["key", "description", "value"]
+    list_columns = ["description", "value"]
+    show_columns = ["description", "value"]
     edit_columns = ["value"]
     formatters_columns = {"description": lambda d: str(_l(d)) if d else ""}

@@ -34,6 +34,6 @@ def seed_official_calendar(session) -> int:
     years = {d.year for d in chinese_calendar.holidays}
     stored = {y for (y,) in session.query(CalendarYear.year)}
     for year in sorted(years - stored):
-        session.add(CalendarYear(year=year, official=True, note="chinese-calendar"))
+        session.add(CalendarYear(year=year, official=True, note="国务院办公厅公布的节假日安排"))
     session.flush()
     return added

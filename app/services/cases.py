@@ -648,7 +648,9 @@ def perform(session, case_id: int, action: Action | str, *, actor: Actor, now: d
     return service(session, case, actor=actor, now=now, **params)
 
 
-def deadline_state(session, due_at, now: datetime):
-    """Classify a stored deadline as on time / due soon / overdue."""
+def deadline_state(session, deadline: tuple[datetime | None, datetime | None], now: datetime):
+    """Classify a case's current stored deadline (``Case.deadline``): on time / due soon /
+    overdue, or met / missed once its step is finished."""
+    due_at, finished_at = deadline
     warn = timedelta(hours=get_settings(session)["due_soon_hours"])
-    return dl.deadline_state(due_at, now, warn)
+    return dl.deadline_state(due_at, now, warn, finished_at)

@@ -1,0 +1,198 @@
+"""Screens and REST API per role: who sees what, who may act, and cross-department isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.workflow import Status
+from tests.conftest import at, login
+from tests.factories import case_in
+
+NOW = at("2026-11-02 10:00")
+
+MENU_PAGES = {
+    "/cases/new/": {"clerk"},
+    "/cases/intake/list/": {"clerk"},
+    "/cases/dispatch/list/": {"dispatcher"},
+    "/cases/department/list/": {"handler"},
+    "/cases/list/": {"clerk", "dispatcher", "handler", "supervisor", "leader"},
+    "/departmentview/list/": set(),
+    "/categoryview/list/": set(),
+    "/calendardayview/list/": set(),
+    "/calendaryearview/list/": set(),
+    "/deadlinepolicyview/list/": set(),
+    "/dispatchruleview/list/": set(),
+    "/settingview/list/": set(),
+    "/users/list/": set(),
+}
+ROLES = ["clerk", "dispatcher", "handler", "supervisor", "leader"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def api_token(client, username):
+    """Log in through the JWT endpoint; the cookie it also sets is dropped (API clients
+    authenticate with the bearer token alone)."""
+    client._cookies.clear()
+    response = client.post("/api/v1/security/login", json={
+        "username": username, "password": "Demo@2026", "provider": "db"})
+    assert response.status_code == 200, response.data
+    client._cookies.clear()
+    return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+@pytest.mark.parametrize("page", sorted(MENU_PAGES))
+@pytest.mark.parametrize("role", ROLES + ["admin"])
+def test_each_role_reaches_exactly_its_own_screens(session, client, role, page):
+    login(client, role)
+    allowed = role in MENU_PAGES[page] or role == "admin"
+    assert client.get(page).status_code == (200 if allowed else 403)
+
+
+def test_anonymous_visitors_see_no_case(session, client, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    session.commit()
+    assert client.get(f"/cases/show/{case.id}").status_code in (302, 401, 403)
+    assert client.get(f"/api/v1/case/{case.id}").status_code == 401
+
+
+def test_a_handler_cannot_reach_another_departments_case_by_any_door(
+        session, client, actors, cats, depts):
+    theirs = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X103")
+    mine = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X102")
+    session.commit()
+    login(client, "handler")  # 长河县行政审批局 (X102)
+    for url in (f"/cases/show/{theirs.id}", f"/cases/department/show/{theirs.id}",
+                f"/cases/act/{theirs.id}/sign", f"/api/v1/case/{theirs.id}",
+                f"/api/v1/case/{theirs.id}/actions"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/cases/act/{theirs.id}/sign", data={}).status_code == 404
+    assert client.post(f"/api/v1/case/{theirs.id}/actions/sign", json={}).status_code == 404
+    listing = client.get("/cases/list/?psize_CaseView=100").get_data(as_text=True)
+    assert mine.number in listing and theirs.number not in listing
+    api_list = client.get("/api/v1/case/?q=(page_size:100)").json
+    assert {row["id"] for row in api_list["result"]} == {mine.id}
+    events = client.get("/api/v1/case_event/?q=(page_size:100)").json["result"]
+    assert {row["case_id"] for row in events} == {mine.id}
+    assert client.get(f"/cases/show/{mine.id}").status_code == 200
+
+
+def test_a_leader_reads_everything_and_changes_nothing(session, client, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.EVALUATED, now=NOW)
+    session.commit()
+    login(client, "leader")
+    page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
+    assert case.number in page and "/cases/act/" not in page
+    assert client.post(f"/cases/act/{case.id}/close", data={}).status_code == 403
+    headers = api_token(client, "leader")
+    assert client.get(f"/api/v1/case/{case.id}", headers=headers).status_code == 200
+    response = client.post(f"/api/v1/case/{case.id}/actions/close", json={}, headers=headers)
+    assert response.status_code == 403
+    session.refresh(case)
+    assert case.status == Status.EVALUATED
+
+
+def test_case_page_shows_only_the_actions_open_to_the_user(session, client, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.SUBMITTED, now=NOW)
+    session.commit()
+    login(client, "clerk")
+    page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
+    for action in ("accept", "decline", "classify"):
+        assert f"/cases/act/{case.id}/{action}" in page
+    assert f"/cases/act/{case.id}/dispatch" not in page
+    login(client, "supervisor")
+    page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
+    assert "/cases/act/" not in page
+
+
+def test_an_illegal_move_on_a_screen_is_refused_with_a_message(session, client, actors, cats,
+                                                               depts):
+    case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    session.commit()
+    login(client, "clerk")
+    response = client.post(f"/cases/act/{case.id}/accept", data={"note": "再次受理"},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert "alert-danger" in response.get_data(as_text=True)
+    session.refresh(case)
+    assert case.status == Status.DISPATCHED
+
+
+def test_the_whole_flow_through_the_screens(session, client, depts, cats):
+    login(client, "clerk")
+    response = client.post("/cases/new/", data={
+        "channel": "window", "case_type": "complaint", "category_id": str(cats["GOV01"].id),
+        "urgency": "normal", "title": "窗口办理营业执照超时", "content": "提交材料一周未办结",
+        "region": "清源省/石门市/长河县", "reporter_name": "李四", "reporter_phone": "13800000000",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    case_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+
+    def act(user, action, **data):
+        login(client, user)
+        result = client.post(f"/cases/act/{case_id}/{action}", data=data)
+        assert result.status_code == 302, (action, result.get_data(as_text=True)[-3000:])
+
+    act("clerk", "accept", note="")
+    act("dispatcher", "dispatch", lead_department_id=str(depts["X102"].id))
+    act("handler", "sign")
+    act("handler", "add_note", note="已联系企业")
+    act("handler", "reply", reply="已办结，请查收营业执照。")
+    act("supervisor", "evaluate", rating="satisfied", source="revisit_call")
+    act("supervisor", "close")
+    login(client, "leader")
+    page = client.get(f"/cases/show/{case_id}").get_data(as_text=True)
+    assert page.count("<tr><td>") >= 7  # seven timeline rows (and the assignment row)
+
+
+def test_the_whole_flow_through_the_rest_api(session, client, depts, cats):
+    clerk = api_token(client, "clerk")
+    created = client.post("/api/v1/case/", headers=clerk, json={
+        "case_type": "report", "channel": "api", "category_id": cats["FEE01"].id,
+        "grade": "c", "title": "违规收取配套费", "content": "无依据收费", "anonymous": True,
+        "region": "清源省/石门市/长河县"})
+    assert created.status_code == 201, created.json
+    case_id = created.json["id"]
+
+    def act(user, action, expect=200, **body):
+        response = client.post(f"/api/v1/case/{case_id}/actions/{action}",
+                               headers=api_token(client, user), json=body)
+        assert response.status_code == expect, response.json
+        return response.json
+
+    act("clerk", "accept")
+    act("handler", "sign", expect=404)  # not sent to anyone yet
+    act("dispatcher", "dispatch", lead_department_id=depts["X102"].id)
+    assert client.get(f"/api/v1/case/{case_id}/actions",
+                      headers=api_token(client, "handler")).json["actions"] == ["sign", "return"]
+    act("handler", "sign")
+    act("handler", "reply", expect=422, reply="")
+    act("handler", "reply", reply="已退还违规收费")
+    act("supervisor", "close", expect=409)  # not yet evaluated
+    result = act("supervisor", "evaluate", rating="basically_satisfied", source="revisit_call")
+    assert result["status"] == "evaluated"
+    assert act("supervisor", "close")["status"] == "closed"
+
+
+def test_bad_api_input_gets_a_clear_error_and_saves_nothing(session, client):
+    clerk = api_token(client, "clerk")
+    before = client.get("/api/v1/case/", headers=clerk).json["count"]
+    assert client.post("/api/v1/case/", headers=clerk, json={"title": "x"}).status_code == 422
+    assert client.post("/api/v1/case/", headers=clerk, data="{not json",
+                       content_type="application/json").status_code == 400
+    bad = client.post("/api/v1/case/", headers=clerk, json={
+        "case_type": "complaint", "channel": "api", "title": "<script>alert(1)</script>",
+        "content": "x" * 100_001, "anonymous": True})
+    assert bad.status_code == 422 and bad.json["message"]
+    assert client.get("/api/v1/case/", headers=clerk).json["count"] == before
+    assert client.post("/api/v1/case/1/actions/accept", headers=clerk,
+                       json=[1, 2]).status_code in (400, 404)
+
+
+def test_the_openapi_document_describes_the_case_actions(session, client):
+    spec = client.get("/api/v1/_openapi", headers=api_token(client, "admin")).json
+    assert "/api/v1/case/{pk}/actions/{action}" in spec["paths"]
+    assert "/api/v1/case/" in spec["paths"] and "/api/v1/department/" in spec["paths"]
