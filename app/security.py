@@ -72,6 +72,8 @@ class StaffUserView(UserDBModelView):
 class StaffGroupView(UserGroupModelView):
     """FAB's user groups, with translated column names and role names."""
 
+    class_permission_name = "UserGroupModelView"  # FAB's own permission names
+
     label_columns = {"name": _l("Name"), "label": _l("Label"), "description": _l("Description"),
                      "users": _l("Users"), "roles": _l("Role")}
     formatters_columns = {"roles": role_labels}
@@ -80,6 +82,9 @@ class StaffGroupView(UserGroupModelView):
 
 class StaffStatsChartView(UserStatsChartView):
     """FAB's user statistics, with translated column and chart names."""
+
+    route_base = "/userstatschartview"  # FAB's own address and permission names
+    class_permission_name = "UserStatsChartView"
 
     label_columns = {**UserDBModelView.label_columns, "department": _l("Department"),
                      "login_count": _l("Login count"),
@@ -114,8 +119,11 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("can_list|can_show", "DispatchQueueView"), ("menu_access", "Dispatch queue")],
     Role.HANDLER: _CASE_READ + _REFERENCE_READ + _SELF + [
         ("can_list|can_show", "DepartmentCaseView"), ("menu_access", "My department's cases")],
-    Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF,
-    Role.LEADER: [(p, v) for p, v in _CASE_READ if p != "can_act"] + _REFERENCE_READ + _SELF,
+    Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + [
+        ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
+        ("menu_access", "Awaiting supervision|Overdue cases")],
+    Role.LEADER: [(p, v) for p, v in _CASE_READ if p != "can_act"] + _REFERENCE_READ + _SELF + [
+        ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")],
 }
 
 

@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
+from views import compat  # noqa: F401  (display fixes for FAB's forms)
+
 
 def register_views(appbuilder) -> None:
     """Add every screen and API to the AppBuilder (menu order is the order here)."""
@@ -16,6 +18,10 @@ def register_views(appbuilder) -> None:
         icon="fa-random", category="Cases")
     add(cases.DepartmentCaseView, "My department's cases", label=_l("My department's cases"),
         icon="fa-briefcase", category="Cases")
+    add(cases.SupervisionQueueView, "Awaiting supervision", label=_l("Awaiting supervision"),
+        icon="fa-gavel", category="Cases")
+    add(cases.OverdueCaseView, "Overdue cases", label=_l("Overdue cases"),
+        icon="fa-exclamation-triangle", category="Cases")
     add(cases.CaseView, "All cases", label=_l("All cases"), icon="fa-list", category="Cases")
     appbuilder.add_view_no_menu(cases.CaseActionView)
 

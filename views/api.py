@@ -68,7 +68,7 @@ CASE_COLUMNS = [
 class CaseApi(ModelRestApi):
     resource_name = "case"
     datamodel = SQLAInterface(CaseModel)
-    allow_browser_login = True
+    allow_browser_login = False  # JWT only: a cookie-authenticated write would be open to CSRF
     base_permissions = ["can_get", "can_info", "can_post", "can_act"]
     base_filters = [["id", VisibleCaseFilter, None]]
     list_columns = ["id", "number", "status", "case_type", "urgency", "channel", "title",
@@ -192,7 +192,7 @@ class CaseEventApi(ModelRestApi):
 
     resource_name = "case_event"
     datamodel = SQLAInterface(CaseEvent)
-    allow_browser_login = True
+    allow_browser_login = False  # JWT only: a cookie-authenticated write would be open to CSRF
     base_permissions = ["can_get", "can_info"]
     base_filters = [["id", VisibleCaseChildFilter, None]]
     list_columns = show_columns = ["id", "case_id", "action", "from_status", "to_status", "at",
@@ -205,7 +205,7 @@ def _reference_api(model, name, columns):
     return type(f"{model.__name__}Api", (ModelRestApi,), {
         "resource_name": name,
         "datamodel": SQLAInterface(model),
-        "allow_browser_login": True,
+        "allow_browser_login": False,
         "list_columns": columns, "show_columns": columns,
         "add_columns": [c for c in columns if c != "id"],
         "edit_columns": [c for c in columns if c != "id"],

@@ -20,7 +20,13 @@ from app.services import cases as case_services
 from app.workflow import ACTION_LABELS, Action, Status
 from models import Case
 from views.common import current_actor, label, local_time
-from views.filters import MyDepartmentFilter, StatusInFilter, VisibleCaseFilter
+from views.filters import (
+    MyDepartmentFilter,
+    NeedsSupervisorFilter,
+    OverdueFilter,
+    StatusInFilter,
+    VisibleCaseFilter,
+)
 from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
 
 
@@ -115,6 +121,23 @@ class DepartmentCaseView(CaseView):
     route_base = "/cases/department"
     list_title = _l("My department's cases")
     base_filters = [["id", VisibleCaseFilter, None], ["id", MyDepartmentFilter, None]]
+
+
+class SupervisionQueueView(CaseView):
+    """What waits for the supervisor: evaluations, unsatisfied ratings, extension requests."""
+
+    route_base = "/cases/supervision"
+    list_title = _l("Awaiting supervision")
+    base_filters = [["id", VisibleCaseFilter, None], ["id", NeedsSupervisorFilter, None]]
+
+
+class OverdueCaseView(CaseView):
+    """Open cases past their stored deadline."""
+
+    route_base = "/cases/overdue"
+    list_title = _l("Overdue cases")
+    base_filters = [["id", VisibleCaseFilter, None], ["id", OverdueFilter, None]]
+    base_order = ("due_at", "asc")
 
 
 class CaseIntakeView(BaseView):

@@ -25,6 +25,8 @@ FAB_MESSAGES = [
     N_("It's not a good policy to remove a user, just make it inactive"),
     N_("User(s) exists in the role, cannot delete"),
     N_("User(s) exists in the group, cannot delete"),
+    # FAB's built-in role (the workflow roles are labelled by ROLE_LABELS in app/workflow.py)
+    N_("Public"),
     N_("Must have at least two capital letters, one special character, two digits, three "
        "lower case letters and a minimal length of 10."),
 ]

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask_appbuilder.models.filters import BaseFilter
 
 from app.services.cases import visible_cases_clause
-from models import Assignment, Case
+from app import clock
+from app.enums import ExtensionState
+from app.workflow import Status
+from models import Assignment, Case, ExtensionRequest
 from views.common import current_actor
+
+
+# Statuses in which the handling deadline runs (after acceptance, before the reply).
+HANDLING_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.HANDLING)
 
 
 class VisibleCaseFilter(BaseFilter):
@@ -35,6 +42,30 @@ class StatusInFilter(BaseFilter):
 
     def apply(self, query, value):
         return query.filter(Case.status.in_([str(v) for v in value]))
+
+
+class NeedsSupervisorFilter(BaseFilter):
+    """Cases waiting for the supervisor: a reply to evaluate, an unsatisfied rating to decide,
+    or an extension request."""
+
+    name = "needs_supervisor"
+
+    def apply(self, query, value):
+        return query.filter(
+            Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])
+            | Case.extensions.any(ExtensionRequest.state == ExtensionState.PENDING.value))
+
+
+class OverdueFilter(BaseFilter):
+    """Open cases whose stored deadline (acceptance or handling) has passed."""
+
+    name = "overdue"
+
+    def apply(self, query, value):
+        now = clock.utcnow()
+        return query.filter(
+            ((Case.status == Status.SUBMITTED.value) & (Case.accept_due_at < now))
+            | (Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now)))
 
 
 class MyDepartmentFilter(BaseFilter):

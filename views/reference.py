@@ -42,6 +42,8 @@ class _Reference(ModelView):
 class DepartmentView(_Reference):
     datamodel = SQLAInterface(Department)
     list_title = _l("Departments")
+    add_title, edit_title = _l("Add department"), _l("Edit department")
+    show_title = _l("Department details")
     list_columns = ["code", "name", "level", "parent", "head", "region", "active"]
     add_columns = edit_columns = ["code", "name", "level", "parent", "head", "region", "active"]
     search_columns = ["code", "name", "level", "parent", "region"]
@@ -54,6 +56,8 @@ class DepartmentView(_Reference):
 class CategoryView(_Reference):
     datamodel = SQLAInterface(Category)
     list_title = _l("Categories")
+    add_title, edit_title = _l("Add category"), _l("Edit category")
+    show_title = _l("Category details")
     list_columns = ["code", "name", "parent", "active"]
     add_columns = edit_columns = ["code", "name", "parent", "description", "sort_order", "active"]
     search_columns = ["code", "name", "parent"]
@@ -73,6 +77,8 @@ class _RecomputesDeadlines(_Reference):
 class CalendarYearView(_RecomputesDeadlines):
     datamodel = SQLAInterface(CalendarYear)
     list_title = _l("Calendar years")
+    add_title, edit_title = _l("Add calendar year"), _l("Edit calendar year")
+    show_title = _l("Calendar year details")
     list_columns = ["year", "official", "note"]
     add_columns = edit_columns = ["year", "official", "note"]
     base_order = ("year", "desc")
@@ -81,6 +87,9 @@ class CalendarYearView(_RecomputesDeadlines):
 class CalendarDayView(_RecomputesDeadlines):
     datamodel = SQLAInterface(CalendarDay)
     list_title = _l("Holidays and make-up workdays")
+    add_title = _l("Add holiday or make-up workday")
+    edit_title = _l("Edit holiday or make-up workday")
+    show_title = _l("Holiday or make-up workday details")
     list_columns = ["day", "kind", "name"]
     add_columns = edit_columns = ["day", "kind", "name"]
     search_columns = ["day", "kind", "name"]
@@ -95,6 +104,8 @@ class CalendarDayView(_RecomputesDeadlines):
 class DeadlinePolicyView(_RecomputesDeadlines):
     datamodel = SQLAInterface(DeadlinePolicy)
     list_title = _l("Deadline policies")
+    add_title, edit_title = _l("Add deadline policy"), _l("Edit deadline policy")
+    show_title = _l("Deadline policy details")
     list_columns = ["case_type", "urgency", "multi_department", "working_days", "note"]
     add_columns = edit_columns = ["case_type", "urgency", "multi_department", "working_days",
                                   "note"]
@@ -113,6 +124,8 @@ class DeadlinePolicyView(_RecomputesDeadlines):
 class DispatchRuleView(_Reference):
     datamodel = SQLAInterface(DispatchRule)
     list_title = _l("Dispatch rules")
+    add_title, edit_title = _l("Add dispatch rule"), _l("Edit dispatch rule")
+    show_title = _l("Dispatch rule details")
     list_columns = ["category", "region", "keywords", "department", "priority", "active"]
     add_columns = edit_columns = ["category", "region", "keywords", "department", "priority",
                                   "active", "note"]
@@ -123,6 +136,7 @@ class SettingView(_RecomputesDeadlines):
     datamodel = SQLAInterface(Setting)
     base_permissions = ["can_list", "can_show", "can_edit"]
     list_title = _l("Settings")
+    edit_title, show_title = _l("Edit setting"), _l("Setting details")
     list_columns = ["description", "value"]
     show_columns = ["description", "value"]
     edit_columns = ["value"]

@@ -16,6 +16,8 @@ MENU_PAGES = {
     "/cases/dispatch/list/": {"dispatcher"},
     "/cases/department/list/": {"handler"},
     "/cases/list/": {"clerk", "dispatcher", "handler", "supervisor", "leader"},
+    "/cases/supervision/list/": {"supervisor"},
+    "/cases/overdue/list/": {"supervisor", "leader"},
     "/departmentview/list/": set(),
     "/categoryview/list/": set(),
     "/calendardayview/list/": set(),
@@ -64,20 +66,53 @@ def test_a_handler_cannot_reach_another_departments_case_by_any_door(
     theirs = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X103")
     mine = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X102")
     session.commit()
-    login(client, "handler")  # 长河县行政审批局 (X102)
+    token = api_token(client, "handler")  # 长河县行政审批局 (X102)
+    for url in (f"/api/v1/case/{theirs.id}", f"/api/v1/case/{theirs.id}/actions"):
+        assert client.get(url, headers=token).status_code == 404, url
+    assert client.post(f"/api/v1/case/{theirs.id}/actions/sign", json={},
+                       headers=token).status_code == 404
+    api_list = client.get("/api/v1/case/?q=(page_size:100)", headers=token).json
+    assert {row["id"] for row in api_list["result"]} == {mine.id}
+    events = client.get("/api/v1/case_event/?q=(page_size:100)", headers=token).json["result"]
+    assert {row["case_id"] for row in events} == {mine.id}
+
+    login(client, "handler")
     for url in (f"/cases/show/{theirs.id}", f"/cases/department/show/{theirs.id}",
-                f"/cases/act/{theirs.id}/sign", f"/api/v1/case/{theirs.id}",
-                f"/api/v1/case/{theirs.id}/actions"):
+                f"/cases/act/{theirs.id}/sign"):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/cases/act/{theirs.id}/sign", data={}).status_code == 404
-    assert client.post(f"/api/v1/case/{theirs.id}/actions/sign", json={}).status_code == 404
-    listing = client.get("/cases/list/?psize_CaseView=100").get_data(as_text=True)
-    assert mine.number in listing and theirs.number not in listing
-    api_list = client.get("/api/v1/case/?q=(page_size:100)").json
-    assert {row["id"] for row in api_list["result"]} == {mine.id}
-    events = client.get("/api/v1/case_event/?q=(page_size:100)").json["result"]
-    assert {row["case_id"] for row in events} == {mine.id}
+    for listing_url in ("/cases/list/?psize_CaseView=100",
+                        "/cases/department/list/?psize_DepartmentCaseView=100"):
+        listing = client.get(listing_url).get_data(as_text=True)
+        assert mine.number in listing and theirs.number not in listing
     assert client.get(f"/cases/show/{mine.id}").status_code == 200
+
+
+def test_no_generic_form_or_api_call_can_edit_or_delete_a_case(session, client, actors, cats,
+                                                              depts):
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    session.commit()
+    login(client, "admin")
+    for url in (f"/cases/edit/{case.id}", f"/cases/delete/{case.id}", "/cases/add"):
+        assert client.get(url).status_code in (403, 404, 405), url
+    assert client.post(f"/cases/edit/{case.id}", data={"status": "closed"}).status_code in (
+        403, 404, 405)
+    token = api_token(client, "admin")
+    assert client.put(f"/api/v1/case/{case.id}", json={"status": "closed"},
+                      headers=token).status_code in (403, 405)
+    assert client.delete(f"/api/v1/case/{case.id}", headers=token).status_code in (403, 405)
+    session.refresh(case)
+    assert case.status == Status.HANDLING
+
+
+def test_the_api_ignores_a_browser_session_so_no_cross_site_request_can_act(
+        session, client, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.EVALUATED, now=NOW)
+    session.commit()
+    login(client, "supervisor")
+    assert client.post(f"/api/v1/case/{case.id}/actions/close", json={}).status_code == 401
+    session.refresh(case)
+    assert case.status == Status.EVALUATED
 
 
 def test_a_leader_reads_everything_and_changes_nothing(session, client, actors, cats, depts):

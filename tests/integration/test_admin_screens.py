@@ -1,0 +1,83 @@
+"""Administrator screens: calendar edits recompute deadlines; users belong to departments;
+supervisors' queues show what waits for them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.services import cases as svc
+from app.workflow import Action, Status
+from models import CalendarYear, Staff
+from tests.conftest import at, login
+from tests.factories import case_in, handler_of
+
+
+def test_entering_2027_on_the_calendar_screen_recomputes_open_deadlines(app, session, actors,
+                                                                        cats, depts):
+    case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=at("2026-12-24 10:00"))
+    session.commit()
+    assert case.due_provisional
+    client = app.test_client()
+    login(client, "admin")
+    try:
+        for day in ("2027-01-01", "2027-01-04", "2027-01-05"):
+            response = client.post("/calendardayview/add",
+                                   data={"day": day, "kind": "holiday", "name": "元旦"})
+            assert response.status_code == 302
+        response = client.post("/calendaryearview/add", data={"year": "2027", "official": "y",
+                                                               "note": "国务院办公厅通知"})
+        assert response.status_code == 302
+        session.expire_all()
+        case = session.get(svc.Case, case.id)
+        assert not case.due_provisional
+        assert case.due_at == at("2027-01-12 23:59") + timedelta(seconds=59)
+    finally:
+        from models import CalendarDay
+
+        session.query(CalendarDay).filter(CalendarDay.day >= at("2027-01-01 12:00").date()).delete()
+        session.query(CalendarYear).filter(CalendarYear.year == 2027).delete()
+        session.commit()
+
+
+def test_an_administrator_puts_a_user_in_a_department(app, session, depts):
+    client = app.test_client()
+    login(client, "admin")
+    role = session.query(Staff).filter_by(username="handler").one().roles[0]
+    response = client.post("/users/add", data={
+        "first_name": "新", "last_name": "王", "username": "newhandler", "active": "y",
+        "email": "newhandler@demo.yingshang110.cn", "department": str(depts["X103"].id),
+        "roles": [str(role.id)], "password": "Pass@2026word", "conf_password": "Pass@2026word"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    user = session.query(Staff).filter_by(username="newhandler").one()
+    try:
+        assert user.department_id == depts["X103"].id
+    finally:
+        session.delete(user)
+        session.commit()
+
+
+def test_the_supervisor_queue_holds_evaluations_and_extension_requests(app, session, actors,
+                                                                       cats, depts):
+    now = at("2026-11-02 10:00")
+    replied = case_in(session, actors, cats, depts, Status.REPLIED, now=now)
+    extending = case_in(session, actors, cats, depts, Status.HANDLING, now=now)
+    svc.perform(session, extending.id, Action.REQUEST_EXTENSION, actor=handler_of(actors, "X102"),
+                now=now + timedelta(hours=5), days=2, reason="需补充材料")
+    quiet = case_in(session, actors, cats, depts, Status.HANDLING, now=now)
+    session.commit()
+    client = app.test_client()
+    login(client, "supervisor")
+    page = client.get("/cases/supervision/list/?psize_SupervisionQueueView=100").get_data(
+        as_text=True)
+    assert replied.number in page and extending.number in page and quiet.number not in page
+
+
+def test_the_overdue_list_holds_open_cases_past_their_deadline(app, session, actors, cats, depts):
+    late = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-01-05 10:00"))
+    closed = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-01-05 10:00"))
+    fresh = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2099-01-05 10:00"))
+    session.commit()
+    client = app.test_client()
+    login(client, "leader")
+    page = client.get("/cases/overdue/list/?psize_OverdueCaseView=100").get_data(as_text=True)
+    assert late.number in page and closed.number not in page and fresh.number not in page
