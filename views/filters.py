@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask_appbuilder.models.filters import BaseFilter
 
-from app.services.cases import visible_cases_clause
 from app import clock
 from app.enums import ExtensionState
+from app.services.cases import visible_cases_clause
 from app.workflow import Status
 from models import Assignment, Case, ExtensionRequest
 from views.common import current_actor
-
 
 # Statuses in which the handling deadline runs (after acceptance, before the reply).
 HANDLING_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.HANDLING)
