@@ -15,6 +15,9 @@ class DomainError(Exception):
         self.msgid = msgid
         self.params = params
 
+    def __str__(self) -> str:
+        return self.message
+
     @property
     def message(self) -> str:
         return gettext(self.msgid, **{k: str(v) for k, v in self.params.items()})

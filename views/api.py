@@ -14,6 +14,7 @@ from app.enums import CaseType, Channel, Grade, Urgency
 from app.errors import DomainError
 from app.extensions import db
 from app.services import cases as case_services
+from app.services.reference import validate_department
 from models import (
     CalendarDay,
     CalendarYear,
@@ -201,8 +202,24 @@ class CaseEventApi(ModelRestApi):
     order_columns = ["id", "at"]
 
 
-def _reference_api(model, name, columns):
-    return type(f"{model.__name__}Api", (ModelRestApi,), {
+class DomainErrorsAsJson:
+    """Turn a refusal raised by a pre_add/pre_update rule into a JSON error, not a 500."""
+
+    def post_headless(self):
+        try:
+            return super().post_headless()
+        except DomainError as error:
+            return _error(self, error)
+
+    def put_headless(self, pk):
+        try:
+            return super().put_headless(pk)
+        except DomainError as error:
+            return _error(self, error)
+
+
+def _reference_api(model, name, columns, **extra):
+    return type(f"{model.__name__}Api", (DomainErrorsAsJson, ModelRestApi), {**extra,
         "resource_name": name,
         "datamodel": SQLAInterface(model),
         "allow_browser_login": False,
@@ -216,7 +233,9 @@ def _reference_api(model, name, columns):
 
 DepartmentApi = _reference_api(Department, "department",
                                ["id", "code", "name", "level", "parent_id", "head", "region",
-                                "active"])
+                                "active"],
+                               pre_add=lambda self, item: validate_department(db.session, item),
+                               pre_update=lambda self, item: validate_department(db.session, item))
 CategoryApi = _reference_api(Category, "category",
                              ["id", "code", "name", "parent_id", "description", "sort_order",
                               "active"])

@@ -88,6 +88,7 @@ class CaseView(ModelView):
         return self.render_template(
             "case/show.html", case=case, actions=actions, label=label, local_time=local_time,
             deadline_badge=_deadline_badge, action_labels=ACTION_LABELS,
+            identity=case.identity if case_services.can_see_identity(case, actor) else None,
             title=self.show_title, appbuilder=self.appbuilder,
         )
 

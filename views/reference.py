@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
 from app.services.cases import recompute_open_deadlines
+from app.services.reference import validate_department
 from models import (
     CalendarDay,
     CalendarYear,
@@ -31,6 +32,7 @@ COMMON_LABELS = {
     "multi_department": _l("Multi-department"), "working_days": _l("Working days"),
     "category": _l("Category"), "keywords": _l("Keywords"), "department": _l("Department"),
     "priority": _l("Priority"), "key": _l("Setting"), "value": _l("Value"),
+    "children": _l("Lower levels"),
 }
 
 
@@ -48,6 +50,11 @@ class DepartmentView(_Reference):
     add_columns = edit_columns = ["code", "name", "level", "parent", "head", "region", "active"]
     search_columns = ["code", "name", "level", "parent", "region"]
     formatters_columns = {"level": label}
+
+    def pre_add(self, item):
+        validate_department(db.session, item)
+
+    pre_update = pre_add
     add_form_extra_fields = edit_form_extra_fields = search_form_extra_fields = {
         "level": enum_select(DeptLevel, _l("Level"), blank=False)}
     base_order = ("code", "asc")

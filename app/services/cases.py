@@ -40,6 +40,7 @@ from app.workflow import (
     STATUS_LABELS,
     Action,
     Guard,
+    Role,
     Status,
     Transition,
     allowed_actions,
@@ -99,6 +100,20 @@ def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -
     if case is None:
         raise NotFound(N_("Case not found."))
     return case
+
+
+def can_see_identity(case: Case, actor: Actor) -> bool:
+    """Say whether the actor may see who filed the case: supervisors (who investigate), and the
+    handling department only for named, non-confidential cases that are not reports."""
+    identity = case.identity
+    if identity is None or identity.anonymous:
+        return False
+    if Role.SUPERVISOR in actor.roles:
+        return True
+    handling = actor.department_id is not None and any(
+        a.department_id == actor.department_id for a in case.active_assignments)
+    return (Role.HANDLER in actor.roles and handling and not identity.confidential
+            and case.case_type != CaseType.REPORT)
 
 
 def facts_for(case: Case, actor: Actor, settings: dict[str, int]) -> set[Guard]:

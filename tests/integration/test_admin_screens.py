@@ -81,3 +81,27 @@ def test_the_overdue_list_holds_open_cases_past_their_deadline(app, session, act
     login(client, "leader")
     page = client.get("/cases/overdue/list/?psize_OverdueCaseView=100").get_data(as_text=True)
     assert late.number in page and closed.number not in page and fresh.number not in page
+
+
+def test_departments_form_a_province_city_county_tree(app, session, depts):
+    client = app.test_client()
+    login(client, "admin")
+    response = client.post("/departmentview/add", data={
+        "code": "X999", "name": "测试县教育局", "level": "county",
+        "parent": str(depts["P00"].id), "region": "清源省/石门市/长河县"}, follow_redirects=True)
+    assert "alert-danger" in response.get_data(as_text=True)
+    token = client.post("/api/v1/security/login", json={
+        "username": "admin", "password": "Demo@2026", "provider": "db"}).json["access_token"]
+    client._cookies.clear()
+    headers = {"Authorization": f"Bearer {token}"}
+    bad = client.post("/api/v1/department/", headers=headers, json={
+        "code": "X998", "name": "测试", "level": "city", "parent_id": depts["C10"].id})
+    assert bad.status_code == 422 and bad.json["message"]
+    good = client.post("/api/v1/department/", headers=headers, json={
+        "code": "X997", "name": "长河县教育局", "level": "county", "parent_id": depts["C10"].id,
+        "region": "清源省/石门市/长河县"})
+    assert good.status_code == 201, good.json
+    from models import Department
+
+    session.query(Department).filter(Department.code.in_(["X997", "X998", "X999"])).delete()
+    session.commit()

@@ -259,3 +259,21 @@ def test_entering_next_years_schedule_recomputes_open_deadlines(session, actors,
         assert case.due_at == at("2027-01-12 23:59") + timedelta(seconds=59)
     finally:
         session.rollback()
+
+
+def test_who_filed_is_seen_only_by_those_entitled(session, actors, cats, depts):
+    named = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    confidential = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW,
+                           confidential=True)
+    report = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, case_type="report",
+                     category="FEE01", grade="c")
+    anonymous = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, anonymous=True)
+    handler = handler_of(actors, "X102")
+    assert svc.can_see_identity(named, handler)
+    assert not svc.can_see_identity(confidential, handler)
+    assert not svc.can_see_identity(report, handler)
+    assert not svc.can_see_identity(anonymous, actors["supervisor"])
+    assert all(svc.can_see_identity(c, actors["supervisor"]) for c in (named, confidential, report))
+    for username in ("leader", "dispatcher", "clerk", "admin"):
+        assert not svc.can_see_identity(named, actors[username])
+    assert not svc.can_see_identity(named, handler_of(actors, "X103"))

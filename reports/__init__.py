@@ -1,0 +1,1 @@
+"""Report data builders, templates and WeasyPrint rendering (see issue 6)."""
