@@ -248,8 +248,8 @@ def _policies(session) -> list[dl.Policy]:
     ] or list(dl.DEFAULT_POLICIES)
 
 
-def _handling_days(session, case: Case, multi_department: bool) -> int:
-    return dl.select_policy(_policies(session), case.case_type, case.urgency,
+def _handling_days(session, case: Case, multi_department: bool, policies=None) -> int:
+    return dl.select_policy(policies or _policies(session), case.case_type, case.urgency,
                             multi_department).working_days
 
 
@@ -272,15 +272,21 @@ def _set_assignment_due(assignment: Assignment, calendar) -> None:
 
 
 def recompute_open_deadlines(session) -> int:
-    """Recompute every stored working-day deadline of open cases (after a calendar edit)."""
+    """Recompute every stored deadline of open cases from the current calendar, policies and
+    settings (after an administrator edits one of them); return the number of cases."""
     calendar = load_calendar(session)
     settings = get_settings(session)
+    policies = _policies(session)
     count = 0
     for case in session.query(Case).filter(Case.status.in_([s.value for s in OPEN_STATUSES])):
         if case.status == Status.SUBMITTED:
             case.accept_due_at = dl.working_day_deadline(
                 calendar, case.created_at, settings["accept_working_days"]).due_at
-        for assignment in case.active_assignments:
+        running = [a for a in case.active_assignments
+                   if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)]
+        for assignment in running:
+            assignment.due_days = _handling_days(session, case, len(case.active_assignments) > 1,
+                                                 policies)
             _set_assignment_due(assignment, calendar)
         _refresh_case_due(case, calendar, session)
         count += 1

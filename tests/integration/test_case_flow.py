@@ -277,3 +277,19 @@ def test_who_filed_is_seen_only_by_those_entitled(session, actors, cats, depts):
     for username in ("leader", "dispatcher", "clerk", "admin"):
         assert not svc.can_see_identity(named, actors[username])
     assert not svc.can_see_identity(named, handler_of(actors, "X103"))
+
+
+def test_changing_a_deadline_policy_recomputes_open_cases(session, actors, cats, depts):
+    from models import DeadlinePolicy
+
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    policy = session.query(DeadlinePolicy).filter_by(case_type="complaint", urgency=None,
+                                                     multi_department=None).one()
+    try:
+        policy.working_days = 5
+        session.flush()
+        svc.recompute_open_deadlines(session)
+        # Sep 30 + 5 working days (Oct 1–7 off, Oct 8 and Sat Oct 10 worked) = Oct 13.
+        assert case.due_at == at("2026-10-13 23:59") + timedelta(seconds=59)
+    finally:
+        session.rollback()
