@@ -38,21 +38,15 @@ class LazySelectField(SelectField):
     def __init__(self, *args, choices_factory=None, **kwargs):
         kwargs.setdefault("coerce", lambda value: value if value not in ("", "None") else None)
         super().__init__(*args, validators=[Optional()], validate_choice=False, **kwargs)
-        self.choices_factory = choices_factory
-
-    def _choices_generator(self, choices):
-        self.choices = self.choices_factory()
-        return super()._choices_generator(self.choices)
+        # A field is bound once per form instance, i.e. per request: build the choices now.
+        self.choices = choices_factory()
 
 
 class LazyMultiSelectField(SelectMultipleField):
     def __init__(self, *args, choices_factory=None, **kwargs):
         super().__init__(*args, validators=[Optional()], validate_choice=False, **kwargs)
-        self.choices_factory = choices_factory
-
-    def _choices_generator(self, choices):
-        self.choices = self.choices_factory()
-        return super()._choices_generator(self.choices)
+        # A field is bound once per form instance, i.e. per request: build the choices now.
+        self.choices = choices_factory()
 
 
 def enum_select(enum_cls, title, blank: bool = True) -> LazySelectField:

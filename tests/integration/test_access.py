@@ -231,3 +231,23 @@ def test_the_openapi_document_describes_the_case_actions(session, client):
     spec = client.get("/api/v1/_openapi", headers=api_token(client, "admin")).json
     assert "/api/v1/case/{pk}/actions/{action}" in spec["paths"]
     assert "/api/v1/case/" in spec["paths"] and "/api/v1/department/" in spec["paths"]
+
+
+def test_the_dispatch_form_offers_the_department_the_rules_propose(session, client, actors, cats,
+                                                                   depts):
+    case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW)
+    session.commit()
+    login(client, "dispatcher")
+    page = client.get(f"/cases/act/{case.id}/dispatch").get_data(as_text=True)
+    assert f'<option selected value="{depts["X102"].id}">' in page
+    assert page.count("<option") >= 2 * len(depts)  # lead and co-handling choices
+
+
+def test_cases_can_be_filtered_by_a_translated_status(session, client, actors, cats, depts):
+    handling = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    closed = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
+    session.commit()
+    login(client, "supervisor")
+    page = client.get("/cases/list/?_flt_0_status=handling").get_data(as_text=True)
+    assert handling.number in page and closed.number not in page
+    assert client.get("/cases/list/?_flt_0_status=bogus").status_code == 200
