@@ -28,6 +28,7 @@ from app.enums import (
     Rating,
     Urgency,
 )
+from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.services.actor import Actor
 from app.services.calendar import load_calendar
@@ -350,7 +351,7 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     session.add(case)
     _record(case, "file", actor, now, None, data={"channel": str(channel)})
     session.flush()
-    case.number = f"YS{now:%Y%m%d}{case.id:06d}"
+    case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     session.flush()
     return case
 
