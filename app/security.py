@@ -9,6 +9,7 @@ from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.sqla.manager import SecurityManager as BaseSecurityManager
 from flask_appbuilder.security.views import (
+    RoleModelView,
     UserDBModelView,
     UserGroupModelView,
     UserStatsChartView,
@@ -80,6 +81,13 @@ class StaffGroupView(UserGroupModelView):
     add_form_extra_fields = edit_form_extra_fields = {"roles": _roles_field()}
 
 
+class StaffRoleView(RoleModelView):
+    """FAB's roles, with every searchable column labelled."""
+
+    class_permission_name = "RoleModelView"  # FAB's own permission names
+    label_columns = {**RoleModelView.label_columns, "user": _l("Users"), "groups": _l("Groups")}
+
+
 class StaffStatsChartView(UserStatsChartView):
     """FAB's user statistics, with translated column and chart names."""
 
@@ -100,6 +108,7 @@ class SecurityManager(BaseSecurityManager):
     user_model = Staff
     userdbmodelview = StaffUserView
     groupmodelview = StaffGroupView
+    rolemodelview = StaffRoleView
     userstatschartview = StaffStatsChartView
 
 
@@ -108,8 +117,8 @@ class SecurityManager(BaseSecurityManager):
 _CASE_READ = [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
               ("can_act", "CaseActionView|CaseApi"), ("menu_access", "Cases|All cases")]
 _REFERENCE_READ = [("can_get|can_info", "DepartmentApi|CategoryApi")]
-_SELF = [("can_userinfo|resetmypassword|can_this_form_get|can_this_form_post",
-          "UserDBModelView|ResetMyPasswordView|UserInfoEditView"),
+_SELF = [("can_userinfo|resetmypassword|userinfoedit", "StaffUserView"),
+         ("can_this_form_get|can_this_form_post", "ResetMyPasswordView|UserInfoEditView"),
          ("can_get", "MenuApi")]
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.CLERK: _CASE_READ + _REFERENCE_READ + _SELF + [

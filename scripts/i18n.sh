@@ -9,11 +9,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYBABEL="$ROOT/.venv/bin/pybabel"
 [ -x "$PYBABEL" ] || PYBABEL="$(command -v pybabel)"
-POT=translations/messages.pot
+POT="${I18N_POT:-translations/messages.pot}"  # I18N_POT: extract elsewhere (the tests do)
 LOCALES=(zh en)
 
 extract() {
-    mkdir -p translations
+    mkdir -p "$(dirname "$POT")"
     # Scan the repo root; babel.cfg limits extraction to app/views/models/jobs/reports, and
     # --ignore-dirs keeps pybabel out of .venv (and other dot dirs), caches, var/ and tests/.
     "$PYBABEL" extract -F babel.cfg -k _l -k N_ -k lazy_gettext -k gettext -k _ \

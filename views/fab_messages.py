@@ -15,6 +15,8 @@ FAB_MESSAGES = [
     N_("OK"), N_("Yes"), N_("No"), N_("Database Error"), N_("Not a valid choice"),
     # search filters (models/sqla/filters.py, models/generic/filters.py)
     N_("Contains (insensitive)"), N_("Start with"), N_("In"), N_("Not In"),
+    N_("Starts with"), N_("Not Starts with"), N_("Ends with"), N_("Not Ends with"),
+    N_("Relation"), N_("No Relation"),
     # security views and menus (security/views.py, security/manager.py)
     N_("Security"), N_("List Users"), N_("List Roles"), N_("List Groups"), N_("Groups"),
     N_("Show Group"), N_("Add Group"), N_("Edit Group"), N_("Edit User Information"),

@@ -251,3 +251,11 @@ def test_cases_can_be_filtered_by_a_translated_status(session, client, actors, c
     page = client.get("/cases/list/?_flt_0_status=handling").get_data(as_text=True)
     assert handling.number in page and closed.number not in page
     assert client.get("/cases/list/?_flt_0_status=bogus").status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_user_reaches_their_own_profile_and_password_pages(session, client, role):
+    login(client, role)
+    assert client.get("/users/userinfo/").status_code == 200
+    assert client.get("/resetmypassword/form").status_code == 200
+    assert client.get("/users/list/").status_code == 403
