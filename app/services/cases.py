@@ -16,6 +16,7 @@ from sqlalchemy import exists, select
 
 from app import deadlines as dl
 from app import dispatch as rules
+from app.clock import local_date
 from app.enums import (
     AssignmentRole,
     AssignmentState,
@@ -28,7 +29,6 @@ from app.enums import (
     Rating,
     Urgency,
 )
-from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.services.actor import Actor
 from app.services.calendar import load_calendar
