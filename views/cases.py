@@ -16,17 +16,11 @@ from app import clock
 from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError
 from app.extensions import db
-from app.services import cases as case_services
+from app.services import cases as svc
 from app.workflow import ACTION_LABELS, Action, Status
 from models import Case
 from views.common import current_actor, label, local_time
-from views.filters import (
-    MyDepartmentFilter,
-    NeedsSupervisorFilter,
-    OverdueFilter,
-    StatusInFilter,
-    VisibleCaseFilter,
-)
+from views.filters import ClauseFilter, StatusInFilter, VisibleCaseFilter
 from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
 
 
@@ -35,7 +29,7 @@ def _deadline_badge(deadline) -> str:
     due_at = deadline[0]
     if due_at is None:
         return ""
-    state = case_services.deadline_state(db.session, deadline, clock.utcnow())
+    state = svc.deadline_state(db.session, deadline, clock.utcnow())
     css = {"overdue": "danger", "due_soon": "warning", "on_time": "success", "met": "default",
            "missed": "danger"}.get(state, "default")
     return Markup('{} <span class="label label-{}">{}</span>').format(
@@ -83,12 +77,12 @@ class CaseView(ModelView):
         case = self.datamodel.get(pk, self._base_filters)
         if case is None:
             abort(404)
-        actions = case_services.available_actions(db.session, case, actor)
+        actions = svc.available_actions(db.session, case, actor)
         self.update_redirect()
         return self.render_template(
             "case/show.html", case=case, actions=actions, label=label, local_time=local_time,
             deadline_badge=_deadline_badge, action_labels=ACTION_LABELS,
-            identity=case.identity if case_services.can_see_identity(case, actor) else None,
+            identity=case.identity if svc.can_see_identity(case, actor) else None,
             title=self.show_title, appbuilder=self.appbuilder,
         )
 
@@ -121,7 +115,8 @@ class DepartmentCaseView(CaseView):
 
     route_base = "/cases/department"
     list_title = _l("My department's cases")
-    base_filters = [["id", VisibleCaseFilter, None], ["id", MyDepartmentFilter, None]]
+    base_filters = [["id", VisibleCaseFilter, None],
+                    ["id", ClauseFilter, lambda actor: svc.department_cases_clause(actor.department_id)]]
 
 
 class SupervisionQueueView(CaseView):
@@ -129,7 +124,8 @@ class SupervisionQueueView(CaseView):
 
     route_base = "/cases/supervision"
     list_title = _l("Awaiting supervision")
-    base_filters = [["id", VisibleCaseFilter, None], ["id", NeedsSupervisorFilter, None]]
+    base_filters = [["id", VisibleCaseFilter, None],
+                    ["id", ClauseFilter, lambda actor: svc.awaiting_supervisor_clause()]]
 
 
 class OverdueCaseView(CaseView):
@@ -137,7 +133,8 @@ class OverdueCaseView(CaseView):
 
     route_base = "/cases/overdue"
     list_title = _l("Overdue cases")
-    base_filters = [["id", VisibleCaseFilter, None], ["id", OverdueFilter, None]]
+    base_filters = [["id", VisibleCaseFilter, None],
+                    ["id", ClauseFilter, lambda actor: svc.overdue_clause(clock.utcnow())]]
     base_order = ("due_at", "asc")
 
 
@@ -154,7 +151,7 @@ class CaseIntakeView(BaseView):
         form = form_class()
         if request.method == "POST" and form.validate_on_submit():
             try:
-                case = case_services.create_case(
+                case = svc.create_case(
                     db.session, actor=current_actor(), now=clock.utcnow(),
                     data=form_params(form, INTAKE_FIELDS))
                 db.session.commit()
@@ -183,7 +180,7 @@ class CaseActionView(BaseView):
         action = Action(action)
         actor = current_actor()
         try:
-            case = case_services.get_case(db.session, case_id, actor)
+            case = svc.get_case(db.session, case_id, actor)
         except DomainError:
             abort(404)
         fields = ACTION_FIELDS[action]
@@ -199,7 +196,7 @@ class CaseActionView(BaseView):
                 flash(_l("The form could not be submitted; please try again."), "danger")
             else:
                 try:
-                    case_services.perform(db.session, case_id, action, actor=actor,
+                    svc.perform(db.session, case_id, action, actor=actor,
                                           now=clock.utcnow(), **form_params(form, fields))
                     db.session.commit()
                 except DomainError as error:

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from flask_appbuilder.models.filters import BaseFilter
 
-from app import clock
-from app.enums import ExtensionState
 from app.services.cases import visible_cases_clause
-from app.workflow import Status
-from models import Assignment, Case, ExtensionRequest
+from models import Case
 from views.common import current_actor
-
-# Statuses in which the handling deadline runs (after acceptance, before the reply).
-HANDLING_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.HANDLING)
 
 
 class VisibleCaseFilter(BaseFilter):
@@ -43,37 +37,10 @@ class StatusInFilter(BaseFilter):
         return query.filter(Case.status.in_([str(v) for v in value]))
 
 
-class NeedsSupervisorFilter(BaseFilter):
-    """Cases waiting for the supervisor: a reply to evaluate, an unsatisfied rating to decide,
-    or an extension request."""
+class ClauseFilter(BaseFilter):
+    """Apply a WHERE clause the services build for the logged-in actor (queues of one role)."""
 
-    name = "needs_supervisor"
+    name = "clause"
 
-    def apply(self, query, value):
-        return query.filter(
-            Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])
-            | Case.extensions.any(ExtensionRequest.state == ExtensionState.PENDING.value))
-
-
-class OverdueFilter(BaseFilter):
-    """Open cases whose stored deadline (acceptance or handling) has passed."""
-
-    name = "overdue"
-
-    def apply(self, query, value):
-        now = clock.utcnow()
-        return query.filter(
-            ((Case.status == Status.SUBMITTED.value) & (Case.accept_due_at < now))
-            | (Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now)))
-
-
-class MyDepartmentFilter(BaseFilter):
-    """Keep cases actively assigned to the user's own department (handler's queue)."""
-
-    name = "my_department"
-
-    def apply(self, query, value):
-        department_id = current_actor().department_id
-        return query.filter(
-            Case.assignments.any((Assignment.active.is_(True))
-                                 & (Assignment.department_id == department_id)))
+    def apply(self, query, build_clause):
+        return query.filter(build_clause(current_actor()))

@@ -79,17 +79,39 @@ GUARD_MESSAGES = {
 # --- reading -------------------------------------------------------------------------------
 
 
-def visible_cases_clause(actor: Actor):
-    """Return a WHERE clause limiting cases to those ``actor`` may see."""
-    if actor.sees_all_cases:
-        return Case.id.isnot(None)
-    if actor.department_id is None:
+def department_cases_clause(department_id: int | None):
+    """Cases a department is handling now (an active assignment, lead or co-handling)."""
+    if department_id is None:
         return Case.id.is_(None)
     return exists().where(
         Assignment.case_id == Case.id,
         Assignment.active.is_(True),
-        Assignment.department_id == actor.department_id,
+        Assignment.department_id == department_id,
     )
+
+
+def visible_cases_clause(actor: Actor):
+    """Return a WHERE clause limiting cases to those ``actor`` may see."""
+    if actor.sees_all_cases:
+        return Case.id.isnot(None)
+    return department_cases_clause(actor.department_id)
+
+
+# Statuses in which the handling deadline runs (from acceptance until the reply).
+HANDLING_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.HANDLING)
+
+
+def overdue_clause(now: datetime):
+    """Open cases past their stored deadline: the decision on acceptance, or the handling one."""
+    return (((Case.status == Status.SUBMITTED.value) & (Case.accept_due_at < now))
+            | (Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now)))
+
+
+def awaiting_supervisor_clause():
+    """Cases waiting for the supervisor: a reply to evaluate, an unsatisfied rating to decide,
+    or an extension request."""
+    return (Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])
+            | Case.extensions.any(ExtensionRequest.state == ExtensionState.PENDING.value))
 
 
 def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -> Case:
