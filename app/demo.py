@@ -200,19 +200,34 @@ def _drive(session, case_id: int, target: Status, start: datetime, rng: random.R
          note="科室负责人已约谈，整改材料存档。")
     if target == Status.REPLIED:
         return
-    unsatisfied = target == Status.UNSATISFIED or rng.random() < 0.1
+    supervisor = actors["supervisor"]
+    if target in (Status.EVALUATED, Status.CLOSED) and rng.random() < 0.15:
+        # Unsatisfied once, re-handled by the same department; some escalate after a second try.
+        step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=Rating.UNSATISFIED,
+             source="revisit_call", reason="企业反映问题没有实际解决。")
+        step(Action.REHANDLE, supervisor, minutes=(60, 600), note="诉求合理，重新办理。")
+        step(Action.SIGN, handler, minutes=(5, 100))
+        step(Action.REPLY, handler, minutes=(600, 3000), reply="已再次核查并督促整改到位。")
+        if rng.random() < 0.4 and case.lead_department.parent_id:
+            step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=Rating.UNSATISFIED,
+                 source="reporter", reason="仍未解决。")
+            step(Action.ESCALATE, supervisor, minutes=(60, 600), note="疑难复杂，提级办理。")
+            higher = _handler_for(session, case.lead_department_id)
+            step(Action.SIGN, higher, minutes=(5, 100))
+            step(Action.REPLY, higher, minutes=(600, 3000), reply="上级部门已协调解决。")
+    unsatisfied = target == Status.UNSATISFIED or rng.random() < 0.05
     rating = Rating.UNSATISFIED if unsatisfied else rng.choice(
         [Rating.SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
-    step(Action.EVALUATE, actors["supervisor"], minutes=(600, 3000), rating=rating,
+    step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=rating,
          source=rng.choice(["reporter", "revisit_call"]),
          reason="问题没有实际解决。" if unsatisfied else None)
     if target == Status.UNSATISFIED:
         return
     if unsatisfied:
-        step(Action.CLOSE, actors["supervisor"], note="经核实，诉求超出政策范围，已向企业解释。")
+        step(Action.CLOSE, supervisor, note="经核实，诉求超出政策范围，已向企业解释。")
         return
     if target == Status.CLOSED:
-        step(Action.CLOSE, actors["supervisor"], minutes=(60, 1000))
+        step(Action.CLOSE, supervisor, minutes=(60, 1000))
 
 
 def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | None = None):
@@ -229,7 +244,9 @@ def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | Non
     statuses, weights = zip(*TARGETS, strict=True)
     for index in range(cases):
         category, case_type, region, title, content = rng.choice(STORIES)
-        target = rng.choices(statuses, weights)[0]
+        # Every status appears at least twice; the rest follow the weights.
+        target = statuses[index % len(statuses)] if index < 2 * len(statuses) else rng.choices(
+            statuses, weights)[0]
         # Open cases are recent; finished ones are spread over the last few months.
         age_days = rng.uniform(0, 20) if target not in (Status.CLOSED, Status.DECLINED) \
             else rng.uniform(10, 150)
