@@ -11,6 +11,25 @@ SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Secrets for reporter protection: set them in production (the defaults are for the demo only).
+IDENTITY_KEY = os.environ.get("IDENTITY_KEY", "demo-identity-key-" + SECRET_KEY)
+QUERY_CODE_KEY = os.environ.get("QUERY_CODE_KEY", "demo-query-code-key-" + SECRET_KEY)
+
+# Uploads: stored outside the web root; the request size is refused before the body is read.
+UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(VAR_DIR / "uploads"))
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024  # one file
+UPLOAD_MAX_FILES = 10
+MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # one request (all files and fields)
+
+# Rate limits (Flask-Limiter; storage in Redis, or memory for tests and the demo).
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+RATELIMIT_HEADERS_ENABLED = True
+FILING_RATE_LIMIT = "10 per hour"
+TRACKING_RATE_LIMIT = "20 per hour"
+TRACKING_GLOBAL_RATE_LIMIT = "2000 per hour"
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
 APP_NAME = "营商110"
 APP_THEME = ""
 FAB_UPDATE_PERMS = os.environ.get("FAB_UPDATE_PERMS", "0") == "1"

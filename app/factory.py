@@ -24,6 +24,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         from views import register_views
 
         register_views(appbuilder)
+    from flask_wtf.csrf import generate_csrf
+
+    app.jinja_env.globals["csrf_token"] = generate_csrf
     from app.cli import register_cli
 
     register_cli(app)

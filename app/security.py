@@ -126,9 +126,9 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("can_list|can_show", "IntakeQueueView"), ("menu_access", "New case|Intake queue")],
     Role.DISPATCHER: _CASE_READ + _REFERENCE_READ + _SELF + [
         ("can_list|can_show", "DispatchQueueView"), ("menu_access", "Dispatch queue")],
-    Role.HANDLER: _CASE_READ + _REFERENCE_READ + _SELF + [
+    Role.HANDLER: _CASE_READ + _REFERENCE_READ + _SELF + [("can_identity", "CaseActionView"),
         ("can_list|can_show", "DepartmentCaseView"), ("menu_access", "My department's cases")],
-    Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + [
+    Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + [("can_identity", "CaseActionView"),
         ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
         ("menu_access", "Awaiting supervision|Overdue cases")],
     Role.LEADER: [(p, v) for p, v in _CASE_READ if p != "can_act"] + _REFERENCE_READ + _SELF + [

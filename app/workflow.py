@@ -57,6 +57,8 @@ class Role(StrEnum):
     HANDLER = "Handler"
     SUPERVISOR = "Supervisor"
     LEADER = "Leader"
+    REPORTER = "Reporter"  # the public, acting through a receipt (never a staff account)
+    INTEGRATION = "Integration"  # a connected system (e.g. a 12345 platform) with an API key
 
 
 ROLE_LABELS = {
@@ -66,6 +68,8 @@ ROLE_LABELS = {
     Role.HANDLER: N_("Handler"),
     Role.SUPERVISOR: N_("Supervisor"),
     Role.LEADER: N_("Leader"),
+    Role.REPORTER: N_("Reporter"),
+    Role.INTEGRATION: N_("Connected system"),
 }
 
 
@@ -85,6 +89,7 @@ class Action(StrEnum):
     REHANDLE = "rehandle"
     ESCALATE = "escalate"
     CLOSE = "close"
+    MERGE = "merge"
 
 
 ACTION_LABELS = {
@@ -103,6 +108,7 @@ ACTION_LABELS = {
     Action.REHANDLE: N_("Send back for re-handling"),
     Action.ESCALATE: N_("Escalate to next level"),
     Action.CLOSE: N_("Close"),
+    Action.MERGE: N_("Merge into another case"),
 }
 
 
@@ -140,6 +146,7 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     _t(_A.CLASSIFY, [_S.SUBMITTED, _S.ACCEPTED, _S.RETURNED], SAME, [_R.CLERK])
     + _t(_A.ACCEPT, [_S.SUBMITTED], _S.ACCEPTED, [_R.CLERK])
     + _t(_A.DECLINE, [_S.SUBMITTED], _S.DECLINED, [_R.CLERK])
+    + _t(_A.MERGE, [_S.SUBMITTED], _S.DECLINED, [_R.CLERK])
     + _t(_A.DISPATCH, [_S.ACCEPTED, _S.RETURNED], _S.DISPATCHED, [_R.DISPATCHER])
     + _t(_A.SIGN, [_S.DISPATCHED, _S.HANDLING], _S.HANDLING, [_R.HANDLER],
          Guard.ASSIGNED_TO_ACTOR, Guard.UNSIGNED_FOR_ACTOR)
@@ -152,7 +159,7 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t(_A.REFUSE_EXTENSION, [_S.HANDLING], SAME, [_R.SUPERVISOR],
          Guard.PENDING_EXTENSION)
     + _t(_A.RETURN, [_S.DISPATCHED, _S.HANDLING], _S.RETURNED, [_R.HANDLER], Guard.LEAD_IS_ACTOR)
-    + _t(_A.EVALUATE, [_S.REPLIED], None, [_R.SUPERVISOR])
+    + _t(_A.EVALUATE, [_S.REPLIED], None, [_R.SUPERVISOR, _R.REPORTER])
     + _t(_A.REHANDLE, [_S.UNSATISFIED], _S.DISPATCHED, [_R.SUPERVISOR], Guard.REHANDLE_LEFT)
     + _t(_A.ESCALATE, [_S.UNSATISFIED, _S.HANDLING], _S.DISPATCHED, [_R.SUPERVISOR],
          Guard.HAS_HIGHER_LEVEL)

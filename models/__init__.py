@@ -1,6 +1,6 @@
 """SQLAlchemy models of 营商110 (tables share FAB's MetaData)."""
 
-from models.case import Assignment, Case, CaseEvent, ExtensionRequest, ReporterIdentity
+from models.case import Assignment, Case, CaseEvent, ExtensionRequest
 from models.reference import (
     CalendarDay,
     CalendarYear,
@@ -10,9 +10,26 @@ from models.reference import (
     DispatchRule,
     Setting,
 )
+from models.reporting import (
+    Attachment,
+    CaseLink,
+    CaseMessage,
+    IdentityAccess,
+    Reporter,
+    ServiceWindow,
+    TrackingAttempt,
+    UsedChallenge,
+)
 from models.user import Staff
 
 __all__ = [
+    "Attachment",
+    "CaseLink",
+    "CaseMessage",
+    "IdentityAccess",
+    "ServiceWindow",
+    "TrackingAttempt",
+    "UsedChallenge",
     "Assignment",
     "CalendarDay",
     "CalendarYear",
@@ -23,7 +40,7 @@ __all__ = [
     "Department",
     "DispatchRule",
     "ExtensionRequest",
-    "ReporterIdentity",
+    "Reporter",
     "Setting",
     "Staff",
 ]

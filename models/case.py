@@ -32,6 +32,7 @@ from app.enums import (
 )
 from app.workflow import Status
 from models.reference import Category, Department
+from models.reporting import Attachment, CaseMessage, Reporter, ServiceWindow
 from models.types import enum_column_type
 
 
@@ -66,6 +67,8 @@ class Case(Model):
     # The department (and official) the case is about: never dispatched to it.
     concerned_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     concerned_official: Mapped[str | None] = mapped_column(String(100))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("service_window.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
@@ -113,9 +116,16 @@ class Case(Model):
     extensions: Mapped[list[ExtensionRequest]] = relationship(
         back_populates="case", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
     )
-    identity: Mapped[ReporterIdentity | None] = relationship(
-        back_populates="case", cascade="all, delete-orphan", uselist=False
+    reporters: Mapped[list[Reporter]] = relationship(
+        back_populates="case", order_by="Reporter.id", cascade="all, delete-orphan"
     )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[CaseMessage]] = relationship(
+        back_populates="case", order_by="CaseMessage.id", cascade="all, delete-orphan"
+    )
+    window: Mapped[ServiceWindow | None] = relationship()
 
     def __str__(self) -> str:
         return self.number or f"#{self.id}"
@@ -140,22 +150,6 @@ class Case(Model):
     @property
     def pending_extension(self) -> ExtensionRequest | None:
         return next((e for e in self.extensions if e.state == ExtensionState.PENDING), None)
-
-
-class ReporterIdentity(Model):
-    """Who filed the case, kept apart from the case itself."""
-
-    __tablename__ = "reporter_identity"
-
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    confidential: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    name: Mapped[str | None] = mapped_column(String(64))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    company: Mapped[str | None] = mapped_column(String(200))
-    credit_code: Mapped[str | None] = mapped_column(String(18))
-
-    case: Mapped[Case] = relationship(back_populates="identity")
 
 
 class Assignment(Model):

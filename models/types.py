@@ -1,6 +1,12 @@
 """Column helpers shared by the models."""
 
-from sqlalchemy import Enum
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from sqlalchemy import Enum, Text
+from sqlalchemy.types import TypeDecorator
 
 
 def enum_column_type(enum_cls, length: int = 24) -> Enum:
@@ -21,3 +27,29 @@ def enum_column_type(enum_cls, length: int = 24) -> Enum:
         name=f"ck_{enum_cls.__name__.lower()}",
         validate_strings=False,
     )
+
+
+def identity_fernet() -> Fernet:
+    """The cipher for reporter identity, keyed from IDENTITY_KEY (any string; hashed to 32 bytes)."""
+    secret = current_app.config["IDENTITY_KEY"].encode()
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret).digest()))
+
+
+class EncryptedText(TypeDecorator):
+    """Text encrypted at rest (Fernet: AES-128-CBC + HMAC); only ciphertext reaches the database."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return identity_fernet().encrypt(str(value).encode()).decode()
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        try:
+            return identity_fernet().decrypt(value.encode()).decode()
+        except InvalidToken:
+            return None  # a wrong key must not crash a page; the identity is simply unreadable

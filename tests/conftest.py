@@ -55,12 +55,15 @@ def app(tmp_path_factory):
 def session(app):
     """A database session inside an app context; case data is wiped after each test."""
     from app.extensions import db
-    from models import Assignment, Case, CaseEvent, ExtensionRequest, ReporterIdentity
+    import models as m
 
     with app.test_request_context():
         yield db.session
         db.session.rollback()
-        for model in (CaseEvent, ExtensionRequest, Assignment, ReporterIdentity, Case):
+        db.session.query(m.Case).update({m.Case.merged_into_id: None})
+        for model in (m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
+                      m.Attachment, m.IdentityAccess, m.CaseLink, m.Reporter, m.Case,
+                      m.TrackingAttempt, m.UsedChallenge, m.ServiceWindow):
             db.session.query(model).delete()
         db.session.commit()
 

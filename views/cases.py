@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app import clock
 from app.enums import CaseType, Channel, Urgency
-from app.errors import DomainError
+from app.errors import DomainError, NotAllowed, NotFound
+from app.workflow import N_
 from app.extensions import db
 from app.services import cases as svc
+from app.services import protection
 from app.workflow import ACTION_LABELS, Action, Status
 from models import Case
 from views.common import current_actor, label, local_time
@@ -73,18 +76,21 @@ class CaseView(ModelView):
     @expose("/show/<int:pk>")
     @has_access
     def show(self, pk):
-        actor = current_actor()
         case = self.datamodel.get(pk, self._base_filters)
         if case is None:
             abort(404)
-        actions = svc.available_actions(db.session, case, actor)
         self.update_redirect()
-        return self.render_template(
-            "case/show.html", case=case, actions=actions, label=label, local_time=local_time,
-            deadline_badge=_deadline_badge, action_labels=ACTION_LABELS,
-            identity=case.identity if svc.can_see_identity(case, actor) else None,
-            title=self.show_title, appbuilder=self.appbuilder,
-        )
+        return render_case(self, case)
+
+
+def render_case(view, case: Case, reporters=None, **extra):
+    """The case page: details, reporter panel, actions, departments, messages, timeline."""
+    actor = current_actor()
+    return view.render_template(
+        "case/show.html", case=case, actions=svc.available_actions(db.session, case, actor),
+        label=label, local_time=local_time, deadline_badge=_deadline_badge,
+        may_see_identity=protection.can_see_identity(case, actor), reporters=reporters,
+        title=_l("Case"), appbuilder=view.appbuilder, **extra)
 
 
 class IntakeQueueView(CaseView):
@@ -171,6 +177,28 @@ class CaseActionView(BaseView):
     """One page per action: shows its form, calls its service, reports refusals clearly."""
 
     route_base = "/cases/act"
+
+    @expose("/<int:case_id>/identity", methods=["POST"])
+    @has_access
+    def identity(self, case_id: int):
+        """Show who filed the case to an entitled user, recording the look (POST: never cached,
+        never prefetched, CSRF-checked)."""
+        actor = current_actor()
+        form = DynamicForm()
+        try:
+            if not form.validate_on_submit():
+                raise NotAllowed(N_("The form could not be submitted; please try again."))
+            case = svc.get_case(db.session, case_id, actor)
+            reporters = protection.reveal_identity(db.session, case, actor=actor,
+                                                   now=clock.utcnow())
+            db.session.commit()
+        except NotFound:
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("CaseView.show", pk=case_id))
+        return render_case(self, case, reporters=reporters)
 
     @expose("/<int:case_id>/<action>", methods=["GET", "POST"])
     @has_access

@@ -32,6 +32,7 @@ from app.enums import (
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.services.actor import Actor
 from app.services.calendar import load_calendar
+from app.services.protection import new_reporter
 from app.services.settings import get_settings
 from app.workflow import (
     ACTION_LABELS,
@@ -56,7 +57,7 @@ from models import (
     Department,
     DispatchRule,
     ExtensionRequest,
-    ReporterIdentity,
+    ServiceWindow,
 )
 
 MAX_TITLE = 200
@@ -123,20 +124,6 @@ def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -
     if case is None:
         raise NotFound(N_("Case not found."))
     return case
-
-
-def can_see_identity(case: Case, actor: Actor) -> bool:
-    """Say whether the actor may see who filed the case: supervisors (who investigate), and the
-    handling department only for named, non-confidential cases that are not reports."""
-    identity = case.identity
-    if identity is None or identity.anonymous:
-        return False
-    if Role.SUPERVISOR in actor.roles:
-        return True
-    handling = actor.department_id is not None and any(
-        a.department_id == actor.department_id for a in case.active_assignments)
-    return (Role.HANDLER in actor.roles and handling and not identity.confidential
-            and case.case_type != CaseType.REPORT)
 
 
 def facts_for(case: Case, actor: Actor, settings: dict[str, int]) -> set[Guard]:
@@ -338,6 +325,14 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     phone = _text(data.get("reporter_phone"), N_("Reporter phone"), required=False, limit=32)
     if not anonymous and not phone:
         raise Invalid(N_("A named reporter needs a phone number so the department can reply."))
+    window = None
+    if data.get("window_id") not in (None, ""):
+        try:
+            window = session.get(ServiceWindow, int(data["window_id"]))
+        except (TypeError, ValueError):
+            window = None
+        if window is None or not window.active:
+            raise Invalid(N_("This service window's code is no longer valid."))
     case = Case(
         status=Status.SUBMITTED,
         case_type=case_type,
@@ -355,26 +350,29 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         created_at=now,
         clock_start_at=now,
         created_by_id=actor.id,
+        window=window,
     )
-    case.identity = ReporterIdentity(
-        anonymous=anonymous,
-        confidential=bool(data.get("confidential")),
-        name=None if anonymous else name,
-        phone=None if anonymous else phone,
-        company=None if anonymous else _text(data.get("reporter_company"), N_("Company"),
-                                             required=False, limit=200),
-        credit_code=None if anonymous else _text(data.get("credit_code"),
-                                                 N_("Unified social credit code"),
-                                                 required=False, limit=18),
-    )
+    if window is not None:
+        case.location = case.location or str(window)
+        case.region = case.region or window.region
+    company = _text(data.get("reporter_company"), N_("Company"), required=False, limit=200)
+    credit_code = _text(data.get("credit_code"), N_("Unified social credit code"),
+                        required=False, limit=18)
     calendar = load_calendar(session)
     case.accept_due_at = dl.working_day_deadline(
         calendar, now, get_settings(session)["accept_working_days"]).due_at
     session.add(case)
-    _record(case, "file", actor, now, None, data={"channel": str(channel)})
+    _record(case, "file", actor, now, None, data={"channel": str(channel)},
+            public_text=N_("Your case has been received."))
     session.flush()
     case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
+    reporter, code = new_reporter(
+        receipt_number=case.number, now=now, anonymous=anonymous,
+        confidential=bool(data.get("confidential")), name=name, phone=phone, company=company,
+        credit_code=credit_code)
+    case.reporters.append(reporter)
     session.flush()
+    case.query_code = code  # not a column: the plain code lives only until the receipt is shown
     return case
 
 

@@ -96,6 +96,7 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        conf_args.setdefault("render_as_batch", True)  # SQLite needs batch ALTERs
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -35,6 +35,13 @@ def client(app):
     return app.test_client()
 
 
+def action_links(page: str) -> list[str]:
+    """The workflow action buttons on a case page."""
+    import re
+
+    return re.findall(r'href="/cases/act/\d+/(\w+)"', page)
+
+
 def api_token(client, username):
     """Log in through the JWT endpoint; the cookie it also sets is dropped (API clients
     authenticate with the bearer token alone)."""
@@ -120,7 +127,7 @@ def test_a_leader_reads_everything_and_changes_nothing(session, client, actors, 
     session.commit()
     login(client, "leader")
     page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
-    assert case.number in page and "/cases/act/" not in page
+    assert case.number in page and not action_links(page)
     assert client.post(f"/cases/act/{case.id}/close", data={}).status_code == 403
     headers = api_token(client, "leader")
     assert client.get(f"/api/v1/case/{case.id}", headers=headers).status_code == 200
@@ -140,7 +147,7 @@ def test_case_page_shows_only_the_actions_open_to_the_user(session, client, acto
     assert f"/cases/act/{case.id}/dispatch" not in page
     login(client, "supervisor")
     page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
-    assert "/cases/act/" not in page
+    assert not action_links(page)
 
 
 def test_an_illegal_move_on_a_screen_is_refused_with_a_message(session, client, actors, cats,

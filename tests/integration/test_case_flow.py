@@ -8,6 +8,7 @@ import pytest
 
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.services import cases as svc
+from app.services import protection
 from app.workflow import Action, Status
 from models import CalendarDay, CalendarYear, Case
 from tests.conftest import at
@@ -269,14 +270,14 @@ def test_who_filed_is_seen_only_by_those_entitled(session, actors, cats, depts):
                      category="FEE01", grade="c")
     anonymous = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, anonymous=True)
     handler = handler_of(actors, "X102")
-    assert svc.can_see_identity(named, handler)
-    assert not svc.can_see_identity(confidential, handler)
-    assert not svc.can_see_identity(report, handler)
-    assert not svc.can_see_identity(anonymous, actors["supervisor"])
-    assert all(svc.can_see_identity(c, actors["supervisor"]) for c in (named, confidential, report))
+    assert protection.can_see_identity(named, handler)
+    assert not protection.can_see_identity(confidential, handler)
+    assert not protection.can_see_identity(report, handler)
+    assert not protection.can_see_identity(anonymous, actors["supervisor"])
+    assert all(protection.can_see_identity(c, actors["supervisor"]) for c in (named, confidential, report))
     for username in ("leader", "dispatcher", "clerk", "admin"):
-        assert not svc.can_see_identity(named, actors[username])
-    assert not svc.can_see_identity(named, handler_of(actors, "X103"))
+        assert not protection.can_see_identity(named, actors[username])
+    assert not protection.can_see_identity(named, handler_of(actors, "X103"))
 
 
 def test_changing_a_deadline_policy_recomputes_open_cases(session, actors, cats, depts):
