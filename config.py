@@ -41,6 +41,8 @@ AUTH_ROLE_ADMIN = "Admin"
 AUTH_ROLE_PUBLIC = "Public"
 FAB_ADD_SECURITY_API = True
 FAB_API_MAX_PAGE_SIZE = 100
+FAB_API_KEY_ENABLED = True  # connected systems (e.g. a 12345 platform) file cases with a key
+FAB_API_KEY_PREFIXES = ["ys110_"]
 
 WTF_CSRF_ENABLED = True
 SESSION_COOKIE_HTTPONLY = True

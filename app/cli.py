@@ -44,5 +44,19 @@ def demo_command(cases: int) -> None:
     db.session.commit()
 
 
+@ys.command("api-key")
+@click.argument("username")
+@click.option("--name", default="intake", show_default=True, help="A label for the key.")
+def api_key_command(username: str, name: str) -> None:
+    """Create an API key for a connected system's user (shown once)."""
+    sm = current_app.appbuilder.sm
+    user = sm.find_user(username=username)
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    key = sm.create_api_key(user, name)
+    db.session.commit()
+    click.echo(key["key"] if isinstance(key, dict) and "key" in key else key)
+
+
 def register_cli(app) -> None:
     app.cli.add_command(ys)

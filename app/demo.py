@@ -70,6 +70,7 @@ USERS = [
     ("handler8", "经办", "周", Role.HANDLER, "P00"),
     ("supervisor", "督办", "孙", Role.SUPERVISOR, "P00"),
     ("leader", "领导", "周", Role.LEADER, "P00"),
+    ("hotline12345", "热线平台", "12345", Role.INTEGRATION, None),
 ]
 
 STORIES = [

@@ -24,10 +24,37 @@ def create_app(overrides: dict | None = None) -> Flask:
         from views import register_views
 
         register_views(appbuilder)
+    from flask_babel import get_locale
     from flask_wtf.csrf import generate_csrf
 
-    app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.jinja_env.globals.update(csrf_token=generate_csrf, get_locale=get_locale)
+    register_error_pages(app)
     from app.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def register_error_pages(app: Flask) -> None:
+    """Clear answers for refused requests: JSON for the API, a short page for people."""
+    from flask import jsonify, request
+    from flask_babel import gettext
+
+    messages = {
+        413: lambda: gettext("The files are too large: at most %(mb)s MB in all.",
+                             mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
+        429: lambda: gettext("Too many requests; please wait a while and try again."),
+        400: lambda: gettext("The request could not be understood; please try again."),
+    }
+
+    def handler(error):
+        message = messages[error.code]()
+        if request.path.startswith("/api/"):
+            return jsonify(message=message), error.code
+        page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{error.code}</title>"
+                f"</head><body style='font-family:sans-serif;padding:2em'><h3>{message}</h3>"
+                f"<p><a href='javascript:history.back()'>{gettext('Back')}</a></p></body></html>")
+        return page, error.code
+
+    for code in messages:
+        app.register_error_handler(code, handler)

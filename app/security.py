@@ -115,6 +115,7 @@ class SecurityManager(BaseSecurityManager):
 # Which FAB permissions each role holds, as (permission regex, view-menu regex) pairs.
 # Case screens are read-only lists; every status change goes through CaseActionView → services.
 _CASE_READ = [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
+              ("can_file|can_message|can_link", "CaseActionView"),
               ("can_act", "CaseActionView|CaseApi"), ("menu_access", "Cases|All cases")]
 _REFERENCE_READ = [("can_get|can_info", "DepartmentApi|CategoryApi")]
 _SELF = [("can_userinfo|resetmypassword|userinfoedit", "StaffUserView"),
@@ -128,10 +129,13 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("can_list|can_show", "DispatchQueueView"), ("menu_access", "Dispatch queue")],
     Role.HANDLER: _CASE_READ + _REFERENCE_READ + _SELF + [("can_identity", "CaseActionView"),
         ("can_list|can_show", "DepartmentCaseView"), ("menu_access", "My department's cases")],
+    Role.INTEGRATION: [("can_get|can_info|can_post", "CaseApi")],
     Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + [("can_identity", "CaseActionView"),
         ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
         ("menu_access", "Awaiting supervision|Overdue cases")],
-    Role.LEADER: [(p, v) for p, v in _CASE_READ if p != "can_act"] + _REFERENCE_READ + _SELF + [
+    Role.LEADER: [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
+                  ("can_file", "CaseActionView"), ("menu_access", "Cases|All cases")]
+    + _REFERENCE_READ + _SELF + [
         ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")],
 }
 

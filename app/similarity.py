@@ -11,8 +11,9 @@ so the clerk can link them or merge duplicates. A candidate is shown when
   a complaint posted again under another name.
 
 Text similarity is the cosine of two weighted bags of words: jieba segments title and content
-(precise mode), stop words, punctuation and meaningless single characters are dropped, and a word
-of the title weighs twice a word of the content.
+(precise mode, with a small domain dictionary), stop words, punctuation and meaningless single
+characters are dropped, numbers are kept, and a word of the title weighs twice a word of the
+content.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 DEFAULT_THRESHOLD = 0.3  # with a shared party: the same matter retold in other words scores ~0.4–0.7
-CROSS_PARTY_THRESHOLD = 0.6  # without one: only near-copies, unrelated complaints stay below ~0.2
+CROSS_PARTY_THRESHOLD = 0.6  # without one: near-copies only; unrelated complaints score ~0–0.1
 TITLE_WEIGHT = 2.0  # a word of the title counts twice a word of the content (both: 3)
 REGION_PREFIX = 4  # administrative code digits compared: 省 2 + 市 2 (prefecture)
 
@@ -92,7 +93,7 @@ STOP_WORDS = frozenset("""
 说 讲 称 表示 认为 觉得 知道 告诉 回复 答复 反映 投诉 举报 咨询 来电 来信
 问题 情况 事情 事项 相关 有关 方面 工作 进行 开展 予以 给予 加以 作出 做出 办法 方式 部门 领导 政府
 帮助 帮忙 解决 处理 协调 落实 尽快 及时 立即 马上 早日 重视 关注 督促 核实 调查 查处
-目前 现在 当前 至今 迄今 现 今 当时 时候 期间 之间 其中 其他 其它 另外 此外 同时 然后 后来 最后 最终
+如下 目前 现在 当前 至今 迄今 现 今 当时 时候 期间 之间 其中 其他 其它 另外 此外 同时 然后 后来 最后 最终
 因为 因 所以 因此 由于 但是 可是 然而 而且 并且 如果 即使 虽然 尽管 只要 只有 无论 不管 或者 还有
 等 等等 等到 之类 左右 通过 根据 按照 关于 对于 作为 为了 除了 随着 针对 依据 导致 造成
 下来 起来 出来 过来 回来 两个 严重 影响 万分 感谢 谢谢 您好 你好 此致 敬礼
@@ -100,12 +101,14 @@ STOP_WORDS = frozenset("""
 
 # Single characters that say something on their own; every other one-character token (局, 市, 区,
 # 办 …) is dropped.
-MEANINGFUL_SINGLES = frozenset("税 费 款 钱 证 照 罚 贷 房 水 电 气 暖 路 桥 厂 矿 店 车 货 粮 油 煤 章".split())
+MEANINGFUL_SINGLES = frozenset("税 费 款 钱 证 照 罚 贷 房 水 电 气 暖 路 桥 厂 矿 店 车 货 粮 油 煤 章"
+                               .split())
 
-_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*%?$")
+_NUMBER_SPLIT = re.compile(r"(\d+(?:\.\d+)?)")  # capturing: split() keeps the numbers
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _WORDLIKE = re.compile(r"\w")  # letters (incl. CJK) and digits; punctuation and symbols are not
 
-_tokenizer = None
+_tokenizer = None  # jieba.Tokenizer, built by _jieba()
 _tokenizer_lock = threading.Lock()
 
 
@@ -148,11 +151,23 @@ def _keep(token: str) -> bool:
 @lru_cache(maxsize=16384)
 def tokens(text: str) -> frozenset[str]:
     """The meaningful words of ``text``: jieba precise mode, lower-cased, without stop words,
-    punctuation, whitespace and meaningless single characters; numbers are kept. Cached."""
+    punctuation, whitespace and meaningless single characters; numbers are kept. Cached.
+
+    Full-width characters are folded first (NFKC). jieba's HMM guessing of unknown words is off:
+    it glues stray function characters into one-off "words" (日向区, 说交, 元后) that differ from
+    one retelling to the next, where the dictionary alone leaves single characters to be dropped.
+    """
     normalised = _normalise_text(text)
     if not normalised.strip():
         return frozenset()
-    return frozenset(t for t in (w.strip() for w in _jieba().lcut(normalised, HMM=False)) if _keep(t))
+    words: list[str] = []
+    # Numbers are cut out first: jieba would split 128.5 into 128 / . / 5.
+    for i, piece in enumerate(_NUMBER_SPLIT.split(normalised)):
+        if i % 2:
+            words.append(piece)
+        elif piece.strip():
+            words.extend(w.strip() for w in _jieba().lcut(piece, HMM=False))
+    return frozenset(w for w in words if _keep(w))
 
 
 # --- text similarity ---------------------------------------------------------------------------
@@ -190,9 +205,13 @@ _COMPANY_SUFFIXES = (
     "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "股份公司", "集团公司", "(有限合伙)",
     "(普通合伙)", "合伙企业", "有限合伙", "公司",
 )
-_LEGAL_FORM_WORDS = frozenset({"有限", "有限责任", "责任", "股份", "股份有限", "集团", "合伙", "企业", "公司"})
+# What is left of a bare legal form once a suffix is stripped ("有限公司" → "有限").
+_LEGAL_FORM_WORDS = frozenset({"有限", "有限责任", "责任", "股份", "股份有限", "集团", "合伙", "企业",
+                               "公司"})
 # What reporters type when they have no company.
-_NO_COMPANY = frozenset({"无", "没有", "暂无", "个人", "本人", "匿名", "不详", "未知", "-", "/", "null", "none", "n/a"})
+_NO_COMPANY = frozenset({
+    "无", "没有", "暂无", "个人", "本人", "匿名", "不详", "未知", "-", "/", "null", "none", "n/a",
+})
 _SPACE_AND_QUOTES = re.compile(r"[\s\"'“”‘’《》<>「」]+")
 # GB 32100-2015: 18 characters from the digits and the capitals except I, O, S, V, Z.
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
@@ -250,6 +269,8 @@ def _same_region(a: CaseText, b: CaseText) -> bool:
     ra, rb = (a.region or "").strip(), (b.region or "").strip()
     if not ra or not rb:
         return True
+    if "/" in ra or "/" in rb:  # a region path such as 清源省/石门市/长河县: compare province/city
+        return ra.split("/")[:2] == rb.split("/")[:2]
     return ra[:REGION_PREFIX] == rb[:REGION_PREFIX]
 
 
@@ -282,7 +303,7 @@ def find_similar(
         score = text_similarity(target, case)
         if score < threshold:  # cheap test first; same_party normalises names
             continue
-        if score >= cross and _same_region(target, case) or same_party(target, case):
+        if (score >= cross and _same_region(target, case)) or same_party(target, case):
             if score > best.get(case.id, -1.0):
                 best[case.id] = score
     return heapq.nsmallest(limit, best.items(), key=lambda item: (-item[1], item[0]))

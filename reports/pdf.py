@@ -11,18 +11,23 @@ boxes. The faces come from Debian packages that ``scripts/setup.sh`` installs:
 * body, 宋体-like serif: AR PL SungtiL GB (``fonts-arphic-gbsn00lp``, GB2312 coverage; Pango falls
   back per character to WenQuanYi for anything rarer);
 * headings, 黑体-like sans: WenQuanYi Micro Hei (``fonts-wqy-microhei``, GBK and more);
+* Latin letters and digits in body text: Liberation Serif (``fonts-liberation``, Times metrics, as
+  Chinese official documents set them; the GB font's own Latin is fixed half-width);
 * codes: DejaVu Sans Mono (``fonts-dejavu-core``).
 
-Fetching: the ``url_fetcher`` loads only ``data:`` URIs and files inside ``reports/static/`` or the
-chosen fonts' directories; any other ``file:`` URL and every network URL raise :class:`FetchRefused`
-(WeasyPrint then leaves the image out and logs a warning).
+Fetching: the URL fetcher (:func:`make_url_fetcher`, :func:`check_url`) loads only ``data:`` URIs
+and files inside ``reports/static/`` or the chosen fonts' directories; any other ``file:`` URL and
+every network URL raise :class:`FetchRefused` (WeasyPrint then leaves the resource out and logs a
+warning; nothing is fetched).
+
+Timing (2 cores): a one-page receipt renders in ~0.12 s warm, ~0.6 s for the first render in a
+process (font lookup, WeasyPrint start-up).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -35,8 +40,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 BASE_CSS = TEMPLATES_DIR / "base.css"
-
-log = logging.getLogger(__name__)
 
 
 class FontsMissing(RuntimeError):
@@ -52,7 +55,7 @@ class FontFace:
     """One face the stylesheet may use: the CSS family name and where it is installed."""
 
     family: str  # fontconfig family name; also the @font-face name, so PDFs embed it by this name
-    role: str  # "serif", "sans" or "mono": what base.css uses it for
+    role: str  # "serif", "sans", "latin" or "mono": what base.css uses it for
     package: str  # the Debian package that ships it
     debian_paths: tuple[str, ...]  # where that package puts it (used when fc-match is unavailable)
 
@@ -62,6 +65,8 @@ FACES = (
              ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",)),
     FontFace("WenQuanYi Micro Hei", "sans", "fonts-wqy-microhei",
              ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)),
+    FontFace("Liberation Serif", "latin", "fonts-liberation",
+             ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",)),
     FontFace("DejaVu Sans Mono", "mono", "fonts-dejavu-core",
              ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",)),
 )
@@ -88,7 +93,9 @@ def _fc_match(family: str) -> Path | None:
 
 @functools.cache
 def font_files() -> dict[str, Path]:
-    """Map each role ("serif", "sans", "mono") to the resolved font file; raise :class:`FontsMissing`."""
+    """Map each role ("serif", "sans", "latin", "mono") to its resolved font file.
+
+    Raises :class:`FontsMissing` when a face is not installed. Cached for the process."""
     found, missing = {}, []
     for face in FACES:
         path = _fc_match(face.family) or next(
@@ -120,21 +127,37 @@ def allowed_dirs() -> tuple[Path, ...]:
     return (STATIC_DIR.resolve(), *sorted({path.parent for path in font_files().values()}))
 
 
-def url_fetcher(url: str, timeout: int = 10, ssl_context=None) -> dict:
-    """WeasyPrint fetcher: ``data:`` URIs and allowed local files only; raise :class:`FetchRefused`."""
-    from weasyprint.urls import default_url_fetcher
-
+def check_url(url: str) -> str:
+    """The URL to fetch for ``url`` (a ``file:`` URL comes back resolved, symlinks followed), or
+    raise :class:`FetchRefused` unless it is a ``data:`` URI or a file in :func:`allowed_dirs`."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "data":
-        return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)
-    if scheme == "file" and parts.netloc in ("", "localhost") and not parts.query:
+        return url
+    if scheme == "file" and parts.netloc in ("", "localhost"):
         path = Path(unquote(parts.path)).resolve()
         if path.is_file() and any(path.is_relative_to(folder) for folder in allowed_dirs()):
-            return default_url_fetcher(path.as_uri(), timeout=timeout, ssl_context=ssl_context)
+            return path.as_uri()
     shown = url if len(url) <= 200 else url[:200] + "…"
     raise FetchRefused(f"reports may not load {shown!r}: only data: URIs and files in "
                        "reports/static/ or the report font directories are allowed")
+
+
+def make_url_fetcher():
+    """A WeasyPrint 70 URL fetcher (a ``URLFetcher``: the plain-function fetchers of older
+    versions are no longer accepted) that goes through :func:`check_url` first. One per render:
+    the base class keeps per-request state. A refused URL makes WeasyPrint log a warning and leave
+    the resource out; nothing is fetched."""
+    from weasyprint.urls import URLFetcher
+
+    class ReportUrlFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(timeout=10, allowed_protocols={"data", "file"}, allow_redirects=False)
+
+        def fetch(self, url, headers=None):
+            return super().fetch(check_url(url), headers)
+
+    return ReportUrlFetcher()
 
 
 _env = Environment(
@@ -176,6 +199,7 @@ def render_pdf(template_name: str, context: dict) -> bytes:
 
     html = render_html(template_name, context)
     base_url = STATIC_DIR.as_uri() + "/"
+    url_fetcher = make_url_fetcher()
     font_config = FontConfiguration()
     stylesheets = [
         CSS(string=font_face_css(), base_url=base_url, url_fetcher=url_fetcher, font_config=font_config),
@@ -183,4 +207,12 @@ def render_pdf(template_name: str, context: dict) -> bytes:
             font_config=font_config),
     ]
     document = HTML(string=html, base_url=base_url, url_fetcher=url_fetcher)
-    return document.write_pdf(stylesheets=stylesheets, font_config=font_config)
+    try:
+        return document.write_pdf(stylesheets=stylesheets, font_config=font_config)
+    finally:
+        # FontConfiguration copies every @font-face file (~11 MB here) into a temporary folder that
+        # it removes only when garbage-collected; a long-lived worker would pile them up.
+        folder = getattr(font_config, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            font_config._folder = None

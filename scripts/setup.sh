@@ -6,12 +6,13 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
-# PDF reports (reports/): WeasyPrint's Pango, fontconfig's fc-match (font lookup), the CJK fonts the
-# templates embed (宋体-like body AR PL SungtiL GB, 黑体-like WenQuanYi Micro Hei, DejaVu Sans Mono)
-# and poppler-utils (pdffonts/pdftotext/pdfinfo/pdftoppm) for the tests.
+# PDF reports (reports/): WeasyPrint's Pango, fontconfig's fc-match (font lookup), the fonts the
+# templates embed (宋体-like AR PL SungtiL GB, 黑体-like WenQuanYi Micro Hei, Liberation Serif for
+# Latin and digits, DejaVu Sans Mono) and poppler-utils (pdffonts, pdftotext, pdfinfo) for the tests.
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-arphic-gbsn00lp fonts-wqy-microhei \
-           fonts-dejavu-core poppler-utils; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+           fonts-liberation fonts-dejavu-core poppler-utils; do
+  # "install ok installed", not just known to dpkg (a removed package keeps "config-files")
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"

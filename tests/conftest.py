@@ -34,7 +34,8 @@ def app(tmp_path_factory):
     _reset_database(url)
     application = create_app({
         "SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "localhost",
+        "SERVER_NAME": "localhost", "FILING_RATE_LIMIT": "10000 per hour",
+        "TRACKING_RATE_LIMIT": "10000 per hour", "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
     })
     def fresh_g():
         # Test requests reuse the fixture's app context, so `g` (and the logged-in user
@@ -54,8 +55,8 @@ def app(tmp_path_factory):
 @pytest.fixture
 def session(app):
     """A database session inside an app context; case data is wiped after each test."""
-    from app.extensions import db
     import models as m
+    from app.extensions import db
 
     with app.test_request_context():
         yield db.session

@@ -1,13 +1,18 @@
 """Screens and REST APIs: thin callers of the services."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from views import compat  # noqa: F401  (display fixes for FAB's forms)
 
 
+def _blueprint(appbuilder, view_class):
+    return next(v.blueprint for v in appbuilder.baseviews if isinstance(v, view_class))
+
+
 def register_views(appbuilder) -> None:
     """Add every screen and API to the AppBuilder (menu order is the order here)."""
-    from views import api, cases, reference
+    from views import api, cases, public, reference
 
     add = appbuilder.add_view
     add(cases.CaseIntakeView, "New case", label=_l("New case"), icon="fa-plus",
@@ -38,7 +43,19 @@ def register_views(appbuilder) -> None:
         icon="fa-calendar", **config)
     add(reference.CalendarDayView, "Holidays and make-up workdays",
         label=_l("Holidays and make-up workdays"), icon="fa-calendar-o", **config)
+    add(reference.ServiceWindowView, "Service windows", label=_l("Service windows and QR codes"),
+        icon="fa-qrcode", **config)
     add(reference.SettingView, "Settings", label=_l("Settings"), icon="fa-sliders", **config)
+
+    appbuilder.add_view_no_menu(public.PublicReportView)
+    appbuilder.add_view_no_menu(public.PublicTrackView)
+    limiter = appbuilder.sm.limiter
+    limiter.limit(lambda: current_app.config["FILING_RATE_LIMIT"], methods=["POST"])(
+        _blueprint(appbuilder, public.PublicReportView))
+    track = _blueprint(appbuilder, public.PublicTrackView)
+    limiter.limit(lambda: current_app.config["TRACKING_RATE_LIMIT"], methods=["POST"])(track)
+    limiter.shared_limit(lambda: current_app.config["TRACKING_GLOBAL_RATE_LIMIT"], scope="tracking",
+                         key_func=lambda: "everyone", methods=["POST"])(track)
 
     appbuilder.add_api(api.CaseApi)
     appbuilder.add_api(api.CaseEventApi)

@@ -14,6 +14,7 @@ from app.enums import CaseType, Channel, Grade, Urgency
 from app.errors import DomainError
 from app.extensions import db
 from app.services import cases as case_services
+from app.services import reporting
 from app.services.reference import validate_department
 from models import (
     CalendarDay,
@@ -89,12 +90,14 @@ class CaseApi(ModelRestApi):
         except ValidationError as err:
             return self.response_422(message=err.messages)
         try:
-            case = case_services.create_case(db.session, actor=current_actor(),
-                                             now=clock.utcnow(), data=data)
+            case, _ = reporting.file_case(db.session, actor=current_actor(), now=clock.utcnow(),
+                                          data=data, files=[])
             db.session.commit()
         except DomainError as error:
             return _error(self, error)
-        return self.response(201, id=case.id, number=case.number, status=str(case.status))
+        # The query code is returned once, for the caller to pass on to the reporter.
+        return self.response(201, id=case.id, number=case.number, status=str(case.status),
+                             query_code=case.query_code)
 
     @expose("/<int:pk>/actions", methods=["GET"])
     @protect()

@@ -6,7 +6,9 @@ calls the one service for that action.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -16,11 +18,11 @@ from markupsafe import Markup
 from app import clock
 from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError, NotAllowed, NotFound
-from app.workflow import N_
 from app.extensions import db
 from app.services import cases as svc
-from app.services import protection
-from app.workflow import ACTION_LABELS, Action, Status
+from app.services import protection, reporting
+from app.uploads import StoredFile, download_name, open_for_staff, staff_content_type
+from app.workflow import N_, Action, Role, Status
 from models import Case
 from views.common import current_actor, label, local_time
 from views.filters import ClauseFilter, StatusInFilter, VisibleCaseFilter
@@ -84,12 +86,18 @@ class CaseView(ModelView):
 
 
 def render_case(view, case: Case, reporters=None, **extra):
-    """The case page: details, reporter panel, actions, departments, messages, timeline."""
+    """The case page: details, reporter panel, actions, departments, files, messages, similar
+    and linked cases, timeline."""
     actor = current_actor()
+    similar = []
+    if Role.CLERK in actor.roles and case.status == Status.SUBMITTED:
+        similar = reporting.similar_open_cases(db.session, case)
     return view.render_template(
         "case/show.html", case=case, actions=svc.available_actions(db.session, case, actor),
         label=label, local_time=local_time, deadline_badge=_deadline_badge,
         may_see_identity=protection.can_see_identity(case, actor), reporters=reporters,
+        may_message=reporting.may_message(case, actor), similar=similar,
+        may_link=Role.CLERK in actor.roles, linked=reporting.linked_cases(db.session, case),
         title=_l("Case"), appbuilder=view.appbuilder, **extra)
 
 
@@ -153,20 +161,25 @@ class CaseIntakeView(BaseView):
     @expose("/", methods=["GET", "POST"])
     @has_access
     def new(self):
-        form_class = build_form(INTAKE_FIELDS)
-        form = form_class()
+        form = build_form(INTAKE_FIELDS + ["attachments"])()
         if request.method == "POST" and form.validate_on_submit():
+            written = []
             try:
-                case = svc.create_case(
+                files = [(f.filename, f.read()) for f in request.files.getlist("attachments")
+                         if f and f.filename]
+                case, written = reporting.file_case(
                     db.session, actor=current_actor(), now=clock.utcnow(),
-                    data=form_params(form, INTAKE_FIELDS))
+                    data=form_params(form, INTAKE_FIELDS), files=files)
                 db.session.commit()
             except DomainError as error:
                 db.session.rollback()
+                reporting.discard_files(written)
                 flash(error.message, "danger")
             else:
-                flash(_l("Case %(number)s has been filed.", number=case.number), "success")
-                return redirect(url_for("CaseView.show", pk=case.id))
+                # The receipt is shown once, here, for the clerk to read out or hand over.
+                return self.render_template("case/receipt.html", case=case,
+                                            code=case.query_code, title=_l("Receipt"),
+                                            appbuilder=self.appbuilder)
         elif request.method == "POST":
             flash(_l("The form could not be submitted; please try again."), "danger")
         return self.render_template("case/form.html", form=form, title=_l("New case"),
@@ -177,6 +190,60 @@ class CaseActionView(BaseView):
     """One page per action: shows its form, calls its service, reports refusals clearly."""
 
     route_base = "/cases/act"
+
+    def _post(self, case_id: int, do, success):
+        """Run a CSRF-checked POST that is not a status change (message, link)."""
+        form = DynamicForm()
+        if not form.validate_on_submit():
+            flash(_l("The form could not be submitted; please try again."), "danger")
+            return redirect(url_for("CaseView.show", pk=case_id))
+        try:
+            do(current_actor(), clock.utcnow())
+            db.session.commit()
+            flash(success, "success")
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        return redirect(url_for("CaseView.show", pk=case_id))
+
+    @expose("/<int:case_id>/message", methods=["POST"])
+    @has_access
+    def message(self, case_id: int):
+        """Write to the reporter (shown on their tracking page)."""
+        return self._post(case_id, lambda actor, now: reporting.staff_message(
+            db.session, case_id, actor=actor, now=now, body=request.form.get("body")),
+            _l("Your message has been sent to the reporter."))
+
+    @expose("/<int:case_id>/link", methods=["POST"])
+    @has_access
+    def link(self, case_id: int):
+        """Link this case to another about the same matter."""
+        return self._post(case_id, lambda actor, now: reporting.link_cases(
+            db.session, case_id, actor=actor, now=now, other=request.form.get("other")),
+            _l("The cases are linked."))
+
+    @expose("/<int:case_id>/file/<int:attachment_id>", methods=["GET"])
+    @has_access
+    def file(self, case_id: int, attachment_id: int):
+        """Download an attachment (the copy without metadata) of a case the user may see."""
+        try:
+            case = svc.get_case(db.session, case_id, current_actor())
+        except DomainError:
+            abort(404)
+        attachment = next((a for a in case.attachments if a.id == attachment_id), None)
+        if attachment is None:
+            abort(404)
+        stored = StoredFile(attachment.stored_name, attachment.staff_name, attachment.original_name,
+                            attachment.content_type, attachment.size, attachment.sha256)
+        path = open_for_staff(Path(current_app.config["UPLOAD_DIR"]), attachment.staff_name)
+        response = send_file(path, mimetype=staff_content_type(stored), as_attachment=True,
+                             download_name=download_name(stored))
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     @expose("/<int:case_id>/identity", methods=["POST"])
     @has_access
@@ -215,6 +282,8 @@ class CaseActionView(BaseView):
         form = build_form(fields)()
         if request.method == "GET" and action == Action.DISPATCH and case.proposed_department_id:
             form.lead_department_id.data = str(case.proposed_department_id)
+        if request.method == "GET" and action == Action.MERGE:
+            form.into_case.data = request.args.get("into", "")
         if request.method == "GET" and action == Action.CLASSIFY:
             form.case_type.data, form.urgency.data = case.case_type, case.urgency
             form.category_id.data = str(case.category_id or "")

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     IntegerField,
+    MultipleFileField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -109,6 +110,8 @@ FIELDS = {
     "co_department_ids": lambda: LazyMultiSelectField(
         _l("Co-handling departments"), choices_factory=lambda: _departments()[1:],
         widget=Select2ManyWidget()),
+    "into_case": lambda: _text("into_case", _l("Case number to merge into")),
+    "attachments": lambda: MultipleFileField(_l("Attachments")),
     "days": lambda: IntegerField(_l("Working days"), widget=BS3TextFieldWidget(),
                                  validators=[Optional()]),
     "rating": lambda: _select(_l("Rating"), _choices(Rating)),
@@ -138,6 +141,7 @@ ACTION_FIELDS: dict[Action, list[str]] = {
     Action.REHANDLE: ["note", "lead_department_id"],
     Action.ESCALATE: ["note"],
     Action.CLOSE: ["note"],
+    Action.MERGE: ["into_case", "note"],
 }
 PARAM_NAMES = {"decline_reason": "reason"}
 

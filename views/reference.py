@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask import flash, make_response, redirect
 from flask_appbuilder import ModelView
+from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -11,6 +13,7 @@ from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
 from app.services.cases import recompute_open_deadlines
 from app.services.reference import validate_department
+from app.services.windows import new_window_token, window_filing_url
 from models import (
     CalendarDay,
     CalendarYear,
@@ -18,6 +21,7 @@ from models import (
     DeadlinePolicy,
     Department,
     DispatchRule,
+    ServiceWindow,
     Setting,
 )
 from views.common import label
@@ -148,3 +152,37 @@ class SettingView(_RecomputesDeadlines):
     show_columns = ["description", "value"]
     edit_columns = ["value"]
     formatters_columns = {"description": lambda d: str(_l(d)) if d else ""}
+
+
+class ServiceWindowView(_Reference):
+    """Service windows and halls; each has a QR code that opens the filing page preset."""
+
+    datamodel = SQLAInterface(ServiceWindow)
+    list_title = _l("Service windows and QR codes")
+    list_columns = ["hall", "name", "department", "region", "active", "filing_url"]
+    add_columns = edit_columns = ["hall", "name", "department", "region", "active"]
+    show_columns = ["hall", "name", "department", "region", "active", "filing_url"]
+    search_columns = ["hall", "name", "department", "region"]
+    label_columns = {**COMMON_LABELS, "hall": _l("Hall"), "filing_url": _l("Filing link")}
+    formatters_columns = {"filing_url": lambda url: url}
+
+    def pre_add(self, item):
+        item.token = new_window_token()
+
+    @action("qr_sheet", _l("Print QR sheets (PDF)"), icon="fa-qrcode", single=False)
+    def qr_sheet(self, items):
+        """Render printable QR sheets, one window a page, for the selected windows."""
+        from reports.qr import QrWindowData, render_qr_sheet_pdf
+
+        items = [w for w in (items if isinstance(items, list) else [items]) if w.active]
+        if not items:
+            flash(_l("Choose at least one active window."), "warning")
+            return redirect(self.get_redirect())
+        pdf = render_qr_sheet_pdf(
+            [QrWindowData(name=w.name, hall=w.hall, department=w.department.name,
+                          url=window_filing_url(w)) for w in items],
+            title=str(_l("Service windows and QR codes")))
+        response = make_response(pdf)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = 'attachment; filename="qr-sheets.pdf"'
+        return response

@@ -95,6 +95,8 @@ def visible_cases_clause(actor: Actor):
     """Return a WHERE clause limiting cases to those ``actor`` may see."""
     if actor.sees_all_cases:
         return Case.id.isnot(None)
+    if Role.INTEGRATION in actor.roles:  # a connected system reads back what it filed
+        return Case.created_by_id == actor.id if actor.id is not None else Case.id.is_(None)
     return department_cases_clause(actor.department_id)
 
 
@@ -655,6 +657,13 @@ def close_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -
     return case
 
 
+def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, note=None) -> Case:
+    """Merge a duplicate into the case it repeats (see reporting.merge_case)."""
+    from app.services import reporting  # reporting builds on this module
+
+    return reporting.merge_case(session, case, actor=actor, now=now, into_case=into_case, note=note)
+
+
 ACTION_SERVICES = {
     Action.CLASSIFY: classify_case,
     Action.ACCEPT: accept_case,
@@ -671,6 +680,7 @@ ACTION_SERVICES = {
     Action.REHANDLE: rehandle_case,
     Action.ESCALATE: escalate_case,
     Action.CLOSE: close_case,
+    Action.MERGE: merge_case,
 }
 
 

@@ -1,0 +1,304 @@
+"""The reporter's side: public filing with attachments, receipts, tracking, messages, material,
+the reporter's own rating, and the clerk's duplicate handling (link, merge)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func
+
+from app import similarity
+from app.enums import Channel, DeclineReason, EvaluationSource, Rating
+from app.errors import DomainError, IllegalMove, Invalid, NotFound
+from app.services import cases as svc
+from app.services.actor import Actor
+from app.services.protection import receipt_hash
+from app.uploads import delete_stored, detect_type, store_upload
+from app.workflow import N_, OPEN_STATUSES, Action, Role, Status
+from models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseLink,
+    CaseMessage,
+    Reporter,
+    ServiceWindow,
+    TrackingAttempt,
+    UsedChallenge,
+)
+
+REPORTER = Actor(None, "诉求人", frozenset({Role.REPORTER}))
+MAX_MESSAGE = 5000
+TRACKING_FAILURES_PER_HOUR = 10
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+
+
+def _upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def check_files(files: list[tuple[str, bytes]]) -> None:
+    """Refuse the whole filing if any file is unacceptable (before anything is saved)."""
+    config = current_app.config
+    if len(files) > config["UPLOAD_MAX_FILES"]:
+        raise Invalid(N_("At most %(count)s files can be attached."), count=config["UPLOAD_MAX_FILES"])
+    for name, data in files:
+        if len(data) > config["UPLOAD_MAX_BYTES"]:
+            raise Invalid(N_("%(name)s is larger than %(mb)s MB."), name=name,
+                          mb=config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
+        detect_type(data, name)
+
+
+def attach_files(case: Case, files: list[tuple[str, bytes]], *, now: datetime,
+                 reporter: Reporter | None = None, staff: Actor | None = None) -> list:
+    """Store files under generated names and record them; return what was written (so a failed
+    transaction can remove it)."""
+    written = []
+    try:
+        for name, data in files:
+            stored = store_upload(_upload_dir(), name, data,
+                                  max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+            written.append(stored)
+            case.attachments.append(Attachment(
+                reporter_id=reporter.id if reporter else None, uploaded_by_id=staff.id if staff else None,
+                original_name=stored.original_name, stored_name=stored.stored_name,
+                staff_name=stored.staff_name, content_type=stored.content_type, size=stored.size,
+                sha256=stored.sha256, uploaded_at=now))
+    except Exception:
+        discard_files(written)
+        raise
+    return written
+
+
+def discard_files(written: list) -> None:
+    for stored in written:
+        delete_stored(_upload_dir(), stored)
+
+
+def use_challenge(session, challenge_id: str | None, now: datetime) -> None:
+    """Spend a filing challenge; a missing, wrong or reused one is refused."""
+    if not challenge_id or session.get(UsedChallenge, challenge_id) is not None:
+        raise Invalid(N_("The answer to the check question is not correct; please try again."))
+    session.add(UsedChallenge(id=challenge_id, used_at=now))
+
+
+def file_case(session, *, now: datetime, data: dict, files: list[tuple[str, bytes]],
+              actor: Actor = REPORTER) -> tuple[Case, list]:
+    """File a case from the public page, the QR code of a window or a connected system.
+
+    Returns the case (with ``case.query_code`` for the receipt) and the files written, which the
+    caller must discard if its commit fails: nothing a reporter submits is half-saved.
+    """
+    check_files(files)
+    data = dict(data)
+    if data.get("window_token"):
+        window = session.query(ServiceWindow).filter_by(token=str(data["window_token"]),
+                                                        active=True).one_or_none()
+        if window is None:
+            raise Invalid(N_("This service window's code is no longer valid."))
+        data.update(window_id=window.id, channel=Channel.QR)
+        data["concerned_department_id"] = data.get("concerned_department_id") or window.department_id
+    data["channel"] = data.get("channel") or Channel.WEB
+    case = svc.create_case(session, actor=actor, now=now, data=data)
+    written = attach_files(case, files, now=now, reporter=case.reporters[0])
+    session.flush()
+    return case, written
+
+
+def confirm_receipt(session, number: str, code: str) -> Reporter:
+    """Check that the reporter saved their code (the step after the receipt is shown)."""
+    reporter = _find_reporter(session, number, code)
+    if reporter is None:
+        raise Invalid(N_("The query code you typed does not match; check it and try again."))
+    return reporter
+
+
+def _find_reporter(session, number: str | None, code: str | None) -> Reporter | None:
+    number = (number or "").strip().upper()
+    digest = receipt_hash(number, code or "")
+    if not digest:
+        return None
+    return session.query(Reporter).filter_by(receipt_number=number, code_hash=digest).one_or_none()
+
+
+def authenticate(session, *, number: str, code: str, client_digest: str, now: datetime) -> Reporter:
+    """Open a case with its receipt. A wrong number and a wrong code answer the same way; every
+    attempt is recorded and a client with too many recent failures is refused."""
+    failures = session.query(func.count(TrackingAttempt.id)).filter(
+        TrackingAttempt.client_digest == client_digest, TrackingAttempt.success.is_(False),
+        TrackingAttempt.at > now - timedelta(hours=1)).scalar()
+    if failures >= TRACKING_FAILURES_PER_HOUR:
+        raise TooManyAttempts(N_("Too many wrong attempts; please try again in an hour."))
+    reporter = _find_reporter(session, number, code)
+    session.add(TrackingAttempt(at=now, client_digest=client_digest, success=reporter is not None))
+    session.flush()
+    if reporter is None:
+        raise NotFound(N_("The case number or query code is not correct."))
+    return reporter
+
+
+def tracked_case(session, reporter_id: int | None) -> tuple[Reporter, Case]:
+    reporter = session.get(Reporter, reporter_id) if reporter_id else None
+    if reporter is None:
+        raise NotFound(N_("The case number or query code is not correct."))
+    return reporter, reporter.case
+
+
+def public_timeline(case: Case) -> list[CaseEvent]:
+    """The steps a reporter sees: only events with text meant for them (never internal notes)."""
+    return [e for e in case.events if e.public_text]
+
+
+def _message_text(body) -> str:
+    return svc._text(body, N_("Message"), limit=MAX_MESSAGE)
+
+
+def reporter_message(session, case: Case, reporter: Reporter, *, now: datetime, body) -> CaseMessage:
+    """A message from the reporter to the staff (anonymous reporters too)."""
+    if case.status == Status.DECLINED and case.merged_into_id is None:
+        raise IllegalMove(N_("This case was declined; file a new case if needed."))
+    message = CaseMessage(from_reporter=True, reporter_id=reporter.id, author_name="诉求人",
+                          body=_message_text(body), at=now)
+    case.messages.append(message)
+    session.flush()
+    return message
+
+
+def may_message(case: Case, actor: Actor) -> bool:
+    """Staff who may write to the reporter: the supervisor, the clerk, the handling department."""
+    if actor.roles & {Role.SUPERVISOR, Role.CLERK}:
+        return True
+    return Role.HANDLER in actor.roles and any(
+        a.department_id == actor.department_id for a in case.active_assignments)
+
+
+def staff_message(session, case_id: int, *, actor: Actor, now: datetime, body) -> CaseMessage:
+    """A message from the staff to the reporter, shown on the tracking page."""
+    case = svc.get_case(session, case_id, actor)
+    if not may_message(case, actor):
+        raise IllegalMove(N_("Only the handling department or the supervisor writes to the reporter."))
+    message = CaseMessage(from_reporter=False, author_id=actor.id, author_name=actor.name,
+                          body=_message_text(body), at=now)
+    case.messages.append(message)
+    session.flush()
+    return message
+
+
+def add_material(session, case: Case, reporter: Reporter, *, now: datetime, text,
+                 files: list[tuple[str, bytes]]) -> list:
+    """The reporter adds material to an open case: text (kept as a message) and files."""
+    if case.status not in OPEN_STATUSES:
+        raise IllegalMove(N_("Material can only be added while the case is open."))
+    if not files and not (text or "").strip():
+        raise Invalid(N_("Add a text or at least one file."))
+    check_files(files)
+    if (text or "").strip():
+        reporter_message(session, case, reporter, now=now, body=text)
+    written = attach_files(case, files, now=now, reporter=reporter)
+    case.events.append(CaseEvent(action="add_material", from_status=str(case.status),
+                                 to_status=str(case.status), at=now, actor_name="诉求人",
+                                 note=None, data={"files": len(files)},
+                                 public_text=N_("You added material to your case.")))
+    session.flush()
+    return written
+
+
+def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating, reason=None) -> Case:
+    """The reporter rates the reply (满意/基本满意/不满意); the first rating drives the flow."""
+    if reporter.rating is not None:
+        raise IllegalMove(N_("You have already rated this case."))
+    rating = svc._enum(Rating, rating, N_("Rating"))
+    reason = svc._text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
+    if case.status == Status.REPLIED:
+        svc.evaluate_case(session, case, actor=REPORTER, now=now, rating=rating,
+                          source=EvaluationSource.REPORTER, reason=reason)
+    elif case.status not in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED):
+        raise IllegalMove(N_("The case can be rated once it has been replied to."))
+    reporter.rating, reporter.rating_reason, reporter.rated_at = rating, reason, now
+    session.flush()
+    return case
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+
+def _case_text(case: Case) -> similarity.CaseText:
+    party = next((r.company_digest for r in case.reporters if r.company_digest), None)
+    return similarity.CaseText(id=case.id, title=case.title, content=case.content, company=party,
+                               department_id=case.concerned_department_id, region=case.region)
+
+
+def similar_open_cases(session, case: Case, *, limit: int = 5,
+                       window_days: int = 180) -> list[tuple[Case, float]]:
+    """Open cases that look like this one (same enterprise or department and similar text)."""
+    candidates = (session.query(Case)
+                  .filter(Case.id != case.id, Case.status.in_([s.value for s in OPEN_STATUSES]),
+                          Case.created_at > case.created_at - timedelta(days=window_days))
+                  .order_by(Case.id.desc()).limit(2000).all())
+    by_id = {c.id: c for c in candidates}
+    ranked = similarity.find_similar(_case_text(case), [_case_text(c) for c in candidates],
+                                     limit=limit)
+    return [(by_id[case_id], score) for case_id, score in ranked]
+
+
+def _other_case(session, number_or_id, actor: Actor) -> Case:
+    text = str(number_or_id or "").strip().upper()
+    query = session.query(Case).filter(svc.visible_cases_clause(actor))
+    other = (query.filter(Case.number == text).one_or_none() if not text.isdigit()
+             else query.filter(Case.id == int(text)).one_or_none())
+    if other is None:
+        raise Invalid(N_("No case with this number."))
+    return other
+
+
+def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, note=None) -> Case:
+    """Merge a duplicate into the case it repeats: its reporters (each with their own receipt
+    and rating), files and messages move over; the duplicate ends as declined (duplicate)."""
+    main = _other_case(session, into_case, actor)
+    if main.id == case.id or main.status not in OPEN_STATUSES:
+        raise Invalid(N_("Merge into another case that is still open."))
+    svc._move(session, case, Action.MERGE, actor, now, note=svc._text(note, N_("Note"), required=False),
+              public_text=N_("Your case has been merged with another case about the same matter; "
+                             "follow it with your own receipt."), data={"into": main.id})
+    case.decline_reason, case.merged_into_id, case.closed_at = DeclineReason.DUPLICATE, main.id, now
+    case.decline_note = main.number
+    for collection in ("reporters", "attachments", "messages"):
+        for item in list(getattr(case, collection)):
+            getattr(case, collection).remove(item)
+            getattr(main, collection).append(item)
+    main.events.append(CaseEvent(action="merge_in", from_status=str(main.status),
+                                 to_status=str(main.status), at=now, actor_id=actor.id,
+                                 actor_name=actor.name, department_id=actor.department_id,
+                                 note=case.number, data={"from": case.id}))
+    session.flush()
+    return case
+
+
+def link_cases(session, case_id: int, *, actor: Actor, now: datetime, other) -> CaseLink:
+    """Link two cases about the same matter (both stay open)."""
+    if Role.CLERK not in actor.roles:
+        raise IllegalMove(N_("Only the intake clerk links cases."))
+    case = svc.get_case(session, case_id, actor)
+    target = _other_case(session, other, actor)
+    if target.id == case.id:
+        raise Invalid(N_("A case cannot be linked to itself."))
+    low, high = sorted((case.id, target.id))
+    link = session.query(CaseLink).filter_by(case_id=low, linked_case_id=high).one_or_none()
+    if link is None:
+        link = CaseLink(case_id=low, linked_case_id=high, created_at=now, created_by_id=actor.id)
+        session.add(link)
+        session.flush()
+    return link
+
+
+def linked_cases(session, case: Case) -> list[Case]:
+    rows = session.query(CaseLink).filter((CaseLink.case_id == case.id)
+                                          | (CaseLink.linked_case_id == case.id)).all()
+    ids = {r.case_id for r in rows} | {r.linked_case_id for r in rows}
+    ids.discard(case.id)
+    return session.query(Case).filter(Case.id.in_(ids)).order_by(Case.id).all() if ids else []

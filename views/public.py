@@ -1,0 +1,293 @@
+"""Public pages (no account): file a case, receive the receipt, follow the case.
+
+The query code travels only in POST bodies and the page that shows it once; it is never put in
+a URL, a cookie or a log. Filing and lookups are rate-limited; forms carry CSRF tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, flash, make_response, redirect, request, session, url_for
+from flask_appbuilder import BaseView, expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import validate_csrf
+from wtforms import BooleanField, HiddenField, MultipleFileField, StringField, TextAreaField
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError as CsrfError
+
+from app import challenge, clock
+from app.enums import CaseType, Rating
+from app.errors import DomainError, Invalid
+from app.extensions import db
+from app.services import reporting
+from app.workflow import OPEN_STATUSES, Status
+from models import Category, Department, ServiceWindow
+from views.common import label, local_time
+from views.forms import LazySelectField, _choices
+
+SESSION_KEY = "tracked_reporter"
+
+
+def _categories_grouped():
+    rows = db.session.query(Category).filter(Category.active.is_(True)).order_by(Category.code)
+    return [("", "—")] + [(str(c.id), str(c)) for c in rows if c.parent_id is not None]
+
+
+def _public_departments():
+    rows = db.session.query(Department).filter(Department.active.is_(True)).order_by(Department.code)
+    return [("", gettext("Not sure"))] + [(str(d.id), d.name) for d in rows]
+
+
+def _regions():
+    rows = db.session.query(Department.region).filter(Department.active.is_(True)).distinct()
+    return [("", "—")] + sorted((r, r) for (r,) in rows if r)
+
+
+class PublicReportForm(FlaskForm):
+    case_type = LazySelectField(_l("Case type"), choices_factory=_choices(CaseType))
+    category_id = LazySelectField(_l("Category"), choices_factory=_categories_grouped)
+    title = StringField(_l("Title"), validators=[Optional()])
+    content = TextAreaField(_l("What happened"), validators=[Optional()])
+    region = LazySelectField(_l("Region"), choices_factory=_regions)
+    location = StringField(_l("Window or office"), validators=[Optional()])
+    concerned_department_id = LazySelectField(_l("Department concerned"),
+                                              choices_factory=_public_departments)
+    concerned_official = StringField(_l("Official concerned"), validators=[Optional()])
+    attachments = MultipleFileField(_l("Attachments"))
+    anonymous = BooleanField(_l("File anonymously"))
+    reporter_name = StringField(_l("Reporter name"), validators=[Optional()])
+    reporter_phone = StringField(_l("Reporter phone"), validators=[Optional()])
+    reporter_company = StringField(_l("Company"), validators=[Optional()])
+    credit_code = StringField(_l("Unified social credit code"), validators=[Optional()])
+    confidential = BooleanField(_l("Keep my identity from the handling department"))
+    window_token = HiddenField()
+    challenge_token = HiddenField()
+    challenge_answer = StringField(_l("Answer"), validators=[Optional()])
+
+
+FORM_FIELDS = ["case_type", "category_id", "title", "content", "region", "location",
+               "concerned_department_id", "concerned_official", "anonymous", "reporter_name",
+               "reporter_phone", "reporter_company", "credit_code", "confidential", "window_token"]
+
+
+def _uploaded_files(field_name: str = "attachments") -> list[tuple[str, bytes]]:
+    return [(f.filename, f.read()) for f in request.files.getlist(field_name) if f and f.filename]
+
+
+def _client_digest() -> str:
+    """Identify a client for lookup limits without storing its address."""
+    secret = current_app.config["QUERY_CODE_KEY"]
+    return hashlib.sha256(f"{secret}:{request.remote_addr}".encode()).hexdigest()
+
+
+def _csrf_ok() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+        return True
+    except CsrfError:
+        return False
+
+
+class PublicReportView(BaseView):
+    """The public filing page (also opened by the QR code of a service window)."""
+
+    route_base = "/report"
+    default_view = "form"
+
+    def _render_form(self, form, window, status=200):
+        question, token = challenge.new_challenge(current_app.config["SECRET_KEY"])
+        form.challenge_token.data = token
+        form.challenge_answer.data = ""
+        page = self.render_template(
+            "public/report.html", form=form, window=window, question=question,
+            title=gettext("File a complaint or report"),
+            max_files=current_app.config["UPLOAD_MAX_FILES"],
+            max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
+        return make_response(page, status)
+
+    @expose("/", methods=["GET", "POST"])
+    def form(self):
+        form = PublicReportForm()
+        token = request.values.get("w") or form.window_token.data
+        window = None
+        if token:
+            window = db.session.query(ServiceWindow).filter_by(token=token, active=True).first()
+            form.window_token.data = token if window else ""
+        if request.method == "GET":
+            if window:
+                form.region.data = window.region
+            return self._render_form(form, window)
+        if not form.validate_on_submit():
+            flash(gettext("The page expired; please submit the form again."), "danger")
+            return self._render_form(form, window, 400)
+        now = clock.utcnow()
+        written = []
+        try:
+            challenge_id = challenge.check_answer(current_app.config["SECRET_KEY"],
+                                                  form.challenge_token.data,
+                                                  form.challenge_answer.data)
+            reporting.use_challenge(db.session, challenge_id, now)
+            data = {name: getattr(form, name).data for name in FORM_FIELDS}
+            case, written = reporting.file_case(db.session, now=now, data=data,
+                                                files=_uploaded_files())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            reporting.discard_files(written)
+            if isinstance(error, Invalid) and "check question" in error.msgid:
+                form.challenge_answer.errors = [error.message]
+            else:
+                flash(error.message, "danger")
+            return self._render_form(form, window, error.status)
+        except Exception:
+            db.session.rollback()
+            reporting.discard_files(written)
+            raise
+        response = make_response(self.render_template(
+            "public/receipt.html", number=case.number, code=case.query_code,
+            title=gettext("Receipt")))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @expose("/confirm", methods=["POST"])
+    def confirm(self):
+        number = request.form.get("number", "")
+        if not _csrf_ok():
+            flash(gettext("The page expired; please submit the form again."), "danger")
+            return redirect(url_for("PublicTrackView.form"))
+        try:
+            reporting.confirm_receipt(db.session, number, request.form.get("code", ""))
+        except DomainError as error:
+            flash(error.message, "danger")
+            return self.render_template("public/track_form.html", title=gettext("Follow my case")), 422
+        return self.render_template("public/confirmed.html", number=number,
+                                    title=gettext("Receipt saved"))
+
+    @expose("/receipt.pdf", methods=["POST"])
+    def receipt_pdf(self):
+        from reports.receipt import render_receipt_pdf
+
+        if not _csrf_ok():
+            return make_response(gettext("The page expired; please submit the form again."), 400)
+        reporter = reporting._find_reporter(db.session, request.form.get("number"),
+                                            request.form.get("code"))
+        if reporter is None:
+            return make_response(gettext("The case number or query code is not correct."), 404)
+        pdf = render_receipt_pdf(receipt_data(reporter, request.form["code"]))
+        response = make_response(pdf)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="receipt-{reporter.receipt_number}.pdf"')
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def receipt_data(reporter, code: str):
+    """Plain data for the receipt PDF: the case, never the reporter's identity."""
+    from reports.receipt import ReceiptData
+
+    case = reporter.case
+    return ReceiptData(
+        number=reporter.receipt_number, query_code=code,
+        filed_at_local=local_time(reporter.created_at), case_type_label=label(case.case_type),
+        category_label=str(case.category or "—"), title=case.title,
+        channel_label=label(case.channel), window_label=str(case.window) if case.window else None,
+        deadline_note=gettext("A decision on acceptance is made within 5 working days; complaints "
+                              "and reports are answered within 10 working days of filing."),
+        tracking_url=current_app.config["PUBLIC_BASE_URL"] + url_for("PublicTrackView.form"))
+
+
+class PublicTrackView(BaseView):
+    """Follow a case with its number and query code; talk to the staff; rate the result."""
+
+    route_base = "/track"
+    default_view = "form"
+
+    @expose("/", methods=["GET", "POST"])
+    def form(self):
+        title = gettext("Follow my case")
+        if request.method == "GET":
+            return self.render_template("public/track_form.html", title=title)
+        if not _csrf_ok():
+            flash(gettext("The page expired; please submit the form again."), "danger")
+            return self.render_template("public/track_form.html", title=title), 400
+        try:
+            reporter = reporting.authenticate(
+                db.session, number=request.form.get("number", ""),
+                code=request.form.get("code", ""), client_digest=_client_digest(),
+                now=clock.utcnow())
+            db.session.commit()
+        except DomainError as error:
+            db.session.commit()  # keep the record of the failed attempt
+            flash(error.message, "danger")
+            return self.render_template("public/track_form.html", title=title), error.status
+        session[SESSION_KEY] = reporter.id
+        return redirect(url_for("PublicTrackView.case"))
+
+    def _tracked(self):
+        try:
+            return reporting.tracked_case(db.session, session.get(SESSION_KEY))
+        except DomainError:
+            return None, None
+
+    @expose("/case", methods=["GET"])
+    def case(self):
+        reporter, case = self._tracked()
+        if case is None:
+            return redirect(url_for("PublicTrackView.form"))
+        can_rate = reporter.rating is None and (
+            case.status == Status.REPLIED
+            or (case.status in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED)
+                and len(case.reporters) > 1 and case.replied_at is not None))
+        response = make_response(self.render_template(
+            "public/track_case.html", case=case, reporter=reporter, label=label,
+            local_time=local_time, timeline=reporting.public_timeline(case), can_rate=can_rate,
+            case_open=case.status in OPEN_STATUSES,
+            ratings=[(r.value, label(r)) for r in Rating], title=gettext("Follow my case")))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _act(self, do):
+        reporter, case = self._tracked()
+        if case is None:
+            return redirect(url_for("PublicTrackView.form"))
+        if not _csrf_ok():
+            flash(gettext("The page expired; please submit the form again."), "danger")
+            return redirect(url_for("PublicTrackView.case"))
+        written = []
+        try:
+            written = do(reporter, case, clock.utcnow()) or []
+            db.session.commit()
+            flash(gettext("Thank you, it has been recorded."), "info")
+        except DomainError as error:
+            db.session.rollback()
+            reporting.discard_files(written)
+            flash(error.message, "danger")
+        return redirect(url_for("PublicTrackView.case"))
+
+    @expose("/message", methods=["POST"])
+    def message(self):
+        return self._act(lambda reporter, case, now: reporting.reporter_message(
+            db.session, case, reporter, now=now, body=request.form.get("body")) and None)
+
+    @expose("/material", methods=["POST"])
+    def material(self):
+        return self._act(lambda reporter, case, now: reporting.add_material(
+            db.session, case, reporter, now=now, text=request.form.get("text"),
+            files=_uploaded_files()))
+
+    @expose("/rate", methods=["POST"])
+    def rate(self):
+        return self._act(lambda reporter, case, now: reporting.rate_case(
+            db.session, case, reporter, now=now, rating=request.form.get("rating"),
+            reason=request.form.get("reason")) and None)
+
+    @expose("/leave", methods=["GET"])
+    def leave(self):
+        session.pop(SESSION_KEY, None)
+        return redirect(url_for("PublicTrackView.form"))
