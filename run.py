@@ -52,7 +52,8 @@ def main() -> None:
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
     (BASE / "var").mkdir(exist_ok=True)
     redis, redis_url = start_redis()
-    env = {**os.environ, "REDIS_URL": redis_url, "FLASK_APP": "app.factory:create_app",
+    env = {"RATELIMIT_STORAGE_URI": redis_url, "PUBLIC_BASE_URL": f"http://{host}:{port}",
+           **os.environ, "REDIS_URL": redis_url, "FLASK_APP": "app.factory:create_app",
            "PYTHONPATH": str(BASE)}
     children: list[subprocess.Popen] = []
 
@@ -89,6 +90,8 @@ Demo logins (password Demo@2026):
   handler     经办人 Handler, 长河县行政审批局 (also handler2…handler8 in other departments)
   supervisor  督办 Supervisor
   leader      领导 Leader
+  hotline12345  a connected 12345 system: `flask --app app.factory:create_app ys api-key hotline12345`
+Public pages: file a case http://{host}:{port}/report/   follow a case http://{host}:{port}/track/
 REST API: http://{host}:{port}/swagger/v1   OpenAPI: http://{host}:{port}/api/v1/_openapi
 """, flush=True)
     while all(child.poll() is None for child in children):

@@ -12,7 +12,8 @@ from app.errors import DomainError
 from app.services import cases as svc
 from app.services.actor import Actor
 from app.workflow import Action, Role, Status
-from models import Category, Department, DispatchRule, Staff
+from app.services.windows import new_window_token
+from models import Category, Department, DispatchRule, ServiceWindow, Staff
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -117,6 +118,12 @@ def load_org(session) -> dict[str, Department]:
             session.add(DispatchRule(category=categories.get(category), region=region,
                                      keywords=keywords, department=departments[department],
                                      priority=priority))
+    if not session.query(ServiceWindow).count():
+        for hall, name, code in [("长河县政务服务中心", "3号综合窗口", "X102"),
+                                 ("长河县政务服务中心", "7号市场主体登记窗口", "X103"),
+                                 ("西山县政务服务中心", "不动产登记窗口", "X202")]:
+            session.add(ServiceWindow(hall=hall, name=name, department=departments[code],
+                                      region=departments[code].region, token=new_window_token()))
     sm = _security_manager()
     for username, first, last, role, department in USERS:
         if sm.find_user(username=username) is None:
