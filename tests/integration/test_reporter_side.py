@@ -407,3 +407,14 @@ def test_similar_cases_are_shown_and_a_duplicate_is_merged_keeping_each_receipt(
     assert track(client, second_number, second_code).status_code == 302
     assert first_number in client.get("/track/case").get_data(as_text=True)
     assert session.query(Reporter).filter_by(receipt_number=second_number).one().case_id == first.id
+
+
+def test_lookups_are_also_limited_for_everyone_together(app, session, client):
+    app.config["TRACKING_GLOBAL_RATE_LIMIT"] = "5 per hour"
+    try:
+        codes = [client.post("/track/", data={"number": "YS1", "code": "x"},
+                             environ_base={"REMOTE_ADDR": f"10.2.0.{i}"}).status_code
+                 for i in range(7)]
+        assert codes[-1] == 429 and len(set(codes[:4])) == 1
+    finally:
+        app.config["TRACKING_GLOBAL_RATE_LIMIT"] = "2000 per hour"
