@@ -30,6 +30,19 @@ TRACKING_RATE_LIMIT = "20 per hour"
 TRACKING_GLOBAL_RATE_LIMIT = "2000 per hour"
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+# Notifications: without MAIL_SERVER / SMS_GATEWAY_URL messages are held in the outbox (demo).
+MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+MAIL_FROM = os.environ.get("MAIL_FROM", "营商110 <noreply@yingshang110.local>")
+MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "yingshang110.local")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_CLASS = os.environ.get("SMS_GATEWAY_CLASS", "app.services.delivery.HttpSmsGateway")
+SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
+
 APP_NAME = "营商110"
 APP_THEME = ""
 FAB_UPDATE_PERMS = os.environ.get("FAB_UPDATE_PERMS", "0") == "1"

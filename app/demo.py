@@ -11,8 +11,8 @@ from app.enums import CaseType, Channel, DeptLevel, Grade, Rating, Urgency
 from app.errors import DomainError
 from app.services import cases as svc
 from app.services.actor import Actor
-from app.workflow import Action, Role, Status
 from app.services.windows import new_window_token
+from app.workflow import Action, Role, Status
 from models import Category, Department, DispatchRule, ServiceWindow, Staff
 
 DEMO_PASSWORD = "Demo@2026"

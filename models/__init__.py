@@ -20,9 +20,21 @@ from models.reporting import (
     TrackingAttempt,
     UsedChallenge,
 )
+from models.supervision import (
+    InboxMessage,
+    Notice,
+    NoticeCounter,
+    Notification,
+    RevisitTask,
+)
 from models.user import Staff
 
 __all__ = [
+    "InboxMessage",
+    "Notice",
+    "NoticeCounter",
+    "Notification",
+    "RevisitTask",
     "Attachment",
     "CaseLink",
     "CaseMessage",

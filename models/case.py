@@ -46,6 +46,8 @@ class Case(Model):
         CheckConstraint("grade IS NULL OR case_type = 'report'", name="ck_case_grade_for_reports"),
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_lead_status", "lead_department_id", "status"),
+        Index("ix_cases_status_accept_due", "status", "accept_due_at"),
+        Index("ix_cases_status_replied", "status", "replied_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +100,7 @@ class Case(Model):
     rehandle_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     escalation_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     is_difficult: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    accept_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     category: Mapped[Category | None] = relationship()
     concerned_department: Mapped[Department | None] = relationship(
@@ -159,6 +162,7 @@ class Assignment(Model):
     __table_args__ = (
         Index("ix_assignment_dept_active", "department_id", "active"),
         Index("ix_assignment_sign_due", "state", "sign_due_at"),
+        Index("ix_assignment_due", "active", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,6 +184,11 @@ class Assignment(Model):
     extension_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     due_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # When the sweep last acted on this assignment's deadlines (each fires once in effect).
+    due_soon_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sign_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    overdue_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_notice_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     case: Mapped[Case] = relationship(back_populates="assignments")
     department: Mapped[Department] = relationship()

@@ -62,7 +62,8 @@ def session(app):
         yield db.session
         db.session.rollback()
         db.session.query(m.Case).update({m.Case.merged_into_id: None})
-        for model in (m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
+        db.session.execute(m.Notice.__table__.metadata.tables["notice_case"].delete())
+        for model in (m.InboxMessage, m.Notification, m.RevisitTask, m.Notice, m.NoticeCounter,m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
                       m.Attachment, m.IdentityAccess, m.CaseLink, m.Reporter, m.Case,
                       m.TrackingAttempt, m.UsedChallenge, m.ServiceWindow):
             db.session.query(model).delete()

@@ -159,6 +159,8 @@ class ServiceWindowView(_Reference):
 
     datamodel = SQLAInterface(ServiceWindow)
     list_title = _l("Service windows and QR codes")
+    add_title, edit_title = _l("Add service window"), _l("Edit service window")
+    show_title = _l("Service window details")
     list_columns = ["hall", "name", "department", "region", "active", "filing_url"]
     add_columns = edit_columns = ["hall", "name", "department", "region", "active"]
     show_columns = ["hall", "name", "department", "region", "active", "filing_url"]

@@ -30,10 +30,13 @@ from app.enums import (
     Urgency,
 )
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
-from app.services.actor import Actor
+from app.services import notifications as outbox
+from app.services.actor import SYSTEM, Actor
 from app.services.calendar import load_calendar
+from app.services.notices import raise_notice
 from app.services.protection import new_reporter
 from app.services.settings import get_settings
+from app.supervision import NoticeCause
 from app.workflow import (
     ACTION_LABELS,
     EVALUATION_TARGETS,
@@ -432,6 +435,7 @@ def accept_case(session, case: Case, *, actor: Actor, now: datetime, note=None) 
     case.dispatch_due_at = dl.clock_deadline(now, minutes=settings["dispatch_minutes"]).due_at
     case.proposed_department = propose_department(session, case)
     _refresh_case_due(case, load_calendar(session), session)
+    outbox.to_reporters(session, case, template="case_accepted", now=now, step="accept")
     session.flush()
     return case
 
@@ -470,6 +474,14 @@ def _open_assignments(session, case, now, lead: Department, co: Iterable[Departm
     case.lead_department = lead
     case.dispatched_at = now
     _refresh_case_due(case, calendar, session)
+    session.flush()
+    for assignment in case.active_assignments:
+        outbox.to_department(session, assignment.department_id, key=f"new_case:{assignment.id}",
+                             template="new_case", now=now, case_id=case.id,
+                             params={"number": case.number, "due": outbox.when(assignment.due_at),
+                                     "sign_due": outbox.when(assignment.sign_due_at)})
+    outbox.to_reporters(session, case, template="case_dispatched", now=now,
+                        step=f"dispatch:{round_no}")
 
 
 def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
@@ -522,6 +534,8 @@ def reply_case(session, case: Case, *, actor: Actor, now: datetime, reply, note=
         if assignment.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
             assignment.state, assignment.done_at = AssignmentState.DONE, now
     case.reply, case.replied_at = reply, now
+    outbox.to_reporters(session, case, template="case_replied", now=now,
+                        step=f"reply:{len(case.events)}")
     session.flush()
     return case
 
@@ -591,6 +605,11 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
     case.lead_department = None
     case.proposed_department = propose_department(session, case)
     _refresh_case_due(case, load_calendar(session), session)
+    returns = sum(1 for e in case.events if e.action == Action.RETURN)
+    if returns >= get_settings(session)["returns_for_rectification"] and actor.department_id:
+        raise_notice(session, cause=NoticeCause.REPEATED_RETURNS, subject=f"case:{case.id}",
+                     department_id=actor.department_id, cases=[case], now=now, actor=SYSTEM,
+                     details=f"工单{case.number}已被退回{returns}次，存在推诿扯皮。")
     session.flush()
     return case
 
@@ -604,6 +623,12 @@ def evaluate_case(session, case: Case, *, actor: Actor, now: datetime, rating, s
     _move(session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating],
           note=reason, data={"rating": str(rating), "source": str(source)})
     case.rating, case.rating_source, case.rating_reason = rating, source, reason
+    unsatisfied = sum(1 for e in case.events if e.action == Action.EVALUATE
+                      and (e.data or {}).get("rating") == Rating.UNSATISFIED)
+    if unsatisfied >= 2 and case.lead_department_id:
+        raise_notice(session, cause=NoticeCause.TWO_UNSATISFIED, subject=f"case:{case.id}",
+                     department_id=case.lead_department_id, cases=[case], now=now, actor=SYSTEM,
+                     details=f"工单{case.number}两次答复均被评价为不满意。")
     session.flush()
     return case
 
@@ -643,6 +668,9 @@ def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> 
     case.clock_start_at = now
     case.rating = case.rating_source = case.rating_reason = None
     _open_assignments(session, case, now, higher, [])
+    outbox.to_supervisors(session, key=f"escalated:{case.id}:{case.escalation_count}",
+                          template="escalated", now=now, case_id=case.id,
+                          params={"number": case.number, "department": higher.name})
     session.flush()
     return case
 
@@ -653,6 +681,7 @@ def close_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -
     _move(session, case, Action.CLOSE, actor, now, note=note,
           public_text=N_("Your case has been closed."))
     case.closed_at = now
+    outbox.to_reporters(session, case, template="case_closed", now=now, step="close")
     session.flush()
     return case
 

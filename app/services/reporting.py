@@ -14,7 +14,9 @@ from app.enums import Channel, DeclineReason, EvaluationSource, Rating
 from app.errors import DomainError, IllegalMove, Invalid, NotFound
 from app.services import cases as svc
 from app.services.actor import Actor
+from app.services.notices import raise_notice
 from app.services.protection import receipt_hash
+from app.supervision import NoticeCause
 from app.uploads import delete_stored, detect_type, store_upload
 from app.workflow import N_, OPEN_STATUSES, Action, Role, Status
 from models import (
@@ -271,6 +273,11 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
         for item in list(getattr(case, collection)):
             getattr(case, collection).remove(item)
             getattr(main, collection).append(item)
+    lead = main.lead_assignment
+    if lead is not None and (lead.state == "dispatched" or lead.due_at < now):
+        raise_notice(session, cause=NoticeCause.REPORTED_AGAIN, subject=f"merge:{case.id}",
+                     department_id=lead.department_id, cases=[main], now=now,
+                     details=f"工单{main.number}尚未办理，又收到同一事项的反映（{case.number}）。")
     main.events.append(CaseEvent(action="merge_in", from_status=str(main.status),
                                  to_status=str(main.status), at=now, actor_id=actor.id,
                                  actor_name=actor.name, department_id=actor.department_id,

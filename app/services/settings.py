@@ -12,6 +12,14 @@ DEFAULTS: dict[str, tuple[int, str]] = {
     "max_rehandles": (1, N_("Re-handlings allowed before a case must be escalated")),
     "due_soon_hours": (24, N_("Hours before a deadline when a case counts as due soon")),
     "max_extension_days": (10, N_("Most working days one extension may add")),
+    "notice_reply_working_days": (5, N_("Working days a department has to answer a notice")),
+    "rectify_after_reminder_working_days": (
+        3, N_("Working days a case may stay overdue after its reminder before a rectification "
+              "notice")),
+    "returns_for_rectification": (2, N_("Returns of one case that count as buck-passing")),
+    "revisit_after_working_days": (
+        3, N_("Working days without a rating before a revisit call is due")),
+    "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
 }
 
 

@@ -1,0 +1,114 @@
+"""The outbox: who is told what, written in the same transaction as the change that causes it.
+
+Every notification has a key, so raising it twice adds nothing; delivery (jobs) marks it sent.
+Payloads hold case numbers and dates only, never a reporter's identity; a reporter's phone is
+stored encrypted as the address and read only by the delivery job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext
+
+from app.clock import to_local
+from app.workflow import N_, Role
+from models import Case, Notification, Staff
+
+# template -> (subject, body); translated at delivery (Chinese by default).
+TEMPLATES = {
+    "case_accepted": (N_("Case %(number)s accepted"),
+                      N_("Your case %(number)s has been accepted and will be sent to the "
+                         "responsible department.")),
+    "case_dispatched": (N_("Case %(number)s sent to the department"),
+                        N_("Your case %(number)s is being handled by the responsible department; "
+                           "it is due by %(due)s.")),
+    "case_replied": (N_("Case %(number)s answered"),
+                     N_("The department has answered your case %(number)s. Please read the "
+                        "reply and rate the result with your receipt.")),
+    "case_closed": (N_("Case %(number)s closed"),
+                    N_("Your case %(number)s has been closed. Thank you for your supervision.")),
+    "new_case": (N_("New case %(number)s for your department"),
+                 N_("Case %(number)s has been sent to your department; sign for it by "
+                    "%(sign_due)s and handle it by %(due)s.")),
+    "due_soon": (N_("Case %(number)s is due soon"),
+                 N_("Case %(number)s must be handled by %(due)s.")),
+    "overdue": (N_("Case %(number)s is overdue"),
+                N_("Case %(number)s was due by %(due)s and is overdue.")),
+    "not_signed": (N_("Case %(number)s not signed for"),
+                   N_("Case %(number)s was to be signed for by %(sign_due)s.")),
+    "not_accepted": (N_("Case %(number)s not decided in time"),
+                     N_("Case %(number)s was to be accepted or declined by %(due)s.")),
+    "notice_issued": (N_("%(kind)s %(notice)s"),
+                      N_("%(kind)s %(notice)s has been issued to your department; answer it by "
+                         "%(reply_due)s.")),
+    "escalated": (N_("Case %(number)s escalated"),
+                  N_("Case %(number)s has been escalated to %(department)s as a difficult case.")),
+    "revisit": (N_("Revisit case %(number)s"),
+                N_("Call the reporter of case %(number)s for their evaluation (%(reason)s).")),
+}
+
+
+def when(moment: datetime | None) -> str:
+    local = to_local(moment)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+def add(session, *, key: str, channel: str, template: str, params: dict, now: datetime,
+        user_id: int | None = None, address: str | None = None,
+        case_id: int | None = None) -> Notification | None:
+    """Put one notification in the outbox unless its key is already there."""
+    if template not in TEMPLATES:
+        raise KeyError(template)
+    if session.query(Notification.id).filter_by(key=key).first() is not None:
+        return None
+    notification = Notification(key=key, channel=channel, template=template, params=params,
+                                user_id=user_id, address=address, case_id=case_id,
+                                status="pending", attempts=0, next_attempt_at=now, created_at=now)
+    session.add(notification)
+    return notification
+
+
+def _staff(session, *, role: Role, department_id: int | None = None) -> list[Staff]:
+    query = session.query(Staff).filter(Staff.active.is_(True))
+    if department_id is not None:
+        query = query.filter(Staff.department_id == department_id)
+    return [u for u in query if any(r.name == role.value for r in u.roles)]
+
+
+def to_staff(session, users, *, key: str, template: str, params: dict, now: datetime,
+             case_id: int | None = None) -> None:
+    """In-app inbox and e-mail for each user."""
+    for user in users:
+        add(session, key=f"{key}:inbox:{user.id}", channel="inbox", template=template,
+            params=params, now=now, user_id=user.id, case_id=case_id)
+        if user.email:
+            add(session, key=f"{key}:email:{user.id}", channel="email", template=template,
+                params=params, now=now, user_id=user.id, address=user.email, case_id=case_id)
+
+
+def to_department(session, department_id: int, **kwargs) -> None:
+    """Tell the handlers of a department."""
+    to_staff(session, _staff(session, role=Role.HANDLER, department_id=department_id), **kwargs)
+
+
+def to_supervisors(session, **kwargs) -> None:
+    to_staff(session, _staff(session, role=Role.SUPERVISOR), **kwargs)
+
+
+def to_reporters(session, case: Case, *, template: str, now: datetime, step: str) -> None:
+    """Tell the named reporters who gave a phone number (SMS) at a key step of their case."""
+    params = {"number": case.number, "due": when(case.due_at)}
+    for reporter in case.reporters:
+        if reporter.anonymous or not reporter.phone:
+            continue
+        add(session, key=f"{template}:{case.id}:{step}:reporter:{reporter.id}", channel="sms",
+            template=template, params={**params, "number": reporter.receipt_number},
+            now=now, address=reporter.phone, case_id=case.id)
+
+
+def render(notification: Notification) -> tuple[str, str]:
+    """Subject and body in the platform's language, from the template and plain parameters."""
+    subject, body = TEMPLATES[notification.template]
+    params = {k: gettext(v) if k == "kind" else v for k, v in (notification.params or {}).items()}
+    return gettext(subject, **params), gettext(body, **params)

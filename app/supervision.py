@@ -1,0 +1,82 @@
+"""Supervision notices (DOMAIN.md, seed 004): kinds, causes and numbering (pure).
+
+1. 提醒敦促函 reminder letter — a case left unsigned, overdue, or reported again unhandled;
+2. 整改通知书 rectification notice — repeated returns, two unsatisfied results on one case, or a
+   case still overdue some working days after its reminder;
+3. 约谈通知书 interview notice — a supervisor's decision (the system lists qualifying cases).
+The first two are raised by the sweep; each cause has a key, so none is raised twice.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.workflow import N_
+
+
+class NoticeKind(StrEnum):
+    REMINDER = "reminder"
+    RECTIFICATION = "rectification"
+    INTERVIEW = "interview"
+
+
+class NoticeCause(StrEnum):
+    UNSIGNED = "unsigned"
+    OVERDUE = "overdue"
+    REPORTED_AGAIN = "reported_again"
+    REPEATED_RETURNS = "repeated_returns"
+    TWO_UNSATISFIED = "two_unsatisfied"
+    OVERDUE_AFTER_REMINDER = "overdue_after_reminder"
+    SUPERVISOR_DECISION = "supervisor_decision"
+
+
+class NoticeState(StrEnum):
+    ISSUED = "issued"
+    ACKNOWLEDGED = "acknowledged"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+KIND_OF_CAUSE = {
+    NoticeCause.UNSIGNED: NoticeKind.REMINDER,
+    NoticeCause.OVERDUE: NoticeKind.REMINDER,
+    NoticeCause.REPORTED_AGAIN: NoticeKind.REMINDER,
+    NoticeCause.REPEATED_RETURNS: NoticeKind.RECTIFICATION,
+    NoticeCause.TWO_UNSATISFIED: NoticeKind.RECTIFICATION,
+    NoticeCause.OVERDUE_AFTER_REMINDER: NoticeKind.RECTIFICATION,
+    NoticeCause.SUPERVISOR_DECISION: NoticeKind.INTERVIEW,
+}
+
+NOTICE_LABELS = {
+    NoticeKind.REMINDER: N_("Reminder letter"),
+    NoticeKind.RECTIFICATION: N_("Rectification notice"),
+    NoticeKind.INTERVIEW: N_("Interview notice"),
+    NoticeCause.UNSIGNED: N_("Dispatched case not signed for in time"),
+    NoticeCause.OVERDUE: N_("Case not handled by its deadline"),
+    NoticeCause.REPORTED_AGAIN: N_("Case reported again without being handled"),
+    NoticeCause.REPEATED_RETURNS: N_("Case returned repeatedly (buck-passing)"),
+    NoticeCause.TWO_UNSATISFIED: N_("Two unsatisfied results on one case"),
+    NoticeCause.OVERDUE_AFTER_REMINDER: N_("Case still overdue after a reminder letter"),
+    NoticeCause.SUPERVISOR_DECISION: N_("Decision of the supervisor's office"),
+    NoticeState.ISSUED: N_("Issued"),
+    NoticeState.ACKNOWLEDGED: N_("Acknowledged"),
+    NoticeState.ANSWERED: N_("Answered"),
+    NoticeState.CLOSED: N_("Closed"),
+}
+
+# Chinese titles on the documents themselves.
+DOCUMENT_TITLES = {
+    NoticeKind.REMINDER: "提醒敦促函",
+    NoticeKind.RECTIFICATION: "整改通知书",
+    NoticeKind.INTERVIEW: "约谈通知书",
+}
+
+
+def notice_number(year: int, sequence: int, prefix: str = "营商督") -> str:
+    """Format a notice number the way Chinese government documents are numbered."""
+    return f"{prefix}〔{year}〕第{sequence}号"
+
+
+def cause_key(cause: NoticeCause, subject: str) -> str:
+    """The idempotency key of a cause: the same cause on the same subject raises one notice."""
+    return f"{KIND_OF_CAUSE[cause]}:{cause}:{subject}"

@@ -1,0 +1,130 @@
+"""Supervision notices, the notification outbox, the in-app inbox and revisit tasks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.supervision import NoticeCause, NoticeKind, NoticeState
+from models.reference import Department
+from models.types import EncryptedText, enum_column_type
+
+notice_case = Table(
+    "notice_case", Model.metadata,
+    Column("notice_id", ForeignKey("notice.id"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+)
+
+
+class NoticeCounter(Model):
+    """The last notice number of a year (locked while a number is taken)."""
+
+    __tablename__ = "notice_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Notice(Model):
+    __tablename__ = "notice"
+    __table_args__ = (UniqueConstraint("year", "sequence", name="uq_notice_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[NoticeKind] = mapped_column(enum_column_type(NoticeKind), nullable=False)
+    cause: Mapped[NoticeCause] = mapped_column(enum_column_type(NoticeCause, 32), nullable=False)
+    cause_key: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
+    number: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    issued_on: Mapped[date] = mapped_column(Date, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False,
+                                               index=True)
+    details: Mapped[str] = mapped_column(Text, nullable=False)
+    reply_due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    state: Mapped[NoticeState] = mapped_column(enum_column_type(NoticeState), nullable=False,
+                                               default=NoticeState.ISSUED)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closing_note: Mapped[str | None] = mapped_column(Text)
+
+    department: Mapped[Department] = relationship()
+    cases = relationship("Case", secondary=notice_case, order_by="Case.id")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Notification(Model):
+    """The outbox: written in the same transaction as the change that causes it, delivered by
+    jobs. The key makes delivery idempotent; no reporter identity is in the payload."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_pending", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), nullable=False, unique=True)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)  # email, sms, inbox
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    address: Mapped[str | None] = mapped_column(EncryptedText)  # e-mail or phone, encrypted
+    template: Mapped[str] = mapped_column(String(40), nullable=False)
+    params: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InboxMessage(Model):
+    """A message in a staff user's in-app inbox (one per notification: seen once)."""
+
+    __tablename__ = "inbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False, index=True)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    read: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class RevisitTask(Model):
+    """A call to the reporter: an unrated reply, or a quality sample of a closed case."""
+
+    __tablename__ = "revisit_task"
+    __table_args__ = (UniqueConstraint("case_id", "reason", name="uq_revisit_case_reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)  # unrated, sample
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    case = relationship("Case")
