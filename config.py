@@ -41,6 +41,7 @@ MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "yingshang110.local")
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_CLASS = os.environ.get("SMS_GATEWAY_CLASS", "app.services.delivery.HttpSmsGateway")
+ENQUEUE_AFTER_COMMIT = os.environ.get("ENQUEUE_AFTER_COMMIT", "1") == "1"
 SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
 
 APP_NAME = "营商110"

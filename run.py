@@ -1,5 +1,5 @@
 """Start the whole platform for a user: a private Redis, the database with demo data, the web
-server, an RQ worker (with RQ's scheduler) — and stop them all together on Ctrl-C.
+server, an RQ worker and the cron scheduler (the sweep) — and stop them all together on Ctrl-C.
 
     python run.py            # http://127.0.0.1:5000  (PORT / HOST / DATABASE_URL override)
 """
@@ -81,6 +81,8 @@ def main() -> None:
     children.append(subprocess.Popen(
         [BIN / "rq", "worker", "--with-scheduler", "--url", redis_url, "default"],
         env=env, cwd=BASE))
+    children.append(subprocess.Popen(
+        [BIN / "rq", "cron", "jobs/schedule.py", "--url", redis_url], env=env, cwd=BASE))
     print(f"""
 营商110 is running at http://{host}:{port}/  (Ctrl-C stops web, worker and Redis)
 Demo logins (password Demo@2026):

@@ -29,6 +29,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.jinja_env.globals.update(csrf_token=generate_csrf, get_locale=get_locale)
     register_error_pages(app)
+    from app import outbox_hooks
+
+    outbox_hooks.install(app)
     from app.cli import register_cli
 
     register_cli(app)

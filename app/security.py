@@ -117,7 +117,10 @@ class SecurityManager(BaseSecurityManager):
 _CASE_READ = [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
               ("can_file|can_message|can_link", "CaseActionView"),
               ("can_act", "CaseActionView|CaseApi"), ("menu_access", "Cases|All cases")]
-_REFERENCE_READ = [("can_get|can_info", "DepartmentApi|CategoryApi")]
+_REFERENCE_READ = [("can_get|can_info", "DepartmentApi|CategoryApi"),
+                   ("can_list|can_show", "InboxView"), ("menu_access", "Supervision|My inbox")]
+_NOTICES = [("can_list|can_show", "NoticeView"), ("can_pdf", "NoticeActionView"),
+            ("menu_access", "Supervision notices")]
 _SELF = [("can_userinfo|resetmypassword|userinfoedit", "StaffUserView"),
          ("can_this_form_get|can_this_form_post", "ResetMyPasswordView|UserInfoEditView"),
          ("can_get", "MenuApi")]
@@ -127,16 +130,20 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("can_list|can_show", "IntakeQueueView"), ("menu_access", "New case|Intake queue")],
     Role.DISPATCHER: _CASE_READ + _REFERENCE_READ + _SELF + [
         ("can_list|can_show", "DispatchQueueView"), ("menu_access", "Dispatch queue")],
-    Role.HANDLER: _CASE_READ + _REFERENCE_READ + _SELF + [("can_identity", "CaseActionView"),
+    Role.HANDLER: _CASE_READ + _REFERENCE_READ + _SELF + _NOTICES + [
+        ("can_identity", "CaseActionView"), ("can_acknowledge|can_answer", "NoticeActionView"),
         ("can_list|can_show", "DepartmentCaseView"), ("menu_access", "My department's cases")],
     Role.INTEGRATION: [("can_get|can_info|can_post", "CaseApi")],
-    Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + [("can_identity", "CaseActionView"),
+    Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + _NOTICES + [
+        ("can_identity", "CaseActionView"), ("can_close|can_interview", "NoticeActionView"),
+        ("can_list|can_show", "RevisitTaskView"),
+        ("menu_access", "Interview notice|Revisit calls"),
         ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
         ("menu_access", "Awaiting supervision|Overdue cases")],
     Role.LEADER: [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
                   ("can_file", "CaseActionView"), ("menu_access", "Cases|All cases")]
     + _REFERENCE_READ + _SELF + [
-        ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")],
+        ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")] + _NOTICES,
 }
 
 

@@ -1,1 +1,2 @@
-"""RQ jobs and the cron schedule: each job takes ids and calls the services (see issue 4)."""
+"""RQ jobs and the cron schedule: each job takes ids, builds the app lazily, calls the services
+and commits. Time lives in the database; Redis holds only work in flight."""

@@ -96,6 +96,18 @@ class Notification(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    @property
+    def subject(self) -> str:
+        from app.services.notifications import render
+
+        return render(self)[0]
+
+    @property
+    def body(self) -> str:
+        from app.services.notifications import render
+
+        return render(self)[1]
+
 
 class InboxMessage(Model):
     """A message in a staff user's in-app inbox (one per notification: seen once)."""

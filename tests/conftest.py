@@ -35,7 +35,8 @@ def app(tmp_path_factory):
     application = create_app({
         "SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost", "FILING_RATE_LIMIT": "10000 per hour",
-        "TRACKING_RATE_LIMIT": "10000 per hour", "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
+        "TRACKING_RATE_LIMIT": "10000 per hour", "ENQUEUE_AFTER_COMMIT": False,
+        "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
     })
     def fresh_g():
         # Test requests reuse the fixture's app context, so `g` (and the logged-in user
@@ -63,7 +64,8 @@ def session(app):
         db.session.rollback()
         db.session.query(m.Case).update({m.Case.merged_into_id: None})
         db.session.execute(m.Notice.__table__.metadata.tables["notice_case"].delete())
-        for model in (m.InboxMessage, m.Notification, m.RevisitTask, m.Notice, m.NoticeCounter,m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
+        for model in (m.InboxMessage, m.Notification, m.RevisitTask, m.Notice, m.NoticeCounter,
+                      m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
                       m.Attachment, m.IdentityAccess, m.CaseLink, m.Reporter, m.Case,
                       m.TrackingAttempt, m.UsedChallenge, m.ServiceWindow):
             db.session.query(model).delete()

@@ -12,7 +12,7 @@ def _blueprint(appbuilder, view_class):
 
 def register_views(appbuilder) -> None:
     """Add every screen and API to the AppBuilder (menu order is the order here)."""
-    from views import api, cases, public, reference
+    from views import api, cases, public, reference, supervision
 
     add = appbuilder.add_view
     add(cases.CaseIntakeView, "New case", label=_l("New case"), icon="fa-plus",
@@ -29,6 +29,19 @@ def register_views(appbuilder) -> None:
         icon="fa-exclamation-triangle", category="Cases")
     add(cases.CaseView, "All cases", label=_l("All cases"), icon="fa-list", category="Cases")
     appbuilder.add_view_no_menu(cases.CaseActionView)
+
+    supervise = {"category": "Supervision", "category_label": _l("Supervision"),
+                 "category_icon": "fa-bell"}
+    add(supervision.NoticeView, "Supervision notices", label=_l("Supervision notices"),
+        icon="fa-file-text", **supervise)
+    add(supervision.NoticeActionView, "Interview notice", label=_l("Interview notice"),
+        href="/notices/act/interview", icon="fa-comments", **supervise)
+    add(supervision.RevisitTaskView, "Revisit calls", label=_l("Revisit calls"), icon="fa-phone",
+        **supervise)
+    add(supervision.InboxView, "My inbox", label=_l("My inbox"), icon="fa-envelope", **supervise)
+    add(supervision.OutboxView, "Outbox", label=_l("Outbox"), icon="fa-paper-plane", **supervise)
+    add(supervision.QueueMonitorView, "Queues and jobs", label=_l("Queues and jobs"),
+        icon="fa-tasks", **supervise)
 
     config = {"category": "Configuration", "category_label": _l("Configuration"),
               "category_icon": "fa-cogs"}

@@ -1,0 +1,13 @@
+"""The cron schedule (`rq cron jobs/schedule.py`, TZ=Asia/Shanghai). Missed runs need no
+catching up and two schedulers may run at once: the sweep finds what is due in the database
+and every effect has a unique key."""
+
+import os
+
+from rq import cron
+
+from jobs.tasks import sweep, weekly_sample
+
+cron.register(sweep, "default", interval=int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60")),
+              job_timeout=600)
+cron.register(weekly_sample, "default", cron="0 8 * * 1", job_timeout=600)

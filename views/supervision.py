@@ -1,0 +1,244 @@
+"""Supervision screens: notices (acknowledge, answer, close, PDF), interview notices, the outbox
+viewer, the inbox, revisit tasks and the queue monitor."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from app import clock
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from app.services import notices as notice_services
+from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
+from app.workflow import Role
+from models import Department, InboxMessage, Notice, Notification, RevisitTask
+from views.common import current_actor, local_time
+
+
+def notice_label(value) -> str:
+    return gettext(NOTICE_LABELS[value]) if value in NOTICE_LABELS else str(value or "")
+
+
+class MyNoticesFilter(BaseFilter):
+    """Supervisors and leaders see every notice; a department sees the ones addressed to it."""
+
+    name = "my_notices"
+
+    def apply(self, query, value):
+        actor = current_actor()
+        if actor.roles & {Role.SUPERVISOR, Role.LEADER, Role.ADMIN}:
+            return query
+        return query.filter(Notice.department_id == actor.department_id)
+
+
+class OwnInboxFilter(BaseFilter):
+    name = "own_inbox"
+
+    def apply(self, query, value):
+        return query.filter(InboxMessage.user_id == current_actor().id)
+
+
+class NoticeView(ModelView):
+    datamodel = SQLAInterface(Notice)
+    route_base = "/notices"
+    base_permissions = ["can_list", "can_show"]
+    base_filters = [["id", MyNoticesFilter, None]]
+    base_order = ("id", "desc")
+    list_title = _l("Supervision notices")
+    list_columns = ["number", "kind", "cause", "department", "issued_on", "reply_due_at", "state"]
+    search_columns = ["number", "department", "issued_on"]
+    label_columns = {"number": _l("Notice number"), "kind": _l("Kind"), "cause": _l("Cause"),
+                     "department": _l("Department"), "issued_on": _l("Issued on"),
+                     "reply_due_at": _l("Answer by"), "state": _l("State")}
+    formatters_columns = {"kind": notice_label, "cause": notice_label, "state": notice_label,
+                          "reply_due_at": local_time}
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        notice = self.datamodel.get(pk, self._base_filters)
+        if notice is None:
+            abort(404)
+        actor = current_actor()
+        return self.render_template(
+            "supervision/notice.html", notice=notice, label=notice_label, local_time=local_time,
+            may_answer=Role.HANDLER in actor.roles and notice.department_id == actor.department_id,
+            may_close=Role.SUPERVISOR in actor.roles, title=notice.number,
+            appbuilder=self.appbuilder)
+
+
+def notice_pdf_data(notice: Notice) -> dict:
+    """Plain data for the notice document (no ORM objects, no reporter identity)."""
+    return {
+        "title": DOCUMENT_TITLES[notice.kind], "number": notice.number,
+        "department": notice.department.name, "issued_on": notice.issued_on.strftime("%Y年%m月%d日"),
+        "cause": notice_label(notice.cause), "details": notice.details,
+        "reply_due": local_time(notice.reply_due_at),
+        "cases": [{"number": c.number, "title": c.title} for c in notice.cases],
+    }
+
+
+class NoticeActionView(BaseView):
+    route_base = "/notices/act"
+
+    def _do(self, notice_id, do, message):
+        if not DynamicForm().validate_on_submit():
+            flash(_l("The form could not be submitted; please try again."), "danger")
+            return redirect(url_for("NoticeView.show", pk=notice_id))
+        try:
+            do(current_actor(), clock.utcnow())
+            db.session.commit()
+            flash(message, "success")
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        return redirect(url_for("NoticeView.show", pk=notice_id))
+
+    @expose("/<int:notice_id>/acknowledge", methods=["POST"])
+    @has_access
+    def acknowledge(self, notice_id):
+        return self._do(notice_id, lambda actor, now: notice_services.acknowledge_notice(
+            db.session, notice_id, actor=actor, now=now), _l("Acknowledged."))
+
+    @expose("/<int:notice_id>/answer", methods=["POST"])
+    @has_access
+    def answer(self, notice_id):
+        return self._do(notice_id, lambda actor, now: notice_services.answer_notice(
+            db.session, notice_id, actor=actor, now=now, answer=request.form.get("answer")),
+            _l("The answer has been sent to the supervisor's office."))
+
+    @expose("/<int:notice_id>/close", methods=["POST"])
+    @has_access
+    def close(self, notice_id):
+        return self._do(notice_id, lambda actor, now: notice_services.close_notice(
+            db.session, notice_id, actor=actor, now=now, note=request.form.get("note")),
+            _l("The notice is closed."))
+
+    @expose("/<int:notice_id>/pdf", methods=["GET"])
+    @has_access
+    def pdf(self, notice_id):
+        from reports.pdf import render_pdf
+
+        try:
+            notice = notice_services._notice_for(db.session, notice_id, current_actor())
+        except DomainError:
+            abort(404)
+        document = render_pdf("notice.html", notice_pdf_data(notice))
+        response = make_response(document)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = f'attachment; filename="notice-{notice.id}.pdf"'
+        return response
+
+    @expose("/interview", methods=["GET", "POST"])
+    @has_access
+    def interview(self):
+        """List the departments that qualify for an interview and issue the notice."""
+        if request.method == "POST":
+            if not DynamicForm().validate_on_submit():
+                flash(_l("The form could not be submitted; please try again."), "danger")
+            else:
+                try:
+                    notice = notice_services.issue_interview(
+                        db.session, actor=current_actor(), now=clock.utcnow(),
+                        department_id=request.form.get("department_id"),
+                        case_ids=request.form.getlist("case_ids"),
+                        details=request.form.get("details"))
+                    db.session.commit()
+                    return redirect(url_for("NoticeView.show", pk=notice.id))
+                except DomainError as error:
+                    db.session.rollback()
+                    flash(error.message, "danger")
+        return self.render_template(
+            "supervision/interview.html", title=_l("Interview notice"),
+            candidates=notice_services.interview_candidates(db.session),
+            departments=db.session.query(Department).order_by(Department.code).all(),
+            appbuilder=self.appbuilder)
+
+
+class OutboxView(ModelView):
+    """What the platform sends (and, in the demo, would send) — no reporter identity shown."""
+
+    datamodel = SQLAInterface(Notification)
+    route_base = "/outbox"
+    base_permissions = ["can_list", "can_show"]
+    base_order = ("id", "desc")
+    list_title = _l("Outbox")
+    list_columns = ["created_at", "channel", "template", "subject", "status", "attempts",
+                    "sent_at"]
+    show_columns = ["created_at", "channel", "template", "subject", "body", "status", "attempts",
+                    "last_error", "sent_at", "key"]
+    search_columns = ["channel", "template", "status"]
+    label_columns = {"created_at": _l("Created at"), "channel": _l("Channel"),
+                     "template": _l("Message"), "subject": _l("Subject"), "body": _l("Text"),
+                     "status": _l("State"), "attempts": _l("Attempts"), "sent_at": _l("Sent at"),
+                     "last_error": _l("Last error"), "key": _l("Idempotency key")}
+    formatters_columns = {"created_at": local_time, "sent_at": local_time}
+
+
+class InboxView(ModelView):
+    datamodel = SQLAInterface(InboxMessage)
+    route_base = "/inbox"
+    base_permissions = ["can_list", "can_show"]
+    base_filters = [["id", OwnInboxFilter, None]]
+    base_order = ("id", "desc")
+    list_title = _l("My inbox")
+    list_columns = ["created_at", "subject"]
+    show_columns = ["created_at", "subject", "body"]
+    label_columns = {"created_at": _l("Received at"), "subject": _l("Subject"),
+                     "body": _l("Text")}
+    formatters_columns = {"created_at": local_time}
+
+
+class RevisitTaskView(ModelView):
+    datamodel = SQLAInterface(RevisitTask)
+    route_base = "/revisits"
+    base_permissions = ["can_list", "can_show"]
+    base_order = ("id", "desc")
+    list_title = _l("Revisit calls")
+    list_columns = ["case", "reason", "created_at", "due_at", "done_at"]
+    label_columns = {"case": _l("Case"), "reason": _l("Reason"), "created_at": _l("Created at"),
+                     "due_at": _l("Call by"), "done_at": _l("Done at")}
+    formatters_columns = {
+        "reason": lambda r: str(_l("Unrated reply") if r == "unrated" else _l("Quality sample")),
+        "created_at": local_time, "due_at": local_time, "done_at": local_time}
+
+
+class QueueMonitorView(BaseView):
+    """Queues, workers and failed jobs of RQ (administrators)."""
+
+    route_base = "/queues"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from redis import Redis
+        from rq import Queue, Worker
+        from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+        rows, workers, error = [], [], None
+        try:
+            connection = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2)
+            for queue in Queue.all(connection=connection) or [Queue("default",
+                                                                    connection=connection)]:
+                failed = FailedJobRegistry(queue=queue)
+                rows.append({"name": queue.name, "queued": queue.count,
+                             "started": StartedJobRegistry(queue=queue).count,
+                             "scheduled": ScheduledJobRegistry(queue=queue).count,
+                             "failed": failed.count,
+                             "failures": [queue.fetch_job(j) for j in failed.get_job_ids(0, 9)]})
+            workers = Worker.all(connection=connection)
+        except Exception as exc:  # noqa: BLE001 - show the state, not a 500
+            error = str(exc)
+        return self.render_template("supervision/queues.html", title=_l("Queues and jobs"),
+                                    rows=rows, workers=workers, error=error,
+                                    appbuilder=self.appbuilder)
