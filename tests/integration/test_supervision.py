@@ -1,0 +1,320 @@
+"""Timers, supervision notices and notifications: the sweep with a frozen clock, notices raised
+once per cause, the outbox delivered to a local SMTP sink and a local HTTP SMS sink."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from app.services import cases as svc
+from app.services import delivery, sweep
+from app.services import notices as notice_services
+from app.supervision import NoticeCause
+from app.workflow import Action, Status
+from models import InboxMessage, Notice, Notification, RevisitTask
+from tests.conftest import at
+from tests.factories import case_in, handler_of
+
+NOW = at("2026-11-02 10:00")  # a Monday
+
+
+def notices(session, cause=None):
+    query = session.query(Notice)
+    return query.filter_by(cause=cause).all() if cause else query.all()
+
+
+def test_a_case_not_signed_within_two_hours_gets_one_reminder_letter(session, actors, cats,
+                                                                     depts):
+    case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    assert sweep.run_sweep(session, NOW + timedelta(hours=1))["unsigned"] == 0
+    later = NOW + timedelta(hours=3)
+    assert sweep.run_sweep(session, later)["unsigned"] == 1
+    assert sweep.run_sweep(session, later + timedelta(minutes=1))["unsigned"] == 0
+    [notice] = notices(session, NoticeCause.UNSIGNED)
+    assert notice.kind == "reminder" and notice.department_id == depts["X102"].id
+    assert notice.number == "营商督〔2026〕第1号" and notice.cases == [case]
+    inbox = session.query(Notification).filter_by(template="notice_issued", channel="inbox").all()
+    assert {n.user_id for n in inbox} == {handler_of(actors, "X102").id}
+
+
+def test_an_overdue_case_gets_a_reminder_then_a_rectification_notice(session, actors, cats,
+                                                                     depts):
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    due = case.due_at  # Nov 16, end of day
+    assert sweep.run_sweep(session, due - timedelta(hours=3))["due_soon"] == 1
+    assert sweep.run_sweep(session, due + timedelta(minutes=1))["overdue"] == 1
+    assert len(notices(session, NoticeCause.OVERDUE)) == 1
+    # Three working days after the reminder (Tue 17 → Fri 20) it is still overdue.
+    assert sweep.run_sweep(session, due + timedelta(days=2))["still_overdue"] == 0
+    assert sweep.run_sweep(session, due + timedelta(days=4))["still_overdue"] == 1
+    assert sweep.run_sweep(session, due + timedelta(days=5))["still_overdue"] == 0
+    [rectification] = notices(session, NoticeCause.OVERDUE_AFTER_REMINDER)
+    assert rectification.kind == "rectification" and rectification.number.endswith("第2号")
+    templates = {n.template for n in session.query(Notification)}
+    assert {"due_soon", "overdue", "notice_issued"} <= templates
+
+
+def test_a_case_not_accepted_in_time_is_flagged_to_the_supervisors(session, actors, cats, depts):
+    case_in(session, actors, cats, depts, Status.SUBMITTED, now=NOW)
+    assert sweep.run_sweep(session, NOW + timedelta(days=8))["not_accepted"] == 1
+    assert sweep.run_sweep(session, NOW + timedelta(days=9))["not_accepted"] == 0
+    users = {n.user_id for n in session.query(Notification).filter_by(template="not_accepted")}
+    assert users == {actors["supervisor"].id}
+
+
+def test_an_unrated_reply_becomes_a_revisit_call(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
+    assert sweep.run_sweep(session, NOW + timedelta(days=2))["unrated"] == 0
+    assert sweep.run_sweep(session, NOW + timedelta(days=6))["unrated"] == 1
+    assert sweep.run_sweep(session, NOW + timedelta(days=7))["unrated"] == 0
+    assert session.query(RevisitTask).filter_by(case_id=case.id, reason="unrated").count() == 1
+
+
+def test_repeated_returns_raise_a_rectification_notice_once(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.RETURNED, now=NOW)
+    svc.perform(session, case.id, Action.DISPATCH, actor=actors["dispatcher"], now=NOW + timedelta(
+        hours=2), lead_department_id=depts["X102"].id)
+    svc.perform(session, case.id, Action.RETURN, actor=handler_of(actors, "X102"),
+                now=NOW + timedelta(hours=3), reason="仍不属于本单位")
+    [notice] = notices(session, NoticeCause.REPEATED_RETURNS)
+    assert notice.department_id == depts["X102"].id
+    svc.perform(session, case.id, Action.DISPATCH, actor=actors["dispatcher"], now=NOW + timedelta(
+        hours=4), lead_department_id=depts["X102"].id)
+    svc.perform(session, case.id, Action.RETURN, actor=handler_of(actors, "X102"),
+                now=NOW + timedelta(hours=5), reason="第三次退回")
+    assert len(notices(session, NoticeCause.REPEATED_RETURNS)) == 1
+
+
+def test_two_unsatisfied_results_raise_a_rectification_notice(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=NOW)
+    supervisor, handler = actors["supervisor"], handler_of(actors, "X102")
+    later = NOW + timedelta(days=1)
+    svc.perform(session, case.id, Action.REHANDLE, actor=supervisor, now=later, note="重办")
+    svc.perform(session, case.id, Action.SIGN, actor=handler, now=later)
+    svc.perform(session, case.id, Action.REPLY, actor=handler, now=later, reply="再次答复")
+    assert notices(session, NoticeCause.TWO_UNSATISFIED) == []
+    svc.perform(session, case.id, Action.EVALUATE, actor=supervisor, now=later,
+                rating="unsatisfied", source="revisit_call", reason="仍不满意")
+    assert len(notices(session, NoticeCause.TWO_UNSATISFIED)) == 1
+
+
+def test_notice_numbers_count_up_within_a_year_and_restart_the_next(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    numbers = [notice_services.raise_notice(
+        session, cause=NoticeCause.OVERDUE, subject=f"test:{i}", department_id=depts["X102"].id,
+        cases=[case], details="测试", now=moment).number
+        for i, moment in enumerate([NOW, NOW, at("2027-01-04 10:00")])]
+    assert numbers == ["营商督〔2026〕第1号", "营商督〔2026〕第2号", "营商督〔2027〕第1号"]
+    assert notice_services.raise_notice(
+        session, cause=NoticeCause.OVERDUE, subject="test:0", department_id=depts["X102"].id,
+        cases=[case], details="again", now=NOW) is None
+
+
+def test_the_department_answers_and_the_supervisor_closes_a_notice(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    sweep.run_sweep(session, NOW + timedelta(hours=3))
+    [notice] = notices(session)
+    handler, outsider = handler_of(actors, "X102"), handler_of(actors, "X103")
+    from app.errors import DomainError
+
+    with pytest.raises(DomainError):
+        notice_services.acknowledge_notice(session, notice.id, actor=outsider, now=NOW)
+    with pytest.raises(DomainError):
+        notice_services.close_notice(session, notice.id, actor=actors["supervisor"], now=NOW)
+    notice_services.acknowledge_notice(session, notice.id, actor=handler, now=NOW)
+    notice_services.answer_notice(session, notice.id, actor=handler, now=NOW,
+                                  answer="已签收并安排专人办理")
+    notice_services.close_notice(session, notice.id, actor=actors["supervisor"], now=NOW)
+    assert notice.state == "closed" and case in notice.cases
+
+
+def test_the_notice_is_a_chinese_pdf(app, session, actors, cats, depts):
+    import subprocess
+
+    from reports.pdf import render_pdf
+    from views.supervision import notice_pdf_data
+
+    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    sweep.run_sweep(session, NOW + timedelta(hours=3))
+    [notice] = notices(session)
+    pdf = render_pdf("notice.html", notice_pdf_data(notice))
+    fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode()
+    if not fonts:  # older pdffonts cannot read stdin
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+            handle.write(pdf)
+            handle.flush()
+            fonts = subprocess.run(["pdffonts", handle.name], capture_output=True).stdout.decode()
+    assert "WenQuanYi" in fonts or "AR PL" in fonts or "Sungti" in fonts
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode()
+    assert "提醒敦促函" in text and notice.number in text
+
+
+def test_interview_candidates_are_listed_and_an_interview_notice_issued(session, actors, cats,
+                                                                       depts):
+    case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=NOW)
+    notice_services.raise_notice(session, cause=NoticeCause.TWO_UNSATISFIED,
+                                 subject=f"case:{case.id}", department_id=depts["X102"].id,
+                                 cases=[case], details="两次不满意", now=NOW)
+    [(department, cases)] = notice_services.interview_candidates(session)
+    assert department == depts["X102"] and cases == [case]
+    notice = notice_services.issue_interview(session, actor=actors["supervisor"], now=NOW,
+                                             department_id=depts["X102"].id,
+                                             case_ids=[case.id], details="约谈主要负责人")
+    assert notice.kind == "interview"
+
+
+def test_at_least_a_tenth_of_last_weeks_closed_cases_are_sampled_once(session, actors, cats,
+                                                                      depts):
+    week_start = at("2026-11-09 00:00")
+    for day in range(12):
+        case_in(session, actors, cats, depts, Status.CLOSED, now=NOW + timedelta(hours=day))
+    assert sweep.sample_closed_cases(session, week_start=week_start, now=week_start) == 2
+    assert sweep.sample_closed_cases(session, week_start=week_start, now=week_start) == 0
+    assert session.query(RevisitTask).filter_by(reason="sample").count() == 2
+
+
+def test_reporters_are_told_at_the_key_steps_without_identity_in_the_payload(session, actors,
+                                                                           cats, depts):
+    case = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW,
+                   reporter_name="金丝雀丁", reporter_phone="13987654321")
+    sms = session.query(Notification).filter_by(channel="sms", case_id=case.id).all()
+    assert {n.template for n in sms} == {"case_accepted", "case_dispatched", "case_replied",
+                                         "case_closed"}
+    for notification in sms:
+        assert "金丝雀丁" not in json.dumps(notification.params, ensure_ascii=False)
+        assert "13987654321" not in json.dumps(notification.params)
+        assert notification.address == "13987654321"  # decrypted only for the delivery
+
+
+@pytest.fixture
+def smtp_sink():
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        messages: list = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append(envelope)
+            return "250 OK"
+
+    handler = Sink()
+    handler.messages = []
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, handler.messages
+    controller.stop()
+
+
+@pytest.fixture
+def sms_sink():
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.headers["Idempotency-Key"], json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/sms", received
+    server.shutdown()
+
+
+def test_the_outbox_is_delivered_once_by_email_sms_and_inbox(app, session, actors, cats, depts,
+                                                            smtp_sink, sms_sink):
+    controller, mails = smtp_sink
+    sms_url, texts = sms_sink
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, SMS_GATEWAY_URL=sms_url)
+    try:
+        case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW,
+                reporter_phone="13800138000")
+        ids = sweep.pending_notifications(session, NOW + timedelta(hours=1))
+        assert ids
+        for notification_id in ids + ids:  # delivered twice by the queue: seen once
+            delivery.deliver(session, notification_id, NOW + timedelta(hours=1))
+        statuses = {n.status for n in session.query(Notification)}
+        assert statuses == {"sent"}
+        handler = handler_of(actors, "X102")
+        assert session.query(InboxMessage).filter_by(user_id=handler.id).count() == 1
+        assert len(texts) == len({key for key, _ in texts}) == 2  # accepted, dispatched
+        assert all(body["to"] == "13800138000" and "【营商110】" in body["text"] for _, body in texts)
+        assert len(mails) == session.query(Notification).filter_by(channel="email").count() == 1
+        from email import message_from_bytes
+        from email.policy import default
+
+        mail = message_from_bytes(mails[0].content, policy=default)
+        assert "YS" in mail["Subject"] and "@yingshang110.local>" in mail["Message-ID"]
+        assert "签收" in mail.get_content()
+    finally:
+        app.config.update(MAIL_SERVER="", SMS_GATEWAY_URL="")
+
+
+def test_a_failed_delivery_is_retried_later_and_the_error_hides_the_address(app, session, actors,
+                                                                          cats, depts):
+    app.config.update(SMS_GATEWAY_URL="http://127.0.0.1:9/unreachable")
+    try:
+        case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW,
+                       reporter_phone="13800138000")
+        [sms] = session.query(Notification).filter_by(channel="sms", case_id=case.id).all()
+        assert delivery.deliver(session, sms.id, NOW) == "pending"
+        assert sms.attempts == 1 and sms.next_attempt_at > NOW
+        assert "13800138000" not in (sms.last_error or "")
+        assert sms.id not in sweep.pending_notifications(session, NOW)
+    finally:
+        app.config.update(SMS_GATEWAY_URL="")
+
+
+def test_without_gateways_the_demo_holds_messages_in_the_outbox_viewer(app, session, actors, cats,
+                                                                      depts):
+    case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW,
+                   reporter_phone="13800138000")
+    [sms] = session.query(Notification).filter_by(channel="sms", case_id=case.id).all()
+    assert delivery.deliver(session, sms.id, NOW) == "held"
+    session.commit()
+    from tests.conftest import login
+
+    client = app.test_client()
+    login(client, "admin")
+    page = client.get("/outbox/list/").get_data(as_text=True)
+    assert case.number in page
+
+
+def test_jobs_run_through_a_queue(app, session, actors, cats, depts):
+    import fakeredis
+    from rq import Queue, SimpleWorker
+
+    from jobs import tasks
+
+    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    session.commit()
+    connection = fakeredis.FakeStrictRedis()
+    queue = Queue("default", connection=connection)
+    original = tasks.queue
+    tasks.queue = lambda: queue
+    try:
+        queue.enqueue(tasks.sweep)
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        session.expire_all()
+        inbox = session.query(Notification).filter_by(channel="inbox")
+        assert inbox.count() and all(n.status == "sent" for n in inbox)
+        queue.enqueue(tasks.recompute_deadlines)
+        SimpleWorker([queue], connection=connection).work(burst=True)
+    finally:
+        tasks.queue = original
