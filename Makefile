@@ -5,7 +5,7 @@ run: setup
 	.venv/bin/python run.py
 test:
 	bash scripts/test.sh
-test-slow: setup
-	.venv/bin/python -m pytest -m slow
+test-slow:
+	bash scripts/test.sh --slow
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

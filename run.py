@@ -79,8 +79,7 @@ def main() -> None:
         [BIN / "gunicorn", "--workers", "2", "--bind", f"{host}:{port}", "--access-logfile", "-",
          "app.factory:create_app()"], env=env, cwd=BASE))
     children.append(subprocess.Popen(
-        [BIN / "rq", "worker", "--with-scheduler", "--url", redis_url, "default"],
-        env=env, cwd=BASE))
+        [sys.executable, "-m", "jobs.worker", "default"], env=env, cwd=BASE))
     children.append(subprocess.Popen(
         [BIN / "rq", "cron", "jobs/schedule.py", "--url", redis_url], env=env, cwd=BASE))
     print(f"""

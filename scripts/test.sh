@@ -2,6 +2,8 @@
 # Run the whole test suite: once on SQLite (fast), then on PostgreSQL + Redis (the real parts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+marker="not slow"
+if [ "${1:-}" = "--slow" ]; then marker="slow"; shift; fi  # fault and load tests
 bash scripts/setup.sh
 
 pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
@@ -18,8 +20,8 @@ fi
 
 .venv/bin/ruff check .
 echo "== tests on SQLite"
-.venv/bin/python -m pytest -m "not slow" "$@"
+.venv/bin/python -m pytest -m "$marker" "$@"
 echo "== tests on PostgreSQL"
 TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
   REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} \
-  .venv/bin/python -m pytest -m "not slow" "$@"
+  .venv/bin/python -m pytest -m "$marker" "$@"

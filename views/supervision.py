@@ -164,6 +164,20 @@ class NoticeActionView(BaseView):
             appbuilder=self.appbuilder)
 
 
+# What the outbox shows for its channels, templates and states (stored as keys).
+OUTBOX_LABELS = {
+    "email": _l("E-mail"), "sms": _l("Text message"), "inbox": _l("Inbox"),
+    "pending": _l("Pending"), "sent": _l("Sent"), "failed": _l("Failed"),
+    "held": _l("Held (no gateway)"),
+    "case_accepted": _l("Case accepted"), "case_dispatched": _l("Case sent to the department"),
+    "case_replied": _l("Case answered"), "case_closed": _l("Case closed"),
+    "new_case": _l("New case for the department"), "due_soon": _l("Case due soon"),
+    "overdue": _l("Case overdue"), "not_signed": _l("Case not signed for"),
+    "not_accepted": _l("Case not decided in time"), "notice_issued": _l("Notice issued"),
+    "escalated": _l("Case escalated"), "revisit": _l("Revisit call"),
+}
+
+
 class OutboxView(ModelView):
     """What the platform sends (and, in the demo, would send) — no reporter identity shown."""
 
@@ -181,7 +195,9 @@ class OutboxView(ModelView):
                      "template": _l("Message"), "subject": _l("Subject"), "body": _l("Text"),
                      "status": _l("State"), "attempts": _l("Attempts"), "sent_at": _l("Sent at"),
                      "last_error": _l("Last error"), "key": _l("Idempotency key")}
-    formatters_columns = {"created_at": local_time, "sent_at": local_time}
+    formatters_columns = {"created_at": local_time, "sent_at": local_time,
+                          **{c: (lambda v: str(OUTBOX_LABELS.get(v, v))) for c in
+                             ("channel", "template", "status")}}
 
 
 class InboxView(ModelView):
@@ -194,7 +210,7 @@ class InboxView(ModelView):
     list_columns = ["created_at", "subject"]
     show_columns = ["created_at", "subject", "body"]
     label_columns = {"created_at": _l("Received at"), "subject": _l("Subject"),
-                     "body": _l("Text")}
+                     "body": _l("Text"), "read": _l("Read")}
     formatters_columns = {"created_at": local_time}
 
 
@@ -206,7 +222,7 @@ class RevisitTaskView(ModelView):
     list_title = _l("Revisit calls")
     list_columns = ["case", "reason", "created_at", "due_at", "done_at"]
     label_columns = {"case": _l("Case"), "reason": _l("Reason"), "created_at": _l("Created at"),
-                     "due_at": _l("Call by"), "done_at": _l("Done at")}
+                     "due_at": _l("Call by"), "done_at": _l("Done at"), "outcome": _l("Outcome")}
     formatters_columns = {
         "reason": lambda r: str(_l("Unrated reply") if r == "unrated" else _l("Quality sample")),
         "created_at": local_time, "due_at": local_time, "done_at": local_time}
