@@ -1,4 +1,4 @@
-.PHONY: setup run test test-slow lint
+.PHONY: setup run test test-slow lint bench-sweep
 setup:
 	bash scripts/setup.sh
 run: setup
@@ -9,3 +9,5 @@ test-slow:
 	bash scripts/test.sh --slow
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+bench-sweep: setup
+	.venv/bin/python bench/sweep.py

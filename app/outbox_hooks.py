@@ -6,17 +6,22 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+_installed = set()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_caches(session, transaction):
+    """Per-transaction caches (e.g. who to notify) never outlive their transaction."""
+    if transaction.parent is None:
+        session.info.pop("staff_by_role", None)
+        if not _installed:
+            session.info.pop("new_notifications", None)
+
 
 def install(app) -> None:
-    if not app.config.get("ENQUEUE_AFTER_COMMIT"):
+    if not app.config.get("ENQUEUE_AFTER_COMMIT") or "enqueue" in _installed:
         return
-
-    @event.listens_for(Session, "after_flush")
-    def collect(session, flush_context):
-        from models import Notification
-
-        ids = session.info.setdefault("new_notifications", set())
-        ids.update(o.id for o in session.new if isinstance(o, Notification))
+    _installed.add("enqueue")
 
     @event.listens_for(Session, "after_commit")
     def enqueue(session):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from app import deadlines as dl
 from app.clock import local_date
@@ -25,52 +25,69 @@ from app.supervision import (
 )
 from app.workflow import N_, OPEN_STATUSES, Role
 from models import Case, Department, Notice, NoticeCounter
+from models.supervision import notice_case
+
+
+def _dialect_insert(session, table):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 def _next_number(session, year: int) -> int:
-    """Take the next number of the year (the counter row is locked until commit)."""
-    counter = session.query(NoticeCounter).filter_by(year=year).with_for_update().one_or_none()
-    if counter is None:
-        try:
-            with session.begin_nested():
-                session.add(NoticeCounter(year=year, last=0))
-        except IntegrityError:
-            pass
-        counter = session.query(NoticeCounter).filter_by(year=year).with_for_update().one()
-    counter.last += 1
-    return counter.last
+    """Take the next number of the year; the counter row stays locked until commit, so numbers
+    have no gaps and no duplicates even with concurrent sweeps."""
+    bump = (update(NoticeCounter).where(NoticeCounter.year == year)
+            .values(last=NoticeCounter.last + 1).returning(NoticeCounter.last))
+    number = session.execute(bump).scalar()
+    if number is None:
+        session.execute(_dialect_insert(session, NoticeCounter).values(year=year, last=0)
+                        .on_conflict_do_nothing(index_elements=["year"]))
+        number = session.execute(bump).scalar()
+    return number
 
 
 def raise_notice(session, *, cause: NoticeCause, subject: str, department_id: int,
                  cases: list[Case], details: str, now: datetime,
-                 actor: Actor = SYSTEM) -> Notice | None:
-    """Issue the notice for a cause once; return None if that cause already has its notice."""
+                 actor: Actor = SYSTEM, settings=None, calendar=None,
+                 load: bool = True) -> Notice | None:
+    """Issue the notice for a cause once; return None if that cause already has its notice.
+
+    A few plain statements (the sweep raises many): the cause key is unique, so a concurrent
+    writer of the same cause simply inserts nothing, and its number is given back."""
     key = cause_key(cause, subject)
-    if session.query(Notice.id).filter_by(cause_key=key).first() is not None:
-        return None
-    settings = get_settings(session)
+    with session.no_autoflush:
+        if session.execute(select(Notice.id).where(Notice.cause_key == key)).first():
+            return None
+    settings = settings or get_settings(session)
+    calendar = calendar or load_calendar(session)
     kind = KIND_OF_CAUSE[cause]
     today = local_date(now)
-    try:
-        with session.begin_nested():  # a concurrent sweep may win the same cause: skip it then
-            notice = Notice(
-                kind=kind, cause=cause, cause_key=key, year=today.year,
-                sequence=_next_number(session, today.year), issued_on=today, issued_at=now,
-                issued_by_id=actor.id, department_id=department_id, details=details,
-                reply_due_at=dl.working_day_deadline(load_calendar(session), now,
-                                                     settings["notice_reply_working_days"]).due_at,
-                state=NoticeState.ISSUED)
-            notice.number = notice_number(notice.year, notice.sequence)
-            notice.cases = list(cases)
-            session.add(notice)
-            session.flush()
-    except IntegrityError:
+    sequence = _next_number(session, today.year)
+    reply_due_at = dl.working_day_deadline(calendar, now,
+                                           settings["notice_reply_working_days"]).due_at
+    notice_id = session.execute(
+        _dialect_insert(session, Notice).values(
+            kind=kind, cause=cause, cause_key=key, year=today.year, sequence=sequence,
+            number=notice_number(today.year, sequence), issued_on=today, issued_at=now,
+            issued_by_id=actor.id, department_id=department_id, details=details,
+            reply_due_at=reply_due_at, state=NoticeState.ISSUED)
+        .on_conflict_do_nothing(index_elements=["cause_key"]).returning(Notice.id)).scalar()
+    if notice_id is None:  # lost a race for the same cause: give the number back
+        session.execute(update(NoticeCounter).where(NoticeCounter.year == today.year)
+                        .values(last=NoticeCounter.last - 1))
         return None
-    outbox.to_department(session, department_id, key=f"notice:{notice.id}",
+    if cases:
+        session.execute(notice_case.insert(), [{"notice_id": notice_id, "case_id": c.id}
+                                               for c in cases])
+    outbox.to_department(session, department_id, key=f"notice:{notice_id}",
                          template="notice_issued", now=now,
-                         params={"kind": NOTICE_LABELS[kind], "notice": notice.number,
-                                 "reply_due": outbox.when(notice.reply_due_at)})
-    return notice
+                         params={"kind": NOTICE_LABELS[kind],
+                                 "notice": notice_number(today.year, sequence),
+                                 "reply_due": outbox.when(reply_due_at)})
+    return session.get(Notice, notice_id) if load else None
 
 
 def _notice_for(session, notice_id: int, actor: Actor) -> Notice:

@@ -54,37 +54,52 @@ def when(moment: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
+def _insert_ignoring_duplicates(session):
+    """INSERT ... ON CONFLICT DO NOTHING for the database in use (one statement, no read)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Notification).on_conflict_do_nothing(index_elements=["key"]).returning(
+        Notification.id)
+
+
 def add(session, *, key: str, channel: str, template: str, params: dict, now: datetime,
         user_id: int | None = None, address: str | None = None,
-        case_id: int | None = None) -> Notification | None:
-    """Put one notification in the outbox unless its key is already there."""
+        case_id: int | None = None) -> int | None:
+    """Put one notification in the outbox unless its key is already there; return its id."""
     if template not in TEMPLATES:
         raise KeyError(template)
-    if session.query(Notification.id).filter_by(key=key).first() is not None:
-        return None
-    notification = Notification(key=key, channel=channel, template=template, params=params,
-                                user_id=user_id, address=address, case_id=case_id,
-                                status="pending", attempts=0, next_attempt_at=now, created_at=now)
-    session.add(notification)
-    return notification
+    new_id = session.execute(_insert_ignoring_duplicates(session).values(
+        key=key, channel=channel, template=template, params=params, user_id=user_id,
+        address=address, case_id=case_id, status="pending", attempts=0, next_attempt_at=now,
+        created_at=now)).scalar()
+    if new_id is not None:  # handed to the workers after the commit (app.outbox_hooks)
+        session.info.setdefault("new_notifications", set()).add(new_id)
+    return new_id
 
 
 def _staff(session, *, role: Role, department_id: int | None = None) -> list[Staff]:
-    query = session.query(Staff).filter(Staff.active.is_(True))
-    if department_id is not None:
-        query = query.filter(Staff.department_id == department_id)
-    return [u for u in query if any(r.name == role.value for r in u.roles)]
+    """Active users with a role (in a department); cached for the transaction."""
+    cache = session.info.setdefault("staff_by_role", {})
+    if (role, department_id) not in cache:
+        query = session.query(Staff).join(Staff.roles).filter(
+            Staff.active.is_(True), Staff.roles.any(name=role.value))
+        if department_id is not None:
+            query = query.filter(Staff.department_id == department_id)
+        cache[(role, department_id)] = [(u.id, u.email) for u in query.distinct()]
+    return cache[(role, department_id)]
 
 
 def to_staff(session, users, *, key: str, template: str, params: dict, now: datetime,
              case_id: int | None = None) -> None:
     """In-app inbox and e-mail for each user."""
-    for user in users:
-        add(session, key=f"{key}:inbox:{user.id}", channel="inbox", template=template,
-            params=params, now=now, user_id=user.id, case_id=case_id)
-        if user.email:
-            add(session, key=f"{key}:email:{user.id}", channel="email", template=template,
-                params=params, now=now, user_id=user.id, address=user.email, case_id=case_id)
+    for user_id, email in users:
+        add(session, key=f"{key}:inbox:{user_id}", channel="inbox", template=template,
+            params=params, now=now, user_id=user_id, case_id=case_id)
+        if email:
+            add(session, key=f"{key}:email:{user_id}", channel="email", template=template,
+                params=params, now=now, user_id=user_id, address=email, case_id=case_id)
 
 
 def to_department(session, department_id: int, **kwargs) -> None:

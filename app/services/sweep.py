@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.enums import AssignmentState
 from app.services import notifications as outbox
@@ -27,7 +28,17 @@ BATCH = 500
 
 
 def _locked(session, query):
-    return session.execute(query.limit(BATCH).with_for_update(skip_locked=True)).scalars().all()
+    """Yield the due rows batch by batch, locked (other sweeps skip them), until none is left."""
+    entity = query.column_descriptions[0]["entity"]
+    if entity is Assignment:
+        query = query.options(joinedload(Assignment.case, innerjoin=True))
+    while True:
+        rows = session.execute(query.limit(BATCH).with_for_update(of=entity, skip_locked=True)
+                               ).unique().scalars().all()
+        yield from rows
+        session.flush()  # the rows just handled no longer match: the next batch is new work
+        if len(rows) < BATCH:
+            return
 
 
 def _params(case: Case, assignment: Assignment | None = None) -> dict:
@@ -46,6 +57,8 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     """Act on everything due at ``now``; return how many items each rule handled."""
     settings = get_settings(session)
     calendar = load_calendar(session)
+    session.info.pop("staff_by_role", None)
+    shared = {"settings": settings, "calendar": calendar}
     done = dict.fromkeys(["not_accepted", "unsigned", "due_soon", "overdue",
                           "still_overdue", "unrated"], 0)
 
@@ -62,7 +75,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
             Assignment.active.is_(True), Assignment.state == AssignmentState.DISPATCHED.value,
             Assignment.sign_due_at < now, Assignment.sign_reminded_at.is_(None))):
         raise_notice(session, cause=NoticeCause.UNSIGNED, subject=f"assignment:{a.id}",
-                     department_id=a.department_id, cases=[a.case], now=now,
+                     department_id=a.department_id, cases=[a.case], now=now, load=False, **shared,
                      details=f"工单{a.case.number}已于{outbox.when(a.dispatched_at)}分办，"
                              f"未在{outbox.when(a.sign_due_at)}前签收。")
         a.sign_reminded_at = now
@@ -83,7 +96,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
             Assignment.active.is_(True), Assignment.state.in_(RUNNING), Assignment.due_at < now,
             Assignment.overdue_reminded_at.is_(None))):
         raise_notice(session, cause=NoticeCause.OVERDUE, subject=f"assignment:{a.id}",
-                     department_id=a.department_id, cases=[a.case], now=now,
+                     department_id=a.department_id, cases=[a.case], now=now, load=False, **shared,
                      details=f"工单{a.case.number}办理时限为{outbox.when(a.due_at)}，已逾期。")
         outbox.to_department(session, a.department_id, key=f"overdue:{a.id}",
                              template="overdue", params=_params(a.case, a), now=now,
@@ -100,7 +113,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
             continue
         raise_notice(session, cause=NoticeCause.OVERDUE_AFTER_REMINDER,
                      subject=f"assignment:{a.id}", department_id=a.department_id,
-                     cases=[a.case], now=now,
+                     cases=[a.case], now=now, load=False, **shared,
                      details=f"工单{a.case.number}经提醒敦促后{grace}个工作日仍未办结。")
         a.escalated_notice_at = now
         done["still_overdue"] += 1
