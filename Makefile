@@ -10,4 +10,4 @@ test-slow:
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 bench-sweep: setup
-	.venv/bin/python bench/sweep.py
+	.venv/bin/python bench/sweep.py --due 10 100 1000

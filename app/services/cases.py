@@ -60,6 +60,7 @@ from models import (
     Department,
     DispatchRule,
     ExtensionRequest,
+    RevisitTask,
     ServiceWindow,
 )
 
@@ -623,6 +624,9 @@ def evaluate_case(session, case: Case, *, actor: Actor, now: datetime, rating, s
     _move(session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating],
           note=reason, data={"rating": str(rating), "source": str(source)})
     case.rating, case.rating_source, case.rating_reason = rating, source, reason
+    for task in session.query(RevisitTask).filter_by(case_id=case.id, reason="unrated",
+                                                     done_at=None):
+        task.done_at, task.done_by_id, task.outcome = now, actor.id, str(rating)
     unsatisfied = sum(1 for e in case.events if e.action == Action.EVALUATE
                       and (e.data or {}).get("rating") == Rating.UNSATISFIED)
     if unsatisfied >= 2 and case.lead_department_id:

@@ -352,3 +352,12 @@ def test_two_sweeps_at_once_cause_no_double_effect(app, session, actors, cats, d
     unsigned = notices(session, NoticeCause.UNSIGNED)
     assert len(unsigned) == 6 == len({n.cause_key for n in unsigned})
     assert len({n.number for n in notices(session)}) == len(notices(session))
+
+
+def test_recording_the_evaluation_completes_the_revisit_call(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
+    sweep.run_sweep(session, NOW + timedelta(days=6))
+    svc.perform(session, case.id, Action.EVALUATE, actor=actors["supervisor"],
+                now=NOW + timedelta(days=6, hours=1), rating="satisfied", source="revisit_call")
+    [task] = session.query(RevisitTask).filter_by(case_id=case.id).all()
+    assert task.done_at is not None and task.outcome == "satisfied"
