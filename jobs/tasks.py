@@ -104,3 +104,20 @@ def enqueue_deliveries(ids) -> int:
     except Exception as error:  # noqa: BLE001 - Redis holds only work in flight
         log.warning("could not enqueue deliveries (%s); the next sweep retries", error)
         return 0
+
+
+def request_recompute() -> str:
+    """After a calendar, policy or setting edit: recompute open deadlines in a job, or right
+    away when no queue is configured or reachable (the change must never be lost)."""
+    from app.extensions import db
+    from app.services.cases import recompute_open_deadlines
+
+    if current_app.config.get("ENQUEUE_AFTER_COMMIT"):
+        try:
+            queue().enqueue(recompute_deadlines, job_id="recompute-deadlines", job_timeout=1800)
+            return "queued"
+        except Exception as error:  # noqa: BLE001
+            log.warning("recompute job not queued (%s); recomputing now", error)
+    recompute_open_deadlines(db.session)
+    db.session.commit()
+    return "done"

@@ -258,8 +258,9 @@ def _recompute_after_change(api_class):
     """Calendar and policy edits through the API recompute open deadlines, like the screens."""
 
     def hook(self, item):
-        case_services.recompute_open_deadlines(db.session)
-        db.session.commit()
+        from jobs.tasks import request_recompute
+
+        request_recompute()
 
     api_class.post_add = api_class.post_update = api_class.post_delete = hook
 

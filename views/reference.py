@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
-from app.services.cases import recompute_open_deadlines
 from app.services.reference import validate_department
 from app.services.windows import new_window_token, window_filing_url
+from jobs.tasks import request_recompute
 from models import (
     CalendarDay,
     CalendarYear,
@@ -79,8 +79,7 @@ class _RecomputesDeadlines(_Reference):
     """Editing the calendar or a policy recomputes every open deadline."""
 
     def _recompute(self, item=None):
-        recompute_open_deadlines(db.session)
-        db.session.commit()
+        request_recompute()
 
     post_add = post_update = post_delete = _recompute
 

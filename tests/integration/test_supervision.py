@@ -314,10 +314,14 @@ def test_jobs_run_through_a_queue(app, session, actors, cats, depts):
         session.expire_all()
         inbox = session.query(Notification).filter_by(channel="inbox")
         assert inbox.count() and all(n.status == "sent" for n in inbox)
-        queue.enqueue(tasks.recompute_deadlines)
+        app.config["ENQUEUE_AFTER_COMMIT"] = True  # a calendar edit queues the recompute job
+        assert tasks.request_recompute() == "queued"
+        assert queue.count == 1
         SimpleWorker([queue], connection=connection).work(burst=True)
+        assert queue.count == 0
     finally:
         tasks.queue = original
+        app.config["ENQUEUE_AFTER_COMMIT"] = False
 
 
 def test_two_sweeps_at_once_cause_no_double_effect(app, session, actors, cats, depts):
