@@ -302,7 +302,8 @@ def test_jobs_run_through_a_queue(app, session, actors, cats, depts):
 
     from jobs import tasks
 
-    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW,
+            reporter_name="金丝雀戊", reporter_phone="13911112222")
     session.commit()
     connection = fakeredis.FakeStrictRedis()
     queue = Queue("default", connection=connection)
@@ -310,6 +311,11 @@ def test_jobs_run_through_a_queue(app, session, actors, cats, depts):
     tasks.queue = lambda: queue
     try:
         queue.enqueue(tasks.sweep)
+        SimpleWorker([queue], connection=connection).work(burst=False, max_jobs=1)
+        payloads = [job.args for job in queue.jobs]
+        assert payloads and all(len(a) == 1 and isinstance(a[0], int) for a in payloads)
+        everything = b"".join(connection.dump(k) or b"" for k in connection.keys())
+        assert "金丝雀戊".encode() not in everything and b"13911112222" not in everything
         SimpleWorker([queue], connection=connection).work(burst=True)
         session.expire_all()
         inbox = session.query(Notification).filter_by(channel="inbox")
