@@ -72,6 +72,8 @@ USERS = [
     ("supervisor", "督办", "孙", Role.SUPERVISOR, "P00"),
     ("leader", "领导", "周", Role.LEADER, "P00"),
     ("hotline12345", "热线平台", "12345", Role.INTEGRATION, None),
+    ("finance", "财务", "吴", Role.FINANCE, "P00"),
+    ("supervisor2", "督办", "郑", Role.SUPERVISOR, "P00"),
 ]
 
 STORIES = [

@@ -124,7 +124,13 @@ _NOTICES = [("can_list|can_show", "NoticeView"), ("can_pdf", "NoticeActionView")
 _SELF = [("can_userinfo|resetmypassword|userinfoedit", "StaffUserView"),
          ("can_this_form_get|can_this_form_post", "ResetMyPasswordView|UserInfoEditView"),
          ("can_get", "MenuApi")]
+_REWARDS_READ = [("can_list|can_show", "RewardView"), ("can_totals", "RewardActionView"),
+                 ("can_get|can_info", "RewardApi"),
+                 ("menu_access", "Rewards|Reward totals")]
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
+    Role.FINANCE: _REWARDS_READ + _SELF + [("can_act", "RewardActionView|RewardApi"),
+                                           ("can_list|can_show", "InboxView"),
+                                           ("menu_access", "Supervision|My inbox")],
     Role.CLERK: _CASE_READ + _REFERENCE_READ + _SELF + [
         ("can_new", "CaseIntakeView"), ("can_post", "CaseApi"),
         ("can_list|can_show", "IntakeQueueView"), ("menu_access", "New case|Intake queue")],
@@ -136,6 +142,7 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.INTEGRATION: [("can_get|can_info|can_post", "CaseApi")],
     Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + _NOTICES + [
         ("can_identity", "CaseActionView"), ("can_close|can_interview", "NoticeActionView"),
+        *_REWARDS_READ, ("can_act|can_propose", "RewardActionView"), ("can_act", "RewardApi"),
         ("can_list|can_show", "RevisitTaskView"),
         ("menu_access", "Interview notice|Revisit calls"),
         ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
@@ -143,7 +150,8 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.LEADER: [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
                   ("can_file", "CaseActionView"), ("menu_access", "Cases|All cases")]
     + _REFERENCE_READ + _SELF + [
-        ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")] + _NOTICES,
+        ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")] + _NOTICES
+    + _REWARDS_READ + [("can_act", "RewardActionView|RewardApi")],
 }
 
 

@@ -47,9 +47,22 @@ def seed_policies(session) -> None:
     session.flush()
 
 
+def seed_reward_tiers(session) -> None:
+    """Store the default reward tiers (DOMAIN.md, seed 000) if none exist."""
+    from app.rewards import DEFAULT_TIERS
+    from models import RewardTier
+
+    if session.query(RewardTier).count():
+        return
+    for code, name, low, high in DEFAULT_TIERS:
+        session.add(RewardTier(code=code, name=name, min_yuan=low, max_yuan=high))
+    session.flush()
+
+
 def seed_reference_data(session) -> None:
     """Seed everything a fresh installation needs before its first case."""
     seed_official_calendar(session)
+    seed_reward_tiers(session)
     seed_categories(session)
     seed_policies(session)
     seed_settings(session)

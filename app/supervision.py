@@ -27,6 +27,7 @@ class NoticeCause(StrEnum):
     REPEATED_RETURNS = "repeated_returns"
     TWO_UNSATISFIED = "two_unsatisfied"
     OVERDUE_AFTER_REMINDER = "overdue_after_reminder"
+    REWARD_UNPAID = "reward_unpaid"
     SUPERVISOR_DECISION = "supervisor_decision"
 
 
@@ -44,6 +45,7 @@ KIND_OF_CAUSE = {
     NoticeCause.REPEATED_RETURNS: NoticeKind.RECTIFICATION,
     NoticeCause.TWO_UNSATISFIED: NoticeKind.RECTIFICATION,
     NoticeCause.OVERDUE_AFTER_REMINDER: NoticeKind.RECTIFICATION,
+    NoticeCause.REWARD_UNPAID: NoticeKind.REMINDER,
     NoticeCause.SUPERVISOR_DECISION: NoticeKind.INTERVIEW,
 }
 
@@ -57,6 +59,7 @@ NOTICE_LABELS = {
     NoticeCause.REPEATED_RETURNS: N_("Case returned repeatedly (buck-passing)"),
     NoticeCause.TWO_UNSATISFIED: N_("Two unsatisfied results on one case"),
     NoticeCause.OVERDUE_AFTER_REMINDER: N_("Case still overdue after a reminder letter"),
+    NoticeCause.REWARD_UNPAID: N_("Reward not paid by its deadline"),
     NoticeCause.SUPERVISOR_DECISION: N_("Decision of the supervisor's office"),
     NoticeState.ISSUED: N_("Issued"),
     NoticeState.ACKNOWLEDGED: N_("Acknowledged"),

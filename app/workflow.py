@@ -59,6 +59,7 @@ class Role(StrEnum):
     LEADER = "Leader"
     REPORTER = "Reporter"  # the public, acting through a receipt (never a staff account)
     INTEGRATION = "Integration"  # a connected system (e.g. a 12345 platform) with an API key
+    FINANCE = "Finance"  # pays rewards; the only staff who see payment details
 
 
 ROLE_LABELS = {
@@ -70,6 +71,7 @@ ROLE_LABELS = {
     Role.LEADER: N_("Leader"),
     Role.REPORTER: N_("Reporter"),
     Role.INTEGRATION: N_("Connected system"),
+    Role.FINANCE: N_("Finance"),
 }
 
 

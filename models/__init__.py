@@ -20,6 +20,7 @@ from models.reporting import (
     TrackingAttempt,
     UsedChallenge,
 )
+from models.rewards import IneligiblePerson, Reward, RewardClaim, RewardEntry, RewardTier
 from models.supervision import (
     InboxMessage,
     Notice,
@@ -30,6 +31,11 @@ from models.supervision import (
 from models.user import Staff
 
 __all__ = [
+    "IneligiblePerson",
+    "Reward",
+    "RewardClaim",
+    "RewardEntry",
+    "RewardTier",
     "InboxMessage",
     "Notice",
     "NoticeCounter",

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import Rating
@@ -116,7 +126,7 @@ class CaseLink(Model):
 
 
 class IdentityAccess(Model):
-    """Append-only: every time someone is shown who filed a case."""
+    """Append-only: every time someone is shown who filed a case (updates are refused)."""
 
     __tablename__ = "identity_access"
 
@@ -147,3 +157,11 @@ class UsedChallenge(Model):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+def _refuse_change(mapper, connection, target):
+    raise PermissionError(f"{type(target).__name__} rows are append-only")
+
+
+event.listen(IdentityAccess, "before_update", _refuse_change)
+event.listen(IdentityAccess, "before_delete", _refuse_change)

@@ -12,7 +12,7 @@ def _blueprint(appbuilder, view_class):
 
 def register_views(appbuilder) -> None:
     """Add every screen and API to the AppBuilder (menu order is the order here)."""
-    from views import api, cases, public, reference, supervision
+    from views import api, cases, public, reference, rewards, supervision
 
     add = appbuilder.add_view
     add(cases.CaseIntakeView, "New case", label=_l("New case"), icon="fa-plus",
@@ -43,6 +43,11 @@ def register_views(appbuilder) -> None:
     add(supervision.QueueMonitorView, "Queues and jobs", label=_l("Queues and jobs"),
         icon="fa-tasks", **supervise)
 
+    money = {"category": "Rewards", "category_label": _l("Rewards"), "category_icon": "fa-gift"}
+    add(rewards.RewardView, "Rewards", label=_l("Rewards"), icon="fa-gift", **money)
+    add(rewards.RewardActionView, "Reward totals", label=_l("Reward totals"),
+        href="/rewards/act/totals", icon="fa-calculator", **money)
+
     config = {"category": "Configuration", "category_label": _l("Configuration"),
               "category_icon": "fa-cogs"}
     add(reference.DepartmentView, "Departments", label=_l("Departments"), icon="fa-sitemap",
@@ -58,6 +63,10 @@ def register_views(appbuilder) -> None:
         label=_l("Holidays and make-up workdays"), icon="fa-calendar-o", **config)
     add(reference.ServiceWindowView, "Service windows", label=_l("Service windows and QR codes"),
         icon="fa-qrcode", **config)
+    add(reference.RewardTierView, "Reward tiers", label=_l("Reward tiers"), icon="fa-trophy",
+        **config)
+    add(reference.IneligiblePersonView, "Not eligible for rewards",
+        label=_l("Not eligible for rewards"), icon="fa-ban", **config)
     add(reference.SettingView, "Settings", label=_l("Settings"), icon="fa-sliders", **config)
 
     appbuilder.add_view_no_menu(public.PublicReportView)
@@ -72,5 +81,6 @@ def register_views(appbuilder) -> None:
 
     appbuilder.add_api(api.CaseApi)
     appbuilder.add_api(api.CaseEventApi)
+    appbuilder.add_api(api.RewardApi)
     for reference_api in api.REFERENCE_APIS:
         appbuilder.add_api(reference_api)

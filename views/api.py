@@ -26,6 +26,7 @@ from models import (
     DispatchRule,
 )
 from models import Case as CaseModel
+from models import Reward as RewardModel
 from views.common import current_actor
 from views.filters import VisibleCaseChildFilter, VisibleCaseFilter
 
@@ -189,6 +190,80 @@ class CaseApi(ModelRestApi):
             return _error(self, error)
         return self.response(200, id=case.id, number=case.number, status=str(case.status),
                              due_at=case.due_at.isoformat() if case.due_at else None)
+
+
+class RewardApi(ModelRestApi):
+    """Rewards (never payment details: those are for Finance, on the reward screen)."""
+
+    resource_name = "reward"
+    datamodel = SQLAInterface(RewardModel)
+    allow_browser_login = False
+    base_permissions = ["can_get", "can_info", "can_act"]
+    list_columns = show_columns = ["id", "case_id", "reporter_id", "tier_id", "department_id",
+                                   "amount_yuan", "approvals_needed", "status", "proposed_at",
+                                   "approved_at", "payment_due_at", "paid_at"]
+    search_columns = ["status", "tier_id", "department_id", "case_id"]
+
+    @expose("/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("act")
+    def act(self, pk: int, action: str):
+        """Approve, refuse, record a payment or reverse one.
+        ---
+        post:
+          parameters:
+          - in: path
+            name: pk
+            schema:
+              type: integer
+          - in: path
+            name: action
+            schema:
+              type: string
+              enum: [approve, refuse, pay, reverse]
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    note:
+                      type: string
+                    method:
+                      type: string
+                      enum: [bank, mobile]
+                    reference:
+                      type: string
+          responses:
+            200:
+              description: The reward after the action
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: The reward flow does not allow this action now
+            422:
+              $ref: '#/components/responses/422'
+        """
+        from app.services import rewards as reward_services
+
+        service = reward_services.REWARD_SERVICES.get(action)
+        params = request.get_json(silent=True) if request.data else {}
+        if service is None or not isinstance(params, dict):
+            return self.response_404() if service is None else self.response_400(
+                message="Request body must be a JSON object")
+        params = {k: v for k, v in params.items() if k in ("note", "method", "reference")}
+        try:
+            reward = service(db.session, pk, actor=current_actor(), now=clock.utcnow(), **params)
+            db.session.commit()
+        except DomainError as error:
+            return _error(self, error)
+        except TypeError:
+            db.session.rollback()
+            return self.response_422(message="Invalid parameters for this action")
+        return self.response(200, id=reward.id, status=str(reward.status))
 
 
 class CaseEventApi(ModelRestApi):

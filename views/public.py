@@ -23,7 +23,7 @@ from app.enums import CaseType, Rating
 from app.errors import DomainError, Invalid
 from app.extensions import db
 from app.services import reporting
-from app.workflow import OPEN_STATUSES, Status
+from app.workflow import N_, OPEN_STATUSES, Status
 from models import Category, Department, ServiceWindow
 from views.common import label, local_time
 from views.forms import LazySelectField, _choices
@@ -244,8 +244,14 @@ class PublicTrackView(BaseView):
             case.status == Status.REPLIED
             or (case.status in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED)
                 and len(case.reporters) > 1 and case.replied_at is not None))
+        from app.rewards import REWARD_LABELS, PayMethod
+        from models import Reward
+
+        reward = db.session.query(Reward).filter_by(reporter_id=reporter.id).first()
         response = make_response(self.render_template(
             "public/track_case.html", case=case, reporter=reporter, label=label,
+            reward=reward, reward_label=lambda v: gettext(REWARD_LABELS[v]),
+            methods=[(m.value, gettext(REWARD_LABELS[m])) for m in PayMethod],
             local_time=local_time, timeline=reporting.public_timeline(case), can_rate=can_rate,
             case_open=case.status in OPEN_STATUSES,
             ratings=[(r.value, label(r)) for r in Rating], title=gettext("Follow my case")))
@@ -287,7 +293,37 @@ class PublicTrackView(BaseView):
             db.session, case, reporter, now=now, rating=request.form.get("rating"),
             reason=request.form.get("reason")) and None)
 
+    @expose("/reward/claim", methods=["POST"])
+    def reward_claim(self):
+        from app.services import rewards as reward_services
+
+        def claim(reporter, case, now):
+            reward = _own_reward(reporter)
+            form = request.form
+            reward_services.claim_reward(
+                db.session, reward, reporter, now=now, method=form.get("method"),
+                account_name=form.get("account_name"), bank=form.get("bank"),
+                account_number=form.get("account_number"), phone=form.get("phone"))
+        return self._act(claim)
+
+    @expose("/reward/confirm", methods=["POST"])
+    def reward_confirm(self):
+        from app.services import rewards as reward_services
+
+        return self._act(lambda reporter, case, now: reward_services.confirm_receipt(
+            db.session, _own_reward(reporter), reporter, now=now) and None)
+
     @expose("/leave", methods=["GET"])
     def leave(self):
         session.pop(SESSION_KEY, None)
         return redirect(url_for("PublicTrackView.form"))
+
+
+def _own_reward(reporter):
+    from app.errors import NotFound
+    from models import Reward
+
+    reward = db.session.query(Reward).filter_by(reporter_id=reporter.id).first()
+    if reward is None:
+        raise NotFound(N_("Reward not found."))
+    return reward

@@ -8,6 +8,8 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import Optional
 
 from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
@@ -21,6 +23,8 @@ from models import (
     DeadlinePolicy,
     Department,
     DispatchRule,
+    IneligiblePerson,
+    RewardTier,
     ServiceWindow,
     Setting,
 )
@@ -187,3 +191,45 @@ class ServiceWindowView(_Reference):
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = 'attachment; filename="qr-sheets.pdf"'
         return response
+
+
+class RewardTierView(_Reference):
+    datamodel = SQLAInterface(RewardTier)
+    list_title = _l("Reward tiers")
+    list_columns = ["code", "name", "min_yuan", "max_yuan", "active"]
+    add_columns = edit_columns = ["code", "name", "min_yuan", "max_yuan", "active"]
+    label_columns = {**COMMON_LABELS, "min_yuan": _l("Lowest amount (yuan)"),
+                     "max_yuan": _l("Highest amount (yuan)")}
+
+
+class IneligiblePersonView(_Reference):
+    """Staff and interested parties not eligible for rewards; phone and credit code are kept
+    only as keyed hashes."""
+
+    datamodel = SQLAInterface(IneligiblePerson)
+    list_title = _l("Not eligible for rewards")
+    list_columns = ["label", "department", "reason"]
+    add_columns = edit_columns = ["label", "phone", "credit_code", "department", "reason"]
+    show_columns = ["label", "department", "reason"]
+    label_columns = {**COMMON_LABELS, "label": _l("Person"), "phone": _l("Phone"),
+                     "credit_code": _l("Unified social credit code"), "reason": _l("Reason")}
+    description_columns = {"department": _l("Leave empty for platform staff (never eligible); "
+                                            "set it for staff of a department (not eligible for "
+                                            "cases about it)")}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "phone": StringField(_l("Phone"), validators=[Optional()]),
+        "credit_code": StringField(_l("Unified social credit code"), validators=[Optional()]),
+    }
+
+    def pre_add(self, item):
+        from flask import current_app, request
+
+        from app.receipts import keyed_digest
+
+        key = current_app.config["QUERY_CODE_KEY"]
+        phone = "".join(c for c in request.form.get("phone") or "" if c.isdigit())
+        code = (request.form.get("credit_code") or "").strip().upper()
+        item.phone_digest = keyed_digest(key, phone) if phone else item.phone_digest
+        item.credit_digest = keyed_digest(key, code) if code else item.credit_digest
+
+    pre_update = pre_add

@@ -44,6 +44,11 @@ TEMPLATES = {
                          "%(reply_due)s.")),
     "escalated": (N_("Case %(number)s escalated"),
                   N_("Case %(number)s has been escalated to %(department)s as a difficult case.")),
+    "reward_approved": (N_("Reward for case %(number)s"),
+                        N_("A reward has been approved for your report %(number)s. Open your case "
+                           "with its receipt to say how you want to be paid.")),
+    "reward_unpaid": (N_("Reward for case %(number)s not paid"),
+                      N_("The reward for case %(number)s was to be paid by %(due)s.")),
     "revisit": (N_("Revisit case %(number)s"),
                 N_("Call the reporter of case %(number)s for their evaluation (%(reason)s).")),
 }

@@ -19,6 +19,10 @@ DEFAULTS: dict[str, tuple[int, str]] = {
     "returns_for_rectification": (2, N_("Returns of one case that count as buck-passing")),
     "revisit_after_working_days": (
         3, N_("Working days without a rating before a revisit call is due")),
+    "reward_payment_working_days": (
+        15, N_("Working days to pay a reward after its approval")),
+    "reward_second_approval_above": (
+        1000, N_("Rewards above this amount (yuan) need a second approver")),
     "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
 }
 

@@ -127,6 +127,9 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         add_revisit(session, case, reason="unrated", now=now)
         done["unrated"] += 1
 
+    from app.services.rewards import sweep_unpaid
+
+    done["unpaid_rewards"] = sweep_unpaid(session, now, **shared)
     session.flush()
     return done
 

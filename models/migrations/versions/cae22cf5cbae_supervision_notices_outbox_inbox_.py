@@ -26,7 +26,7 @@ def upgrade():
     op.create_table('notice',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('reminder', 'rectification', 'interview', name='ck_noticekind', native_enum=False, create_constraint=True, length=24), nullable=False),
-    sa.Column('cause', sa.Enum('unsigned', 'overdue', 'reported_again', 'repeated_returns', 'two_unsatisfied', 'overdue_after_reminder', 'supervisor_decision', name='ck_noticecause', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('cause', sa.Enum('unsigned', 'overdue', 'reported_again', 'repeated_returns', 'two_unsatisfied', 'overdue_after_reminder', 'reward_unpaid', 'supervisor_decision', name='ck_noticecause', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('cause_key', sa.String(length=120), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),

@@ -1,0 +1,317 @@
+"""Reward services: propose, approve (once or twice), refuse, claim, pay, reverse, confirm.
+
+Each step appends a ledger row (RewardEntry, never updated) and refreshes the reward's
+projection; totals are computed from the ledger. Payment details are encrypted and shown only
+to Finance; they never appear in lists, logs or exports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+
+from app import deadlines as dl
+from app.enums import CaseType
+from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
+from app.receipts import keyed_digest
+from app.rewards import (
+    REWARD_LABELS,
+    EntryKind,
+    PayMethod,
+    RewardAction,
+    RewardState,
+    Tier,
+    amount_within,
+    approvals_needed,
+    find_move,
+)
+from app.services import notifications as outbox
+from app.services.actor import Actor
+from app.services.calendar import load_calendar
+from app.services.notices import raise_notice
+from app.services.settings import get_settings
+from app.supervision import NoticeCause
+from app.workflow import N_, Role, Status
+from models import (
+    Case,
+    IneligiblePerson,
+    Reporter,
+    Reward,
+    RewardClaim,
+    RewardEntry,
+    RewardTier,
+)
+
+
+def _label(msgid: str) -> str:
+    from flask_babel import gettext
+
+    return gettext(msgid)
+
+
+def _entry(reward: Reward, kind: EntryKind, actor: Actor, now: datetime, **fields) -> RewardEntry:
+    entry = RewardEntry(kind=kind, at=now, actor_id=actor.id, actor_name=actor.name, **fields)
+    reward.entries.append(entry)
+    return entry
+
+
+def _check(reward: Reward, action: RewardAction, actor: Actor):
+    move = find_move(action, reward.status)
+    if move is None:
+        raise IllegalMove(N_("A reward that is “%(state)s” cannot be given the action “%(action)s”."),
+                          state=_label(REWARD_LABELS[reward.status]),
+                          action=_label(REWARD_LABELS[action]))
+    if not move.roles & actor.roles:
+        raise NotAllowed(N_("Your role may not perform “%(action)s”."),
+                         action=_label(REWARD_LABELS[action]))
+    return move
+
+
+def _digest(value: str | None) -> str | None:
+    return keyed_digest(current_app.config["QUERY_CODE_KEY"], value) if value else None
+
+
+def ineligibility(session, case: Case, reporter: Reporter) -> str | None:
+    """Why this reporter may not be rewarded on this case, or None."""
+    phone = "".join(c for c in reporter.phone or "" if c.isdigit()) or None
+    digests = [d for d in (_digest(phone), _digest((reporter.credit_code or "").upper() or None))
+               if d]
+    if not digests:
+        return None
+    query = session.query(IneligiblePerson).filter(
+        IneligiblePerson.phone_digest.in_(digests) | IneligiblePerson.credit_digest.in_(digests))
+    involved = {case.concerned_department_id, case.lead_department_id} - {None}
+    for person in query:
+        if person.department_id is None or person.department_id in involved:
+            return person.reason
+    return None
+
+
+def propose_reward(session, case_id: int, *, actor: Actor, now: datetime, reporter_id, tier_id,
+                   amount, reasons, evidence=None, interested_party: bool = False) -> Reward:
+    """Propose a reward for a verified and rectified report."""
+    from app.services.cases import get_case
+
+    if Role.SUPERVISOR not in actor.roles:
+        raise NotAllowed(N_("Only the supervisor's office proposes rewards."))
+    case = get_case(session, case_id, actor)
+    if case.case_type != CaseType.REPORT:
+        raise Invalid(N_("Only reports are rewarded."))
+    if case.status not in (Status.EVALUATED, Status.CLOSED):
+        raise Invalid(N_("A report is rewarded once it has been verified and rectified."))
+    try:
+        reporter = next(r for r in case.reporters if r.id == int(reporter_id))
+        tier = session.get(RewardTier, int(tier_id))
+        amount = int(amount)
+    except (StopIteration, TypeError, ValueError):
+        raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan.")) from None
+    if tier is None or not tier.active:
+        raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan."))
+    if not amount_within(Tier(tier.code, tier.min_yuan, tier.max_yuan), amount):
+        raise Invalid(N_("The amount must be between %(low)s and %(high)s yuan for this tier."),
+                      low=tier.min_yuan, high=tier.max_yuan)
+    reasons = (reasons or "").strip()
+    if not reasons:
+        raise Invalid(N_("State the reasons for the reward."))
+    if interested_party:
+        raise Invalid(N_("An interested party is not eligible for a reward."))
+    why_not = ineligibility(session, case, reporter)
+    if why_not:
+        raise Invalid(N_("This reporter is not eligible: %(reason)s"), reason=why_not)
+    if session.query(Reward.id).filter_by(case_id=case.id, reporter_id=reporter.id).first():
+        raise IllegalMove(N_("This reporter already has a reward on this case."))
+    settings = get_settings(session)
+    reward = Reward(case_id=case.id, reporter_id=reporter.id, tier_id=tier.id,
+                    department_id=case.concerned_department_id or case.lead_department_id,
+                    amount_yuan=amount, status=RewardState.PROPOSED, proposed_at=now,
+                    approvals_needed=approvals_needed(amount,
+                                                      settings["reward_second_approval_above"]))
+    session.add(reward)
+    _entry(reward, EntryKind.PROPOSED, actor, now, amount_yuan=amount,
+           note=f"{reasons}\n{(evidence or '').strip()}".strip())
+    session.flush()
+    return reward
+
+
+def _reward(session, reward_id) -> Reward:
+    reward = session.get(Reward, int(reward_id)) if str(reward_id).isdigit() else None
+    if reward is None:
+        raise NotFound(N_("Reward not found."))
+    return reward
+
+
+def approve_reward(session, reward_id, *, actor: Actor, now: datetime, note=None) -> Reward:
+    """Approve; the payment clock starts when the last approval needed is given."""
+    reward = _reward(session, reward_id)
+    _check(reward, RewardAction.APPROVE, actor)
+    proposer = next(e.actor_id for e in reward.entries if e.kind == EntryKind.PROPOSED)
+    approvers = {e.actor_id for e in reward.entries if e.kind == EntryKind.APPROVED}
+    if actor.id == proposer or actor.id in approvers:
+        raise IllegalMove(N_("The approver must be someone other than the proposer and any "
+                             "earlier approver."))
+    given = len(approvers) + 1
+    due = None
+    if given >= reward.approvals_needed:
+        due = dl.working_day_deadline(load_calendar(session), now,
+                                      get_settings(session)["reward_payment_working_days"]).due_at
+        reward.status, reward.approved_at, reward.payment_due_at = RewardState.APPROVED, now, due
+        reporter = session.get(Reporter, reward.reporter_id)
+        if not reporter.anonymous and reporter.phone:
+            outbox.add(session, key=f"reward_approved:{reward.id}", channel="sms",
+                       template="reward_approved", now=now, address=reporter.phone,
+                       case_id=reward.case_id, params={"number": reporter.receipt_number})
+    else:
+        reward.status = RewardState.PARTLY_APPROVED
+    _entry(reward, EntryKind.APPROVED, actor, now, note=note, due_at=due)
+    session.flush()
+    return reward
+
+
+def refuse_reward(session, reward_id, *, actor: Actor, now: datetime, note) -> Reward:
+    reward = _reward(session, reward_id)
+    _check(reward, RewardAction.REFUSE, actor)
+    note = (note or "").strip()
+    if not note:
+        raise Invalid(N_("State the reason for refusing."))
+    reward.status = RewardState.REFUSED
+    _entry(reward, EntryKind.REFUSED, actor, now, note=note)
+    session.flush()
+    return reward
+
+
+def claim_reward(session, reward: Reward, reporter: Reporter, *, now: datetime, method,
+                 account_name=None, bank=None, account_number=None, phone=None) -> Reward:
+    """The reporter (named or anonymous, through the receipt) says how to be paid."""
+    from app.services.reporting import REPORTER
+
+    if reward.reporter_id != reporter.id:
+        raise NotFound(N_("Reward not found."))
+    _check(reward, RewardAction.CLAIM, REPORTER)
+    try:
+        method = PayMethod(method)
+    except ValueError:
+        raise Invalid(N_("Choose bank transfer or mobile top-up.")) from None
+    clean = {k: (v or "").strip()[:100] or None for k, v in dict(
+        account_name=account_name, bank=bank, account_number=account_number, phone=phone).items()}
+    if method == PayMethod.BANK and not (clean["account_name"] and clean["bank"]
+                                         and clean["account_number"]):
+        raise Invalid(N_("For a bank transfer give the account name, the bank and the account "
+                         "number."))
+    if method == PayMethod.MOBILE and not (clean["phone"] or "").replace(" ", "").isdigit():
+        raise Invalid(N_("For a mobile top-up give the phone number."))
+    if method == PayMethod.MOBILE:
+        clean.update(account_name=None, bank=None, account_number=None)
+    else:
+        clean["phone"] = None
+    session.add(RewardClaim(reward_id=reward.id, method=method, submitted_at=now, **clean))
+    reward.status = RewardState.CLAIMED
+    _entry(reward, EntryKind.CLAIMED, REPORTER, now, method=method)
+    session.flush()
+    return reward
+
+
+def payment_details(session, reward_id, *, actor: Actor) -> RewardClaim | None:
+    """The latest payment details, for Finance only."""
+    if Role.FINANCE not in actor.roles:
+        raise NotAllowed(N_("Only those who pay see payment details."))
+    reward = _reward(session, reward_id)
+    return (session.query(RewardClaim).filter_by(reward_id=reward.id)
+            .order_by(RewardClaim.id.desc()).first())
+
+
+def pay_reward(session, reward_id, *, actor: Actor, now: datetime, method, reference,
+               note=None) -> Reward:
+    """Finance records the payment (date, method, reference)."""
+    reward = _reward(session, reward_id)
+    _check(reward, RewardAction.PAY, actor)
+    try:
+        method = PayMethod(method)
+    except ValueError:
+        raise Invalid(N_("Choose bank transfer or mobile top-up.")) from None
+    reference = (reference or "").strip()
+    if not reference:
+        raise Invalid(N_("Give the payment reference."))
+    reward.status, reward.paid_at = RewardState.PAID, now
+    _entry(reward, EntryKind.PAID, actor, now, amount_yuan=reward.amount_yuan, method=method,
+           reference=reference[:100], note=note)
+    session.flush()
+    return reward
+
+
+def reverse_payment(session, reward_id, *, actor: Actor, now: datetime, note) -> Reward:
+    """A payment that did not arrive is reversed by a new, negative row (never an edit)."""
+    reward = _reward(session, reward_id)
+    _check(reward, RewardAction.REVERSE, actor)
+    note = (note or "").strip()
+    if not note:
+        raise Invalid(N_("State why the payment is reversed."))
+    reward.status, reward.paid_at = RewardState.CLAIMED, None
+    _entry(reward, EntryKind.REVERSED, actor, now, amount_yuan=-reward.amount_yuan, note=note)
+    session.flush()
+    return reward
+
+
+def confirm_receipt(session, reward: Reward, reporter: Reporter, *, now: datetime) -> Reward:
+    from app.services.reporting import REPORTER
+
+    if reward.reporter_id != reporter.id:
+        raise NotFound(N_("Reward not found."))
+    _check(reward, RewardAction.CONFIRM, REPORTER)
+    reward.status = RewardState.CONFIRMED
+    _entry(reward, EntryKind.CONFIRMED, REPORTER, now)
+    session.flush()
+    return reward
+
+
+REWARD_SERVICES = {
+    RewardAction.APPROVE: approve_reward,
+    RewardAction.REFUSE: refuse_reward,
+    RewardAction.PAY: pay_reward,
+    RewardAction.REVERSE: reverse_payment,
+}
+
+
+def paid_totals(session, start: datetime, end: datetime, by: str = "tier"):
+    """Net amounts paid in a period (payments minus reversals), per tier or department."""
+    column = {"tier": Reward.tier_id, "department": Reward.department_id}[by]
+    net = func.sum(RewardEntry.amount_yuan)
+    count = func.sum(sql_case((RewardEntry.kind == EntryKind.PAID.value, 1), else_=0))
+    return session.execute(
+        select(column, net, count).join(Reward, Reward.id == RewardEntry.reward_id)
+        .where(RewardEntry.kind.in_([EntryKind.PAID.value, EntryKind.REVERSED.value]),
+               RewardEntry.at >= start, RewardEntry.at < end)
+        .group_by(column).order_by(column)).all()
+
+
+def sweep_unpaid(session, now: datetime, settings=None, calendar=None) -> int:
+    """Rewards approved but not paid by their deadline raise supervision once."""
+    from app.services.sweep import _locked
+
+    done = 0
+    for reward in _locked(session, select(Reward).where(
+            Reward.status.in_([RewardState.APPROVED.value, RewardState.CLAIMED.value]),
+            Reward.payment_due_at < now,
+            ~Reward.entries.any(RewardEntry.kind == EntryKind.PAYMENT_REMINDED.value))):
+        payer = next((e.actor_id for e in reward.entries if e.kind == EntryKind.APPROVED), None)
+        from models import Staff
+
+        department_id = (session.get(Staff, payer).department_id if payer else None) or \
+            reward.department_id
+        raise_notice(session, cause=NoticeCause.REWARD_UNPAID, subject=f"reward:{reward.id}",
+                     department_id=department_id, cases=[reward.case], now=now, load=False,
+                     settings=settings, calendar=calendar,
+                     details=f"工单{reward.case.number}的举报奖励应于"
+                             f"{outbox.when(reward.payment_due_at)}前兑付，至今未支付。")
+        outbox.to_staff(session, outbox._staff(session, role=Role.FINANCE),
+                        key=f"reward_unpaid:{reward.id}", template="reward_unpaid", now=now,
+                        case_id=reward.case_id,
+                        params={"number": reward.case.number,
+                                "due": outbox.when(reward.payment_due_at)})
+        from app.services.actor import SYSTEM
+
+        _entry(reward, EntryKind.PAYMENT_REMINDED, SYSTEM, now)
+        done += 1
+    return done
