@@ -284,4 +284,34 @@ def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | Non
             yield f"case {index}: stopped early ({error.msgid})"
         if index % 50 == 49:
             session.flush()
+    yield from _demo_rewards(session, now)
     yield f"loaded {cases} demo cases"
+
+
+def _demo_rewards(session, now: datetime):
+    """A few rewards at every stage, through the reward services."""
+    from app.services import rewards as rw
+    from models import RewardTier
+
+    tier = session.query(RewardTier).filter_by(code="tier2").one()
+    reports = (session.query(svc.Case).filter(svc.Case.case_type == CaseType.REPORT,
+                                              svc.Case.status == Status.CLOSED)
+               .order_by(svc.Case.id).limit(5).all())
+    supervisor, leader, finance = (actor_for(session, u) for u in ("supervisor", "leader",
+                                                                   "finance"))
+    for index, case in enumerate(reports):
+        try:
+            moment = max(case.closed_at, now - timedelta(days=20)) + timedelta(hours=1)
+            reward = rw.propose_reward(session, case.id, actor=supervisor, now=moment,
+                                       reporter_id=case.reporters[0].id, tier_id=tier.id,
+                                       amount=200 + 50 * index, reasons="线索详实，经查属实并已整改。")
+            if index >= 1:
+                rw.approve_reward(session, reward.id, actor=leader, now=moment + timedelta(hours=2))
+            if index >= 2:
+                rw.claim_reward(session, reward, case.reporters[0], now=moment + timedelta(days=1),
+                                method="mobile", phone="13800000000")
+            if index >= 3:
+                rw.pay_reward(session, reward.id, actor=finance, now=moment + timedelta(days=2),
+                              method="mobile", reference=f"CZ2026{index:04d}")
+        except DomainError as error:
+            yield f"reward {index}: {error.msgid}"

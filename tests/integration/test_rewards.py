@@ -1,0 +1,247 @@
+"""Rewards for verified reports: tiers, eligibility, approvals, anonymous claims, payment,
+the ledger and its supervision."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.errors import DomainError, IllegalMove, Invalid, NotAllowed
+from app.rewards import RewardState
+from app.services import rewards as rw
+from app.services import sweep
+from app.workflow import Status
+from models import IneligiblePerson, Notice, Reward, RewardClaim, RewardEntry, RewardTier
+from tests.conftest import at, login
+from tests.factories import case_in
+
+NOW = at("2026-11-02 10:00")
+
+
+@pytest.fixture
+def tiers(session):
+    return {t.code: t for t in session.query(RewardTier)}
+
+
+def verified_report(session, actors, cats, depts, **extra):
+    return case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, case_type="report",
+                   category="FEE01", grade="c", **extra)
+
+
+def propose(session, actors, case, tiers, amount=300, tier="tier2", **extra):
+    return rw.propose_reward(session, case.id, actor=actors["supervisor"], now=NOW,
+                             reporter_id=case.reporters[0].id, tier_id=tiers[tier].id,
+                             amount=amount, reasons="线索详实，经查属实并已整改", **extra)
+
+
+def test_the_amount_must_fit_the_tier(session, actors, cats, depts, tiers):
+    case = verified_report(session, actors, cats, depts)
+    for tier, amount in [("tier1", 499), ("tier1", 2001), ("tier3", 250), ("tier2", "abc")]:
+        with pytest.raises(Invalid):
+            propose(session, actors, case, tiers, amount=amount, tier=tier)
+    assert propose(session, actors, case, tiers, amount=2000, tier="tier1").amount_yuan == 2000
+
+
+def test_only_verified_reports_are_rewarded(session, actors, cats, depts, tiers):
+    complaint = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
+    handling = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, case_type="report",
+                       category="FEE01", grade="c")
+    for case in (complaint, handling):
+        with pytest.raises(Invalid):
+            propose(session, actors, case, tiers)
+
+
+def test_staff_and_interested_parties_are_not_eligible(app, session, actors, cats, depts, tiers):
+    from app.receipts import keyed_digest
+
+    key = app.config["QUERY_CODE_KEY"]
+    session.add(IneligiblePerson(label="平台工作人员", phone_digest=keyed_digest(key, "13700000001"),
+                                 reason="平台工作人员"))
+    session.add(IneligiblePerson(label="审批局干部", phone_digest=keyed_digest(key, "13700000002"),
+                                 department_id=depts["X102"].id, reason="被反映单位工作人员"))
+    staff = verified_report(session, actors, cats, depts, reporter_phone="137 0000 0001")
+    with pytest.raises(Invalid, match="not eligible"):
+        propose(session, actors, staff, tiers)
+    other_dept = verified_report(session, actors, cats, depts, reporter_phone="13700000002",
+                                 lead="X103")
+    assert propose(session, actors, other_dept, tiers).status == RewardState.PROPOSED
+    own_dept = verified_report(session, actors, cats, depts, reporter_phone="13700000002",
+                               lead="X102")
+    with pytest.raises(Invalid):
+        propose(session, actors, own_dept, tiers)
+    ordinary = verified_report(session, actors, cats, depts)
+    with pytest.raises(Invalid):
+        propose(session, actors, ordinary, tiers, interested_party=True)
+
+
+def test_one_reward_per_reporter_on_a_case(session, actors, cats, depts, tiers):
+    case = verified_report(session, actors, cats, depts)
+    propose(session, actors, case, tiers)
+    with pytest.raises(IllegalMove):
+        propose(session, actors, case, tiers, amount=400)
+
+
+def test_one_approval_starts_fifteen_working_days_to_pay(session, actors, cats, depts, tiers):
+    case = verified_report(session, actors, cats, depts)
+    reward = propose(session, actors, case, tiers, amount=500, tier="tier1")
+    with pytest.raises(IllegalMove):  # not by the proposer
+        rw.approve_reward(session, reward.id, actor=actors["supervisor"], now=NOW)
+    with pytest.raises(NotAllowed):
+        rw.approve_reward(session, reward.id, actor=actors["finance"], now=NOW)
+    rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+    assert reward.status == RewardState.APPROVED
+    # Mon Nov 2 + 15 working days = Mon Nov 23.
+    assert reward.payment_due_at == at("2026-11-23 23:59") + timedelta(seconds=59)
+
+
+def test_amounts_above_the_limit_need_two_different_approvers(session, actors, cats, depts, tiers):
+    case = verified_report(session, actors, cats, depts)
+    reward = propose(session, actors, case, tiers, amount=1500, tier="tier1")
+    rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+    assert reward.status == RewardState.PARTLY_APPROVED
+    with pytest.raises(IllegalMove):
+        rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+    rw.approve_reward(session, reward.id, actor=actors["supervisor2"], now=NOW)
+    assert reward.status == RewardState.APPROVED
+
+
+def test_a_refusal_needs_a_reason_and_ends_the_reward(session, actors, cats, depts, tiers):
+    reward = propose(session, actors, verified_report(session, actors, cats, depts), tiers)
+    with pytest.raises(Invalid):
+        rw.refuse_reward(session, reward.id, actor=actors["leader"], now=NOW, note=" ")
+    rw.refuse_reward(session, reward.id, actor=actors["leader"], now=NOW, note="线索不实")
+    with pytest.raises(IllegalMove):
+        rw.approve_reward(session, reward.id, actor=actors["supervisor2"], now=NOW)
+
+
+def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_the_details(
+        app, session, actors, cats, depts, tiers):
+    client = app.test_client()
+    login(client, "clerk")
+    response = client.post("/cases/new/", data={
+        "channel": "letter", "case_type": "report", "category_id": str(cats["FEE01"].id),
+        "urgency": "normal", "grade": "c", "title": "违规收费举报", "content": "收取无依据配套费",
+        "anonymous": "y"})
+    page = response.get_data(as_text=True)
+    number = re.search(r'id="receipt-number"[^>]*>([A-Z0-9]+)<', page).group(1)
+    code = re.search(r'id="receipt-code"[^>]*>([A-Z0-9-]+)<', page).group(1)
+    from models import Case
+    from tests.factories import handler_of
+
+    case = session.query(Case).filter_by(number=number).one()
+    from app.services import cases as svc
+
+    steps = iter(NOW + timedelta(minutes=i) for i in range(1, 50))
+    for action, actor, params in [
+            ("accept", actors["clerk"], {}),
+            ("dispatch", actors["dispatcher"], {"lead_department_id": depts["X102"].id}),
+            ("sign", handler_of(actors, "X102"), {}),
+            ("reply", handler_of(actors, "X102"), {"reply": "已查实并整改"}),
+            ("evaluate", actors["supervisor"], {"rating": "satisfied", "source": "revisit_call"}),
+            ("close", actors["supervisor"], {})]:
+        svc.perform(session, case.id, action, actor=actor, now=next(steps), **params)
+    reward = propose(session, actors, case, tiers)
+    rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+    session.commit()
+
+    client.get("/logout/")
+    client.post("/track/", data={"number": number, "code": code})
+    assert 'id="track-reward"' in client.get("/track/case").get_data(as_text=True)
+    client.post("/track/reward/claim", data={"method": "bank", "account_name": "金丝雀己",
+                                             "bank": "示范银行", "account_number": "6222000011112222"})
+    session.expire_all()
+    assert session.get(Reward, reward.id).status == RewardState.CLAIMED
+    raw = session.execute(__import__("sqlalchemy").text(
+        "SELECT account_name, account_number FROM reward_claim")).one()
+    assert "6222000011112222" not in str(raw) and "金丝雀己" not in str(raw)
+
+    with pytest.raises(NotAllowed):
+        rw.payment_details(session, reward.id, actor=actors["supervisor"])
+    login(client, "supervisor")
+    supervisor_page = client.get(f"/rewards/show/{reward.id}").get_data(as_text=True)
+    listing = client.get("/rewards/list/").get_data(as_text=True)
+    assert "6222000011112222" not in supervisor_page + listing
+    login(client, "finance")
+    finance_page = client.get(f"/rewards/show/{reward.id}").get_data(as_text=True)
+    assert "6222000011112222" in finance_page and "金丝雀己" in finance_page
+    response = client.post(f"/rewards/act/{reward.id}/pay", data={"method": "bank",
+                                                                  "reference": "ZF20261103001"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Reward, reward.id).status == RewardState.PAID
+
+    client.get("/logout/")
+    client.post("/track/", data={"number": number, "code": code})
+    client.post("/track/reward/confirm", data={})
+    session.expire_all()
+    assert session.get(Reward, reward.id).status == RewardState.CONFIRMED
+
+
+def test_the_ledger_is_never_edited_a_reversal_is_a_new_row(session, actors, cats, depts, tiers):
+    from app.services.reporting import REPORTER
+
+    case = verified_report(session, actors, cats, depts)
+    reward = propose(session, actors, case, tiers, amount=300)
+    rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+    rw.claim_reward(session, reward, case.reporters[0], now=NOW, method="mobile",
+                    phone="13800001111")
+    rw.pay_reward(session, reward.id, actor=actors["finance"], now=NOW, method="mobile",
+                  reference="CZ001")
+    with pytest.raises(Invalid):
+        rw.reverse_payment(session, reward.id, actor=actors["finance"], now=NOW, note="")
+    rw.reverse_payment(session, reward.id, actor=actors["finance"], now=NOW, note="充值失败")
+    assert reward.status == RewardState.CLAIMED
+    rw.pay_reward(session, reward.id, actor=actors["finance"], now=NOW + timedelta(days=1),
+                  method="mobile", reference="CZ002")
+    kinds = [e.kind for e in reward.entries]
+    assert kinds == ["proposed", "approved", "claimed", "paid", "reversed", "paid"]
+    [[_, total, payments]] = rw.paid_totals(session, NOW - timedelta(days=1), NOW + timedelta(
+        days=3), "tier")
+    assert (total, payments) == (300, 2)
+    session.commit()
+    entry = reward.entries[3]
+    entry.note = "篡改"
+    with pytest.raises(PermissionError):
+        session.commit()
+    session.rollback()
+    with pytest.raises(DomainError):  # a reporter cannot pay themselves
+        rw.pay_reward(session, reward.id, actor=REPORTER, now=NOW, method="mobile",
+                      reference="x")
+
+
+def test_an_unpaid_reward_raises_supervision_once(session, actors, cats, depts, tiers):
+    case = verified_report(session, actors, cats, depts)
+    reward = propose(session, actors, case, tiers)
+    rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+    due = reward.payment_due_at
+    assert sweep.run_sweep(session, due - timedelta(hours=1))["unpaid_rewards"] == 0
+    assert sweep.run_sweep(session, due + timedelta(hours=1))["unpaid_rewards"] == 1
+    assert sweep.run_sweep(session, due + timedelta(hours=2))["unpaid_rewards"] == 0
+    [notice] = session.query(Notice).filter_by(cause="reward_unpaid").all()
+    assert notice.kind == "reminder" and case in notice.cases
+
+
+def test_the_reward_api_follows_the_same_rules(app, session, actors, cats, depts, tiers):
+    case = verified_report(session, actors, cats, depts)
+    reward = propose(session, actors, case, tiers)
+    session.commit()
+    client = app.test_client()
+
+    def token(user):
+        value = client.post("/api/v1/security/login", json={
+            "username": user, "password": "Demo@2026", "provider": "db"}).json["access_token"]
+        client._cookies.clear()
+        return {"Authorization": f"Bearer {value}"}
+
+    assert client.get("/api/v1/reward/", headers=token("handler")).status_code == 403
+    listing = client.get("/api/v1/reward/", headers=token("supervisor")).json
+    assert listing["count"] == 1 and "account_number" not in str(listing)
+    denied = client.post(f"/api/v1/reward/{reward.id}/actions/approve", json={},
+                         headers=token("supervisor"))
+    assert denied.status_code == 409  # the proposer cannot approve
+    approved = client.post(f"/api/v1/reward/{reward.id}/actions/approve", json={},
+                           headers=token("leader"))
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    assert session.query(RewardEntry).count() == 2 and session.query(RewardClaim).count() == 0
