@@ -212,7 +212,9 @@ class IneligiblePersonView(_Reference):
     add_columns = edit_columns = ["label", "phone", "credit_code", "department", "reason"]
     show_columns = ["label", "department", "reason"]
     label_columns = {**COMMON_LABELS, "label": _l("Person"), "phone": _l("Phone"),
-                     "credit_code": _l("Unified social credit code"), "reason": _l("Reason")}
+                     "credit_code": _l("Unified social credit code"), "reason": _l("Reason"),
+                     "phone_digest": _l("Phone (keyed hash)"),
+                     "credit_digest": _l("Unified social credit code (keyed hash)")}
     description_columns = {"department": _l("Leave empty for platform staff (never eligible); "
                                             "set it for staff of a department (not eligible for "
                                             "cases about it)")}

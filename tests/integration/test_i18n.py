@@ -46,7 +46,9 @@ IDENTIFIERS = [
     _A + r"YS\d{8,}" + _Z,  # case numbers
     _A + r"(?:GOV|ENF|POL|FEE|INT)\d*" + _Z,  # category codes
     _A + r"[PCX]\d{2,3}" + _Z,  # department codes
-    _A + r"(?:admin|clerk|dispatcher|handler\d*|supervisor|leader|hotline\d*)" + _Z,  # usernames
+    # usernames
+    _A + r"(?:admin|clerk|dispatcher|handler\d*|supervisor\d*|leader|hotline\d*|finance)" + _Z,
+    _A + r"tier\d+" + _Z,  # reward tier codes
     r"https?://\S+",  # links (a service window's filing link carries its token)
     _A + r"(?:SHA-256|MP3|MP4|M4A|3GP)" + _Z,  # technical names with digits (checksum, formats)
     _A + r"[A-Z2-9]{4}(?:-[A-Z2-9]{4}){5}" + _Z,  # query codes on a receipt
