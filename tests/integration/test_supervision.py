@@ -63,7 +63,7 @@ def test_a_case_not_accepted_in_time_is_flagged_to_the_supervisors(session, acto
     assert sweep.run_sweep(session, NOW + timedelta(days=8))["not_accepted"] == 1
     assert sweep.run_sweep(session, NOW + timedelta(days=9))["not_accepted"] == 0
     users = {n.user_id for n in session.query(Notification).filter_by(template="not_accepted")}
-    assert users == {actors["supervisor"].id}
+    assert users == {actors["supervisor"].id, actors["supervisor2"].id}
 
 
 def test_an_unrated_reply_becomes_a_revisit_call(session, actors, cats, depts):
