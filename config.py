@@ -18,6 +18,7 @@ QUERY_CODE_KEY = os.environ.get("QUERY_CODE_KEY", "demo-query-code-key-" + SECRE
 # Uploads: stored outside the web root; the request size is refused before the body is read.
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(VAR_DIR / "uploads"))
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024  # one file
+REPORT_DIR = os.environ.get("REPORT_DIR", str(VAR_DIR / "reports"))
 UPLOAD_MAX_FILES = 10
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # one request (all files and fields)
 

@@ -127,6 +127,10 @@ _SELF = [("can_userinfo|resetmypassword|userinfoedit", "StaffUserView"),
 _REWARDS_READ = [("can_list|can_show", "RewardView"), ("can_totals", "RewardActionView"),
                  ("can_get|can_info", "RewardApi"),
                  ("menu_access", "Rewards|Reward totals")]
+_PUBLICATION_READ = [("can_list|can_show", "TypicalCaseView|ReportArchiveView"),
+                     ("can_download", "ReportActionView"),
+                     ("menu_access", "Publication|Typical cases|Bulletins and reports")]
+_REPORTS_WRITE = [("can_request_report", "ReportActionView"), ("menu_access", "Generate a report")]
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.FINANCE: _REWARDS_READ + _SELF + [("can_act", "RewardActionView|RewardApi"),
                                            ("can_list|can_show", "InboxView"),
@@ -143,6 +147,7 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + _NOTICES + [
         ("can_identity", "CaseActionView"), ("can_close|can_interview", "NoticeActionView"),
         *_REWARDS_READ, ("can_act|can_propose", "RewardActionView"), ("can_act", "RewardApi"),
+        *_PUBLICATION_READ, *_REPORTS_WRITE, ("can_mark|can_edit", "TypicalActionView"),
         ("can_list|can_show", "RevisitTaskView"),
         ("menu_access", "Interview notice|Revisit calls"),
         ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
@@ -151,7 +156,8 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
                   ("can_file", "CaseActionView"), ("menu_access", "Cases|All cases")]
     + _REFERENCE_READ + _SELF + [
         ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")] + _NOTICES
-    + _REWARDS_READ + [("can_act", "RewardActionView|RewardApi")],
+    + _REWARDS_READ + [("can_act", "RewardActionView|RewardApi")] + _PUBLICATION_READ
+    + _REPORTS_WRITE + [("can_decide", "TypicalActionView"), ("can_publish", "ReportActionView")],
 }
 
 

@@ -121,3 +121,34 @@ def request_recompute() -> str:
     recompute_open_deadlines(db.session)
     db.session.commit()
     return "done"
+
+
+def generate_report(report_id: int) -> str:
+    """Render an archived bulletin or assessment report (PDFs are made in jobs only)."""
+    from app.extensions import db
+    from app.services.reports import generate
+
+    with app_context():
+        report = generate(db.session, report_id)
+        db.session.commit()
+        return report.state
+
+
+def monthly_bulletin() -> int:
+    """On the 1st of each month: the bulletin and the assessment of the previous month."""
+    from app.extensions import db
+    from app.services.actor import SYSTEM
+    from app.services.reports import request_report
+
+    with app_context():
+        today = clock.local_date(clock.utcnow())
+        year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+        ids = []
+        for kind in ("bulletin", "assessment"):
+            report = request_report(db.session, actor=SYSTEM, now=clock.utcnow(), kind=kind,
+                                    period=f"{year}-{month:02d}")
+            ids.append(report.id)
+        db.session.commit()
+        for report_id in ids:
+            generate_report(report_id)
+        return len(ids)

@@ -1,6 +1,7 @@
 """SQLAlchemy models of 营商110 (tables share FAB's MetaData)."""
 
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
+from models.publication import GeneratedReport, TypicalCase
 from models.reference import (
     CalendarDay,
     CalendarYear,
@@ -31,6 +32,8 @@ from models.supervision import (
 from models.user import Staff
 
 __all__ = [
+    "GeneratedReport",
+    "TypicalCase",
     "IneligiblePerson",
     "Reward",
     "RewardClaim",

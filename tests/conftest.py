@@ -37,6 +37,7 @@ def app(tmp_path_factory):
         "SERVER_NAME": "localhost", "FILING_RATE_LIMIT": "10000 per hour",
         "TRACKING_RATE_LIMIT": "10000 per hour", "ENQUEUE_AFTER_COMMIT": False,
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
+        "REPORT_DIR": str(tmp_path_factory.mktemp("reports")),
     })
     def fresh_g():
         # Test requests reuse the fixture's app context, so `g` (and the logged-in user
@@ -64,7 +65,7 @@ def session(app):
         db.session.rollback()
         db.session.query(m.Case).update({m.Case.merged_into_id: None})
         db.session.execute(m.Notice.__table__.metadata.tables["notice_case"].delete())
-        for model in (m.RewardClaim, m.RewardEntry, m.Reward, m.InboxMessage, m.Notification,
+        for model in (m.TypicalCase, m.GeneratedReport, m.RewardClaim, m.RewardEntry, m.Reward, m.InboxMessage, m.Notification,
                       m.RevisitTask, m.Notice, m.NoticeCounter,
                       m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
                       m.Attachment, m.IdentityAccess, m.CaseLink, m.Reporter, m.Case,

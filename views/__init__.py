@@ -12,7 +12,7 @@ def _blueprint(appbuilder, view_class):
 
 def register_views(appbuilder) -> None:
     """Add every screen and API to the AppBuilder (menu order is the order here)."""
-    from views import api, cases, public, reference, rewards, supervision
+    from views import api, cases, public, publication, reference, rewards, supervision
 
     add = appbuilder.add_view
     add(cases.CaseIntakeView, "New case", label=_l("New case"), icon="fa-plus",
@@ -42,6 +42,17 @@ def register_views(appbuilder) -> None:
     add(supervision.OutboxView, "Outbox", label=_l("Outbox"), icon="fa-paper-plane", **supervise)
     add(supervision.QueueMonitorView, "Queues and jobs", label=_l("Queues and jobs"),
         icon="fa-tasks", **supervise)
+
+    publish = {"category": "Publication", "category_label": _l("Publication"),
+               "category_icon": "fa-newspaper-o"}
+    add(publication.TypicalCaseView, "Typical cases", label=_l("Typical cases"), icon="fa-star",
+        **publish)
+    add(publication.ReportArchiveView, "Bulletins and reports", label=_l("Bulletins and reports"),
+        icon="fa-file-pdf-o", **publish)
+    add(publication.ReportActionView, "Generate a report", label=_l("Generate a report"),
+        href="/reports/act/request", icon="fa-cog", **publish)
+    appbuilder.add_view_no_menu(publication.TypicalActionView)
+    appbuilder.add_view_no_menu(publication.PublicBulletinView)
 
     money = {"category": "Rewards", "category_label": _l("Rewards"), "category_icon": "fa-gift"}
     add(rewards.RewardView, "Rewards", label=_l("Rewards"), icon="fa-gift", **money)

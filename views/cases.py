@@ -98,6 +98,7 @@ def render_case(view, case: Case, reporters=None, **extra):
         may_see_identity=protection.can_see_identity(case, actor), reporters=reporters,
         may_message=reporting.may_message(case, actor), similar=similar,
         may_link=Role.CLERK in actor.roles, linked=reporting.linked_cases(db.session, case),
+        may_mark_typical=Role.SUPERVISOR in actor.roles and case.status == Status.CLOSED,
         may_propose_reward=Role.SUPERVISOR in actor.roles and case.case_type == "report"
         and case.status in (Status.EVALUATED, Status.CLOSED),
         title=_l("Case"), appbuilder=view.appbuilder, **extra)

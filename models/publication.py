@@ -1,0 +1,59 @@
+"""Publication: typical cases (示范/警示) and the archive of generated bulletins and reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_appbuilder import Model
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.publication import ReportKind, TypicalKind, TypicalState
+from models.types import enum_column_type
+
+
+class TypicalCase(Model):
+    """A closed case chosen as typical: a redacted summary, edited, approved, then published."""
+
+    __tablename__ = "typical_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, unique=True)
+    kind: Mapped[TypicalKind] = mapped_column(enum_column_type(TypicalKind), nullable=False)
+    state: Mapped[TypicalState] = mapped_column(enum_column_type(TypicalState), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    marked_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    published_month: Mapped[str | None] = mapped_column(String(7), index=True)  # YYYY-MM
+
+    case = relationship("Case")
+
+
+class GeneratedReport(Model):
+    """An archived bulletin or assessment report: who asked, when, and the file."""
+
+    __tablename__ = "generated_report"
+    __table_args__ = (Index("ix_generated_report_kind_period", "kind", "period_label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReportKind] = mapped_column(enum_column_type(ReportKind), nullable=False)
+    period_label: Mapped[str] = mapped_column(String(20), nullable=False)
+    period_start: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    period_end: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default="queued")
+    file_name: Mapped[str | None] = mapped_column(String(80))
+    pages: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    requested_by_name: Mapped[str] = mapped_column(String(128), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(String(500))
+    published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    @property
+    def download(self) -> tuple[int, str, str]:
+        return self.id, self.state, self.kind

@@ -1,0 +1,104 @@
+"""Small pygal charts for the PDF reports, as ``data:`` URIs of static SVG (no JavaScript).
+
+Made to print in black and white: series are told apart by fill pattern (solid dark grey, diagonal
+hatching, white with a black outline), not by hue, and every bar carries its value as a direct label.
+Text uses the reports' CJK faces by family name; WeasyPrint draws the SVG with the document's
+``@font-face`` rules, so Chinese labels render with the embedded WenQuanYi Micro Hei.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import pygal
+from pygal.style import Style
+
+FONT = '"WenQuanYi Micro Hei", "AR PL SungtiL GB", sans-serif'
+
+# Fills for series 0, 1, 2: solid dark grey, black diagonal hatching on white, white outlined.
+_PATTERNS = (
+    '<pattern id="ys-hatch" patternUnits="userSpaceOnUse" width="7" height="7">'
+    '<rect width="7" height="7" fill="#fff"/>'
+    '<path d="M0,7 L7,0 M-1,1 L1,-1 M6,8 L8,6" stroke="#000" stroke-width="1.3"/></pattern>'
+)
+_SERIES_CSS = (
+    "inline:"
+    ".color-0 .rect, rect.color-0 {fill: #4a4a4a !important; stroke: #000 !important; stroke-width: 1 !important}"
+    ".color-1 .rect, rect.color-1 {fill: url(#ys-hatch) !important; stroke: #000 !important;"
+    " stroke-width: 1 !important}"
+    ".color-2 .rect, rect.color-2 {fill: #fff !important; stroke: #000 !important; stroke-width: 1.2 !important}"
+    ".text-overlay text.value {fill: #000 !important}"
+    ".axis .guide.line {stroke: #c8c8c8 !important; stroke-dasharray: none !important}"
+)
+
+
+def _style() -> Style:
+    return Style(
+        font_family=FONT,
+        background="#fff",
+        plot_background="#fff",
+        foreground="#000",
+        foreground_strong="#000",
+        foreground_subtle="#555",
+        colors=("#4a4a4a", "#999999", "#ffffff"),
+        value_colors=("#000", "#000", "#000"),
+        label_font_size=13,
+        major_label_font_size=13,
+        legend_font_size=15,
+        value_font_size=12,
+        title_font_size=16,
+        opacity="1",
+        opacity_hover="1",
+        transition="none",
+    )
+
+
+def _config(**options) -> dict:
+    return dict(
+        style=_style(),
+        js=[],
+        css=["file://style.css", "file://graph.css", _SERIES_CSS],
+        disable_xml_declaration=True,
+        print_values=True,
+        print_values_position="top",
+        show_y_guides=True,
+        legend_at_bottom=True,
+        legend_box_size=14,
+        truncate_label=-1,
+        truncate_legend=-1,
+        margin=12,
+        spacing=10,
+        **options,
+    )
+
+
+def _data_uri(chart) -> str:
+    svg = chart.render(is_unicode=True)
+    svg = svg.replace("<defs>", "<defs>" + _PATTERNS, 1)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def grouped_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
+                      width: int = 900, height: int = 400) -> str:
+    """Vertical bars, one group per label and one bar per series (at most three, see above), values
+    printed on top of the bars, legend underneath. Returns a ``data:image/svg+xml`` URI."""
+    chart = pygal.Bar(**_config(width=width, height=height, show_legend=len(series) > 1,
+                                x_label_rotation=0, min_scale=4, max_scale=8))
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    return _data_uri(chart)
+
+
+def horizontal_bar_chart(labels: Sequence[str], values: Sequence[int], width: int = 900,
+                         height: int | None = None) -> str:
+    """One horizontal bar per label (label on the left, value at the bar's end), solid dark grey,
+    first label on top. Returns a ``data:image/svg+xml`` URI."""
+    rows = max(len(labels), 1)
+    chart = pygal.HorizontalBar(**_config(width=width, height=height or 70 + 42 * rows, show_legend=False,
+                                          min_scale=4, max_scale=8))
+    # pygal draws the first x label at the bottom: reverse so the list reads top-down.
+    chart.x_labels = list(reversed(labels))
+    chart.add("", list(reversed(values)))
+    return _data_uri(chart)

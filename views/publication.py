@@ -1,0 +1,205 @@
+"""Publication screens: typical cases (mark, edit, approve), the report archive (request,
+download, publish) and the public list of published bulletins."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from app import clock
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from app.publication import PUBLICATION_LABELS, ReportKind
+from app.services import reports as report_services
+from app.services import typical as typical_services
+from app.workflow import Role
+from models import GeneratedReport, TypicalCase
+from views.common import current_actor, local_time
+
+
+def pub_label(value) -> str:
+    return gettext(PUBLICATION_LABELS[value]) if value in PUBLICATION_LABELS else str(value or "")
+
+
+def _posted(do, success, back):
+    if not DynamicForm().validate_on_submit():
+        flash(_l("The form could not be submitted; please try again."), "danger")
+        return redirect(back)
+    try:
+        result = do(current_actor(), clock.utcnow())
+        db.session.commit()
+        flash(success, "success")
+        return result
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(back)
+
+
+class TypicalCaseView(ModelView):
+    datamodel = SQLAInterface(TypicalCase)
+    route_base = "/typical"
+    base_permissions = ["can_list", "can_show"]
+    base_order = ("id", "desc")
+    list_title = _l("Typical cases")
+    list_columns = ["case", "kind", "state", "marked_at", "published_month"]
+    search_columns = ["kind", "state", "published_month"]
+    label_columns = {"case": _l("Case"), "kind": _l("List"), "state": _l("State"),
+                     "marked_at": _l("Chosen at"), "published_month": _l("Published in")}
+    formatters_columns = {"kind": pub_label, "state": pub_label, "marked_at": local_time}
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        typical = self.datamodel.get(pk, self._base_filters)
+        if typical is None:
+            abort(404)
+        actor = current_actor()
+        return self.render_template(
+            "publication/typical.html", typical=typical, label=pub_label,
+            may_edit=Role.SUPERVISOR in actor.roles and typical.state in ("draft", "returned"),
+            may_decide=Role.LEADER in actor.roles and typical.state == "submitted",
+            title=_l("Typical case"), appbuilder=self.appbuilder)
+
+
+class TypicalActionView(BaseView):
+    route_base = "/typical/act"
+
+    @expose("/mark/<int:case_id>", methods=["POST"])
+    @has_access
+    def mark(self, case_id):
+        back = url_for("CaseView.show", pk=case_id)
+        result = _posted(lambda actor, now: typical_services.mark_typical(
+            db.session, case_id, actor=actor, now=now, kind=request.form.get("kind")),
+            _l("A redacted draft has been prepared; review it before submitting."), back)
+        if isinstance(result, TypicalCase):
+            return redirect(url_for("TypicalCaseView.show", pk=result.id))
+        return result
+
+    @expose("/edit/<int:typical_id>", methods=["POST"])
+    @has_access
+    def edit(self, typical_id):
+        back = url_for("TypicalCaseView.show", pk=typical_id)
+        result = _posted(lambda actor, now: typical_services.edit_summary(
+            db.session, typical_id, actor=actor, now=now, summary=request.form.get("summary"),
+            submit=request.form.get("submit") == "1"), _l("Saved."), back)
+        return result if not isinstance(result, TypicalCase) else redirect(back)
+
+    @expose("/decide/<int:typical_id>", methods=["POST"])
+    @has_access
+    def decide(self, typical_id):
+        back = url_for("TypicalCaseView.show", pk=typical_id)
+        result = _posted(lambda actor, now: typical_services.decide(
+            db.session, typical_id, actor=actor, now=now,
+            approve=request.form.get("approve") == "1", note=request.form.get("note")),
+            _l("Decision recorded."), back)
+        return result if not isinstance(result, TypicalCase) else redirect(back)
+
+
+class ReportArchiveView(ModelView):
+    """Generated bulletins and assessment reports: who generated them and when."""
+
+    datamodel = SQLAInterface(GeneratedReport)
+    route_base = "/reports"
+    base_permissions = ["can_list", "can_show"]
+    base_order = ("id", "desc")
+    list_title = _l("Bulletins and reports")
+    list_columns = ["kind", "period_label", "state", "requested_by_name", "requested_at",
+                    "finished_at", "pages", "published", "download"]
+    label_columns = {"kind": _l("Report"), "period_label": _l("Period"), "state": _l("State"),
+                     "requested_by_name": _l("Requested by"), "requested_at": _l("Requested at"),
+                     "finished_at": _l("Finished at"), "pages": _l("Pages"),
+                     "published": _l("Published"), "download": _l("Download")}
+    formatters_columns = {"kind": pub_label, "requested_at": local_time, "finished_at": local_time,
+                          "state": lambda s: pub_label(s) if s in PUBLICATION_LABELS else {
+                              "queued": gettext("Queued"), "done": gettext("Ready"),
+                              "failed": gettext("Failed")}.get(s, s),
+                          "download": lambda d: download_links(*d)}
+
+
+def download_links(report_id: int, state: str, kind: str):
+    from markupsafe import Markup
+
+    if state != "done":
+        return ""
+    formats = ["pdf"] + (["csv", "xlsx"] if kind == ReportKind.ASSESSMENT else [])
+    return Markup(" ").join(
+        Markup('<a href="{}">{}</a>').format(
+            url_for("ReportActionView.download", report_id=report_id, fmt=fmt), fmt.upper())
+        for fmt in formats)
+
+
+class ReportActionView(BaseView):
+    route_base = "/reports/act"
+
+    @expose("/request", methods=["GET", "POST"])
+    @has_access
+    def request_report(self):
+        """Generate a bulletin or an assessment report for any period (in a job)."""
+        if request.method == "POST":
+            result = _posted(lambda actor, now: report_services.request_report(
+                db.session, actor=actor, now=now, kind=request.form.get("kind"),
+                period=request.form.get("period")),
+                _l("The report is being generated; it appears in the archive when ready."),
+                url_for("ReportActionView.request_report"))
+            if isinstance(result, GeneratedReport):
+                report_services.start(result.id)
+                return redirect(url_for("ReportArchiveView.list"))
+            return result
+        return self.render_template("publication/request.html", title=_l("Generate a report"),
+                                    kinds=[(k.value, pub_label(k)) for k in ReportKind],
+                                    appbuilder=self.appbuilder)
+
+    @expose("/download/<int:report_id>/<fmt>", methods=["GET"])
+    @has_access
+    def download(self, report_id, fmt):
+        report = db.session.get(GeneratedReport, report_id)
+        if report is None or report.state != "done" or fmt not in ("pdf", "csv", "xlsx"):
+            abort(404)
+        path = report_services.report_file(report, fmt)
+        if path is None:
+            abort(404)
+        return send_file(path, as_attachment=True,
+                         download_name=f"{report.kind}-{report.period_label}.{fmt}")
+
+    @expose("/publish/<int:report_id>", methods=["POST"])
+    @has_access
+    def publish(self, report_id):
+        back = url_for("ReportArchiveView.list")
+        result = _posted(lambda actor, now: report_services.publish(
+            db.session, report_id, actor=actor), _l("Published."), back)
+        return redirect(back) if isinstance(result, GeneratedReport) else result
+
+
+class PublicBulletinView(BaseView):
+    """The public list of published bulletins (no account)."""
+
+    route_base = "/bulletins"
+    default_view = "index"
+
+    @expose("/")
+    def index(self):
+        reports = (db.session.query(GeneratedReport)
+                   .filter_by(published=True, kind=ReportKind.BULLETIN, state="done")
+                   .order_by(GeneratedReport.period_start.desc()).all())
+        return self.render_template("publication/public_list.html", reports=reports,
+                                    title=gettext("Published bulletins"))
+
+    @expose("/<int:report_id>.pdf")
+    def download(self, report_id):
+        report = db.session.get(GeneratedReport, report_id)
+        if report is None or not report.published or report.kind != ReportKind.BULLETIN:
+            abort(404)
+        path = report_services.report_file(report, "pdf")
+        if path is None:
+            abort(404)
+        return send_file(path, as_attachment=True,
+                         download_name=f"bulletin-{report.period_label}.pdf")
+
