@@ -163,6 +163,7 @@ class Assignment(Model):
         Index("ix_assignment_dept_active", "department_id", "active"),
         Index("ix_assignment_sign_due", "state", "sign_due_at"),
         Index("ix_assignment_due", "active", "state", "due_at"),
+        Index("ix_assignment_role_dispatched", "role", "dispatched_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

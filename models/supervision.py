@@ -53,7 +53,7 @@ class Notice(Model):
     sequence: Mapped[int] = mapped_column(Integer, nullable=False)
     number: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
-    issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False,
                                                index=True)

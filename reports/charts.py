@@ -9,6 +9,7 @@ Text uses the reports' CJK faces by family name; WeasyPrint draws the SVG with t
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 
 import pygal
@@ -24,13 +25,17 @@ _PATTERNS = (
 )
 _SERIES_CSS = (
     "inline:"
-    ".color-0 .rect, rect.color-0 {fill: #4a4a4a !important; stroke: #000 !important; stroke-width: 1 !important}"
+    ".color-0 .rect, rect.color-0 {fill: #4a4a4a !important; stroke: #000 !important;"
+    " stroke-width: 1 !important}"
     ".color-1 .rect, rect.color-1 {fill: url(#ys-hatch) !important; stroke: #000 !important;"
     " stroke-width: 1 !important}"
-    ".color-2 .rect, rect.color-2 {fill: #fff !important; stroke: #000 !important; stroke-width: 1.2 !important}"
+    ".color-2 .rect, rect.color-2 {fill: #fff !important; stroke: #000 !important;"
+    " stroke-width: 1.2 !important}"
     ".text-overlay text.value {fill: #000 !important}"
     ".axis .guide.line {stroke: #c8c8c8 !important; stroke-dasharray: none !important}"
 )
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+_VALUE = re.compile(r'<text text-anchor="middle" x="([\d.]+)"([^>]*) class="value"')
 
 
 def _style() -> Style:
@@ -73,8 +78,18 @@ def _config(**options) -> dict:
     )
 
 
-def _data_uri(chart) -> str:
+def _values_after_bars(svg: str) -> str:
+    """Horizontal bars: pygal centres each value on the bar's end; start it just after the end."""
+    return _VALUE.sub(
+        lambda m: f'<text text-anchor="start" x="{float(m[1]) + 5:.2f}"{m[2]} class="value"', svg)
+
+
+def _data_uri(chart, horizontal: bool = False) -> str:
     svg = chart.render(is_unicode=True)
+    if horizontal:
+        svg = _values_after_bars(svg)
+    # pygal always writes its config as an inline <script> (even with js=[]): drop it, the PDF is static.
+    svg = _SCRIPT.sub("", svg)
     svg = svg.replace("<defs>", "<defs>" + _PATTERNS, 1)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -91,14 +106,21 @@ def grouped_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequenc
     return _data_uri(chart)
 
 
-def horizontal_bar_chart(labels: Sequence[str], values: Sequence[int], width: int = 900,
+def horizontal_bar_chart(labels: Sequence[str], values: Sequence[int], width: int = 640,
                          height: int | None = None) -> str:
-    """One horizontal bar per label (label on the left, value at the bar's end), solid dark grey,
-    first label on top. Returns a ``data:image/svg+xml`` URI."""
+    """One horizontal bar per label (label on the left, value and share of the total at the bar's
+    end, e.g. "812（58.6%）"), solid dark grey, first label on top. Returns a ``data:image/svg+xml``
+    URI."""
     rows = max(len(labels), 1)
-    chart = pygal.HorizontalBar(**_config(width=width, height=height or 70 + 42 * rows, show_legend=False,
-                                          min_scale=4, max_scale=8))
+    top = max([*values, 1])
+    total = sum(values)
+
+    def label(value):
+        return f"{value:g}（{value / total * 100:.1f}%）" if total else f"{value:g}"
+
+    chart = pygal.HorizontalBar(**_config(width=width, height=height or 60 + 36 * rows, show_legend=False,
+                                          range=(0, top * 1.3), min_scale=4, max_scale=6, formatter=label))
     # pygal draws the first x label at the bottom: reverse so the list reads top-down.
     chart.x_labels = list(reversed(labels))
     chart.add("", list(reversed(values)))
-    return _data_uri(chart)
+    return _data_uri(chart, horizontal=True)

@@ -23,6 +23,17 @@ DEFAULTS: dict[str, tuple[int, str]] = {
         15, N_("Working days to pay a reward after its approval")),
     "reward_second_approval_above": (
         1000, N_("Rewards above this amount (yuan) need a second approver")),
+    "assessment_weight_on_time": (35, N_("Assessment weight of the on-time rate (percent)")),
+    "assessment_weight_resolution": (25, N_("Assessment weight of the resolution rate (percent)")),
+    "assessment_weight_satisfaction": (
+        25, N_("Assessment weight of the satisfaction rate (percent)")),
+    "assessment_weight_signing": (15, N_("Assessment weight of signing on time (percent)")),
+    "assessment_deduction_reminder_tenths": (
+        5, N_("Points deducted per reminder letter (tenths of a point)")),
+    "assessment_deduction_rectification_tenths": (
+        20, N_("Points deducted per rectification notice (tenths of a point)")),
+    "assessment_deduction_interview_tenths": (
+        0, N_("Points deducted per interview notice (tenths of a point)")),
     "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
 }
 

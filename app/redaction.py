@@ -1,0 +1,568 @@
+"""Redaction of case texts for the published typical cases (典型案例通报) (pure: no Flask, no database).
+
+Before a supervisor edits and a leader approves a typical case, the system drafts a summary with the
+reporters' personal data removed. ``redact`` removes, in this order:
+
+* e-mail addresses → ``[邮箱已删除]``; QQ numbers and WeChat ids after 「QQ」/「微信」 → ``***``;
+* 18-digit resident ID numbers → ``[证件号码已删除]``; unified social credit codes (the known ones,
+  any 18-character code with a letter, an all-digit one with a valid GB 32100 check digit)
+  → ``[信用代码已删除]``;
+* numbers after 「账号/卡号/账户」 and runs of 12–19 digits (also grouped by spaces or dashes)
+  → ``[账号已删除]``;
+* mobile numbers (``1[3-9]\\d{9}``, also ``139 1234 5678``, ``139-1234-5678``, ``+86``), landlines
+  (``0311-87654321``, ``(0311)8765 4321``, extensions), 400/800 numbers, any number after
+  「电话/手机/联系方式」 and the reporters' known numbers in any format → ``***``;
+* licence plates → ``[车牌号已删除]``;
+* detailed addresses (``建设北路12号3栋2单元501室``, ``幸福家园5号楼1单元302室``, ``李家庄村3组15号``)
+  → the administrative part before them is kept (``石门市长安区``), otherwise ``[地址已删除]``;
+* the reporters' companies (the known names and their short forms: 示范科技, 示范公司 …, and a name
+  ending in 有限公司/公司/厂/店/合作社 … right after 我公司/我司/本公司 …) → ``某公司`` / ``某企业``;
+* the official concerned: kept as given for warning cases, ``某工作人员`` for exemplary ones
+  (also 「李科长」 and 「工作人员李四」);
+* the reporters' known names → surname + 某 (张三丰 → 张某, 欧阳明 → 欧阳某), and a name after
+  「我叫/联系人：/反映人/姓名：/本人/我是 …」 → ``某某``.
+
+Kept on purpose: amounts (5000元, 2万元), dates, durations (5个工作日), case numbers (YS…),
+the hotline 12345 and other short numbers, and department names (…局/…委/…办/…中心/…政府): the
+departments concerned are protected before any pattern runs. Full-width digits and letters are
+folded to ASCII. The result of ``redact`` is a fixed point: ``redact(redact(x)) == redact(x)``.
+
+``draft_summary`` builds the three-paragraph draft (基本情况, 办理情况, 处理结果及警示 or 经验做法)
+from the redacted title, content and reply; each paragraph has at most 600 characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "ACCOUNT",
+    "ADDRESS",
+    "CREDIT_CODE",
+    "EMAIL",
+    "ID_NUMBER",
+    "KnownParties",
+    "MASK",
+    "OFFICIAL",
+    "PARAGRAPH_LIMIT",
+    "PLATE",
+    "draft_summary",
+    "redact",
+]
+
+MASK = "***"  # phone numbers, QQ, WeChat
+ID_NUMBER = "[证件号码已删除]"
+CREDIT_CODE = "[信用代码已删除]"
+ACCOUNT = "[账号已删除]"
+EMAIL = "[邮箱已删除]"
+ADDRESS = "[地址已删除]"
+PLATE = "[车牌号已删除]"
+OFFICIAL = "某工作人员"  # the official concerned, in exemplary cases
+PARAGRAPH_LIMIT = 600
+MAX_PASSES = 4
+
+
+@dataclass(frozen=True)
+class KnownParties:
+    reporter_names: tuple[str, ...] = ()  # names of the reporters of this case (from the encrypted identity)
+    reporter_phones: tuple[str, ...] = ()
+    reporter_companies: tuple[str, ...] = ()  # company names of reporters (e.g. 石门市示范科技有限公司)
+    credit_codes: tuple[str, ...] = ()
+    officials: tuple[str, ...] = ()  # the official concerned (kept for warning cases)
+    departments: tuple[str, ...] = ()  # department names concerned (kept for warning cases)
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+CJK = "\u4e00-\u9fff"
+_PUA = re.compile("[\ue000-\uf8ff]")  # placeholders of the protected spans
+_PLACEHOLDER_BASE = 0xE000
+_FULLWIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)},
+     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+     "＠": "@", "－": "-", "＋": "+", "．": ".", "＿": "_"})
+
+NO_DIGIT_BEFORE = r"(?<![\dA-Za-z])(?<!\d[ -])"  # not the middle of a longer (grouped) number
+NO_DIGIT_AFTER = r"(?![\dA-Za-z])(?![ -]\d)"
+NOT_AMOUNT = r"(?![.．]\d)(?!\s*(?:元|万|亿|千|百|块|角|%|％|美元|港元|年|月|日|个|人|次|件|平方|亩|吨|米))"
+
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 独孤 南宫 西门 "
+    "百里 呼延 轩辕 万俟 澹台 申屠 太史 闻人 赫连 第五 钟离 公羊 濮阳 淳于 单于 拓跋".split())
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃"
+    "武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
+    "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉"
+    "缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑"
+    "郎甄丛仲虞敖巩明佘池查麻苑迟邝")
+# Characters that (practically) never end or fill a given name: function words, units, pronouns.
+NOT_IN_NAME = frozenset(
+    "的了是在于和与及或并也都就还又已曾将把被从向对为因所等这那其此各每该本我你他她它们个年月日时分号元今"
+    "万亿次些么吗呢吧啊呀说讲称要想需请而但却则即到至往去来给让使由经人司局委办府厅处科队站所区县市省")
+# What may follow a name in "本人张三，" / "我是张三反映…": a name is only taken after these triggers when
+# something like this follows it (or punctuation, or the end).
+NAME_FOLLOWERS = (
+    "是", "在", "于", "反映", "投诉", "举报", "咨询", "求助", "申请", "现", "家住", "住", "系", "今年", "从",
+    "向", "因", "和", "与", "及", "的", "电话", "手机", "联系", "身份证", "证件", "性别", "男", "女", "等",
+    "称", "来电", "来信", "来访", "多次", "曾", "已", "也", "就", "想", "要", "说", "一直", "目前", "现年",
+    "代表", "通过", "为", "作为", "自", "于是", "本人", "年", "岁", "名下", "承包", "经营", "开办", "负责")
+NOT_A_NAME = ("先生", "女士", "同志", "总", "经理", "老师", "师傅", "某", "妻子", "丈夫", "家人", "孩子",
+              "父亲", "母亲", "儿子", "女儿", "朋友", "同事", "公司", "企业", "单位")
+FUNCTION_SURNAMES = frozenset("于和向时全常明安文成高路关")  # 本人于…, 我是高新区…: not after a weak trigger
+OFFICE = tuple("局委办府厅处科所站队院部市区县省镇乡村") + ("中心",)  # a name is not followed by these
+DEPARTMENT_AHEAD = re.compile(
+    rf"[{CJK}]{{0,12}}?(?:局|委员会|委|办公室|中心|政府|法院|检察院|大队|派出所|街道办)")
+
+STRONG_TRIGGERS = ("我叫", "名叫", "联系人", "反映人", "举报人", "投诉人", "来电人", "来信人", "来访人",
+                   "申请人", "求助人", "诉求人", "咨询人", "当事人", "法定代表人", "法人代表", "委托代理人",
+                   "代理人", "姓名")
+WEAK_TRIGGERS = ("本人", "我是")
+_NAME_TRIGGER = re.compile(
+    "(?<!被)(?:" + "|".join(sorted(STRONG_TRIGGERS + WEAK_TRIGGERS, key=len, reverse=True)) + ")"
+    + r"[（(:：\s]*(?:为|是|系)?[:：]?\s*")
+
+OFFICIAL_TITLES = ("副局长", "局长", "副科长", "科长", "副主任", "主任", "副处长", "处长", "股长", "所长",
+                   "站长", "队长", "书记", "县长", "区长", "镇长", "乡长", "组长", "同志", "警官", "专员")
+
+
+def _surname_length(name: str) -> int:
+    return 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(text) and all("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _mou(name: str) -> str:
+    """张三丰 → 张某, 欧阳明 → 欧阳某; a name not written in Chinese → 某某."""
+    if not _is_cjk(name) or len(name) < 2:
+        return "某某"
+    return name[:_surname_length(name)] + "某"
+
+
+def _clean_terms(terms: Iterable[str | None], minimum: int = 2) -> list[str]:
+    """Distinct stripped terms of ``minimum`` characters or more, the longest first."""
+    found = {t.strip() for t in terms if t and len(t.strip()) >= minimum}
+    return sorted(found, key=lambda t: (-len(t), t))
+
+
+def _alternation(terms: Iterable[str]) -> str:
+    return "|".join(re.escape(t) for t in terms)
+
+
+class _Protector:
+    """Swaps spans that must survive (case numbers, departments, officials) for one private-use
+    character each, and swaps them back at the end."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+
+    def protect(self, text: str, pattern: re.Pattern[str]) -> str:
+        def swap(match: re.Match[str]) -> str:
+            self.kept.append(match.group(0))
+            return chr(_PLACEHOLDER_BASE + len(self.kept) - 1)
+
+        return pattern.sub(swap, text)
+
+    def protect_terms(self, text: str, terms: list[str], shadows: list[str]) -> str:
+        """Protects ``terms`` except where they are part of a longer shadow (a reporter's name or
+        company that merely contains an official's name or a department's name)."""
+        terms_set = set(terms)
+        every = sorted(set(terms) | {s for s in shadows if any(t in s and t != s for t in terms)},
+                       key=lambda t: (-len(t), t))
+
+        def swap(match: re.Match[str]) -> str:
+            if match.group(0) not in terms_set:
+                return match.group(0)
+            self.kept.append(match.group(0))
+            return chr(_PLACEHOLDER_BASE + len(self.kept) - 1)
+
+        return re.sub(_alternation(every), swap, text) if terms else text
+
+    def restore(self, text: str) -> str:
+        return _PUA.sub(lambda m: self.kept[ord(m.group(0)) - _PLACEHOLDER_BASE], text)
+
+
+# --- numbers, codes, addresses -----------------------------------------------------------------
+
+CASE_NUMBER = re.compile(r"(?<![A-Za-z0-9])YS\d{6,}(?![0-9])")
+
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+QQ = re.compile(r"(?i)(?<![A-Za-z])(QQ号?(?:码)?\s*[:：]?\s*)\d{5,11}(?!\d)")
+WECHAT = re.compile(r"(?i)((?:微信号?|wechat|vx)\s*[:：]?\s*)[A-Za-z][-_A-Za-z0-9]{5,19}")
+
+ID_CARD = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"(?![0-9A-Za-z])")
+CREDIT = re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])")
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+ACCOUNT_AFTER_WORD = re.compile(
+    r"((?:银行卡号?|银行账号|银行帐号|开户账号|开户帐号|收款账号|收款帐号|账号|帐号|卡号|账户|帐户)"
+    r"(?:号码|号|为|是)?\s*[:：]?\s*)\d[\d -]{6,}\d(?!\d)" + NOT_AMOUNT)
+ACCOUNT_RUN = re.compile(NO_DIGIT_BEFORE + r"\d{12,19}" + NO_DIGIT_AFTER + NOT_AMOUNT)
+ACCOUNT_GROUPED = re.compile(NO_DIGIT_BEFORE + r"\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?" + NO_DIGIT_AFTER
+                             + NOT_AMOUNT)
+
+MOBILE = re.compile(r"(?:\+86[ -]?|(?<![\dA-Za-z+])(?<!\d[ -])(?:(?:00)?86[ -]?|[(（]\+?86[)）]\s?)?)"
+                    r"1[3-9]\d(?:[ -]?\d{4}){2}" + NO_DIGIT_AFTER + NOT_AMOUNT)
+LANDLINE = re.compile(NO_DIGIT_BEFORE + r"(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}[ -]?)\d{3,4}[ -]?\d{4}"
+                      r"(?:\s?(?:-|转|分机)\s?\d{1,6})?" + NO_DIGIT_AFTER + NOT_AMOUNT)
+SERVICE_NUMBER = re.compile(NO_DIGIT_BEFORE + r"[48]00[ -]?\d{3}[ -]?\d{4}" + NO_DIGIT_AFTER + NOT_AMOUNT)
+PHONE_AFTER_WORD = re.compile(
+    r"((?:联系电话|电话号码|手机号码|手机号|电话|手机|座机|固话|联系方式|Tel|TEL|tel)"
+    r"(?:为|是)?\s*[:：]?\s*)[(（]?\d[\d ()（）-]{5,16}\d(?:\s?(?:转|分机)\s?\d{1,6})?(?!\d)" + NOT_AMOUNT)
+
+PLATE_NUMBER = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{5,6}"
+    r"(?![A-Za-z0-9])")
+
+_ADDR_STOP = "在住址是的为于从我去到往赴及与对把被将让给系即映诉报称经店厂司"
+_ADDR_NAME = rf"(?:(?![{_ADDR_STOP}])[{CJK}]){{1,14}}?"
+_NUM = r"(?:\d+|[一二三四五六七八九十百零〇]+)"
+_BUILDING = rf"{_NUM}(?:号楼|号院|栋|幢|座)"
+_UNITS = rf"(?:{_NUM}(?:号楼|号院|栋|幢|座|单元|层|楼|室|号|户)|[-－]\d+|[A-Za-z]座)*"
+STREET_ADDRESS = re.compile(
+    rf"(?P<name>{_ADDR_NAME})(?:大街|大道|路|街|巷|胡同|弄)(?:[东西南北中]段)?{_NUM}(?:号院|号楼|号|弄){_UNITS}")
+ESTATE_ADDRESS = re.compile(
+    rf"(?P<name>{_ADDR_NAME})(?:小区|花园|家园|公寓|大厦|新村|社区|广场|公馆|庄园|山庄|嘉园|佳苑|名苑|苑|园)"
+    rf"{_BUILDING}{_UNITS}")
+VILLAGE_ADDRESS = re.compile(rf"(?P<name>{_ADDR_NAME})村{_NUM}组(?:{_NUM}号)?{_UNITS}")
+BARE_UNITS = re.compile(rf"(?<!\d){_BUILDING}{_NUM}单元{_UNITS}")
+
+
+def _valid_credit_code(code: str) -> bool:
+    code = code.upper()
+    if any(ch not in _CREDIT_ALPHABET for ch in code):
+        return False
+    total = sum(_CREDIT_ALPHABET.index(ch) * w for ch, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31] == code[17]
+
+
+def _credit(match: re.Match[str]) -> str:
+    code = match.group(0)
+    if any(ch.isalpha() for ch in code) or _valid_credit_code(code):
+        return CREDIT_CODE
+    return code  # 18 digits without a valid check digit: an account number, redacted later
+
+
+def _digits_pattern(number: str) -> re.Pattern[str] | None:
+    """A known number in any grouping: 13912345678 also matches 139 1234 5678 and +86-139…"""
+    digits = re.sub(r"\D", "", number)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) < 7:
+        return None
+    body = r"[ ()（）-]{0,2}".join(digits)
+    return re.compile(r"(?<!\d)(?:(?:\+|00)?86[ -]?)?[(（]?" + body + r"(?!\d)")
+
+
+def _district_part(name: str) -> str | None:
+    """The administrative part at the start of an address (石门市长安区建设 → 石门市长安区)."""
+    for suffixes in ("区县旗", "市州盟"):
+        ends = [i for i, ch in enumerate(name) if ch in suffixes and i + 1 < len(name) and i >= 1]
+        if ends:
+            return name[:ends[-1] + 1]
+    return None
+
+
+def _address(match: re.Match[str]) -> str:
+    name = match.groupdict().get("name") or ""
+    district = _district_part(name)
+    if district:
+        return district
+    keep = name[:-4] if len(name) > 4 else ""  # an estate or road name has 2–4 characters
+    return keep + ADDRESS
+
+
+# --- companies ---------------------------------------------------------------------------------
+
+LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司", "合作社", "工作室", "商行",
+               "门市部", "经营部", "厂", "店")
+INDUSTRY_WORDS = ("房地产开发", "建筑工程", "新材料", "科技", "技术", "建筑", "工程", "贸易", "商贸", "实业",
+                  "投资", "发展", "物流", "食品", "医药", "房地产", "置业", "建材", "机械", "电子", "信息",
+                  "网络", "文化", "传媒", "餐饮", "农业", "化工", "能源", "环保", "装饰", "物业", "服务",
+                  "管理", "咨询", "制造", "设备", "汽车", "纺织", "服装", "印刷", "包装", "电器", "钢铁",
+                  "材料", "生物", "制药", "粮油", "集团", "开发", "建设")
+_ADMIN_PREFIX = re.compile(
+    rf"^(?:[{CJK}]{{2,3}}?(?:省|自治区))?(?:[{CJK}]{{2,4}}?市)?(?:[{CJK}]{{2,4}}?[区县])?")
+_COMPANY_FIRST = rf"(?:(?![向于在被对的了找让给把将从与和及是为我局委办府去某即系名全])[{CJK}])"
+_COMPANY_CH = rf"(?:(?![向于在被对的了找让给把将从是我局委办府去某])[{CJK}])"
+_COMPANY_TRIGGERS = ("我们公司", "我公司", "我司", "本公司", "我单位", "本单位", "我企业", "本企业", "我厂",
+                     "本厂", "我店", "本店", "我社", "本社")
+COMPANY_AFTER_TRIGGER = re.compile(
+    "(?P<trigger>" + "|".join(_COMPANY_TRIGGERS) + ")"
+    r"(?P<sep>[（(：:\s]*(?:即|系|名称为|全称为|全称|为)?[（(：:\s]*)"
+    rf"(?P<name>(?!某){_COMPANY_FIRST}{_COMPANY_CH}{{1,30}}(?:{'|'.join(LEGAL_FORMS)}))")
+COMPANY_SELF = re.compile(  # 我是石门市示范科技有限公司的负责人: legal forms only
+    r"(?P<trigger>我是|本人是|本人系|我系|我们是)"
+    rf"(?P<name>(?!某){_COMPANY_FIRST}{_COMPANY_CH}{{1,30}}(?:股份有限公司|有限责任公司|有限公司|合作社))")
+
+
+def _company_word(name: str) -> str:
+    return "某公司" if name.endswith("公司") else "某企业"
+
+
+def _company_after_trigger(match: re.Match[str]) -> str:
+    """我司（石门市恒泰建筑工程有限公司） → 我司（某公司）; 我公司石门市恒泰…有限公司于 → 我公司于."""
+    if not match.group("sep"):
+        # without a separator only a registered name (…公司, …合作社): 我单位附近新开一家饭店 stays
+        if not match.group("name").endswith(("公司", "合作社")):
+            return match.group(0)
+        return match.group("trigger")
+    return match.group("trigger") + match.group("sep") + _company_word(match.group("name"))
+
+
+def _company_aliases(company: str) -> set[str]:
+    """The ways a text names a company: 石门市示范科技有限公司, 示范科技有限公司, 石门市示范科技, 示范科技,
+    示范公司 (never the bare core 示范, which is an ordinary word)."""
+    company = company.strip()
+    aliases = {company}
+    short = company[_ADMIN_PREFIX.match(company).end():]
+    if len(short) >= 4:
+        aliases.add(short)
+    for form in LEGAL_FORMS:
+        if short.endswith(form) and len(short) > len(form):
+            bare = short[: -len(form)]
+            aliases.add(company[: len(company) - len(form)])
+            core = bare
+            changed = True
+            while changed:
+                changed = False
+                for word in INDUSTRY_WORDS:
+                    if core.endswith(word) and len(core) - len(word) >= 2:
+                        core, changed = core[: -len(word)], True
+                        aliases.add(core)  # 金穗粮油贸易 → 金穗粮油 → (金穗: too short, only 金穗公司)
+                        break
+            aliases.update({bare, core + "公司"})
+            break
+    return {a for a in aliases if len(a) >= 4}
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+def _follows_name(rest: str) -> bool:
+    return not rest or rest.startswith(NAME_FOLLOWERS)
+
+
+def _name_at(text: str, start: int, strong: bool) -> int:
+    """The length of a personal name at ``text[start]`` after a trigger (0: none).
+
+    After a weak trigger (本人, 我是) the name must start with a common surname and be followed by
+    punctuation or a word such as 反映/是/在. After a strong one (我叫, 联系人：, 姓名：) a name with an
+    uncommon surname is taken when punctuation follows it, and a three-character name with a common
+    surname also when an unknown word follows (联系人：王小明今日来访)."""
+    run = re.match(rf"[{CJK}]*", text[start:]).group(0)
+    if len(run) < 2 or "某" in run[:4] or run.startswith(NOT_A_NAME):
+        return 0
+    base = _surname_length(run)
+    if run[base:].startswith(NOT_A_NAME):
+        return 0
+    common = run[:base] in SURNAMES | COMPOUND_SURNAMES
+    if not strong and (not common or run[0] in FUNCTION_SURNAMES):
+        return 0
+    candidates = [n for n in (base + 1, base + 2)
+                  if n <= len(run) and not NOT_IN_NAME & set(run[base:n]) and not run[n:].startswith(OFFICE)]
+    for n in candidates:  # the shortest name that punctuation or something name-like follows
+        if n == len(run) or (common and _follows_name(run[n:])):
+            return n
+    if (strong and common and candidates and candidates[-1] == base + 2
+            and not set(run[:base + 6]) & set(OFFICE) and not DEPARTMENT_AHEAD.match(run)):
+        return base + 2
+    return 0
+
+
+def _redact_name_triggers(text: str) -> str:
+    out, pos = [], 0
+    for match in _NAME_TRIGGER.finditer(text):
+        if match.start() < pos:
+            continue
+        strong = not match.group(0).startswith(WEAK_TRIGGERS)
+        length = _name_at(text, match.end(), strong)
+        if length:
+            out.append(text[pos:match.end()] + "某某")
+            pos = match.end() + length
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- redact ------------------------------------------------------------------------------------
+
+
+def _sub_terms(text: str, terms: list[str], repl: Callable[[str], str], flags: int = 0) -> str:
+    if not terms:
+        return text
+    return re.sub(_alternation(terms), lambda m: repl(m.group(0)), text, flags=flags)
+
+
+def redact(text: str, parties: KnownParties, *, warning: bool) -> str:
+    """``text`` without the reporters' personal data; see the module docstring for the rules.
+
+    For a warning case (``warning=True``) the official and the departments concerned stay as given;
+    for an exemplary case the official becomes 某工作人员. Department names always stay.
+    """
+    text = _PUA.sub("", text or "").translate(_FULLWIDTH)
+    # One pass is normally a fixed point; a removal can create a new match (two numbers glued
+    # together: 13912345678+86 137…), so it is repeated until nothing changes.
+    for _ in range(MAX_PASSES):
+        redacted = _redact_once(text, parties, warning)
+        if redacted == text:
+            break
+        text = redacted
+    return text
+
+
+def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
+    if not text:
+        return ""
+    guard = _Protector()
+    text = guard.protect(text, CASE_NUMBER)
+    reporters = _clean_terms(parties.reporter_names)
+    officials = _clean_terms(parties.officials)
+    aliases = _clean_terms(a for company in parties.reporter_companies if company
+                           for a in _company_aliases(company))
+    text = guard.protect_terms(text, _clean_terms(parties.departments), reporters + aliases)
+    if warning:
+        text = guard.protect_terms(text, officials, reporters + aliases)
+
+    # e-mail first: an address may hold a phone number or a name in pinyin
+    text = EMAIL_ADDRESS.sub(EMAIL, text)
+    text = QQ.sub(lambda m: m.group(1) + MASK, text)
+    text = WECHAT.sub(lambda m: m.group(1) + MASK, text)
+
+    # identity documents and codes (18 characters) before the digit runs
+    text = _sub_terms(text, _clean_terms(parties.credit_codes, 15), lambda _: CREDIT_CODE, re.IGNORECASE)
+    text = ID_CARD.sub(ID_NUMBER, text)
+    text = CREDIT.sub(_credit, text)
+    text = ACCOUNT_AFTER_WORD.sub(lambda m: m.group(1) + ACCOUNT, text)
+
+    # phone numbers: the reporters' own in any grouping, then the usual shapes
+    for phone in parties.reporter_phones:
+        pattern = _digits_pattern(phone or "")
+        if pattern:
+            text = pattern.sub(MASK, text)
+    text = PHONE_AFTER_WORD.sub(lambda m: m.group(1) + MASK, text)
+    text = MOBILE.sub(MASK, text)
+    text = SERVICE_NUMBER.sub(MASK, text)
+    text = LANDLINE.sub(MASK, text)
+    text = ACCOUNT_RUN.sub(ACCOUNT, text)
+    text = ACCOUNT_GROUPED.sub(ACCOUNT, text)
+    text = PLATE_NUMBER.sub(PLATE, text)
+
+    # addresses (before the companies: 石门市示范科技有限公司 has no house number)
+    for pattern in (STREET_ADDRESS, ESTATE_ADDRESS, VILLAGE_ADDRESS):
+        text = pattern.sub(_address, text)
+    text = BARE_UNITS.sub(ADDRESS, text)
+
+    # companies: the known ones and their short forms, then a name right after 我公司/我司 …
+    text = _sub_terms(text, aliases, _company_word)
+    text = COMPANY_AFTER_TRIGGER.sub(_company_after_trigger, text)
+    text = COMPANY_SELF.sub(lambda m: m.group("trigger") + _company_word(m.group("name")), text)
+
+    # the official concerned (exemplary cases): 工作人员李四 / 李四科长 / 李科长 → 某工作人员
+    if not warning and officials:
+        # a reporter whose name contains the official's (李四海, 李四) keeps the reporter's treatment
+        text = _sub_terms(text, [r for r in reporters if any(o in r and o != r for o in officials)], _mou)
+        titles = "|".join(OFFICIAL_TITLES)
+        text = re.sub(rf"(?:工作人员)?(?:{_alternation(officials)})(?:{titles})?", OFFICIAL, text)
+        surnames = {o[:_surname_length(o)] for o in officials if _is_cjk(o)}
+        if surnames:
+            text = re.sub(rf"(?<!某)(?:{_alternation(sorted(surnames, key=len, reverse=True))})(?:{titles})",
+                          OFFICIAL, text)
+
+    # the reporters' names: the known ones → 张某, a name after 我叫/联系人/反映人/本人 … → 某某
+    text = _sub_terms(text, reporters, _mou)
+    text = _redact_name_triggers(text)
+    return guard.restore(text)
+
+
+# --- the draft summary -------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
+RESULT_WORDS = ("处分", "问责", "追责", "批评", "约谈", "诫勉", "通报", "整改", "责令", "免职", "调离",
+                "撤销", "纠正", "立案", "警告", "记过", "依规依纪", "党纪", "政务处分")
+PRACTICE_WORDS = ("主动", "上门", "协调", "优化", "压缩", "当日", "当天", "提前", "专班", "容缺", "帮办",
+                  "代办", "并联", "现场", "跟踪", "回访", "一次性", "承诺", "机制", "制度", "办结")
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _trim(text: str, limit: int = PARAGRAPH_LIMIT) -> str:
+    """``text`` in at most ``limit`` characters, cut after a sentence if one ends late enough."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = max(head.rfind(mark) for mark in "。！？；")
+    if end >= limit // 2:
+        return head[:end + 1]
+    return head[:limit - 1] + "…"
+
+
+def _sentences(text: str, words: tuple[str, ...]) -> str:
+    return "".join(s.strip() for s in _SENTENCE.findall(text) if any(w in s for w in words))
+
+
+def _substance(text: str) -> str:
+    """The sentences of a redacted text that say something besides who wrote it: 「电话***，邮箱
+    [邮箱已删除]。」 is dropped (all of ``text`` if nothing else is left)."""
+    markers = (MASK, ID_NUMBER, CREDIT_CODE, ACCOUNT, EMAIL, PLATE)
+    kept = "".join(s.strip() for s in _SENTENCE.findall(text) if not any(m in s for m in markers))
+    return kept or text
+
+
+def _sentence_end(text: str) -> str:
+    return text if not text or text[-1] in "。！？；…" else text + "。"
+
+
+def draft_summary(*, title: str, content: str, reply: str | None, category: str, department: str | None,
+                  official: str | None, parties: KnownParties, warning: bool) -> str:
+    """The automatic draft of a typical case: three paragraphs (基本情况, 办理情况, then 处理结果及警示
+    for a warning case or 经验做法 for an exemplary one) of at most 600 characters each, built from
+    the redacted title, content and reply. The supervisor edits it before a leader approves it."""
+    department = _clean(department) or None
+    official = _clean(official) or None
+    parties = replace(parties,
+                      departments=parties.departments + ((department,) if department else ()),
+                      officials=parties.officials + ((official,) if official else ()))
+
+    def clean(text: str | None) -> str:
+        return _clean(redact(text or "", parties, warning=warning))
+
+    title, content, reply = clean(title), clean(content), clean(reply)
+    category = _clean(category)
+    who = "有企业" if parties.reporter_companies or parties.credit_codes else "有群众"
+    place = department or "相关部门"
+
+    about = f"反映{department}" if department else "反映"
+    basic = f"一、基本情况。{who}通过“营商110”平台{about}"
+    basic += f"存在“{category}”问题。" if category else "有关问题。"
+    if title:
+        basic += f"反映事项：{_sentence_end(title)}"
+    if content:
+        basic += f"主要内容：{_substance(content)}"
+
+    handled = "二、办理情况。" + (
+        _sentence_end(reply) if reply else f"{place}受理后组织核查办理，办理结果待补充。")
+
+    if warning:
+        who_there = f"{place}工作人员{official}" if official else place
+        result = _sentences(reply, RESULT_WORDS) or "处理结果待补充。"
+        lesson = (f"三、处理结果及警示。{result}{who_there}在办理企业和群众诉求中"
+                  + (f"存在“{category}”问题，" if category else "作风不实，")
+                  + "损害了营商环境和政府公信力。各地各部门要引以为戒、举一反三，严格落实首问负责、"
+                    "一次性告知和限时办结等制度，坚决杜绝类似问题再次发生。")
+    else:
+        practice = _sentences(reply, PRACTICE_WORDS)
+        lesson = ("三、经验做法。" + (practice or f"{place}接诉后快速响应、主动对接，依法依规高效解决诉求。")
+                  + "该做法切实提升了企业和群众的获得感，各地各部门要学习借鉴，持续优化营商环境。")
+
+    paragraphs = (basic, handled, lesson)
+    return "\n\n".join(_trim(redact(p, parties, warning=warning)) for p in paragraphs)

@@ -1,0 +1,640 @@
+"""Department assessment (考核): KPIs per department and period, a weighted score, the ranking,
+drill-down to the cases behind each figure, and CSV / XLSX exports (DOMAIN.md "Assessment").
+
+The unit is the *handling round*: one lead assignment (牵头承办任务) of a department, i.e. one case
+given to it in one round. A re-handling (重办), an escalation (提级) or a re-dispatch after a return
+(退单) opens a new round with its own deadline, so a case may count more than once, and for every
+department that led it in the period ("a case counts for its lead department(s) of the period").
+
+A round belongs to the period in which it was dispatched (``Assignment.dispatched_at``); its
+outcome (replied, rated, closed, re-handled…) is taken as it stands when the figures are computed,
+so the figures of a recent period settle as its cases finish.
+
+Everything is computed with a handful of set-based queries (GROUP BY department with CASE
+aggregates), never per case or per department:
+
+1. the lead rounds of the period with their facts (finished, on time, rating of the reply, what
+   followed the reply), aggregated per department;
+2. signing of all the department's assignments (lead and co-handling) dispatched in the period;
+3. the notices issued to the department in the period, by kind.
+
+Rates keep their numerator and denominator (``Rate``); a rate with a zero denominator is None.
+``drilldown_case_ids`` runs the same facts query filtered by one metric, so a figure and its list
+can never disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, case, exists, func, literal, null, or_, select
+from sqlalchemy.orm import aliased
+
+from app.clock import LOCAL_TZ
+from app.enums import AssignmentRole, AssignmentState, Rating
+from app.supervision import NoticeKind
+from app.workflow import Action, Status
+from models import Assignment, Case, CaseEvent, Department, Notice
+from models.supervision import notice_case
+
+# --- periods --------------------------------------------------------------------------------
+
+
+def _local_midnight_utc(year: int, month: int) -> datetime:
+    """00:00 Asia/Shanghai on the first of ``month`` as a naive UTC datetime."""
+    return datetime(year, month, 1, tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def _month_after(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval [start, end) of naive UTC datetimes with a Chinese label; the
+    constructors cut at 00:00 Beijing time."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+    def __post_init__(self):
+        if self.start >= self.end:
+            raise ValueError("A period must end after it starts.")
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        if not 1 <= month <= 12:
+            raise ValueError("month must be 1–12")
+        return cls(_local_midnight_utc(year, month), _local_midnight_utc(*_month_after(year, month)),
+                   f"{year}年{month}月")
+
+    @classmethod
+    def quarter(cls, year: int, q: int) -> Period:
+        if not 1 <= q <= 4:
+            raise ValueError("quarter must be 1–4")
+        first, last = 3 * q - 2, 3 * q
+        return cls(_local_midnight_utc(year, first), _local_midnight_utc(*_month_after(year, last)),
+                   f"{year}年第{q}季度")
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(_local_midnight_utc(year, 1), _local_midnight_utc(year + 1, 1), f"{year}年度")
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+def _in_period(column, period: Period):
+    return and_(column >= period.start, column < period.end)
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A rate with its parts (for drill-down); ``value`` is None when nothing is counted."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def percent(self) -> float | None:
+        """The rate in percent, rounded to 2 decimals (as reported)."""
+        return None if self.value is None else round(self.value * 100, 2)
+
+
+@dataclass(frozen=True)
+class DepartmentKpi:
+    department_id: int
+    code: str
+    name: str
+    level: str
+    period: Period
+    handled: int  # lead rounds dispatched to the department in the period
+    finished: int  # of which replied (lead assignment done)
+    on_time: Rate  # finished by the round's deadline / finished
+    resolution: Rate  # closed straight after the reply / rounds whose outcome is settled
+    satisfaction: Rate  # satisfied + basically satisfied / rated replies
+    signing: Rate  # signed by the sign deadline / signed (lead and co-handling assignments)
+    rehandle: Rate  # sent back for re-handling after the reply / finished
+    returns: Rate  # returned (退单) by the department / handled
+    reminders: int  # 提醒敦促函 issued to the department in the period
+    rectifications: int  # 整改通知书
+    interviews: int  # 约谈通知书
+
+    @property
+    def late(self) -> int:
+        return self.finished - self.on_time.numerator
+
+    @property
+    def notices(self) -> int:
+        return self.reminders + self.rectifications + self.interviews
+
+    def rate(self, key: str) -> Rate:
+        return getattr(self, key)
+
+
+# The rates that make up the score, and every rate of a KPI (attribute names of DepartmentKpi).
+SCORED_RATES = ("on_time", "resolution", "satisfaction", "signing")
+RATES = SCORED_RATES + ("rehandle", "returns")
+
+RATE_LABELS = {
+    "on_time": "按时办结率",
+    "resolution": "问题解决率",
+    "satisfaction": "满意率",
+    "signing": "按时签收率",
+    "rehandle": "重办率",
+    "returns": "退单率",
+}
+
+# Drill-down metric names behind each rate: (numerator, denominator).
+RATE_METRICS = {
+    "on_time": ("on_time", "finished"),
+    "resolution": ("resolved", "settled"),
+    "satisfaction": ("satisfied", "rated"),
+    "signing": ("signed_on_time", "signed"),
+    "rehandle": ("rehandled", "finished"),
+    "returns": ("returned", "handled"),
+}
+
+METRIC_LABELS = {
+    "handled": "承办件",
+    "finished": "已办结件",
+    "unfinished": "未办结件（在办、退回或撤回）",
+    "on_time": "按时办结件",
+    "late": "超期办结件",
+    "rated": "已评价件",
+    "satisfied": "满意及基本满意件",
+    "unsatisfied": "不满意件",
+    "settled": "结果已定件",
+    "resolved": "已解决件",
+    "unresolved": "未解决件（答复后被重办或提级）",
+    "rehandled": "被重办件",
+    "returned": "退单件",
+    "signed": "已签收件",
+    "signed_on_time": "按时签收件",
+    "signed_late": "超时签收件",
+    "reminders": "提醒敦促函涉及的工单",
+    "rectifications": "整改通知书涉及的工单",
+    "interviews": "约谈通知书涉及的工单",
+}
+
+# --- weights and the score ---------------------------------------------------------------------
+
+# Rate weights (normalised by their sum, so they need not add up to 1) and deductions in points
+# per notice on the 100-point scale. Interviews are counted and shown but deduct nothing by default:
+# the seeds give no figure, and an interview follows a rectification notice that already deducted.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "on_time": 0.35,
+    "resolution": 0.25,
+    "satisfaction": 0.25,
+    "signing": 0.15,
+    "reminder": 0.5,
+    "rectification": 2.0,
+    "interview": 0.0,
+}
+
+DEDUCTIONS = {"reminder": "reminders", "rectification": "rectifications", "interview": "interviews"}
+DEDUCTION_LABELS = {"reminder": "提醒敦促函（每份）", "rectification": "整改通知书（每份）",
+                    "interview": "约谈通知书（每份）"}
+
+# Settings an administrator may add to change the weights without code (integers, as all settings
+# are): weights in percent, deductions in tenths of a point. Absent keys keep the defaults.
+WEIGHT_SETTINGS = {
+    "on_time": ("assessment_weight_on_time", 100),
+    "resolution": ("assessment_weight_resolution", 100),
+    "satisfaction": ("assessment_weight_satisfaction", 100),
+    "signing": ("assessment_weight_signing", 100),
+    "reminder": ("assessment_deduction_reminder_tenths", 10),
+    "rectification": ("assessment_deduction_rectification_tenths", 10),
+    "interview": ("assessment_deduction_interview_tenths", 10),
+}
+
+
+def weights_from_settings(session) -> dict[str, float]:
+    """The weights from the settings table where an administrator set them, else the defaults."""
+    from app.services.settings import get_settings
+
+    settings = get_settings(session)
+    weights = dict(DEFAULT_WEIGHTS)
+    for key, (setting, scale) in WEIGHT_SETTINGS.items():
+        if setting in settings:
+            weights[key] = settings[setting] / scale
+    return weights
+
+
+def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    merged = {**DEFAULT_WEIGHTS, **(weights or {})}
+    unknown = set(merged) - set(DEFAULT_WEIGHTS)
+    if unknown:
+        raise ValueError(f"Unknown weights: {sorted(unknown)}")
+    if any(value < 0 for value in merged.values()):
+        raise ValueError("Weights and deductions must not be negative.")
+    if sum(merged[k] for k in SCORED_RATES) <= 0:
+        raise ValueError("At least one rate needs a positive weight.")
+    return merged
+
+
+def effective_rate(kpi: DepartmentKpi, key: str,
+                   averages: Mapping[str, float | None] | None = None) -> float:
+    """The rate as scored: its value, or (no cases to compute it from) the average of the ranked
+    departments, or full marks when no department has the figure either."""
+    value = kpi.rate(key).value
+    if value is None and averages is not None:
+        value = averages.get(key)
+    return 1.0 if value is None else value
+
+
+def pooled_averages(kpis: Iterable[DepartmentKpi]) -> dict[str, float | None]:
+    """Each rate over all the given departments together (sum of numerators / of denominators)."""
+    kpis = list(kpis)
+    averages = {}
+    for key in RATES:
+        denominator = sum(k.rate(key).denominator for k in kpis)
+        averages[key] = (sum(k.rate(key).numerator for k in kpis) / denominator
+                         if denominator else None)
+    return averages
+
+
+def score(kpi: DepartmentKpi, weights: Mapping[str, float] | None = None,
+          averages: Mapping[str, float | None] | None = None) -> float:
+    """The weighted score on a 100-point scale, less the deductions for notices, never below 0.
+
+    A rate with no cases behind it counts as ``averages[rate]`` (``rank`` passes the pooled rate
+    of all ranked departments), or full marks when no average is known."""
+    w = _weights(weights)
+    total = sum(w[k] for k in SCORED_RATES)
+    base = 100 * sum(w[k] * effective_rate(kpi, k, averages) for k in SCORED_RATES) / total
+    deduction = sum(w[k] * getattr(kpi, attr) for k, attr in DEDUCTIONS.items())
+    return round(max(0.0, base - deduction), 6)
+
+
+@dataclass(frozen=True)
+class RankedDepartment:
+    rank: int  # dense: departments equal on every criterion but the code share a rank
+    position: int  # 1..n in the published order (the code decides among equals)
+    score: float
+    kpi: DepartmentKpi
+    on_time_scored: float  # the rates as scored (missing ones filled in), used by the tie-breaks
+    satisfaction_scored: float
+    weights: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def code(self) -> str:
+        return self.kpi.code
+
+    @property
+    def name(self) -> str:
+        return self.kpi.name
+
+
+TIE_BREAKS = [
+    "综合得分相同的，按时办结率高者在前；",
+    "仍相同的，满意率高者在前；",
+    "仍相同的，收到督办通知（提醒敦促函、整改通知书、约谈通知书）少者在前；",
+    "仍相同的，承办件数多者在前；",
+    "以上均相同的，名次相同，按单位编码顺序排列。",
+]
+
+
+def rank(kpis: Iterable[DepartmentKpi], weights: Mapping[str, float] | None = None
+         ) -> list[RankedDepartment]:
+    """Rank by score (high first), then on-time rate, satisfaction (high first), notices (few
+    first), cases handled (many first) and finally the department code. Rank numbers are dense
+    over every criterion but the code: departments equal on all of them share a rank."""
+    kpis = list(kpis)
+    w = _weights(weights)
+    averages = pooled_averages(kpis)
+    scored = []
+    for kpi in kpis:
+        on_time = effective_rate(kpi, "on_time", averages)
+        satisfaction = effective_rate(kpi, "satisfaction", averages)
+        key = (-score(kpi, w, averages), -on_time, -satisfaction, kpi.notices, -kpi.handled)
+        scored.append((key, kpi.code, kpi, on_time, satisfaction))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    ranked, previous, number = [], None, 0
+    for position, (key, _, kpi, on_time, satisfaction) in enumerate(scored, 1):
+        if key != previous:
+            number, previous = number + 1, key
+        ranked.append(RankedDepartment(number, position, -key[0], kpi, on_time, satisfaction, w))
+    return ranked
+
+
+def formulas(weights: Mapping[str, float] | None = None) -> dict[str, str]:
+    """The definitions, in Chinese, for the appendix of the assessment report."""
+    w = _weights(weights)
+    rate_terms = " + ".join(f"{RATE_LABELS[k]} × {w[k]:g}" for k in SCORED_RATES if w[k])
+    deductions = "、".join(f"{DEDUCTION_LABELS[k].removesuffix('（每份）')}每份扣 {w[k]:g} 分"
+                          for k in DEDUCTIONS if w[k])
+    return {
+        "考核对象与期间": "考核期内有工单分派其牵头办理的单位。以每一轮牵头承办任务计件：工单按分派时间"
+                    "（北京时间）归入考核期；重办、提级或退单后重新分派的，另计一轮。各项结果按统计时"
+                    "工单的实际情况计算。",
+        "承办件数": "考核期内分派给本单位牵头办理的工单轮次数（含其后被退回、撤回的）。",
+        "办结件数": "承办件中本单位已答复（牵头任务已完成）的件数。",
+        "按时办结率": "在办理时限（含批准的延期）截止前答复的件数 ÷ 办结件数 × 100%。",
+        "问题解决率": "答复后工单直接关闭、未被退回重办或提级办理的件数 ÷ 结果已定的件数 × 100%。"
+                  "结果已定指答复后工单已关闭，或已被退回重办、提级办理；仍在评价或待关闭的不计入。"
+                  "评价不满意但督办室认定诉求不合理、未重办即关闭的，计为已解决（只有合理的不满意诉求"
+                  "才重办），故与满意率不同。",
+        "满意率": "评价为“满意”“基本满意”的答复件数 ÷ 已评价的答复件数 × 100%。每轮答复按对该次答复"
+               "的评价计（重办前的不满意评价仍计入），未评价的不计入分母。",
+        "按时签收率": "在签收时限内签收的件数 ÷ 已签收件数 × 100%；含牵头与协办任务。",
+        "重办率": "答复后因不满意被退回重办的件数 ÷ 办结件数 × 100%。",
+        "退单率": "本单位以不属本单位职责退回的件数 ÷ 承办件数 × 100%。",
+        "提醒敦促函、整改通知书、约谈通知书": "考核期内（按签发时间）向本单位发出的份数。",
+        "综合得分": f"100 × ({rate_terms}) ÷ 权重合计，减去督办扣分（{deductions or '不扣分'}），"
+                f"最低 0 分。某项比率没有可计算的工单（分母为 0）时，按全体参评单位该项的合计比率计；"
+                f"全体单位均无时按满分计。",
+        "排名": "".join(TIE_BREAKS),
+        "比率为空": "分母为 0 的比率显示为空（—），不作 0 计。",
+    }
+
+
+FORMULAS = formulas()
+
+
+# --- the queries ------------------------------------------------------------------------------
+
+_LEAD = AssignmentRole.LEAD.value
+_DONE = AssignmentState.DONE.value
+_FAVOURABLE = (Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value)
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
+    """One row per lead round dispatched in the period, with 0/1 flags for every metric."""
+    a = aliased(Assignment, name="a")
+    nxt = aliased(Assignment, name="nxt")
+    evaluation = aliased(CaseEvent, name="evaluation")
+    # The rating of this round's reply: the first evaluation after it (each reply is rated once).
+    rating = (select(evaluation.data["rating"].as_string())
+              .where(evaluation.case_id == a.case_id,
+                     evaluation.action == Action.EVALUATE.value,
+                     evaluation.at >= a.done_at)
+              .order_by(evaluation.at, evaluation.id).limit(1).scalar_subquery())
+    # When the case was next given to a lead department (re-handling or escalation after a reply).
+    next_round_at = (select(func.min(nxt.dispatched_at))
+                     .where(nxt.case_id == a.case_id, nxt.role == _LEAD, nxt.round > a.round)
+                     .scalar_subquery())
+    rounds = (
+        select(a.id.label("assignment_id"), a.case_id, a.department_id, a.state, a.done_at,
+               a.due_at, Case.status.label("case_status"),
+               case((a.state == _DONE, rating), else_=null()).label("rating"),
+               next_round_at.label("next_round_at"))
+        .join(Case, Case.id == a.case_id)
+        .where(a.role == _LEAD, _in_period(a.dispatched_at, period))
+    )
+    if department_ids is not None:
+        rounds = rounds.where(a.department_id.in_(list(department_ids)))
+    r = rounds.subquery("rounds")
+
+    rehandle = aliased(CaseEvent, name="rehandle")
+    finished = r.c.state == _DONE
+    closed_here = and_(finished, r.c.next_round_at.is_(None), r.c.case_status == Status.CLOSED.value)
+    moved_on = and_(finished, r.c.next_round_at.isnot(None))
+    sent_back = exists().where(rehandle.case_id == r.c.case_id,
+                               rehandle.action == Action.REHANDLE.value,
+                               rehandle.at >= r.c.done_at, rehandle.at <= r.c.next_round_at)
+    return select(
+        r.c.assignment_id, r.c.case_id, r.c.department_id, r.c.rating,
+        literal(1).label("handled"),
+        _flag(finished).label("finished"),
+        _flag(~finished & (r.c.state != AssignmentState.RETURNED.value)).label("unfinished"),
+        _flag(finished & (r.c.done_at <= r.c.due_at)).label("on_time"),
+        _flag(finished & (r.c.done_at > r.c.due_at)).label("late"),
+        _flag(r.c.rating.isnot(None)).label("rated"),
+        _flag(r.c.rating.in_(_FAVOURABLE)).label("satisfied"),
+        _flag(r.c.rating == Rating.UNSATISFIED.value).label("unsatisfied"),
+        _flag(or_(closed_here, moved_on)).label("settled"),
+        _flag(closed_here).label("resolved"),
+        _flag(moved_on).label("unresolved"),
+        _flag(and_(moved_on, sent_back)).label("rehandled"),
+        _flag(r.c.state == AssignmentState.RETURNED.value).label("returned"),
+    ).subquery("lead_rounds")
+
+
+_ROUND_METRICS = ("handled", "finished", "unfinished", "on_time", "late", "rated", "satisfied",
+                  "unsatisfied", "settled", "resolved", "unresolved", "rehandled", "returned")
+
+
+def _signing(period: Period, department_ids: Iterable[int] | None = None):
+    """One row per assignment (lead or co-handling) dispatched in the period."""
+    query = select(
+        Assignment.case_id, Assignment.department_id,
+        _flag(Assignment.signed_at.isnot(None)).label("signed"),
+        _flag(Assignment.signed_at <= Assignment.sign_due_at).label("signed_on_time"),
+        _flag(Assignment.signed_at > Assignment.sign_due_at).label("signed_late"),
+    ).where(_in_period(Assignment.dispatched_at, period))
+    if department_ids is not None:
+        query = query.where(Assignment.department_id.in_(list(department_ids)))
+    return query.subquery("signing")
+
+
+_SIGNING_METRICS = ("signed", "signed_on_time", "signed_late")
+_NOTICE_METRICS = {"reminders": NoticeKind.REMINDER, "rectifications": NoticeKind.RECTIFICATION,
+                   "interviews": NoticeKind.INTERVIEW}
+
+
+def department_kpis(session, period: Period, department_ids: Iterable[int] | None = None
+                    ) -> list[DepartmentKpi]:
+    """The KPIs of every department that had a lead round dispatched in the period (optionally
+    only those of ``department_ids``), ordered by department code. Three queries in all."""
+    ids = None if department_ids is None else list(department_ids)
+    rounds = _lead_rounds(period, ids)
+    round_rows = session.execute(
+        select(Department.id, Department.code, Department.name, Department.level,
+               *[func.coalesce(func.sum(rounds.c[m]), 0).label(m) for m in _ROUND_METRICS])
+        .join(rounds, rounds.c.department_id == Department.id)
+        .group_by(Department.id, Department.code, Department.name, Department.level)
+        .order_by(Department.code)
+    ).all()
+    if not round_rows:
+        return []
+    found = [row.id for row in round_rows]
+
+    signing = _signing(period, found)
+    signed = {row.department_id: row for row in session.execute(
+        select(signing.c.department_id,
+               *[func.coalesce(func.sum(signing.c[m]), 0).label(m) for m in _SIGNING_METRICS])
+        .group_by(signing.c.department_id))}
+
+    notice_rows = session.execute(
+        select(Notice.department_id,
+               *[func.coalesce(func.sum(_flag(Notice.kind == kind.value)), 0).label(metric)
+                 for metric, kind in _NOTICE_METRICS.items()])
+        .where(_in_period(Notice.issued_at, period), Notice.department_id.in_(found))
+        .group_by(Notice.department_id))
+    notices = {row.department_id: row for row in notice_rows}
+
+    kpis = []
+    for row in round_rows:  # one per department: assembling the figures, no per-case work
+        sign = signed.get(row.id)
+        notice = notices.get(row.id)
+        kpis.append(DepartmentKpi(
+            department_id=row.id, code=row.code, name=row.name, level=str(row.level),
+            period=period, handled=int(row.handled), finished=int(row.finished),
+            on_time=Rate(int(row.on_time), int(row.finished)),
+            resolution=Rate(int(row.resolved), int(row.settled)),
+            satisfaction=Rate(int(row.satisfied), int(row.rated)),
+            signing=Rate(int(sign.signed_on_time), int(sign.signed)) if sign else Rate(0, 0),
+            rehandle=Rate(int(row.rehandled), int(row.finished)),
+            returns=Rate(int(row.returned), int(row.handled)),
+            reminders=int(notice.reminders) if notice else 0,
+            rectifications=int(notice.rectifications) if notice else 0,
+            interviews=int(notice.interviews) if notice else 0,
+        ))
+    return kpis
+
+
+METRICS = tuple(METRIC_LABELS)
+
+
+def drilldown_case_ids(session, period: Period, department_id: int, metric: str) -> list[int]:
+    """The case ids behind one figure of a department (``METRICS``), ascending.
+
+    Round and signing metrics give one id per round / assignment, so the list is as long as the
+    figure (a case the department handled twice in the period appears twice). Notice metrics give
+    each case named in the notices once (an interview notice may name none)."""
+    if metric in _ROUND_METRICS:
+        rounds = _lead_rounds(period, [department_id])
+        query = select(rounds.c.case_id).where(rounds.c[metric] == 1)
+        order = (rounds.c.case_id, rounds.c.assignment_id)
+    elif metric in _SIGNING_METRICS:
+        signing = _signing(period, [department_id])
+        query = select(signing.c.case_id).where(signing.c[metric] == 1)
+        order = (signing.c.case_id,)
+    elif metric in _NOTICE_METRICS:
+        query = (select(notice_case.c.case_id).distinct()
+                 .join(Notice, Notice.id == notice_case.c.notice_id)
+                 .where(Notice.department_id == department_id,
+                        Notice.kind == _NOTICE_METRICS[metric].value,
+                        _in_period(Notice.issued_at, period)))
+        order = (notice_case.c.case_id,)
+    else:
+        raise ValueError(f"Unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
+    return list(session.execute(query.order_by(*order)).scalars())
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+def _percent(key: str) -> Callable[[RankedDepartment], float | None]:
+    return lambda r: r.kpi.rate(key).percent
+
+
+def _count(attr: str) -> Callable[[RankedDepartment], int]:
+    return lambda r: getattr(r.kpi, attr)
+
+
+def _part(key: str, part: str) -> Callable[[RankedDepartment], int]:
+    return lambda r: getattr(r.kpi.rate(key), part)
+
+
+# (header, value, kind): kind "text", "int", "percent" (already ×100, 2 decimals) or "score".
+COLUMNS: list[tuple[str, Callable[[RankedDepartment], object], str]] = [
+    ("名次", lambda r: r.rank, "int"),
+    ("单位编码", lambda r: r.kpi.code, "text"),
+    ("单位名称", lambda r: r.kpi.name, "text"),
+    ("综合得分", lambda r: round(r.score, 2), "score"),
+    ("承办件数", _count("handled"), "int"),
+    ("办结件数", _count("finished"), "int"),
+    ("按时办结件数", _part("on_time", "numerator"), "int"),
+    ("按时办结率(%)", _percent("on_time"), "percent"),
+    ("结果已定件数", _part("resolution", "denominator"), "int"),
+    ("已解决件数", _part("resolution", "numerator"), "int"),
+    ("问题解决率(%)", _percent("resolution"), "percent"),
+    ("已评价件数", _part("satisfaction", "denominator"), "int"),
+    ("满意及基本满意件数", _part("satisfaction", "numerator"), "int"),
+    ("满意率(%)", _percent("satisfaction"), "percent"),
+    ("已签收件数", _part("signing", "denominator"), "int"),
+    ("按时签收件数", _part("signing", "numerator"), "int"),
+    ("按时签收率(%)", _percent("signing"), "percent"),
+    ("重办件数", _part("rehandle", "numerator"), "int"),
+    ("重办率(%)", _percent("rehandle"), "percent"),
+    ("退单件数", _part("returns", "numerator"), "int"),
+    ("退单率(%)", _percent("returns"), "percent"),
+    ("提醒敦促函", _count("reminders"), "int"),
+    ("整改通知书", _count("rectifications"), "int"),
+    ("约谈通知书", _count("interviews"), "int"),
+    ("考核期间", lambda r: r.kpi.period.label, "text"),
+]
+HEADERS = [header for header, _, _ in COLUMNS]
+
+
+def rows(ranked: Iterable[RankedDepartment]) -> list[list[object]]:
+    """The export table (without the header): one list per department, None for an empty rate."""
+    return [[value(r) for _, value, _ in COLUMNS] for r in ranked]
+
+
+def _safe_text(value):
+    """Keep a spreadsheet from reading a name as a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(ranked: Iterable[RankedDepartment]) -> str:
+    """The ranking as CSV text starting with a BOM, so Excel opens the Chinese correctly (write
+    it encoded as UTF-8). An empty rate is an empty cell."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for row in rows(ranked):
+        writer.writerow(["" if v is None else _safe_text(v) for v in row])
+    return out.getvalue()
+
+
+def to_xlsx(ranked: Iterable[RankedDepartment], weights: Mapping[str, float] | None = None) -> bytes:
+    """The ranking as an XLSX workbook: the table, and a sheet with the definitions."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ranked = list(ranked)
+    if weights is None and ranked:
+        weights = ranked[0].weights or None
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "考核排名"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    formats = {"int": "0", "percent": "0.00", "score": "0.00"}
+    for row in rows(ranked):
+        sheet.append([_safe_text(v) for v in row])
+        for cell, (_, _, kind) in zip(sheet[sheet.max_row], COLUMNS, strict=True):
+            if kind in formats:
+                cell.number_format = formats[kind]
+    for index, (header, _, kind) in enumerate(COLUMNS, 1):
+        width = 28 if header == "单位名称" else 12 if kind == "text" else max(8, len(header) * 2)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "D2"
+
+    notes = workbook.create_sheet("指标说明")
+    notes.append(["指标", "计算方法"])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for name, text in formulas(weights).items():
+        notes.append([name, text])
+    notes.column_dimensions["A"].width = 24
+    notes.column_dimensions["B"].width = 100
+    for (cell,) in notes.iter_rows(min_row=2, min_col=2, max_col=2):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

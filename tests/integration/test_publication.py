@@ -1,0 +1,131 @@
+"""Typical cases and generated reports: redacted drafts, approval before publication, the
+monthly bulletin and the assessment report (made in jobs), the public list."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+
+import pytest
+
+from app.errors import Invalid, NotAllowed
+from app.publication import TypicalState
+from app.services import reports as report_services
+from app.services import typical as typical_services
+from app.services.actor import SYSTEM
+from app.workflow import Status
+from models import GeneratedReport
+from tests.conftest import at, login
+from tests.factories import case_in
+
+NOW = at("2026-10-12 10:00")
+CANARY = {"reporter_name": "金丝雀庚辛", "reporter_phone": "13955556666",
+          "reporter_company": "金丝雀庚辛科技有限公司"}
+
+
+def pdf_text(data: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True,
+                          check=True).stdout.decode()
+
+
+def closed_case_told_by_canary(session, actors, cats, depts):
+    return case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, **CANARY,
+                   content=f"我叫{CANARY['reporter_name']}，电话{CANARY['reporter_phone']}，"
+                           f"我公司{CANARY['reporter_company']}办理施工许可被要求缴纳无依据费用3000元。")
+
+
+def test_a_typical_case_is_drafted_redacted_and_published_only_when_approved(
+        session, actors, cats, depts):
+    case = closed_case_told_by_canary(session, actors, cats, depts)
+    typical = typical_services.mark_typical(session, case.id, actor=actors["supervisor"],
+                                            now=NOW, kind="warning")
+    for secret in CANARY.values():
+        assert secret not in typical.summary
+    assert "3000元" in typical.summary or "3000" in typical.summary
+    with pytest.raises(NotAllowed):
+        typical_services.decide(session, typical.id, actor=actors["supervisor"], now=NOW,
+                                approve=True)
+    typical_services.edit_summary(session, typical.id, actor=actors["supervisor"], now=NOW,
+                                  summary=typical.summary + "\n经督办已退还费用。", submit=True)
+    with pytest.raises(Invalid):
+        typical_services.decide(session, typical.id, actor=actors["leader"], now=NOW,
+                                approve=False, note="")
+    assert typical_services.published(session, "2026-10") == []
+    typical_services.decide(session, typical.id, actor=actors["leader"], now=NOW, approve=True)
+    assert typical.state == TypicalState.APPROVED
+    assert typical_services.published(session, "2026-10") == [typical]
+
+
+def generate(session, kind, period, actor):
+    report = report_services.request_report(session, actor=actor, now=NOW + timedelta(days=25),
+                                            kind=kind, period=period)
+    session.commit()
+    report_services.start(report.id)  # no queue in tests: generated right away, as the job does
+    session.expire_all()
+    return session.get(GeneratedReport, report.id)
+
+
+def test_the_monthly_bulletin_is_a_chinese_pdf_with_approved_cases_and_no_identity(
+        app, session, actors, cats, depts):
+    approved = closed_case_told_by_canary(session, actors, cats, depts)
+    pending = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, title="未批准的案例")
+    for case, approve in ((approved, True), (pending, False)):
+        t = typical_services.mark_typical(session, case.id, actor=actors["supervisor"], now=NOW,
+                                          kind="exemplary")
+        typical_services.edit_summary(session, t.id, actor=actors["supervisor"], now=NOW,
+                                      summary=f"示范摘要{case.number}", submit=True)
+        if approve:
+            typical_services.decide(session, t.id, actor=actors["leader"], now=NOW, approve=True)
+    case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    session.commit()
+    report = generate(session, "bulletin", "2026-10", actors["leader"])
+    assert report.state == "done", report.error
+    pdf = report_services.report_file(report, "pdf").read_bytes()
+    text = pdf_text(pdf)
+    assert "营商环境投诉举报办理情况通报" in text and "2026年10月" in text
+    assert f"示范摘要{approved.number}" in text and f"示范摘要{pending.number}" not in text
+    for secret in CANARY.values():
+        assert secret not in text
+    fonts = subprocess.run(["pdffonts", str(report_services.report_file(report, "pdf"))],
+                           capture_output=True).stdout.decode()
+    assert "WenQuanYi" in fonts or "Sungti" in fonts or "AR PL" in fonts
+
+
+def test_the_assessment_comes_as_pdf_csv_and_xlsx_with_the_same_figures(app, session, actors,
+                                                                         cats, depts):
+    from app.services import assessment as kpi
+
+    case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
+    case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, lead="X103")
+    session.commit()
+    report = generate(session, "assessment", "2026-10", actors["supervisor"])
+    assert report.state == "done", report.error
+    csv_text = report_services.report_file(report, "csv").read_text(encoding="utf-8-sig")
+    ranked = kpi.rank(kpi.department_kpis(session, kpi.Period.month(2026, 10)),
+                      kpi.weights_from_settings(session))
+    assert csv_text.splitlines() == kpi.to_csv(ranked).lstrip("\ufeff").splitlines()
+    assert report_services.report_file(report, "xlsx").read_bytes().startswith(b"PK")
+    assert "附录" in pdf_text(report_services.report_file(report, "pdf").read_bytes())
+
+
+def test_only_published_bulletins_are_public(app, session, actors):
+    report = generate(session, "bulletin", "2026-10", actors["leader"])
+    client = app.test_client()
+    assert f"/bulletins/{report.id}.pdf" not in client.get("/bulletins/").get_data(as_text=True)
+    assert client.get(f"/bulletins/{report.id}.pdf").status_code == 404
+    login(client, "leader")
+    assert client.post(f"/reports/act/publish/{report.id}", data={}).status_code == 302
+    client.get("/logout/")
+    assert f"/bulletins/{report.id}.pdf" in client.get("/bulletins/").get_data(as_text=True)
+    download = client.get(f"/bulletins/{report.id}.pdf")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+
+
+def test_the_monthly_job_makes_last_months_bulletin_and_assessment(app, session):
+    from jobs import tasks
+
+    assert tasks.monthly_bulletin() == 2
+    session.expire_all()
+    reports = session.query(GeneratedReport).all()
+    assert {r.kind for r in reports} == {"bulletin", "assessment"}
+    assert all(r.state == "done" and r.requested_by_name == SYSTEM.name for r in reports)
