@@ -28,7 +28,12 @@ departments concerned are protected before any pattern runs. Full-width digits a
 folded to ASCII. The result of ``redact`` is a fixed point: ``redact(redact(x)) == redact(x)``.
 
 ``draft_summary`` builds the three-paragraph draft (基本情况, 办理情况, 处理结果及警示 or 经验做法)
-from the redacted title, content and reply; each paragraph has at most 600 characters.
+from the redacted title, content and reply (the department and official passed to it are added
+to the known parties); sentences of the content left holding only removed items (「电话***」) are
+dropped from 基本情况, and each paragraph has at most 600 characters.
+
+This is a best-effort first draft for a supervisor to read: names are found by the known parties
+and by a few self-introductions, not by a general name recogniser.
 """
 
 from __future__ import annotations

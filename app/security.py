@@ -128,6 +128,7 @@ _REWARDS_READ = [("can_list|can_show", "RewardView"), ("can_totals", "RewardActi
                  ("can_get|can_info", "RewardApi"),
                  ("menu_access", "Rewards|Reward totals")]
 _PUBLICATION_READ = [("can_list|can_show", "TypicalCaseView|ReportArchiveView"),
+                     ("can_index|can_data|can_drill", "DashboardView"), ("menu_access", "Dashboard"),
                      ("can_download", "ReportActionView"),
                      ("menu_access", "Publication|Typical cases|Bulletins and reports")]
 _REPORTS_WRITE = [("can_request_report", "ReportActionView"), ("menu_access", "Generate a report")]

@@ -65,7 +65,8 @@ def session(app):
         db.session.rollback()
         db.session.query(m.Case).update({m.Case.merged_into_id: None})
         db.session.execute(m.Notice.__table__.metadata.tables["notice_case"].delete())
-        for model in (m.TypicalCase, m.GeneratedReport, m.RewardClaim, m.RewardEntry, m.Reward, m.InboxMessage, m.Notification,
+        for model in (m.TypicalCase, m.GeneratedReport, m.RewardClaim, m.RewardEntry, m.Reward,
+                      m.InboxMessage, m.Notification,
                       m.RevisitTask, m.Notice, m.NoticeCounter,
                       m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
                       m.Attachment, m.IdentityAccess, m.CaseLink, m.Reporter, m.Case,

@@ -12,7 +12,16 @@ def _blueprint(appbuilder, view_class):
 
 def register_views(appbuilder) -> None:
     """Add every screen and API to the AppBuilder (menu order is the order here)."""
-    from views import api, cases, public, publication, reference, rewards, supervision
+    from views import (
+        api,
+        cases,
+        dashboard,
+        public,
+        publication,
+        reference,
+        rewards,
+        supervision,
+    )
 
     add = appbuilder.add_view
     add(cases.CaseIntakeView, "New case", label=_l("New case"), icon="fa-plus",
@@ -43,6 +52,9 @@ def register_views(appbuilder) -> None:
     add(supervision.QueueMonitorView, "Queues and jobs", label=_l("Queues and jobs"),
         icon="fa-tasks", **supervise)
 
+    add(dashboard.DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-bar-chart",
+        category="Publication", category_label=_l("Publication"),
+        category_icon="fa-newspaper-o")
     publish = {"category": "Publication", "category_label": _l("Publication"),
                "category_icon": "fa-newspaper-o"}
     add(publication.TypicalCaseView, "Typical cases", label=_l("Typical cases"), icon="fa-star",

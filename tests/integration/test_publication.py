@@ -129,3 +129,30 @@ def test_the_monthly_job_makes_last_months_bulletin_and_assessment(app, session)
     reports = session.query(GeneratedReport).all()
     assert {r.kind for r in reports} == {"bulletin", "assessment"}
     assert all(r.state == "done" and r.requested_by_name == SYSTEM.name for r in reports)
+
+
+def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, session, actors,
+                                                                         cats, depts):
+    from app.services import assessment as kpi
+
+    late = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-10-05 10:00"))
+    case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-10-06 10:00"), lead="X103")
+    session.commit()
+    client = app.test_client()
+    login(client, "leader")
+    page = client.get("/dashboard/?period=2026-10")
+    assert page.status_code == 200 and "echarts.min.js" in page.get_data(as_text=True)
+    assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
+    data = client.get("/dashboard/data?period=2026-10").json
+    ranked = kpi.rank(kpi.department_kpis(session, kpi.Period.month(2026, 10)),
+                      kpi.weights_from_settings(session))
+    csv_rows = kpi.to_csv(ranked).lstrip("\ufeff").splitlines()[1:]
+    assert [row["department"] for row in data["ranking"]] == [r.kpi.name for r in ranked]
+    assert [round(row["score"], 2) for row in data["ranking"]] == [round(r.score, 2) for r in ranked]
+    assert len(csv_rows) == len(data["ranking"])
+    assert data["figures"]["closed"] == 2
+    drill = client.get(f"/dashboard/drill?period=2026-10&department={depts['X102'].id}"
+                       "&metric=handled").get_data(as_text=True)
+    assert late.number in drill
+    login(client, "handler")
+    assert client.get("/dashboard/").status_code == 403

@@ -1,0 +1,95 @@
+"""The leaders' dashboard: live figures with charts (ECharts served by the project), filters by
+period, level and department, the ranking with drill-down to the cases, and hot spots."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import abort, jsonify, request
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import lazy_gettext as _l
+
+from app import clock
+from app.errors import DomainError
+from app.extensions import db
+from app.services import assessment as kpi
+from app.services.dashboard import hot_spots
+from app.services.reports import parse_period
+from models import Case, Department
+from reports.builders import figures, ranking_rows
+from views.common import label
+
+
+def _period():
+    text = request.args.get("period")
+    if not text:
+        today = clock.local_date(clock.utcnow())
+        return kpi.Period.month(today.year, today.month)
+    return parse_period(text)
+
+
+def _selection():
+    """The period and the departments chosen in the filters."""
+    period = _period()
+    query = db.session.query(Department.id)
+    if request.args.get("level"):
+        query = query.filter(Department.level == request.args["level"])
+    if request.args.get("department", "").isdigit():
+        query = query.filter(Department.id == int(request.args["department"]))
+    filtered = bool(request.args.get("level") or request.args.get("department"))
+    return period, ([i for (i,) in query] if filtered else None)
+
+
+def dashboard_data(period, department_ids) -> dict:
+    weights = kpi.weights_from_settings(db.session)
+    ranked = kpi.rank(kpi.department_kpis(db.session, period, department_ids), weights)
+    return {"period": period.label, "figures": asdict(figures(db.session, period, ranked)),
+            "ranking": [{**asdict(row), "department_id": r.kpi.department_id}
+                        for row, r in zip(ranking_rows(ranked), ranked, strict=True)],
+            "hot_spots": hot_spots(db.session, period)}
+
+
+class DashboardView(BaseView):
+    route_base = "/dashboard"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        try:
+            period, department_ids = _selection()
+        except DomainError as error:
+            abort(400, error.message)
+        data = dashboard_data(period, department_ids)
+        departments = db.session.query(Department).order_by(Department.code).all()
+        return self.render_template("dashboard/index.html", data=data, title=_l("Dashboard"),
+                                    departments=departments, args=request.args, label=label,
+                                    appbuilder=self.appbuilder)
+
+    @expose("/data")
+    @has_access
+    def data(self):
+        """The dashboard's figures as JSON (the charts read them; the same numbers as the CSV)."""
+        try:
+            period, department_ids = _selection()
+        except DomainError as error:
+            return jsonify(message=error.message), 400
+        return jsonify(dashboard_data(period, department_ids))
+
+    @expose("/drill")
+    @has_access
+    def drill(self):
+        """The cases behind a figure of the ranking."""
+        try:
+            period = _period()
+            department_id = int(request.args.get("department", ""))
+            metric = request.args.get("metric", "handled")
+            case_ids = kpi.drilldown_case_ids(db.session, period, department_id, metric)
+        except (DomainError, ValueError, KeyError):
+            abort(404)
+        cases = db.session.query(Case).filter(Case.id.in_(case_ids)).order_by(Case.id).all()
+        return self.render_template("dashboard/drill.html", cases=cases, label=label,
+                                    metric=kpi.METRIC_LABELS.get(metric, metric),
+                                    department=db.session.get(Department, department_id),
+                                    period=period, title=_l("Cases behind the figure"),
+                                    appbuilder=self.appbuilder)
