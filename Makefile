@@ -1,4 +1,4 @@
-.PHONY: setup run test test-slow lint bench-sweep
+.PHONY: setup run test test-slow lint bench-sweep bench-reports
 setup:
 	bash scripts/setup.sh
 run: setup
@@ -11,3 +11,5 @@ lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 bench-sweep: setup
 	.venv/bin/python bench/sweep.py --due 10 100 1000
+bench-reports: setup
+	.venv/bin/python bench/reports.py

@@ -116,7 +116,9 @@ class ReportArchiveView(ModelView):
     label_columns = {"kind": _l("Report"), "period_label": _l("Period"), "state": _l("State"),
                      "requested_by_name": _l("Requested by"), "requested_at": _l("Requested at"),
                      "finished_at": _l("Finished at"), "pages": _l("Pages"),
-                     "published": _l("Published"), "download": _l("Download")}
+                     "published": _l("Published"), "download": _l("Download"),
+                     "period_start": _l("Period start"), "period_end": _l("Period end"),
+                     "file_name": _l("File name"), "error": _l("Error")}
     formatters_columns = {"kind": pub_label, "requested_at": local_time, "finished_at": local_time,
                           "state": lambda s: pub_label(s) if s in PUBLICATION_LABELS else {
                               "queued": gettext("Queued"), "done": gettext("Ready"),

@@ -93,13 +93,25 @@ def generate(session, report_id: int) -> GeneratedReport:
         for fmt, content in files.items():
             (report_dir() / f"{name}.{fmt}").write_bytes(content)
         report.file_name, report.state, report.error = name, "done", None
-        report.pages = files["pdf"].count(b"/Type /Page") - files["pdf"].count(b"/Type /Pages")
+        report.pages = _page_count(report_dir() / f"{name}.pdf")
     except Exception as error:  # noqa: BLE001 - recorded for the archive screen
         report.state, report.error = "failed", (type(error).__name__ + ": " + str(error))[:500]
         current_app.logger.error("report %s failed: %s", report_id, traceback.format_exc())
     report.finished_at = clock.utcnow()
     session.flush()
     return report
+
+
+def _page_count(path: Path) -> int | None:
+    """Pages of a PDF as pdfinfo (poppler-utils, installed by the setup) reports them."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"^Pages:\s+(\d+)", out.stdout, re.M)
+    return int(match[1]) if match else None
 
 
 def publish(session, report_id: int, *, actor: Actor) -> GeneratedReport:
