@@ -24,7 +24,8 @@ from bench.sweep import fresh_database  # noqa: E402
 
 DEPARTMENTS = """
 INSERT INTO department (name, code, level, parent_id, head, region, active)
-SELECT '基准县直单位' || g, 'B' || lpad(g::text, 3, '0'), 'county', :parent, '负责人', '清源省/石门市/基准县', true
+SELECT '基准县直单位' || g, 'B' || lpad(g::text, 3, '0'), 'county', :parent, '负责人',
+       '清源省/石门市/基准县', true
 FROM generate_series(1, :n) AS g
 """
 
