@@ -115,7 +115,15 @@ def main() -> None:
             files = measure(f"{kind} {period.label}", lambda r=report: builders.build_files(
                 db.session, r))
             pdf = files["pdf"]
-            pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+            import subprocess
+            import tempfile
+
+            with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+                handle.write(pdf)
+                handle.flush()
+                info = subprocess.run(["pdfinfo", handle.name], capture_output=True, text=True)
+            pages = next((line.split()[-1] for line in info.stdout.splitlines()
+                          if line.startswith("Pages:")), "?")
             print(f"  {pages} pages, {len(pdf) / 1024:.0f} KB PDF" + (
                 f", CSV {len(files['csv']) / 1024:.0f} KB" if "csv" in files else ""))
 

@@ -51,7 +51,7 @@ class TypicalCaseView(ModelView):
     list_title = _l("Typical cases")
     list_columns = ["case", "kind", "state", "marked_at", "published_month"]
     search_columns = ["kind", "state", "published_month"]
-    label_columns = {"case": _l("Case"), "kind": _l("List"), "state": _l("State"),
+    label_columns = {"case": _l("Case"), "kind": _l("Typical case list"), "state": _l("State"),
                      "marked_at": _l("Chosen at"), "published_month": _l("Published in")}
     formatters_columns = {"kind": pub_label, "state": pub_label, "marked_at": local_time}
 
@@ -113,7 +113,7 @@ class ReportArchiveView(ModelView):
     list_title = _l("Bulletins and reports")
     list_columns = ["kind", "period_label", "state", "requested_by_name", "requested_at",
                     "finished_at", "pages", "published", "download"]
-    label_columns = {"kind": _l("Report"), "period_label": _l("Period"), "state": _l("State"),
+    label_columns = {"kind": _l("Report type"), "period_label": _l("Period"), "state": _l("State"),
                      "requested_by_name": _l("Requested by"), "requested_at": _l("Requested at"),
                      "finished_at": _l("Finished at"), "pages": _l("Pages"),
                      "published": _l("Published"), "download": _l("Download"),
