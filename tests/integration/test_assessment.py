@@ -403,9 +403,9 @@ def test_score_rules():
 def test_weights_come_from_settings_when_an_administrator_sets_them(session):
     from models import Setting
 
-    assert asm.weights_from_settings(session) == asm.DEFAULT_WEIGHTS
-    session.add(Setting(key="assessment_weight_on_time", value=50))
-    session.add(Setting(key="assessment_deduction_reminder_tenths", value=10))
+    assert asm.weights_from_settings(session) == asm.DEFAULT_WEIGHTS  # the seeded defaults
+    session.get(Setting, "assessment_weight_on_time").value = 50
+    session.get(Setting, "assessment_deduction_reminder_tenths").value = 10
     session.flush()
     try:
         weights = asm.weights_from_settings(session)
