@@ -58,5 +58,18 @@ def api_key_command(username: str, name: str) -> None:
     click.echo(key["key"] if isinstance(key, dict) and "key" in key else key)
 
 
+@ys.command("audit-verify")
+def audit_verify_command() -> None:
+    """Check the hash chain of the audit log; exit 1 if a record was edited or deleted."""
+    from app.services.audit import verify
+
+    problems = verify(db.session)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("audit log intact")
+
+
 def register_cli(app) -> None:
     app.cli.add_command(ys)

@@ -43,7 +43,25 @@ def _roles_field(validators=()):
 
 
 class StaffUserView(UserDBModelView):
-    """The user screens, with the department each user works for."""
+    """The user screens, with the department each user works for; role changes are audited."""
+
+    def _audit_roles(self, item):
+        from app import clock
+        from app.extensions import db
+        from app.services import audit
+        from views.common import current_actor
+
+        audit.record(db.session, "role_change", actor=current_actor(), now=clock.utcnow(),
+                     subject=item.username,
+                     details={"roles": sorted(r.name for r in item.roles),
+                              "department_id": item.department_id, "active": item.active})
+        db.session.commit()
+
+    def post_add(self, item):
+        self._audit_roles(item)
+
+    def post_update(self, item):
+        self._audit_roles(item)
 
     list_columns = ["first_name", "last_name", "username", "department", "active", "roles"]
     add_columns = [
@@ -105,7 +123,18 @@ class StaffStatsChartView(UserStatsChartView):
 
 
 class SecurityManager(BaseSecurityManager):
+    """Staff users, and every login attempt of a known user written to the audit log."""
+
     user_model = Staff
+
+    def update_user_auth_stat(self, user, success=True):
+        from app import clock
+        from app.services import audit
+        from app.services.actor import Actor
+
+        audit.record(self.session, "login" if success else "login_failed",
+                     actor=Actor.from_user(user), now=clock.utcnow(), subject=user.username)
+        return super().update_user_auth_stat(user, success)
     userdbmodelview = StaffUserView
     groupmodelview = StaffGroupView
     rolemodelview = StaffRoleView

@@ -1,5 +1,6 @@
 """SQLAlchemy models of 营商110 (tables share FAB's MetaData)."""
 
+from models.audit import AuditHead, AuditRecord
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
 from models.publication import GeneratedReport, TypicalCase
 from models.reference import (
@@ -32,6 +33,8 @@ from models.supervision import (
 from models.user import Staff
 
 __all__ = [
+    "AuditHead",
+    "AuditRecord",
     "GeneratedReport",
     "TypicalCase",
     "IneligiblePerson",

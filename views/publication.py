@@ -168,6 +168,11 @@ class ReportActionView(BaseView):
         path = report_services.report_file(report, fmt)
         if path is None:
             abort(404)
+        from app.services import audit
+
+        audit.record(db.session, "export", actor=current_actor(), now=clock.utcnow(),
+                     subject=f"{report.kind}:{report.period_label}:{fmt}")
+        db.session.commit()
         return send_file(path, as_attachment=True,
                          download_name=f"{report.kind}-{report.period_label}.{fmt}")
 

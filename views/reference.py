@@ -45,8 +45,28 @@ COMMON_LABELS = {
 
 
 class _Reference(ModelView):
+    """Reference data; every change is written to the audit log (configuration override)."""
+
     label_columns = COMMON_LABELS
     page_size = 50
+
+    def _audit(self, item, change: str):
+        from app import clock
+        from app.services import audit
+        from views.common import current_actor
+
+        audit.record(db.session, "config_change", actor=current_actor(), now=clock.utcnow(),
+                     subject=f"{type(item).__name__}:{change}", details={"item": str(item)})
+        db.session.commit()
+
+    def post_add(self, item):
+        self._audit(item, "add")
+
+    def post_update(self, item):
+        self._audit(item, "edit")
+
+    def post_delete(self, item):
+        self._audit(item, "delete")
 
 
 class DepartmentView(_Reference):
@@ -82,10 +102,17 @@ class CategoryView(_Reference):
 class _RecomputesDeadlines(_Reference):
     """Editing the calendar or a policy recomputes every open deadline."""
 
-    def _recompute(self, item=None):
+    def post_add(self, item):
+        self._audit(item, "add")
         request_recompute()
 
-    post_add = post_update = post_delete = _recompute
+    def post_update(self, item):
+        self._audit(item, "edit")
+        request_recompute()
+
+    def post_delete(self, item):
+        self._audit(item, "delete")
+        request_recompute()
 
 
 class CalendarYearView(_RecomputesDeadlines):

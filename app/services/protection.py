@@ -87,5 +87,9 @@ def reveal_identity(session, case: Case, *, actor: Actor, now: datetime,
              and (Role.SUPERVISOR in actor.roles or not r.confidential)]
     session.add(IdentityAccess(case_id=case.id, actor_id=actor.id, actor_name=actor.name,
                                at=now, purpose=purpose))
+    from app.services import audit
+
+    audit.record(session, "identity_view", actor=actor, now=now, subject=case.number,
+                 details={"purpose": purpose, "reporters": len(shown)})
     session.flush()
     return shown

@@ -1,0 +1,69 @@
+"""The audit log is append-only and hash-chained: an edited or deleted record is detected."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from app.services import audit
+from models import AuditRecord
+from tests.conftest import at, login
+
+NOW = at("2026-11-02 10:00")
+
+
+def test_logins_role_changes_exports_and_config_changes_are_recorded(app, session):
+    client = app.test_client()
+    before = session.query(AuditRecord).count()
+    client.post("/login/", data={"username": "clerk", "password": "wrong"})
+    login(client, "admin")
+    client.post("/settingview/edit/due_soon_hours", data={"value": "24"})
+    kinds = [r.kind for r in session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]]
+    assert "login" in kinds and "login_failed" in kinds and "config_change" in kinds
+    assert audit.verify(session) == []
+
+
+def test_an_edited_record_is_detected(app, session):
+    for i in range(3):
+        audit.record(session, "export", actor=None, now=NOW, subject=f"test-{i}")
+    session.commit()
+    assert audit.verify(session) == []
+    target = session.query(AuditRecord).order_by(AuditRecord.id.desc()).offset(1).first()
+    with pytest.raises(PermissionError):  # the ORM refuses
+        target.subject = "rewritten"
+        session.flush()
+    session.rollback()
+    session.execute(text("UPDATE audit_record SET subject = 'rewritten' WHERE id = :id"),
+                    {"id": target.id})  # a determined database user does not
+    session.commit()
+    problems = audit.verify(session)
+    assert any(f"record {target.id}" in p and "edited" in p for p in problems)
+    runner = CliRunner()
+    result = runner.invoke(app.cli, ["ys", "audit-verify"])
+    assert result.exit_code == 1
+    session.execute(text("UPDATE audit_record SET subject = :s WHERE id = :id"),
+                    {"s": f"test-{1}", "id": target.id})
+    session.commit()
+    assert audit.verify(session) == []
+
+
+def test_a_deleted_record_is_detected(app, session):
+    rows = [audit.record(session, "export", actor=None, now=NOW, subject=f"gone-{i}")
+            for i in range(3)]
+    session.commit()
+    session.execute(text("DELETE FROM audit_record WHERE id = :id"), {"id": rows[1].id})
+    session.commit()
+    assert any("does not follow" in p for p in audit.verify(session))
+    # Deleting the newest record is detected too: the head remembers where the chain ended.
+    session.execute(text("DELETE FROM audit_record WHERE id = :id"), {"id": rows[2].id})
+    session.commit()
+    assert any("head" in p for p in audit.verify(session))
+    _restore_chain(session)
+
+
+def _restore_chain(session):
+    """Later tests need an intact chain: start a fresh one (test data only)."""
+    session.execute(text("DELETE FROM audit_record"))
+    session.execute(text("DELETE FROM audit_head"))
+    session.commit()
