@@ -27,6 +27,17 @@ RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 RATELIMIT_HEADERS_ENABLED = True
 FILING_RATE_LIMIT = "10 per hour"
+LOGIN_RATE_LIMIT = "10 per minute"  # per client, on the login form and the API login
+
+
+def _login_rate_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = _login_rate_limit
 TRACKING_RATE_LIMIT = "20 per hour"
 TRACKING_GLOBAL_RATE_LIMIT = "2000 per hour"
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -62,6 +73,10 @@ FAB_API_KEY_PREFIXES = ["ys110_"]
 WTF_CSRF_ENABLED = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Served over TLS (behind a proxy that sets X-Forwarded-Proto): cookies only travel encrypted.
+SESSION_COOKIE_SECURE = os.environ.get("COOKIE_SECURE", "0") == "1"
+REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+REMEMBER_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = 8 * 3600
 
 BABEL_DEFAULT_LOCALE = "zh"

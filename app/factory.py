@@ -29,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.jinja_env.globals.update(csrf_token=generate_csrf, get_locale=get_locale)
     register_error_pages(app)
+    refuse_unknown_fab_actions(app)
     from app import outbox_hooks
 
     outbox_hooks.install(app)
@@ -61,3 +62,21 @@ def register_error_pages(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+
+def refuse_unknown_fab_actions(app: Flask) -> None:
+    """FAB's generic /<view>/action/<name>/<pk> route crashes on an unknown action name; answer
+    404 instead (bad input never gets a 500)."""
+    from flask import abort, request
+
+    @app.before_request
+    def check_action_name():
+        if not (request.endpoint or "").endswith((".action", ".action_post")):
+            return None
+        name = (request.view_args or {}).get("name") or request.form.get("action")
+        view = next((v for v in app.appbuilder.baseviews
+                     if getattr(v, "blueprint", None) is not None
+                     and v.blueprint.name == request.blueprint), None)
+        if view is None or name not in (getattr(view, "actions", None) or {}):
+            abort(404)
+        return None

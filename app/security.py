@@ -16,6 +16,7 @@ from flask_appbuilder.security.views import (
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import DataRequired
 
 from app.workflow import ROLE_LABELS, Role
 from models import Staff
@@ -44,6 +45,9 @@ def _roles_field(validators=()):
 
 class StaffUserView(UserDBModelView):
     """The user screens, with the department each user works for; role changes are audited."""
+
+    # FAB's default "roles or groups" validator reads a groups field this form does not have.
+    validators_columns = {"roles": [DataRequired()]}
 
     def _audit_roles(self, item):
         from app import clock
@@ -81,10 +85,10 @@ class StaffUserView(UserDBModelView):
         str(g.label or g.name) for g in groups or ())}
     add_form_extra_fields = {
         **UserDBModelView.add_form_extra_fields,
-        "roles": _roles_field(UserDBModelView.validators_columns.get("roles", ())),
+        "roles": _roles_field([DataRequired()]),
     }
     edit_form_extra_fields = {
-        "roles": _roles_field(UserDBModelView.validators_columns.get("roles", ()))}
+        "roles": _roles_field([DataRequired()])}
     search_form_extra_fields = {"roles": _roles_field()}
 
 

@@ -97,6 +97,10 @@ def register_views(appbuilder) -> None:
     limiter = appbuilder.sm.limiter
     limiter.limit(lambda: current_app.config["FILING_RATE_LIMIT"], methods=["POST"])(
         _blueprint(appbuilder, public.PublicReportView))
+    from flask_appbuilder.security.api import SecurityApi
+
+    limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])(
+        _blueprint(appbuilder, SecurityApi))
     track = _blueprint(appbuilder, public.PublicTrackView)
     limiter.limit(lambda: current_app.config["TRACKING_RATE_LIMIT"], methods=["POST"])(track)
     limiter.shared_limit(lambda: current_app.config["TRACKING_GLOBAL_RATE_LIMIT"], scope="tracking",
