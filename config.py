@@ -19,6 +19,8 @@ QUERY_CODE_KEY = os.environ.get("QUERY_CODE_KEY", "demo-query-code-key-" + SECRE
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(VAR_DIR / "uploads"))
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024  # one file
 REPORT_DIR = os.environ.get("REPORT_DIR", str(VAR_DIR / "reports"))
+# FAB's generic file download route reads this; no screen stores files there (404 for anything).
+UPLOAD_FOLDER = str(VAR_DIR / "fab-files")
 UPLOAD_MAX_FILES = 10
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # one request (all files and fields)
 
