@@ -65,13 +65,23 @@ def register_error_pages(app: Flask) -> None:
 
 
 def refuse_unknown_fab_actions(app: Flask) -> None:
-    """FAB's generic /<view>/action/<name>/<pk> route crashes on an unknown action name; answer
-    404 instead (bad input never gets a 500)."""
+    """FAB's generic /<view>/action/<name>/<pk> and /<view>/download/<filename> routes crash on
+    an unknown action name or file; answer 404 instead (bad input never gets a 500)."""
     from flask import abort, request
 
     @app.before_request
     def check_action_name():
-        if not (request.endpoint or "").endswith((".action", ".action_post")):
+        endpoint = request.endpoint or ""
+        if endpoint.endswith(".download") and "filename" in (request.view_args or {}):
+            # FAB's FileColumn download (unused here) crashes on names it did not write.
+            import os
+
+            name = request.view_args["filename"]
+            if "_sep_" not in name or not os.path.isfile(
+                    os.path.join(app.config["UPLOAD_FOLDER"], name)):
+                abort(404)
+            return None
+        if not endpoint.endswith((".action", ".action_post")):
             return None
         name = (request.view_args or {}).get("name") or request.form.get("action")
         view = next((v for v in app.appbuilder.baseviews

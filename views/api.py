@@ -81,6 +81,8 @@ class CaseApi(ModelRestApi):
                       "lead_department_id", "category_id"]
     order_columns = ["id", "created_at", "due_at"]
     add_model_schema = CaseIntakeSchema()
+    add_columns = list(CaseIntakeSchema().fields)  # what _info describes for the intake
+    edit_columns = ["title"]  # never edited through the API (PUT is not permitted)
     openapi_spec_methods = {"post": {"post": {"summary": "File a case (intake)."}}}
 
     def post_headless(self):

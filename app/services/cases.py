@@ -725,11 +725,11 @@ def perform(session, case_id: int, action: Action | str, *, actor: Actor, now: d
     except ValueError:
         raise NotFound(N_("Unknown action.")) from None
     service = ACTION_SERVICES[action]
+    case = get_case(session, case_id, actor, for_update=True)  # an unseen case is just 404
     try:
-        inspect.signature(service).bind(session, None, actor=actor, now=now, **params)
+        inspect.signature(service).bind(session, case, actor=actor, now=now, **params)
     except TypeError:
         raise Invalid(N_("Invalid parameters for this action.")) from None
-    case = get_case(session, case_id, actor, for_update=True)
     return service(session, case, actor=actor, now=now, **params)
 
 

@@ -273,3 +273,10 @@ def test_every_user_reaches_their_own_profile_and_password_pages(session, client
     assert client.get("/users/userinfo/").status_code == 200
     assert client.get("/resetmypassword/form").status_code == 200
     assert client.get("/users/list/").status_code == 403
+
+
+def test_api_info_and_missing_files_never_answer_500(session, client):
+    token = api_token(client, "clerk")
+    assert client.get("/api/v1/case/_info", headers=token).status_code == 200
+    login(client, "admin")
+    assert client.get("/departmentview/download/nothing.txt").status_code == 404

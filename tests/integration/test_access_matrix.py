@@ -198,8 +198,9 @@ def _first_row_id(session, model):
 
 def _targets(app, session, objs):
     """Expand every rule of the URL map into requests; return (targets, skipped)."""
-    import models as m
     from werkzeug.routing import BuildError
+
+    import models as m
 
     views = {v.endpoint: v for v in app.appbuilder.baseviews}
     case_models = {m.Case: "case", m.CaseEvent: "event"}
@@ -267,7 +268,7 @@ def _targets(app, session, objs):
             continue
         for arg, value in (("reward_id", objs.get("reward")), ("typical_id", objs.get("typical")),
                            ("role_id", objs["handler_role"]), ("key_uuid", objs["api_key_uuid"]),
-                           ("filename", "none.txt"), ("version", "v1"), ("fmt", "pdf"),
+                           ("filename", "matrix_sep_none.txt"), ("version", "v1"), ("fmt", "pdf"),
                            ("group_by", "0")):
             if arg in args:
                 combos = expand([({arg: value}, {"kind": "row"} if arg.endswith("_id") else {})],
@@ -303,8 +304,9 @@ def _targets(app, session, objs):
 
 
 def test_access_matrix_has_no_unauthorised_success(app, session, actors, cats, depts, monkeypatch):
-    import models as m
     from sqlalchemy import select
+
+    import models as m
 
     started = time.monotonic()
     objs = _build_objects(app, session, actors, cats, depts)
