@@ -1,4 +1,4 @@
-.PHONY: setup run test test-slow lint bench-sweep bench-reports
+.PHONY: setup run test test-slow lint bench-sweep bench-reports bench-web
 setup:
 	bash scripts/setup.sh
 run: setup
@@ -13,3 +13,5 @@ bench-sweep: setup
 	.venv/bin/python bench/sweep.py --due 10 100 1000
 bench-reports: setup
 	.venv/bin/python bench/reports.py
+bench-web: setup
+	.venv/bin/python bench/web.py

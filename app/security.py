@@ -131,6 +131,36 @@ class SecurityManager(BaseSecurityManager):
 
     user_model = Staff
 
+    # lookup hash -> (slow key hash, when it was verified): the deliberately slow scrypt check
+    # runs once per key and process every few minutes, not on every request of a connected
+    # system. Revocation and deactivation are still checked on every request.
+    _verified_keys: dict[str, tuple[str, float]] = {}
+    VERIFIED_KEY_SECONDS = 300
+
+    def validate_api_key(self, api_key_string: str):
+        import time
+
+        from flask import g
+        from werkzeug.security import check_password_hash
+
+        lookup = self._compute_lookup_hash(api_key_string)
+        api_key = (self.session.query(self.api_key_model)
+                   .filter(self.api_key_model.lookup_hash == lookup).one_or_none())
+        if api_key is None or not api_key.is_active:
+            return None
+        cached = self._verified_keys.get(lookup)
+        now = time.monotonic()
+        if not (cached and cached[0] == api_key.key_hash
+                and now - cached[1] < self.VERIFIED_KEY_SECONDS):
+            if not check_password_hash(api_key.key_hash, api_key_string):
+                return None
+            self._verified_keys[lookup] = (api_key.key_hash, now)
+        user = api_key.user
+        if not user or not user.is_active:
+            return None
+        g.user, g._api_key_user = user, True
+        return user
+
     def update_user_auth_stat(self, user, success=True):
         from app import clock
         from app.services import audit

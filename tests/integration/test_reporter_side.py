@@ -418,3 +418,15 @@ def test_lookups_are_also_limited_for_everyone_together(app, session, client):
         assert codes[-1] == 429 and len(set(codes[:4])) == 1
     finally:
         app.config["TRACKING_GLOBAL_RATE_LIMIT"] = "2000 per hour"
+
+
+def test_a_revoked_api_key_stops_at_once_even_after_it_was_verified(app, session, client):
+    sm = app.appbuilder.sm
+    created = sm.create_api_key(sm.find_user(username="hotline12345"), "revoke-me")
+    session.commit()
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    assert client.get("/api/v1/case/", headers=headers).status_code == 200
+    assert client.get("/api/v1/case/", headers=headers).status_code == 200  # cached check
+    sm.revoke_api_key(created["uuid"])
+    session.commit()
+    assert client.get("/api/v1/case/", headers=headers).status_code == 401
