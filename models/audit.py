@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, event
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from models.types import append_only
 
 
 class AuditRecord(Model):
@@ -34,9 +36,4 @@ class AuditHead(Model):
     last_hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
-def _refuse_change(mapper, connection, target):
-    raise PermissionError("audit records are append-only")
-
-
-event.listen(AuditRecord, "before_update", _refuse_change)
-event.listen(AuditRecord, "before_delete", _refuse_change)
+append_only(AuditRecord)

@@ -15,13 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import Rating
 from models.reference import Department
-from models.types import EncryptedText, enum_column_type
+from models.types import EncryptedText, append_only, enum_column_type
 
 
 class Reporter(Model):
@@ -159,9 +158,4 @@ class UsedChallenge(Model):
     used_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
-def _refuse_change(mapper, connection, target):
-    raise PermissionError(f"{type(target).__name__} rows are append-only")
-
-
-event.listen(IdentityAccess, "before_update", _refuse_change)
-event.listen(IdentityAccess, "before_delete", _refuse_change)
+append_only(IdentityAccess)

@@ -15,13 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.rewards import EntryKind, PayMethod, RewardState
 from models.reference import Department
-from models.types import EncryptedText, enum_column_type
+from models.types import EncryptedText, append_only, enum_column_type
 
 
 class RewardTier(Model):
@@ -124,10 +123,4 @@ class RewardClaim(Model):
     submitted_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
-def _refuse_change(mapper, connection, target):
-    raise PermissionError(f"{type(target).__name__} rows are append-only")
-
-
-for _append_only in (RewardEntry, RewardClaim):
-    event.listen(_append_only, "before_update", _refuse_change)
-    event.listen(_append_only, "before_delete", _refuse_change)
+append_only(RewardEntry, RewardClaim)

@@ -53,3 +53,15 @@ class EncryptedText(TypeDecorator):
             return identity_fernet().decrypt(value.encode()).decode()
         except InvalidToken:
             return None  # a wrong key must not crash a page; the identity is simply unreadable
+
+
+def append_only(*model_classes) -> None:
+    """Refuse ORM updates and deletes of these models' rows (ledgers and audit records)."""
+    from sqlalchemy import event
+
+    def refuse(mapper, connection, target):
+        raise PermissionError(f"{type(target).__name__} rows are append-only")
+
+    for model_class in model_classes:
+        event.listen(model_class, "before_update", refuse)
+        event.listen(model_class, "before_delete", refuse)

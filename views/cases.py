@@ -24,7 +24,7 @@ from app.services import protection, reporting
 from app.uploads import StoredFile, download_name, open_for_staff, staff_content_type
 from app.workflow import N_, Action, Role, Status
 from models import Case
-from views.common import current_actor, label, local_time
+from views.common import current_actor, label, local_time, run_posted
 from views.filters import ClauseFilter, StatusInFilter, VisibleCaseFilter
 from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
 
@@ -194,39 +194,21 @@ class CaseActionView(BaseView):
 
     route_base = "/cases/act"
 
-    def _post(self, case_id: int, do, success):
-        """Run a CSRF-checked POST that is not a status change (message, link)."""
-        form = DynamicForm()
-        if not form.validate_on_submit():
-            flash(_l("The form could not be submitted; please try again."), "danger")
-            return redirect(url_for("CaseView.show", pk=case_id))
-        try:
-            do(current_actor(), clock.utcnow())
-            db.session.commit()
-            flash(success, "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        return redirect(url_for("CaseView.show", pk=case_id))
-
     @expose("/<int:case_id>/message", methods=["POST"])
     @has_access
     def message(self, case_id: int):
         """Write to the reporter (shown on their tracking page)."""
-        return self._post(case_id, lambda actor, now: reporting.staff_message(
+        return run_posted(lambda actor, now: reporting.staff_message(
             db.session, case_id, actor=actor, now=now, body=request.form.get("body")),
-            _l("Your message has been sent to the reporter."))
+            _l("Your message has been sent to the reporter."), url_for("CaseView.show", pk=case_id))
 
     @expose("/<int:case_id>/link", methods=["POST"])
     @has_access
     def link(self, case_id: int):
         """Link this case to another about the same matter."""
-        return self._post(case_id, lambda actor, now: reporting.link_cases(
+        return run_posted(lambda actor, now: reporting.link_cases(
             db.session, case_id, actor=actor, now=now, other=request.form.get("other")),
-            _l("The cases are linked."))
+            _l("The cases are linked."), url_for("CaseView.show", pk=case_id))
 
     @expose("/<int:case_id>/file/<int:attachment_id>", methods=["GET"])
     @has_access

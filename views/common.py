@@ -33,3 +33,30 @@ def local_time(moment) -> str:
     """Show a stored UTC datetime in Asia/Shanghai time."""
     local = clock.to_local(moment)
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+def run_posted(do, success, back: str, then=None):
+    """Run a CSRF-checked POST that calls one service: commit once, flash the outcome, and
+    redirect to ``then(result)`` on success (when given) or back to ``back``."""
+    from flask import abort, flash, redirect
+    from flask_appbuilder.forms import DynamicForm
+    from flask_babel import lazy_gettext
+
+    from app.errors import DomainError, NotFound
+    from app.extensions import db
+
+    if not DynamicForm().validate_on_submit():
+        flash(lazy_gettext("The form could not be submitted; please try again."), "danger")
+        return redirect(back)
+    try:
+        result = do(current_actor(), clock.utcnow())
+        db.session.commit()
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(back)
+    flash(success, "success")
+    return redirect(then(result) if then else back)

@@ -3,44 +3,24 @@ download, publish) and the public list of published bulletins."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
-from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import clock
-from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.publication import PUBLICATION_LABELS, ReportKind
 from app.services import reports as report_services
 from app.services import typical as typical_services
 from app.workflow import Role
 from models import GeneratedReport, TypicalCase
-from views.common import current_actor, local_time
+from views.common import current_actor, local_time, run_posted
 
 
 def pub_label(value) -> str:
     return gettext(PUBLICATION_LABELS[value]) if value in PUBLICATION_LABELS else str(value or "")
-
-
-def _posted(do, success, back):
-    if not DynamicForm().validate_on_submit():
-        flash(_l("The form could not be submitted; please try again."), "danger")
-        return redirect(back)
-    try:
-        result = do(current_actor(), clock.utcnow())
-        db.session.commit()
-        flash(success, "success")
-        return result
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    return redirect(back)
 
 
 class TypicalCaseView(ModelView):
@@ -75,32 +55,27 @@ class TypicalActionView(BaseView):
     @expose("/mark/<int:case_id>", methods=["POST"])
     @has_access
     def mark(self, case_id):
-        back = url_for("CaseView.show", pk=case_id)
-        result = _posted(lambda actor, now: typical_services.mark_typical(
+        return run_posted(lambda actor, now: typical_services.mark_typical(
             db.session, case_id, actor=actor, now=now, kind=request.form.get("kind")),
-            _l("A redacted draft has been prepared; review it before submitting."), back)
-        if isinstance(result, TypicalCase):
-            return redirect(url_for("TypicalCaseView.show", pk=result.id))
-        return result
+            _l("A redacted draft has been prepared; review it before submitting."),
+            url_for("CaseView.show", pk=case_id),
+            then=lambda typical: url_for("TypicalCaseView.show", pk=typical.id))
 
     @expose("/edit/<int:typical_id>", methods=["POST"])
     @has_access
     def edit(self, typical_id):
-        back = url_for("TypicalCaseView.show", pk=typical_id)
-        result = _posted(lambda actor, now: typical_services.edit_summary(
+        return run_posted(lambda actor, now: typical_services.edit_summary(
             db.session, typical_id, actor=actor, now=now, summary=request.form.get("summary"),
-            submit=request.form.get("submit") == "1"), _l("Saved."), back)
-        return result if not isinstance(result, TypicalCase) else redirect(back)
+            submit=request.form.get("submit") == "1"), _l("Saved."),
+            url_for("TypicalCaseView.show", pk=typical_id))
 
     @expose("/decide/<int:typical_id>", methods=["POST"])
     @has_access
     def decide(self, typical_id):
-        back = url_for("TypicalCaseView.show", pk=typical_id)
-        result = _posted(lambda actor, now: typical_services.decide(
+        return run_posted(lambda actor, now: typical_services.decide(
             db.session, typical_id, actor=actor, now=now,
             approve=request.form.get("approve") == "1", note=request.form.get("note")),
-            _l("Decision recorded."), back)
-        return result if not isinstance(result, TypicalCase) else redirect(back)
+            _l("Decision recorded."), url_for("TypicalCaseView.show", pk=typical_id))
 
 
 class ReportArchiveView(ModelView):
@@ -146,15 +121,15 @@ class ReportActionView(BaseView):
     def request_report(self):
         """Generate a bulletin or an assessment report for any period (in a job)."""
         if request.method == "POST":
-            result = _posted(lambda actor, now: report_services.request_report(
+            def started(report):
+                report_services.start(report.id)  # a job; inline when no queue is configured
+                return url_for("ReportArchiveView.list")
+
+            return run_posted(lambda actor, now: report_services.request_report(
                 db.session, actor=actor, now=now, kind=request.form.get("kind"),
                 period=request.form.get("period")),
                 _l("The report is being generated; it appears in the archive when ready."),
-                url_for("ReportActionView.request_report"))
-            if isinstance(result, GeneratedReport):
-                report_services.start(result.id)
-                return redirect(url_for("ReportArchiveView.list"))
-            return result
+                url_for("ReportActionView.request_report"), then=started)
         return self.render_template("publication/request.html", title=_l("Generate a report"),
                                     kinds=[(k.value, pub_label(k)) for k in ReportKind],
                                     appbuilder=self.appbuilder)
@@ -179,10 +154,9 @@ class ReportActionView(BaseView):
     @expose("/publish/<int:report_id>", methods=["POST"])
     @has_access
     def publish(self, report_id):
-        back = url_for("ReportArchiveView.list")
-        result = _posted(lambda actor, now: report_services.publish(
-            db.session, report_id, actor=actor), _l("Published."), back)
-        return redirect(back) if isinstance(result, GeneratedReport) else result
+        return run_posted(lambda actor, now: report_services.publish(
+            db.session, report_id, actor=actor), _l("Published."),
+            url_for("ReportArchiveView.list"))
 
 
 class PublicBulletinView(BaseView):

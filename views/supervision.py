@@ -12,13 +12,13 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import clock
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.extensions import db
 from app.services import notices as notice_services
 from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
 from app.workflow import Role
 from models import Department, InboxMessage, Notice, Notification, RevisitTask
-from views.common import current_actor, local_time
+from views.common import current_actor, local_time, run_posted
 
 
 def notice_label(value) -> str:
@@ -88,20 +88,7 @@ class NoticeActionView(BaseView):
     route_base = "/notices/act"
 
     def _do(self, notice_id, do, message):
-        if not DynamicForm().validate_on_submit():
-            flash(_l("The form could not be submitted; please try again."), "danger")
-            return redirect(url_for("NoticeView.show", pk=notice_id))
-        try:
-            do(current_actor(), clock.utcnow())
-            db.session.commit()
-            flash(message, "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        return redirect(url_for("NoticeView.show", pk=notice_id))
+        return run_posted(do, message, url_for("NoticeView.show", pk=notice_id))
 
     @expose("/<int:notice_id>/acknowledge", methods=["POST"])
     @has_access
