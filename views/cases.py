@@ -20,7 +20,7 @@ from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError, NotAllowed, NotFound
 from app.extensions import db
 from app.services import cases as svc
-from app.services import protection, reporting
+from app.services import protection, reporting, rewards, typical
 from app.uploads import StoredFile, download_name, open_for_staff, staff_content_type
 from app.workflow import N_, Action, Role, Status
 from models import Case
@@ -98,9 +98,8 @@ def render_case(view, case: Case, reporters=None, **extra):
         may_see_identity=protection.can_see_identity(case, actor), reporters=reporters,
         may_message=reporting.may_message(case, actor), similar=similar,
         may_link=Role.CLERK in actor.roles, linked=reporting.linked_cases(db.session, case),
-        may_mark_typical=Role.SUPERVISOR in actor.roles and case.status == Status.CLOSED,
-        may_propose_reward=Role.SUPERVISOR in actor.roles and case.case_type == "report"
-        and case.status in (Status.EVALUATED, Status.CLOSED),
+        may_mark_typical=typical.may_mark(case, actor),
+        may_propose_reward=rewards.may_propose(case, actor),
         title=_l("Case"), appbuilder=view.appbuilder, **extra)
 
 

@@ -23,7 +23,7 @@ from app.enums import CaseType, Rating
 from app.errors import DomainError, Invalid
 from app.extensions import db
 from app.services import reporting
-from app.workflow import N_, OPEN_STATUSES, Status
+from app.workflow import N_, OPEN_STATUSES
 from models import Category, Department, ServiceWindow
 from views.common import label, local_time
 from views.forms import LazySelectField, _choices
@@ -240,10 +240,7 @@ class PublicTrackView(BaseView):
         reporter, case = self._tracked()
         if case is None:
             return redirect(url_for("PublicTrackView.form"))
-        can_rate = reporter.rating is None and (
-            case.status == Status.REPLIED
-            or (case.status in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED)
-                and len(case.reporters) > 1 and case.replied_at is not None))
+        can_rate = reporting.may_rate(case, reporter)
         from app.rewards import REWARD_LABELS, PayMethod
         from models import Reward
 

@@ -251,14 +251,12 @@ class IneligiblePersonView(_Reference):
     }
 
     def pre_add(self, item):
-        from flask import current_app, request
+        from flask import request
 
-        from app.receipts import keyed_digest
+        from app.services.rewards import person_digests
 
-        key = current_app.config["QUERY_CODE_KEY"]
-        phone = "".join(c for c in request.form.get("phone") or "" if c.isdigit())
-        code = (request.form.get("credit_code") or "").strip().upper()
-        item.phone_digest = keyed_digest(key, phone) if phone else item.phone_digest
-        item.credit_digest = keyed_digest(key, code) if code else item.credit_digest
+        phone, code = person_digests(request.form.get("phone"), request.form.get("credit_code"))
+        item.phone_digest = phone or item.phone_digest
+        item.credit_digest = code or item.credit_digest
 
     pre_update = pre_add

@@ -210,17 +210,27 @@ def add_material(session, case: Case, reporter: Reporter, *, now: datetime, text
     return written
 
 
+def may_rate(case: Case, reporter: Reporter) -> bool:
+    """A reporter rates once: the reply that waits for evaluation, or — on a merged case that
+    another reporter already rated — the reply they were all given."""
+    if reporter.rating is not None:
+        return False
+    return case.status == Status.REPLIED or (
+        case.status in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED)
+        and case.replied_at is not None and len(case.reporters) > 1)
+
+
 def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating, reason=None) -> Case:
     """The reporter rates the reply (满意/基本满意/不满意); the first rating drives the flow."""
     if reporter.rating is not None:
         raise IllegalMove(N_("You have already rated this case."))
+    if not may_rate(case, reporter):
+        raise IllegalMove(N_("The case can be rated once it has been replied to."))
     rating = svc._enum(Rating, rating, N_("Rating"))
     reason = svc._text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
     if case.status == Status.REPLIED:
         svc.evaluate_case(session, case, actor=REPORTER, now=now, rating=rating,
                           source=EvaluationSource.REPORTER, reason=reason)
-    elif case.status not in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED):
-        raise IllegalMove(N_("The case can be rated once it has been replied to."))
     reporter.rating, reporter.rating_reason, reporter.rated_at = rating, reason, now
     session.flush()
     return case

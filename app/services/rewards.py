@@ -74,11 +74,16 @@ def _digest(value: str | None) -> str | None:
     return keyed_digest(current_app.config["QUERY_CODE_KEY"], value) if value else None
 
 
+def person_digests(phone: str | None, credit_code: str | None) -> tuple[str | None, str | None]:
+    """Keyed hashes of a phone (digits only) and a credit code (upper case), to match people
+    against the ineligible list without storing either."""
+    digits = "".join(c for c in phone or "" if c.isdigit()) or None
+    return _digest(digits), _digest((credit_code or "").strip().upper() or None)
+
+
 def ineligibility(session, case: Case, reporter: Reporter) -> str | None:
     """Why this reporter may not be rewarded on this case, or None."""
-    phone = "".join(c for c in reporter.phone or "" if c.isdigit()) or None
-    digests = [d for d in (_digest(phone), _digest((reporter.credit_code or "").upper() or None))
-               if d]
+    digests = [d for d in person_digests(reporter.phone, reporter.credit_code) if d]
     if not digests:
         return None
     query = session.query(IneligiblePerson).filter(
@@ -88,6 +93,12 @@ def ineligibility(session, case: Case, reporter: Reporter) -> str | None:
         if person.department_id is None or person.department_id in involved:
             return person.reason
     return None
+
+
+def may_propose(case: Case, actor: Actor) -> bool:
+    """The supervisor's office proposes rewards for reports once verified and rectified."""
+    return (Role.SUPERVISOR in actor.roles and case.case_type == CaseType.REPORT
+            and case.status in (Status.EVALUATED, Status.CLOSED))
 
 
 def propose_reward(session, case_id: int, *, actor: Actor, now: datetime, reporter_id, tier_id,

@@ -37,6 +37,11 @@ def draft_for(case: Case, kind: TypicalKind) -> str:
         warning=kind == TypicalKind.WARNING)[:MAX_SUMMARY]
 
 
+def may_mark(case: Case, actor: Actor) -> bool:
+    """The supervisor's office chooses typical cases among closed ones."""
+    return Role.SUPERVISOR in actor.roles and case.status == Status.CLOSED
+
+
 def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) -> TypicalCase:
     from app.services.cases import get_case
 
@@ -47,7 +52,7 @@ def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) ->
     except ValueError:
         raise Invalid(N_("Choose typical, exemplary or warning.")) from None
     case = get_case(session, case_id, actor)
-    if case.status != Status.CLOSED:
+    if not may_mark(case, actor):
         raise Invalid(N_("Only closed cases can be chosen as typical."))
     if session.query(TypicalCase.id).filter_by(case_id=case.id).first():
         raise IllegalMove(N_("This case has already been chosen."))
