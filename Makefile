@@ -1,4 +1,4 @@
-.PHONY: setup run test test-slow lint bench-sweep bench-reports bench-web
+.PHONY: setup run test test-slow lint bench bench-sweep bench-reports bench-web bench-lists
 setup:
 	bash scripts/setup.sh
 run: setup
@@ -9,8 +9,12 @@ test-slow:
 	bash scripts/test.sh --slow
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+bench: setup
+	.venv/bin/python bench/all.py
 bench-sweep: setup
 	.venv/bin/python bench/sweep.py --due 10 100 1000
+bench-lists: setup
+	.venv/bin/python bench/lists.py
 bench-reports: setup
 	.venv/bin/python bench/reports.py
 bench-web: setup

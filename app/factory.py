@@ -30,6 +30,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.globals.update(csrf_token=generate_csrf, get_locale=get_locale)
     register_error_pages(app)
     refuse_unknown_fab_actions(app)
+    from views.api_guard import guard_api_input
+
+    guard_api_input(app)
     from app import outbox_hooks
 
     outbox_hooks.install(app)

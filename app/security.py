@@ -8,6 +8,7 @@ from flask import current_app
 from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.sqla.manager import SecurityManager as BaseSecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_appbuilder.security.views import (
     RoleModelView,
     UserDBModelView,
@@ -136,6 +137,27 @@ class SecurityManager(BaseSecurityManager):
     # system. Revocation and deactivation are still checked on every request.
     _verified_keys: dict[str, tuple[str, float]] = {}
     VERIFIED_KEY_SECONDS = 300
+
+    def exist_permission_on_roles(self, view_name: str, permission_name: str,
+                                  role_ids: list[int]) -> bool:
+        """FAB asks once per menu item and button (20+ queries on every page): load the roles'
+        permissions once per request instead. A role edited now applies from the next request."""
+        from flask import g, has_request_context
+
+        if not has_request_context():
+            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        key = tuple(sorted(role_ids))
+        cache = g.setdefault("role_permissions", {})
+        if key not in cache:
+            pv, perm, menu = self.permissionview_model, self.permission_model, self.viewmenu_model
+            cache[key] = set(
+                self.session.query(menu.name, perm.name)
+                .select_from(pv).join(perm, pv.permission_id == perm.id)
+                .join(menu, pv.view_menu_id == menu.id)
+                .join(assoc_permissionview_role,
+                      assoc_permissionview_role.c.permission_view_id == pv.id)
+                .filter(assoc_permissionview_role.c.role_id.in_(key)).distinct())
+        return (view_name, permission_name) in cache[key]
 
     def validate_api_key(self, api_key_string: str):
         import time

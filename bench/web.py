@@ -1,7 +1,9 @@
 """Benchmark: filing throughput through the intake API under gunicorn (2 workers), against a
 bare Flask endpoint that inserts one row into the same PostgreSQL database (the baseline).
 
-    make bench-web     # or: .venv/bin/python bench/web.py --requests 600 --concurrency 8
+    make bench-web     # or: .venv/bin/python bench/web.py --requests 600 --concurrency 8 [--reuse]
+
+Files into the benchmark database of bench/seed.py (1 million cases, or --5m).
 
 Prints requests/s and p50/p95 latency of each, and their ratio. Target: at least 50 filings/s
 with p95 under 200 ms on 2 cores.
@@ -24,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.seed import add_arguments, case_count, seeded_app  # noqa: E402
 
 BASELINE_APP = '''
 import os
@@ -103,14 +107,18 @@ def serve(args_list, env) -> subprocess.Popen:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
+    _app, url, _info = seeded_app(case_count(args), reuse=args.reuse)
+    filing_figures(url, args.requests, args.concurrency)
 
-    from bench.sweep import fresh_database
 
-    url = fresh_database()
+def filing_figures(url: str, requests: int = 600, concurrency: int = 8) -> dict:
+    """Filing throughput into the database at ``url`` (already seeded), against the baseline."""
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "ENQUEUE_AFTER_COMMIT": "0",
            "FLASK_APP": "app.factory:create_app", "RATELIMIT_ENABLED": "0"}
     bin_dir = Path(sys.executable).parent
@@ -147,7 +155,7 @@ def main() -> None:
                 jwt = json.loads(conn.getresponse().read())["access_token"]
                 headers = {"Authorization": f"Bearer {jwt}"}
             load(port, path, headers, 20, 2)  # warm up
-            results[name] = load(port, path, headers, args.requests, args.concurrency)
+            results[name] = load(port, path, headers, requests, concurrency)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
@@ -158,6 +166,7 @@ def main() -> None:
     for name, real in zip(list(results)[1:], others, strict=True):
         print(f"{name} vs baseline: {real['rps'] / base['rps']:.2f}× throughput, "
               f"{real['p95'] / base['p95']:.2f}× p95")
+    return results
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,6 +37,15 @@ from models.reporting import Attachment, CaseMessage, Reporter, ServiceWindow
 from models.types import enum_column_type
 
 
+def _where(condition: str) -> dict:
+    """A partial index's condition, on PostgreSQL and SQLite alike."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
+# Assignments whose deadline runs (the sweep's queries say state IN these, literally the same).
+RUNNING_SQL = "('dispatched', 'signed')"
+
+
 class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
@@ -48,6 +58,10 @@ class Case(Model):
         Index("ix_cases_lead_status", "lead_department_id", "status"),
         Index("ix_cases_status_accept_due", "status", "accept_due_at"),
         Index("ix_cases_status_replied", "status", "replied_at"),
+        # The sweep's pending work: small partial indexes holding only what has not been acted on.
+        Index("ix_cases_sweep_not_accepted", "accept_due_at",
+              **_where("status = 'submitted' AND accept_reminded_at IS NULL")),
+        Index("ix_cases_sweep_unrated", "replied_at", **_where("status = 'replied'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,10 +174,20 @@ class Assignment(Model):
 
     __tablename__ = "assignment"
     __table_args__ = (
-        Index("ix_assignment_dept_active", "department_id", "active"),
+        # A department's current cases, newest first (the handler's list and its row filter).
+        Index("ix_assignment_active_dept_case", "department_id", "case_id", **_where("active")),
         Index("ix_assignment_sign_due", "state", "sign_due_at"),
         Index("ix_assignment_due", "active", "state", "due_at"),
         Index("ix_assignment_role_dispatched", "role", "dispatched_at"),
+        Index("ix_assignment_sweep_unsigned", "sign_due_at",
+              **_where("active AND state = 'dispatched' AND sign_reminded_at IS NULL")),
+        Index("ix_assignment_sweep_due_soon", "due_at",
+              **_where(f"active AND state IN {RUNNING_SQL} AND due_soon_notified_at IS NULL")),
+        Index("ix_assignment_sweep_overdue", "due_at",
+              **_where(f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NULL")),
+        Index("ix_assignment_sweep_still_overdue", "overdue_reminded_at",
+              **_where(f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NOT NULL "
+                       "AND escalated_notice_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app import clock
+from app import deadlines as dl
 from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError, NotAllowed, NotFound
 from app.extensions import db
@@ -27,14 +27,17 @@ from models import Case
 from views.common import current_actor, label, local_time, run_posted
 from views.filters import ClauseFilter, StatusInFilter, VisibleCaseFilter
 from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
+from views.paging import BoundedCountInterface, BoundedListWidget
 
 
 def _deadline_badge(deadline) -> str:
     """Show ``Case.deadline`` with its state (on time, due soon, overdue, met, missed)."""
-    due_at = deadline[0]
+    due_at, finished_at = deadline
     if due_at is None:
         return ""
-    state = svc.deadline_state(db.session, deadline, clock.utcnow())
+    if "due_soon_window" not in g:  # read the setting once per page, not once per row
+        g.due_soon_window = svc.due_soon_window(db.session)
+    state = dl.deadline_state(due_at, clock.utcnow(), g.due_soon_window, finished_at)
     css = {"overdue": "danger", "due_soon": "warning", "on_time": "success", "met": "default",
            "missed": "danger"}.get(state, "default")
     return Markup('{} <span class="label label-{}">{}</span>').format(
@@ -45,7 +48,8 @@ class CaseView(ModelView):
     """Every case the user may see, with its deadline state."""
 
     route_base = "/cases"
-    datamodel = SQLAInterface(Case)
+    datamodel = BoundedCountInterface(Case)
+    list_widget = BoundedListWidget
     base_permissions = ["can_list", "can_show"]
     base_filters = [["id", VisibleCaseFilter, None]]
     base_order = ("id", "desc")
@@ -131,8 +135,7 @@ class DepartmentCaseView(CaseView):
 
     route_base = "/cases/department"
     list_title = _l("My department's cases")
-    base_filters = [["id", VisibleCaseFilter, None],
-                    ["id", ClauseFilter, lambda actor: svc.department_cases_clause(actor.department_id)]]
+    base_filters = [["id", ClauseFilter, svc.department_queue_clause]]  # within the visible
 
 
 class SupervisionQueueView(CaseView):

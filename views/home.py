@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_appbuilder import IndexView, expose
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app import clock
 from app.extensions import db
@@ -35,7 +35,7 @@ class HomeView(IndexView):
                 unsigned = db.session.scalar(
                     select(func.count()).select_from(Assignment).where(
                         Assignment.department_id == actor.department_id,
-                        Assignment.active.is_(True), Assignment.state == "dispatched"))
+                        Assignment.active == true(), Assignment.state == "dispatched"))
                 counts["unsigned"] = unsigned
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
                                     counts=counts, overdue=overdue, actor=actor, label=label,

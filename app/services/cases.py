@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true, union
 
 from app import deadlines as dl
 from app import dispatch as rules
@@ -90,7 +90,7 @@ def department_cases_clause(department_id: int | None):
         return Case.id.is_(None)
     return exists().where(
         Assignment.case_id == Case.id,
-        Assignment.active.is_(True),
+        Assignment.active == true(),
         Assignment.department_id == department_id,
     )
 
@@ -102,6 +102,15 @@ def visible_cases_clause(actor: Actor):
     if Role.INTEGRATION in actor.roles:  # a connected system reads back what it filed
         return Case.created_by_id == actor.id if actor.id is not None else Case.id.is_(None)
     return department_cases_clause(actor.department_id)
+
+
+def department_queue_clause(actor: Actor):
+    """The cases the actor's own department is handling, among those the actor may see (one
+    EXISTS for a handler: for them the two are the same)."""
+    own = department_cases_clause(actor.department_id)
+    if actor.sees_all_cases or Role.INTEGRATION not in actor.roles:
+        return own
+    return own & visible_cases_clause(actor)
 
 
 # Statuses in which the handling deadline runs (from acceptance until the reply).
@@ -117,8 +126,11 @@ def overdue_clause(now: datetime):
 def awaiting_supervisor_clause():
     """Cases waiting for the supervisor: a reply to evaluate, an unsatisfied rating to decide,
     or an extension request."""
-    return (Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])
-            | Case.extensions.any(ExtensionRequest.state == ExtensionState.PENDING.value))
+    # One id set from two indexed lookups (an OR with EXISTS would scan every case).
+    return Case.id.in_(union(
+        select(Case.id).where(Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])),
+        select(ExtensionRequest.case_id).where(
+            ExtensionRequest.state == ExtensionState.PENDING.value)))
 
 
 def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -> Case:
@@ -733,9 +745,6 @@ def perform(session, case_id: int, action: Action | str, *, actor: Actor, now: d
     return service(session, case, actor=actor, now=now, **params)
 
 
-def deadline_state(session, deadline: tuple[datetime | None, datetime | None], now: datetime):
-    """Classify a case's current stored deadline (``Case.deadline``): on time / due soon /
-    overdue, or met / missed once its step is finished."""
-    due_at, finished_at = deadline
-    warn = timedelta(hours=get_settings(session)["due_soon_hours"])
-    return dl.deadline_state(due_at, now, warn, finished_at)
+def due_soon_window(session) -> timedelta:
+    """How long before a deadline a case counts as due soon (a setting)."""
+    return timedelta(hours=get_settings(session)["due_soon_hours"])

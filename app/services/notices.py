@@ -3,6 +3,8 @@ the department, closed by the supervisor."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -12,6 +14,7 @@ from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
+from app.services.bulk import any_of, insert_rows
 from app.services.calendar import load_calendar
 from app.services.settings import get_settings
 from app.supervision import (
@@ -36,11 +39,12 @@ def _dialect_insert(session, table):
     return insert(table)
 
 
-def _next_number(session, year: int) -> int:
-    """Take the next number of the year; the counter row stays locked until commit, so numbers
-    have no gaps and no duplicates even with concurrent sweeps."""
+def _take_numbers(session, year: int, count: int) -> int:
+    """Take the next ``count`` numbers of the year and return the last one. The counter row
+    stays locked until commit, so numbers have no gaps and no duplicates even with concurrent
+    sweeps."""
     bump = (update(NoticeCounter).where(NoticeCounter.year == year)
-            .values(last=NoticeCounter.last + 1).returning(NoticeCounter.last))
+            .values(last=NoticeCounter.last + count).returning(NoticeCounter.last))
     number = session.execute(bump).scalar()
     if number is None:
         session.execute(_dialect_insert(session, NoticeCounter).values(year=year, last=0)
@@ -49,45 +53,96 @@ def _next_number(session, year: int) -> int:
     return number
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A notice to raise: its cause and subject (together, its once-only key), the department
+    it is addressed to, the text and the cases it concerns."""
+
+    cause: NoticeCause
+    subject: str
+    department_id: int
+    details: str
+    case_ids: tuple[int, ...] = ()
+
+
+def raise_notices(session, drafts: Iterable[Draft], *, now: datetime, actor: Actor = SYSTEM,
+                  settings=None, calendar=None) -> list[int]:
+    """Issue the notice of each draft whose cause has none yet; return the new notices' ids.
+
+    A handful of statements whatever the number of drafts (the sweep raises hundreds at once).
+    The cause key is unique, so a concurrent writer of the same cause makes the insert skip that
+    row; the numbers are then closed up, so the year's numbering keeps no gap."""
+    by_key: dict[str, Draft] = {}
+    for draft in drafts:
+        by_key.setdefault(cause_key(draft.cause, draft.subject), draft)
+    with session.no_autoflush:
+        taken = set(session.execute(select(Notice.cause_key).where(
+            any_of(session, Notice.cause_key, list(by_key)))).scalars()) if by_key else set()
+    fresh = [(key, draft) for key, draft in by_key.items() if key not in taken]
+    if not fresh:
+        return []
+    settings = settings or get_settings(session)
+    calendar = calendar or load_calendar(session)
+    today = local_date(now)
+    first = _take_numbers(session, today.year, len(fresh)) - len(fresh) + 1
+    reply_due_at = dl.working_day_deadline(calendar, now,
+                                           settings["notice_reply_working_days"]).due_at
+    table = Notice.__table__  # Core: the batch goes out in one multi-row INSERT
+    rows = [{"kind": KIND_OF_CAUSE[draft.cause], "cause": draft.cause, "cause_key": key,
+             "year": today.year, "sequence": first + i,
+             "number": notice_number(today.year, first + i), "issued_on": today,
+             "issued_at": now, "issued_by_id": actor.id, "department_id": draft.department_id,
+             "details": draft.details, "reply_due_at": reply_due_at,
+             "state": NoticeState.ISSUED} for i, (key, draft) in enumerate(fresh)]
+    inserted = insert_rows(session, table, rows, skip_conflicts_on="cause_key",
+                           returning=[table.c.id, table.c.cause_key, table.c.sequence]).all()
+    inserted.sort(key=lambda row: row.sequence)
+    sequences = {row.id: row.sequence for row in inserted}
+    if len(inserted) < len(fresh):  # lost a race for some causes: close up the numbers
+        sequences = _close_up(session, today.year, first, inserted)
+    drafts_by_key = dict(fresh)
+    links = [{"notice_id": row.id, "case_id": case_id} for row in inserted
+             for case_id in drafts_by_key[row.cause_key].case_ids]
+    if links:
+        insert_rows(session, notice_case, links)
+    with outbox.buffered(session):
+        for row in inserted:
+            draft = drafts_by_key[row.cause_key]
+            kind = KIND_OF_CAUSE[draft.cause]
+            outbox.to_department(session, draft.department_id, key=f"notice:{row.id}",
+                                 template="notice_issued", now=now,
+                                 params={"kind": NOTICE_LABELS[kind],
+                                         "notice": notice_number(today.year, sequences[row.id]),
+                                         "reply_due": outbox.when(reply_due_at)})
+    return [row.id for row in inserted]
+
+
+def _close_up(session, year: int, first: int, inserted) -> dict[int, int]:
+    """Renumber the notices just inserted first, first + 1, ... and give the unused numbers
+    back (the counter row is still locked by this transaction, so nobody took them)."""
+    sequences = {}
+    for offset, row in enumerate(inserted):  # ascending: each moves down into a free number
+        sequence = first + offset
+        if sequence != row.sequence:
+            session.execute(update(Notice).where(Notice.id == row.id).values(
+                sequence=sequence, number=notice_number(year, sequence)))
+        sequences[row.id] = sequence
+    session.execute(update(NoticeCounter).where(NoticeCounter.year == year)
+                    .values(last=first + len(inserted) - 1))
+    return sequences
+
+
 def raise_notice(session, *, cause: NoticeCause, subject: str, department_id: int,
                  cases: list[Case], details: str, now: datetime,
                  actor: Actor = SYSTEM, settings=None, calendar=None,
                  load: bool = True) -> Notice | None:
-    """Issue the notice for a cause once; return None if that cause already has its notice.
-
-    A few plain statements (the sweep raises many): the cause key is unique, so a concurrent
-    writer of the same cause simply inserts nothing, and its number is given back."""
-    key = cause_key(cause, subject)
-    with session.no_autoflush:
-        if session.execute(select(Notice.id).where(Notice.cause_key == key)).first():
-            return None
-    settings = settings or get_settings(session)
-    calendar = calendar or load_calendar(session)
-    kind = KIND_OF_CAUSE[cause]
-    today = local_date(now)
-    sequence = _next_number(session, today.year)
-    reply_due_at = dl.working_day_deadline(calendar, now,
-                                           settings["notice_reply_working_days"]).due_at
-    notice_id = session.execute(
-        _dialect_insert(session, Notice).values(
-            kind=kind, cause=cause, cause_key=key, year=today.year, sequence=sequence,
-            number=notice_number(today.year, sequence), issued_on=today, issued_at=now,
-            issued_by_id=actor.id, department_id=department_id, details=details,
-            reply_due_at=reply_due_at, state=NoticeState.ISSUED)
-        .on_conflict_do_nothing(index_elements=["cause_key"]).returning(Notice.id)).scalar()
-    if notice_id is None:  # lost a race for the same cause: give the number back
-        session.execute(update(NoticeCounter).where(NoticeCounter.year == today.year)
-                        .values(last=NoticeCounter.last - 1))
+    """Issue the notice for one cause once; return None if that cause already has its notice."""
+    ids = raise_notices(session, [Draft(cause, subject, department_id, details,
+                                        tuple(c.id for c in cases))],
+                        now=now, actor=actor, settings=settings, calendar=calendar)
+    if not ids:
         return None
-    if cases:
-        session.execute(notice_case.insert(), [{"notice_id": notice_id, "case_id": c.id}
-                                               for c in cases])
-    outbox.to_department(session, department_id, key=f"notice:{notice_id}",
-                         template="notice_issued", now=now,
-                         params={"kind": NOTICE_LABELS[kind],
-                                 "notice": notice_number(today.year, sequence),
-                                 "reply_due": outbox.when(reply_due_at)})
-    return session.get(Notice, notice_id) if load else None
+    return session.get(Notice, ids[0]) if load else None
 
 
 def _notice_for(session, notice_id: int, actor: Actor) -> Notice:

@@ -7,11 +7,13 @@ stored encrypted as the address and read only by the delivery job.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
 from flask_babel import gettext
 
 from app.clock import to_local
+from app.services.bulk import insert_rows
 from app.workflow import N_, Role
 from models import Case, Notification, Staff
 
@@ -59,41 +61,65 @@ def when(moment: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
-def _insert_ignoring_duplicates(session):
-    """INSERT ... ON CONFLICT DO NOTHING for the database in use (one statement, no read)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Notification).on_conflict_do_nothing(index_elements=["key"]).returning(
-        Notification.id)
-
-
 def add(session, *, key: str, channel: str, template: str, params: dict, now: datetime,
         user_id: int | None = None, address: str | None = None,
         case_id: int | None = None) -> int | None:
-    """Put one notification in the outbox unless its key is already there; return its id."""
+    """Put one notification in the outbox unless its key is already there; return its id
+    (None if it was there, or if it waits in a ``buffered`` block)."""
     if template not in TEMPLATES:
         raise KeyError(template)
-    new_id = session.execute(_insert_ignoring_duplicates(session).values(
-        key=key, channel=channel, template=template, params=params, user_id=user_id,
-        address=address, case_id=case_id, status="pending", attempts=0, next_attempt_at=now,
-        created_at=now)).scalar()
-    if new_id is not None:  # handed to the workers after the commit (app.outbox_hooks)
-        session.info.setdefault("new_notifications", set()).add(new_id)
-    return new_id
+    row = {"key": key, "channel": channel, "template": template, "params": params,
+           "user_id": user_id, "address": address, "case_id": case_id, "status": "pending",
+           "attempts": 0, "next_attempt_at": now, "created_at": now}
+    buffer = session.info.get("outbox_buffer")
+    if buffer is not None:
+        buffer.setdefault(key, row)
+        return None
+    ids = _write(session, [row])
+    return ids[0] if ids else None
+
+
+def _write(session, rows: list[dict]) -> list[int]:
+    """Insert the rows whose key is new (one multi-row statement); the new ids are handed to
+    the workers after the commit (app.outbox_hooks)."""
+    table = Notification.__table__
+    new_ids = insert_rows(session, table, rows, skip_conflicts_on="key",
+                          returning=[table.c.id]).scalars().all()
+    session.info.setdefault("new_notifications", set()).update(new_ids)
+    return new_ids
+
+
+@contextmanager
+def buffered(session):
+    """Collect the notifications added in the block and write them together at its end (the
+    sweep tells hundreds of people at once). Nothing is written if the block fails."""
+    if session.info.get("outbox_buffer") is not None:  # already inside a buffered block
+        yield
+        return
+    session.info["outbox_buffer"] = rows = {}
+    try:
+        yield
+    finally:
+        session.info.pop("outbox_buffer", None)
+    if rows:
+        _write(session, list(rows.values()))
 
 
 def _staff(session, *, role: Role, department_id: int | None = None) -> list[Staff]:
-    """Active users with a role (in a department); cached for the transaction."""
+    """Active users with a role (in a department), as (id, e-mail). Read once per transaction
+    for all departments: the sweep writes to a hundred departments in one go."""
     cache = session.info.setdefault("staff_by_role", {})
-    if (role, department_id) not in cache:
-        query = session.query(Staff).join(Staff.roles).filter(
-            Staff.active.is_(True), Staff.roles.any(name=role.value))
-        if department_id is not None:
-            query = query.filter(Staff.department_id == department_id)
-        cache[(role, department_id)] = [(u.id, u.email) for u in query.distinct()]
-    return cache[(role, department_id)]
+    if role not in cache:
+        query = (session.query(Staff.id, Staff.email, Staff.department_id)
+                 .filter(Staff.active.is_(True), Staff.roles.any(name=role.value))
+                 .order_by(Staff.id))
+        everyone, by_department = [], {}
+        for user_id, email, department in query:
+            everyone.append((user_id, email))
+            by_department.setdefault(department, []).append((user_id, email))
+        cache[role] = (everyone, by_department)
+    everyone, by_department = cache[role]
+    return everyone if department_id is None else by_department.get(department_id, [])
 
 
 def to_staff(session, users, *, key: str, template: str, params: dict, now: datetime,

@@ -299,13 +299,15 @@ def paid_totals(session, start: datetime, end: datetime, by: str = "tier"):
 
 def sweep_unpaid(session, now: datetime, settings=None, calendar=None) -> int:
     """Rewards approved but not paid by their deadline raise supervision once."""
-    from app.services.sweep import _locked
+    from app.services.sweep import _batches
 
     done = 0
-    for reward in _locked(session, select(Reward).where(
-            Reward.status.in_([RewardState.APPROVED.value, RewardState.CLAIMED.value]),
-            Reward.payment_due_at < now,
-            ~Reward.entries.any(RewardEntry.kind == EntryKind.PAYMENT_REMINDED.value))):
+    rewards = (reward for batch in _batches(session, select(Reward).where(
+        Reward.status.in_([RewardState.APPROVED.value, RewardState.CLAIMED.value]),
+        Reward.payment_due_at < now,
+        ~Reward.entries.any(RewardEntry.kind == EntryKind.PAYMENT_REMINDED.value)))
+        for reward in batch)
+    for reward in rewards:
         payer = next((e.actor_id for e in reward.entries if e.kind == EntryKind.APPROVED), None)
         from models import Staff
 

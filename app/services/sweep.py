@@ -11,13 +11,14 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import joinedload
 
 from app.enums import AssignmentState
 from app.services import notifications as outbox
+from app.services.bulk import any_of
 from app.services.calendar import load_calendar
-from app.services.notices import raise_notice
+from app.services.notices import Draft, raise_notices
 from app.services.settings import get_settings
 from app.supervision import NoticeCause
 from app.workflow import Status
@@ -27,18 +28,30 @@ RUNNING = (AssignmentState.DISPATCHED.value, AssignmentState.SIGNED.value)
 BATCH = 500
 
 
-def _locked(session, query):
-    """Yield the due rows batch by batch, locked (other sweeps skip them), until none is left."""
+def _batches(session, query):
+    """Yield the due rows in locked batches (other sweeps skip them) until none is left.
+
+    The ids come first, from the rule's small partial index (only rows not acted on yet), so
+    the cost follows the due items, not the table. Each batch is then locked with its rule
+    checked again: a row another sweep has just acted on no longer matches."""
     entity = query.column_descriptions[0]["entity"]
+    ids = session.execute(query.with_only_columns(entity.id)).scalars().all()
     if entity is Assignment:
         query = query.options(joinedload(Assignment.case, innerjoin=True))
-    while True:
-        rows = session.execute(query.limit(BATCH).with_for_update(of=entity, skip_locked=True)
+    for start in range(0, len(ids), BATCH):
+        rows = session.execute(query.where(any_of(session, entity.id, ids[start:start + BATCH]))
+                               .with_for_update(of=entity, skip_locked=True)
                                ).unique().scalars().all()
-        yield from rows
-        session.flush()  # the rows just handled no longer match: the next batch is new work
-        if len(rows) < BATCH:
-            return
+        if rows:
+            with outbox.buffered(session):  # one INSERT for the batch's notifications
+                yield rows
+            session.flush()
+
+
+def _mark(session, rows, **done_at) -> None:
+    """Record on the batch's rows that the sweep acted (one UPDATE)."""
+    model = type(rows[0])
+    session.execute(update(model).where(any_of(session, model.id, [r.id for r in rows])).values(**done_at))
 
 
 def _params(case: Case, assignment: Assignment | None = None) -> dict:
@@ -62,70 +75,79 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     done = dict.fromkeys(["not_accepted", "unsigned", "due_soon", "overdue",
                           "still_overdue", "unrated"], 0)
 
-    for case in _locked(session, select(Case).where(
+    for batch in _batches(session, select(Case).where(
             Case.status == Status.SUBMITTED.value, Case.accept_due_at < now,
             Case.accept_reminded_at.is_(None))):
-        outbox.to_supervisors(session, key=f"not_accepted:{case.id}", template="not_accepted",
-                              params={"number": case.number, "due": outbox.when(case.accept_due_at)},
-                              now=now, case_id=case.id)
-        case.accept_reminded_at = now
-        done["not_accepted"] += 1
+        for case in batch:
+            outbox.to_supervisors(session, key=f"not_accepted:{case.id}", template="not_accepted",
+                                  params={"number": case.number,
+                                          "due": outbox.when(case.accept_due_at)},
+                                  now=now, case_id=case.id)
+        _mark(session, batch, accept_reminded_at=now)
+        done["not_accepted"] += len(batch)
 
-    for a in _locked(session, select(Assignment).where(
-            Assignment.active.is_(True), Assignment.state == AssignmentState.DISPATCHED.value,
+    for batch in _batches(session, select(Assignment).where(
+            Assignment.active == true(), Assignment.state == AssignmentState.DISPATCHED.value,
             Assignment.sign_due_at < now, Assignment.sign_reminded_at.is_(None))):
-        raise_notice(session, cause=NoticeCause.UNSIGNED, subject=f"assignment:{a.id}",
-                     department_id=a.department_id, cases=[a.case], now=now, load=False, **shared,
-                     details=f"工单{a.case.number}已于{outbox.when(a.dispatched_at)}分办，"
-                             f"未在{outbox.when(a.sign_due_at)}前签收。")
-        a.sign_reminded_at = now
-        done["unsigned"] += 1
+        raise_notices(session, [Draft(
+            NoticeCause.UNSIGNED, f"assignment:{a.id}", a.department_id,
+            f"工单{a.case.number}已于{outbox.when(a.dispatched_at)}分办，"
+            f"未在{outbox.when(a.sign_due_at)}前签收。", (a.case_id,)) for a in batch],
+            now=now, **shared)
+        _mark(session, batch, sign_reminded_at=now)
+        done["unsigned"] += len(batch)
 
     warn = timedelta(hours=settings["due_soon_hours"])
-    for a in _locked(session, select(Assignment).where(
-            Assignment.active.is_(True), Assignment.state.in_(RUNNING),
+    for batch in _batches(session, select(Assignment).where(
+            Assignment.active == true(), Assignment.state.in_(RUNNING),
             Assignment.due_at >= now, Assignment.due_at < now + warn,
             Assignment.due_soon_notified_at.is_(None))):
-        outbox.to_department(session, a.department_id, key=f"due_soon:{a.id}",
-                             template="due_soon", params=_params(a.case, a), now=now,
-                             case_id=a.case_id)
-        a.due_soon_notified_at = now
-        done["due_soon"] += 1
+        for a in batch:
+            outbox.to_department(session, a.department_id, key=f"due_soon:{a.id}",
+                                 template="due_soon", params=_params(a.case, a), now=now,
+                                 case_id=a.case_id)
+        _mark(session, batch, due_soon_notified_at=now)
+        done["due_soon"] += len(batch)
 
-    for a in _locked(session, select(Assignment).where(
-            Assignment.active.is_(True), Assignment.state.in_(RUNNING), Assignment.due_at < now,
+    for batch in _batches(session, select(Assignment).where(
+            Assignment.active == true(), Assignment.state.in_(RUNNING), Assignment.due_at < now,
             Assignment.overdue_reminded_at.is_(None))):
-        raise_notice(session, cause=NoticeCause.OVERDUE, subject=f"assignment:{a.id}",
-                     department_id=a.department_id, cases=[a.case], now=now, load=False, **shared,
-                     details=f"工单{a.case.number}办理时限为{outbox.when(a.due_at)}，已逾期。")
-        outbox.to_department(session, a.department_id, key=f"overdue:{a.id}",
-                             template="overdue", params=_params(a.case, a), now=now,
-                             case_id=a.case_id)
-        a.overdue_reminded_at = now
-        done["overdue"] += 1
+        raise_notices(session, [Draft(
+            NoticeCause.OVERDUE, f"assignment:{a.id}", a.department_id,
+            f"工单{a.case.number}办理时限为{outbox.when(a.due_at)}，已逾期。", (a.case_id,))
+            for a in batch], now=now, **shared)
+        for a in batch:
+            outbox.to_department(session, a.department_id, key=f"overdue:{a.id}",
+                                 template="overdue", params=_params(a.case, a), now=now,
+                                 case_id=a.case_id)
+        _mark(session, batch, overdue_reminded_at=now)
+        done["overdue"] += len(batch)
 
     grace = settings["rectify_after_reminder_working_days"]
-    for a in _locked(session, select(Assignment).where(
-            Assignment.active.is_(True), Assignment.state.in_(RUNNING), Assignment.due_at < now,
+    for batch in _batches(session, select(Assignment).where(
+            Assignment.active == true(), Assignment.state.in_(RUNNING), Assignment.due_at < now,
             Assignment.overdue_reminded_at < now - timedelta(days=grace),
             Assignment.escalated_notice_at.is_(None))):
-        if _working_days_since(calendar, a.overdue_reminded_at, now) < grace:
+        late = [a for a in batch
+                if _working_days_since(calendar, a.overdue_reminded_at, now) >= grace]
+        if not late:
             continue
-        raise_notice(session, cause=NoticeCause.OVERDUE_AFTER_REMINDER,
-                     subject=f"assignment:{a.id}", department_id=a.department_id,
-                     cases=[a.case], now=now, load=False, **shared,
-                     details=f"工单{a.case.number}经提醒敦促后{grace}个工作日仍未办结。")
-        a.escalated_notice_at = now
-        done["still_overdue"] += 1
+        raise_notices(session, [Draft(
+            NoticeCause.OVERDUE_AFTER_REMINDER, f"assignment:{a.id}", a.department_id,
+            f"工单{a.case.number}经提醒敦促后{grace}个工作日仍未办结。", (a.case_id,))
+            for a in late], now=now, **shared)
+        _mark(session, late, escalated_notice_at=now)
+        done["still_overdue"] += len(late)
 
     wait = settings["revisit_after_working_days"]
-    for case in _locked(session, select(Case).where(
+    for batch in _batches(session, select(Case).where(
             Case.status == Status.REPLIED.value, Case.replied_at < now - timedelta(days=wait),
             ~Case.id.in_(select(RevisitTask.case_id).where(RevisitTask.reason == "unrated")))):
-        if _working_days_since(calendar, case.replied_at, now) < wait:
-            continue
-        add_revisit(session, case, reason="unrated", now=now)
-        done["unrated"] += 1
+        for case in batch:
+            if _working_days_since(calendar, case.replied_at, now) < wait:
+                continue
+            add_revisit(session, case, reason="unrated", now=now)
+            done["unrated"] += 1
 
     from app.services.rewards import sweep_unpaid
 

@@ -1,0 +1,135 @@
+"""Benchmark: the case list screens at 1 million cases (PostgreSQL), for a handler and a supervisor.
+
+    make bench-lists            # or: .venv/bin/python bench/lists.py --cases 1000000 [--5m] [--reuse]
+
+For each page (first page, a deep page, filtered by status and by department) prints p50/p95 over
+repeated requests through the real Flask-AppBuilder views, the number of SQL statements per
+request (the same for every row count: no N+1) and whether any statement counted the whole
+table. Target (issue 7): p95 under 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.seed import add_arguments, case_count, seeded_app  # noqa: E402
+
+TARGET_P95_MS = 300
+
+
+def filter_index(view_class, column: str, filter_name: str) -> int:
+    """The position of a FAB filter in the search form (the N of ``_flt_N_column``)."""
+    from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+    filters = SQLAInterface(view_class.datamodel.obj).get_filters([column])._search_filters[column]
+    return next(i for i, f in enumerate(filters) if type(f).__name__ == filter_name)
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    def full_counts(self) -> list[str]:
+        """Statements that count the cases table without a bound (a full COUNT on each request)."""
+        return [s for s in self.statements
+                if re.search(r"count\(", s, re.I) and re.search(r"\bcases\b", s)
+                and not re.search(r"\bLIMIT\b", s, re.I)]
+
+
+def measure(client, counter, url: str, repeat: int):
+    times, statements, full = [], 0, []
+    response = client.get(url)  # warm the caches once, as a user's second request would
+    assert response.status_code == 200, (url, response.status_code)
+    for _ in range(repeat):
+        counter.statements.clear()
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        statements = len(counter.statements)
+        full = counter.full_counts()
+    times.sort()
+    p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+    return statistics.median(times), p95, statements, full, response.get_data(as_text=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    app, _url, info = seeded_app(case_count(args), reuse=args.reuse)
+    list_figures(app, info["handler_department"], args.repeat)
+
+
+def list_figures(app, handler_department: int, repeat: int = 30) -> float:
+    """Time the list pages of a handler and a supervisor; return the worst p95 (ms)."""
+    app.config.update(WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+
+    from app.extensions import db
+    from views.cases import CaseView
+
+    status = filter_index(CaseView, "status", "FilterEqual")
+    dept = filter_index(CaseView, "lead_department", "FilterRelationOneToManyEqual")
+    with app.app_context():
+        counter = StatementCounter(db.engine)
+    pages = {
+        "handler": [
+            ("my department, first page", "/cases/department/list/"),
+            ("my department, page 200", "/cases/department/list/?page_DepartmentCaseView=200"),
+            ("my department, status = handling",
+             f"/cases/department/list/?_flt_{status}_status=handling"),
+        ],
+        "supervisor": [
+            ("all cases, first page", "/cases/list/"),
+            ("all cases, page 200", "/cases/list/?page_CaseView=200"),
+            ("all cases, last page", "/cases/list/?page_CaseView=last"),
+            ("all cases, by department and status",
+             f"/cases/list/?_flt_{dept}_lead_department={handler_department}"
+             f"&_flt_{status}_status=closed"),
+            ("all cases, status = handling", f"/cases/list/?_flt_{status}_status=handling"),
+            ("awaiting supervision, first page", "/cases/supervision/list/"),
+            ("overdue, first page", "/cases/overdue/list/"),
+        ],
+    }
+    worst = 0.0
+    print(f"\n{'user':<11} {'page':<38} {'p50 ms':>7} {'p95 ms':>7} {'SQL':>4}  full COUNT")
+    for user, urls in pages.items():
+        client = app.test_client()
+        response = client.post("/login/", data={"username": user, "password": "Demo@2026"})
+        assert response.status_code == 302, f"login of {user} failed"
+        for name, url in urls:
+            if url.endswith("=last"):
+                url = url.replace("=last", "=" + str(last_page(client, url)))
+            p50, p95, statements, full, _ = measure(client, counter, url, repeat)
+            worst = max(worst, p95)
+            print(f"{user:<11} {name:<38} {p50:7.1f} {p95:7.1f} {statements:4d}  "
+                  f"{'YES: ' + full[0][:60] if full else 'no'}")
+    print(f"\nworst p95 {worst:.0f} ms (target {TARGET_P95_MS} ms): "
+          f"{'met' if worst < TARGET_P95_MS else 'MISSED'}")
+    return worst
+
+
+def last_page(client, url: str) -> int:
+    """The highest page number the list's pager links to."""
+    body = client.get(url.split("?")[0]).get_data(as_text=True)
+    numbers = [int(n) for n in re.findall(r"page_CaseView=(\d+)", body)]
+    return max(numbers) if numbers else 0
+
+
+if __name__ == "__main__":
+    main()
