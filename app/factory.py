@@ -11,6 +11,9 @@ from app.extensions import db, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application with settings from config.py, overridden by ``overrides``."""
     app = Flask(__name__, template_folder="../views/templates", static_folder="../views/static")
+    from app.requests import CleanRequest
+
+    app.request_class = CleanRequest  # NUL characters never reach the database
     app.config.from_object("config")
     app.config.update(overrides or {})
     db.init_app(app)

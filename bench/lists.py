@@ -89,12 +89,14 @@ def list_figures(app, handler_department: int, repeat: int = 30) -> float:
         counter = StatementCounter(db.engine)
     pages = {
         "handler": [
+            ("home page (what waits)", "/"),
             ("my department, first page", "/cases/department/list/"),
             ("my department, page 200", "/cases/department/list/?page_DepartmentCaseView=200"),
             ("my department, status = handling",
              f"/cases/department/list/?_flt_{status}_status=handling"),
         ],
         "supervisor": [
+            ("home page (what waits)", "/"),
             ("all cases, first page", "/cases/list/"),
             ("all cases, page 200", "/cases/list/?page_CaseView=200"),
             ("all cases, last page", "/cases/list/?page_CaseView=last"),

@@ -29,6 +29,7 @@ from models import Case as CaseModel
 from models import Reward as RewardModel
 from views.common import current_actor
 from views.filters import VisibleCaseChildFilter, VisibleCaseFilter
+from views.paging import BoundedCountApiInterface
 
 
 def _error(api, error: DomainError):
@@ -70,7 +71,7 @@ CASE_COLUMNS = [
 
 class CaseApi(ModelRestApi):
     resource_name = "case"
-    datamodel = SQLAInterface(CaseModel)
+    datamodel = BoundedCountApiInterface(CaseModel)  # count stops at 10,001
     allow_browser_login = False  # JWT only: a cookie-authenticated write would be open to CSRF
     base_permissions = ["can_get", "can_info", "can_post", "can_act"]
     base_filters = [["id", VisibleCaseFilter, None]]

@@ -24,8 +24,12 @@ class HomeView(IndexView):
         counts, overdue = {}, 0
         if getattr(g, "user", None) is not None and g.user.is_authenticated and actor.roles:
             visible = visible_cases_clause(actor)
+            # What waits: open cases only (an index range, not the whole history of closed
+            # cases; totals are on the dashboard).
             rows = db.session.execute(
-                select(Case.status, func.count()).where(visible).group_by(Case.status))
+                select(Case.status, func.count()).where(
+                    visible, Case.status.in_([s.value for s in OPEN_STATUSES]))
+                .group_by(Case.status))
             counts = {Status(s): n for s, n in rows}
             overdue = db.session.scalar(
                 select(func.count()).select_from(Case).where(
@@ -39,4 +43,4 @@ class HomeView(IndexView):
                 counts["unsigned"] = unsigned
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
                                     counts=counts, overdue=overdue, actor=actor, label=label,
-                                    statuses=list(Status))
+                                    statuses=[s for s in Status if s in OPEN_STATUSES])

@@ -20,6 +20,8 @@ COUNT_CAP = 10_000
 
 
 class BoundedCountInterface(SQLAInterface):
+    clamp_pages = True  # screens: the pager stays within the rows counted
+
     def query_count(self, query, filters=None, select_columns=None) -> int:
         inner = self._apply_inner_all(query, filters, select_columns=select_columns,
                                       aliases_mapping={})
@@ -28,9 +30,16 @@ class BoundedCountInterface(SQLAInterface):
         return self.session.query(func.count()).select_from(bounded).scalar()
 
     def apply_pagination(self, query, page, page_size):
-        if page and page_size and page * page_size >= COUNT_CAP:
+        if self.clamp_pages and page and page_size and page * page_size >= COUNT_CAP:
             page = math.ceil(COUNT_CAP / page_size) - 1  # the last page the pager offers
         return super().apply_pagination(query, page, page_size)
+
+
+class BoundedCountApiInterface(BoundedCountInterface):
+    """The REST API's lists: ``count`` stops at 10,001 ("more than 10,000"), but a client
+    paging on by number still gets every page."""
+
+    clamp_pages = False
 
 
 class BoundedListWidget(ListWidget):

@@ -81,22 +81,23 @@ def test_no_documented_operation_answers_a_server_error(api_schema, admin_header
     # Hypothesis drives each operation's strategy directly (schemathesis' pytest plugin does
     # not support pytest 9 yet); derandomized, so a run is repeatable.
     failures: dict[str, str] = {}  # the first failing example of each operation
-    operations = 0
-    for result in api_schema.get_all_operations():
-        operation = result.ok()
-        operations += 1
-
-        label = operation.label
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=examples, deadline=None, derandomize=True,
-                  database=None, suppress_health_check=list(HealthCheck))
-        def call(case, label=label):
-            response = case.call(headers=admin_headers)
-            if response.status_code >= 500:
-                failures.setdefault(label, f"{label} → {response.status_code}: "
-                                    f"{response.text[:200]}\n  {case.as_curl_command()}")
-
-        call()
-    assert operations >= 50, f"only {operations} operations documented"
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    for operation in operations:
+        _fuzz(operation, admin_headers, examples, failures)
+    assert len(operations) >= 50, f"only {len(operations)} operations documented"
     assert not failures, "\n".join(failures.values())
+
+
+def _fuzz(operation, headers: dict, examples: int, failures: dict[str, str]) -> None:
+    label = operation.label
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def call(case):
+        response = case.call(headers=headers)
+        if response.status_code >= 500:
+            failures.setdefault(label, f"{label} → {response.status_code}: "
+                                f"{response.text[:200]}\n  {case.as_curl_command()}")
+
+    call()

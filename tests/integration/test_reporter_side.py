@@ -430,3 +430,15 @@ def test_a_revoked_api_key_stops_at_once_even_after_it_was_verified(app, session
     sm.revoke_api_key(created["uuid"])
     session.commit()
     assert client.get("/api/v1/case/", headers=headers).status_code == 401
+
+
+def test_control_characters_in_a_report_are_dropped_and_the_report_is_kept(session, client,
+                                                                           cats):
+    # PostgreSQL cannot store NUL in text: it is removed from every submitted field, never a 500.
+    number, code, _ = file_through_page(client, cats, anonymous="y", title="营业执照\x00办理超时",
+                                        content="提交材料后\x00二十天没有结果。")
+    case = session.query(Case).filter_by(number=number).one()
+    assert case.title == "营业执照办理超时" and case.content == "提交材料后二十天没有结果。"
+    assert track(client, number + "\x00", code).status_code in (200, 302)
+    login_page = client.post("/login/", data={"username": "admin\x00", "password": "x\x00"})
+    assert login_page.status_code in (200, 302)

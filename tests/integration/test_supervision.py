@@ -114,6 +114,43 @@ def test_notice_numbers_count_up_within_a_year_and_restart_the_next(session, act
         cases=[case], details="again", now=NOW) is None
 
 
+def test_a_cause_raised_meanwhile_elsewhere_leaves_no_gap_in_the_year_numbers(
+        session, actors, cats, depts, monkeypatch):
+    from sqlalchemy import false
+
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    dept = depts["X102"].id
+
+    def draft(subject):
+        return notice_services.Draft(NoticeCause.OVERDUE, subject, dept, "测试", (case.id,))
+
+    notice_services.raise_notices(session, [draft("race:b")], now=NOW)  # 第1号
+    # Another sweep committed "race:b" after this one looked: its insert skips that row.
+    monkeypatch.setattr(notice_services, "any_of", lambda *args: false())
+    new = notice_services.raise_notices(session, [draft("race:a"), draft("race:b"),
+                                                  draft("race:c")], now=NOW)
+    assert len(new) == 2
+    numbers = sorted(n.number for n in notices(session))
+    assert numbers == ["营商督〔2026〕第1号", "营商督〔2026〕第2号", "营商督〔2026〕第3号"]
+    monkeypatch.undo()
+    [fourth] = [session.get(Notice, i) for i in notice_services.raise_notices(
+        session, [draft("race:d")], now=NOW)]
+    assert fourth.number == "营商督〔2026〕第4号"  # the counter was given the unused number back
+
+
+def test_a_sweep_over_more_than_one_batch_acts_on_every_item_once(session, actors, cats, depts,
+                                                                 monkeypatch):
+    monkeypatch.setattr(sweep, "BATCH", 2)
+    cases = [case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW) for _ in range(5)]
+    done = sweep.run_sweep(session, NOW + timedelta(hours=3))
+    assert done["unsigned"] == 5
+    assert sorted(c.id for n in notices(session, NoticeCause.UNSIGNED) for c in n.cases) == \
+        sorted(c.id for c in cases)
+    assert sweep.run_sweep(session, NOW + timedelta(hours=4))["unsigned"] == 0
+    numbers = sorted(int(n.number.split("第")[1].rstrip("号")) for n in notices(session))
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
 def test_the_department_answers_and_the_supervisor_closes_a_notice(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
     sweep.run_sweep(session, NOW + timedelta(hours=3))
