@@ -56,6 +56,7 @@ SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_CLASS = os.environ.get("SMS_GATEWAY_CLASS", "app.services.delivery.HttpSmsGateway")
 ENQUEUE_AFTER_COMMIT = os.environ.get("ENQUEUE_AFTER_COMMIT", "1") == "1"
+HOME_COUNTS_SECONDS = 30  # the landing page's counts of open cases are at most this old
 SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
 
 APP_NAME = "营商110"

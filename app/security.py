@@ -138,26 +138,35 @@ class SecurityManager(BaseSecurityManager):
     _verified_keys: dict[str, tuple[str, float]] = {}
     VERIFIED_KEY_SECONDS = 300
 
-    def exist_permission_on_roles(self, view_name: str, permission_name: str,
-                                  role_ids: list[int]) -> bool:
-        """FAB asks once per menu item and button (20+ queries on every page): load the roles'
-        permissions once per request instead. A role edited now applies from the next request."""
+    def _permission_names(self, cache_key, role_filter) -> set[tuple[str, str]]:
+        """(view, permission) names granted to the roles matching ``role_filter``, read in one
+        query and kept for the request (FAB asks once per menu item and button and loads each
+        permission's names one by one). A role edited now applies from the next request."""
         from flask import g, has_request_context
 
-        if not has_request_context():
-            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
-        key = tuple(sorted(role_ids))
-        cache = g.setdefault("role_permissions", {})
-        if key not in cache:
+        cache = g.setdefault("role_permissions", {}) if has_request_context() else {}
+        if cache_key not in cache:
             pv, perm, menu = self.permissionview_model, self.permission_model, self.viewmenu_model
-            cache[key] = set(
+            role = self.role_model
+            cache[cache_key] = set(
                 self.session.query(menu.name, perm.name)
                 .select_from(pv).join(perm, pv.permission_id == perm.id)
                 .join(menu, pv.view_menu_id == menu.id)
                 .join(assoc_permissionview_role,
                       assoc_permissionview_role.c.permission_view_id == pv.id)
-                .filter(assoc_permissionview_role.c.role_id.in_(key)).distinct())
-        return (view_name, permission_name) in cache[key]
+                .join(role, role.id == assoc_permissionview_role.c.role_id)
+                .filter(role_filter).distinct())
+        return cache[cache_key]
+
+    def exist_permission_on_roles(self, view_name: str, permission_name: str,
+                                  role_ids: list[int]) -> bool:
+        key = tuple(sorted(role_ids))
+        granted = self._permission_names(key, self.role_model.id.in_(key))
+        return (view_name, permission_name) in granted
+
+    def is_item_public(self, permission_name, view_name) -> bool:
+        granted = self._permission_names("public", self.role_model.name == self.auth_role_public)
+        return (view_name, permission_name) in granted
 
     def validate_api_key(self, api_key_string: str):
         import time

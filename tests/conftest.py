@@ -36,7 +36,7 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost", "FILING_RATE_LIMIT": "10000 per hour",
         "TRACKING_RATE_LIMIT": "10000 per hour", "ENQUEUE_AFTER_COMMIT": False,
-        "LOGIN_RATE_LIMIT": "100000 per hour",
+        "LOGIN_RATE_LIMIT": "100000 per hour", "HOME_COUNTS_SECONDS": 0,
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
         "REPORT_DIR": str(tmp_path_factory.mktemp("reports")),
     })

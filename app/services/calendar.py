@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from sqlalchemy import String, cast, func, select
+
 from app.calendar import WorkingCalendar
 from models import CalendarDay, CalendarYear
 
+# The last calendar built in this process, under the fingerprint of the rows it was built from.
+_built: dict[tuple, WorkingCalendar] = {}
+
+
+def _fingerprint(session) -> tuple:
+    """A short value that changes whenever a stored day or official year is added, removed or
+    edited (every process sees an edit at once; nothing to invalidate by hand)."""
+    days = func.aggregate_strings(cast(CalendarDay.day, String) + CalendarDay.kind + ";", "")
+    years = func.aggregate_strings(cast(CalendarYear.year, String) + ";", "")
+    if session.get_bind().dialect.name == "postgresql":  # send 32 characters, not 40 KB
+        days, years = func.md5(days), func.md5(years)
+    return (session.execute(select(days)).scalar(),
+            session.execute(select(years).where(CalendarYear.official)).scalar())
+
 
 def load_calendar(session) -> WorkingCalendar:
-    """Build the pure calendar from the stored days and official years."""
+    """The pure calendar of the stored days and official years (rebuilt only when they
+    change: filing a case needs it, and building it costs more than the rest of the filing)."""
+    key = _fingerprint(session)
+    if key not in _built:
+        _built.clear()
+        _built[key] = _build(session)
+    return _built[key]
+
+
+def _build(session) -> WorkingCalendar:
     days = session.query(CalendarDay.day, CalendarDay.kind).all()
     years = [y for (y,) in session.query(CalendarYear.year).filter(CalendarYear.official)]
     return WorkingCalendar.build(
