@@ -17,6 +17,7 @@ from flask_appbuilder.security.views import (
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 from wtforms.validators import DataRequired
 
 from app.workflow import ROLE_LABELS, Role
@@ -138,17 +139,35 @@ class SecurityManager(BaseSecurityManager):
     _verified_keys: dict[str, tuple[str, float]] = {}
     VERIFIED_KEY_SECONDS = 300
 
-    def _permission_names(self, cache_key, role_filter) -> set[tuple[str, str]]:
-        """(view, permission) names granted to the roles matching ``role_filter``, read in one
-        query and kept for the request (FAB asks once per menu item and button and loads each
-        permission's names one by one). A role edited now applies from the next request."""
+    # (links version, roles) -> (view, permission) names, for this process.
+    _granted: dict[tuple, set[tuple[str, str]]] = {}
+
+    def _links_version(self) -> tuple:
+        """Changes whenever a permission is given to or taken from a role (each link row gets a
+        new id), so every process sees an edit on its next request."""
         from flask import g, has_request_context
 
-        cache = g.setdefault("role_permissions", {}) if has_request_context() else {}
-        if cache_key not in cache:
+        if has_request_context() and "permission_links" in g:
+            return g.permission_links
+        link = assoc_permissionview_role
+        version = tuple(self.session.query(func.count(), func.coalesce(func.sum(link.c.id), 0),
+                                           func.coalesce(func.max(link.c.id), 0)).one())
+        if has_request_context():
+            g.permission_links = version
+        return version
+
+    def _permission_names(self, cache_key, role_filter) -> set[tuple[str, str]]:
+        """(view, permission) names granted to the roles matching ``role_filter``. FAB asks once
+        per menu item and button and loads each permission's names one by one; here one cheap
+        query per request checks that the role-permission links have not changed, and the
+        names are read again only when they have."""
+        key = (self._links_version(), cache_key)
+        if key not in self._granted:
+            if len(self._granted) > 256:
+                self._granted.clear()
             pv, perm, menu = self.permissionview_model, self.permission_model, self.viewmenu_model
             role = self.role_model
-            cache[cache_key] = set(
+            self._granted[key] = set(
                 self.session.query(menu.name, perm.name)
                 .select_from(pv).join(perm, pv.permission_id == perm.id)
                 .join(menu, pv.view_menu_id == menu.id)
@@ -156,7 +175,7 @@ class SecurityManager(BaseSecurityManager):
                       assoc_permissionview_role.c.permission_view_id == pv.id)
                 .join(role, role.id == assoc_permissionview_role.c.role_id)
                 .filter(role_filter).distinct())
-        return cache[cache_key]
+        return self._granted[key]
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str,
                                   role_ids: list[int]) -> bool:

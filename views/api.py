@@ -96,12 +96,14 @@ class CaseApi(ModelRestApi):
         try:
             case, _ = reporting.file_case(db.session, actor=current_actor(), now=clock.utcnow(),
                                           data=data, files=[])
+            # The query code is returned once, for the caller to pass on to the reporter
+            # (read before the commit, which would expire the case and read it again).
+            answer = {"id": case.id, "number": case.number, "status": str(case.status),
+                      "query_code": case.query_code}
             db.session.commit()
         except DomainError as error:
             return _error(self, error)
-        # The query code is returned once, for the caller to pass on to the reporter.
-        return self.response(201, id=case.id, number=case.number, status=str(case.status),
-                             query_code=case.query_code)
+        return self.response(201, **answer)
 
     @expose("/<int:pk>/actions", methods=["GET"])
     @protect()

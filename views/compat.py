@@ -7,8 +7,13 @@
   it in ``DatabaseException``, which ``ModelRestApi`` answers with 422; so a POST breaking a
   constraint (a duplicate name, a value outside a CHECK) answered 500. ``post_headless`` now
   answers it with 422 too (found by tests/integration/test_api_fuzz.py).
+* The REST API checks its ``q`` argument with ``jsonschema.validate``, which checks the schema
+  itself and builds a validator on every request (8 ms of a 25 ms GET). The validator of each
+  of FAB's (fixed) schemas is now built once.
 """
 
+import jsonschema
+from flask_appbuilder import api as fab_api
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.fields import QuerySelectField
 from sqlalchemy.exc import SQLAlchemyError
@@ -44,3 +49,24 @@ def _post_answering_422(post_headless):
 
 if not hasattr(ModelRestApi.post_headless, "__wrapped__"):
     ModelRestApi.post_headless = _post_answering_422(ModelRestApi.post_headless)
+
+
+class _ValidatorPerSchema:
+    """Stands in for the ``jsonschema`` module inside flask_appbuilder.api."""
+
+    ValidationError = jsonschema.ValidationError
+    _validators: dict[int, tuple[dict, object]] = {}
+
+    @classmethod
+    def validate(cls, instance, schema):
+        entry = cls._validators.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = (schema, jsonschema.validators.validator_for(schema)(schema))
+            cls._validators[id(schema)] = entry
+        error = jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+if fab_api.jsonschema is jsonschema:
+    fab_api.jsonschema = _ValidatorPerSchema

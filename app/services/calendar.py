@@ -14,12 +14,13 @@ _built: dict[tuple, WorkingCalendar] = {}
 def _fingerprint(session) -> tuple:
     """A short value that changes whenever a stored day or official year is added, removed or
     edited (every process sees an edit at once; nothing to invalidate by hand)."""
-    days = func.aggregate_strings(cast(CalendarDay.day, String) + CalendarDay.kind + ";", "")
-    years = func.aggregate_strings(cast(CalendarYear.year, String) + ";", "")
+    days = select(func.aggregate_strings(
+        cast(CalendarDay.day, String) + CalendarDay.kind + ";", "")).scalar_subquery()
+    years = select(func.aggregate_strings(cast(CalendarYear.year, String) + ";", "")).where(
+        CalendarYear.official).scalar_subquery()
     if session.get_bind().dialect.name == "postgresql":  # send 32 characters, not 40 KB
         days, years = func.md5(days), func.md5(years)
-    return (session.execute(select(days)).scalar(),
-            session.execute(select(years).where(CalendarYear.official)).scalar())
+    return tuple(session.execute(select(days, years)).one())
 
 
 def load_calendar(session) -> WorkingCalendar:

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, true, union
+from sqlalchemy import exists, func, select, true, union
 
 from app import deadlines as dl
 from app import dispatch as rules
@@ -369,6 +369,7 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         clock_start_at=now,
         created_by_id=actor.id,
         window=window,
+        reporters=[], attachments=[],  # known empty: adding to them later reads nothing
     )
     if window is not None:
         case.location = case.location or str(window)
@@ -379,11 +380,16 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     calendar = load_calendar(session)
     case.accept_due_at = dl.working_day_deadline(
         calendar, now, get_settings(session)["accept_working_days"]).due_at
+    if session.get_bind().dialect.name == "postgresql":
+        # Take the id first, so the number goes in with the INSERT (no second write of the row).
+        case.id = session.execute(select(func.nextval(func.pg_get_serial_sequence(
+            "cases", "id")))).scalar()
+        case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     session.add(case)
     _record(case, "file", actor, now, None, data={"channel": str(channel)},
             public_text=N_("Your case has been received."))
     session.flush()
-    case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
+    case.number = case.number or f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     reporter, code = new_reporter(
         receipt_number=case.number, now=now, anonymous=anonymous,
         confidential=bool(data.get("confidential")), name=name, phone=phone, company=company,
