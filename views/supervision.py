@@ -159,7 +159,8 @@ OUTBOX_LABELS = {
     "case_accepted": _l("Case accepted"), "case_dispatched": _l("Case sent to the department"),
     "case_replied": _l("Case answered"), "case_closed": _l("Case closed"),
     "new_case": _l("New case for the department"), "due_soon": _l("Case due soon"),
-    "overdue": _l("Case overdue"), "not_signed": _l("Case not signed for"),
+    "overdue": _l("Case overdue"), "overdue_notice": _l("Case overdue, reminder letter issued"),
+    "not_signed": _l("Case not signed for"),
     "not_accepted": _l("Case not decided in time"), "notice_issued": _l("Notice issued"),
     "escalated": _l("Case escalated"), "revisit": _l("Revisit call"),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 
@@ -65,9 +66,17 @@ class Draft:
     case_ids: tuple[int, ...] = ()
 
 
+class Issued(NamedTuple):
+    id: int
+    cause_key: str
+    number: str
+    reply_due_at: datetime
+
+
 def raise_notices(session, drafts: Iterable[Draft], *, now: datetime, actor: Actor = SYSTEM,
-                  settings=None, calendar=None) -> list[int]:
-    """Issue the notice of each draft whose cause has none yet; return the new notices' ids.
+                  settings=None, calendar=None, announce: bool = True) -> list[Issued]:
+    """Issue the notice of each draft whose cause has none yet; return the new notices. With
+    ``announce`` the department is told of each (the sweep tells it in its own message).
 
     A handful of statements whatever the number of drafts (the sweep raises hundreds at once).
     The cause key is unique, so a concurrent writer of the same cause makes the insert skip that
@@ -105,6 +114,10 @@ def raise_notices(session, drafts: Iterable[Draft], *, now: datetime, actor: Act
              for case_id in drafts_by_key[row.cause_key].case_ids]
     if links:
         insert_rows(session, notice_case, links)
+    issued = [Issued(row.id, row.cause_key, notice_number(today.year, sequences[row.id]),
+                     reply_due_at) for row in inserted]
+    if not announce:
+        return issued
     with outbox.buffered(session):
         for row in inserted:
             draft = drafts_by_key[row.cause_key]
@@ -114,7 +127,7 @@ def raise_notices(session, drafts: Iterable[Draft], *, now: datetime, actor: Act
                                  params={"kind": NOTICE_LABELS[kind],
                                          "notice": notice_number(today.year, sequences[row.id]),
                                          "reply_due": outbox.when(reply_due_at)})
-    return [row.id for row in inserted]
+    return issued
 
 
 def _close_up(session, year: int, first: int, inserted) -> dict[int, int]:
@@ -137,12 +150,12 @@ def raise_notice(session, *, cause: NoticeCause, subject: str, department_id: in
                  actor: Actor = SYSTEM, settings=None, calendar=None,
                  load: bool = True) -> Notice | None:
     """Issue the notice for one cause once; return None if that cause already has its notice."""
-    ids = raise_notices(session, [Draft(cause, subject, department_id, details,
-                                        tuple(c.id for c in cases))],
-                        now=now, actor=actor, settings=settings, calendar=calendar)
-    if not ids:
+    issued = raise_notices(session, [Draft(cause, subject, department_id, details,
+                                           tuple(c.id for c in cases))],
+                           now=now, actor=actor, settings=settings, calendar=calendar)
+    if not issued:
         return None
-    return session.get(Notice, ids[0]) if load else None
+    return session.get(Notice, issued[0].id) if load else None
 
 
 def _notice_for(session, notice_id: int, actor: Actor) -> Notice:

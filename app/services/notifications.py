@@ -37,6 +37,10 @@ TEMPLATES = {
                  N_("Case %(number)s must be handled by %(due)s.")),
     "overdue": (N_("Case %(number)s is overdue"),
                 N_("Case %(number)s was due by %(due)s and is overdue.")),
+    "overdue_notice": (N_("Case %(number)s is overdue: %(notice)s"),
+                       N_("Case %(number)s was due by %(due)s and is overdue. Reminder letter "
+                          "%(notice)s has been issued to your department; answer it by "
+                          "%(reply_due)s.")),
     "not_signed": (N_("Case %(number)s not signed for"),
                    N_("Case %(number)s was to be signed for by %(sign_due)s.")),
     "not_accepted": (N_("Case %(number)s not decided in time"),

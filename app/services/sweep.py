@@ -20,7 +20,7 @@ from app.services.bulk import any_of
 from app.services.calendar import load_calendar
 from app.services.notices import Draft, raise_notices
 from app.services.settings import get_settings
-from app.supervision import NoticeCause
+from app.supervision import NoticeCause, cause_key
 from app.workflow import Status
 from models import Assignment, Case, Notification, RevisitTask
 
@@ -112,14 +112,18 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     for batch in _batches(session, select(Assignment).where(
             Assignment.active == true(), Assignment.state.in_(RUNNING), Assignment.due_at < now,
             Assignment.overdue_reminded_at.is_(None))):
-        raise_notices(session, [Draft(
+        issued = {n.cause_key: n for n in raise_notices(session, [Draft(
             NoticeCause.OVERDUE, f"assignment:{a.id}", a.department_id,
             f"工单{a.case.number}办理时限为{outbox.when(a.due_at)}，已逾期。", (a.case_id,))
-            for a in batch], now=now, **shared)
-        for a in batch:
+            for a in batch], now=now, announce=False, **shared)}
+        for a in batch:  # one message per case: it is overdue, and the notice it received
+            notice = issued.get(cause_key(NoticeCause.OVERDUE, f"assignment:{a.id}"))
+            params = _params(a.case, a)
+            if notice:
+                params.update(notice=notice.number, reply_due=outbox.when(notice.reply_due_at))
             outbox.to_department(session, a.department_id, key=f"overdue:{a.id}",
-                                 template="overdue", params=_params(a.case, a), now=now,
-                                 case_id=a.case_id)
+                                 template="overdue_notice" if notice else "overdue",
+                                 params=params, now=now, case_id=a.case_id)
         _mark(session, batch, overdue_reminded_at=now)
         done["overdue"] += len(batch)
 

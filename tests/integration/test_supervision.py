@@ -55,7 +55,11 @@ def test_an_overdue_case_gets_a_reminder_then_a_rectification_notice(session, ac
     [rectification] = notices(session, NoticeCause.OVERDUE_AFTER_REMINDER)
     assert rectification.kind == "rectification" and rectification.number.endswith("第2号")
     templates = {n.template for n in session.query(Notification)}
-    assert {"due_soon", "overdue", "notice_issued"} <= templates
+    assert {"due_soon", "overdue_notice", "notice_issued"} <= templates
+    # The overdue case is told once, naming the reminder notice it received.
+    [told] = session.query(Notification).filter_by(template="overdue_notice",
+                                                   channel="inbox").all()
+    assert told.params["notice"].endswith("第1号") and told.params["number"] == case.number
 
 
 def test_a_case_not_accepted_in_time_is_flagged_to_the_supervisors(session, actors, cats, depts):
@@ -133,7 +137,7 @@ def test_a_cause_raised_meanwhile_elsewhere_leaves_no_gap_in_the_year_numbers(
     numbers = sorted(n.number for n in notices(session))
     assert numbers == ["营商督〔2026〕第1号", "营商督〔2026〕第2号", "营商督〔2026〕第3号"]
     monkeypatch.undo()
-    [fourth] = [session.get(Notice, i) for i in notice_services.raise_notices(
+    [fourth] = [session.get(Notice, n.id) for n in notice_services.raise_notices(
         session, [draft("race:d")], now=NOW)]
     assert fourth.number == "营商督〔2026〕第4号"  # the counter was given the unused number back
 
