@@ -161,6 +161,8 @@ OUTBOX_LABELS = {
     "new_case": _l("New case for the department"), "due_soon": _l("Case due soon"),
     "overdue": _l("Case overdue"), "overdue_notice": _l("Case overdue, reminder letter issued"),
     "not_signed": _l("Case not signed for"),
+    "due_soon_digest": _l("Cases due soon (e-mail digest)"),
+    "overdue_digest": _l("Cases overdue (e-mail digest)"),
     "not_accepted": _l("Case not decided in time"), "notice_issued": _l("Notice issued"),
     "escalated": _l("Case escalated"), "revisit": _l("Revisit call"),
 }

@@ -7,6 +7,7 @@ stored encrypted as the address and read only by the delivery job.
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -41,6 +42,12 @@ TEMPLATES = {
                        N_("Case %(number)s was due by %(due)s and is overdue. Reminder letter "
                           "%(notice)s has been issued to your department; answer it by "
                           "%(reply_due)s.")),
+    "due_soon_digest": (N_("%(count)s cases of your department are due soon"),
+                        N_("Due soon: %(numbers)s. The details are in your inbox on the "
+                           "platform.")),
+    "overdue_digest": (N_("%(count)s cases of your department are overdue"),
+                       N_("Overdue: %(numbers)s. A reminder letter has been issued for each; "
+                          "the details are in your inbox on the platform.")),
     "not_signed": (N_("Case %(number)s not signed for"),
                    N_("Case %(number)s was to be signed for by %(sign_due)s.")),
     "not_accepted": (N_("Case %(number)s not decided in time"),
@@ -127,12 +134,12 @@ def _staff(session, *, role: Role, department_id: int | None = None) -> list[Sta
 
 
 def to_staff(session, users, *, key: str, template: str, params: dict, now: datetime,
-             case_id: int | None = None) -> None:
-    """In-app inbox and e-mail for each user."""
+             case_id: int | None = None, by_email: bool = True) -> None:
+    """In-app inbox and (unless ``by_email`` is false) e-mail for each user."""
     for user_id, email in users:
         add(session, key=f"{key}:inbox:{user_id}", channel="inbox", template=template,
             params=params, now=now, user_id=user_id, case_id=case_id)
-        if email:
+        if email and by_email:
             add(session, key=f"{key}:email:{user_id}", channel="email", template=template,
                 params=params, now=now, user_id=user_id, address=email, case_id=case_id)
 
@@ -140,6 +147,19 @@ def to_staff(session, users, *, key: str, template: str, params: dict, now: date
 def to_department(session, department_id: int, **kwargs) -> None:
     """Tell the handlers of a department."""
     to_staff(session, _staff(session, role=Role.HANDLER, department_id=department_id), **kwargs)
+
+
+def email_department_digest(session, department_id: int, *, template: str, numbers: list[str],
+                            now: datetime) -> None:
+    """One e-mail to each handler of a department listing the cases a sweep found (each case
+    is also in their inbox), instead of one e-mail per case."""
+    shown = "、".join(numbers[:100]) + ("……" if len(numbers) > 100 else "")
+    digest = hashlib.sha256("|".join(sorted(numbers)).encode()).hexdigest()[:16]
+    for user_id, email in _staff(session, role=Role.HANDLER, department_id=department_id):
+        if email:
+            add(session, key=f"{template}:{department_id}:{digest}:email:{user_id}",
+                channel="email", template=template, now=now, user_id=user_id, address=email,
+                params={"count": len(numbers), "numbers": shown})
 
 
 def to_supervisors(session, **kwargs) -> None:

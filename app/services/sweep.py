@@ -97,6 +97,9 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         _mark(session, batch, sign_reminded_at=now)
         done["unsigned"] += len(batch)
 
+    # Each case due soon or overdue goes to the handlers' inbox; by e-mail they get one digest
+    # per department and rule for this sweep, not one e-mail per case.
+    digests: dict[tuple[str, int], list[str]] = {}
     warn = timedelta(hours=settings["due_soon_hours"])
     for batch in _batches(session, select(Assignment).where(
             Assignment.active == true(), Assignment.state.in_(RUNNING),
@@ -105,7 +108,8 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         for a in batch:
             outbox.to_department(session, a.department_id, key=f"due_soon:{a.id}",
                                  template="due_soon", params=_params(a.case, a), now=now,
-                                 case_id=a.case_id)
+                                 case_id=a.case_id, by_email=False)
+            digests.setdefault(("due_soon_digest", a.department_id), []).append(a.case.number)
         _mark(session, batch, due_soon_notified_at=now)
         done["due_soon"] += len(batch)
 
@@ -123,9 +127,15 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
                 params.update(notice=notice.number, reply_due=outbox.when(notice.reply_due_at))
             outbox.to_department(session, a.department_id, key=f"overdue:{a.id}",
                                  template="overdue_notice" if notice else "overdue",
-                                 params=params, now=now, case_id=a.case_id)
+                                 params=params, now=now, case_id=a.case_id, by_email=False)
+            digests.setdefault(("overdue_digest", a.department_id), []).append(a.case.number)
         _mark(session, batch, overdue_reminded_at=now)
         done["overdue"] += len(batch)
+
+    with outbox.buffered(session):
+        for (template, department_id), numbers in digests.items():
+            outbox.email_department_digest(session, department_id, template=template,
+                                           numbers=numbers, now=now)
 
     grace = settings["rectify_after_reminder_working_days"]
     for batch in _batches(session, select(Assignment).where(

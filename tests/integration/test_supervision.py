@@ -412,3 +412,22 @@ def test_recording_the_evaluation_completes_the_revisit_call(session, actors, ca
                 now=NOW + timedelta(days=6, hours=1), rating="satisfied", source="revisit_call")
     [task] = session.query(RevisitTask).filter_by(case_id=case.id).all()
     assert task.done_at is not None and task.outcome == "satisfied"
+
+
+def test_handlers_get_each_overdue_case_in_the_inbox_and_one_email_digest(session, actors, cats,
+                                                                        depts):
+    cases = [case_in(session, actors, cats, depts, Status.HANDLING, now=NOW) for _ in range(3)]
+    due = max(c.due_at for c in cases)
+    assert sweep.run_sweep(session, due + timedelta(minutes=1))["overdue"] == 3
+    handler = handler_of(actors, "X102")
+    inbox = session.query(Notification).filter_by(template="overdue_notice", channel="inbox",
+                                                  user_id=handler.id).all()
+    assert sorted(n.case_id for n in inbox) == sorted(c.id for c in cases)
+    [mail] = session.query(Notification).filter_by(channel="email", user_id=handler.id,
+                                                   template="overdue_digest").all()
+    assert mail.params["count"] == 3
+    assert all(c.number in mail.params["numbers"] for c in cases)
+    assert not session.query(Notification).filter_by(channel="email",
+                                                     template="overdue_notice").count()
+    assert sweep.run_sweep(session, due + timedelta(minutes=2))["overdue"] == 0
+    assert session.query(Notification).filter_by(template="overdue_digest").count() == 1
