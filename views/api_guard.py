@@ -89,9 +89,14 @@ def guard_api_input(app) -> None:
                 values.append(prison.loads(request.args["q"]))
             except Exception:  # noqa: BLE001 - malformed rison: FAB answers 400 itself
                 pass
+        body = None
         if request.is_json:
             body = request.get_json(silent=True)  # parsed once; the views get this object
             values.append(_drop_nul(body))
+        if request.endpoint == "SecurityApi.login" and isinstance(body, dict) and not all(
+                isinstance(body.get(k), str) for k in ("username", "password", "provider")):
+            # FAB's login reads these without checking they are there (KeyError → 500).
+            return jsonify(message=gettext("Give username, password and provider.")), 400
         problem = _problem(values)
         if problem == "text":
             return jsonify(message=gettext("The request contains characters that are not valid "

@@ -94,3 +94,13 @@ def test_logins_are_rate_limited(app, session):
         assert api[-1] == 429
     finally:
         app.config["LOGIN_RATE_LIMIT"] = "100000 per hour"
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "clerk", "password": "x"},  # no provider: Flask-AppBuilder raised KeyError
+    {"password": "x", "provider": "db"},
+    {"username": "clerk", "password": 5, "provider": "db"},
+])
+def test_an_incomplete_api_login_is_a_clear_400(app, body):
+    response = app.test_client().post("/api/v1/security/login", json=body)
+    assert response.status_code == 400 and response.get_json()["message"]
