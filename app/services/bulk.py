@@ -18,13 +18,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
-def _postgres(session) -> bool:
+def postgres(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def dialect_insert(session, table):
+    """INSERT with the ON CONFLICT clauses of the database in use (PostgreSQL or SQLite)."""
+    return (postgresql.insert if postgres(session) else sqlite.insert)(table)
 
 
 def any_of(session, col, values: Sequence):
     """``col IN values``, as a single array parameter on PostgreSQL."""
-    if _postgres(session):
+    if postgres(session):
         return col == func.any(bindparam(None, list(values), type_=ARRAY(col.type)))
     return col.in_(list(values))
 
@@ -39,8 +44,8 @@ def insert_rows(session, table, rows: list[dict], *, skip_conflicts_on: str | No
     rows whose ``skip_conflicts_on`` value exists already are skipped. Returns the result
     (rows of ``returning`` for the rows inserted)."""
     names = list(rows[0])
-    if not _postgres(session):
-        stmt = sqlite.insert(table)
+    if not postgres(session):
+        stmt = dialect_insert(session, table)
         if skip_conflicts_on:
             stmt = stmt.on_conflict_do_nothing(index_elements=[skip_conflicts_on])
         if returning:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String, cast, func, select
 
 from app.calendar import WorkingCalendar
+from app.services.bulk import postgres
 from models import CalendarDay, CalendarYear
 
 # The last calendar built in this process, under the fingerprint of the rows it was built from.
@@ -18,7 +19,7 @@ def _fingerprint(session) -> tuple:
         cast(CalendarDay.day, String) + CalendarDay.kind + ";", "")).scalar_subquery()
     years = select(func.aggregate_strings(cast(CalendarYear.year, String) + ";", "")).where(
         CalendarYear.official).scalar_subquery()
-    if session.get_bind().dialect.name == "postgresql":  # send 32 characters, not 40 KB
+    if postgres(session):  # send 32 characters, not 40 KB
         days, years = func.md5(days), func.md5(years)
     return tuple(session.execute(select(days, years)).one())
 

@@ -32,6 +32,7 @@ from app.enums import (
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
+from app.services.bulk import postgres
 from app.services.calendar import load_calendar
 from app.services.notices import raise_notice
 from app.services.protection import new_reporter
@@ -380,7 +381,7 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     calendar = load_calendar(session)
     case.accept_due_at = dl.working_day_deadline(
         calendar, now, get_settings(session)["accept_working_days"]).due_at
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres(session):
         # Take the id first, so the number goes in with the INSERT (no second write of the row).
         case.id = session.execute(select(func.nextval(func.pg_get_serial_sequence(
             "cases", "id")))).scalar()

@@ -15,7 +15,7 @@ from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
-from app.services.bulk import any_of, insert_rows
+from app.services.bulk import any_of, dialect_insert, insert_rows
 from app.services.calendar import load_calendar
 from app.services.settings import get_settings
 from app.supervision import (
@@ -32,14 +32,6 @@ from models import Case, Department, Notice, NoticeCounter
 from models.supervision import notice_case
 
 
-def _dialect_insert(session, table):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 def _take_numbers(session, year: int, count: int) -> int:
     """Take the next ``count`` numbers of the year and return the last one. The counter row
     stays locked until commit, so numbers have no gaps and no duplicates even with concurrent
@@ -48,7 +40,7 @@ def _take_numbers(session, year: int, count: int) -> int:
             .values(last=NoticeCounter.last + count).returning(NoticeCounter.last))
     number = session.execute(bump).scalar()
     if number is None:
-        session.execute(_dialect_insert(session, NoticeCounter).values(year=year, last=0)
+        session.execute(dialect_insert(session, NoticeCounter).values(year=year, last=0)
                         .on_conflict_do_nothing(index_elements=["year"]))
         number = session.execute(bump).scalar()
     return number
