@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from app.extensions import db
+from app.transaction import unit_of_work
 
 ys = AppGroup("ys", help="营商110 tasks.")
 
@@ -22,8 +23,8 @@ def init_database() -> None:
     ensure_builtin_roles(appbuilder.sm)
     appbuilder.add_permissions(update_perms=True)
     sync_roles(appbuilder.sm)
-    seed_reference_data(db.session)
-    db.session.commit()
+    with unit_of_work() as session:
+        seed_reference_data(session)
 
 
 @ys.command("init")
@@ -39,9 +40,9 @@ def demo_command(cases: int) -> None:
     """Load demo departments, users and cases (once)."""
     from app.demo import load_demo
 
-    for line in load_demo(db.session, cases=cases):
-        click.echo(line)
-    db.session.commit()
+    with unit_of_work() as session:
+        for line in load_demo(session, cases=cases):
+            click.echo(line)
 
 
 @ys.command("api-key")
@@ -53,8 +54,8 @@ def api_key_command(username: str, name: str) -> None:
     user = sm.find_user(username=username)
     if user is None:
         raise click.ClickException(f"no user {username}")
-    key = sm.create_api_key(user, name)
-    db.session.commit()
+    with unit_of_work():
+        key = sm.create_api_key(user, name)
     click.echo(key["key"] if isinstance(key, dict) and "key" in key else key)
 
 

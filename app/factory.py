@@ -6,11 +6,21 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 
 from app.extensions import db, migrate
+from app.workflow import N_
+
+
+class Platform(Flask):
+    """Flask with the one unit-of-work boundary around every view (app.transaction)."""
+
+    def dispatch_request(self):
+        from app.transaction import run_request
+
+        return run_request(super().dispatch_request)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application with settings from config.py, overridden by ``overrides``."""
-    app = Flask(__name__, template_folder="../views/templates", static_folder="../views/static")
+    app = Platform(__name__, template_folder="../views/templates", static_folder="../views/static")
     from app.requests import CleanRequest
 
     app.request_class = CleanRequest  # NUL characters never reach the database
@@ -36,38 +46,110 @@ def create_app(overrides: dict | None = None) -> Flask:
     from views.api_guard import guard_api_input
 
     guard_api_input(app)
-    from app import outbox_hooks
-
-    outbox_hooks.install(app)
+    audit_configuration_changes()
     from app.cli import register_cli
 
     register_cli(app)
     return app
 
 
+def audit_configuration_changes() -> None:
+    """Every change of the reference data and of user accounts is audited in its transaction."""
+    import models as m
+    from app.services import audit
+
+    audit.audit_configuration(
+        m.Department, m.Category, m.CalendarYear, m.CalendarDay, m.DeadlinePolicy,
+        m.DispatchRule, m.Setting, m.RewardTier, m.IneligiblePerson, m.ServiceWindow,
+        users=(m.Staff,), actor_resolver=current_actor_or_system)
+
+
+def current_actor_or_system():
+    """The user behind the current request, or None (the system: jobs, commands)."""
+    from flask import has_request_context
+
+    from views.common import current_actor
+
+    if not has_request_context():
+        return None
+    actor = current_actor()
+    return actor if actor.id is not None else None
+
+
+ERROR_TEXTS = {
+    400: (N_("Bad request"), N_("The request could not be understood; please try again.")),
+    401: (N_("Please log in"), N_("Please log in to continue.")),
+    403: (N_("Not allowed"), N_("You are not allowed to open this page.")),
+    404: (N_("Not found"), N_("The page or record you asked for does not exist, or you may not see it.")),
+    405: (N_("Not allowed"), N_("This page cannot be used this way.")),
+    413: (N_("Too large"), N_("The files are too large: at most %(mb)s MB in all.")),
+    429: (N_("Too many requests"), N_("Too many requests; please wait a while and try again.")),
+    500: (N_("Something went wrong"),
+          N_("Something went wrong on our side. Nothing you submitted before this page was lost; "
+             "please try again in a moment.")),
+}
+
+
 def register_error_pages(app: Flask) -> None:
-    """Clear answers for refused requests: JSON for the API, a short page for people."""
-    from flask import jsonify, request
+    """One error handler: a domain error becomes a flash message and a redirect on screens, a
+    JSON error with its status under /api/; HTTP errors get a styled, translated page."""
+    from flask import flash, g, jsonify, redirect, render_template, request, url_for
     from flask_babel import gettext
+    from werkzeug.exceptions import HTTPException, InternalServerError
 
-    messages = {
-        413: lambda: gettext("The files are too large: at most %(mb)s MB in all.",
-                             mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
-        429: lambda: gettext("Too many requests; please wait a while and try again."),
-        400: lambda: gettext("The request could not be understood; please try again."),
-    }
+    from app.errors import DomainError, NotFound
 
-    def handler(error):
-        message = messages[error.code]()
-        if request.path.startswith("/api/"):
-            return jsonify(message=message), error.code
-        page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{error.code}</title>"
-                f"</head><body style='font-family:sans-serif;padding:2em'><h3>{message}</h3>"
-                f"<p><a href='javascript:history.back()'>{gettext('Back')}</a></p></body></html>")
-        return page, error.code
+    def wants_json() -> bool:
+        return request.path.startswith("/api/")
 
-    for code in messages:
-        app.register_error_handler(code, handler)
+    def error_page(status: int):
+        heading, message = ERROR_TEXTS.get(status, ERROR_TEXTS[500 if status >= 500 else 400])
+        text = gettext(message, mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+        if wants_json():
+            return jsonify(message=text), status
+        response = app.make_response((render_template(
+            "errors/error.html", status=status, heading=gettext(heading), message=text,
+            title=gettext(heading)), status))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response = error_page(error.code)
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    def server_error(error: InternalServerError):
+        return error_page(500)
+
+    def domain_error(error: DomainError):
+        if wants_json():
+            return jsonify(message=error.message), error.status
+        if isinstance(error, NotFound):
+            return error_page(404)
+        flash(error.message, "danger")
+        return redirect(_back(g, request, url_for))
+
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(InternalServerError, server_error)
+    app.register_error_handler(DomainError, domain_error)
+
+
+def _back(g, request, url_for) -> str:
+    """Where a refused action returns to: the page the view named, the page the user came from
+    (same site only), or the home page."""
+    from urllib.parse import urlsplit
+
+    back = g.get("back")
+    if back:
+        return back
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if referrer and parts.netloc in ("", request.host) and referrer != request.url:
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("HomeView.index")
 
 
 def refuse_unknown_fab_actions(app: Flask) -> None:

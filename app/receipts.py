@@ -48,3 +48,32 @@ def code_hash(key: str, receipt_number: str, code: str) -> str | None:
 def keyed_digest(key: str, value: str) -> str:
     """A keyed hash of a value (e.g. a company) so equal values can be matched blind."""
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def seal_receipt(key: str, number: str, code: str) -> str:
+    """Encrypt a receipt for the page that shows it after the filing's redirect (the code is
+    never readable from the session cookie that carries it)."""
+    import base64
+    import json
+
+    from cryptography.fernet import Fernet
+
+    fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"receipt:{key}".encode()).digest()))
+    return fernet.encrypt(json.dumps([number, code]).encode()).decode()
+
+
+def open_receipt(key: str, sealed: str | None, max_age: int) -> tuple[str, str] | None:
+    """The (number, code) of a sealed receipt younger than ``max_age`` seconds, else None."""
+    import base64
+    import json
+
+    from cryptography.fernet import Fernet, InvalidToken
+
+    if not sealed:
+        return None
+    fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"receipt:{key}".encode()).digest()))
+    try:
+        number, code = json.loads(fernet.decrypt(sealed.encode(), ttl=max_age))
+    except (InvalidToken, ValueError, TypeError):
+        return None
+    return number, code

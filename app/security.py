@@ -46,28 +46,12 @@ def _roles_field(validators=()):
 
 
 class StaffUserView(UserDBModelView):
-    """The user screens, with the department each user works for; role changes are audited."""
+    """The user screens, with the department each user works for (role changes are audited
+    by app.services.audit, for the screens and the API alike)."""
 
     # FAB's default "roles or groups" validator reads a groups field this form does not have.
     validators_columns = {"roles": [DataRequired()]}
 
-    def _audit_roles(self, item):
-        from app import clock
-        from app.extensions import db
-        from app.services import audit
-        from views.common import current_actor
-
-        audit.record(db.session, "role_change", actor=current_actor(), now=clock.utcnow(),
-                     subject=item.username,
-                     details={"roles": sorted(r.name for r in item.roles),
-                              "department_id": item.department_id, "active": item.active})
-        db.session.commit()
-
-    def post_add(self, item):
-        self._audit_roles(item)
-
-    def post_update(self, item):
-        self._audit_roles(item)
 
     list_columns = ["first_name", "last_name", "username", "department", "active", "roles"]
     add_columns = [

@@ -1,13 +1,24 @@
 """Shared fixtures: one app per test session on the database of TEST_DATABASE_URL (SQLite
-file by default, PostgreSQL in CI), built by the real migrations and seeds."""
+file by default, PostgreSQL in CI), built by the real migrations and seeds.
+
+Tests run the way production runs: every request of the test client, and every job, gets
+its own app context and so its own SQLAlchemy session; nothing is shared across requests.
+Each test runs inside one outer transaction on one connection that every session joins
+through a savepoint (their commits release savepoints), rolled back when the test ends
+(the isolation Indico's and SQLAlchemy's testing recipes use). Tests that need real commits
+seen by other connections (threads, worker processes) are marked ``real_commits`` and clean
+up by deleting the case data instead.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from datetime import datetime
 
 import pytest
+from flask.testing import FlaskClient
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -21,6 +32,39 @@ def _reset_database(url: str) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def _sqlite_savepoints(engine) -> None:
+    """pysqlite starts transactions lazily and breaks SAVEPOINT; let SQLAlchemy emit BEGIN
+    (SQLAlchemy's documented recipe), so the outer test transaction holds everything."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in a new app context, hence a new session,
+    exactly as under gunicorn. The test's own session is flushed before the request (so the
+    request sees it) and expired after (so the test reads what the request committed)."""
+
+    def open(self, *args, **kwargs):
+        from flask import has_app_context
+
+        from app.extensions import db
+
+        outer = db.session() if has_app_context() else None
+        if outer is not None:
+            outer.flush()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if outer is not None:
+            outer.expire_all()
+        return response
 
 
 @pytest.fixture(scope="session")
@@ -40,40 +84,70 @@ def app(tmp_path_factory):
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
         "REPORT_DIR": str(tmp_path_factory.mktemp("reports")),
     })
-    def fresh_g():
-        # Test requests reuse the fixture's app context, so `g` (and the logged-in user
-        # Flask-Login caches there) would leak from one request into the next.
-        from flask import g
-
-        g.__dict__.clear()
-
-    application.before_request_funcs.setdefault(None, []).insert(0, fresh_g)
+    application.test_client_class = FreshContextClient
+    # A session bound to the test's connection joins its transaction through a savepoint.
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
     with application.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_savepoints(db.engine)
         init_database()
         load_org(db.session)
         db.session.commit()
     yield application
 
 
+_CASE_DATA = ("TypicalCase", "GeneratedReport", "RewardClaim", "RewardEntry", "Reward",
+              "InboxMessage", "Notification", "RevisitTask", "Notice", "NoticeCounter",
+              "CaseEvent", "ExtensionRequest", "Assignment", "CaseMessage", "Attachment",
+              "IdentityAccess", "CaseLink", "Reporter", "Case", "TrackingAttempt",
+              "UsedChallenge", "ServiceWindow")
+
+
+def _wipe_case_data(app) -> None:
+    import models as m
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.query(m.Case).update({m.Case.merged_into_id: None})
+        db.session.execute(m.Notice.__table__.metadata.tables["notice_case"].delete())
+        for name in _CASE_DATA:
+            db.session.query(getattr(m, name)).delete()
+        db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_database(request):
+    """Roll back everything a test wrote (see the module docstring)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    if request.node.get_closest_marker("real_commits"):
+        yield
+        _wipe_case_data(app)
+        return
+    from app.extensions import db
+
+    engines = db._app_engines[app]
+    engine = engines[None]
+    connection = engine.connect()
+    outer = connection.begin()
+    engines[None] = connection
+    try:
+        yield connection
+    finally:
+        engines[None] = engine
+        outer.rollback()
+        connection.close()
+
+
 @pytest.fixture
 def session(app):
-    """A database session inside an app context; case data is wiped after each test."""
-    import models as m
+    """The test's own database session, inside an app and request context of its own."""
     from app.extensions import db
 
     with app.test_request_context():
         yield db.session
-        db.session.rollback()
-        db.session.query(m.Case).update({m.Case.merged_into_id: None})
-        db.session.execute(m.Notice.__table__.metadata.tables["notice_case"].delete())
-        for model in (m.TypicalCase, m.GeneratedReport, m.RewardClaim, m.RewardEntry, m.Reward,
-                      m.InboxMessage, m.Notification,
-                      m.RevisitTask, m.Notice, m.NoticeCounter,
-                      m.CaseEvent, m.ExtensionRequest, m.Assignment, m.CaseMessage,
-                      m.Attachment, m.IdentityAccess, m.CaseLink, m.Reporter, m.Case,
-                      m.TrackingAttempt, m.UsedChallenge, m.ServiceWindow):
-            db.session.query(model).delete()
-        db.session.commit()
 
 
 @pytest.fixture

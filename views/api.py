@@ -16,6 +16,7 @@ from app.extensions import db
 from app.services import cases as case_services
 from app.services import reporting
 from app.services.reference import validate_department
+from app.transaction import discard
 from models import (
     CalendarDay,
     CalendarYear,
@@ -33,7 +34,8 @@ from views.paging import BoundedCountApiInterface
 
 
 def _error(api, error: DomainError):
-    db.session.rollback()
+    """A refusal as a JSON error with its status; the unit of work is discarded."""
+    discard(db.session)
     return api.response(error.status, message=error.message)
 
 
@@ -100,7 +102,6 @@ class CaseApi(ModelRestApi):
             # (read before the commit, which would expire the case and read it again).
             answer = {"id": case.id, "number": case.number, "status": str(case.status),
                       "query_code": case.query_code}
-            db.session.commit()
         except DomainError as error:
             return _error(self, error)
         return self.response(201, **answer)
@@ -189,8 +190,7 @@ class CaseApi(ModelRestApi):
             return self.response_400(message="Request body must be a JSON object")
         try:
             case = case_services.perform(db.session, pk, action, actor=current_actor(),
-                                         now=clock.utcnow(), **params)
-            db.session.commit()
+                                         now=clock.utcnow(), params=params)
         except DomainError as error:
             return _error(self, error)
         return self.response(200, id=case.id, number=case.number, status=str(case.status),
@@ -262,11 +262,10 @@ class RewardApi(ModelRestApi):
         params = {k: v for k, v in params.items() if k in ("note", "method", "reference")}
         try:
             reward = service(db.session, pk, actor=current_actor(), now=clock.utcnow(), **params)
-            db.session.commit()
         except DomainError as error:
             return _error(self, error)
         except TypeError:
-            db.session.rollback()
+            discard(db.session)
             return self.response_422(message="Invalid parameters for this action")
         return self.response(200, id=reward.id, status=str(reward.status))
 
@@ -338,9 +337,9 @@ def _recompute_after_change(api_class):
     """Calendar and policy edits through the API recompute open deadlines, like the screens."""
 
     def hook(self, item):
-        from jobs.tasks import request_recompute
+        from app.services.cases import request_recompute
 
-        request_recompute()
+        request_recompute(db.session)
 
     api_class.post_add = api_class.post_update = api_class.post_delete = hook
 

@@ -17,14 +17,14 @@ from markupsafe import Markup
 from app import clock
 from app import deadlines as dl
 from app.enums import CaseType, Channel, Urgency
-from app.errors import DomainError, NotAllowed, NotFound
+from app.errors import DomainError
 from app.extensions import db
 from app.services import cases as svc
 from app.services import protection, reporting, rewards, typical
 from app.uploads import StoredFile, download_name, open_for_staff, staff_content_type
-from app.workflow import N_, Action, Role, Status
+from app.workflow import Action, Role, Status
 from models import Case
-from views.common import current_actor, label, local_time, run_posted
+from views.common import attempt, current_actor, label, local_time, run_posted
 from views.filters import ClauseFilter, StatusInFilter, VisibleCaseFilter
 from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
 from views.paging import BoundedCountInterface, BoundedListWidget
@@ -169,15 +169,18 @@ class CaseIntakeView(BaseView):
         form = build_form(INTAKE_FIELDS + ["attachments"])()
         if request.method == "POST" and form.validate_on_submit():
             written = []
-            try:
+
+            def file_it():
+                nonlocal written
                 files = [(f.filename, f.read()) for f in request.files.getlist("attachments")
                          if f and f.filename]
                 case, written = reporting.file_case(
                     db.session, actor=current_actor(), now=clock.utcnow(),
                     data=form_params(form, INTAKE_FIELDS), files=files)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
+                return case
+
+            case, error = attempt(file_it)
+            if error is not None:
                 reporting.discard_files(written)
                 flash(error.message, "danger")
             else:
@@ -238,20 +241,12 @@ class CaseActionView(BaseView):
         """Show who filed the case to an entitled user, recording the look (POST: never cached,
         never prefetched, CSRF-checked)."""
         actor = current_actor()
-        form = DynamicForm()
-        try:
-            if not form.validate_on_submit():
-                raise NotAllowed(N_("The form could not be submitted; please try again."))
-            case = svc.get_case(db.session, case_id, actor)
-            reporters = protection.reveal_identity(db.session, case, actor=actor,
-                                                   now=clock.utcnow())
-            db.session.commit()
-        except NotFound:
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+        if not DynamicForm().validate_on_submit():
+            flash(_l("The form could not be submitted; please try again."), "danger")
             return redirect(url_for("CaseView.show", pk=case_id))
+        g.back = url_for("CaseView.show", pk=case_id)
+        case = svc.get_case(db.session, case_id, actor)
+        reporters = protection.reveal_identity(db.session, case, actor=actor, now=clock.utcnow())
         return render_case(self, case, reporters=reporters)
 
     @expose("/<int:case_id>/<action>", methods=["GET", "POST"])
@@ -279,12 +274,10 @@ class CaseActionView(BaseView):
             if not form.validate_on_submit():
                 flash(_l("The form could not be submitted; please try again."), "danger")
             else:
-                try:
-                    svc.perform(db.session, case_id, action, actor=actor,
-                                          now=clock.utcnow(), **form_params(form, fields))
-                    db.session.commit()
-                except DomainError as error:
-                    db.session.rollback()
+                _, error = attempt(lambda: svc.perform(
+                    db.session, case_id, action, actor=actor, now=clock.utcnow(),
+                    **form_params(form, fields)))
+                if error is not None:
                     flash(error.message, "danger")
                 else:
                     flash(_l("Done: %(action)s.", action=label(action)), "success")

@@ -36,27 +36,33 @@ def local_time(moment) -> str:
 
 
 def run_posted(do, success, back: str, then=None):
-    """Run a CSRF-checked POST that calls one service: commit once, flash the outcome, and
-    redirect to ``then(result)`` on success (when given) or back to ``back``."""
-    from flask import abort, flash, redirect
+    """Run a CSRF-checked POST that calls one service, flash the outcome, and redirect to
+    ``then(result)`` on success (when given) or back to ``back``. The request boundary commits;
+    a refusal rolls back and returns to ``back`` with its message (app.factory)."""
+    from flask import flash, g, redirect
     from flask_appbuilder.forms import DynamicForm
     from flask_babel import lazy_gettext
-
-    from app.errors import DomainError, NotFound
-    from app.extensions import db
 
     if not DynamicForm().validate_on_submit():
         flash(lazy_gettext("The form could not be submitted; please try again."), "danger")
         return redirect(back)
-    try:
-        result = do(current_actor(), clock.utcnow())
-        db.session.commit()
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(back)
+    g.back = back
+    result = do(current_actor(), clock.utcnow())
     flash(success, "success")
     return redirect(then(result) if then else back)
+
+
+def attempt(do):
+    """Call a service whose refusal shows the form again with what was typed: on a domain
+    error the unit of work is discarded and the error returned; a missing object is a 404."""
+    from app.errors import DomainError, NotFound
+    from app.extensions import db
+    from app.transaction import discard
+
+    try:
+        return do(), None
+    except NotFound:
+        raise
+    except DomainError as error:
+        discard(db.session)
+        return None, error

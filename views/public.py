@@ -18,17 +18,20 @@ from wtforms import BooleanField, HiddenField, MultipleFileField, StringField, T
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as CsrfError
 
-from app import challenge, clock
+from app import challenge, clock, receipts
 from app.enums import CaseType, Rating
 from app.errors import DomainError, Invalid
 from app.extensions import db
 from app.services import reporting
+from app.transaction import unit_of_work
 from app.workflow import N_, OPEN_STATUSES
 from models import Category, Department, ServiceWindow
-from views.common import label, local_time
+from views.common import attempt, label, local_time
 from views.forms import LazySelectField, _choices
 
 SESSION_KEY = "tracked_reporter"
+RECEIPT_KEY = "receipt"  # the sealed receipt shown after filing (app.receipts)
+RECEIPT_SECONDS = 3600
 
 
 def _categories_grouped():
@@ -127,7 +130,9 @@ class PublicReportView(BaseView):
             return self._render_form(form, window, 400)
         now = clock.utcnow()
         written = []
-        try:
+
+        def file_it():
+            nonlocal written
             challenge_id = challenge.check_answer(current_app.config["SECRET_KEY"],
                                                   form.challenge_token.data,
                                                   form.challenge_answer.data)
@@ -135,22 +140,37 @@ class PublicReportView(BaseView):
             data = {name: getattr(form, name).data for name in FORM_FIELDS}
             case, written = reporting.file_case(db.session, now=now, data=data,
                                                 files=_uploaded_files())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
+            return case
+
+        try:
+            case, error = attempt(file_it)
+        except Exception:
+            reporting.discard_files(written)
+            raise
+        if error is not None:
             reporting.discard_files(written)
             if isinstance(error, Invalid) and "check question" in error.msgid:
                 form.challenge_answer.errors = [error.message]
             else:
                 flash(error.message, "danger")
             return self._render_form(form, window, error.status)
-        except Exception:
-            db.session.rollback()
-            reporting.discard_files(written)
-            raise
+        # Post/Redirect/Get: a reload shows the receipt again instead of filing twice.
+        session[RECEIPT_KEY] = receipts.seal_receipt(current_app.config["SECRET_KEY"],
+                                                     case.number, case.query_code)
+        return redirect(url_for("PublicReportView.receipt"))
+
+    @expose("/receipt", methods=["GET"])
+    def receipt(self, error: str | None = None):
+        """The receipt, shown after the filing's redirect until the reporter confirms it."""
+        opened = receipts.open_receipt(current_app.config["SECRET_KEY"],
+                                       session.get(RECEIPT_KEY), RECEIPT_SECONDS)
+        if opened is None:
+            session.pop(RECEIPT_KEY, None)
+            return redirect(url_for("PublicTrackView.form"))
+        number, code = opened
         response = make_response(self.render_template(
-            "public/receipt.html", number=case.number, code=case.query_code,
-            title=gettext("Receipt")))
+            "public/receipt.html", number=number, code=code, error=error,
+            title=gettext("Receipt")), 422 if error else 200)
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -159,12 +179,17 @@ class PublicReportView(BaseView):
         number = request.form.get("number", "")
         if not _csrf_ok():
             flash(gettext("The page expired; please submit the form again."), "danger")
-            return redirect(url_for("PublicTrackView.form"))
-        try:
-            reporting.confirm_receipt(db.session, number, request.form.get("code", ""))
-        except DomainError as error:
+            return redirect(url_for("PublicReportView.receipt"))
+        _, error = attempt(lambda: reporting.confirm_receipt(
+            db.session, number, request.form.get("code", "")))
+        if error is not None:  # the receipt stays on the page: the code is never lost
+            if receipts.open_receipt(current_app.config["SECRET_KEY"], session.get(RECEIPT_KEY),
+                                     RECEIPT_SECONDS):
+                return self.receipt(error=error.message)
             flash(error.message, "danger")
-            return self.render_template("public/track_form.html", title=gettext("Follow my case")), 422
+            return self.render_template("public/track_form.html",
+                                        title=gettext("Follow my case")), 422
+        session.pop(RECEIPT_KEY, None)
         return self.render_template("public/confirmed.html", number=number,
                                     title=gettext("Receipt saved"))
 
@@ -174,7 +199,7 @@ class PublicReportView(BaseView):
 
         if not _csrf_ok():
             return make_response(gettext("The page expired; please submit the form again."), 400)
-        reporter = reporting._find_reporter(db.session, request.form.get("number"),
+        reporter = reporting.find_reporter(db.session, request.form.get("number"),
                                             request.form.get("code"))
         if reporter is None:
             return make_response(gettext("The case number or query code is not correct."), 404)
@@ -216,17 +241,17 @@ class PublicTrackView(BaseView):
         if not _csrf_ok():
             flash(gettext("The page expired; please submit the form again."), "danger")
             return self.render_template("public/track_form.html", title=title), 400
+        # The failed attempt is recorded in its own unit, so a refusal keeps it.
         try:
-            reporter = reporting.authenticate(
-                db.session, number=request.form.get("number", ""),
-                code=request.form.get("code", ""), client_digest=_client_digest(),
-                now=clock.utcnow())
-            db.session.commit()
+            with current_app.app_context(), unit_of_work(commit_on=(DomainError,)) as own:
+                reporter_id = reporting.authenticate(
+                    own, number=request.form.get("number", ""),
+                    code=request.form.get("code", ""), client_digest=_client_digest(),
+                    now=clock.utcnow()).id
         except DomainError as error:
-            db.session.commit()  # keep the record of the failed attempt
             flash(error.message, "danger")
             return self.render_template("public/track_form.html", title=title), error.status
-        session[SESSION_KEY] = reporter.id
+        session[SESSION_KEY] = reporter_id
         return redirect(url_for("PublicTrackView.case"))
 
     def _tracked(self):
@@ -263,14 +288,17 @@ class PublicTrackView(BaseView):
             flash(gettext("The page expired; please submit the form again."), "danger")
             return redirect(url_for("PublicTrackView.case"))
         written = []
-        try:
+
+        def do_it():
+            nonlocal written
             written = do(reporter, case, clock.utcnow()) or []
-            db.session.commit()
-            flash(gettext("Thank you, it has been recorded."), "info")
-        except DomainError as error:
-            db.session.rollback()
+
+        _, error = attempt(do_it)
+        if error is not None:
             reporting.discard_files(written)
             flash(error.message, "danger")
+        else:
+            flash(gettext("Thank you, it has been recorded."), "info")
         return redirect(url_for("PublicTrackView.case"))
 
     @expose("/message", methods=["POST"])

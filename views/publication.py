@@ -16,6 +16,7 @@ from app.services import reports as report_services
 from app.services import typical as typical_services
 from app.workflow import Role
 from models import GeneratedReport, TypicalCase
+from reports import archive
 from views.common import current_actor, local_time, run_posted
 
 
@@ -122,7 +123,7 @@ class ReportActionView(BaseView):
         """Generate a bulletin or an assessment report for any period (in a job)."""
         if request.method == "POST":
             def started(report):
-                report_services.start(report.id)  # a job; inline when no queue is configured
+                archive.start(db.session, report.id)  # a job; inline when no queue is configured
                 return url_for("ReportArchiveView.list")
 
             return run_posted(lambda actor, now: report_services.request_report(
@@ -147,7 +148,6 @@ class ReportActionView(BaseView):
 
         audit.record(db.session, "export", actor=current_actor(), now=clock.utcnow(),
                      subject=f"{report.kind}:{report.period_label}:{fmt}")
-        db.session.commit()
         return send_file(path, as_attachment=True,
                          download_name=f"{report.kind}-{report.period_label}.{fmt}")
 

@@ -13,9 +13,9 @@ from wtforms.validators import Optional
 
 from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
+from app.services.cases import request_recompute
 from app.services.reference import validate_department
 from app.services.windows import new_window_token, window_filing_url
-from jobs.tasks import request_recompute
 from models import (
     CalendarDay,
     CalendarYear,
@@ -45,28 +45,11 @@ COMMON_LABELS = {
 
 
 class _Reference(ModelView):
-    """Reference data; every change is written to the audit log (configuration override)."""
+    """Reference data (every change is audited by app.services.audit, in its transaction)."""
 
     label_columns = COMMON_LABELS
     page_size = 50
 
-    def _audit(self, item, change: str):
-        from app import clock
-        from app.services import audit
-        from views.common import current_actor
-
-        audit.record(db.session, "config_change", actor=current_actor(), now=clock.utcnow(),
-                     subject=f"{type(item).__name__}:{change}", details={"item": str(item)})
-        db.session.commit()
-
-    def post_add(self, item):
-        self._audit(item, "add")
-
-    def post_update(self, item):
-        self._audit(item, "edit")
-
-    def post_delete(self, item):
-        self._audit(item, "delete")
 
 
 class DepartmentView(_Reference):
@@ -103,16 +86,9 @@ class _RecomputesDeadlines(_Reference):
     """Editing the calendar or a policy recomputes every open deadline."""
 
     def post_add(self, item):
-        self._audit(item, "add")
-        request_recompute()
+        request_recompute(db.session)
 
-    def post_update(self, item):
-        self._audit(item, "edit")
-        request_recompute()
-
-    def post_delete(self, item):
-        self._audit(item, "delete")
-        request_recompute()
+    post_update = post_delete = post_add
 
 
 class CalendarYearView(_RecomputesDeadlines):

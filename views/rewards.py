@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -13,14 +13,14 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import clock
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, Invalid
 from app.extensions import db
 from app.rewards import REWARD_LABELS, PayMethod, RewardState, allowed_reward_actions
 from app.services import cases as case_services
 from app.services import rewards as reward_services
-from app.workflow import Role
+from app.workflow import N_, Role
 from models import Department, Reward, RewardTier
-from views.common import current_actor, local_time
+from views.common import attempt, current_actor, local_time
 from views.forms import LazySelectField
 
 
@@ -78,17 +78,12 @@ class RewardActionView(BaseView):
             flash(_l("The form could not be submitted; please try again."), "danger")
             return redirect(url_for("RewardView.show", pk=reward_id))
         params = {k: v for k, v in request.form.items() if k in ("note", "method", "reference")}
+        g.back = url_for("RewardView.show", pk=reward_id)
         try:
             service(db.session, reward_id, actor=current_actor(), now=clock.utcnow(), **params)
-            db.session.commit()
-            flash(_l("Done: %(action)s.", action=reward_label(action)), "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except (DomainError, TypeError) as error:
-            db.session.rollback()
-            flash(getattr(error, "message", gettext("Invalid parameters for this action.")),
-                  "danger")
+        except TypeError:
+            raise Invalid(N_("Invalid parameters for this action.")) from None
+        flash(_l("Done: %(action)s.", action=reward_label(action)), "success")
         return redirect(url_for("RewardView.show", pk=reward_id))
 
     @expose("/propose/<int:case_id>", methods=["GET", "POST"])
@@ -103,19 +98,15 @@ class RewardActionView(BaseView):
             if not DynamicForm().validate_on_submit():
                 flash(_l("The form could not be submitted; please try again."), "danger")
             else:
-                try:
-                    reward = reward_services.propose_reward(
-                        db.session, case_id, actor=actor, now=clock.utcnow(),
-                        reporter_id=request.form.get("reporter_id"),
-                        tier_id=request.form.get("tier_id"), amount=request.form.get("amount"),
-                        reasons=request.form.get("reasons"),
-                        evidence=request.form.get("evidence"),
-                        interested_party=bool(request.form.get("interested_party")))
-                    db.session.commit()
+                reward, error = attempt(lambda: reward_services.propose_reward(
+                    db.session, case_id, actor=actor, now=clock.utcnow(),
+                    reporter_id=request.form.get("reporter_id"),
+                    tier_id=request.form.get("tier_id"), amount=request.form.get("amount"),
+                    reasons=request.form.get("reasons"), evidence=request.form.get("evidence"),
+                    interested_party=bool(request.form.get("interested_party"))))
+                if error is None:
                     return redirect(url_for("RewardView.show", pk=reward.id))
-                except DomainError as error:
-                    db.session.rollback()
-                    flash(error.message, "danger")
+                flash(error.message, "danger")
         tiers = db.session.query(RewardTier).filter_by(active=True).order_by(RewardTier.code)
         return self.render_template("rewards/propose.html", case=case, tiers=list(tiers),
                                     title=_l("Propose a reward"), appbuilder=self.appbuilder)

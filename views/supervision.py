@@ -18,7 +18,7 @@ from app.services import notices as notice_services
 from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
 from app.workflow import Role
 from models import Department, InboxMessage, Notice, Notification, RevisitTask
-from views.common import current_actor, local_time, run_posted
+from views.common import attempt, current_actor, local_time, run_posted
 
 
 def notice_label(value) -> str:
@@ -116,7 +116,7 @@ class NoticeActionView(BaseView):
         from reports.pdf import render_pdf
 
         try:
-            notice = notice_services._notice_for(db.session, notice_id, current_actor())
+            notice = notice_services.notice_for(db.session, notice_id, current_actor())
         except DomainError:
             abort(404)
         document = render_pdf("notice.html", notice_pdf_data(notice))
@@ -133,17 +133,14 @@ class NoticeActionView(BaseView):
             if not DynamicForm().validate_on_submit():
                 flash(_l("The form could not be submitted; please try again."), "danger")
             else:
-                try:
-                    notice = notice_services.issue_interview(
-                        db.session, actor=current_actor(), now=clock.utcnow(),
-                        department_id=request.form.get("department_id"),
-                        case_ids=request.form.getlist("case_ids"),
-                        details=request.form.get("details"))
-                    db.session.commit()
+                notice, error = attempt(lambda: notice_services.issue_interview(
+                    db.session, actor=current_actor(), now=clock.utcnow(),
+                    department_id=request.form.get("department_id"),
+                    case_ids=request.form.getlist("case_ids"),
+                    details=request.form.get("details")))
+                if error is None:
                     return redirect(url_for("NoticeView.show", pk=notice.id))
-                except DomainError as error:
-                    db.session.rollback()
-                    flash(error.message, "danger")
+                flash(error.message, "danger")
         return self.render_template(
             "supervision/interview.html", title=_l("Interview notice"),
             candidates=notice_services.interview_candidates(db.session),

@@ -7,7 +7,8 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.services.actor import Actor
 from models.audit import AuditHead, AuditRecord
@@ -63,3 +64,101 @@ def verify(session) -> list[str]:
         problems.append(f"the chain ends at record {last_id} but its head says {head.last_id} "
                         "(the last records were deleted)")
     return problems
+
+
+# --- configuration changes, from one place ------------------------------------------------------
+# Every change to the reference data (screens, REST API, CLI, jobs) is recorded in the same
+# transaction as the change itself: the changes are collected at each flush and written just
+# before the commit, so a change and its record commit, or roll back, together.
+
+_AUDITED: tuple[type, ...] = ()
+_USERS: tuple[type, ...] = ()  # user accounts: their roles, department and state
+_PENDING = "config_changes"
+_SECRET = ("hash", "token", "secret", "password")
+_resolve_actor = lambda: None  # noqa: E731 - replaced by the factory with the request's user
+
+
+def audit_configuration(*models: type, users: tuple[type, ...] = (), actor_resolver=None) -> None:
+    """Record every add, edit and delete of these models as a ``config_change``, and of the
+    ``users`` models (roles, department, active) as a ``role_change``."""
+    global _AUDITED, _USERS, _resolve_actor
+    _AUDITED, _USERS = tuple(models) + tuple(users), tuple(users)
+    if actor_resolver is not None:
+        _resolve_actor = actor_resolver
+
+
+def _changed(obj) -> dict:
+    from sqlalchemy import inspect
+
+    changes = {}
+    for attr in inspect(obj).mapper.column_attrs:
+        history = inspect(obj).attrs[attr.key].history
+        if history.has_changes():
+            secret = any(word in attr.key for word in _SECRET)
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            changes[attr.key] = "…" if secret else [old, new]
+    return changes
+
+
+def _account_changed(user) -> bool:
+    """Roles, department or active state changed (not a login's counters)."""
+    from sqlalchemy import inspect
+
+    attrs = inspect(user).attrs
+    return any(attrs[name].history.has_changes() for name in ("roles", "department_id", "active")
+               if name in attrs)
+
+
+@event.listens_for(Session, "before_flush")
+def _collect_configuration_changes(session, _flush_context, _instances) -> None:
+    if not _AUDITED:
+        return
+    pending = session.info.setdefault(_PENDING, [])
+    for obj in session.new:
+        if isinstance(obj, _AUDITED):
+            pending.append((obj, "add", None))
+    for obj in session.dirty:
+        if isinstance(obj, _USERS):
+            if _account_changed(obj):
+                pending.append((obj, "edit", None))
+        elif isinstance(obj, _AUDITED) and session.is_modified(obj, include_collections=False):
+            pending.append((obj, "edit", _changed(obj)))
+    for obj in session.deleted:
+        if isinstance(obj, _AUDITED):
+            pending.append((obj, "delete", {"item": str(obj)}))
+    if not pending:
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_configuration_changes(session) -> None:
+    if not _AUDITED:
+        return
+    session.flush()  # collect what the last statements changed
+    pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    from app import clock
+
+    actor, now = _resolve_actor(), clock.utcnow()
+    seen = set()
+    for obj, change, details in pending:
+        if isinstance(obj, _USERS):
+            if (id(obj), change) in seen:
+                continue
+            seen.add((id(obj), change))
+            record(session, "role_change", actor=actor, now=now, subject=obj.username,
+                   details={"change": change, "roles": sorted(r.name for r in obj.roles),
+                            "department_id": obj.department_id, "active": obj.active})
+            continue
+        item = details.pop("item", None) if change == "delete" else str(obj)
+        record(session, "config_change", actor=actor, now=now,
+               subject=f"{type(obj).__name__}:{change}",
+               details={"item": item, "changes": details or {}})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_configuration_changes(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

@@ -213,18 +213,26 @@ def _record(case, action, actor, now, from_status, *, note=None, public_text=Non
     return event
 
 
-def _move(session, case, action, actor, now, target=None, **event) -> CaseEvent:
-    """Check, change the status, and log: the single path every status change takes."""
+def move(session, case, action, actor, now, target=None, *, changes: dict | None = None,
+         **event) -> CaseEvent:
+    """Check, change the status, and log: the single path every status change takes.
+
+    ``changes`` are the fields the new status needs (a declined case's reason...): they are
+    set together with the status, before anything can load or flush, so the row is never
+    seen half-changed (an autoflush in between once broke ck_case_declined_reason)."""
     transition = _check(session, case, action, actor)
     source = case.status
-    case.status = target or transition.target
-    return _record(case, action, actor, now, source, **event)
+    with session.no_autoflush:
+        case.status = target or transition.target
+        for field, value in (changes or {}).items():
+            setattr(case, field, value)
+        return _record(case, action, actor, now, source, **event)
 
 
 # --- input checks ----------------------------------------------------------------------------
 
 
-def _text(value, field: str, *, required: bool = True, limit: int = MAX_NOTE) -> str | None:
+def clean_text(value, field: str, *, required: bool = True, limit: int = MAX_NOTE) -> str | None:
     value = (value or "").strip() if isinstance(value, str | type(None)) else None
     if value is None:
         raise Invalid(N_("%(field)s must be text."), field=_label(field))
@@ -236,7 +244,7 @@ def _text(value, field: str, *, required: bool = True, limit: int = MAX_NOTE) ->
     return value or None
 
 
-def _enum(enum_cls, value, field: str, *, required: bool = True):
+def clean_enum(enum_cls, value, field: str, *, required: bool = True):
     if value in (None, "") and not required:
         return None
     try:
@@ -300,6 +308,28 @@ def _set_assignment_due(assignment: Assignment, calendar) -> None:
     assignment.due_at, assignment.due_provisional = deadline.due_at, deadline.provisional
 
 
+def request_recompute(session) -> str:
+    """After a calendar, policy or setting edit: recompute the open deadlines in a job once
+    the edit commits, or right away in the same unit of work when there is no queue (or, if
+    Redis is down at commit, in a unit of its own): the change is never lost."""
+    from flask import current_app
+
+    from app import queue
+    from app.transaction import unit_of_work
+
+    if not queue.enabled():
+        recompute_open_deadlines(session)
+        return "done"
+
+    def now_instead():
+        with current_app.app_context(), unit_of_work() as own:
+            recompute_open_deadlines(own)
+
+    queue.enqueue_after_commit(session, "recompute_deadlines", job_id="recompute-deadlines",
+                               job_timeout=1800, fallback=now_instead)
+    return "queued"
+
+
 def recompute_open_deadlines(session) -> int:
     """Recompute every stored deadline of open cases from the current calendar, policies and
     settings (after an administrator edits one of them); return the number of cases."""
@@ -328,10 +358,10 @@ def recompute_open_deadlines(session) -> int:
 
 def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     """File a case (taken by a clerk on behalf of a reporter, or from another channel)."""
-    case_type = _enum(CaseType, data.get("case_type"), N_("Case type"))
-    channel = _enum(Channel, data.get("channel"), N_("Channel"))
-    urgency = _enum(Urgency, data.get("urgency") or Urgency.NORMAL, N_("Urgency"))
-    grade = _enum(Grade, data.get("grade"), N_("Grade"), required=False)
+    case_type = clean_enum(CaseType, data.get("case_type"), N_("Case type"))
+    channel = clean_enum(Channel, data.get("channel"), N_("Channel"))
+    urgency = clean_enum(Urgency, data.get("urgency") or Urgency.NORMAL, N_("Urgency"))
+    grade = clean_enum(Grade, data.get("grade"), N_("Grade"), required=False)
     if grade and case_type != CaseType.REPORT:
         raise Invalid(N_("Only reports are graded A/B/C."))
     category = _category(session, data.get("category_id"))
@@ -340,8 +370,8 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         concerned = _department(session, data["concerned_department_id"],
                                 N_("Department concerned"))
     anonymous = bool(data.get("anonymous"))
-    name = _text(data.get("reporter_name"), N_("Reporter name"), required=not anonymous, limit=64)
-    phone = _text(data.get("reporter_phone"), N_("Reporter phone"), required=False, limit=32)
+    name = clean_text(data.get("reporter_name"), N_("Reporter name"), required=not anonymous, limit=64)
+    phone = clean_text(data.get("reporter_phone"), N_("Reporter phone"), required=False, limit=32)
     if not anonymous and not phone:
         raise Invalid(N_("A named reporter needs a phone number so the department can reply."))
     window = None
@@ -359,12 +389,12 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         urgency=urgency,
         grade=grade,
         category=category,
-        title=_text(data.get("title"), N_("Title"), limit=MAX_TITLE),
-        content=_text(data.get("content"), N_("What happened"), limit=MAX_CONTENT),
-        region=_text(data.get("region"), N_("Region"), required=False, limit=100) or "",
-        location=_text(data.get("location"), N_("Window or office"), required=False, limit=200),
+        title=clean_text(data.get("title"), N_("Title"), limit=MAX_TITLE),
+        content=clean_text(data.get("content"), N_("What happened"), limit=MAX_CONTENT),
+        region=clean_text(data.get("region"), N_("Region"), required=False, limit=100) or "",
+        location=clean_text(data.get("location"), N_("Window or office"), required=False, limit=200),
         concerned_department=concerned,
-        concerned_official=_text(data.get("concerned_official"), N_("Official concerned"),
+        concerned_official=clean_text(data.get("concerned_official"), N_("Official concerned"),
                                  required=False, limit=100),
         created_at=now,
         clock_start_at=now,
@@ -375,8 +405,8 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     if window is not None:
         case.location = case.location or str(window)
         case.region = case.region or window.region
-    company = _text(data.get("reporter_company"), N_("Company"), required=False, limit=200)
-    credit_code = _text(data.get("credit_code"), N_("Unified social credit code"),
+    company = clean_text(data.get("reporter_company"), N_("Company"), required=False, limit=200)
+    credit_code = clean_text(data.get("credit_code"), N_("Unified social credit code"),
                         required=False, limit=18)
     calendar = load_calendar(session)
     case.accept_due_at = dl.working_day_deadline(
@@ -404,16 +434,16 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
 def classify_case(session, case: Case, *, actor: Actor, now: datetime, case_type, category_id,
                   urgency, grade=None, note=None) -> Case:
     """Set type, category, urgency and (for reports) the A/B/C grade."""
-    case_type = _enum(CaseType, case_type, N_("Case type"))
-    urgency = _enum(Urgency, urgency, N_("Urgency"))
-    grade = _enum(Grade, grade, N_("Grade"), required=False)
+    case_type = clean_enum(CaseType, case_type, N_("Case type"))
+    urgency = clean_enum(Urgency, urgency, N_("Urgency"))
+    grade = clean_enum(Grade, grade, N_("Grade"), required=False)
     if grade and case_type != CaseType.REPORT:
         raise Invalid(N_("Only reports are graded A/B/C."))
     category = _category(session, category_id)
     before = {"case_type": str(case.case_type), "urgency": str(case.urgency),
               "grade": str(case.grade) if case.grade else None, "category_id": case.category_id}
-    _move(session, case, Action.CLASSIFY, actor, now,
-          note=_text(note, N_("Note"), required=False),
+    move(session, case, Action.CLASSIFY, actor, now,
+          note=clean_text(note, N_("Note"), required=False),
           data={"before": before, "after": {
               "case_type": str(case_type), "urgency": str(urgency),
               "grade": str(grade) if grade else None,
@@ -448,7 +478,7 @@ def accept_case(session, case: Case, *, actor: Actor, now: datetime, note=None) 
         raise Invalid(N_("Classify the case (category) before accepting it."))
     if case.case_type == CaseType.REPORT and case.grade is None:
         raise Invalid(N_("Grade the report (A/B/C) before accepting it."))
-    _move(session, case, Action.ACCEPT, actor, now, note=_text(note, N_("Note"), required=False),
+    move(session, case, Action.ACCEPT, actor, now, note=clean_text(note, N_("Note"), required=False),
           public_text=N_("Your case has been accepted."))
     settings = get_settings(session)
     case.accepted_at = now
@@ -462,12 +492,10 @@ def accept_case(session, case: Case, *, actor: Actor, now: datetime, note=None) 
 
 def decline_case(session, case: Case, *, actor: Actor, now: datetime, reason, note=None) -> Case:
     """Decline a case with a reason (not in scope, duplicate, insufficient)."""
-    reason = _enum(DeclineReason, reason, N_("Reason"))
-    note = _text(note, N_("Explanation to the reporter"))
-    _move(session, case, Action.DECLINE, actor, now, public_text=note,
-          data={"reason": str(reason)})
-    case.decline_reason, case.decline_note, case.closed_at = reason, note, now
-    case.due_at = None
+    reason = clean_enum(DeclineReason, reason, N_("Reason"))
+    note = clean_text(note, N_("Explanation to the reporter"))
+    move(session, case, Action.DECLINE, actor, now, public_text=note, data={"reason": str(reason)},
+         changes={"decline_reason": reason, "decline_note": note, "closed_at": now, "due_at": None})
     session.flush()
     return case
 
@@ -517,7 +545,7 @@ def dispatch_case(session, case: Case, *, actor: Actor, now: datetime, lead_depa
     co_ids = {int(i) for i in co_department_ids or () if str(i).strip()} - {lead.id}
     co = [_department(session, i, N_("Co-handling departments")) for i in sorted(co_ids)]
     _check_not_concerned(case, [lead, *co])
-    _move(session, case, Action.DISPATCH, actor, now, note=_text(note, N_("Note"), required=False),
+    move(session, case, Action.DISPATCH, actor, now, note=clean_text(note, N_("Note"), required=False),
           public_text=N_("Your case has been sent to the responsible department."),
           data={"lead": lead.id, "co": [d.id for d in co]})
     _open_assignments(session, case, now, lead, co)
@@ -531,7 +559,7 @@ def _my_assignment(case: Case, actor: Actor) -> Assignment:
 
 def sign_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
     """Sign for (签收) the case on behalf of the actor's department."""
-    _move(session, case, Action.SIGN, actor, now, note=_text(note, N_("Note"), required=False))
+    move(session, case, Action.SIGN, actor, now, note=clean_text(note, N_("Note"), required=False))
     assignment = _my_assignment(case, actor)
     assignment.state, assignment.signed_at = AssignmentState.SIGNED, now
     session.flush()
@@ -540,16 +568,16 @@ def sign_case(session, case: Case, *, actor: Actor, now: datetime, note=None) ->
 
 def add_note(session, case: Case, *, actor: Actor, now: datetime, note) -> Case:
     """Record what the department did (internal; never shown to the reporter)."""
-    _move(session, case, Action.ADD_NOTE, actor, now, note=_text(note, N_("Handling note")))
+    move(session, case, Action.ADD_NOTE, actor, now, note=clean_text(note, N_("Handling note")))
     session.flush()
     return case
 
 
 def reply_case(session, case: Case, *, actor: Actor, now: datetime, reply, note=None) -> Case:
     """Answer the reporter; the reply is public, the note stays internal."""
-    reply = _text(reply, N_("Reply to the reporter"), limit=MAX_CONTENT)
-    _move(session, case, Action.REPLY, actor, now, public_text=reply,
-          note=_text(note, N_("Internal note"), required=False))
+    reply = clean_text(reply, N_("Reply to the reporter"), limit=MAX_CONTENT)
+    move(session, case, Action.REPLY, actor, now, public_text=reply,
+          note=clean_text(note, N_("Internal note"), required=False))
     for assignment in case.active_assignments:
         if assignment.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
             assignment.state, assignment.done_at = AssignmentState.DONE, now
@@ -570,11 +598,11 @@ def request_extension(session, case: Case, *, actor: Actor, now: datetime, days,
     if not 1 <= days <= limit:
         raise Invalid(N_("An extension must be between 1 and %(limit)s working days."),
                       limit=limit)
-    reason = _text(reason, N_("Reason"))
+    reason = clean_text(reason, N_("Reason"))
     lead = case.lead_assignment
     if lead is not None and now > lead.due_at:
         raise Invalid(N_("An extension must be requested before the deadline."))
-    _move(session, case, Action.REQUEST_EXTENSION, actor, now, note=reason, data={"days": days})
+    move(session, case, Action.REQUEST_EXTENSION, actor, now, note=reason, data={"days": days})
     case.extensions.append(ExtensionRequest(
         assignment_id=lead.id, days=days, reason=reason, requested_at=now,
         requested_by_id=actor.id))
@@ -586,10 +614,10 @@ def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approv
                      note=None) -> Case:
     """Approve (moving the deadline) or refuse the pending extension request."""
     action = Action.APPROVE_EXTENSION if approve else Action.REFUSE_EXTENSION
-    note = _text(note, N_("Decision note"), required=not approve)
+    note = clean_text(note, N_("Decision note"), required=not approve)
     _check(session, case, action, actor)
     request = case.pending_extension
-    event = _move(session, case, action, actor, now, note=note, data={"days": request.days})
+    event = move(session, case, action, actor, now, note=note, data={"days": request.days})
     request.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
     request.decided_at, request.decided_by_id, request.decision_note = now, actor.id, note
     if approve:
@@ -616,8 +644,8 @@ def refuse_extension(session, case: Case, *, actor: Actor, now: datetime, note=N
 
 def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> Case:
     """Return a misrouted case to the dispatcher with a reason (退单)."""
-    reason = _text(reason, N_("Reason"))
-    _move(session, case, Action.RETURN, actor, now, note=reason)
+    reason = clean_text(reason, N_("Reason"))
+    move(session, case, Action.RETURN, actor, now, note=reason)
     for assignment in case.active_assignments:
         assignment.active = False
         assignment.state = AssignmentState.RETURNED
@@ -637,10 +665,10 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
 def evaluate_case(session, case: Case, *, actor: Actor, now: datetime, rating, source,
                   reason=None) -> Case:
     """Record the reporter's rating (or a revisit call); unsatisfied needs a reason."""
-    rating = _enum(Rating, rating, N_("Rating"))
-    source = _enum(EvaluationSource, source, N_("Evaluation source"))
-    reason = _text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
-    _move(session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating],
+    rating = clean_enum(Rating, rating, N_("Rating"))
+    source = clean_enum(EvaluationSource, source, N_("Evaluation source"))
+    reason = clean_text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
+    move(session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating],
           note=reason, data={"rating": str(rating), "source": str(source)})
     case.rating, case.rating_source, case.rating_reason = rating, source, reason
     for task in session.query(RevisitTask).filter_by(case_id=case.id, reason="unrated",
@@ -659,7 +687,7 @@ def evaluate_case(session, case: Case, *, actor: Actor, now: datetime, rating, s
 def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note,
                   lead_department_id=None) -> Case:
     """Send an unsatisfied case back for re-handling (二次分办) with a new deadline."""
-    note = _text(note, N_("Reason"))
+    note = clean_text(note, N_("Reason"))
     _check(session, case, Action.REHANDLE, actor)
     previous = [a for a in case.assignments if a.round == max(x.round for x in case.assignments)]
     lead = (_department(session, lead_department_id, N_("Lead department"))
@@ -667,7 +695,7 @@ def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note,
     co = [a.department for a in previous
           if a.role == AssignmentRole.CO and a.department_id != lead.id]
     _check_not_concerned(case, [lead, *co])
-    _move(session, case, Action.REHANDLE, actor, now, note=note,
+    move(session, case, Action.REHANDLE, actor, now, note=note,
           public_text=N_("Your case is being handled again."))
     case.rehandle_count += 1
     case.clock_start_at = now
@@ -679,11 +707,11 @@ def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note,
 
 def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> Case:
     """Escalate a difficult case to the next level up (提级办理)."""
-    note = _text(note, N_("Reason"))
+    note = clean_text(note, N_("Reason"))
     _check(session, case, Action.ESCALATE, actor)
     higher = case.lead_department.parent
     _check_not_concerned(case, [higher])
-    _move(session, case, Action.ESCALATE, actor, now, note=note,
+    move(session, case, Action.ESCALATE, actor, now, note=note,
           public_text=N_("Your case has been escalated to a higher level."),
           data={"from": case.lead_department_id, "to": higher.id})
     case.escalation_count += 1
@@ -700,8 +728,8 @@ def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> 
 
 def close_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
     """Close an evaluated case (an unsatisfied one only with the reason it is not re-handled)."""
-    note = _text(note, N_("Reason"), required=case.status == Status.UNSATISFIED)
-    _move(session, case, Action.CLOSE, actor, now, note=note,
+    note = clean_text(note, N_("Reason"), required=case.status == Status.UNSATISFIED)
+    move(session, case, Action.CLOSE, actor, now, note=note,
           public_text=N_("Your case has been closed."))
     case.closed_at = now
     outbox.to_reporters(session, case, template="case_closed", now=now, step="close")
@@ -737,15 +765,20 @@ ACTION_SERVICES = {
 
 
 def perform(session, case_id: int, action: Action | str, *, actor: Actor, now: datetime,
-            **params) -> Case:
-    """Run one action on a case the actor can see (the entry point for screens, API and jobs)."""
+            params: dict | None = None, **more) -> Case:
+    """Run one action on a case the actor can see (the entry point for screens, API and jobs).
+    ``params`` are the action's own parameters (a JSON body): who acts and when are never
+    among them."""
     try:
         action = Action(action)
     except ValueError:
         raise NotFound(N_("Unknown action.")) from None
     service = ACTION_SERVICES[action]
     case = get_case(session, case_id, actor, for_update=True)  # an unseen case is just 404
+    params = {**(params or {}), **more}
     try:
+        if params.keys() & {"session", "case", "actor", "now"}:
+            raise TypeError
         inspect.signature(service).bind(session, case, actor=actor, now=now, **params)
     except TypeError:
         raise Invalid(N_("Invalid parameters for this action.")) from None

@@ -150,7 +150,7 @@ def raise_notice(session, *, cause: NoticeCause, subject: str, department_id: in
     return session.get(Notice, issued[0].id) if load else None
 
 
-def _notice_for(session, notice_id: int, actor: Actor) -> Notice:
+def notice_for(session, notice_id: int, actor: Actor) -> Notice:
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise NotFound(N_("Notice not found."))
@@ -162,7 +162,7 @@ def _notice_for(session, notice_id: int, actor: Actor) -> Notice:
 
 def acknowledge_notice(session, notice_id: int, *, actor: Actor, now: datetime) -> Notice:
     """The department confirms it received the notice."""
-    notice = _notice_for(session, notice_id, actor)
+    notice = notice_for(session, notice_id, actor)
     if Role.HANDLER not in actor.roles or notice.department_id != actor.department_id:
         raise NotAllowed(N_("Only the department the notice is addressed to acknowledges it."))
     if notice.state != NoticeState.ISSUED:
@@ -174,7 +174,7 @@ def acknowledge_notice(session, notice_id: int, *, actor: Actor, now: datetime) 
 
 def answer_notice(session, notice_id: int, *, actor: Actor, now: datetime, answer) -> Notice:
     """The department reports what it has done about the notice."""
-    notice = _notice_for(session, notice_id, actor)
+    notice = notice_for(session, notice_id, actor)
     if Role.HANDLER not in actor.roles or notice.department_id != actor.department_id:
         raise NotAllowed(N_("Only the department the notice is addressed to answers it."))
     if notice.state not in (NoticeState.ISSUED, NoticeState.ACKNOWLEDGED):
@@ -190,7 +190,7 @@ def answer_notice(session, notice_id: int, *, actor: Actor, now: datetime, answe
 
 def close_notice(session, notice_id: int, *, actor: Actor, now: datetime, note=None) -> Notice:
     """The supervisor closes an answered notice."""
-    notice = _notice_for(session, notice_id, actor)
+    notice = notice_for(session, notice_id, actor)
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office closes a notice."))
     if notice.state != NoticeState.ANSWERED:

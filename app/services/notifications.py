@@ -13,8 +13,10 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from app import queue
 from app.clock import to_local
 from app.services.bulk import insert_rows
+from app.transaction import after_commit
 from app.workflow import N_, Role
 from models import Case, Notification, Staff
 
@@ -92,12 +94,22 @@ def add(session, *, key: str, channel: str, template: str, params: dict, now: da
 
 def _write(session, rows: list[dict]) -> list[int]:
     """Insert the rows whose key is new (one multi-row statement); the new ids are handed to
-    the workers after the commit (app.outbox_hooks)."""
+    the workers after the commit."""
     table = Notification.__table__
     new_ids = insert_rows(session, table, rows, skip_conflicts_on="key",
                           returning=[table.c.id]).scalars().all()
-    session.info.setdefault("new_notifications", set()).update(new_ids)
+    if new_ids and queue.enabled():
+        pending = session.info.setdefault("new_notifications", set())
+        pending.update(new_ids)
+        after_commit(session, lambda: _hand_to_workers(session), key="deliveries")
     return new_ids
+
+
+def _hand_to_workers(session) -> None:
+    """After the commit: one delivery job per new message (the sweep retries what fails)."""
+    for notification_id in sorted(session.info.pop("new_notifications", ())):
+        queue.enqueue("deliver", notification_id, job_id=f"deliver-{notification_id}",
+                      result_ttl=3600, failure_ttl=86400)
 
 
 @contextmanager
@@ -116,7 +128,7 @@ def buffered(session):
         _write(session, list(rows.values()))
 
 
-def _staff(session, *, role: Role, department_id: int | None = None) -> list[Staff]:
+def staff_with_role(session, *, role: Role, department_id: int | None = None) -> list[Staff]:
     """Active users with a role (in a department), as (id, e-mail). Read once per transaction
     for all departments: the sweep writes to a hundred departments in one go."""
     cache = session.info.setdefault("staff_by_role", {})
@@ -146,7 +158,7 @@ def to_staff(session, users, *, key: str, template: str, params: dict, now: date
 
 def to_department(session, department_id: int, **kwargs) -> None:
     """Tell the handlers of a department."""
-    to_staff(session, _staff(session, role=Role.HANDLER, department_id=department_id), **kwargs)
+    to_staff(session, staff_with_role(session, role=Role.HANDLER, department_id=department_id), **kwargs)
 
 
 def email_department_digest(session, department_id: int, *, template: str, numbers: list[str],
@@ -155,7 +167,7 @@ def email_department_digest(session, department_id: int, *, template: str, numbe
     is also in their inbox), instead of one e-mail per case."""
     shown = "、".join(numbers[:100]) + ("……" if len(numbers) > 100 else "")
     digest = hashlib.sha256("|".join(sorted(numbers)).encode()).hexdigest()[:16]
-    for user_id, email in _staff(session, role=Role.HANDLER, department_id=department_id):
+    for user_id, email in staff_with_role(session, role=Role.HANDLER, department_id=department_id):
         if email:
             add(session, key=f"{template}:{department_id}:{digest}:email:{user_id}",
                 channel="email", template=template, now=now, user_id=user_id, address=email,
@@ -163,7 +175,7 @@ def email_department_digest(session, department_id: int, *, template: str, numbe
 
 
 def to_supervisors(session, **kwargs) -> None:
-    to_staff(session, _staff(session, role=Role.SUPERVISOR), **kwargs)
+    to_staff(session, staff_with_role(session, role=Role.SUPERVISOR), **kwargs)
 
 
 def to_reporters(session, case: Case, *, template: str, now: datetime, step: str) -> None:

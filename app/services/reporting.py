@@ -114,13 +114,13 @@ def file_case(session, *, now: datetime, data: dict, files: list[tuple[str, byte
 
 def confirm_receipt(session, number: str, code: str) -> Reporter:
     """Check that the reporter saved their code (the step after the receipt is shown)."""
-    reporter = _find_reporter(session, number, code)
+    reporter = find_reporter(session, number, code)
     if reporter is None:
         raise Invalid(N_("The query code you typed does not match; check it and try again."))
     return reporter
 
 
-def _find_reporter(session, number: str | None, code: str | None) -> Reporter | None:
+def find_reporter(session, number: str | None, code: str | None) -> Reporter | None:
     number = (number or "").strip().upper()
     digest = receipt_hash(number, code or "")
     if not digest:
@@ -136,7 +136,7 @@ def authenticate(session, *, number: str, code: str, client_digest: str, now: da
         TrackingAttempt.at > now - timedelta(hours=1)).scalar()
     if failures >= TRACKING_FAILURES_PER_HOUR:
         raise TooManyAttempts(N_("Too many wrong attempts; please try again in an hour."))
-    reporter = _find_reporter(session, number, code)
+    reporter = find_reporter(session, number, code)
     session.add(TrackingAttempt(at=now, client_digest=client_digest, success=reporter is not None))
     session.flush()
     if reporter is None:
@@ -157,7 +157,7 @@ def public_timeline(case: Case) -> list[CaseEvent]:
 
 
 def _message_text(body) -> str:
-    return svc._text(body, N_("Message"), limit=MAX_MESSAGE)
+    return svc.clean_text(body, N_("Message"), limit=MAX_MESSAGE)
 
 
 def reporter_message(session, case: Case, reporter: Reporter, *, now: datetime, body) -> CaseMessage:
@@ -226,8 +226,8 @@ def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating,
         raise IllegalMove(N_("You have already rated this case."))
     if not may_rate(case, reporter):
         raise IllegalMove(N_("The case can be rated once it has been replied to."))
-    rating = svc._enum(Rating, rating, N_("Rating"))
-    reason = svc._text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
+    rating = svc.clean_enum(Rating, rating, N_("Rating"))
+    reason = svc.clean_text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
     if case.status == Status.REPLIED:
         svc.evaluate_case(session, case, actor=REPORTER, now=now, rating=rating,
                           source=EvaluationSource.REPORTER, reason=reason)
@@ -274,15 +274,16 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
     main = _other_case(session, into_case, actor)
     if main.id == case.id or main.status not in OPEN_STATUSES:
         raise Invalid(N_("Merge into another case that is still open."))
-    svc._move(session, case, Action.MERGE, actor, now, note=svc._text(note, N_("Note"), required=False),
-              public_text=N_("Your case has been merged with another case about the same matter; "
-                             "follow it with your own receipt."), data={"into": main.id})
-    case.decline_reason, case.merged_into_id, case.closed_at = DeclineReason.DUPLICATE, main.id, now
-    case.decline_note = main.number
-    for collection in ("reporters", "attachments", "messages"):
-        for item in list(getattr(case, collection)):
-            getattr(case, collection).remove(item)
-            getattr(main, collection).append(item)
+    svc.move(session, case, Action.MERGE, actor, now,
+             note=svc.clean_text(note, N_("Note"), required=False),
+             public_text=N_("Your case has been merged with another case about the same matter; "
+                            "follow it with your own receipt."), data={"into": main.id},
+             changes={"decline_reason": DeclineReason.DUPLICATE, "merged_into_id": main.id,
+                      "closed_at": now, "decline_note": main.number})
+    with session.no_autoflush:  # re-parent, never orphan: a flush in between deletes them
+        for collection in ("reporters", "attachments", "messages"):
+            for item in list(getattr(case, collection)):
+                item.case = main
     lead = main.lead_assignment
     if lead is not None and (lead.state == "dispatched" or lead.due_at < now):
         raise_notice(session, cause=NoticeCause.REPORTED_AGAIN, subject=f"merge:{case.id}",

@@ -299,10 +299,10 @@ def paid_totals(session, start: datetime, end: datetime, by: str = "tier"):
 
 def sweep_unpaid(session, now: datetime, settings=None, calendar=None) -> int:
     """Rewards approved but not paid by their deadline raise supervision once."""
-    from app.services.sweep import _batches
+    from app.services.sweep import batches
 
     done = 0
-    rewards = (reward for batch in _batches(session, select(Reward).where(
+    rewards = (reward for batch in batches(session, select(Reward).where(
         Reward.status.in_([RewardState.APPROVED.value, RewardState.CLAIMED.value]),
         Reward.payment_due_at < now,
         ~Reward.entries.any(RewardEntry.kind == EntryKind.PAYMENT_REMINDED.value)))
@@ -318,7 +318,7 @@ def sweep_unpaid(session, now: datetime, settings=None, calendar=None) -> int:
                      settings=settings, calendar=calendar,
                      details=f"工单{reward.case.number}的举报奖励应于"
                              f"{outbox.when(reward.payment_due_at)}前兑付，至今未支付。")
-        outbox.to_staff(session, outbox._staff(session, role=Role.FINANCE),
+        outbox.to_staff(session, outbox.staff_with_role(session, role=Role.FINANCE),
                         key=f"reward_unpaid:{reward.id}", template="reward_unpaid", now=now,
                         case_id=reward.case_id,
                         params={"number": reward.case.number,

@@ -28,7 +28,7 @@ RUNNING = (AssignmentState.DISPATCHED.value, AssignmentState.SIGNED.value)
 BATCH = 500
 
 
-def _batches(session, query):
+def batches(session, query):
     """Yield the due rows in locked batches (other sweeps skip them) until none is left.
 
     The ids come first, from the rule's small partial index (only rows not acted on yet), so
@@ -75,7 +75,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     done = dict.fromkeys(["not_accepted", "unsigned", "due_soon", "overdue",
                           "still_overdue", "unrated"], 0)
 
-    for batch in _batches(session, select(Case).where(
+    for batch in batches(session, select(Case).where(
             Case.status == Status.SUBMITTED.value, Case.accept_due_at < now,
             Case.accept_reminded_at.is_(None))):
         for case in batch:
@@ -86,7 +86,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         _mark(session, batch, accept_reminded_at=now)
         done["not_accepted"] += len(batch)
 
-    for batch in _batches(session, select(Assignment).where(
+    for batch in batches(session, select(Assignment).where(
             Assignment.active == true(), Assignment.state == AssignmentState.DISPATCHED.value,
             Assignment.sign_due_at < now, Assignment.sign_reminded_at.is_(None))):
         raise_notices(session, [Draft(
@@ -101,7 +101,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     # per department and rule for this sweep, not one e-mail per case.
     digests: dict[tuple[str, int], list[str]] = {}
     warn = timedelta(hours=settings["due_soon_hours"])
-    for batch in _batches(session, select(Assignment).where(
+    for batch in batches(session, select(Assignment).where(
             Assignment.active == true(), Assignment.state.in_(RUNNING),
             Assignment.due_at >= now, Assignment.due_at < now + warn,
             Assignment.due_soon_notified_at.is_(None))):
@@ -113,7 +113,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         _mark(session, batch, due_soon_notified_at=now)
         done["due_soon"] += len(batch)
 
-    for batch in _batches(session, select(Assignment).where(
+    for batch in batches(session, select(Assignment).where(
             Assignment.active == true(), Assignment.state.in_(RUNNING), Assignment.due_at < now,
             Assignment.overdue_reminded_at.is_(None))):
         issued = {n.cause_key: n for n in raise_notices(session, [Draft(
@@ -138,7 +138,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
                                            numbers=numbers, now=now)
 
     grace = settings["rectify_after_reminder_working_days"]
-    for batch in _batches(session, select(Assignment).where(
+    for batch in batches(session, select(Assignment).where(
             Assignment.active == true(), Assignment.state.in_(RUNNING), Assignment.due_at < now,
             Assignment.overdue_reminded_at < now - timedelta(days=grace),
             Assignment.escalated_notice_at.is_(None))):
@@ -154,7 +154,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         done["still_overdue"] += len(late)
 
     wait = settings["revisit_after_working_days"]
-    for batch in _batches(session, select(Case).where(
+    for batch in batches(session, select(Case).where(
             Case.status == Status.REPLIED.value, Case.replied_at < now - timedelta(days=wait),
             ~Case.id.in_(select(RevisitTask.case_id).where(RevisitTask.reason == "unrated")))):
         for case in batch:

@@ -39,6 +39,7 @@ PUBLIC_ENDPOINTS = {
     "PublicReportView.form": "/report/ public filing",
     "PublicReportView.confirm": "/report/ public filing",
     "PublicReportView.receipt_pdf": "/report/ public filing",
+    "PublicReportView.receipt": "/report/ public filing (the receipt after the redirect)",
     "PublicTrackView.form": "/track/ reporter tracking (receipt + code)",
     "PublicTrackView.case": "/track/ reporter tracking",
     "PublicTrackView.leave": "/track/ reporter tracking",

@@ -18,7 +18,7 @@ def test_logins_role_changes_exports_and_config_changes_are_recorded(app, sessio
     before = session.query(AuditRecord).count()
     client.post("/login/", data={"username": "clerk", "password": "wrong"})
     login(client, "admin")
-    client.post("/settingview/edit/due_soon_hours", data={"value": "24"})
+    client.post("/settingview/edit/due_soon_hours", data={"value": "36"})
     kinds = [r.kind for r in session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]]
     assert "login" in kinds and "login_failed" in kinds and "config_change" in kinds
     assert audit.verify(session) == []

@@ -15,6 +15,7 @@ from app.services import typical as typical_services
 from app.services.actor import SYSTEM
 from app.workflow import Status
 from models import GeneratedReport
+from reports import archive
 from tests.conftest import at, login
 from tests.factories import case_in
 
@@ -60,7 +61,7 @@ def generate(session, kind, period, actor):
     report = report_services.request_report(session, actor=actor, now=NOW + timedelta(days=25),
                                             kind=kind, period=period)
     session.commit()
-    report_services.start(report.id)  # no queue in tests: generated right away, as the job does
+    archive.start(session, report.id)  # no queue in tests: generated right away, as the job does
     session.expire_all()
     return session.get(GeneratedReport, report.id)
 

@@ -337,40 +337,61 @@ def test_without_gateways_the_demo_holds_messages_in_the_outbox_viewer(app, sess
     assert case.number in page
 
 
-def test_jobs_run_through_a_queue(app, session, actors, cats, depts):
+@pytest.fixture
+def fake_queue(app, monkeypatch):
+    """A fakeredis queue behind app.queue, with enqueuing after commit switched on."""
     import fakeredis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
-    from jobs import tasks
+    from app import queue as app_queue
 
-    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW,
-            reporter_name="金丝雀戊", reporter_phone="13911112222")
-    session.commit()
     connection = fakeredis.FakeStrictRedis()
     queue = Queue("default", connection=connection)
-    original = tasks.queue
-    tasks.queue = lambda: queue
-    try:
-        queue.enqueue(tasks.sweep)
-        SimpleWorker([queue], connection=connection).work(burst=False, max_jobs=1)
-        payloads = [job.args for job in queue.jobs]
-        assert payloads and all(len(a) == 1 and isinstance(a[0], int) for a in payloads)
-        everything = b"".join(connection.dump(k) or b"" for k in connection.keys())
-        assert "金丝雀戊".encode() not in everything and b"13911112222" not in everything
-        SimpleWorker([queue], connection=connection).work(burst=True)
-        session.expire_all()
-        inbox = session.query(Notification).filter_by(channel="inbox")
-        assert inbox.count() and all(n.status == "sent" for n in inbox)
-        app.config["ENQUEUE_AFTER_COMMIT"] = True  # a calendar edit queues the recompute job
-        assert tasks.request_recompute() == "queued"
-        assert queue.count == 1
-        SimpleWorker([queue], connection=connection).work(burst=True)
-        assert queue.count == 0
-    finally:
-        tasks.queue = original
-        app.config["ENQUEUE_AFTER_COMMIT"] = False
+    monkeypatch.setattr(app_queue, "default_queue", lambda: queue)
+    monkeypatch.setitem(app.config, "ENQUEUE_AFTER_COMMIT", True)
+    return queue, connection
 
 
+def test_jobs_run_through_a_queue(app, session, actors, cats, depts, fake_queue):
+    from rq import SimpleWorker
+
+    from app.services.cases import request_recompute
+    from jobs import tasks
+
+    queue, connection = fake_queue
+    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW,
+            reporter_name="金丝雀戊", reporter_phone="13911112222")
+    assert queue.count == 0  # nothing is handed to the workers before the commit
+    session.commit()
+    assert queue.count > 0  # the new messages, once committed
+    queue.empty()
+    queue.enqueue(tasks.sweep)
+    SimpleWorker([queue], connection=connection).work(burst=False, max_jobs=1)
+    payloads = [job.args for job in queue.jobs]
+    assert payloads and all(len(a) == 1 and isinstance(a[0], int) for a in payloads)
+    everything = b"".join(connection.dump(k) or b"" for k in connection.keys())
+    assert "金丝雀戊".encode() not in everything and b"13911112222" not in everything
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    session.expire_all()
+    inbox = session.query(Notification).filter_by(channel="inbox")
+    assert inbox.count() and all(n.status == "sent" for n in inbox)
+    assert request_recompute(session) == "queued"  # a calendar edit queues the recompute job
+    assert queue.count == 0
+    session.commit()
+    assert [job.func_name for job in queue.jobs] == ["jobs.tasks.recompute_deadlines"]
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    assert queue.count == 0
+
+
+def test_a_rolled_back_change_queues_nothing(session, actors, cats, depts, fake_queue):
+    queue, _ = fake_queue
+    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    session.rollback()
+    session.commit()
+    assert queue.count == 0
+
+
+@pytest.mark.real_commits
 def test_two_sweeps_at_once_cause_no_double_effect(app, session, actors, cats, depts):
     from app.extensions import db
 

@@ -25,7 +25,7 @@ from models import Assignment, InboxMessage, Notice, Notification
 from tests.conftest import at
 from tests.factories import case_in
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.real_commits]
 ROOT = Path(__file__).resolve().parents[2]
 
 
