@@ -1,14 +1,16 @@
-.PHONY: setup run test test-slow lint bench bench-sweep bench-reports bench-web bench-lists
+.PHONY: setup run test test-quick test-slow lint bench bench-sweep bench-reports bench-web bench-lists
 setup:
 	bash scripts/setup.sh
 run: setup
 	.venv/bin/python run.py
 test:
 	bash scripts/test.sh
+test-quick:
+	bash scripts/test.sh --quick
 test-slow:
 	bash scripts/test.sh --slow
 lint: setup
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 bench: setup
 	.venv/bin/python bench/all.py
 bench-sweep: setup

@@ -45,6 +45,21 @@ STATUS_LABELS = {
     Status.CLOSED: N_("Closed"),
 }
 
+# What the reporter is shown on the tracking page: the staff's working labels ("unsatisfied,
+# awaiting decision") are theirs, not the reporter's.
+REPORTER_STATUS_LABELS = {
+    Status.SUBMITTED: N_("Awaiting acceptance"),
+    Status.DECLINED: N_("Declined"),
+    Status.ACCEPTED: N_("Accepted"),
+    Status.DISPATCHED: N_("Sent to the responsible department"),
+    Status.RETURNED: N_("Being sent to the responsible department"),
+    Status.HANDLING: N_("Being handled"),
+    Status.REPLIED: N_("Answered, awaiting your rating"),
+    Status.UNSATISFIED: N_("Rated; the supervisor's office is deciding the next step"),
+    Status.EVALUATED: N_("Rated, about to be closed"),
+    Status.CLOSED: N_("Closed"),
+}
+
 OPEN_STATUSES = frozenset(Status) - {Status.DECLINED, Status.CLOSED}
 
 
@@ -111,6 +126,14 @@ ACTION_LABELS = {
     Action.ESCALATE: N_("Escalate to next level"),
     Action.CLOSE: N_("Close"),
     Action.MERGE: N_("Merge into another case"),
+}
+
+# Lines of a case's history that change no status (not actions of the table).
+EVENT_LABELS = {
+    "file": N_("Filed"),
+    "add_material": N_("Material added by the reporter"),
+    "merge_in": N_("Duplicate merged in"),
+    "rate": N_("Rated by a reporter"),
 }
 
 

@@ -67,12 +67,6 @@ class ServiceWindow(Model):
     def __str__(self) -> str:
         return f"{self.hall} {self.name}".strip()
 
-    @property
-    def filing_url(self) -> str:
-        from app.services.windows import window_filing_url
-
-        return window_filing_url(self)
-
 
 class Attachment(Model):
     """A file a reporter (or staff) added; the original is evidence, staff see a clean copy."""

@@ -96,17 +96,16 @@ class Notification(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    # How a message reads (subject, body) is the outbox service's business; it sets this.
+    renderer = None
+
     @property
     def subject(self) -> str:
-        from app.services.notifications import render
-
-        return render(self)[0]
+        return type(self).renderer(self)[0]
 
     @property
     def body(self) -> str:
-        from app.services.notifications import render
-
-        return render(self)[1]
+        return type(self).renderer(self)[1]
 
 
 class InboxMessage(Model):

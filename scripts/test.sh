@@ -2,8 +2,14 @@
 # Run the whole test suite: once on SQLite (fast), then on PostgreSQL + Redis (the real parts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-marker="not slow"
-if [ "${1:-}" = "--slow" ]; then marker="slow"; shift; fi  # fault and load tests
+# No option: lint, the import contract, the default suite and the slow suite (fault tests with
+# a real redis-server, the browser journey, the deep schemathesis pass), each on SQLite then
+# PostgreSQL. --quick: the default suite only; --slow: the slow suite only.
+suites=("not slow" "slow")
+case "${1:-}" in
+  --quick) suites=("not slow"); shift ;;
+  --slow) suites=("slow"); shift ;;
+esac
 bash scripts/setup.sh
 
 pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
@@ -18,10 +24,15 @@ if ! redis_up; then
   for _ in $(seq 30); do redis_up && break; sleep 1; done
 fi
 
+echo "== lint and the import contract"
 .venv/bin/ruff check .
-echo "== tests on SQLite"
-.venv/bin/python -m pytest -m "$marker" "$@"
-echo "== tests on PostgreSQL"
-TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-  REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} \
+.venv/bin/ruff format --check .
+.venv/bin/lint-imports
+for marker in "${suites[@]}"; do
+  echo "== tests ($marker) on SQLite"
   .venv/bin/python -m pytest -m "$marker" "$@"
+  echo "== tests ($marker) on PostgreSQL"
+  TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+    REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} \
+    .venv/bin/python -m pytest -m "$marker" "$@"
+done

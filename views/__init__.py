@@ -1,13 +1,35 @@
 """Screens and REST APIs: thin callers of the services."""
 
 from flask import current_app
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
+
+from app.workflow import N_
 
 from views import compat  # noqa: F401  (display fixes for FAB's forms)
 
 
 def _blueprint(appbuilder, view_class):
     return next(v.blueprint for v in appbuilder.baseviews if isinstance(v, view_class))
+
+
+def _title(msgid: str, view) -> LazyString:
+    return LazyString(lambda: gettext(msgid, name=str(view.list_title)))
+
+
+def translate_default_titles(appbuilder) -> None:
+    """FAB titles the pages it generates in English ("Show Reward Tier", "Add Ineligible
+    Person") unless a view names them: derive them from the view's translated list title."""
+    from flask_appbuilder import ModelView
+
+    for view in appbuilder.baseviews:
+        if not isinstance(view, ModelView):
+            continue
+        for attr, prefix, msgid in (("show_title", "Show ", N_("%(name)s: details")),
+                                    ("add_title", "Add ", N_("%(name)s: add")),
+                                    ("edit_title", "Edit ", N_("%(name)s: edit"))):
+            if isinstance(getattr(view, attr), str) and getattr(view, attr).startswith(prefix):
+                setattr(view, attr, _title(msgid, view))
 
 
 def register_views(appbuilder) -> None:
@@ -111,3 +133,4 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(api.RewardApi)
     for reference_api in api.REFERENCE_APIS:
         appbuilder.add_api(reference_api)
+    translate_default_titles(appbuilder)

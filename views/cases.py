@@ -20,11 +20,11 @@ from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError
 from app.extensions import db
 from app.services import cases as svc
-from app.services import protection, reporting, rewards, typical
+from app.services import notifications, protection, reporting, rewards, typical
 from app.uploads import StoredFile, download_name, open_for_staff, staff_content_type
 from app.workflow import Action, Role, Status
 from models import Case
-from views.common import attempt, current_actor, label, local_time, run_posted
+from views.common import attempt, current_actor, fixed_text, label, local_time, run_posted
 from views.filters import ClauseFilter, StatusInFilter, VisibleCaseFilter
 from views.forms import ACTION_FIELDS, INTAKE_FIELDS, build_form, enum_select, form_params
 from views.paging import BoundedCountInterface, BoundedListWidget
@@ -86,6 +86,7 @@ class CaseView(ModelView):
         if case is None:
             abort(404)
         self.update_redirect()
+        notifications.mark_read(db.session, current_actor().id, case_id=case.id)
         return render_case(self, case)
 
 
@@ -98,7 +99,7 @@ def render_case(view, case: Case, reporters=None, **extra):
         similar = reporting.similar_open_cases(db.session, case)
     return view.render_template(
         "case/show.html", case=case, actions=svc.available_actions(db.session, case, actor),
-        label=label, local_time=local_time, deadline_badge=_deadline_badge,
+        label=label, local_time=local_time, deadline_badge=_deadline_badge, fixed_text=fixed_text,
         may_see_identity=protection.can_see_identity(case, actor), reporters=reporters,
         may_message=reporting.may_message(case, actor), similar=similar,
         may_link=Role.CLERK in actor.roles, linked=reporting.linked_cases(db.session, case),
@@ -114,7 +115,12 @@ class IntakeQueueView(CaseView):
     list_title = _l("Intake queue")
     base_filters = [["id", VisibleCaseFilter, None],
                     ["status", StatusInFilter, [Status.SUBMITTED]]]
-    list_columns = ["number", "title", "case_type", "channel", "created_at", "status"]
+    list_columns = ["number", "title", "case_type", "channel", "created_at", "accept_due_at"]
+    base_order = ("accept_due_at", "asc")  # the acceptance decision that falls due first
+    order_columns = [*CaseView.order_columns, "accept_due_at"]
+    label_columns = {**CaseView.label_columns, "accept_due_at": _l("Decide on acceptance by")}
+    formatters_columns = {**CaseView.formatters_columns,
+                          "accept_due_at": lambda due: _deadline_badge((due, None))}
 
 
 class DispatchQueueView(CaseView):
@@ -125,9 +131,13 @@ class DispatchQueueView(CaseView):
     base_filters = [["id", VisibleCaseFilter, None],
                     ["status", StatusInFilter, [Status.ACCEPTED, Status.RETURNED]]]
     list_columns = ["number", "title", "category", "status", "proposed_department",
-                    "accepted_at", "deadline"]
-    label_columns = {**CaseView.label_columns, "accepted_at": _l("Accepted at")}
-    formatters_columns = {**CaseView.formatters_columns, "accepted_at": local_time}
+                    "accepted_at", "dispatch_due_at"]
+    base_order = ("dispatch_due_at", "asc")  # the dispatch that falls due first
+    order_columns = [*CaseView.order_columns, "dispatch_due_at", "accepted_at"]
+    label_columns = {**CaseView.label_columns, "accepted_at": _l("Accepted at"),
+                     "dispatch_due_at": _l("Dispatch by")}
+    formatters_columns = {**CaseView.formatters_columns, "accepted_at": local_time,
+                          "dispatch_due_at": lambda due: _deadline_badge((due, None))}
 
 
 class DepartmentCaseView(CaseView):
@@ -136,6 +146,7 @@ class DepartmentCaseView(CaseView):
     route_base = "/cases/department"
     list_title = _l("My department's cases")
     base_filters = [["id", ClauseFilter, svc.department_queue_clause]]  # within the visible
+    base_order = ("due_at", "asc")  # the handling deadline that falls due first
 
 
 class SupervisionQueueView(CaseView):
@@ -145,6 +156,7 @@ class SupervisionQueueView(CaseView):
     list_title = _l("Awaiting supervision")
     base_filters = [["id", VisibleCaseFilter, None],
                     ["id", ClauseFilter, lambda actor: svc.awaiting_supervisor_clause()]]
+    base_order = ("due_at", "asc")
 
 
 class OverdueCaseView(CaseView):
@@ -282,5 +294,12 @@ class CaseActionView(BaseView):
                 else:
                     flash(_l("Done: %(action)s.", action=label(action)), "success")
                     return redirect(url_for("CaseView.show", pk=case_id))
-        return self.render_template("case/form.html", form=form, case=case,
-                                    title=label(action), appbuilder=self.appbuilder)
+        # An extension decision shows what is decided: the days asked, the reason, the date.
+        pending = case.pending_extension if action in (Action.APPROVE_EXTENSION,
+                                                       Action.REFUSE_EXTENSION) else None
+        extension = None if pending is None else {
+            "days": pending.days, "reason": pending.reason, "due_at": case.due_at,
+            "new_due_at": svc.extended_due(db.session, case)}
+        return self.render_template("case/form.html", form=form, case=case, extension=extension,
+                                    local_time=local_time, title=label(action),
+                                    appbuilder=self.appbuilder)

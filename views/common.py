@@ -8,7 +8,13 @@ from flask_babel import gettext
 from app import clock
 from app.enums import LABELS
 from app.services.actor import Actor
-from app.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
+from app.workflow import (
+    ACTION_LABELS,
+    EVENT_LABELS,
+    REPORTER_STATUS_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+)
 
 
 def current_actor() -> Actor:
@@ -19,14 +25,34 @@ def current_actor() -> Actor:
     return Actor.from_user(user)
 
 
+_TABLES = (STATUS_LABELS, ACTION_LABELS, ROLE_LABELS, LABELS, EVENT_LABELS)
+# By enum and value: values are shared across enums ("unsatisfied" is a rating and a status,
+# "dispatched" an assignment state and a status), and a member must get its own label.
+_BY_MEMBER = {(type(key), str(key)): msgid for table in _TABLES for key, msgid in table.items()}
+
+
 def label(value) -> str:
     """Translate the label of any domain enum value (status, action, type...)."""
     if value is None or value == "":
         return ""
-    for table in (STATUS_LABELS, ACTION_LABELS, ROLE_LABELS, LABELS):
+    msgid = _BY_MEMBER.get((type(value), str(value)))
+    if msgid is not None:
+        return gettext(msgid)
+    for table in _TABLES:  # a plain stored string (an event's action or status)
         if value in table:
             return gettext(table[value])
     return str(value)
+
+
+def reporter_status(status) -> str:
+    """The status of a case as the reporter sees it (never the staff's working labels)."""
+    return gettext(REPORTER_STATUS_LABELS[status]) if status in REPORTER_STATUS_LABELS else ""
+
+
+def fixed_text(text) -> str:
+    """Translate a stored text that may be a fixed msgid (an event's text for the reporter) as
+    plain text, escaped like any data: ``_()`` in a template would return it as Markup."""
+    return gettext(text) if text else ""
 
 
 def local_time(moment) -> str:

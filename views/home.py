@@ -39,7 +39,33 @@ class HomeView(IndexView):
             counts, overdue = self._what_waits(actor)
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
                                     counts=counts, overdue=overdue, actor=actor, label=label,
-                                    statuses=[s for s in Status if s in OPEN_STATUSES])
+                                    statuses=[s for s in Status if s in OPEN_STATUSES],
+                                    work_link=lambda key: self._work_link(key))
+
+    # Where a tile leads: the user's own queue for that status (the first list of these the
+    # user may open), filtered to the status.
+    WORK_LISTS = {
+        Status.SUBMITTED: ("IntakeQueueView", "DepartmentCaseView", "CaseView"),
+        Status.ACCEPTED: ("DispatchQueueView", "CaseView"),
+        Status.RETURNED: ("DispatchQueueView", "CaseView"),
+        "overdue": ("OverdueCaseView",),
+        "unsigned": ("DepartmentCaseView",),
+    }
+
+    def _work_link(self, key) -> str | None:
+        from flask import url_for
+
+        sm = self.appbuilder.sm
+        views = self.WORK_LISTS.get(key) or (
+            ("SupervisionQueueView", "DepartmentCaseView", "CaseView")
+            if key in (Status.REPLIED, Status.UNSATISFIED, Status.EVALUATED)
+            else ("DepartmentCaseView", "CaseView"))
+        for view in views:
+            if sm.has_access("can_list", view):
+                status = Status.DISPATCHED if key == "unsigned" else key
+                args = {} if key == "overdue" else {"_flt_0_status": str(status)}
+                return url_for(f"{view}.list", **args)
+        return None
 
     def _what_waits(self, actor) -> tuple[dict, int]:
         key, now = _scope(actor), time.monotonic()

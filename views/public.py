@@ -26,7 +26,7 @@ from app.services import reporting
 from app.transaction import unit_of_work
 from app.workflow import N_, OPEN_STATUSES
 from models import Category, Department, ServiceWindow
-from views.common import attempt, label, local_time
+from views.common import attempt, fixed_text, label, local_time, reporter_status
 from views.forms import LazySelectField, _choices
 
 SESSION_KEY = "tracked_reporter"
@@ -275,6 +275,7 @@ class PublicTrackView(BaseView):
             reward=reward, reward_label=lambda v: gettext(REWARD_LABELS[v]),
             methods=[(m.value, gettext(REWARD_LABELS[m])) for m in PayMethod],
             local_time=local_time, timeline=reporting.public_timeline(case), can_rate=can_rate,
+            status_label=reporter_status, fixed_text=fixed_text,
             case_open=case.status in OPEN_STATUSES,
             ratings=[(r.value, label(r)) for r in Rating], title=gettext("Follow my case")))
         response.headers["Cache-Control"] = "no-store"

@@ -8,7 +8,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import Optional
 
 from app.enums import CaseType, DeptLevel, Urgency
@@ -52,6 +52,34 @@ class _Reference(ModelView):
 
 
 
+def _check_department(form, field) -> None:
+    """The department rules (level under its parent, no cycle) as a form validator."""
+    from types import SimpleNamespace
+
+    from flask import request
+    from wtforms.validators import ValidationError
+
+    from app.errors import DomainError
+
+    pk = (request.view_args or {}).get("pk")
+    candidate = SimpleNamespace(id=int(pk) if str(pk or "").isdigit() else None,
+                                level=form.level.data or None, parent=field.data, parent_id=None)
+    try:
+        validate_department(db.session, candidate)
+    except DomainError as error:
+        raise ValidationError(error.message) from None
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    """The regions of the province → city → county tree, from the departments' regions and
+    every level above them (a region is chosen, not typed)."""
+    regions = set()
+    for (region,) in db.session.query(Department.region).distinct():
+        parts = (region or "").split("/")
+        regions.update("/".join(parts[:i]) for i in range(1, len(parts) + 1) if parts[0])
+    return [("", "—")] + [(r, r) for r in sorted(regions)]
+
+
 class DepartmentView(_Reference):
     datamodel = SQLAInterface(Department)
     list_title = _l("Departments")
@@ -62,12 +90,17 @@ class DepartmentView(_Reference):
     search_columns = ["code", "name", "level", "parent", "region"]
     formatters_columns = {"level": label}
 
-    def pre_add(self, item):
-        validate_department(db.session, item)
-
-    pre_update = pre_add
-    add_form_extra_fields = edit_form_extra_fields = search_form_extra_fields = {
-        "level": enum_select(DeptLevel, _l("Level"), blank=False)}
+    # Checked as a form validator, not in pre_add: a refusal then shows the form again with
+    # what was typed (FAB's pre_add refusal redirects and loses it).
+    validators_columns = {"parent": [lambda form, field: _check_department(form, field)]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "level": enum_select(DeptLevel, _l("Level"), blank=False),
+        "region": LazySelectField(_l("Region"), choices_factory=lambda: _region_choices(),
+                                  widget=Select2Widget()),
+        # FAB makes a NOT NULL boolean "required", so a department could never be deactivated
+        "active": BooleanField(_l("Active"), default=True),
+    }
+    search_form_extra_fields = {"level": enum_select(DeptLevel, _l("Level"), blank=False)}
     base_order = ("code", "asc")
 
 
@@ -167,12 +200,12 @@ class ServiceWindowView(_Reference):
     list_title = _l("Service windows and QR codes")
     add_title, edit_title = _l("Add service window"), _l("Edit service window")
     show_title = _l("Service window details")
-    list_columns = ["hall", "name", "department", "region", "active", "filing_url"]
+    list_columns = ["hall", "name", "department", "region", "active", "token"]
     add_columns = edit_columns = ["hall", "name", "department", "region", "active"]
-    show_columns = ["hall", "name", "department", "region", "active", "filing_url"]
+    show_columns = ["hall", "name", "department", "region", "active", "token"]
     search_columns = ["hall", "name", "department", "region"]
-    label_columns = {**COMMON_LABELS, "hall": _l("Hall"), "filing_url": _l("Filing link")}
-    formatters_columns = {"filing_url": lambda url: url}
+    label_columns = {**COMMON_LABELS, "hall": _l("Hall"), "token": _l("Filing link")}
+    formatters_columns = {"token": lambda token: window_filing_url(token)}
 
     def pre_add(self, item):
         item.token = new_window_token()
@@ -188,7 +221,7 @@ class ServiceWindowView(_Reference):
             return redirect(self.get_redirect())
         pdf = render_qr_sheet_pdf(
             [QrWindowData(name=w.name, hall=w.hall, department=w.department.name,
-                          url=window_filing_url(w)) for w in items],
+                          url=window_filing_url(w.token)) for w in items],
             title=str(_l("Service windows and QR codes")))
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"

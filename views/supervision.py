@@ -176,7 +176,7 @@ class OutboxView(ModelView):
     list_columns = ["created_at", "channel", "template", "subject", "status", "attempts",
                     "sent_at"]
     show_columns = ["created_at", "channel", "template", "subject", "body", "status", "attempts",
-                    "last_error", "sent_at", "key"]
+                    "last_error", "sent_at"]
     search_columns = ["channel", "template", "status"]
     label_columns = {"created_at": _l("Created at"), "channel": _l("Channel"),
                      "template": _l("Message"), "subject": _l("Subject"), "body": _l("Text"),

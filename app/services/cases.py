@@ -500,8 +500,11 @@ def decline_case(session, case: Case, *, actor: Actor, now: datetime, reason, no
     return case
 
 
-def _open_assignments(session, case, now, lead: Department, co: Iterable[Department]) -> None:
-    """Withdraw the current assignments and give the case to ``lead`` (and co-handlers)."""
+def _open_assignments(session, case, now, lead: Department, co: Iterable[Department], *,
+                      department_template: str = "new_case",
+                      reporter_template: str = "case_dispatched") -> None:
+    """Withdraw the current assignments and give the case to ``lead`` (and co-handlers); tell
+    the departments (a new case, a re-handling, an escalation) and the reporters."""
     settings = get_settings(session)
     calendar = load_calendar(session)
     for old in case.active_assignments:
@@ -512,8 +515,11 @@ def _open_assignments(session, case, now, lead: Department, co: Iterable[Departm
     days = _handling_days(session, case, multi_department=bool(co))
     round_no = max((a.round for a in case.assignments), default=0) + 1
     for department, role in [(lead, AssignmentRole.LEAD)] + [(d, AssignmentRole.CO) for d in co]:
+        # Active and dispatched from the start, not only once flushed (the column defaults):
+        # the case's deadline below is read from its active lead assignment.
         assignment = Assignment(
             department=department, role=role, round=round_no, dispatched_at=now,
+            active=True, state=AssignmentState.DISPATCHED,
             sign_due_at=dl.clock_deadline(now, hours=settings["sign_hours"]).due_at,
             due_start_at=case.clock_start_at, due_days=days, extension_days=0,
         )
@@ -524,12 +530,13 @@ def _open_assignments(session, case, now, lead: Department, co: Iterable[Departm
     _refresh_case_due(case, calendar, session)
     session.flush()
     for assignment in case.active_assignments:
-        outbox.to_department(session, assignment.department_id, key=f"new_case:{assignment.id}",
-                             template="new_case", now=now, case_id=case.id,
+        outbox.to_department(session, assignment.department_id,
+                             key=f"{department_template}:{assignment.id}",
+                             template=department_template, now=now, case_id=case.id,
                              params={"number": case.number, "due": outbox.when(assignment.due_at),
                                      "sign_due": outbox.when(assignment.sign_due_at)})
-    outbox.to_reporters(session, case, template="case_dispatched", now=now,
-                        step=f"dispatch:{round_no}")
+    outbox.to_reporters(session, case, template=reporter_template, now=now,
+                        step=f"dispatch:{round_no}", department=lead.name)
 
 
 def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
@@ -603,16 +610,40 @@ def request_extension(session, case: Case, *, actor: Actor, now: datetime, days,
     if lead is not None and now > lead.due_at:
         raise Invalid(N_("An extension must be requested before the deadline."))
     move(session, case, Action.REQUEST_EXTENSION, actor, now, note=reason, data={"days": days})
-    case.extensions.append(ExtensionRequest(
-        assignment_id=lead.id, days=days, reason=reason, requested_at=now,
-        requested_by_id=actor.id))
+    request = ExtensionRequest(assignment_id=lead.id, days=days, reason=reason, requested_at=now,
+                               requested_by_id=actor.id, state=ExtensionState.PENDING)
+    case.extensions.append(request)
     session.flush()
+    outbox.to_supervisors(session, key=f"extension_requested:{request.id}",
+                          template="extension_requested", now=now, case_id=case.id,
+                          params={"number": case.number, "department": lead.department.name,
+                                  "days": days, "due": outbox.when(case.due_at),
+                                  "new_due": outbox.when(extended_due(session, case))})
     return case
+
+
+def _extended_assignments(case: Case) -> list[Assignment]:
+    """The assignments an approved extension moves: every running one of the current round,
+    so the case keeps one deadline (the lead's) that its co-handlers share."""
+    return [a for a in case.active_assignments
+            if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)]
+
+
+def extended_due(session, case: Case, calendar=None) -> datetime | None:
+    """The deadline the pending extension would give the case if approved (the lead's
+    deadline moved by the working days asked), or None without a pending request."""
+    request, lead = case.pending_extension, case.lead_assignment
+    if request is None or lead is None:
+        return None
+    return dl.working_day_deadline(
+        calendar or load_calendar(session), lead.due_start_at,
+        lead.due_days + lead.extension_days + request.days).due_at
 
 
 def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approve: bool,
                      note=None) -> Case:
-    """Approve (moving the deadline) or refuse the pending extension request."""
+    """Approve (moving the deadline by the working days asked, once) or refuse the pending
+    extension request; the department is told, and the reporter when the deadline moves."""
     action = Action.APPROVE_EXTENSION if approve else Action.REFUSE_EXTENSION
     note = clean_text(note, N_("Decision note"), required=not approve)
     _check(session, case, action, actor)
@@ -620,14 +651,25 @@ def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approv
     event = move(session, case, action, actor, now, note=note, data={"days": request.days})
     request.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
     request.decided_at, request.decided_by_id, request.decision_note = now, actor.id, note
+    told = [case.lead_assignment.department_id]
     if approve:
         calendar = load_calendar(session)
-        assignment = session.get(Assignment, request.assignment_id)
-        assignment.extension_days += request.days
-        _set_assignment_due(assignment, calendar)
+        extended = _extended_assignments(case)
+        for assignment in extended:
+            assignment.extension_days += request.days
+            _set_assignment_due(assignment, calendar)
         _refresh_case_due(case, calendar, session)
         event.public_text = N_("The handling period of your case has been extended.")
         event.data = {"days": request.days, "due_at": case.due_at.isoformat()}
+        told += [a.department_id for a in extended]
+        outbox.to_reporters(session, case, template="case_extended", now=now,
+                            step=f"extension:{request.id}")
+    template = "extension_approved" if approve else "extension_refused"
+    for department_id in dict.fromkeys(told):
+        outbox.to_department(session, department_id, key=f"{template}:{request.id}",
+                             template=template, now=now, case_id=case.id,
+                             params={"number": case.number, "days": request.days,
+                                     "due": outbox.when(case.due_at)})
     session.flush()
     return case
 
@@ -650,10 +692,15 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
         assignment.active = False
         assignment.state = AssignmentState.RETURNED
         assignment.done_at = now
+    department = case.lead_department
     case.lead_department = None
     case.proposed_department = propose_department(session, case)
     _refresh_case_due(case, load_calendar(session), session)
     returns = sum(1 for e in case.events if e.action == Action.RETURN)
+    told = {"key": f"case_returned:{case.id}:{returns}", "template": "case_returned", "now": now,
+            "case_id": case.id, "params": {"number": case.number, "department": department.name}}
+    outbox.to_supervisors(session, **told)
+    outbox.to_staff(session, outbox.staff_with_role(session, role=Role.DISPATCHER), **told)
     if returns >= get_settings(session)["returns_for_rectification"] and actor.department_id:
         raise_notice(session, cause=NoticeCause.REPEATED_RETURNS, subject=f"case:{case.id}",
                      department_id=actor.department_id, cases=[case], now=now, actor=SYSTEM,
@@ -700,7 +747,8 @@ def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note,
     case.rehandle_count += 1
     case.clock_start_at = now
     case.rating = case.rating_source = case.rating_reason = None
-    _open_assignments(session, case, now, lead, co)
+    _open_assignments(session, case, now, lead, co, department_template="rehandle",
+                      reporter_template="case_rehandled")
     session.flush()
     return case
 
@@ -718,7 +766,8 @@ def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> 
     case.is_difficult = True
     case.clock_start_at = now
     case.rating = case.rating_source = case.rating_reason = None
-    _open_assignments(session, case, now, higher, [])
+    _open_assignments(session, case, now, higher, [], department_template="escalated_to",
+                      reporter_template="case_escalated")
     outbox.to_supervisors(session, key=f"escalated:{case.id}:{case.escalation_count}",
                           template="escalated", now=now, case_id=case.id,
                           params={"number": case.number, "department": higher.name})

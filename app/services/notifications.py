@@ -59,6 +59,37 @@ TEMPLATES = {
                          "%(reply_due)s.")),
     "escalated": (N_("Case %(number)s escalated"),
                   N_("Case %(number)s has been escalated to %(department)s as a difficult case.")),
+    # Extensions, returns, re-handling and escalation: who is concerned is told.
+    "extension_requested": (
+        N_("Extension requested for case %(number)s"),
+        N_("%(department)s asks for %(days)s more working days for case %(number)s, due by "
+           "%(due)s; if approved it will be due by %(new_due)s. Decide on the case page.")),
+    "extension_approved": (
+        N_("Extension approved for case %(number)s"),
+        N_("The extension of %(days)s working days for case %(number)s has been approved: it "
+           "is now due by %(due)s.")),
+    "extension_refused": (
+        N_("Extension refused for case %(number)s"),
+        N_("The extension of %(days)s working days for case %(number)s has been refused: it "
+           "is still due by %(due)s.")),
+    "case_extended": (N_("Case %(number)s extended"),
+                      N_("The handling period of your case %(number)s has been extended; it is "
+                         "now due by %(due)s.")),
+    "case_returned": (N_("Case %(number)s returned"),
+                      N_("%(department)s has returned case %(number)s as misrouted; it waits "
+                         "in the dispatch queue.")),
+    "rehandle": (N_("Case %(number)s to be handled again"),
+                 N_("Case %(number)s is to be handled again (re-handling) after the reporter "
+                    "was not satisfied; sign for it by %(sign_due)s and handle it by %(due)s.")),
+    "case_rehandled": (N_("Case %(number)s handled again"),
+                       N_("Your case %(number)s is being handled again by %(department)s; it "
+                          "is due by %(due)s.")),
+    "escalated_to": (N_("Case %(number)s escalated to your department"),
+                     N_("Case %(number)s has been escalated to your department as a difficult "
+                        "case; sign for it by %(sign_due)s and handle it by %(due)s.")),
+    "case_escalated": (N_("Case %(number)s escalated"),
+                       N_("Your case %(number)s has been escalated to %(department)s at the "
+                          "next level up; it is due by %(due)s.")),
     "reward_approved": (N_("Reward for case %(number)s"),
                         N_("A reward has been approved for your report %(number)s. Open your case "
                            "with its receipt to say how you want to be paid.")),
@@ -178,9 +209,11 @@ def to_supervisors(session, **kwargs) -> None:
     to_staff(session, staff_with_role(session, role=Role.SUPERVISOR), **kwargs)
 
 
-def to_reporters(session, case: Case, *, template: str, now: datetime, step: str) -> None:
-    """Tell the named reporters who gave a phone number (SMS) at a key step of their case."""
-    params = {"number": case.number, "due": when(case.due_at)}
+def to_reporters(session, case: Case, *, template: str, now: datetime, step: str,
+                 **more: str) -> None:
+    """Tell the named reporters who gave a phone number (SMS) at a key step of their case
+    (``more``: further plain parameters of the template, never an identity)."""
+    params = {"number": case.number, "due": when(case.due_at), **more}
     for reporter in case.reporters:
         if reporter.anonymous or not reporter.phone:
             continue
@@ -194,3 +227,6 @@ def render(notification: Notification) -> tuple[str, str]:
     subject, body = TEMPLATES[notification.template]
     params = {k: gettext(v) if k == "kind" else v for k, v in (notification.params or {}).items()}
     return gettext(subject, **params), gettext(body, **params)
+
+
+Notification.renderer = staticmethod(render)

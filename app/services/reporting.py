@@ -210,20 +210,28 @@ def add_material(session, case: Case, reporter: Reporter, *, now: datetime, text
     return written
 
 
+def rated_latest_reply(case: Case, reporter: Reporter) -> bool:
+    """Whether the reporter has rated the reply the case has now (every reply is rated: the
+    one after a re-handling or an escalation too)."""
+    return (reporter.rated_at is not None and case.replied_at is not None
+            and reporter.rated_at >= case.replied_at)
+
+
 def may_rate(case: Case, reporter: Reporter) -> bool:
-    """A reporter rates once: the reply that waits for evaluation, or — on a merged case that
-    another reporter already rated — the reply they were all given."""
-    if reporter.rating is not None:
+    """A reporter rates each reply once: the reply that waits for evaluation, or — on a merged
+    case that another reporter already rated — the reply they were all given."""
+    if case.replied_at is None or rated_latest_reply(case, reporter):
         return False
     return case.status == Status.REPLIED or (
         case.status in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED)
-        and case.replied_at is not None and len(case.reporters) > 1)
+        and len(case.reporters) > 1)
 
 
 def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating, reason=None) -> Case:
-    """The reporter rates the reply (满意/基本满意/不满意); the first rating drives the flow."""
-    if reporter.rating is not None:
-        raise IllegalMove(N_("You have already rated this case."))
+    """The reporter rates the latest reply (满意/基本满意/不满意); the first rating of a reply
+    drives the flow, and every rating stays in the case's history."""
+    if rated_latest_reply(case, reporter):
+        raise IllegalMove(N_("You have already rated this reply."))
     if not may_rate(case, reporter):
         raise IllegalMove(N_("The case can be rated once it has been replied to."))
     rating = svc.clean_enum(Rating, rating, N_("Rating"))
@@ -231,6 +239,11 @@ def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating,
     if case.status == Status.REPLIED:
         svc.evaluate_case(session, case, actor=REPORTER, now=now, rating=rating,
                           source=EvaluationSource.REPORTER, reason=reason)
+    else:  # a co-reporter of a merged case: their rating is recorded, the flow goes on
+        case.events.append(CaseEvent(action="rate", from_status=str(case.status),
+                                     to_status=str(case.status), at=now,
+                                     actor_name=REPORTER.name, note=reason,
+                                     data={"rating": str(rating), "source": "reporter"}))
     reporter.rating, reporter.rating_reason, reporter.rated_at = rating, reason, now
     session.flush()
     return case

@@ -12,6 +12,6 @@ def new_window_token() -> str:
     return secrets.token_urlsafe(12)
 
 
-def window_filing_url(window) -> str:
-    """The address the window's QR code opens: the public filing page with the window preset."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/report/?w={window.token}"
+def window_filing_url(token: str) -> str:
+    """The address a window's QR code opens: the public filing page with the window preset."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/report/?w={token}"

@@ -307,3 +307,35 @@ def test_messages_after_a_form_are_in_chinese(app, case_pages, cats):
         if words:
             problems.append(f"{name}: {' '.join(words)}")
     assert not problems, "\n".join(problems)
+
+
+def test_every_screen_title_and_error_page_is_chinese(app, case_pages, window):
+    """The show, add and edit pages of every generated screen (FAB titles them "Show Inbox
+    Message" unless told), the error pages, and the outbox's details are in Chinese."""
+    from flask_appbuilder import ModelView
+
+    identifiers = security_identifiers(app)
+    problems: dict[str, list[str]] = {}
+    pages = ["/no-such-page/", "/cases/show/999999999"]
+    with app.app_context():
+        for view in app.appbuilder.baseviews:
+            if not isinstance(view, ModelView) or view.route_base.startswith(SECURITY_PAGES):
+                continue
+            first = view.datamodel.session.query(view.datamodel.obj).first()
+            pk = view.datamodel.get_pk_value(first) if first is not None else None
+            for name, url in (("show", f"{view.route_base}/show/{pk}"),
+                              ("add", f"{view.route_base}/add"),
+                              ("edit", f"{view.route_base}/edit/{pk}")):
+                if f"can_{name}" in view.base_permissions and (pk is not None or name == "add"):
+                    pages.append(url)
+    client = _login(app, "admin")
+    for url in pages:
+        _get(app, client, url, problems, "admin", identifiers)
+    for who, url in ((app.test_client(), "/no-such-page/"), (client, "/cases/show/999999999")):
+        page = _fetch(app, who, url)  # the error page itself
+        assert page.status_code == 404 and "未找到" in page.get_data(as_text=True)
+        if words := english_words(page.get_data(as_text=True)):
+            problems.setdefault("anonymous", []).append(f"{url}: {' '.join(words)}")
+    report = "\n".join(f"[{role}] {line}" for role, lines in problems.items() for line in lines)
+    assert not [line for lines in problems.values() for line in lines
+                if "HTTP 404" not in line], "English words on Chinese pages:\n" + report
