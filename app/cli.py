@@ -20,10 +20,11 @@ def init_database() -> None:
 
     upgrade(directory=str(current_app.config["BASE_DIR"] / "models" / "migrations"))
     appbuilder = current_app.appbuilder
-    ensure_builtin_roles(appbuilder.sm)
-    appbuilder.add_permissions(update_perms=True)
-    sync_roles(appbuilder.sm)
+    with unit_of_work():
+        ensure_builtin_roles(appbuilder.sm)
+    appbuilder.add_permissions(update_perms=True)  # FAB's own sync commits by itself
     with unit_of_work() as session:
+        sync_roles(appbuilder.sm)
         seed_reference_data(session)
 
 

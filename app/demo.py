@@ -214,7 +214,7 @@ def _drive(session, case_id: int, target: Status, start: datetime, rng: random.R
     if target in (Status.EVALUATED, Status.CLOSED) and rng.random() < 0.15:
         # Unsatisfied once, re-handled by the same department; some escalate after a second try.
         step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=Rating.UNSATISFIED,
-             source="revisit_call", reason="企业反映问题没有实际解决。")
+             source="revisit_call", method="phone", reason="企业反映问题没有实际解决。")
         step(Action.REHANDLE, supervisor, minutes=(60, 600), note="诉求合理，重新办理。")
         step(Action.SIGN, handler, minutes=(5, 100))
         step(Action.REPLY, handler, minutes=(600, 3000), reply="已再次核查并督促整改到位。")
@@ -229,7 +229,7 @@ def _drive(session, case_id: int, target: Status, start: datetime, rng: random.R
     rating = Rating.UNSATISFIED if unsatisfied else rng.choice(
         [Rating.SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
     step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=rating,
-         source=rng.choice(["reporter", "revisit_call"]),
+         source=rng.choice(["reporter", "revisit_call"]), method=rng.choice(["phone", "sms"]),
          reason="问题没有实际解决。" if unsatisfied else None)
     if target == Status.UNSATISFIED:
         return

@@ -50,6 +50,15 @@ class EvaluationSource(StrEnum):
     REVISIT_CALL = "revisit_call"
 
 
+class RevisitMethod(StrEnum):
+    """How a revisit to the reporter was made (recorded with the evaluation it gave)."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    VISIT = "visit"
+    VIDEO = "video"
+
+
 class DeclineReason(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     DUPLICATE = "duplicate"
@@ -114,6 +123,10 @@ LABELS: dict[StrEnum, str] = {
     Rating.UNSATISFIED: N_("Unsatisfied"),
     EvaluationSource.REPORTER: N_("By the reporter"),
     EvaluationSource.REVISIT_CALL: N_("Revisit call"),
+    RevisitMethod.PHONE: N_("By phone"),
+    RevisitMethod.SMS: N_("By text message"),
+    RevisitMethod.VISIT: N_("In person"),
+    RevisitMethod.VIDEO: N_("By video call"),
     DeclineReason.OUT_OF_SCOPE: N_("Not within scope"),
     DeclineReason.DUPLICATE: N_("Duplicate"),
     DeclineReason.INSUFFICIENT: N_("Insufficient information"),

@@ -44,8 +44,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_pages(app)
     refuse_unknown_fab_actions(app)
     from views.api_guard import guard_api_input
+    from views.screen_guard import guard_screen_input
 
     guard_api_input(app)
+    guard_screen_input(app)
     audit_configuration_changes()
     from app.cli import register_cli
 
@@ -105,8 +107,8 @@ def register_error_pages(app: Flask) -> None:
     def error_page(status: int):
         heading, message = ERROR_TEXTS.get(status, ERROR_TEXTS[500 if status >= 500 else 400])
         text = gettext(message, mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
-        if wants_json():
-            return jsonify(message=text), status
+        if wants_json():  # a response, not a tuple: a 405 adds its Allow header below
+            return app.make_response((jsonify(message=text), status))
         response = app.make_response((render_template(
             "errors/error.html", status=status, heading=gettext(heading), message=text,
             title=gettext(heading)), status))

@@ -264,7 +264,7 @@ def ensure_builtin_roles(sm) -> None:
     for name in (sm.auth_role_admin, sm.auth_role_public):
         if sm.find_role(name) is None:
             sm.add_role(name)
-    sm.session.commit()
+    sm.session.flush()
 
 
 def sync_roles(sm) -> None:
@@ -280,4 +280,4 @@ def sync_roles(sm) -> None:
             if pvm.permission and pvm.view_menu and any(
                 p.match(pvm.permission.name) and v.match(pvm.view_menu.name) for p, v in compiled)
         ]
-    sm.session.commit()
+    sm.session.flush()

@@ -120,7 +120,10 @@ class InboxMessage(Model):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # Unread until its user opens it or its case.
     read: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    case = relationship("Case")
 
 
 class RevisitTask(Model):

@@ -48,7 +48,7 @@ def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead
     if status == Status.REPLIED:
         return case
     rating = "unsatisfied" if status == Status.UNSATISFIED else "satisfied"
-    do(Action.EVALUATE, actors["supervisor"], rating=rating, source="revisit_call",
+    do(Action.EVALUATE, actors["supervisor"], rating=rating, source="revisit_call", method="phone",
        reason="没解决" if rating == "unsatisfied" else None)
     if status in (Status.UNSATISFIED, Status.EVALUATED):
         return case

@@ -1,7 +1,8 @@
 """Input the REST API refuses before it reaches the database, for every operation at once
 (ours and Flask-AppBuilder's own security API): text with unpaired surrogates (no database can
-store it) and integers outside the 32-bit range of every id and number column. NUL characters
-are dropped from JSON bodies, as app.requests drops them from forms and query strings. Found by the
+store it), integers outside the 32-bit range of every id and number column, and a negative page
+or page size of a list (a negative OFFSET, which PostgreSQL refuses). NUL characters are dropped
+from JSON bodies, as app.requests drops them from forms and query strings. Found by the
 schemathesis run in tests/integration/test_api_fuzz.py, where each gave a 500.
 """
 
@@ -51,6 +52,14 @@ def _drop_nul(value):
     return value
 
 
+def _negative_paging(q) -> bool:
+    """A list asked for a negative page or page size: FAB turns it into a negative OFFSET,
+    which PostgreSQL refuses (a 500; SQLite accepts it silently)."""
+    return isinstance(q, dict) and any(
+        isinstance(q.get(key), (int, float)) and not isinstance(q.get(key), bool)
+        and q[key] < 0 for key in ("page", "page_size"))
+
+
 def _digits_too_long(value) -> bool:
     return isinstance(value, str) and value.lstrip("-").isdigit() and abs(int(value)) > LIMIT
 
@@ -89,6 +98,10 @@ def guard_api_input(app) -> None:
                 values.append(prison.loads(request.args["q"]))
             except Exception:  # noqa: BLE001 - malformed rison: FAB answers 400 itself
                 pass
+            else:
+                if _negative_paging(values[-1]):
+                    return jsonify(message=gettext("page and page_size must not be "
+                                                   "negative.")), 400
         body = None
         if request.is_json:
             body = request.get_json(silent=True)  # parsed once; the views get this object

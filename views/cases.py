@@ -206,6 +206,20 @@ class CaseIntakeView(BaseView):
                                     case=None, appbuilder=self.appbuilder)
 
 
+def _after_action(case_id: int, actor) -> str:
+    """Back to the case, or, when the action took it out of the user's sight (a department
+    returned it), to the user's own queue."""
+    visible = db.session.query(Case.id).filter(Case.id == case_id,
+                                               svc.visible_cases_clause(actor)).first()
+    if visible:
+        return url_for("CaseView.show", pk=case_id)
+    sm = current_app.appbuilder.sm
+    for view in ("DepartmentCaseView", "CaseView"):
+        if sm.has_access("can_list", view):
+            return url_for(f"{view}.list")
+    return url_for("HomeView.index")
+
+
 class CaseActionView(BaseView):
     """One page per action: shows its form, calls its service, reports refusals clearly."""
 
@@ -293,7 +307,7 @@ class CaseActionView(BaseView):
                     flash(error.message, "danger")
                 else:
                     flash(_l("Done: %(action)s.", action=label(action)), "success")
-                    return redirect(url_for("CaseView.show", pk=case_id))
+                    return redirect(_after_action(case_id, actor))
         # An extension decision shows what is decided: the days asked, the reason, the date.
         pending = case.pending_extension if action in (Action.APPROVE_EXTENSION,
                                                        Action.REFUSE_EXTENSION) else None

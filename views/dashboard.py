@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app import clock
 from app.errors import DomainError
 from app.extensions import db
+from app.ids import as_id
 from app.services import assessment as kpi
 from app.services.dashboard import hot_spots
 from app.services.reports import parse_period
@@ -20,22 +21,26 @@ from reports.builders import figures, ranking_rows
 from views.common import label
 
 
+def _this_month():
+    today = clock.local_date(clock.utcnow())
+    return kpi.Period.month(today.year, today.month)
+
+
 def _period():
     text = request.args.get("period")
     if not text:
-        today = clock.local_date(clock.utcnow())
-        return kpi.Period.month(today.year, today.month)
+        return _this_month()
     return parse_period(text)
 
 
-def _selection():
+def _selection(period=None):
     """The period and the departments chosen in the filters."""
-    period = _period()
+    period = period or _period()
     query = db.session.query(Department.id)
     if request.args.get("level"):
         query = query.filter(Department.level == request.args["level"])
-    if request.args.get("department", "").isdigit():
-        query = query.filter(Department.id == int(request.args["department"]))
+    if request.args.get("department"):
+        query = query.filter(Department.id == as_id(request.args["department"]))
     filtered = bool(request.args.get("level") or request.args.get("department"))
     return period, ([i for (i,) in query] if filtered else None)
 
@@ -56,15 +61,20 @@ class DashboardView(BaseView):
     @expose("/")
     @has_access
     def index(self):
+        period_error, status = None, 200
         try:
-            period, department_ids = _selection()
+            period = _period()
         except DomainError as error:
-            abort(400, error.message)
+            # A mistyped period shows this month's dashboard, saying which formats work.
+            period_error, status = error.message, 400
+            period = _this_month()
+        period, department_ids = _selection(period)
         data = dashboard_data(period, department_ids)
         departments = db.session.query(Department).order_by(Department.code).all()
         return self.render_template("dashboard/index.html", data=data, title=_l("Dashboard"),
                                     departments=departments, args=request.args, label=label,
-                                    appbuilder=self.appbuilder)
+                                    period_error=period_error,
+                                    appbuilder=self.appbuilder), status
 
     @expose("/data")
     @has_access
@@ -82,7 +92,9 @@ class DashboardView(BaseView):
         """The cases behind a figure of the ranking."""
         try:
             period = _period()
-            department_id = int(request.args.get("department", ""))
+            department_id = as_id(request.args.get("department"))
+            if department_id is None:
+                abort(404)
             metric = request.args.get("metric", "handled")
             case_ids = kpi.drilldown_case_ids(db.session, period, department_id, metric)
         except (DomainError, ValueError, KeyError):

@@ -19,9 +19,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
-from app.enums import CaseType, Channel, DeclineReason, EvaluationSource, Grade, Rating, Urgency
+from app.enums import (
+    CaseType,
+    Channel,
+    DeclineReason,
+    EvaluationSource,
+    Grade,
+    Rating,
+    RevisitMethod,
+    Urgency,
+)
 from app.workflow import Action
 from views.common import label
 
@@ -43,6 +52,15 @@ class LazySelectField(SelectField):
         self.choices = choices_factory()
 
 
+class StrictSelectField(LazySelectField):
+    """A lazy select that refuses a value it does not offer (FAB's add and edit forms, where
+    no service checks the value before it reaches the database)."""
+
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in {str(v) for v, _ in self.choices}:
+            raise ValidationError(str(_l("Choose one of the values offered.")))
+
+
 class LazyMultiSelectField(SelectMultipleField):
     def __init__(self, *args, choices_factory=None, **kwargs):
         super().__init__(*args, validators=[Optional()], validate_choice=False, **kwargs)
@@ -52,7 +70,7 @@ class LazyMultiSelectField(SelectMultipleField):
 
 def enum_select(enum_cls, title, blank: bool = True) -> LazySelectField:
     """A select over an enum with translated labels (for FAB search, add and edit forms)."""
-    return LazySelectField(title, choices_factory=_choices(enum_cls, blank=blank),
+    return StrictSelectField(title, choices_factory=_choices(enum_cls, blank=blank),
                            widget=Select2Widget())
 
 
@@ -114,8 +132,10 @@ FIELDS = {
     "attachments": lambda: MultipleFileField(_l("Attachments")),
     "days": lambda: IntegerField(_l("Working days"), widget=BS3TextFieldWidget(),
                                  validators=[Optional()]),
-    "rating": lambda: _select(_l("Rating"), _choices(Rating)),
-    "source": lambda: _select(_l("Evaluation source"), _choices(EvaluationSource)),
+    # no default: the supervisor records what was actually said, and how
+    "rating": lambda: _select(_l("Rating"), _choices(Rating, blank=True)),
+    "source": lambda: _select(_l("Evaluation source"), _choices(EvaluationSource, blank=True)),
+    "method": lambda: _select(_l("How the revisit was made"), _choices(RevisitMethod, blank=True)),
 }
 
 INTAKE_FIELDS = [
@@ -137,7 +157,7 @@ ACTION_FIELDS: dict[Action, list[str]] = {
     Action.APPROVE_EXTENSION: ["note"],
     Action.REFUSE_EXTENSION: ["note"],
     Action.RETURN: ["reason"],
-    Action.EVALUATE: ["rating", "source", "reason"],
+    Action.EVALUATE: ["rating", "source", "method", "reason"],
     Action.REHANDLE: ["note", "lead_department_id"],
     Action.ESCALATE: ["note"],
     Action.CLOSE: ["note"],

@@ -15,6 +15,7 @@ from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
 from app.services.cases import request_recompute
 from app.services.reference import validate_department
+from app.services.settings import check_setting
 from app.services.windows import new_window_token, window_filing_url
 from models import (
     CalendarDay,
@@ -29,7 +30,7 @@ from models import (
     Setting,
 )
 from views.common import label
-from views.forms import LazySelectField, enum_select
+from views.forms import LazySelectField, StrictSelectField, enum_select
 
 COMMON_LABELS = {
     "name": _l("Name"), "code": _l("Code"), "level": _l("Level"), "parent": _l("Parent"),
@@ -66,6 +67,21 @@ def _check_department(form, field) -> None:
                                 level=form.level.data or None, parent=field.data, parent_id=None)
     try:
         validate_department(db.session, candidate)
+    except DomainError as error:
+        raise ValidationError(error.message) from None
+
+
+def _check_setting(field) -> None:
+    """The setting's range (app.services.settings.check_setting) as a form validator."""
+    from flask import request
+    from wtforms.validators import ValidationError
+
+    from app.errors import DomainError
+
+    if field.data is None:
+        return  # not a whole number: the field has said so
+    try:
+        check_setting(db.session, str((request.view_args or {}).get("pk")), field.data)
     except DomainError as error:
         raise ValidationError(error.message) from None
 
@@ -146,7 +162,7 @@ class CalendarDayView(_RecomputesDeadlines):
     formatters_columns = {"kind": lambda k: str(_l("Holiday") if k == "holiday"
                                                 else _l("Make-up workday"))}
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": LazySelectField(_l("Kind"), widget=Select2Widget(), choices_factory=lambda: [
+        "kind": StrictSelectField(_l("Kind"), widget=Select2Widget(), choices_factory=lambda: [
             ("holiday", str(_l("Holiday"))), ("workday", str(_l("Make-up workday")))])}
     base_order = ("day", "desc")
 
@@ -191,6 +207,7 @@ class SettingView(_RecomputesDeadlines):
     show_columns = ["description", "value"]
     edit_columns = ["value"]
     formatters_columns = {"description": lambda d: str(_l(d)) if d else ""}
+    validators_columns = {"value": [lambda form, field: _check_setting(field)]}
 
 
 class ServiceWindowView(_Reference):

@@ -119,8 +119,10 @@ class RewardActionView(BaseView):
         try:
             start = datetime.fromisoformat(request.args.get("from") or f"{now.year}-01-01")
             end = datetime.fromisoformat(request.args.get("to") or f"{now.year + 1}-01-01")
-        except ValueError:
+            last_day = (end - timedelta(days=1)).date()
+        except (ValueError, OverflowError):  # not a date, or the first day there is (0001-01-01)
             start, end = datetime(now.year, 1, 1), datetime(now.year + 1, 1, 1)
+            last_day = (end - timedelta(days=1)).date()
         tiers = {t.id: str(t) for t in db.session.query(RewardTier)}
         departments = {d.id: d.name for d in db.session.query(Department)}
         by_tier = [(tiers.get(k, "—"), total, count) for k, total, count in
@@ -129,5 +131,5 @@ class RewardActionView(BaseView):
                          reward_services.paid_totals(db.session, start, end, "department")]
         return self.render_template(
             "rewards/totals.html", by_tier=by_tier, by_department=by_department,
-            start=start.date(), end=(end - timedelta(days=1)).date(),
+            start=start.date(), end=last_day,
             title=_l("Reward totals"), appbuilder=self.appbuilder)

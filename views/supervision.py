@@ -10,11 +10,13 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from app import clock
 from app.errors import DomainError
 from app.extensions import db
 from app.services import notices as notice_services
+from app.services import notifications as notification_services
 from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
 from app.workflow import Role
 from models import Department, InboxMessage, Notice, Notification, RevisitTask
@@ -162,6 +164,14 @@ OUTBOX_LABELS = {
     "overdue_digest": _l("Cases overdue (e-mail digest)"),
     "not_accepted": _l("Case not decided in time"), "notice_issued": _l("Notice issued"),
     "escalated": _l("Case escalated"), "revisit": _l("Revisit call"),
+    "extension_requested": _l("Extension requested"),
+    "extension_approved": _l("Extension approved"), "extension_refused": _l("Extension refused"),
+    "case_extended": _l("Case extended (to the reporter)"),
+    "case_returned": _l("Case returned as misrouted"),
+    "rehandle": _l("Case to be handled again"),
+    "case_rehandled": _l("Case handled again (to the reporter)"),
+    "escalated_to": _l("Case escalated to the department"),
+    "case_escalated": _l("Case escalated (to the reporter)"),
 }
 
 
@@ -187,18 +197,44 @@ class OutboxView(ModelView):
                              ("channel", "template", "status")}}
 
 
+def _case_link(case) -> Markup | str:
+    """An inbox message's case, as a link to its page."""
+    if case is None:
+        return "—"
+    return Markup('<a href="{}">{}</a>').format(url_for("CaseView.show", pk=case.id), case)
+
+
+def _read_mark(read: bool) -> Markup:
+    if read:
+        return Markup('<span class="text-muted">{}</span>').format(gettext("Read"))
+    return Markup('<span class="label label-primary">{}</span>').format(gettext("Unread"))
+
+
 class InboxView(ModelView):
+    """A user's own messages: each links to its case and says whether it was read (opening
+    the message or its case marks it read)."""
+
     datamodel = SQLAInterface(InboxMessage)
     route_base = "/inbox"
     base_permissions = ["can_list", "can_show"]
     base_filters = [["id", OwnInboxFilter, None]]
     base_order = ("id", "desc")
     list_title = _l("My inbox")
-    list_columns = ["created_at", "subject"]
-    show_columns = ["created_at", "subject", "body"]
+    list_columns = ["read", "created_at", "subject", "case"]
+    show_columns = ["created_at", "subject", "body", "case"]
     label_columns = {"created_at": _l("Received at"), "subject": _l("Subject"),
-                     "body": _l("Text"), "read": _l("Read")}
-    formatters_columns = {"created_at": local_time}
+                     "body": _l("Text"), "read": _l("State"), "case": _l("Case")}
+    formatters_columns = {"created_at": local_time, "case": _case_link, "read": _read_mark}
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        message = self.datamodel.get(pk, self._base_filters)
+        if message is None:
+            abort(404)
+        notification_services.mark_read(db.session, current_actor().id, message_id=message.id)
+        return self.render_template(self.show_template, pk=pk, title=self.show_title,
+                                    widgets=self._show(pk), related_views=self._related_views)
 
 
 class RevisitTaskView(ModelView):
@@ -211,7 +247,8 @@ class RevisitTaskView(ModelView):
     label_columns = {"case": _l("Case"), "reason": _l("Reason"), "created_at": _l("Created at"),
                      "due_at": _l("Call by"), "done_at": _l("Done at"), "outcome": _l("Outcome")}
     formatters_columns = {
-        "reason": lambda r: str(_l("Unrated reply") if r == "unrated" else _l("Quality sample")),
+        "reason": lambda r: str(_l("Unrated reply") if r.startswith("unrated")
+                                else _l("Quality sample")),
         "created_at": local_time, "due_at": local_time, "done_at": local_time}
 
 

@@ -142,7 +142,7 @@ def _write_configuration_changes(session) -> None:
     from app import clock
 
     actor, now = _resolve_actor(), clock.utcnow()
-    seen = set()
+    seen, groups = set(), {}
     for obj, change, details in pending:
         if isinstance(obj, _USERS):
             if (id(obj), change) in seen:
@@ -153,9 +153,13 @@ def _write_configuration_changes(session) -> None:
                             "department_id": obj.department_id, "active": obj.active})
             continue
         item = details.pop("item", None) if change == "delete" else str(obj)
-        record(session, "config_change", actor=actor, now=now,
-               subject=f"{type(obj).__name__}:{change}",
-               details={"item": item, "changes": details or {}})
+        groups.setdefault((type(obj).__name__, change), []).append(
+            {"item": item, "changes": details or {}})
+    for (model, change), items in groups.items():
+        # one record per kind of change: a seeded calendar is one record, not a thousand
+        record(session, "config_change", actor=actor, now=now, subject=f"{model}:{change}",
+               details=items[0] if len(items) == 1 else {"count": len(items),
+                                                         "items": items[:200]})
 
 
 @event.listens_for(Session, "after_transaction_end")

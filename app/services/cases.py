@@ -24,12 +24,14 @@ from app.enums import (
     Channel,
     DeclineReason,
     EvaluationSource,
+    RevisitMethod,
     ExtensionState,
     Grade,
     Rating,
     Urgency,
 )
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
+from app.ids import as_id
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
 from app.services.bulk import postgres
@@ -136,6 +138,9 @@ def awaiting_supervisor_clause():
 
 def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -> Case:
     """Load a case the actor may see; others answer 'not found' so ids cannot be probed."""
+    case_id = as_id(case_id)
+    if case_id is None:
+        raise NotFound(N_("Case not found."))
     query = select(Case).where(Case.id == case_id, visible_cases_clause(actor))
     if for_update:
         query = query.with_for_update()
@@ -245,7 +250,9 @@ def clean_text(value, field: str, *, required: bool = True, limit: int = MAX_NOT
 
 
 def clean_enum(enum_cls, value, field: str, *, required: bool = True):
-    if value in (None, "") and not required:
+    if value in (None, ""):
+        if required:
+            raise Invalid(N_("%(field)s is required."), field=_label(field))
         return None
     try:
         return enum_cls(value)
@@ -254,10 +261,8 @@ def clean_enum(enum_cls, value, field: str, *, required: bool = True):
 
 
 def _department(session, department_id, field: str = N_("Department")) -> Department:
-    try:
-        department = session.get(Department, int(department_id))
-    except (TypeError, ValueError):
-        department = None
+    department_id = as_id(department_id)
+    department = session.get(Department, department_id) if department_id is not None else None
     if department is None or not department.active:
         raise Invalid(N_("%(field)s: choose an existing department."), field=_label(field))
     return department
@@ -266,10 +271,8 @@ def _department(session, department_id, field: str = N_("Department")) -> Depart
 def _category(session, category_id) -> Category | None:
     if category_id in (None, ""):
         return None
-    try:
-        category = session.get(Category, int(category_id))
-    except (TypeError, ValueError):
-        category = None
+    category_id = as_id(category_id)
+    category = session.get(Category, category_id) if category_id is not None else None
     if category is None or not category.active:
         raise Invalid(N_("Category: choose an existing category."))
     return category
@@ -376,10 +379,8 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         raise Invalid(N_("A named reporter needs a phone number so the department can reply."))
     window = None
     if data.get("window_id") not in (None, ""):
-        try:
-            window = session.get(ServiceWindow, int(data["window_id"]))
-        except (TypeError, ValueError):
-            window = None
+        window_id = as_id(data["window_id"])
+        window = session.get(ServiceWindow, window_id) if window_id is not None else None
         if window is None or not window.active:
             raise Invalid(N_("This service window's code is no longer valid."))
     case = Case(
@@ -549,8 +550,9 @@ def dispatch_case(session, case: Case, *, actor: Actor, now: datetime, lead_depa
     """Send a case to its lead department and any co-handling departments."""
     _check(session, case, Action.DISPATCH, actor)
     lead = _department(session, lead_department_id, N_("Lead department"))
-    co_ids = {int(i) for i in co_department_ids or () if str(i).strip()} - {lead.id}
-    co = [_department(session, i, N_("Co-handling departments")) for i in sorted(co_ids)]
+    co_by_id = {d.id: d for d in (_department(session, i, N_("Co-handling departments"))
+                                  for i in co_department_ids or () if str(i).strip())}
+    co = [co_by_id[i] for i in sorted(co_by_id) if i != lead.id]
     _check_not_concerned(case, [lead, *co])
     move(session, case, Action.DISPATCH, actor, now, note=clean_text(note, N_("Note"), required=False),
           public_text=N_("Your case has been sent to the responsible department."),
@@ -710,17 +712,27 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
 
 
 def evaluate_case(session, case: Case, *, actor: Actor, now: datetime, rating, source,
-                  reason=None) -> Case:
-    """Record the reporter's rating (or a revisit call); unsatisfied needs a reason."""
+                  reason=None, method=None) -> Case:
+    """Record the reporter's rating (or a revisit, with how it was made: phone, text message,
+    in person, video); unsatisfied needs a reason. Nothing is assumed: no default rating."""
     rating = clean_enum(Rating, rating, N_("Rating"))
     source = clean_enum(EvaluationSource, source, N_("Evaluation source"))
+    method = clean_enum(RevisitMethod, method, N_("How the revisit was made"),
+                        required=source == EvaluationSource.REVISIT_CALL)
+    if source != EvaluationSource.REVISIT_CALL:
+        method = None
     reason = clean_text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
+    data = {"rating": str(rating), "source": str(source)}
+    if method:
+        data["method"] = str(method)
     move(session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating],
-          note=reason, data={"rating": str(rating), "source": str(source)})
+         note=reason, data=data)
     case.rating, case.rating_source, case.rating_reason = rating, source, reason
-    for task in session.query(RevisitTask).filter_by(case_id=case.id, reason="unrated",
-                                                     done_at=None):
-        task.done_at, task.done_by_id, task.outcome = now, actor.id, str(rating)
+    for task in session.query(RevisitTask).filter(RevisitTask.case_id == case.id,
+                                                  RevisitTask.reason.like("unrated%"),
+                                                  RevisitTask.done_at.is_(None)):
+        task.done_at, task.done_by_id = now, actor.id
+        task.outcome = f"{rating}:{method}" if method else str(rating)
     unsatisfied = sum(1 for e in case.events if e.action == Action.EVALUATE
                       and (e.data or {}).get("rating") == Rating.UNSATISFIED)
     if unsatisfied >= 2 and case.lead_department_id:
@@ -766,11 +778,15 @@ def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> 
     case.is_difficult = True
     case.clock_start_at = now
     case.rating = case.rating_source = case.rating_reason = None
+    previous = {a.department_id for a in case.active_assignments} - {higher.id}
     _open_assignments(session, case, now, higher, [], department_template="escalated_to",
                       reporter_template="case_escalated")
-    outbox.to_supervisors(session, key=f"escalated:{case.id}:{case.escalation_count}",
-                          template="escalated", now=now, case_id=case.id,
-                          params={"number": case.number, "department": higher.name})
+    key = f"escalated:{case.id}:{case.escalation_count}"
+    told = {"template": "escalated", "now": now, "case_id": case.id,
+            "params": {"number": case.number, "department": higher.name}}
+    outbox.to_supervisors(session, key=key, **told)
+    for department_id in sorted(previous):  # the departments that handled it so far
+        outbox.to_department(session, department_id, key=f"{key}:from:{department_id}", **told)
     session.flush()
     return case
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from app import deadlines as dl
 from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
+from app.ids import as_id
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
 from app.services.bulk import any_of, dialect_insert, insert_rows
@@ -151,7 +152,8 @@ def raise_notice(session, *, cause: NoticeCause, subject: str, department_id: in
 
 
 def notice_for(session, notice_id: int, actor: Actor) -> Notice:
-    notice = session.get(Notice, notice_id)
+    notice_id = as_id(notice_id)
+    notice = session.get(Notice, notice_id) if notice_id is not None else None
     if notice is None:
         raise NotFound(N_("Notice not found."))
     if not (actor.roles & {Role.SUPERVISOR, Role.LEADER, Role.ADMIN}) and (
@@ -222,11 +224,9 @@ def issue_interview(session, *, actor: Actor, now: datetime, department_id, case
     details = (details or "").strip()
     if not details:
         raise Invalid(N_("State the reasons for the interview."))
-    try:
-        department = session.get(Department, int(department_id))
-        ids = [int(i) for i in case_ids or []]
-    except (TypeError, ValueError):
-        department, ids = None, []
+    department_id = as_id(department_id)
+    department = session.get(Department, department_id) if department_id is not None else None
+    ids = [i for i in map(as_id, case_ids or []) if i is not None]
     if department is None:
         raise Invalid(N_("Choose the department."))
     cases = session.query(Case).filter(Case.id.in_(ids)).all() if ids else []

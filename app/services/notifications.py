@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from flask_babel import gettext
+from sqlalchemy import select, update
 
 from app import queue
 from app.clock import to_local
 from app.services.bulk import insert_rows
 from app.transaction import after_commit
 from app.workflow import N_, Role
-from models import Case, Notification, Staff
+from models import Case, InboxMessage, Notification, Staff
 
 # template -> (subject, body); translated at delivery (Chinese by default).
 TEMPLATES = {
@@ -220,6 +221,23 @@ def to_reporters(session, case: Case, *, template: str, now: datetime, step: str
         add(session, key=f"{template}:{case.id}:{step}:reporter:{reporter.id}", channel="sms",
             template=template, params={**params, "number": reporter.receipt_number},
             now=now, address=reporter.phone, case_id=case.id)
+
+
+def mark_read(session, user_id: int | None, *, message_id: int | None = None,
+              case_id: int | None = None) -> int:
+    """Mark a user's inbox messages read: one message they opened, or all those about a case
+    they opened; return how many were unread (nothing is written when none was)."""
+    if user_id is None or (message_id is None and case_id is None):
+        return 0
+    query = select(InboxMessage.id).where(InboxMessage.user_id == user_id,
+                                          InboxMessage.read.is_(False))
+    query = query.where(InboxMessage.id == message_id) if message_id is not None else query
+    query = query.where(InboxMessage.case_id == case_id) if case_id is not None else query
+    unread = session.execute(query).scalars().all()
+    if unread:
+        session.execute(update(InboxMessage).where(InboxMessage.id.in_(unread))
+                        .values(read=True).execution_options(synchronize_session="fetch"))
+    return len(unread)
 
 
 def render(notification: Notification) -> tuple[str, str]:

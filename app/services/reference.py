@@ -22,7 +22,10 @@ def _parent(session, department):
 def validate_department(session, department) -> None:
     """Refuse a department whose parent does not sit one level up, or that would be its own
     ancestor (escalation climbs this tree)."""
-    level = DeptLevel(department.level) if department.level else None
+    try:
+        level = DeptLevel(department.level) if department.level else None
+    except ValueError:  # a level that does not exist, typed or sent by hand
+        level = None
     if level is None:
         raise Invalid(N_("Choose the department's level."))
     parent = _parent(session, department)

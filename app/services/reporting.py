@@ -12,6 +12,7 @@ from sqlalchemy import func
 from app import similarity
 from app.enums import Channel, DeclineReason, EvaluationSource, Rating
 from app.errors import DomainError, IllegalMove, Invalid, NotFound
+from app.ids import as_id
 from app.services import cases as svc
 from app.services.actor import Actor
 from app.services.notices import raise_notice
@@ -274,8 +275,9 @@ def similar_open_cases(session, case: Case, *, limit: int = 5,
 def _other_case(session, number_or_id, actor: Actor) -> Case:
     text = str(number_or_id or "").strip().upper()
     query = session.query(Case).filter(svc.visible_cases_clause(actor))
-    other = (query.filter(Case.number == text).one_or_none() if not text.isdigit()
-             else query.filter(Case.id == int(text)).one_or_none())
+    other_id = as_id(text)
+    other = (query.filter(Case.id == other_id).one_or_none() if other_id is not None
+             else query.filter(Case.number == text).one_or_none())
     if other is None:
         raise Invalid(N_("No case with this number."))
     return other

@@ -21,14 +21,17 @@ def parse_period(text: str | None):
     from app.services.assessment import Period
 
     text = (text or "").strip().upper()
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-        year, month = int(m[1]), int(m[2])
-        if 1 <= month <= 12:
-            return Period.month(year, month)
-    if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text):
-        return Period.quarter(int(m[1]), int(m[2]))
-    if re.fullmatch(r"\d{4}", text):
-        return Period.year(int(text))
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+            year, month = int(m[1]), int(m[2])
+            if 1 <= month <= 12:
+                return Period.month(year, month)
+        if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text):
+            return Period.quarter(int(m[1]), int(m[2]))
+        if re.fullmatch(r"\d{4}", text):
+            return Period.year(int(text))
+    except (ValueError, OverflowError):  # year 0000 or 9999: no such dates
+        pass
     raise Invalid(N_("Give the period as 2026-10 (month), 2026-Q3 (quarter) or 2026 (year)."))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from app import deadlines as dl
 from app.enums import CaseType
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
+from app.ids import as_id
 from app.receipts import keyed_digest
 from app.rewards import (
     REWARD_LABELS,
@@ -115,7 +116,8 @@ def propose_reward(session, case_id: int, *, actor: Actor, now: datetime, report
         raise Invalid(N_("A report is rewarded once it has been verified and rectified."))
     try:
         reporter = next(r for r in case.reporters if r.id == int(reporter_id))
-        tier = session.get(RewardTier, int(tier_id))
+        tier_id = as_id(tier_id)
+        tier = session.get(RewardTier, tier_id) if tier_id is not None else None
         amount = int(amount)
     except (StopIteration, TypeError, ValueError):
         raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan.")) from None
@@ -148,7 +150,8 @@ def propose_reward(session, case_id: int, *, actor: Actor, now: datetime, report
 
 
 def _reward(session, reward_id) -> Reward:
-    reward = session.get(Reward, int(reward_id)) if str(reward_id).isdigit() else None
+    reward_id = as_id(reward_id)
+    reward = session.get(Reward, reward_id) if reward_id is not None else None
     if reward is None:
         raise NotFound(N_("Reward not found."))
     return reward

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.errors import Invalid
 from app.workflow import N_
 from models import Setting
 
@@ -36,6 +37,28 @@ DEFAULTS: dict[str, tuple[int, str]] = {
         0, N_("Points deducted per interview notice (tenths of a point)")),
     "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
 }
+
+
+# The scored rates' weights: the ranking needs one of them above 0.
+RATE_WEIGHTS = ("assessment_weight_on_time", "assessment_weight_resolution",
+                "assessment_weight_satisfaction", "assessment_weight_signing")
+# The largest value each setting may take: percentages up to 100, an amount in yuan, and
+# otherwise counts of days, hours or minutes (deadlines computed from larger ones overflow).
+HIGHEST = {**dict.fromkeys((*RATE_WEIGHTS, "sample_percent"), 100),
+           "reward_second_approval_above": 100_000_000}
+HIGHEST_DEFAULT = 1000
+
+
+def check_setting(session, key: str, value: int) -> None:
+    """Refuse a value the rulebook cannot work with: negative, too large, or all the rate
+    weights at 0 (the dashboard and the assessment report could not rank anyone)."""
+    highest = HIGHEST.get(key, HIGHEST_DEFAULT)
+    if not 0 <= value <= highest:
+        raise Invalid(N_("Enter a value between 0 and %(high)s."), high=highest)
+    if key in RATE_WEIGHTS:
+        weights = {**get_settings(session), key: value}
+        if sum(weights[k] for k in RATE_WEIGHTS) <= 0:
+            raise Invalid(N_("At least one assessment weight must be above 0."))
 
 
 def get_settings(session) -> dict[str, int]:

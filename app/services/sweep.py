@@ -11,7 +11,7 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, true, update
+from sqlalchemy import exists, func, select, true, update
 from sqlalchemy.orm import joinedload
 
 from app.enums import AssignmentState
@@ -154,13 +154,21 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         done["still_overdue"] += len(late)
 
     wait = settings["revisit_after_working_days"]
+    # Every reply is rated (the 100% rule): a reply after a re-handling or an escalation that
+    # goes unrated gets a revisit call of its own ("unrated:2", "unrated:3"...).
+    called_since_reply = exists().where(RevisitTask.case_id == Case.id,
+                                        RevisitTask.reason.like("unrated%"),
+                                        RevisitTask.created_at >= Case.replied_at)
     for batch in batches(session, select(Case).where(
             Case.status == Status.REPLIED.value, Case.replied_at < now - timedelta(days=wait),
-            ~Case.id.in_(select(RevisitTask.case_id).where(RevisitTask.reason == "unrated")))):
+            ~called_since_reply)):
         for case in batch:
             if _working_days_since(calendar, case.replied_at, now) < wait:
                 continue
-            add_revisit(session, case, reason="unrated", now=now)
+            earlier = session.scalar(select(func.count()).select_from(RevisitTask).where(
+                RevisitTask.case_id == case.id, RevisitTask.reason.like("unrated%")))
+            add_revisit(session, case, reason="unrated" if not earlier else f"unrated:{earlier + 1}",
+                        now=now)
             done["unrated"] += 1
 
     from app.services.rewards import sweep_unpaid

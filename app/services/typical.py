@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
+from app.ids import as_id
 from app.publication import TypicalKind, TypicalState
 from app.services.actor import Actor
 from app.workflow import N_, Role, Status
@@ -64,7 +65,8 @@ def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) ->
 
 
 def _typical(session, typical_id) -> TypicalCase:
-    typical = session.get(TypicalCase, int(typical_id)) if str(typical_id).isdigit() else None
+    typical_id = as_id(typical_id)
+    typical = session.get(TypicalCase, typical_id) if typical_id is not None else None
     if typical is None:
         raise NotFound(N_("Typical case not found."))
     return typical

@@ -49,6 +49,8 @@ CHROMIUM_ARGS = [
 SUBMITTED, ACCEPTED, DISPATCHED = "待受理", "已受理，待分办", "已分办，待签收"
 HANDLING, REPLIED, UNSATISFIED = "办理中", "已答复，待评价", "不满意，待研判"
 EVALUATED, CLOSED = "已评价，待办结", "已办结"
+# The same statuses as the reporter sees them on the tracking page (never the staff's labels).
+REPLIED_FOR_REPORTER, RATED_FOR_REPORTER = "已答复，请您评价", "已评价，督办部门正在研究后续办理"
 
 
 def chinese_to_int(text: str) -> int:
@@ -335,14 +337,14 @@ def test_report_journey(server, browser, tmp_path):
     page.fill("#code", code)
     j.shot(page, "track-form")
     page.locator("form:has(#number) button[type=submit]").click()
-    expect(page.locator("#track-status")).to_have_text(REPLIED)
+    expect(page.locator("#track-status")).to_have_text(REPLIED_FOR_REPORTER)
     expect(page.locator("#track-reply")).to_contain_text("停止收取")
     j.shot(page, "track-replied")
     page.check("input[name=rating][value=unsatisfied]")
     page.fill("#reason", "只是批评教育，多收的费用没有退还。")
     j.shot(page, "track-rate")
     page.locator("form:has(input[name=rating]) button[type=submit]").click()
-    expect(page.locator("#track-status")).to_have_text(UNSATISFIED)
+    expect(page.locator("#track-status")).to_have_text(RATED_FOR_REPORTER)
     j.shot(page, "track-unsatisfied")
 
     # (6) The supervisor sends it back; the handler handles it again; revisit call; closed.
@@ -371,7 +373,7 @@ def test_report_journey(server, browser, tmp_path):
         case_id,
         "evaluate",
         "supervisor-evaluated",
-        selects={"#rating": "satisfied", "#source": "revisit_call"},
+        selects={"#rating": "satisfied", "#source": "revisit_call", "#method": "phone"},
         texts={"#reason": "电话回访：费用已退还，举报人表示满意。"},
         status=EVALUATED,
     )
@@ -403,3 +405,146 @@ def test_report_journey(server, browser, tmp_path):
 
     for ctx_page in (page, clerk, dispatcher, handler, supervisor, leader):
         ctx_page.context.close()
+
+
+class ErrorWatch:
+    """Every page a browser context loads: none may be an error page or a server error."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def attach(self, page):
+        def on_response(response):
+            if response.request.resource_type == "document" and response.status >= 500:
+                self.problems.append(f"{response.status} {response.url}")
+
+        page.on("response", on_response)
+        return page
+
+    def check(self, page, where: str) -> None:
+        if page.locator("#error-page").count():
+            self.problems.append(f"error page at {where}: {page.url}")
+
+
+def _file_as_reporter(j, page, title: str, content: str) -> tuple[str, str]:
+    from playwright.sync_api import expect
+
+    page.goto("/report/")
+    j.set_select(page, "#case_type", "complaint")
+    category = page.evaluate(
+        "() => [...document.querySelectorAll('#category_id option')].find(o => o.value).value"
+    )
+    j.set_select(page, "#category_id", category)
+    page.fill("#title", title)
+    page.fill("#content", content)
+    page.check("#anonymous")
+    question = page.locator("label[for=challenge_answer]").inner_text()
+    match = re.search(r"([零一二三四五六七八九十]+)加([零一二三四五六七八九十]+)等于多少", question)
+    page.fill("#challenge_answer", str(chinese_to_int(match[1]) + chinese_to_int(match[2])))
+    page.locator("#report-form button[type=submit]").click()
+    expect(page.locator("#receipt-number")).to_be_visible()
+    assert page.url.endswith("/report/receipt")  # its own page, after a redirect
+    return (page.locator("#receipt-number").inner_text().strip(),
+            page.locator("#receipt-code").inner_text().strip())
+
+
+def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_page(
+        server, browser):
+    from playwright.sync_api import expect
+
+    j = Journey(browser, server["base"])
+    watch = ErrorWatch()
+
+    def case_id_of(number: str) -> int:
+        with sqlite3.connect(server["db"]) as conn:
+            return conn.execute("SELECT id FROM cases WHERE number = ?", (number,)).fetchone()[0]
+
+    # The reporter files; a reload shows the receipt again; a mistyped code keeps it on the page.
+    reporter = watch.attach(j.context().new_page())
+    number, code = _file_as_reporter(j, reporter, "二次测试：开办企业审批超期",
+                                     "营业执照申请提交已超过法定期限，窗口一直说在走流程。")
+    reporter.reload()
+    expect(reporter.locator("#receipt-code")).to_have_text(code)
+    reporter.fill("#code", "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF")
+    reporter.locator("form:has(#code) button[type=submit]").click()
+    expect(reporter.locator("#confirm-error")).to_be_visible()
+    expect(reporter.locator("#receipt-code")).to_have_text(code)
+    j.shot(reporter, "receipt-mistyped-code-kept")
+    reporter.fill("#code", code)
+    reporter.locator("form:has(#code) button[type=submit]").click()
+    expect(reporter.locator("h2")).to_have_text("回执已保存")
+    other = watch.attach(j.context().new_page())
+    duplicate, _ = _file_as_reporter(j, other, "重复反映：开办企业审批超期",
+                                     "营业执照申请提交已超过法定期限，窗口一直说在走流程。")
+    unrelated, _ = _file_as_reporter(j, other, "咨询：个人所得税怎么申报",
+                                     "想了解个人所得税的申报方式。")
+    main, dup, off = case_id_of(number), case_id_of(duplicate), case_id_of(unrelated)
+
+    # The clerk declines what is not in scope (不予受理) and merges the duplicate.
+    clerk = watch.attach(j.login("clerk"))
+    j.act(clerk, off, "decline", "decline", selects={"#decline_reason": "out_of_scope"},
+          texts={"#note": "个人税务咨询不属于营商环境投诉，请拨打12366。"}, status="不予受理")
+    j.act(clerk, dup, "merge", "merge", texts={"#into_case": number, "#note": "同一事项。"},
+          status="不予受理")
+    expect(clerk.locator("body")).to_contain_text(number)  # merged into it
+    j.act(clerk, main, "accept", "accept-main", status=ACCEPTED)
+
+    # Dispatched, returned as misrouted, dispatched again.
+    dispatcher = watch.attach(j.login("dispatcher"))
+    dispatcher.goto(f"/cases/act/{main}/dispatch")
+    lead = j.option_value(dispatcher, "#lead_department_id", LEAD_DEPARTMENT)
+    j.act(dispatcher, main, "dispatch", "dispatch", selects={"#lead_department_id": lead},
+          status=DISPATCHED)
+    handler = watch.attach(j.login("handler"))
+    handler.goto(f"/cases/act/{main}/return")
+    handler.fill("#reason", "请核实是否属于本单位职责。")
+    handler.locator("#action-form button[type=submit]").click()
+    # returned: the case has left the department, so the handler lands on their own queue
+    handler.wait_for_url(re.compile(r"/cases/department/list/"))
+    expect(handler.locator(".alert-success")).to_be_visible()
+    j.shot(handler, "returned")
+    dispatcher.goto(f"/cases/show/{main}")
+    expect(dispatcher.locator("#case-status")).to_have_text("已退单")
+    j.act(dispatcher, main, "dispatch", "dispatch-again", selects={"#lead_department_id": lead},
+          status=DISPATCHED)
+
+    # An extension of 5 working days: asked, shown to the supervisor, approved.
+    j.act(handler, main, "sign", "sign", status=HANDLING)
+    j.act(handler, main, "request_extension", "request-extension",
+          texts={"#days": "5", "#reason": "需会同市场监管部门核查。"}, status=HANDLING)
+    supervisor = watch.attach(j.login("supervisor"))
+    supervisor.goto(f"/cases/act/{main}/approve_extension")
+    expect(supervisor.locator("body")).to_contain_text("需会同市场监管部门核查。")
+    j.act(supervisor, main, "approve_extension", "approve-extension", status=HANDLING)
+    j.act(handler, main, "reply", "reply", texts={"#reply": "已督促审批科室限期办结。"},
+          status=REPLIED)
+
+    def rate_unsatisfied(step: str) -> None:
+        reporter.goto("/track/")
+        reporter.fill("#number", number)
+        reporter.fill("#code", code)
+        reporter.locator("form:has(#number) button[type=submit]").click()
+        expect(reporter.locator("input[name=rating][value=unsatisfied]")).to_be_visible()
+        reporter.check("input[name=rating][value=unsatisfied]")
+        reporter.fill("#reason", "仍未拿到营业执照。")
+        reporter.locator("form:has(input[name=rating]) button[type=submit]").click()
+        expect(reporter.locator("body")).not_to_contain_text("不满意，待研判")
+        j.shot(reporter, step)
+
+    # Unsatisfied → re-handled → replied again → the reporter rates the second reply too.
+    rate_unsatisfied("rated-unsatisfied")
+    j.act(supervisor, main, "rehandle", "rehandle", texts={"#note": "请重新办理。"},
+          status=DISPATCHED)
+    j.act(handler, main, "sign", "sign-again", status=HANDLING)
+    j.act(handler, main, "reply", "reply-again", texts={"#reply": "营业执照已于今日发放。"},
+          status=REPLIED)
+    rate_unsatisfied("rated-again")
+    # Still unsatisfied: escalated to the next level.
+    j.act(supervisor, main, "escalate", "escalate", texts={"#note": "两次不满意，提级办理。"},
+          status=DISPATCHED)
+    expect(supervisor.locator("#case-assignments")).to_contain_text("石门市")
+
+    for page in (reporter, other, clerk, dispatcher, handler, supervisor):
+        watch.check(page, "the end")
+        page.context.close()
+    assert not watch.problems, watch.problems

@@ -190,7 +190,7 @@ def test_the_whole_flow_through_the_screens(session, client, depts, cats):
     act("handler", "sign")
     act("handler", "add_note", note="已联系企业")
     act("handler", "reply", reply="已办结，请查收营业执照。")
-    act("supervisor", "evaluate", rating="satisfied", source="revisit_call")
+    act("supervisor", "evaluate", rating="satisfied", source="revisit_call", method="phone")
     act("supervisor", "close")
     login(client, "leader")
     page = client.get(f"/cases/show/{case_id}").get_data(as_text=True)
@@ -221,7 +221,7 @@ def test_the_whole_flow_through_the_rest_api(session, client, depts, cats):
     act("handler", "reply", expect=422, reply="")
     act("handler", "reply", reply="已退还违规收费")
     act("supervisor", "close", expect=409)  # not yet evaluated
-    result = act("supervisor", "evaluate", rating="basically_satisfied", source="revisit_call")
+    result = act("supervisor", "evaluate", rating="basically_satisfied", source="revisit_call", method="phone")
     assert result["status"] == "evaluated"
     assert act("supervisor", "close")["status"] == "closed"
 

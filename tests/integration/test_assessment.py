@@ -50,14 +50,14 @@ def november(session, actors, cats, depts):
     due = c["a2"].lead_assignment.due_at
     act(session, c["a2"], Action.REPLY, h102, due + timedelta(hours=10), reply="已处理")
     act(session, c["a2"], Action.EVALUATE, sup, due + timedelta(hours=11),
-        rating="basically_satisfied", source="revisit_call")
+        rating="basically_satisfied", source="revisit_call", method="phone")
     # a3: unsatisfied, re-handled by X102 (signed late in the second round), then satisfied.
     c["a3"] = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-04 09:00"))
     act(session, c["a3"], Action.REHANDLE, sup, at("2026-11-05 09:00"), note="诉求合理，重办")
     act(session, c["a3"], Action.SIGN, h102, at("2026-11-05 12:00"))  # due 11:00
     act(session, c["a3"], Action.REPLY, h102, at("2026-11-06 10:00"), reply="已整改")
     act(session, c["a3"], Action.EVALUATE, sup, at("2026-11-06 11:00"), rating="satisfied",
-        source="revisit_call")
+        source="revisit_call", method="phone")
     act(session, c["a3"], Action.CLOSE, sup, at("2026-11-06 12:00"))
     # a4: still being handled; X103 co-handles and signs late (dispatched 09:10, due 11:10).
     c["a4"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-09 09:00"),
@@ -71,7 +71,7 @@ def november(session, actors, cats, depts):
     act(session, c["e1"], Action.SIGN, h10, at("2026-11-20 10:05"))
     act(session, c["e1"], Action.REPLY, h10, at("2026-11-20 11:00"), reply="市级已协调解决")
     act(session, c["e1"], Action.EVALUATE, sup, at("2026-11-20 11:30"), rating="satisfied",
-        source="revisit_call")
+        source="revisit_call", method="phone")
     act(session, c["e1"], Action.CLOSE, sup, at("2026-11-20 12:00"))
     # X103 -----------------------------------------------------------------------------------
     # b1: returned unsigned by X103, re-dispatched to X102 which finishes it on time.
@@ -320,12 +320,12 @@ def test_a_rehandling_after_an_escalation_counts_for_the_higher_level_only(sessi
     act(session, case, Action.SIGN, h11, at("2026-11-03 10:30"))
     act(session, case, Action.REPLY, h11, at("2026-11-04 10:00"), reply="已答复")
     act(session, case, Action.EVALUATE, sup, at("2026-11-04 11:00"), rating="unsatisfied",
-        source="revisit_call", reason="仍未解决")  # the second one: a rectification notice to C11
+        source="revisit_call", method="phone", reason="仍未解决")  # the second one: a rectification notice to C11
     act(session, case, Action.REHANDLE, sup, at("2026-11-05 10:00"), note="重办")
     act(session, case, Action.SIGN, h11, at("2026-11-05 10:30"))
     act(session, case, Action.REPLY, h11, at("2026-11-06 10:00"), reply="已解决")
     act(session, case, Action.EVALUATE, sup, at("2026-11-06 11:00"), rating="satisfied",
-        source="revisit_call")
+        source="revisit_call", method="phone")
     act(session, case, Action.CLOSE, sup, at("2026-11-06 12:00"))
     session.commit()
     k = by_code(asm.department_kpis(session, NOV))

@@ -67,3 +67,39 @@ def _restore_chain(session):
     session.execute(text("DELETE FROM audit_record"))
     session.execute(text("DELETE FROM audit_head"))
     session.commit()
+
+
+def test_a_configuration_change_through_the_api_is_audited_with_its_author(app, session, depts):
+    client = app.test_client()
+    token = client.post("/api/v1/security/login", json={
+        "username": "admin", "password": "Demo@2026", "provider": "db"}).json["access_token"]
+    before = session.query(AuditRecord).count()
+    made = client.post("/api/v1/department/", headers={"Authorization": f"Bearer {token}"},
+                       json={"code": "X996", "name": "长河县医保局", "level": "county",
+                             "parent_id": depts["C10"].id, "region": "清源省/石门市/长河县"})
+    assert made.status_code == 201
+    [row] = session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]
+    from models import Staff
+
+    admin = session.query(Staff).filter_by(username="admin").one()
+    assert (row.kind, row.subject, row.actor_id) == ("config_change", "Department:add", admin.id)
+    assert "长河县医保局" in row.details["item"]
+    assert audit.verify(session) == []
+
+
+def test_a_configuration_change_and_its_record_commit_or_roll_back_together(session):
+    from models import Setting
+
+    before = session.query(AuditRecord).count()
+    setting = session.get(Setting, "due_soon_hours")
+    old = setting.value
+    setting.value = "47"
+    session.flush()
+    session.rollback()  # the change is gone, and so is its record
+    assert session.query(AuditRecord).count() == before
+    setting = session.get(Setting, "due_soon_hours")
+    setting.value = "47"
+    session.commit()
+    [row] = session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]
+    assert row.subject == "Setting:edit" and row.actor_name == "system"
+    assert row.details["changes"]["value"] == [old, "47"]

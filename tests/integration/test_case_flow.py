@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from app.services import cases as svc
 from app.services import protection
 from app.workflow import Action, Status
 from models import CalendarDay, CalendarYear, Case
-from tests.conftest import at
+from tests.conftest import at, login
 from tests.factories import case_in, file_case, handler_of
 
 NOW = at("2026-09-30 10:00")
@@ -192,7 +193,7 @@ def test_an_unsatisfied_rating_needs_a_reason(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
     with pytest.raises(Invalid):
         act(session, case, Action.EVALUATE, actors["supervisor"], rating="unsatisfied",
-            source="revisit_call", reason="")
+            source="revisit_call", method="phone", reason="")
 
 
 def test_closing_an_unsatisfied_case_needs_the_reason_it_is_not_re_handled(
@@ -294,3 +295,49 @@ def test_changing_a_deadline_policy_recomputes_open_cases(session, actors, cats,
         assert case.due_at == at("2026-10-13 23:59") + timedelta(seconds=59)
     finally:
         session.rollback()
+
+
+@pytest.mark.parametrize("filed, case_type, co, due, extended", [
+    # A complaint filed Sep 30 is due Oct 20; 5 working days more: Oct 27.
+    ("2026-09-30 10:00", "complaint", (), "2026-10-20", "2026-10-27"),
+    # Two departments: 15 working days, due Oct 27; 5 more: Nov 3 (not Nov 10).
+    ("2026-09-30 10:00", "complaint", ("X103",), "2026-10-27", "2026-11-03"),
+    # A help request filed before the Spring Festival is due Feb 27; 5 more: Mar 5, counting
+    # Sat Feb 28, a make-up workday.
+    ("2026-02-13 09:00", "help", (), "2026-02-27", "2026-03-05"),
+])
+def test_a_five_day_extension_moves_the_one_deadline_the_handler_sees_five_working_days(
+        app, session, actors, cats, depts, filed, case_type, co, due, extended):
+    from datetime import date
+
+    from app.services.calendar import load_calendar
+
+    def deadline_dates(page: str) -> set[str]:
+        return set(re.findall(r"(\d{4}-\d\d-\d\d) 23:59", page))
+
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=at(filed),
+                   case_type=case_type, co=co)
+    client = app.test_client()
+    login(client, "handler")
+    assert deadline_dates(client.get(f"/cases/show/{case.id}").get_data(as_text=True)) == {due}
+    act(session, case, Action.REQUEST_EXTENSION, handler_of(actors, "X102"),
+        when=at(filed) + timedelta(hours=2), days=5, reason="需现场核查，涉及多个科室会商")
+
+    login(client, "supervisor")
+    form = client.get(f"/cases/act/{case.id}/approve_extension").get_data(as_text=True)
+    assert re.search(r'id="extension-days">5<', form)
+    assert "需现场核查，涉及多个科室会商" in form
+    assert re.search(rf'id="extension-due">{due} 23:59<', form)
+    assert re.search(rf'id="extension-new-due"><strong>{extended} 23:59<', form)
+    assert client.post(f"/cases/act/{case.id}/approve_extension", data={"note": ""}
+                       ).status_code == 302
+
+    session.expire_all()
+    case = session.get(Case, case.id)
+    assert case.due_at == at(f"{extended} 23:59") + timedelta(seconds=59)
+    assert {a.due_at for a in case.active_assignments} == {case.due_at}
+    assert load_calendar(session).working_days_between(
+        date.fromisoformat(due), date.fromisoformat(extended)) == 5
+    login(client, "handler")
+    page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
+    assert deadline_dates(page) == {extended}

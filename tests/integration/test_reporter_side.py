@@ -447,3 +447,92 @@ def test_control_characters_in_a_report_are_dropped_and_the_report_is_kept(sessi
     assert track(client, number + "\x00", code).status_code in (200, 302)
     login_page = client.post("/login/", data={"username": "admin\x00", "password": "x\x00"})
     assert login_page.status_code in (200, 302)
+
+
+def _rating_choices(page: str) -> list[str]:
+    """The answers the rating form offers the reporter, as they read them."""
+    form = page[page.index('id="track-rate"'):]
+    form = form[:form.index("</form>")]
+    return [text.strip() for text in re.findall(r'name="rating"[^>]*>([^<]+)</label>', form)]
+
+
+def test_the_reporter_rates_every_reply_also_after_re_handling_and_escalation(session, client,
+                                                                             cats, depts):
+    """100% of replies are rated: unsatisfied → re-handling → unsatisfied again → escalation,
+    and each new reply is offered for rating on the tracking page, in the reporter's words."""
+    number, code, _ = file_through_page(client, cats, **CANARY)
+    case_id = session.query(Case).filter_by(number=number).one().id
+
+    def staff(username, action, **data):
+        login(client, username)
+        response = client.post(f"/cases/act/{case_id}/{action}", data=data)
+        assert response.status_code == 302, (action, response.get_data(as_text=True)[-800:])
+
+    def tracking_page():
+        client.get("/logout/")
+        assert track(client, number, code).status_code == 302
+        page = client.get("/track/case").get_data(as_text=True)
+        assert "待研判" not in page  # the staff's working status is never the reporter's
+        return page
+
+    def rate(rating, reason=""):
+        page = tracking_page()
+        assert _rating_choices(page) == ["满意", "基本满意", "不满意"]
+        assert client.post("/track/rate", data={"rating": rating, "reason": reason}
+                           ).status_code == 302
+
+    staff("clerk", "accept")
+    staff("dispatcher", "dispatch", lead_department_id=depts["X102"].id)
+    staff("handler", "sign")
+    staff("handler", "reply", reply="第一次答复：已督促窗口办理。")
+    rate("unsatisfied", "执照仍未办下来")
+    page = tracking_page()
+    assert 'id="track-rate"' not in page
+    assert re.search(r'id="track-rating">[^<]*不满意<', page)
+    assert "不满意" not in re.search(r'id="track-status">([^<]*)<', page).group(1)
+
+    staff("supervisor", "rehandle", note="诉求合理，重新办理")
+    assert 'id="track-rate"' not in tracking_page()  # nothing new to rate while re-handled
+    staff("handler", "sign")
+    staff("handler", "reply", reply="第二次答复：执照已于今日发放。")
+    assert "第二次答复" in tracking_page()
+    rate("unsatisfied", "经营范围仍有误")
+    with pytest.raises(ValueError):  # one rating per reply
+        _rating_choices(tracking_page())
+
+    staff("supervisor", "escalate", note="两次不满意，提级办理")
+    staff("handler3", "sign")  # 石门市营商环境建设局, the next level up
+    staff("handler3", "reply", reply="第三次答复：市局已协调更正经营范围。")
+    rate("basically_satisfied")
+
+    session.expire_all()
+    case = session.get(Case, case_id)
+    assert case.status == Status.EVALUATED and case.rating == "basically_satisfied"
+    ratings = [(e.data["rating"], e.data["source"]) for e in case.events if e.action == "evaluate"]
+    assert ratings == [("unsatisfied", "reporter"), ("unsatisfied", "reporter"),
+                       ("basically_satisfied", "reporter")]
+    [reporter] = case.reporters
+    assert reporter.rating == "basically_satisfied"  # the rating of the latest reply
+    page = tracking_page()
+    assert re.search(r'id="track-rating">[^<]*基本满意<', page) and 'id="track-rate"' not in page
+    assert client.post("/track/rate", data={"rating": "satisfied"}).status_code == 302
+    session.expire_all()
+    assert len([e for e in session.get(Case, case_id).events if e.action == "evaluate"]) == 3
+
+
+def test_a_reply_reaches_the_reporter_as_text_never_as_markup(session, client, actors, cats,
+                                                              depts):
+    from app.services import cases as svc
+    from app.workflow import Action
+    from tests.conftest import at
+    from tests.factories import case_in, handler_of
+
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-02 10:00"))
+    svc.perform(session, case.id, Action.REPLY, actor=handler_of(actors, "X102"),
+                now=at("2026-11-03 10:00"), reply='<script>alert("reply")</script>已办结')
+    number, code = case.number, case.query_code
+    session.commit()
+    assert track(client, number, code).status_code == 302
+    page = client.get("/track/case").get_data(as_text=True)
+    assert '<script>alert("reply")' not in page
+    assert page.count("&lt;script&gt;alert(&#34;reply&#34;)&lt;/script&gt;已办结") == 2  # reply, timeline

@@ -140,7 +140,7 @@ def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_th
             ("dispatch", actors["dispatcher"], {"lead_department_id": depts["X102"].id}),
             ("sign", handler_of(actors, "X102"), {}),
             ("reply", handler_of(actors, "X102"), {"reply": "已查实并整改"}),
-            ("evaluate", actors["supervisor"], {"rating": "satisfied", "source": "revisit_call"}),
+            ("evaluate", actors["supervisor"], {"rating": "satisfied", "source": "revisit_call", "method": "phone"}),
             ("close", actors["supervisor"], {})]:
         svc.perform(session, case.id, action, actor=actor, now=next(steps), **params)
     reward = propose(session, actors, case, tiers)

@@ -78,6 +78,26 @@ def test_an_unrated_reply_becomes_a_revisit_call(session, actors, cats, depts):
     assert session.query(RevisitTask).filter_by(case_id=case.id, reason="unrated").count() == 1
 
 
+def test_a_reply_after_re_handling_left_unrated_gets_a_revisit_call_of_its_own(
+        session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
+    handler, later = handler_of(actors, "X102"), NOW + timedelta(days=6)
+    assert sweep.run_sweep(session, later)["unrated"] == 1  # the first reply was not rated
+    for action, actor, params in (
+            (Action.EVALUATE, actors["supervisor"], {"rating": "unsatisfied", "reason": "没解决",
+                                                     "source": "revisit_call", "method": "phone"}),
+            (Action.REHANDLE, actors["supervisor"], {"note": "请重新办理"}),
+            (Action.SIGN, handler, {}), (Action.REPLY, handler, {"reply": "已重新办理"})):
+        later += timedelta(minutes=10)
+        svc.perform(session, case.id, action, actor=actor, now=later, **params)
+    assert sweep.run_sweep(session, later + timedelta(days=1))["unrated"] == 0  # not yet due
+    assert sweep.run_sweep(session, later + timedelta(days=8))["unrated"] == 1
+    assert sweep.run_sweep(session, later + timedelta(days=9))["unrated"] == 0  # once
+    tasks = session.query(RevisitTask).filter_by(case_id=case.id).order_by(RevisitTask.id).all()
+    assert [(t.reason, t.done_at is not None) for t in tasks] == [
+        ("unrated", True), ("unrated:2", False)]
+
+
 def test_repeated_returns_raise_a_rectification_notice_once(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.RETURNED, now=NOW)
     svc.perform(session, case.id, Action.DISPATCH, actor=actors["dispatcher"], now=NOW + timedelta(
@@ -102,7 +122,7 @@ def test_two_unsatisfied_results_raise_a_rectification_notice(session, actors, c
     svc.perform(session, case.id, Action.REPLY, actor=handler, now=later, reply="再次答复")
     assert notices(session, NoticeCause.TWO_UNSATISFIED) == []
     svc.perform(session, case.id, Action.EVALUATE, actor=supervisor, now=later,
-                rating="unsatisfied", source="revisit_call", reason="仍不满意")
+                rating="unsatisfied", source="revisit_call", method="phone", reason="仍不满意")
     assert len(notices(session, NoticeCause.TWO_UNSATISFIED)) == 1
 
 
@@ -430,9 +450,9 @@ def test_recording_the_evaluation_completes_the_revisit_call(session, actors, ca
     case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
     sweep.run_sweep(session, NOW + timedelta(days=6))
     svc.perform(session, case.id, Action.EVALUATE, actor=actors["supervisor"],
-                now=NOW + timedelta(days=6, hours=1), rating="satisfied", source="revisit_call")
+                now=NOW + timedelta(days=6, hours=1), rating="satisfied", source="revisit_call", method="phone")
     [task] = session.query(RevisitTask).filter_by(case_id=case.id).all()
-    assert task.done_at is not None and task.outcome == "satisfied"
+    assert task.done_at is not None and task.outcome == "satisfied:phone"
 
 
 def test_handlers_get_each_overdue_case_in_the_inbox_and_one_email_digest(session, actors, cats,
@@ -452,3 +472,126 @@ def test_handlers_get_each_overdue_case_in_the_inbox_and_one_email_digest(sessio
                                                      template="overdue_notice").count()
     assert sweep.run_sweep(session, due + timedelta(minutes=2))["overdue"] == 0
     assert session.query(Notification).filter_by(template="overdue_digest").count() == 1
+
+
+# --- who is told about extensions, returns, re-handling and escalation --------------------
+
+
+def _told(session, case, template, channel="inbox") -> set[int]:
+    """The staff a message of ``template`` about ``case`` went to."""
+    return {n.user_id for n in session.query(Notification).filter_by(
+        case_id=case.id, template=template, channel=channel)}
+
+
+def _texts(session, case, template) -> list[Notification]:
+    """The text messages of ``template`` to the case's reporter."""
+    return session.query(Notification).filter_by(case_id=case.id, template=template,
+                                                 channel="sms").all()
+
+
+def _reads(notification) -> str:
+    from app.services.notifications import render
+
+    return " ".join(render(notification))
+
+
+def test_an_extension_request_goes_to_the_supervisors_and_the_decision_to_the_department(
+        session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)  # due Mon Nov 16
+    handler, supervisor = handler_of(actors, "X102"), actors["supervisor"]
+    supervisors = {supervisor.id, actors["supervisor2"].id}
+
+    def act(action, actor, **params):
+        svc.perform(session, case.id, action, actor=actor, now=NOW + timedelta(days=1), **params)
+
+    act(Action.REQUEST_EXTENSION, handler, days=3, reason="需现场核查")
+    assert _told(session, case, "extension_requested") == supervisors
+    [asked, *_] = session.query(Notification).filter_by(template="extension_requested").all()
+    assert case.number in _reads(asked) and "2026-11-19 23:59" in _reads(asked)
+    act(Action.REFUSE_EXTENSION, supervisor, note="理由不充分")
+    assert _told(session, case, "extension_refused") == {handler.id}
+    assert not _texts(session, case, "case_extended")  # nothing changed for the reporter
+
+    act(Action.REQUEST_EXTENSION, handler, days=5, reason="涉及多个科室会商")
+    act(Action.APPROVE_EXTENSION, supervisor)
+    assert _told(session, case, "extension_approved") == {handler.id}
+    [approved] = session.query(Notification).filter_by(template="extension_approved",
+                                                       channel="inbox").all()
+    assert "2026-11-23 23:59" in _reads(approved)  # Nov 16 + 5 working days
+    [texted] = _texts(session, case, "case_extended")  # the reporter is told (004)
+    assert "2026-11-23 23:59" in _reads(texted)
+
+
+def test_a_returned_case_is_told_to_the_supervisors_and_the_dispatchers(session, actors, cats,
+                                                                        depts):
+    case = case_in(session, actors, cats, depts, Status.RETURNED, now=NOW)
+    assert _told(session, case, "case_returned") == {
+        actors["supervisor"].id, actors["supervisor2"].id, actors["dispatcher"].id}
+    [returned, *_] = session.query(Notification).filter_by(template="case_returned").all()
+    assert depts["X102"].name in _reads(returned)
+
+
+def test_re_handling_and_escalation_are_told_as_such_to_the_department_and_the_reporter(
+        session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=NOW)
+    handler, higher, supervisor = (handler_of(actors, "X102"), handler_of(actors, "C10"),
+                                   actors["supervisor"])
+    step = iter(NOW + timedelta(days=1, hours=i) for i in range(10))
+
+    def act(action, actor, **params):
+        svc.perform(session, case.id, action, actor=actor, now=next(step), **params)
+
+    act(Action.REHANDLE, supervisor, note="诉求合理，重新办理")
+    assert _told(session, case, "rehandle") == {handler.id}
+    [rehandle] = session.query(Notification).filter_by(template="rehandle", channel="inbox").all()
+    assert "重办" in _reads(rehandle)
+    assert len(session.query(Notification).filter_by(
+        case_id=case.id, template="new_case", channel="inbox").all()) == 1  # the first dispatch
+    [texted] = _texts(session, case, "case_rehandled")
+    assert depts["X102"].name in _reads(texted)
+
+    act(Action.SIGN, handler)
+    act(Action.REPLY, handler, reply="已再次核查")
+    act(Action.EVALUATE, supervisor, rating="unsatisfied", source="revisit_call", method="phone", reason="仍未解决")
+    act(Action.ESCALATE, supervisor, note="疑难复杂，提级办理")
+    assert _told(session, case, "escalated_to") == {higher.id}  # the parent department
+    assert _told(session, case, "escalated") == {supervisor.id, actors["supervisor2"].id,
+                                                 handler.id}  # and the county it leaves
+    [texted] = _texts(session, case, "case_escalated")
+    assert depts["C10"].name in _reads(texted)
+    assert len(session.query(Notification).filter_by(
+        case_id=case.id, template="new_case", channel="inbox").all()) == 1
+
+
+def test_inbox_messages_link_to_their_case_and_stay_unread_until_opened(app, session, actors,
+                                                                        cats, depts):
+    from tests.conftest import login
+
+    first, second = (case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+                     for _ in range(2))
+    for case in (first, second):
+        svc.perform(session, case.id, Action.REQUEST_EXTENSION, actor=handler_of(actors, "X102"),
+                    now=NOW + timedelta(hours=2), days=3, reason="需现场核查")
+    for notification in session.query(Notification).filter_by(channel="inbox"):
+        delivery.deliver(session, notification.id, NOW + timedelta(hours=3))
+    supervisor = actors["supervisor"]
+    mine = {m.case_id: m for m in session.query(InboxMessage).filter_by(user_id=supervisor.id)}
+    assert set(mine) == {first.id, second.id} and not any(m.read for m in mine.values())
+
+    client = login(app.test_client(), "supervisor")
+
+    def inbox() -> str:
+        return client.get("/inbox/list/").get_data(as_text=True)
+
+    page = inbox()
+    assert page.count("未读") == 2
+    assert f'href="/cases/show/{first.id}"' in page and f'href="/cases/show/{second.id}"' in page
+    opened = client.get(f"/inbox/show/{mine[first.id].id}").get_data(as_text=True)
+    assert f'href="/cases/show/{first.id}"' in opened
+    assert inbox().count("未读") == 1
+    client.get(f"/cases/show/{second.id}")  # opening the case reads its messages
+    assert inbox().count("未读") == 0
+    session.expire_all()
+    assert all(m.read for m in session.query(InboxMessage).filter_by(user_id=supervisor.id))
+    assert not any(m.read for m in session.query(InboxMessage).filter_by(
+        user_id=actors["supervisor2"].id))  # each user's own messages
