@@ -34,8 +34,21 @@ def start_redis() -> tuple[subprocess.Popen, str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="ys110-redis-")
     process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir], stdout=subprocess.DEVNULL)
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     for _ in range(50):
         try:
@@ -52,9 +65,14 @@ def main() -> None:
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
     (BASE / "var").mkdir(exist_ok=True)
     redis, redis_url = start_redis()
-    env = {"RATELIMIT_STORAGE_URI": redis_url, "PUBLIC_BASE_URL": f"http://{host}:{port}",
-           **os.environ, "REDIS_URL": redis_url, "FLASK_APP": "app.factory:create_app",
-           "PYTHONPATH": str(BASE)}
+    env = {
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "PUBLIC_BASE_URL": f"http://{host}:{port}",
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "FLASK_APP": "app.factory:create_app",
+        "PYTHONPATH": str(BASE),
+    }
     children: list[subprocess.Popen] = []
 
     def stop(*_):
@@ -75,14 +93,28 @@ def main() -> None:
         subprocess.run([BIN / "flask", "ys", "demo"], env=env, cwd=BASE, check=True)
     except subprocess.CalledProcessError:
         stop()
-    children.append(subprocess.Popen(
-        [BIN / "gunicorn", "--workers", "2", "--bind", f"{host}:{port}", "--access-logfile", "-",
-         "app.factory:create_app()"], env=env, cwd=BASE))
-    children.append(subprocess.Popen(
-        [sys.executable, "-m", "jobs.worker", "default"], env=env, cwd=BASE))
-    children.append(subprocess.Popen(
-        [BIN / "rq", "cron", "jobs/schedule.py", "--url", redis_url], env=env, cwd=BASE))
-    print(f"""
+    children.append(
+        subprocess.Popen(
+            [
+                BIN / "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"{host}:{port}",
+                "--access-logfile",
+                "-",
+                "app.factory:create_app()",
+            ],
+            env=env,
+            cwd=BASE,
+        )
+    )
+    children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker", "default"], env=env, cwd=BASE))
+    children.append(
+        subprocess.Popen([BIN / "rq", "cron", "jobs/schedule.py", "--url", redis_url], env=env, cwd=BASE)
+    )
+    print(
+        f"""
 营商110 is running at http://{host}:{port}/  (Ctrl-C stops web, worker and Redis)
 Demo logins (password Demo@2026):
   admin       管理员 Administrator
@@ -94,7 +126,9 @@ Demo logins (password Demo@2026):
   hotline12345  a connected 12345 system: `flask --app app.factory:create_app ys api-key hotline12345`
 Public pages: file a case http://{host}:{port}/report/   follow a case http://{host}:{port}/track/
 REST API: http://{host}:{port}/swagger/v1   OpenAPI: http://{host}:{port}/api/v1/_openapi
-""", flush=True)
+""",
+        flush=True,
+    )
     while all(child.poll() is None for child in children):
         time.sleep(1)
     stop()

@@ -34,8 +34,7 @@ def new_challenge(secret: str, now: float | None = None) -> tuple[str, str]:
     return question, f"{challenge_id}.{issued}.{_sign(secret, challenge_id, issued, a + b)}"
 
 
-def check_answer(secret: str, token: str | None, answer: str | None,
-                 now: float | None = None) -> str | None:
+def check_answer(secret: str, token: str | None, answer: str | None, now: float | None = None) -> str | None:
     """Return the challenge id when the answer is right and fresh, else None."""
     try:
         challenge_id, issued_text, signature = (token or "").split(".")

@@ -86,7 +86,9 @@ def clock_deadline(start_at: datetime, *, hours: float = 0, minutes: float = 0) 
 
 
 def deadline_state(
-    due_at: datetime | None, now: datetime, warn_before: timedelta,
+    due_at: datetime | None,
+    now: datetime,
+    warn_before: timedelta,
     finished_at: datetime | None = None,
 ) -> DeadlineState:
     """Classify a stored deadline as on time, due soon or overdue at ``now``; once the step is

@@ -77,30 +77,90 @@ USERS = [
 ]
 
 STORIES = [
-    ("GOV01", CaseType.COMPLAINT, "清源省/石门市/长河县", "食品经营许可证申请超期未办结",
-     "我公司于上月提交食品经营许可证申请，承诺时限为5个工作日，至今已超过20天仍未办结，窗口人员称领导未签字。"),
-    ("GOV02", CaseType.COMPLAINT, "清源省/石门市/东城区", "企业变更登记在两个部门间来回推诿",
-     "办理法定代表人变更时，审批局让我们去市场监管局，市场监管局又让回审批局，已跑了五趟。"),
-    ("ENF01", CaseType.COMPLAINT, "清源省/石门市/长河县", "一个月内被不同部门检查六次",
-     "本月内先后有消防、市场监管、环保等部门上门检查共六次，内容重复，严重影响生产经营。"),
-    ("ENF02", CaseType.REPORT, "清源省/石门市/东城区", "城管执法人员随意罚款",
-     "执法人员以门头招牌不规范为由当场罚款2000元，未出具任何文书。"),
-    ("POL01", CaseType.HELP, "清源省/石门市", "招商引资承诺的设备补贴迟迟不兑现",
-     "2025年签约时承诺按设备投资额给予10%补贴，项目已投产一年，补贴仍未拨付。"),
-    ("POL03", CaseType.COMPLAINT, "清源省/北岭市", "政府工程款拖欠两年未付",
-     "我公司承建的道路改造工程已于两年前验收合格，尚有工程款380万元未支付。"),
-    ("FEE01", CaseType.COMPLAINT, "清源省/石门市/长河县", "办理施工许可被要求缴纳无依据费用",
-     "办理施工许可时被要求缴纳“配套服务费”，无任何收费文件依据。"),
-    ("FEE02", CaseType.REPORT, "清源省/北岭市/西山县", "指定中介机构高价收取评估费",
-     "办理环评被要求必须找指定中介，收费远高于市场价格，且与审批人员存在利益关系。"),
-    ("INT01", CaseType.REPORT, "清源省/北岭市/西山县", "审批人员暗示送礼才能加快办理",
-     "审批科工作人员多次暗示需要“意思意思”才能尽快审批，并拖延不办。"),
-    ("INT02", CaseType.COMPLAINT, "清源省/石门市", "咨询不动产登记问题无人答复",
-     "多次拨打电话咨询不动产登记办理流程，各部门互相推诿，无人给出明确答复。"),
-    (None, CaseType.CONSULTATION, "清源省/石门市/长河县", "小微企业税费减免政策咨询",
-     "想了解今年小微企业可以享受哪些税费减免政策，如何申请。"),
-    (None, CaseType.SUGGESTION, "清源省/北岭市", "建议企业开办实现全程网办",
-     "建议将企业开办中的刻章、银行开户等环节全部纳入线上一次办理。"),
+    (
+        "GOV01",
+        CaseType.COMPLAINT,
+        "清源省/石门市/长河县",
+        "食品经营许可证申请超期未办结",
+        "我公司于上月提交食品经营许可证申请，承诺时限为5个工作日，至今已超过20天仍未办结，窗口人员称领导未签字。",
+    ),
+    (
+        "GOV02",
+        CaseType.COMPLAINT,
+        "清源省/石门市/东城区",
+        "企业变更登记在两个部门间来回推诿",
+        "办理法定代表人变更时，审批局让我们去市场监管局，市场监管局又让回审批局，已跑了五趟。",
+    ),
+    (
+        "ENF01",
+        CaseType.COMPLAINT,
+        "清源省/石门市/长河县",
+        "一个月内被不同部门检查六次",
+        "本月内先后有消防、市场监管、环保等部门上门检查共六次，内容重复，严重影响生产经营。",
+    ),
+    (
+        "ENF02",
+        CaseType.REPORT,
+        "清源省/石门市/东城区",
+        "城管执法人员随意罚款",
+        "执法人员以门头招牌不规范为由当场罚款2000元，未出具任何文书。",
+    ),
+    (
+        "POL01",
+        CaseType.HELP,
+        "清源省/石门市",
+        "招商引资承诺的设备补贴迟迟不兑现",
+        "2025年签约时承诺按设备投资额给予10%补贴，项目已投产一年，补贴仍未拨付。",
+    ),
+    (
+        "POL03",
+        CaseType.COMPLAINT,
+        "清源省/北岭市",
+        "政府工程款拖欠两年未付",
+        "我公司承建的道路改造工程已于两年前验收合格，尚有工程款380万元未支付。",
+    ),
+    (
+        "FEE01",
+        CaseType.COMPLAINT,
+        "清源省/石门市/长河县",
+        "办理施工许可被要求缴纳无依据费用",
+        "办理施工许可时被要求缴纳“配套服务费”，无任何收费文件依据。",
+    ),
+    (
+        "FEE02",
+        CaseType.REPORT,
+        "清源省/北岭市/西山县",
+        "指定中介机构高价收取评估费",
+        "办理环评被要求必须找指定中介，收费远高于市场价格，且与审批人员存在利益关系。",
+    ),
+    (
+        "INT01",
+        CaseType.REPORT,
+        "清源省/北岭市/西山县",
+        "审批人员暗示送礼才能加快办理",
+        "审批科工作人员多次暗示需要“意思意思”才能尽快审批，并拖延不办。",
+    ),
+    (
+        "INT02",
+        CaseType.COMPLAINT,
+        "清源省/石门市",
+        "咨询不动产登记问题无人答复",
+        "多次拨打电话咨询不动产登记办理流程，各部门互相推诿，无人给出明确答复。",
+    ),
+    (
+        None,
+        CaseType.CONSULTATION,
+        "清源省/石门市/长河县",
+        "小微企业税费减免政策咨询",
+        "想了解今年小微企业可以享受哪些税费减免政策，如何申请。",
+    ),
+    (
+        None,
+        CaseType.SUGGESTION,
+        "清源省/北岭市",
+        "建议企业开办实现全程网办",
+        "建议将企业开办中的刻章、银行开户等环节全部纳入线上一次办理。",
+    ),
 ]
 
 
@@ -109,28 +169,49 @@ def load_org(session) -> dict[str, Department]:
     departments = {d.code: d for d in session.query(Department)}
     for code, name, level, parent, head, region in DEPARTMENTS:
         if code not in departments:
-            departments[code] = Department(code=code, name=name, level=level,
-                                           parent=departments.get(parent), head=head,
-                                           region=region)
+            departments[code] = Department(
+                code=code, name=name, level=level, parent=departments.get(parent), head=head, region=region
+            )
             session.add(departments[code])
     session.flush()
     if not session.query(DispatchRule).count():
         categories = {c.code: c for c in session.query(Category)}
         for category, region, keywords, department, priority in RULES:
-            session.add(DispatchRule(category=categories.get(category), region=region,
-                                     keywords=keywords, department=departments[department],
-                                     priority=priority))
+            session.add(
+                DispatchRule(
+                    category=categories.get(category),
+                    region=region,
+                    keywords=keywords,
+                    department=departments[department],
+                    priority=priority,
+                )
+            )
     if not session.query(ServiceWindow).count():
-        for hall, name, code in [("长河县政务服务中心", "3号综合窗口", "X102"),
-                                 ("长河县政务服务中心", "7号市场主体登记窗口", "X103"),
-                                 ("西山县政务服务中心", "不动产登记窗口", "X202")]:
-            session.add(ServiceWindow(hall=hall, name=name, department=departments[code],
-                                      region=departments[code].region, token=new_window_token()))
+        for hall, name, code in [
+            ("长河县政务服务中心", "3号综合窗口", "X102"),
+            ("长河县政务服务中心", "7号市场主体登记窗口", "X103"),
+            ("西山县政务服务中心", "不动产登记窗口", "X202"),
+        ]:
+            session.add(
+                ServiceWindow(
+                    hall=hall,
+                    name=name,
+                    department=departments[code],
+                    region=departments[code].region,
+                    token=new_window_token(),
+                )
+            )
     sm = _security_manager()
     for username, first, last, role, department in USERS:
         if sm.find_user(username=username) is None:
-            user = sm.add_user(username, first, last, f"{username}@demo.yingshang110.cn",
-                               sm.find_role(role.value), password=DEMO_PASSWORD)
+            user = sm.add_user(
+                username,
+                first,
+                last,
+                f"{username}@demo.yingshang110.cn",
+                sm.find_role(role.value),
+                password=DEMO_PASSWORD,
+            )
             user.department_id = departments[department].id if department else None
     session.flush()
     return departments
@@ -147,8 +228,12 @@ def actor_for(session, username: str) -> Actor:
 
 
 def _handler_for(session, department_id: int) -> Actor:
-    user = session.query(Staff).filter_by(department_id=department_id).filter(
-        Staff.username.like("handler%")).first()
+    user = (
+        session.query(Staff)
+        .filter_by(department_id=department_id)
+        .filter(Staff.username.like("handler%"))
+        .first()
+    )
     if user is None:  # a department without a demo handler: a stand-in keeps the demo moving
         return Actor(None, "经办人", frozenset({Role.HANDLER}), department_id)
     return Actor.from_user(user)
@@ -156,14 +241,28 @@ def _handler_for(session, department_id: int) -> Actor:
 
 # Target statuses and their weights: a few hundred cases spread over the whole flow.
 TARGETS = [
-    (Status.SUBMITTED, 6), (Status.DECLINED, 3), (Status.ACCEPTED, 5), (Status.DISPATCHED, 6),
-    (Status.RETURNED, 2), (Status.HANDLING, 12), (Status.REPLIED, 6), (Status.UNSATISFIED, 2),
-    (Status.EVALUATED, 4), (Status.CLOSED, 30),
+    (Status.SUBMITTED, 6),
+    (Status.DECLINED, 3),
+    (Status.ACCEPTED, 5),
+    (Status.DISPATCHED, 6),
+    (Status.RETURNED, 2),
+    (Status.HANDLING, 12),
+    (Status.REPLIED, 6),
+    (Status.UNSATISFIED, 2),
+    (Status.EVALUATED, 4),
+    (Status.CLOSED, 30),
 ]
 
 
-def _drive(session, case_id: int, target: Status, start: datetime, rng: random.Random,
-           actors: dict[str, Actor], now: datetime) -> None:
+def _drive(
+    session,
+    case_id: int,
+    target: Status,
+    start: datetime,
+    rng: random.Random,
+    actors: dict[str, Actor],
+    now: datetime,
+) -> None:
     """Take a filed case through the real services until it reaches ``target``."""
     moment = start
 
@@ -176,8 +275,12 @@ def _drive(session, case_id: int, target: Status, start: datetime, rng: random.R
     if target == Status.SUBMITTED:
         return
     if target == Status.DECLINED:
-        step(Action.DECLINE, actors["clerk"], reason="out_of_scope",
-             note="该事项属于民事纠纷，建议通过司法途径解决。")
+        step(
+            Action.DECLINE,
+            actors["clerk"],
+            reason="out_of_scope",
+            note="该事项属于民事纠纷，建议通过司法途径解决。",
+        )
         return
     step(Action.ACCEPT, actors["clerk"], minutes=(30, 900))
     if target == Status.ACCEPTED:
@@ -186,8 +289,9 @@ def _drive(session, case_id: int, target: Status, start: datetime, rng: random.R
     co = []
     if rng.random() < 0.15:
         co = [d for d in (case.proposed_department.parent_id,) if d and d != lead]
-    step(Action.DISPATCH, actors["dispatcher"], minutes=(3, 40), lead_department_id=lead,
-         co_department_ids=co)
+    step(
+        Action.DISPATCH, actors["dispatcher"], minutes=(3, 40), lead_department_id=lead, co_department_ids=co
+    )
     if target == Status.DISPATCHED:
         return
     handler = _handler_for(session, lead)
@@ -199,38 +303,65 @@ def _drive(session, case_id: int, target: Status, start: datetime, rng: random.R
         step(Action.SIGN, _handler_for(session, co_id), minutes=(5, 150))
     step(Action.ADD_NOTE, handler, minutes=(60, 2000), note="已电话联系企业，核实情况，约定现场查看。")
     if rng.random() < 0.15:
-        step(Action.REQUEST_EXTENSION, handler, minutes=(60, 600), days=5,
-             reason="涉及多个科室会商，需延期。")
+        step(
+            Action.REQUEST_EXTENSION, handler, minutes=(60, 600), days=5, reason="涉及多个科室会商，需延期。"
+        )
         if target != Status.HANDLING or rng.random() < 0.5:
             step(Action.APPROVE_EXTENSION, actors["supervisor"], minutes=(60, 600))
     if target == Status.HANDLING:
         return
-    step(Action.REPLY, handler, minutes=(600, 6000),
-         reply="经核查，反映问题属实，已责令相关科室立即整改并办结，感谢您的监督。",
-         note="科室负责人已约谈，整改材料存档。")
+    step(
+        Action.REPLY,
+        handler,
+        minutes=(600, 6000),
+        reply="经核查，反映问题属实，已责令相关科室立即整改并办结，感谢您的监督。",
+        note="科室负责人已约谈，整改材料存档。",
+    )
     if target == Status.REPLIED:
         return
     supervisor = actors["supervisor"]
     if target in (Status.EVALUATED, Status.CLOSED) and rng.random() < 0.15:
         # Unsatisfied once, re-handled by the same department; some escalate after a second try.
-        step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=Rating.UNSATISFIED,
-             source="revisit_call", method="phone", reason="企业反映问题没有实际解决。")
+        step(
+            Action.EVALUATE,
+            supervisor,
+            minutes=(600, 3000),
+            rating=Rating.UNSATISFIED,
+            source="revisit_call",
+            method="phone",
+            reason="企业反映问题没有实际解决。",
+        )
         step(Action.REHANDLE, supervisor, minutes=(60, 600), note="诉求合理，重新办理。")
         step(Action.SIGN, handler, minutes=(5, 100))
         step(Action.REPLY, handler, minutes=(600, 3000), reply="已再次核查并督促整改到位。")
         if rng.random() < 0.4 and case.lead_department.parent_id:
-            step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=Rating.UNSATISFIED,
-                 source="reporter", reason="仍未解决。")
+            step(
+                Action.EVALUATE,
+                supervisor,
+                minutes=(600, 3000),
+                rating=Rating.UNSATISFIED,
+                source="reporter",
+                reason="仍未解决。",
+            )
             step(Action.ESCALATE, supervisor, minutes=(60, 600), note="疑难复杂，提级办理。")
             higher = _handler_for(session, case.lead_department_id)
             step(Action.SIGN, higher, minutes=(5, 100))
             step(Action.REPLY, higher, minutes=(600, 3000), reply="上级部门已协调解决。")
     unsatisfied = target == Status.UNSATISFIED or rng.random() < 0.05
-    rating = Rating.UNSATISFIED if unsatisfied else rng.choice(
-        [Rating.SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
-    step(Action.EVALUATE, supervisor, minutes=(600, 3000), rating=rating,
-         source=rng.choice(["reporter", "revisit_call"]), method=rng.choice(["phone", "sms"]),
-         reason="问题没有实际解决。" if unsatisfied else None)
+    rating = (
+        Rating.UNSATISFIED
+        if unsatisfied
+        else rng.choice([Rating.SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
+    )
+    step(
+        Action.EVALUATE,
+        supervisor,
+        minutes=(600, 3000),
+        rating=rating,
+        source=rng.choice(["reporter", "revisit_call"]),
+        method=rng.choice(["phone", "sms"]),
+        reason="问题没有实际解决。" if unsatisfied else None,
+    )
     if target == Status.UNSATISFIED:
         return
     if unsatisfied:
@@ -255,23 +386,29 @@ def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | Non
     for index in range(cases):
         category, case_type, region, title, content = rng.choice(STORIES)
         # Every status appears at least twice; the rest follow the weights.
-        target = statuses[index % len(statuses)] if index < 2 * len(statuses) else rng.choices(
-            statuses, weights)[0]
+        target = (
+            statuses[index % len(statuses)]
+            if index < 2 * len(statuses)
+            else rng.choices(statuses, weights)[0]
+        )
         # Open cases are recent; finished ones are spread over the last few months.
-        age_days = rng.uniform(0, 20) if target not in (Status.CLOSED, Status.DECLINED) \
-            else rng.uniform(10, 150)
+        age_days = (
+            rng.uniform(0, 20) if target not in (Status.CLOSED, Status.DECLINED) else rng.uniform(10, 150)
+        )
         start = now - timedelta(days=age_days)
         data = {
-            "case_type": case_type, "channel": rng.choice(
-                [Channel.PHONE_12345, Channel.PHONE_12345, Channel.WINDOW, Channel.LETTER]),
+            "case_type": case_type,
+            "channel": rng.choice([Channel.PHONE_12345, Channel.PHONE_12345, Channel.WINDOW, Channel.LETTER]),
             "urgency": rng.choice([Urgency.NORMAL] * 6 + [Urgency.THREE_DAY, Urgency.IMMEDIATE]),
-            "grade": rng.choice([Grade.A, Grade.B, Grade.C]) if case_type == CaseType.REPORT
-            else None,
+            "grade": rng.choice([Grade.A, Grade.B, Grade.C]) if case_type == CaseType.REPORT else None,
             "category_id": categories.get(category) or categories["GOV02"],
-            "title": title, "content": content, "region": region,
+            "title": title,
+            "content": content,
+            "region": region,
             "location": "政务服务中心二楼综合窗口" if rng.random() < 0.3 else None,
             "anonymous": rng.random() < 0.3,
-            "reporter_name": f"企业联系人{index:03d}", "reporter_phone": f"1390000{index:04d}",
+            "reporter_name": f"企业联系人{index:03d}",
+            "reporter_phone": f"1390000{index:04d}",
             "reporter_company": f"示范科技有限公司{index:03d}",
         }
         if case_type == CaseType.REPORT and category == "INT01":
@@ -294,24 +431,46 @@ def _demo_rewards(session, now: datetime):
     from models import RewardTier
 
     tier = session.query(RewardTier).filter_by(code="tier2").one()
-    reports = (session.query(svc.Case).filter(svc.Case.case_type == CaseType.REPORT,
-                                              svc.Case.status == Status.CLOSED)
-               .order_by(svc.Case.id).limit(5).all())
-    supervisor, leader, finance = (actor_for(session, u) for u in ("supervisor", "leader",
-                                                                   "finance"))
+    reports = (
+        session.query(svc.Case)
+        .filter(svc.Case.case_type == CaseType.REPORT, svc.Case.status == Status.CLOSED)
+        .order_by(svc.Case.id)
+        .limit(5)
+        .all()
+    )
+    supervisor, leader, finance = (actor_for(session, u) for u in ("supervisor", "leader", "finance"))
     for index, case in enumerate(reports):
         try:
             moment = max(case.closed_at, now - timedelta(days=20)) + timedelta(hours=1)
-            reward = rw.propose_reward(session, case.id, actor=supervisor, now=moment,
-                                       reporter_id=case.reporters[0].id, tier_id=tier.id,
-                                       amount=200 + 50 * index, reasons="线索详实，经查属实并已整改。")
+            reward = rw.propose_reward(
+                session,
+                case.id,
+                actor=supervisor,
+                now=moment,
+                reporter_id=case.reporters[0].id,
+                tier_id=tier.id,
+                amount=200 + 50 * index,
+                reasons="线索详实，经查属实并已整改。",
+            )
             if index >= 1:
                 rw.approve_reward(session, reward.id, actor=leader, now=moment + timedelta(hours=2))
             if index >= 2:
-                rw.claim_reward(session, reward, case.reporters[0], now=moment + timedelta(days=1),
-                                method="mobile", phone="13800000000")
+                rw.claim_reward(
+                    session,
+                    reward,
+                    case.reporters[0],
+                    now=moment + timedelta(days=1),
+                    method="mobile",
+                    phone="13800000000",
+                )
             if index >= 3:
-                rw.pay_reward(session, reward.id, actor=finance, now=moment + timedelta(days=2),
-                              method="mobile", reference=f"CZ2026{index:04d}")
+                rw.pay_reward(
+                    session,
+                    reward.id,
+                    actor=finance,
+                    now=moment + timedelta(days=2),
+                    method="mobile",
+                    reference=f"CZ2026{index:04d}",
+                )
         except DomainError as error:
             yield f"reward {index}: {error.msgid}"

@@ -43,9 +43,7 @@ def _score(rule: Rule, facts: CaseFacts) -> tuple | None:
         if rule.category_id not in facts.category_path:
             return None
         # A rule for the case's own category beats one for an ancestor.
-        category_score = len(facts.category_path) - list(facts.category_path).index(
-            rule.category_id
-        )
+        category_score = len(facts.category_path) - list(facts.category_path).index(rule.category_id)
     region_score = 0
     if rule.region:
         if not (facts.region or "").startswith(rule.region):

@@ -61,9 +61,19 @@ def audit_configuration_changes() -> None:
     from app.services import audit
 
     audit.audit_configuration(
-        m.Department, m.Category, m.CalendarYear, m.CalendarDay, m.DeadlinePolicy,
-        m.DispatchRule, m.Setting, m.RewardTier, m.IneligiblePerson, m.ServiceWindow,
-        users=(m.Staff,), actor_resolver=current_actor_or_system)
+        m.Department,
+        m.Category,
+        m.CalendarYear,
+        m.CalendarDay,
+        m.DeadlinePolicy,
+        m.DispatchRule,
+        m.Setting,
+        m.RewardTier,
+        m.IneligiblePerson,
+        m.ServiceWindow,
+        users=(m.Staff,),
+        actor_resolver=current_actor_or_system,
+    )
 
 
 def current_actor_or_system():
@@ -86,9 +96,13 @@ ERROR_TEXTS = {
     405: (N_("Not allowed"), N_("This page cannot be used this way.")),
     413: (N_("Too large"), N_("The files are too large: at most %(mb)s MB in all.")),
     429: (N_("Too many requests"), N_("Too many requests; please wait a while and try again.")),
-    500: (N_("Something went wrong"),
-          N_("Something went wrong on our side. Nothing you submitted before this page was lost; "
-             "please try again in a moment.")),
+    500: (
+        N_("Something went wrong"),
+        N_(
+            "Something went wrong on our side. Nothing you submitted before this page was lost; "
+            "please try again in a moment."
+        ),
+    ),
 }
 
 
@@ -109,9 +123,18 @@ def register_error_pages(app: Flask) -> None:
         text = gettext(message, mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
         if wants_json():  # a response, not a tuple: a 405 adds its Allow header below
             return app.make_response((jsonify(message=text), status))
-        response = app.make_response((render_template(
-            "errors/error.html", status=status, heading=gettext(heading), message=text,
-            title=gettext(heading)), status))
+        response = app.make_response(
+            (
+                render_template(
+                    "errors/error.html",
+                    status=status,
+                    heading=gettext(heading),
+                    message=text,
+                    title=gettext(heading),
+                ),
+                status,
+            )
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -167,16 +190,20 @@ def refuse_unknown_fab_actions(app: Flask) -> None:
             import os
 
             name = request.view_args["filename"]
-            if "_sep_" not in name or not os.path.isfile(
-                    os.path.join(app.config["UPLOAD_FOLDER"], name)):
+            if "_sep_" not in name or not os.path.isfile(os.path.join(app.config["UPLOAD_FOLDER"], name)):
                 abort(404)
             return None
         if not endpoint.endswith((".action", ".action_post")):
             return None
         name = (request.view_args or {}).get("name") or request.form.get("action")
-        view = next((v for v in app.appbuilder.baseviews
-                     if getattr(v, "blueprint", None) is not None
-                     and v.blueprint.name == request.blueprint), None)
+        view = next(
+            (
+                v
+                for v in app.appbuilder.baseviews
+                if getattr(v, "blueprint", None) is not None and v.blueprint.name == request.blueprint
+            ),
+            None,
+        )
         if view is None or name not in (getattr(view, "actions", None) or {}):
             abort(404)
         return None

@@ -14,8 +14,9 @@ from app.transaction import after_commit
 
 log = logging.getLogger(__name__)
 
-JOBS = frozenset({"sweep", "deliver", "recompute_deadlines", "weekly_sample", "generate_report",
-                  "monthly_bulletin"})
+JOBS = frozenset(
+    {"sweep", "deliver", "recompute_deadlines", "weekly_sample", "generate_report", "monthly_bulletin"}
+)
 
 
 def enabled() -> bool:
@@ -48,8 +49,9 @@ def enqueue(name: str, *args, job_id: str | None = None, **options) -> bool:
         return False
 
 
-def enqueue_after_commit(session, name: str, *args, job_id: str | None = None,
-                         fallback=None, **options) -> None:
+def enqueue_after_commit(
+    session, name: str, *args, job_id: str | None = None, fallback=None, **options
+) -> None:
     """Enqueue once the session's transaction commits; if Redis is down then, run
     ``fallback`` (e.g. do the work now in a unit of its own)."""
 

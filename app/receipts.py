@@ -20,16 +20,14 @@ BITS = LENGTH * 5  # 120
 def new_query_code() -> str:
     """Return a fresh code, grouped for reading aloud: ABCD-EFGH-JKLM-NPQR-STUV-WXYZ."""
     raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-    return "-".join(raw[i:i + GROUP] for i in range(0, LENGTH, GROUP))
+    return "-".join(raw[i : i + GROUP] for i in range(0, LENGTH, GROUP))
 
 
 def normalize_code(text: str | None) -> str | None:
     """Accept what a person types (lower case, spaces, dashes, full-width); None if malformed."""
     if not isinstance(text, str):
         return None
-    cleaned = "".join(
-        chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in text
-    ).upper()
+    cleaned = "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in text).upper()
     cleaned = "".join(c for c in cleaned if c not in " -\u3000\t")
     if len(cleaned) != LENGTH or any(c not in ALPHABET for c in cleaned):
         return None

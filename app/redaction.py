@@ -85,10 +85,17 @@ CJK = "\u4e00-\u9fff"
 _PUA = re.compile("[\ue000-\uf8ff]")  # placeholders of the protected spans
 _PLACEHOLDER_BASE = 0xE000
 _FULLWIDTH = str.maketrans(
-    {**{chr(0xFF10 + i): str(i) for i in range(10)},
-     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
-     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
-     "＠": "@", "－": "-", "＋": "+", "．": ".", "＿": "_"})
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},
+        **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+        **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+        "＠": "@",
+        "－": "-",
+        "＋": "+",
+        "．": ".",
+        "＿": "_",
+    }
+)
 
 NO_DIGIT_BEFORE = r"(?<![\dA-Za-z])(?<!\d[ -])"  # not the middle of a longer (grouped) number
 NO_DIGIT_AFTER = r"(?![\dA-Za-z])(?![ -]\d)"
@@ -96,42 +103,165 @@ NOT_AMOUNT = r"(?![.．]\d)(?!\s*(?:元|万|亿|千|百|块|角|%|％|美元|港
 
 COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 独孤 南宫 西门 "
-    "百里 呼延 轩辕 万俟 澹台 申屠 太史 闻人 赫连 第五 钟离 公羊 濮阳 淳于 单于 拓跋".split())
+    "百里 呼延 轩辕 万俟 澹台 申屠 太史 闻人 赫连 第五 钟离 公羊 濮阳 淳于 单于 拓跋".split()
+)
 SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
     "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃"
     "武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
     "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉"
     "缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑"
-    "郎甄丛仲虞敖巩明佘池查麻苑迟邝")
+    "郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
 # Characters that (practically) never end or fill a given name: function words, units, pronouns.
 NOT_IN_NAME = frozenset(
     "的了是在于和与及或并也都就还又已曾将把被从向对为因所等这那其此各每该本我你他她它们个年月日时分号元今"
-    "万亿次些么吗呢吧啊呀说讲称要想需请而但却则即到至往去来给让使由经人司局委办府厅处科队站所区县市省")
+    "万亿次些么吗呢吧啊呀说讲称要想需请而但却则即到至往去来给让使由经人司局委办府厅处科队站所区县市省"
+)
 # What may follow a name in "本人张三，" / "我是张三反映…": a name is only taken after these triggers when
 # something like this follows it (or punctuation, or the end).
 NAME_FOLLOWERS = (
-    "是", "在", "于", "反映", "投诉", "举报", "咨询", "求助", "申请", "现", "家住", "住", "系", "今年", "从",
-    "向", "因", "和", "与", "及", "的", "电话", "手机", "联系", "身份证", "证件", "性别", "男", "女", "等",
-    "称", "来电", "来信", "来访", "多次", "曾", "已", "也", "就", "想", "要", "说", "一直", "目前", "现年",
-    "代表", "通过", "为", "作为", "自", "于是", "本人", "年", "岁", "名下", "承包", "经营", "开办", "负责")
-NOT_A_NAME = ("先生", "女士", "同志", "总", "经理", "老师", "师傅", "某", "妻子", "丈夫", "家人", "孩子",
-              "父亲", "母亲", "儿子", "女儿", "朋友", "同事", "公司", "企业", "单位")
+    "是",
+    "在",
+    "于",
+    "反映",
+    "投诉",
+    "举报",
+    "咨询",
+    "求助",
+    "申请",
+    "现",
+    "家住",
+    "住",
+    "系",
+    "今年",
+    "从",
+    "向",
+    "因",
+    "和",
+    "与",
+    "及",
+    "的",
+    "电话",
+    "手机",
+    "联系",
+    "身份证",
+    "证件",
+    "性别",
+    "男",
+    "女",
+    "等",
+    "称",
+    "来电",
+    "来信",
+    "来访",
+    "多次",
+    "曾",
+    "已",
+    "也",
+    "就",
+    "想",
+    "要",
+    "说",
+    "一直",
+    "目前",
+    "现年",
+    "代表",
+    "通过",
+    "为",
+    "作为",
+    "自",
+    "于是",
+    "本人",
+    "年",
+    "岁",
+    "名下",
+    "承包",
+    "经营",
+    "开办",
+    "负责",
+)
+NOT_A_NAME = (
+    "先生",
+    "女士",
+    "同志",
+    "总",
+    "经理",
+    "老师",
+    "师傅",
+    "某",
+    "妻子",
+    "丈夫",
+    "家人",
+    "孩子",
+    "父亲",
+    "母亲",
+    "儿子",
+    "女儿",
+    "朋友",
+    "同事",
+    "公司",
+    "企业",
+    "单位",
+)
 FUNCTION_SURNAMES = frozenset("于和向时全常明安文成高路关")  # 本人于…, 我是高新区…: not after a weak trigger
 OFFICE = tuple("局委办府厅处科所站队院部市区县省镇乡村") + ("中心",)  # a name is not followed by these
 DEPARTMENT_AHEAD = re.compile(
-    rf"[{CJK}]{{0,12}}?(?:局|委员会|委|办公室|中心|政府|法院|检察院|大队|派出所|街道办)")
+    rf"[{CJK}]{{0,12}}?(?:局|委员会|委|办公室|中心|政府|法院|检察院|大队|派出所|街道办)"
+)
 
-STRONG_TRIGGERS = ("我叫", "名叫", "联系人", "反映人", "举报人", "投诉人", "来电人", "来信人", "来访人",
-                   "申请人", "求助人", "诉求人", "咨询人", "当事人", "法定代表人", "法人代表", "委托代理人",
-                   "代理人", "姓名")
+STRONG_TRIGGERS = (
+    "我叫",
+    "名叫",
+    "联系人",
+    "反映人",
+    "举报人",
+    "投诉人",
+    "来电人",
+    "来信人",
+    "来访人",
+    "申请人",
+    "求助人",
+    "诉求人",
+    "咨询人",
+    "当事人",
+    "法定代表人",
+    "法人代表",
+    "委托代理人",
+    "代理人",
+    "姓名",
+)
 WEAK_TRIGGERS = ("本人", "我是")
 _NAME_TRIGGER = re.compile(
-    "(?<!被)(?:" + "|".join(sorted(STRONG_TRIGGERS + WEAK_TRIGGERS, key=len, reverse=True)) + ")"
-    + r"[（(:：\s]*(?:为|是|系)?[:：]?\s*")
+    "(?<!被)(?:"
+    + "|".join(sorted(STRONG_TRIGGERS + WEAK_TRIGGERS, key=len, reverse=True))
+    + ")"
+    + r"[（(:：\s]*(?:为|是|系)?[:：]?\s*"
+)
 
-OFFICIAL_TITLES = ("副局长", "局长", "副科长", "科长", "副主任", "主任", "副处长", "处长", "股长", "所长",
-                   "站长", "队长", "书记", "县长", "区长", "镇长", "乡长", "组长", "同志", "警官", "专员")
+OFFICIAL_TITLES = (
+    "副局长",
+    "局长",
+    "副科长",
+    "科长",
+    "副主任",
+    "主任",
+    "副处长",
+    "处长",
+    "股长",
+    "所长",
+    "站长",
+    "队长",
+    "书记",
+    "县长",
+    "区长",
+    "镇长",
+    "乡长",
+    "组长",
+    "同志",
+    "警官",
+    "专员",
+)
 
 
 def _surname_length(name: str) -> int:
@@ -146,7 +276,7 @@ def _mou(name: str) -> str:
     """张三丰 → 张某, 欧阳明 → 欧阳某; a name not written in Chinese → 某某."""
     if not _is_cjk(name) or len(name) < 2:
         return "某某"
-    return name[:_surname_length(name)] + "某"
+    return name[: _surname_length(name)] + "某"
 
 
 def _clean_terms(terms: Iterable[str | None], minimum: int = 2) -> list[str]:
@@ -177,8 +307,10 @@ class _Protector:
         """Protects ``terms`` except where they are part of a longer shadow (a reporter's name or
         company that merely contains an official's name or a department's name)."""
         terms_set = set(terms)
-        every = sorted(set(terms) | {s for s in shadows if any(t in s and t != s for t in terms)},
-                       key=lambda t: (-len(t), t))
+        every = sorted(
+            set(terms) | {s for s in shadows if any(t in s and t != s for t in terms)},
+            key=lambda t: (-len(t), t),
+        )
 
         def swap(match: re.Match[str]) -> str:
             if match.group(0) not in terms_set:
@@ -202,30 +334,39 @@ WECHAT = re.compile(r"(?i)((?:微信号?|wechat|vx)\s*[:：]?\s*)[A-Za-z][-_A-Za
 
 ID_CARD = re.compile(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
-    r"(?![0-9A-Za-z])")
+    r"(?![0-9A-Za-z])"
+)
 CREDIT = re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])")
 _CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 ACCOUNT_AFTER_WORD = re.compile(
     r"((?:银行卡号?|银行账号|银行帐号|开户账号|开户帐号|收款账号|收款帐号|账号|帐号|卡号|账户|帐户)"
-    r"(?:号码|号|为|是)?\s*[:：]?\s*)\d[\d -]{6,}\d(?!\d)" + NOT_AMOUNT)
+    r"(?:号码|号|为|是)?\s*[:：]?\s*)\d[\d -]{6,}\d(?!\d)" + NOT_AMOUNT
+)
 ACCOUNT_RUN = re.compile(NO_DIGIT_BEFORE + r"\d{12,19}" + NO_DIGIT_AFTER + NOT_AMOUNT)
-ACCOUNT_GROUPED = re.compile(NO_DIGIT_BEFORE + r"\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?" + NO_DIGIT_AFTER
-                             + NOT_AMOUNT)
+ACCOUNT_GROUPED = re.compile(
+    NO_DIGIT_BEFORE + r"\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?" + NO_DIGIT_AFTER + NOT_AMOUNT
+)
 
-MOBILE = re.compile(r"(?:\+86[ -]?|(?<![\dA-Za-z+])(?<!\d[ -])(?:(?:00)?86[ -]?|[(（]\+?86[)）]\s?)?)"
-                    r"1[3-9]\d(?:[ -]?\d{4}){2}" + NO_DIGIT_AFTER + NOT_AMOUNT)
-LANDLINE = re.compile(NO_DIGIT_BEFORE + r"(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}[ -]?)\d{3,4}[ -]?\d{4}"
-                      r"(?:\s?(?:-|转|分机)\s?\d{1,6})?" + NO_DIGIT_AFTER + NOT_AMOUNT)
+MOBILE = re.compile(
+    r"(?:\+86[ -]?|(?<![\dA-Za-z+])(?<!\d[ -])(?:(?:00)?86[ -]?|[(（]\+?86[)）]\s?)?)"
+    r"1[3-9]\d(?:[ -]?\d{4}){2}" + NO_DIGIT_AFTER + NOT_AMOUNT
+)
+LANDLINE = re.compile(
+    NO_DIGIT_BEFORE + r"(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}[ -]?)\d{3,4}[ -]?\d{4}"
+    r"(?:\s?(?:-|转|分机)\s?\d{1,6})?" + NO_DIGIT_AFTER + NOT_AMOUNT
+)
 SERVICE_NUMBER = re.compile(NO_DIGIT_BEFORE + r"[48]00[ -]?\d{3}[ -]?\d{4}" + NO_DIGIT_AFTER + NOT_AMOUNT)
 PHONE_AFTER_WORD = re.compile(
     r"((?:联系电话|电话号码|手机号码|手机号|电话|手机|座机|固话|联系方式|Tel|TEL|tel)"
-    r"(?:为|是)?\s*[:：]?\s*)[(（]?\d[\d ()（）-]{5,16}\d(?:\s?(?:转|分机)\s?\d{1,6})?(?!\d)" + NOT_AMOUNT)
+    r"(?:为|是)?\s*[:：]?\s*)[(（]?\d[\d ()（）-]{5,16}\d(?:\s?(?:转|分机)\s?\d{1,6})?(?!\d)" + NOT_AMOUNT
+)
 
 PLATE_NUMBER = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{5,6}"
-    r"(?![A-Za-z0-9])")
+    r"(?![A-Za-z0-9])"
+)
 
 _ADDR_STOP = "在住址是的为于从我去到往赴及与对把被将让给系即映诉报称经店厂司"
 _ADDR_NAME = rf"(?:(?![{_ADDR_STOP}])[{CJK}]){{1,14}}?"
@@ -233,10 +374,12 @@ _NUM = r"(?:\d+|[一二三四五六七八九十百零〇]+)"
 _BUILDING = rf"{_NUM}(?:号楼|号院|栋|幢|座)"
 _UNITS = rf"(?:{_NUM}(?:号楼|号院|栋|幢|座|单元|层|楼|室|号|户)|[-－]\d+|[A-Za-z]座)*"
 STREET_ADDRESS = re.compile(
-    rf"(?P<name>{_ADDR_NAME})(?:大街|大道|路|街|巷|胡同|弄)(?:[东西南北中]段)?{_NUM}(?:号院|号楼|号|弄){_UNITS}")
+    rf"(?P<name>{_ADDR_NAME})(?:大街|大道|路|街|巷|胡同|弄)(?:[东西南北中]段)?{_NUM}(?:号院|号楼|号|弄){_UNITS}"
+)
 ESTATE_ADDRESS = re.compile(
     rf"(?P<name>{_ADDR_NAME})(?:小区|花园|家园|公寓|大厦|新村|社区|广场|公馆|庄园|山庄|嘉园|佳苑|名苑|苑|园)"
-    rf"{_BUILDING}{_UNITS}")
+    rf"{_BUILDING}{_UNITS}"
+)
 VILLAGE_ADDRESS = re.compile(rf"(?P<name>{_ADDR_NAME})村{_NUM}组(?:{_NUM}号)?{_UNITS}")
 BARE_UNITS = re.compile(rf"(?<!\d){_BUILDING}{_NUM}单元{_UNITS}")
 
@@ -272,7 +415,7 @@ def _district_part(name: str) -> str | None:
     for suffixes in ("区县旗", "市州盟"):
         ends = [i for i, ch in enumerate(name) if ch in suffixes and i + 1 < len(name) and i >= 1]
         if ends:
-            return name[:ends[-1] + 1]
+            return name[: ends[-1] + 1]
     return None
 
 
@@ -287,26 +430,102 @@ def _address(match: re.Match[str]) -> str:
 
 # --- companies ---------------------------------------------------------------------------------
 
-LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司", "合作社", "工作室", "商行",
-               "门市部", "经营部", "厂", "店")
-INDUSTRY_WORDS = ("房地产开发", "建筑工程", "新材料", "科技", "技术", "建筑", "工程", "贸易", "商贸", "实业",
-                  "投资", "发展", "物流", "食品", "医药", "房地产", "置业", "建材", "机械", "电子", "信息",
-                  "网络", "文化", "传媒", "餐饮", "农业", "化工", "能源", "环保", "装饰", "物业", "服务",
-                  "管理", "咨询", "制造", "设备", "汽车", "纺织", "服装", "印刷", "包装", "电器", "钢铁",
-                  "材料", "生物", "制药", "粮油", "集团", "开发", "建设")
+LEGAL_FORMS = (
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+    "合作社",
+    "工作室",
+    "商行",
+    "门市部",
+    "经营部",
+    "厂",
+    "店",
+)
+INDUSTRY_WORDS = (
+    "房地产开发",
+    "建筑工程",
+    "新材料",
+    "科技",
+    "技术",
+    "建筑",
+    "工程",
+    "贸易",
+    "商贸",
+    "实业",
+    "投资",
+    "发展",
+    "物流",
+    "食品",
+    "医药",
+    "房地产",
+    "置业",
+    "建材",
+    "机械",
+    "电子",
+    "信息",
+    "网络",
+    "文化",
+    "传媒",
+    "餐饮",
+    "农业",
+    "化工",
+    "能源",
+    "环保",
+    "装饰",
+    "物业",
+    "服务",
+    "管理",
+    "咨询",
+    "制造",
+    "设备",
+    "汽车",
+    "纺织",
+    "服装",
+    "印刷",
+    "包装",
+    "电器",
+    "钢铁",
+    "材料",
+    "生物",
+    "制药",
+    "粮油",
+    "集团",
+    "开发",
+    "建设",
+)
 _ADMIN_PREFIX = re.compile(
-    rf"^(?:[{CJK}]{{2,3}}?(?:省|自治区))?(?:[{CJK}]{{2,4}}?市)?(?:[{CJK}]{{2,4}}?[区县])?")
+    rf"^(?:[{CJK}]{{2,3}}?(?:省|自治区))?(?:[{CJK}]{{2,4}}?市)?(?:[{CJK}]{{2,4}}?[区县])?"
+)
 _COMPANY_FIRST = rf"(?:(?![向于在被对的了找让给把将从与和及是为我局委办府去某即系名全])[{CJK}])"
 _COMPANY_CH = rf"(?:(?![向于在被对的了找让给把将从是我局委办府去某])[{CJK}])"
-_COMPANY_TRIGGERS = ("我们公司", "我公司", "我司", "本公司", "我单位", "本单位", "我企业", "本企业", "我厂",
-                     "本厂", "我店", "本店", "我社", "本社")
+_COMPANY_TRIGGERS = (
+    "我们公司",
+    "我公司",
+    "我司",
+    "本公司",
+    "我单位",
+    "本单位",
+    "我企业",
+    "本企业",
+    "我厂",
+    "本厂",
+    "我店",
+    "本店",
+    "我社",
+    "本社",
+)
 COMPANY_AFTER_TRIGGER = re.compile(
     "(?P<trigger>" + "|".join(_COMPANY_TRIGGERS) + ")"
     r"(?P<sep>[（(：:\s]*(?:即|系|名称为|全称为|全称|为)?[（(：:\s]*)"
-    rf"(?P<name>(?!某){_COMPANY_FIRST}{_COMPANY_CH}{{1,30}}(?:{'|'.join(LEGAL_FORMS)}))")
+    rf"(?P<name>(?!某){_COMPANY_FIRST}{_COMPANY_CH}{{1,30}}(?:{'|'.join(LEGAL_FORMS)}))"
+)
 COMPANY_SELF = re.compile(  # 我是石门市示范科技有限公司的负责人: legal forms only
     r"(?P<trigger>我是|本人是|本人系|我系|我们是)"
-    rf"(?P<name>(?!某){_COMPANY_FIRST}{_COMPANY_CH}{{1,30}}(?:股份有限公司|有限责任公司|有限公司|合作社))")
+    rf"(?P<name>(?!某){_COMPANY_FIRST}{_COMPANY_CH}{{1,30}}(?:股份有限公司|有限责任公司|有限公司|合作社))"
+)
 
 
 def _company_word(name: str) -> str:
@@ -328,7 +547,7 @@ def _company_aliases(company: str) -> set[str]:
     示范公司 (never the bare core 示范, which is an ordinary word)."""
     company = company.strip()
     aliases = {company}
-    short = company[_ADMIN_PREFIX.match(company).end():]
+    short = company[_ADMIN_PREFIX.match(company).end() :]
     if len(short) >= 4:
         aliases.add(short)
     for form in LEGAL_FORMS:
@@ -372,13 +591,22 @@ def _name_at(text: str, start: int, strong: bool) -> int:
     common = run[:base] in SURNAMES | COMPOUND_SURNAMES
     if not strong and (not common or run[0] in FUNCTION_SURNAMES):
         return 0
-    candidates = [n for n in (base + 1, base + 2)
-                  if n <= len(run) and not NOT_IN_NAME & set(run[base:n]) and not run[n:].startswith(OFFICE)]
+    candidates = [
+        n
+        for n in (base + 1, base + 2)
+        if n <= len(run) and not NOT_IN_NAME & set(run[base:n]) and not run[n:].startswith(OFFICE)
+    ]
     for n in candidates:  # the shortest name that punctuation or something name-like follows
         if n == len(run) or (common and _follows_name(run[n:])):
             return n
-    if (strong and common and candidates and candidates[-1] == base + 2
-            and not set(run[:base + 6]) & set(OFFICE) and not DEPARTMENT_AHEAD.match(run)):
+    if (
+        strong
+        and common
+        and candidates
+        and candidates[-1] == base + 2
+        and not set(run[: base + 6]) & set(OFFICE)
+        and not DEPARTMENT_AHEAD.match(run)
+    ):
         return base + 2
     return 0
 
@@ -391,7 +619,7 @@ def _redact_name_triggers(text: str) -> str:
         strong = not match.group(0).startswith(WEAK_TRIGGERS)
         length = _name_at(text, match.end(), strong)
         if length:
-            out.append(text[pos:match.end()] + "某某")
+            out.append(text[pos : match.end()] + "某某")
             pos = match.end() + length
     out.append(text[pos:])
     return "".join(out)
@@ -430,8 +658,9 @@ def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
     text = guard.protect(text, CASE_NUMBER)
     reporters = _clean_terms(parties.reporter_names)
     officials = _clean_terms(parties.officials)
-    aliases = _clean_terms(a for company in parties.reporter_companies if company
-                           for a in _company_aliases(company))
+    aliases = _clean_terms(
+        a for company in parties.reporter_companies if company for a in _company_aliases(company)
+    )
     text = guard.protect_terms(text, _clean_terms(parties.departments), reporters + aliases)
     if warning:
         text = guard.protect_terms(text, officials, reporters + aliases)
@@ -476,10 +705,13 @@ def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
         text = _sub_terms(text, [r for r in reporters if any(o in r and o != r for o in officials)], _mou)
         titles = "|".join(OFFICIAL_TITLES)
         text = re.sub(rf"(?:工作人员)?(?:{_alternation(officials)})(?:{titles})?", OFFICIAL, text)
-        surnames = {o[:_surname_length(o)] for o in officials if _is_cjk(o)}
+        surnames = {o[: _surname_length(o)] for o in officials if _is_cjk(o)}
         if surnames:
-            text = re.sub(rf"(?<!某)(?:{_alternation(sorted(surnames, key=len, reverse=True))})(?:{titles})",
-                          OFFICIAL, text)
+            text = re.sub(
+                rf"(?<!某)(?:{_alternation(sorted(surnames, key=len, reverse=True))})(?:{titles})",
+                OFFICIAL,
+                text,
+            )
 
     # the reporters' names: the known ones → 张某, a name after 我叫/联系人/反映人/本人 … → 某某
     text = _sub_terms(text, reporters, _mou)
@@ -490,10 +722,50 @@ def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
 # --- the draft summary -------------------------------------------------------------------------
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
-RESULT_WORDS = ("处分", "问责", "追责", "批评", "约谈", "诫勉", "通报", "整改", "责令", "免职", "调离",
-                "撤销", "纠正", "立案", "警告", "记过", "依规依纪", "党纪", "政务处分")
-PRACTICE_WORDS = ("主动", "上门", "协调", "优化", "压缩", "当日", "当天", "提前", "专班", "容缺", "帮办",
-                  "代办", "并联", "现场", "跟踪", "回访", "一次性", "承诺", "机制", "制度", "办结")
+RESULT_WORDS = (
+    "处分",
+    "问责",
+    "追责",
+    "批评",
+    "约谈",
+    "诫勉",
+    "通报",
+    "整改",
+    "责令",
+    "免职",
+    "调离",
+    "撤销",
+    "纠正",
+    "立案",
+    "警告",
+    "记过",
+    "依规依纪",
+    "党纪",
+    "政务处分",
+)
+PRACTICE_WORDS = (
+    "主动",
+    "上门",
+    "协调",
+    "优化",
+    "压缩",
+    "当日",
+    "当天",
+    "提前",
+    "专班",
+    "容缺",
+    "帮办",
+    "代办",
+    "并联",
+    "现场",
+    "跟踪",
+    "回访",
+    "一次性",
+    "承诺",
+    "机制",
+    "制度",
+    "办结",
+)
 
 
 def _clean(text: str) -> str:
@@ -507,8 +779,8 @@ def _trim(text: str, limit: int = PARAGRAPH_LIMIT) -> str:
     head = text[:limit]
     end = max(head.rfind(mark) for mark in "。！？；")
     if end >= limit // 2:
-        return head[:end + 1]
-    return head[:limit - 1] + "…"
+        return head[: end + 1]
+    return head[: limit - 1] + "…"
 
 
 def _sentences(text: str, words: tuple[str, ...]) -> str:
@@ -527,16 +799,27 @@ def _sentence_end(text: str) -> str:
     return text if not text or text[-1] in "。！？；…" else text + "。"
 
 
-def draft_summary(*, title: str, content: str, reply: str | None, category: str, department: str | None,
-                  official: str | None, parties: KnownParties, warning: bool) -> str:
+def draft_summary(
+    *,
+    title: str,
+    content: str,
+    reply: str | None,
+    category: str,
+    department: str | None,
+    official: str | None,
+    parties: KnownParties,
+    warning: bool,
+) -> str:
     """The automatic draft of a typical case: three paragraphs (基本情况, 办理情况, then 处理结果及警示
     for a warning case or 经验做法 for an exemplary one) of at most 600 characters each, built from
     the redacted title, content and reply. The supervisor edits it before a leader approves it."""
     department = _clean(department) or None
     official = _clean(official) or None
-    parties = replace(parties,
-                      departments=parties.departments + ((department,) if department else ()),
-                      officials=parties.officials + ((official,) if official else ()))
+    parties = replace(
+        parties,
+        departments=parties.departments + ((department,) if department else ()),
+        officials=parties.officials + ((official,) if official else ()),
+    )
 
     def clean(text: str | None) -> str:
         return _clean(redact(text or "", parties, warning=warning))
@@ -555,19 +838,25 @@ def draft_summary(*, title: str, content: str, reply: str | None, category: str,
         basic += f"主要内容：{_substance(content)}"
 
     handled = "二、办理情况。" + (
-        _sentence_end(reply) if reply else f"{place}受理后组织核查办理，办理结果待补充。")
+        _sentence_end(reply) if reply else f"{place}受理后组织核查办理，办理结果待补充。"
+    )
 
     if warning:
         who_there = f"{place}工作人员{official}" if official else place
         result = _sentences(reply, RESULT_WORDS) or "处理结果待补充。"
-        lesson = (f"三、处理结果及警示。{result}{who_there}在办理企业和群众诉求中"
-                  + (f"存在“{category}”问题，" if category else "作风不实，")
-                  + "损害了营商环境和政府公信力。各地各部门要引以为戒、举一反三，严格落实首问负责、"
-                    "一次性告知和限时办结等制度，坚决杜绝类似问题再次发生。")
+        lesson = (
+            f"三、处理结果及警示。{result}{who_there}在办理企业和群众诉求中"
+            + (f"存在“{category}”问题，" if category else "作风不实，")
+            + "损害了营商环境和政府公信力。各地各部门要引以为戒、举一反三，严格落实首问负责、"
+            "一次性告知和限时办结等制度，坚决杜绝类似问题再次发生。"
+        )
     else:
         practice = _sentences(reply, PRACTICE_WORDS)
-        lesson = ("三、经验做法。" + (practice or f"{place}接诉后快速响应、主动对接，依法依规高效解决诉求。")
-                  + "该做法切实提升了企业和群众的获得感，各地各部门要学习借鉴，持续优化营商环境。")
+        lesson = (
+            "三、经验做法。"
+            + (practice or f"{place}接诉后快速响应、主动对接，依法依规高效解决诉求。")
+            + "该做法切实提升了企业和群众的获得感，各地各部门要学习借鉴，持续优化营商环境。"
+        )
 
     paragraphs = (basic, handled, lesson)
     return "\n\n".join(_trim(redact(p, parties, warning=warning)) for p in paragraphs)

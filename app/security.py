@@ -40,9 +40,14 @@ def _roles_field(validators=()):
         sm = current_app.appbuilder.sm
         return sm.session.query(sm.role_model).order_by(sm.role_model.id)
 
-    return QuerySelectMultipleField(_l("Role"), query_func=roles, get_pk_func=lambda r: r.id,
-                                    get_label=role_label, widget=Select2ManyWidget(),
-                                    validators=list(validators))
+    return QuerySelectMultipleField(
+        _l("Role"),
+        query_func=roles,
+        get_pk_func=lambda r: r.id,
+        get_label=role_label,
+        widget=Select2ManyWidget(),
+        validators=list(validators),
+    )
 
 
 class StaffUserView(UserDBModelView):
@@ -52,29 +57,37 @@ class StaffUserView(UserDBModelView):
     # FAB's default "roles or groups" validator reads a groups field this form does not have.
     validators_columns = {"roles": [DataRequired()]}
 
-
     list_columns = ["first_name", "last_name", "username", "department", "active", "roles"]
     add_columns = [
-        "first_name", "last_name", "username", "active", "email", "department", "roles",
-        "password", "conf_password",
+        "first_name",
+        "last_name",
+        "username",
+        "active",
+        "email",
+        "department",
+        "roles",
+        "password",
+        "conf_password",
     ]
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "department",
-                    "roles"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "department", "roles"]
     search_columns = ["first_name", "last_name", "username", "email", "department", "roles"]
     show_fieldsets = [
-        (UserDBModelView.show_fieldsets[0][0],
-         {"fields": ["username", "active", "roles", "department", "login_count"]}),
+        (
+            UserDBModelView.show_fieldsets[0][0],
+            {"fields": ["username", "active", "roles", "department", "login_count"]},
+        ),
         *UserDBModelView.show_fieldsets[1:],
     ]
     label_columns = {**UserDBModelView.label_columns, "department": _l("Department")}
-    formatters_columns = {"roles": role_labels, "groups": lambda groups: "、".join(
-        str(g.label or g.name) for g in groups or ())}
+    formatters_columns = {
+        "roles": role_labels,
+        "groups": lambda groups: "、".join(str(g.label or g.name) for g in groups or ()),
+    }
     add_form_extra_fields = {
         **UserDBModelView.add_form_extra_fields,
         "roles": _roles_field([DataRequired()]),
     }
-    edit_form_extra_fields = {
-        "roles": _roles_field([DataRequired()])}
+    edit_form_extra_fields = {"roles": _roles_field([DataRequired()])}
     search_form_extra_fields = {"roles": _roles_field()}
 
 
@@ -83,8 +96,13 @@ class StaffGroupView(UserGroupModelView):
 
     class_permission_name = "UserGroupModelView"  # FAB's own permission names
 
-    label_columns = {"name": _l("Name"), "label": _l("Label"), "description": _l("Description"),
-                     "users": _l("Users"), "roles": _l("Role")}
+    label_columns = {
+        "name": _l("Name"),
+        "label": _l("Label"),
+        "description": _l("Description"),
+        "users": _l("Users"),
+        "roles": _l("Role"),
+    }
     formatters_columns = {"roles": role_labels}
     add_form_extra_fields = edit_form_extra_fields = {"roles": _roles_field()}
 
@@ -102,13 +120,15 @@ class StaffStatsChartView(UserStatsChartView):
     route_base = "/userstatschartview"  # FAB's own address and permission names
     class_permission_name = "UserStatsChartView"
 
-    label_columns = {**UserDBModelView.label_columns, "department": _l("Department"),
-                     "login_count": _l("Login count"),
-                     "fail_login_count": _l("Failed login count")}
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "department": _l("Department"),
+        "login_count": _l("Login count"),
+        "fail_login_count": _l("Failed login count"),
+    }
     definitions = [
         {"label": _l("Login count"), "group": "username", "series": ["login_count"]},
-        {"label": _l("Failed login count"), "group": "username",
-         "series": ["fail_login_count"]},
+        {"label": _l("Failed login count"), "group": "username", "series": ["fail_login_count"]},
     ]
 
 
@@ -134,8 +154,11 @@ class SecurityManager(BaseSecurityManager):
         if has_request_context() and "permission_links" in g:
             return g.permission_links
         link = assoc_permissionview_role
-        version = tuple(self.session.query(func.count(), func.coalesce(func.sum(link.c.id), 0),
-                                           func.coalesce(func.max(link.c.id), 0)).one())
+        version = tuple(
+            self.session.query(
+                func.count(), func.coalesce(func.sum(link.c.id), 0), func.coalesce(func.max(link.c.id), 0)
+            ).one()
+        )
         if has_request_context():
             g.permission_links = version
         return version
@@ -153,16 +176,17 @@ class SecurityManager(BaseSecurityManager):
             role = self.role_model
             self._granted[key] = set(
                 self.session.query(menu.name, perm.name)
-                .select_from(pv).join(perm, pv.permission_id == perm.id)
+                .select_from(pv)
+                .join(perm, pv.permission_id == perm.id)
                 .join(menu, pv.view_menu_id == menu.id)
-                .join(assoc_permissionview_role,
-                      assoc_permissionview_role.c.permission_view_id == pv.id)
+                .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == pv.id)
                 .join(role, role.id == assoc_permissionview_role.c.role_id)
-                .filter(role_filter).distinct())
+                .filter(role_filter)
+                .distinct()
+            )
         return self._granted[key]
 
-    def exist_permission_on_roles(self, view_name: str, permission_name: str,
-                                  role_ids: list[int]) -> bool:
+    def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
         key = tuple(sorted(role_ids))
         granted = self._permission_names(key, self.role_model.id.in_(key))
         return (view_name, permission_name) in granted
@@ -178,14 +202,16 @@ class SecurityManager(BaseSecurityManager):
         from werkzeug.security import check_password_hash
 
         lookup = self._compute_lookup_hash(api_key_string)
-        api_key = (self.session.query(self.api_key_model)
-                   .filter(self.api_key_model.lookup_hash == lookup).one_or_none())
+        api_key = (
+            self.session.query(self.api_key_model)
+            .filter(self.api_key_model.lookup_hash == lookup)
+            .one_or_none()
+        )
         if api_key is None or not api_key.is_active:
             return None
         cached = self._verified_keys.get(lookup)
         now = time.monotonic()
-        if not (cached and cached[0] == api_key.key_hash
-                and now - cached[1] < self.VERIFIED_KEY_SECONDS):
+        if not (cached and cached[0] == api_key.key_hash and now - cached[1] < self.VERIFIED_KEY_SECONDS):
             if not check_password_hash(api_key.key_hash, api_key_string):
                 return None
             self._verified_keys[lookup] = (api_key.key_hash, now)
@@ -200,9 +226,15 @@ class SecurityManager(BaseSecurityManager):
         from app.services import audit
         from app.services.actor import Actor
 
-        audit.record(self.session, "login" if success else "login_failed",
-                     actor=Actor.from_user(user), now=clock.utcnow(), subject=user.username)
+        audit.record(
+            self.session,
+            "login" if success else "login_failed",
+            actor=Actor.from_user(user),
+            now=clock.utcnow(),
+            subject=user.username,
+        )
         return super().update_user_auth_stat(user, success)
+
     userdbmodelview = StaffUserView
     groupmodelview = StaffGroupView
     rolemodelview = StaffRoleView
@@ -211,51 +243,107 @@ class SecurityManager(BaseSecurityManager):
 
 # Which FAB permissions each role holds, as (permission regex, view-menu regex) pairs.
 # Case screens are read-only lists; every status change goes through CaseActionView → services.
-_CASE_READ = [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
-              ("can_file|can_message|can_link", "CaseActionView"),
-              ("can_act", "CaseActionView|CaseApi"), ("menu_access", "Cases|All cases")]
-_REFERENCE_READ = [("can_get|can_info", "DepartmentApi|CategoryApi"),
-                   ("can_list|can_show", "InboxView"), ("menu_access", "Supervision|My inbox")]
-_NOTICES = [("can_list|can_show", "NoticeView"), ("can_pdf", "NoticeActionView"),
-            ("menu_access", "Supervision notices")]
-_SELF = [("can_userinfo|resetmypassword|userinfoedit", "StaffUserView"),
-         ("can_this_form_get|can_this_form_post", "ResetMyPasswordView|UserInfoEditView"),
-         ("can_get", "MenuApi")]
-_REWARDS_READ = [("can_list|can_show", "RewardView"), ("can_totals", "RewardActionView"),
-                 ("can_get|can_info", "RewardApi"),
-                 ("menu_access", "Rewards|Reward totals")]
-_PUBLICATION_READ = [("can_list|can_show", "TypicalCaseView|ReportArchiveView"),
-                     ("can_index|can_data|can_drill", "DashboardView"), ("menu_access", "Dashboard"),
-                     ("can_download", "ReportActionView"),
-                     ("menu_access", "Publication|Typical cases|Bulletins and reports")]
+_CASE_READ = [
+    ("can_list|can_show", "CaseView"),
+    ("can_get|can_info", "CaseApi|CaseEventApi"),
+    ("can_file|can_message|can_link", "CaseActionView"),
+    ("can_act", "CaseActionView|CaseApi"),
+    ("menu_access", "Cases|All cases"),
+]
+_REFERENCE_READ = [
+    ("can_get|can_info", "DepartmentApi|CategoryApi"),
+    ("can_list|can_show", "InboxView"),
+    ("menu_access", "Supervision|My inbox"),
+]
+_NOTICES = [
+    ("can_list|can_show", "NoticeView"),
+    ("can_pdf", "NoticeActionView"),
+    ("menu_access", "Supervision notices"),
+]
+_SELF = [
+    ("can_userinfo|resetmypassword|userinfoedit", "StaffUserView"),
+    ("can_this_form_get|can_this_form_post", "ResetMyPasswordView|UserInfoEditView"),
+    ("can_get", "MenuApi"),
+]
+_REWARDS_READ = [
+    ("can_list|can_show", "RewardView"),
+    ("can_totals", "RewardActionView"),
+    ("can_get|can_info", "RewardApi"),
+    ("menu_access", "Rewards|Reward totals"),
+]
+_PUBLICATION_READ = [
+    ("can_list|can_show", "TypicalCaseView|ReportArchiveView"),
+    ("can_index|can_data|can_drill", "DashboardView"),
+    ("menu_access", "Dashboard"),
+    ("can_download", "ReportActionView"),
+    ("menu_access", "Publication|Typical cases|Bulletins and reports"),
+]
 _REPORTS_WRITE = [("can_request_report", "ReportActionView"), ("menu_access", "Generate a report")]
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
-    Role.FINANCE: _REWARDS_READ + _SELF + [("can_act", "RewardActionView|RewardApi"),
-                                           ("can_list|can_show", "InboxView"),
-                                           ("menu_access", "Supervision|My inbox")],
-    Role.CLERK: _CASE_READ + _REFERENCE_READ + _SELF + [
-        ("can_new", "CaseIntakeView"), ("can_post", "CaseApi"),
-        ("can_list|can_show", "IntakeQueueView"), ("menu_access", "New case|Intake queue")],
-    Role.DISPATCHER: _CASE_READ + _REFERENCE_READ + _SELF + [
-        ("can_list|can_show", "DispatchQueueView"), ("menu_access", "Dispatch queue")],
-    Role.HANDLER: _CASE_READ + _REFERENCE_READ + _SELF + _NOTICES + [
-        ("can_identity", "CaseActionView"), ("can_acknowledge|can_answer", "NoticeActionView"),
-        ("can_list|can_show", "DepartmentCaseView"), ("menu_access", "My department's cases")],
+    Role.FINANCE: _REWARDS_READ
+    + _SELF
+    + [
+        ("can_act", "RewardActionView|RewardApi"),
+        ("can_list|can_show", "InboxView"),
+        ("menu_access", "Supervision|My inbox"),
+    ],
+    Role.CLERK: _CASE_READ
+    + _REFERENCE_READ
+    + _SELF
+    + [
+        ("can_new", "CaseIntakeView"),
+        ("can_post", "CaseApi"),
+        ("can_list|can_show", "IntakeQueueView"),
+        ("menu_access", "New case|Intake queue"),
+    ],
+    Role.DISPATCHER: _CASE_READ
+    + _REFERENCE_READ
+    + _SELF
+    + [("can_list|can_show", "DispatchQueueView"), ("menu_access", "Dispatch queue")],
+    Role.HANDLER: _CASE_READ
+    + _REFERENCE_READ
+    + _SELF
+    + _NOTICES
+    + [
+        ("can_identity", "CaseActionView"),
+        ("can_acknowledge|can_answer", "NoticeActionView"),
+        ("can_list|can_show", "DepartmentCaseView"),
+        ("menu_access", "My department's cases"),
+    ],
     Role.INTEGRATION: [("can_get|can_info|can_post", "CaseApi")],
-    Role.SUPERVISOR: _CASE_READ + _REFERENCE_READ + _SELF + _NOTICES + [
-        ("can_identity", "CaseActionView"), ("can_close|can_interview", "NoticeActionView"),
-        *_REWARDS_READ, ("can_act|can_propose", "RewardActionView"), ("can_act", "RewardApi"),
-        *_PUBLICATION_READ, *_REPORTS_WRITE, ("can_mark|can_edit", "TypicalActionView"),
+    Role.SUPERVISOR: _CASE_READ
+    + _REFERENCE_READ
+    + _SELF
+    + _NOTICES
+    + [
+        ("can_identity", "CaseActionView"),
+        ("can_close|can_interview", "NoticeActionView"),
+        *_REWARDS_READ,
+        ("can_act|can_propose", "RewardActionView"),
+        ("can_act", "RewardApi"),
+        *_PUBLICATION_READ,
+        *_REPORTS_WRITE,
+        ("can_mark|can_edit", "TypicalActionView"),
         ("can_list|can_show", "RevisitTaskView"),
         ("menu_access", "Interview notice|Revisit calls"),
         ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
-        ("menu_access", "Awaiting supervision|Overdue cases")],
-    Role.LEADER: [("can_list|can_show", "CaseView"), ("can_get|can_info", "CaseApi|CaseEventApi"),
-                  ("can_file", "CaseActionView"), ("menu_access", "Cases|All cases")]
-    + _REFERENCE_READ + _SELF + [
-        ("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")] + _NOTICES
-    + _REWARDS_READ + [("can_act", "RewardActionView|RewardApi")] + _PUBLICATION_READ
-    + _REPORTS_WRITE + [("can_decide", "TypicalActionView"), ("can_publish", "ReportActionView")],
+        ("menu_access", "Awaiting supervision|Overdue cases"),
+    ],
+    Role.LEADER: [
+        ("can_list|can_show", "CaseView"),
+        ("can_get|can_info", "CaseApi|CaseEventApi"),
+        ("can_file", "CaseActionView"),
+        ("menu_access", "Cases|All cases"),
+    ]
+    + _REFERENCE_READ
+    + _SELF
+    + [("can_list|can_show", "OverdueCaseView"), ("menu_access", "Overdue cases")]
+    + _NOTICES
+    + _REWARDS_READ
+    + [("can_act", "RewardActionView|RewardApi")]
+    + _PUBLICATION_READ
+    + _REPORTS_WRITE
+    + [("can_decide", "TypicalActionView"), ("can_publish", "ReportActionView")],
 }
 
 
@@ -276,8 +364,10 @@ def sync_roles(sm) -> None:
         role = sm.find_role(role_name.value) or sm.add_role(role_name.value)
         compiled = [(re.compile(f"^(?:{p})$"), re.compile(f"^(?:{v})$")) for p, v in patterns]
         role.permissions = [
-            pvm for pvm in all_pvms
-            if pvm.permission and pvm.view_menu and any(
-                p.match(pvm.permission.name) and v.match(pvm.view_menu.name) for p, v in compiled)
+            pvm
+            for pvm in all_pvms
+            if pvm.permission
+            and pvm.view_menu
+            and any(p.match(pvm.permission.name) and v.match(pvm.view_menu.name) for p, v in compiled)
         ]
     sm.session.flush()

@@ -9,15 +9,33 @@ from models import Category, DeadlinePolicy
 
 # (code, name, children): the default category tree (DOMAIN.md, seeds 000–004).
 DEFAULT_CATEGORIES = [
-    ("GOV", "政务服务", [("GOV01", "审批超时限"), ("GOV02", "办事推诿扯皮"),
-                      ("GOV03", "材料反复要求、多次跑动"), ("GOV04", "窗口服务态度差")]),
-    ("ENF", "行政执法", [("ENF01", "多头检查"), ("ENF02", "随意罚款"), ("ENF03", "选择性执法"),
-                      ("ENF04", "以罚代管")]),
-    ("POL", "政策落实", [("POL01", "承诺补贴不兑现"), ("POL02", "惠企政策不落实"),
-                      ("POL03", "拖欠账款")]),
+    (
+        "GOV",
+        "政务服务",
+        [
+            ("GOV01", "审批超时限"),
+            ("GOV02", "办事推诿扯皮"),
+            ("GOV03", "材料反复要求、多次跑动"),
+            ("GOV04", "窗口服务态度差"),
+        ],
+    ),
+    (
+        "ENF",
+        "行政执法",
+        [("ENF01", "多头检查"), ("ENF02", "随意罚款"), ("ENF03", "选择性执法"), ("ENF04", "以罚代管")],
+    ),
+    ("POL", "政策落实", [("POL01", "承诺补贴不兑现"), ("POL02", "惠企政策不落实"), ("POL03", "拖欠账款")]),
     ("FEE", "涉企收费", [("FEE01", "违规收费"), ("FEE02", "中介乱收费"), ("FEE03", "摊派和强制捐赠")]),
-    ("INT", "干部作风", [("INT01", "吃拿卡要"), ("INT02", "推诿扯皮"), ("INT03", "不作为慢作为"),
-                      ("INT04", "泄露举报信息、打击报复")]),
+    (
+        "INT",
+        "干部作风",
+        [
+            ("INT01", "吃拿卡要"),
+            ("INT02", "推诿扯皮"),
+            ("INT03", "不作为慢作为"),
+            ("INT04", "泄露举报信息、打击报复"),
+        ],
+    ),
 ]
 
 
@@ -31,8 +49,7 @@ def seed_categories(session) -> None:
             session.add(parent)
         for child_order, (child_code, child_name) in enumerate(children):
             if child_code not in known:
-                session.add(Category(code=child_code, name=child_name, parent=parent,
-                                     sort_order=child_order))
+                session.add(Category(code=child_code, name=child_name, parent=parent, sort_order=child_order))
     session.flush()
 
 
@@ -41,9 +58,14 @@ def seed_policies(session) -> None:
     if session.query(DeadlinePolicy).count():
         return
     for policy in DEFAULT_POLICIES:
-        session.add(DeadlinePolicy(case_type=policy.case_type, urgency=policy.urgency,
-                                   multi_department=policy.multi_department,
-                                   working_days=policy.working_days))
+        session.add(
+            DeadlinePolicy(
+                case_type=policy.case_type,
+                urgency=policy.urgency,
+                multi_department=policy.multi_department,
+                working_days=policy.working_days,
+            )
+        )
     session.flush()
 
 

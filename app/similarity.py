@@ -62,25 +62,81 @@ class CaseText:
 # Terms of the trade jieba's default dictionary splits (施工许可 → 施工 / 许可) or might split.
 DOMAIN_WORDS = (
     # licences, procedures
-    "营业执照", "施工许可", "施工许可证", "规划许可", "规划许可证", "排污许可证", "消防验收",
-    "竣工验收", "联合验收", "不动产登记", "不动产权证", "社会信用代码", "统一社会信用代码",
-    "容缺受理", "一网通办", "一窗受理", "最多跑一次", "一次性告知", "首问负责制", "限时办结",
-    "告知承诺制", "政务服务中心", "政务服务", "办事窗口",
+    "营业执照",
+    "施工许可",
+    "施工许可证",
+    "规划许可",
+    "规划许可证",
+    "排污许可证",
+    "消防验收",
+    "竣工验收",
+    "联合验收",
+    "不动产登记",
+    "不动产权证",
+    "社会信用代码",
+    "统一社会信用代码",
+    "容缺受理",
+    "一网通办",
+    "一窗受理",
+    "最多跑一次",
+    "一次性告知",
+    "首问负责制",
+    "限时办结",
+    "告知承诺制",
+    "政务服务中心",
+    "政务服务",
+    "办事窗口",
     # departments
-    "行政审批局", "审批局", "市场监管局", "市场监督管理局", "住建局", "住房城乡建设局",
-    "自然资源局", "生态环境局", "人社局", "城管局", "综合执法局", "应急管理局", "发改委",
-    "税务局", "公安局", "消防救援大队",
+    "行政审批局",
+    "审批局",
+    "市场监管局",
+    "市场监督管理局",
+    "住建局",
+    "住房城乡建设局",
+    "自然资源局",
+    "生态环境局",
+    "人社局",
+    "城管局",
+    "综合执法局",
+    "应急管理局",
+    "发改委",
+    "税务局",
+    "公安局",
+    "消防救援大队",
     # money
-    "配套费", "保证金", "质保金", "工程款", "拖欠账款", "留抵退税", "中介费", "服务费",
+    "配套费",
+    "保证金",
+    "质保金",
+    "工程款",
+    "拖欠账款",
+    "留抵退税",
+    "中介费",
+    "服务费",
     # conduct complained of
-    "吃拿卡要", "推诿扯皮", "门难进", "脸难看", "事难办", "不作为", "慢作为", "乱作为",
-    "乱收费", "乱罚款", "乱摊派", "乱检查", "多头检查", "重复检查", "以罚代管",
-    "中介机构", "营商环境", "刁难",
+    "吃拿卡要",
+    "推诿扯皮",
+    "门难进",
+    "脸难看",
+    "事难办",
+    "不作为",
+    "慢作为",
+    "乱作为",
+    "乱收费",
+    "乱罚款",
+    "乱摊派",
+    "乱检查",
+    "多头检查",
+    "重复检查",
+    "以罚代管",
+    "中介机构",
+    "营商环境",
+    "刁难",
 )
 
 # Function words and the filler of almost every complaint ("请求相关部门尽快解决"); words that
 # say what the complaint is about (审批, 收费, 罚款, 拖欠, 执照 …) are deliberately absent.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 的 地 得 了 着 过 是 在 有 为 以 于 之 其 此 而 则 或 但 并 且 又 再 即 乃 亦 及 与 和 跟 同 对 向 往
 从 自 由 被 把 将 给 让 使 叫 比 按 经 据 至 到 去 来 上 下 中 内 外 里 前 后 这 那 哪 个 些 种 次
 啊 吗 呢 吧 呀 嘛 哦 哈 么 之后 之前 以后 以前 以来 以及 以便 以上 以下 以内
@@ -97,12 +153,14 @@ STOP_WORDS = frozenset("""
 因为 因 所以 因此 由于 但是 可是 然而 而且 并且 如果 即使 虽然 尽管 只要 只有 无论 不管 或者 还有
 等 等等 等到 之类 左右 通过 根据 按照 关于 对于 作为 为了 除了 随着 针对 依据 导致 造成
 下来 起来 出来 过来 回来 两个 严重 影响 万分 感谢 谢谢 您好 你好 此致 敬礼
-""".split())
+""".split()
+)
 
 # Single characters that say something on their own; every other one-character token (局, 市, 区,
 # 办 …) is dropped.
-MEANINGFUL_SINGLES = frozenset("税 费 款 钱 证 照 罚 贷 房 水 电 气 暖 路 桥 厂 矿 店 车 货 粮 油 煤 章"
-                               .split())
+MEANINGFUL_SINGLES = frozenset(
+    "税 费 款 钱 证 照 罚 贷 房 水 电 气 暖 路 桥 厂 矿 店 车 货 粮 油 煤 章".split()
+)
 
 _NUMBER_SPLIT = re.compile(r"(\d+(?:\.\d+)?)")  # capturing: split() keeps the numbers
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
@@ -202,16 +260,40 @@ def text_similarity(a: CaseText, b: CaseText) -> float:
 
 # Legal-form suffixes, longest first, so 有限责任公司 is not read as 有限公司 after 责任.
 _COMPANY_SUFFIXES = (
-    "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "股份公司", "集团公司", "(有限合伙)",
-    "(普通合伙)", "合伙企业", "有限合伙", "公司",
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "股份公司",
+    "集团公司",
+    "(有限合伙)",
+    "(普通合伙)",
+    "合伙企业",
+    "有限合伙",
+    "公司",
 )
 # What is left of a bare legal form once a suffix is stripped ("有限公司" → "有限").
-_LEGAL_FORM_WORDS = frozenset({"有限", "有限责任", "责任", "股份", "股份有限", "集团", "合伙", "企业",
-                               "公司"})
+_LEGAL_FORM_WORDS = frozenset(
+    {"有限", "有限责任", "责任", "股份", "股份有限", "集团", "合伙", "企业", "公司"}
+)
 # What reporters type when they have no company.
-_NO_COMPANY = frozenset({
-    "无", "没有", "暂无", "个人", "本人", "匿名", "不详", "未知", "-", "/", "null", "none", "n/a",
-})
+_NO_COMPANY = frozenset(
+    {
+        "无",
+        "没有",
+        "暂无",
+        "个人",
+        "本人",
+        "匿名",
+        "不详",
+        "未知",
+        "-",
+        "/",
+        "null",
+        "none",
+        "n/a",
+    }
+)
 _SPACE_AND_QUOTES = re.compile(r"[\s\"'“”‘’《》<>「」]+")
 # GB 32100-2015: 18 characters from the digits and the capitals except I, O, S, V, Z.
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")

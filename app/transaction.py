@@ -51,8 +51,7 @@ def discard(session: Session) -> None:
 
 
 @contextmanager
-def unit_of_work(session: Session | None = None, *, commit_on: tuple[type, ...] = ()
-                 ) -> Iterator[Session]:
+def unit_of_work(session: Session | None = None, *, commit_on: tuple[type, ...] = ()) -> Iterator[Session]:
     """Commit once at the end of the block, or roll back on any exception (jobs, commands).
     Exceptions in ``commit_on`` are refusals that are themselves a record (a failed tracking
     attempt): what the block wrote is committed, then the exception goes on."""

@@ -18,7 +18,6 @@ def N_(text: str) -> str:
 SAME = "same"  # a move that keeps the status
 
 
-
 class Status(StrEnum):
     SUBMITTED = "submitted"
     DECLINED = "declined"
@@ -160,10 +159,7 @@ class Transition:
 
 
 def _t(action, sources, target, roles, *guards):
-    return [
-        Transition(action, s, s if target == SAME else target, frozenset(roles), guards)
-        for s in sources
-    ]
+    return [Transition(action, s, s if target == SAME else target, frozenset(roles), guards) for s in sources]
 
 
 _S, _R, _A = Status, Role, Action
@@ -173,29 +169,41 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t(_A.DECLINE, [_S.SUBMITTED], _S.DECLINED, [_R.CLERK])
     + _t(_A.MERGE, [_S.SUBMITTED], _S.DECLINED, [_R.CLERK])
     + _t(_A.DISPATCH, [_S.ACCEPTED, _S.RETURNED], _S.DISPATCHED, [_R.DISPATCHER])
-    + _t(_A.SIGN, [_S.DISPATCHED, _S.HANDLING], _S.HANDLING, [_R.HANDLER],
-         Guard.ASSIGNED_TO_ACTOR, Guard.UNSIGNED_FOR_ACTOR)
+    + _t(
+        _A.SIGN,
+        [_S.DISPATCHED, _S.HANDLING],
+        _S.HANDLING,
+        [_R.HANDLER],
+        Guard.ASSIGNED_TO_ACTOR,
+        Guard.UNSIGNED_FOR_ACTOR,
+    )
     + _t(_A.ADD_NOTE, [_S.HANDLING], SAME, [_R.HANDLER], Guard.ASSIGNED_TO_ACTOR)
     + _t(_A.REPLY, [_S.HANDLING], _S.REPLIED, [_R.HANDLER], Guard.LEAD_IS_ACTOR)
-    + _t(_A.REQUEST_EXTENSION, [_S.HANDLING], SAME, [_R.HANDLER],
-         Guard.LEAD_IS_ACTOR, Guard.NO_PENDING_EXTENSION)
-    + _t(_A.APPROVE_EXTENSION, [_S.HANDLING], SAME, [_R.SUPERVISOR],
-         Guard.PENDING_EXTENSION)
-    + _t(_A.REFUSE_EXTENSION, [_S.HANDLING], SAME, [_R.SUPERVISOR],
-         Guard.PENDING_EXTENSION)
+    + _t(
+        _A.REQUEST_EXTENSION,
+        [_S.HANDLING],
+        SAME,
+        [_R.HANDLER],
+        Guard.LEAD_IS_ACTOR,
+        Guard.NO_PENDING_EXTENSION,
+    )
+    + _t(_A.APPROVE_EXTENSION, [_S.HANDLING], SAME, [_R.SUPERVISOR], Guard.PENDING_EXTENSION)
+    + _t(_A.REFUSE_EXTENSION, [_S.HANDLING], SAME, [_R.SUPERVISOR], Guard.PENDING_EXTENSION)
     + _t(_A.RETURN, [_S.DISPATCHED, _S.HANDLING], _S.RETURNED, [_R.HANDLER], Guard.LEAD_IS_ACTOR)
     + _t(_A.EVALUATE, [_S.REPLIED], None, [_R.SUPERVISOR, _R.REPORTER])
     + _t(_A.REHANDLE, [_S.UNSATISFIED], _S.DISPATCHED, [_R.SUPERVISOR], Guard.REHANDLE_LEFT)
-    + _t(_A.ESCALATE, [_S.UNSATISFIED, _S.HANDLING], _S.DISPATCHED, [_R.SUPERVISOR],
-         Guard.HAS_HIGHER_LEVEL)
+    + _t(_A.ESCALATE, [_S.UNSATISFIED, _S.HANDLING], _S.DISPATCHED, [_R.SUPERVISOR], Guard.HAS_HIGHER_LEVEL)
     + _t(_A.CLOSE, [_S.EVALUATED, _S.UNSATISFIED], _S.CLOSED, [_R.SUPERVISOR])
 )
 
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
 
 # The statuses the evaluation can lead to (decided by the rating).
-EVALUATION_TARGETS = {"satisfied": Status.EVALUATED, "basically_satisfied": Status.EVALUATED,
-                      "unsatisfied": Status.UNSATISFIED}
+EVALUATION_TARGETS = {
+    "satisfied": Status.EVALUATED,
+    "basically_satisfied": Status.EVALUATED,
+    "unsatisfied": Status.UNSATISFIED,
+}
 
 
 def find_transition(action: Action, source: Status) -> Transition | None:
@@ -203,8 +211,9 @@ def find_transition(action: Action, source: Status) -> Transition | None:
     return _BY_KEY.get((Action(action), Status(source)))
 
 
-def allowed_actions(status: Status, roles: set[Role] | frozenset[Role],
-                    facts: set[Guard] | frozenset[Guard]) -> list[Action]:
+def allowed_actions(
+    status: Status, roles: set[Role] | frozenset[Role], facts: set[Guard] | frozenset[Guard]
+) -> list[Action]:
     """List the actions a holder of ``roles`` may take on a case in ``status`` given ``facts``."""
     return [
         t.action

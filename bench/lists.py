@@ -44,9 +44,13 @@ class StatementCounter:
 
     def full_counts(self) -> list[str]:
         """Statements that count the cases table without a bound (a full COUNT on each request)."""
-        return [s for s in self.statements
-                if re.search(r"count\(", s, re.I) and re.search(r"\bcases\b", s)
-                and not re.search(r"\bLIMIT\b", s, re.I)]
+        return [
+            s
+            for s in self.statements
+            if re.search(r"count\(", s, re.I)
+            and re.search(r"\bcases\b", s)
+            and not re.search(r"\bLIMIT\b", s, re.I)
+        ]
 
 
 def measure(client, counter, url: str, repeat: int):
@@ -67,8 +71,9 @@ def measure(client, counter, url: str, repeat: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
@@ -92,17 +97,17 @@ def list_figures(app, handler_department: int, repeat: int = 30) -> float:
             ("home page (what waits)", "/"),
             ("my department, first page", "/cases/department/list/"),
             ("my department, page 200", "/cases/department/list/?page_DepartmentCaseView=200"),
-            ("my department, status = handling",
-             f"/cases/department/list/?_flt_{status}_status=handling"),
+            ("my department, status = handling", f"/cases/department/list/?_flt_{status}_status=handling"),
         ],
         "supervisor": [
             ("home page (what waits)", "/"),
             ("all cases, first page", "/cases/list/"),
             ("all cases, page 200", "/cases/list/?page_CaseView=200"),
             ("all cases, last page", "/cases/list/?page_CaseView=last"),
-            ("all cases, by department and status",
-             f"/cases/list/?_flt_{dept}_lead_department={handler_department}"
-             f"&_flt_{status}_status=closed"),
+            (
+                "all cases, by department and status",
+                f"/cases/list/?_flt_{dept}_lead_department={handler_department}&_flt_{status}_status=closed",
+            ),
             ("all cases, status = handling", f"/cases/list/?_flt_{status}_status=handling"),
             ("awaiting supervision, first page", "/cases/supervision/list/"),
             ("overdue, first page", "/cases/overdue/list/"),
@@ -119,10 +124,14 @@ def list_figures(app, handler_department: int, repeat: int = 30) -> float:
                 url = url.replace("=last", "=" + str(last_page(client, url)))
             p50, p95, statements, full, _ = measure(client, counter, url, repeat)
             worst = max(worst, p95)
-            print(f"{user:<11} {name:<38} {p50:7.1f} {p95:7.1f} {statements:4d}  "
-                  f"{'YES: ' + full[0][:60] if full else 'no'}")
-    print(f"\nworst p95 {worst:.0f} ms (target {TARGET_P95_MS} ms): "
-          f"{'met' if worst < TARGET_P95_MS else 'MISSED'}")
+            print(
+                f"{user:<11} {name:<38} {p50:7.1f} {p95:7.1f} {statements:4d}  "
+                f"{'YES: ' + full[0][:60] if full else 'no'}"
+            )
+    print(
+        f"\nworst p95 {worst:.0f} ms (target {TARGET_P95_MS} ms): "
+        f"{'met' if worst < TARGET_P95_MS else 'MISSED'}"
+    )
     return worst
 
 

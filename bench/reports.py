@@ -35,8 +35,9 @@ def measure(label: str, work):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     args = parser.parse_args()
     app, _url, _info = seeded_app(case_count(args), reuse=args.reuse)
@@ -54,25 +55,33 @@ def report_figures(app) -> None:
     with app.app_context():
         weights = kpi.weights_from_settings(db.session)
         for attempt in ("cold", "warm"):
-            ranked = measure(f"ranking query for {year.label} ({attempt})",
-                             lambda: kpi.rank(kpi.department_kpis(db.session, year), weights))
-        print(f"  {len(ranked)} departments ranked, {sum(r.kpi.handled for r in ranked):,} "
-              f"lead rounds")
+            ranked = measure(
+                f"ranking query for {year.label} ({attempt})",
+                lambda: kpi.rank(kpi.department_kpis(db.session, year), weights),
+            )
+        print(f"  {len(ranked)} departments ranked, {sum(r.kpi.handled for r in ranked):,} lead rounds")
         for kind, period in (("bulletin", kpi.Period.month(2026, 10)), ("assessment", year)):
-            report = GeneratedReport(kind=kind, period_label=period.label, period_start=period.start,
-                                     period_end=period.end, requested_at=period.end,
-                                     requested_by_name="bench")
-            files = measure(f"{kind} {period.label}", lambda r=report: builders.build_files(
-                db.session, r))
+            report = GeneratedReport(
+                kind=kind,
+                period_label=period.label,
+                period_start=period.start,
+                period_end=period.end,
+                requested_at=period.end,
+                requested_by_name="bench",
+            )
+            files = measure(f"{kind} {period.label}", lambda r=report: builders.build_files(db.session, r))
             pdf = files["pdf"]
             with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
                 handle.write(pdf)
                 handle.flush()
                 info = subprocess.run(["pdfinfo", handle.name], capture_output=True, text=True)
-            pages = next((line.split()[-1] for line in info.stdout.splitlines()
-                          if line.startswith("Pages:")), "?")
-            print(f"  {pages} pages, {len(pdf) / 1024:.0f} KB PDF" + (
-                f", CSV {len(files['csv']) / 1024:.0f} KB" if "csv" in files else ""))
+            pages = next(
+                (line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages:")), "?"
+            )
+            print(
+                f"  {pages} pages, {len(pdf) / 1024:.0f} KB PDF"
+                + (f", CSV {len(files['csv']) / 1024:.0f} KB" if "csv" in files else "")
+            )
 
 
 if __name__ == "__main__":

@@ -205,23 +205,24 @@ def seed(session, cases: int, departments: int = 100) -> dict:
     session.execute(text(RANKED_DEPARTMENTS), {"handler": HANDLER_DEPARTMENT})
     for statement in HANDLERS.split(";"):
         session.execute(text(statement))
-    categories = session.execute(text(
-        "SELECT count(*) FROM category WHERE parent_id IS NOT NULL")).scalar()
+    categories = session.execute(text("SELECT count(*) FROM category WHERE parent_id IS NOT NULL")).scalar()
     params = {"n": cases, "depts": departments, "categories": categories}
     # Bulk load: drop the secondary indexes, insert, build them again (several times faster
     # than maintaining ten indexes row by row).
-    indexes = session.execute(text(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
-        "('cases', 'assignment', 'case_event') AND indexname NOT IN "
-        "(SELECT conname FROM pg_constraint)")).all()
+    indexes = session.execute(
+        text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+            "('cases', 'assignment', 'case_event') AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint)"
+        )
+    ).all()
     for name, _ in indexes:
         session.execute(text(f'DROP INDEX "{name}"'))
     session.execute(text("SET maintenance_work_mem = '512MB'"))
     for statement in (CASES, LEAD_ASSIGNMENTS, CO_ASSIGNMENTS, *EVENTS.split(";")):
         step = time.perf_counter()
         rows = session.execute(text(statement), params).rowcount
-        print(f"  {statement.split()[2]:<11} {rows:>9,} rows {time.perf_counter() - step:6.1f} s",
-              flush=True)
+        print(f"  {statement.split()[2]:<11} {rows:>9,} rows {time.perf_counter() - step:6.1f} s", flush=True)
     step = time.perf_counter()
     for _, definition in indexes:
         session.execute(text(definition))
@@ -233,17 +234,20 @@ def seed(session, cases: int, departments: int = 100) -> dict:
     with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")
     elapsed = time.perf_counter() - started
-    counts = dict(session.execute(text(
-        "SELECT status, count(*) FROM cases GROUP BY status ORDER BY 2 DESC")).all())
+    counts = dict(
+        session.execute(text("SELECT status, count(*) FROM cases GROUP BY status ORDER BY 2 DESC")).all()
+    )
     return {"seconds": elapsed, "statuses": counts, "handler_department": org[HANDLER_DEPARTMENT].id}
 
 
 def add_arguments(parser: argparse.ArgumentParser, default: int = 1_000_000) -> None:
     parser.add_argument("--cases", type=int, default=default, help="cases to seed")
-    parser.add_argument("--5m", dest="five_million", action="store_true",
-                        help="seed 5 million cases (overrides --cases)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the benchmark database if it already holds that many cases")
+    parser.add_argument(
+        "--5m", dest="five_million", action="store_true", help="seed 5 million cases (overrides --cases)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the benchmark database if it already holds that many cases"
+    )
 
 
 def case_count(args) -> int:
@@ -293,8 +297,9 @@ def seeded_app(cases: int, departments: int = 100, reuse: bool = False):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     seeded_app(case_count(parser.parse_args()))
 

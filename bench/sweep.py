@@ -40,8 +40,9 @@ WHERE active AND case_id = ANY(:ids)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     parser.add_argument("--due", type=int, nargs="+", default=[10, 100, 1000])
     args = parser.parse_args()
@@ -61,8 +62,10 @@ def sweep_figures(app, due_counts) -> dict[int, float]:
         started = time.perf_counter()
         done = run_sweep(db.session, clock.utcnow())
         db.session.commit()
-        print(f"first sweep (catching up on the seeded backlog): "
-              f"{time.perf_counter() - started:.2f} s ({sum(done.values()):,} items: {done})")
+        print(
+            f"first sweep (catching up on the seeded backlog): "
+            f"{time.perf_counter() - started:.2f} s ({sum(done.values()):,} items: {done})"
+        )
         for due in due_counts:
             ids = db.session.execute(text(MAKE_DUE), {"due": due}).scalars().all()
             db.session.execute(text(REOPEN_ASSIGNMENTS), {"ids": ids})
@@ -73,18 +76,28 @@ def sweep_figures(app, due_counts) -> dict[int, float]:
             db.session.commit()
             elapsed = time.perf_counter() - started
             figures[due] = elapsed
-            print(f"sweep with {due:>5} newly overdue assignments: {elapsed:.3f} s "
-                  f"({sum(done.values()):,} items: {done})")
+            print(
+                f"sweep with {due:>5} newly overdue assignments: {elapsed:.3f} s "
+                f"({sum(done.values()):,} items: {done})"
+            )
             started = time.perf_counter()
             idle = run_sweep(db.session, clock.utcnow())
             db.session.commit()
-            print(f"  the next sweep (nothing new due): {time.perf_counter() - started:.3f} s "
-                  f"({sum(idle.values())} items)")
+            print(
+                f"  the next sweep (nothing new due): {time.perf_counter() - started:.3f} s "
+                f"({sum(idle.values())} items)"
+            )
 
-        plan = db.session.execute(text(
-            "EXPLAIN SELECT * FROM assignment WHERE active = true AND state = 'dispatched' "
-            "AND sign_due_at < now() AND sign_reminded_at IS NULL ORDER BY id LIMIT 500")
-        ).scalars().all()
+        plan = (
+            db.session.execute(
+                text(
+                    "EXPLAIN SELECT * FROM assignment WHERE active = true AND state = 'dispatched' "
+                    "AND sign_due_at < now() AND sign_reminded_at IS NULL ORDER BY id LIMIT 500"
+                )
+            )
+            .scalars()
+            .all()
+        )
         print("plan of the 'unsigned' query:\n  " + "\n  ".join(plan))
     return figures
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.seed import add_arguments, case_count, seeded_app  # noqa: E402
 
-BASELINE_APP = '''
+BASELINE_APP = """
 import os
 from flask import Flask, request, jsonify
 from sqlalchemy import create_engine, text
@@ -45,7 +45,7 @@ def file():
         new_id = c.execute(text("INSERT INTO bench_row (title, content) VALUES (:t, :c) "
                                 "RETURNING id"), {"t": body["title"], "c": body["content"]}).scalar()
     return jsonify(id=new_id), 201
-'''
+"""
 
 
 def free_port() -> int:
@@ -76,17 +76,24 @@ def load(port: int, path: str, headers: dict, requests: int, concurrency: int) -
                 i = next(counter, None)
             if i is None:
                 break
-            body = json.dumps({"case_type": "complaint", "channel": "api", "anonymous": True,
-                               "title": f"压测工单{i}", "content": "审批超时，请核查。" * 5})
+            body = json.dumps(
+                {
+                    "case_type": "complaint",
+                    "channel": "api",
+                    "anonymous": True,
+                    "title": f"压测工单{i}",
+                    "content": "审批超时，请核查。" * 5,
+                }
+            )
             started = time.perf_counter()
-            conn.request("POST", path, body=body, headers={"Content-Type": "application/json",
-                                                           **headers})
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
             response = conn.getresponse()
             response.read()
             elapsed = time.perf_counter() - started
             with lock:
                 (latencies if response.status == 201 else errors).append(
-                    elapsed if response.status == 201 else response.status)
+                    elapsed if response.status == 201 else response.status
+                )
 
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
@@ -96,19 +103,30 @@ def load(port: int, path: str, headers: dict, requests: int, concurrency: int) -
         t.join()
     wall = time.perf_counter() - started
     latencies.sort()
-    return {"ok": len(latencies), "errors": len(errors), "rps": len(latencies) / wall,
-            "p50": statistics.median(latencies) * 1000 if latencies else None,
-            "p95": latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else None}
+    return {
+        "ok": len(latencies),
+        "errors": len(errors),
+        "rps": len(latencies) / wall,
+        "p50": statistics.median(latencies) * 1000 if latencies else None,
+        "p95": latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else None,
+    }
 
 
 def serve(args_list, env) -> subprocess.Popen:
-    return subprocess.Popen(args_list, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        args_list,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -119,15 +137,31 @@ def main() -> None:
 
 def filing_figures(url: str, requests: int = 600, concurrency: int = 8) -> dict:
     """Filing throughput into the database at ``url`` (already seeded), against the baseline."""
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "ENQUEUE_AFTER_COMMIT": "0",
-           "FLASK_APP": "app.factory:create_app", "RATELIMIT_ENABLED": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PYTHONPATH": str(ROOT),
+        "ENQUEUE_AFTER_COMMIT": "0",
+        "FLASK_APP": "app.factory:create_app",
+        "RATELIMIT_ENABLED": "0",
+    }
     bin_dir = Path(sys.executable).parent
-    subprocess.run([bin_dir / "flask", "ys", "init"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    subprocess.run([bin_dir / "flask", "ys", "demo", "--cases", "0"], env=env, cwd=ROOT,
-                   check=True, capture_output=True)
-    key = subprocess.run([bin_dir / "flask", "ys", "api-key", "hotline12345"], env=env, cwd=ROOT,
-                         check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    subprocess.run([bin_dir / "flask", "ys", "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [bin_dir / "flask", "ys", "demo", "--cases", "0"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    key = (
+        subprocess.run(
+            [bin_dir / "flask", "ys", "api-key", "hotline12345"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     jwt = None
 
     import tempfile
@@ -137,21 +171,27 @@ def filing_figures(url: str, requests: int = 600, concurrency: int = 8) -> dict:
     env["PYTHONPATH"] = f"{scratch}:{ROOT}"
     results = {}
     for name, target, path, headers in (
-            ("baseline (bare Flask, one INSERT)", "bench_baseline_app:app", "/file", {}),
-            ("filing through the intake API (API key)", "app.factory:create_app()",
-             "/api/v1/case/", {"Authorization": f"Bearer {key}"}),
-            ("filing through the intake API (clerk JWT)", "app.factory:create_app()",
-             "/api/v1/case/", None)):
+        ("baseline (bare Flask, one INSERT)", "bench_baseline_app:app", "/file", {}),
+        (
+            "filing through the intake API (API key)",
+            "app.factory:create_app()",
+            "/api/v1/case/",
+            {"Authorization": f"Bearer {key}"},
+        ),
+        ("filing through the intake API (clerk JWT)", "app.factory:create_app()", "/api/v1/case/", None),
+    ):
         port = free_port()
-        server = serve([str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", target],
-                       env)
+        server = serve([str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", target], env)
         try:
             wait_for(port)
             if headers is None:
                 conn = http.client.HTTPConnection("127.0.0.1", port)
-                conn.request("POST", "/api/v1/security/login", body=json.dumps(
-                    {"username": "clerk", "password": "Demo@2026", "provider": "db"}),
-                    headers={"Content-Type": "application/json"})
+                conn.request(
+                    "POST",
+                    "/api/v1/security/login",
+                    body=json.dumps({"username": "clerk", "password": "Demo@2026", "provider": "db"}),
+                    headers={"Content-Type": "application/json"},
+                )
                 jwt = json.loads(conn.getresponse().read())["access_token"]
                 headers = {"Authorization": f"Bearer {jwt}"}
             load(port, path, headers, 20, 2)  # warm up
@@ -160,12 +200,16 @@ def filing_figures(url: str, requests: int = 600, concurrency: int = 8) -> dict:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
         r = results[name]
-        print(f"{name}: {r['rps']:.1f} requests/s, p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
-              f"{r['ok']} ok, {r['errors']} errors")
+        print(
+            f"{name}: {r['rps']:.1f} requests/s, p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
+            f"{r['ok']} ok, {r['errors']} errors"
+        )
     base, *others = results.values()
     for name, real in zip(list(results)[1:], others, strict=True):
-        print(f"{name} vs baseline: {real['rps'] / base['rps']:.2f}× throughput, "
-              f"{real['p95'] / base['p95']:.2f}× p95")
+        print(
+            f"{name} vs baseline: {real['rps'] / base['rps']:.2f}× throughput, "
+            f"{real['p95'] / base['p95']:.2f}× p95"
+        )
     return results
 
 

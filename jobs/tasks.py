@@ -89,9 +89,16 @@ def enqueue_deliveries(ids) -> int:
     from app import queue
 
     with app_context():
-        return sum(queue.enqueue("deliver", notification_id, job_id=f"deliver-{notification_id}",
-                                 result_ttl=3600, failure_ttl=86400)
-                   for notification_id in ids)
+        return sum(
+            queue.enqueue(
+                "deliver",
+                notification_id,
+                job_id=f"deliver-{notification_id}",
+                result_ttl=3600,
+                failure_ttl=86400,
+            )
+            for notification_id in ids
+        )
 
 
 def generate_report(report_id: int) -> str:
@@ -110,9 +117,12 @@ def monthly_bulletin() -> int:
     with job() as session:
         today = clock.local_date(clock.utcnow())
         year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-        ids = [request_report(session, actor=SYSTEM, now=clock.utcnow(), kind=kind,
-                              period=f"{year}-{month:02d}").id
-               for kind in ("bulletin", "assessment")]
+        ids = [
+            request_report(
+                session, actor=SYSTEM, now=clock.utcnow(), kind=kind, period=f"{year}-{month:02d}"
+            ).id
+            for kind in ("bulletin", "assessment")
+        ]
     for report_id in ids:
         generate_report(report_id)
     return len(ids)

@@ -50,25 +50,24 @@ class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint("rehandle_count >= 0", name="ck_case_rehandle_count"),
-        CheckConstraint(
-            "status <> 'declined' OR decline_reason IS NOT NULL", name="ck_case_declined_reason"
-        ),
+        CheckConstraint("status <> 'declined' OR decline_reason IS NOT NULL", name="ck_case_declined_reason"),
         CheckConstraint("grade IS NULL OR case_type = 'report'", name="ck_case_grade_for_reports"),
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_lead_status", "lead_department_id", "status"),
         Index("ix_cases_status_accept_due", "status", "accept_due_at"),
         Index("ix_cases_status_replied", "status", "replied_at"),
         # The sweep's pending work: small partial indexes holding only what has not been acted on.
-        Index("ix_cases_sweep_not_accepted", "accept_due_at",
-              **_where("status = 'submitted' AND accept_reminded_at IS NULL")),
+        Index(
+            "ix_cases_sweep_not_accepted",
+            "accept_due_at",
+            **_where("status = 'submitted' AND accept_reminded_at IS NULL"),
+        ),
         Index("ix_cases_sweep_unrated", "replied_at", **_where("status = 'replied'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
-    status: Mapped[Status] = mapped_column(
-        enum_column_type(Status), nullable=False, default=Status.SUBMITTED
-    )
+    status: Mapped[Status] = mapped_column(enum_column_type(Status), nullable=False, default=Status.SUBMITTED)
     case_type: Mapped[CaseType] = mapped_column(enum_column_type(CaseType), nullable=False)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     urgency: Mapped[Urgency] = mapped_column(
@@ -107,9 +106,7 @@ class Case(Model):
     decline_note: Mapped[str | None] = mapped_column(Text)
     reply: Mapped[str | None] = mapped_column(Text)  # what the reporter sees
     rating: Mapped[Rating | None] = mapped_column(enum_column_type(Rating))
-    rating_source: Mapped[EvaluationSource | None] = mapped_column(
-        enum_column_type(EvaluationSource)
-    )
+    rating_source: Mapped[EvaluationSource | None] = mapped_column(enum_column_type(EvaluationSource))
     rating_reason: Mapped[str | None] = mapped_column(Text)
     rehandle_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     escalation_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -117,12 +114,8 @@ class Case(Model):
     accept_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     category: Mapped[Category | None] = relationship()
-    concerned_department: Mapped[Department | None] = relationship(
-        foreign_keys=[concerned_department_id]
-    )
-    proposed_department: Mapped[Department | None] = relationship(
-        foreign_keys=[proposed_department_id]
-    )
+    concerned_department: Mapped[Department | None] = relationship(foreign_keys=[concerned_department_id])
+    proposed_department: Mapped[Department | None] = relationship(foreign_keys=[proposed_department_id])
     lead_department: Mapped[Department | None] = relationship(foreign_keys=[lead_department_id])
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="case", order_by="Assignment.id", cascade="all, delete-orphan"
@@ -162,7 +155,11 @@ class Case(Model):
         if self.status in (Status.SUBMITTED, Status.DECLINED):
             return self.accept_due_at, self.closed_at
         return self.due_at, self.replied_at if self.status in (
-            Status.REPLIED, Status.UNSATISFIED, Status.EVALUATED, Status.CLOSED) else None
+            Status.REPLIED,
+            Status.UNSATISFIED,
+            Status.EVALUATED,
+            Status.CLOSED,
+        ) else None
 
     @property
     def pending_extension(self) -> ExtensionRequest | None:
@@ -179,15 +176,29 @@ class Assignment(Model):
         Index("ix_assignment_sign_due", "state", "sign_due_at"),
         Index("ix_assignment_due", "active", "state", "due_at"),
         Index("ix_assignment_role_dispatched", "role", "dispatched_at"),
-        Index("ix_assignment_sweep_unsigned", "sign_due_at",
-              **_where("active AND state = 'dispatched' AND sign_reminded_at IS NULL")),
-        Index("ix_assignment_sweep_due_soon", "due_at",
-              **_where(f"active AND state IN {RUNNING_SQL} AND due_soon_notified_at IS NULL")),
-        Index("ix_assignment_sweep_overdue", "due_at",
-              **_where(f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NULL")),
-        Index("ix_assignment_sweep_still_overdue", "overdue_reminded_at",
-              **_where(f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NOT NULL "
-                       "AND escalated_notice_at IS NULL")),
+        Index(
+            "ix_assignment_sweep_unsigned",
+            "sign_due_at",
+            **_where("active AND state = 'dispatched' AND sign_reminded_at IS NULL"),
+        ),
+        Index(
+            "ix_assignment_sweep_due_soon",
+            "due_at",
+            **_where(f"active AND state IN {RUNNING_SQL} AND due_soon_notified_at IS NULL"),
+        ),
+        Index(
+            "ix_assignment_sweep_overdue",
+            "due_at",
+            **_where(f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NULL"),
+        ),
+        Index(
+            "ix_assignment_sweep_still_overdue",
+            "overdue_reminded_at",
+            **_where(
+                f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NOT NULL "
+                "AND escalated_notice_at IS NULL"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

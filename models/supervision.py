@@ -26,7 +26,8 @@ from models.reference import Department
 from models.types import EncryptedText, enum_column_type
 
 notice_case = Table(
-    "notice_case", Model.metadata,
+    "notice_case",
+    Model.metadata,
     Column("notice_id", ForeignKey("notice.id"), primary_key=True),
     Column("case_id", ForeignKey("cases.id"), primary_key=True),
 )
@@ -55,12 +56,12 @@ class Notice(Model):
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
     issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False,
-                                               index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False, index=True)
     details: Mapped[str] = mapped_column(Text, nullable=False)
     reply_due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    state: Mapped[NoticeState] = mapped_column(enum_column_type(NoticeState), nullable=False,
-                                               default=NoticeState.ISSUED)
+    state: Mapped[NoticeState] = mapped_column(
+        enum_column_type(NoticeState), nullable=False, default=NoticeState.ISSUED
+    )
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)

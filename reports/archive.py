@@ -18,9 +18,14 @@ from models import GeneratedReport
 def start(session, report_id: int) -> str:
     """Generate in a job once the request commits; without a queue, right away."""
     if queue.enabled():
-        queue.enqueue_after_commit(session, "generate_report", report_id,
-                                   job_id=f"report-{report_id}", job_timeout=1800,
-                                   fallback=lambda: _generate_in_own_unit(report_id))
+        queue.enqueue_after_commit(
+            session,
+            "generate_report",
+            report_id,
+            job_id=f"report-{report_id}",
+            job_timeout=1800,
+            fallback=lambda: _generate_in_own_unit(report_id),
+        )
         return "queued"
     generate(session, report_id)
     return "done"

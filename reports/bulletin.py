@@ -134,8 +134,10 @@ def _charts(figures: Figures) -> dict[str, str | None]:
     if figures.trend:
         trend = grouped_bar_chart(
             [point.label for point in figures.trend],
-            [("登记量", [point.filed for point in figures.trend]),
-             ("办结量", [point.closed for point in figures.trend])],
+            [
+                ("登记量", [point.filed for point in figures.trend]),
+                ("办结量", [point.closed for point in figures.trend]),
+            ],
         )
     by_type = None
     if figures.by_type:

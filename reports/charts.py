@@ -81,7 +81,8 @@ def _config(**options) -> dict:
 def _values_after_bars(svg: str) -> str:
     """Horizontal bars: pygal centres each value on the bar's end; start it just after the end."""
     return _VALUE.sub(
-        lambda m: f'<text text-anchor="start" x="{float(m[1]) + 5:.2f}"{m[2]} class="value"', svg)
+        lambda m: f'<text text-anchor="start" x="{float(m[1]) + 5:.2f}"{m[2]} class="value"', svg
+    )
 
 
 def _data_uri(chart, horizontal: bool = False) -> str:
@@ -94,20 +95,30 @@ def _data_uri(chart, horizontal: bool = False) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def grouped_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
-                      width: int = 900, height: int = 400) -> str:
+def grouped_bar_chart(
+    labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], width: int = 900, height: int = 400
+) -> str:
     """Vertical bars, one group per label and one bar per series (at most three, see above), values
     printed on top of the bars, legend underneath. Returns a ``data:image/svg+xml`` URI."""
-    chart = pygal.Bar(**_config(width=width, height=height, show_legend=len(series) > 1,
-                                x_label_rotation=0, min_scale=4, max_scale=8))
+    chart = pygal.Bar(
+        **_config(
+            width=width,
+            height=height,
+            show_legend=len(series) > 1,
+            x_label_rotation=0,
+            min_scale=4,
+            max_scale=8,
+        )
+    )
     chart.x_labels = list(labels)
     for name, values in series:
         chart.add(name, list(values))
     return _data_uri(chart)
 
 
-def horizontal_bar_chart(labels: Sequence[str], values: Sequence[int], width: int = 640,
-                         height: int | None = None) -> str:
+def horizontal_bar_chart(
+    labels: Sequence[str], values: Sequence[int], width: int = 640, height: int | None = None
+) -> str:
     """One horizontal bar per label (label on the left, value and share of the total at the bar's
     end, e.g. "812（58.6%）"), solid dark grey, first label on top. Returns a ``data:image/svg+xml``
     URI."""
@@ -118,8 +129,17 @@ def horizontal_bar_chart(labels: Sequence[str], values: Sequence[int], width: in
     def label(value):
         return f"{value:g}（{value / total * 100:.1f}%）" if total else f"{value:g}"
 
-    chart = pygal.HorizontalBar(**_config(width=width, height=height or 60 + 36 * rows, show_legend=False,
-                                          range=(0, top * 1.3), min_scale=4, max_scale=6, formatter=label))
+    chart = pygal.HorizontalBar(
+        **_config(
+            width=width,
+            height=height or 60 + 36 * rows,
+            show_legend=False,
+            range=(0, top * 1.3),
+            min_scale=4,
+            max_scale=6,
+            formatter=label,
+        )
+    )
     # pygal draws the first x label at the bottom: reverse so the list reads top-down.
     chart.x_labels = list(reversed(labels))
     chart.add("", list(reversed(values)))

@@ -61,14 +61,30 @@ class FontFace:
 
 
 FACES = (
-    FontFace("AR PL SungtiL GB", "serif", "fonts-arphic-gbsn00lp",
-             ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",)),
-    FontFace("WenQuanYi Micro Hei", "sans", "fonts-wqy-microhei",
-             ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)),
-    FontFace("Liberation Serif", "latin", "fonts-liberation",
-             ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",)),
-    FontFace("DejaVu Sans Mono", "mono", "fonts-dejavu-core",
-             ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",)),
+    FontFace(
+        "AR PL SungtiL GB",
+        "serif",
+        "fonts-arphic-gbsn00lp",
+        ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",),
+    ),
+    FontFace(
+        "WenQuanYi Micro Hei",
+        "sans",
+        "fonts-wqy-microhei",
+        ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",),
+    ),
+    FontFace(
+        "Liberation Serif",
+        "latin",
+        "fonts-liberation",
+        ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",),
+    ),
+    FontFace(
+        "DejaVu Sans Mono",
+        "mono",
+        "fonts-dejavu-core",
+        ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",),
+    ),
 )
 
 
@@ -80,7 +96,10 @@ def _fc_match(family: str) -> Path | None:
     try:
         out = subprocess.run(
             ["fc-match", "--format", "%{family}\t%{file}", f"{family}:weight=80:slant=0"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
@@ -98,8 +117,7 @@ def font_files() -> dict[str, Path]:
     Raises :class:`FontsMissing` when a face is not installed. Cached for the process."""
     found, missing = {}, []
     for face in FACES:
-        path = _fc_match(face.family) or next(
-            (Path(p) for p in face.debian_paths if Path(p).is_file()), None)
+        path = _fc_match(face.family) or next((Path(p) for p in face.debian_paths if Path(p).is_file()), None)
         if path is None:
             missing.append(face)
         else:
@@ -108,7 +126,8 @@ def font_files() -> dict[str, Path]:
         raise FontsMissing(
             "report fonts not installed: "
             + ", ".join(f"{face.family} (Debian package {face.package})" for face in missing)
-            + "; run scripts/setup.sh")
+            + "; run scripts/setup.sh"
+        )
     return found
 
 
@@ -139,8 +158,10 @@ def check_url(url: str) -> str:
         if path.is_file() and any(path.is_relative_to(folder) for folder in allowed_dirs()):
             return path.as_uri()
     shown = url if len(url) <= 200 else url[:200] + "…"
-    raise FetchRefused(f"reports may not load {shown!r}: only data: URIs and files in "
-                       "reports/static/ or the report font directories are allowed")
+    raise FetchRefused(
+        f"reports may not load {shown!r}: only data: URIs and files in "
+        "reports/static/ or the report font directories are allowed"
+    )
 
 
 def make_url_fetcher():
@@ -203,8 +224,12 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     font_config = FontConfiguration()
     stylesheets = [
         CSS(string=font_face_css(), base_url=base_url, url_fetcher=url_fetcher, font_config=font_config),
-        CSS(string=BASE_CSS.read_text(encoding="utf-8"), base_url=base_url, url_fetcher=url_fetcher,
-            font_config=font_config),
+        CSS(
+            string=BASE_CSS.read_text(encoding="utf-8"),
+            base_url=base_url,
+            url_fetcher=url_fetcher,
+            font_config=font_config,
+        ),
     ]
     document = HTML(string=html, base_url=base_url, url_fetcher=url_fetcher)
     try:

@@ -36,8 +36,9 @@ def make_qr(url: str) -> segno.QRCode:
 
 def qr_svg_data_uri(url: str) -> str:
     """The code as an SVG ``data:`` URI that scales to any CSS size (viewBox, no width/height)."""
-    return make_qr(url).svg_data_uri(dark="#000", light="#fff", border=QR_BORDER, omitsize=True,
-                                     xmldecl=False, nl=False)
+    return make_qr(url).svg_data_uri(
+        dark="#000", light="#fff", border=QR_BORDER, omitsize=True, xmldecl=False, nl=False
+    )
 
 
 def render_qr_sheet_pdf(windows: list[QrWindowData], title: str) -> bytes:
@@ -45,9 +46,16 @@ def render_qr_sheet_pdf(windows: list[QrWindowData], title: str) -> bytes:
     if not windows:
         raise ValueError("no windows to print")
     sheets = [
-        {"name": w.name, "hall": w.hall, "department": w.department, "url": w.url,
-         "qr": qr_svg_data_uri(w.url)}
+        {
+            "name": w.name,
+            "hall": w.hall,
+            "department": w.department,
+            "url": w.url,
+            "qr": qr_svg_data_uri(w.url),
+        }
         for w in windows
     ]
-    return render_pdf("qr_sheet.html", {"title": title, "sheets": sheets,
-                                        "call_to_action": CALL_TO_ACTION, "qr_size_mm": QR_SIZE_MM})
+    return render_pdf(
+        "qr_sheet.html",
+        {"title": title, "sheets": sheets, "call_to_action": CALL_TO_ACTION, "qr_size_mm": QR_SIZE_MM},
+    )

@@ -76,14 +76,21 @@ def app(tmp_path_factory):
 
     url = DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     _reset_database(url)
-    application = create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "localhost", "FILING_RATE_LIMIT": "10000 per hour",
-        "TRACKING_RATE_LIMIT": "10000 per hour", "ENQUEUE_AFTER_COMMIT": False,
-        "LOGIN_RATE_LIMIT": "100000 per hour", "HOME_COUNTS_SECONDS": 0,
-        "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
-        "REPORT_DIR": str(tmp_path_factory.mktemp("reports")),
-    })
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "localhost",
+            "FILING_RATE_LIMIT": "10000 per hour",
+            "TRACKING_RATE_LIMIT": "10000 per hour",
+            "ENQUEUE_AFTER_COMMIT": False,
+            "LOGIN_RATE_LIMIT": "100000 per hour",
+            "HOME_COUNTS_SECONDS": 0,
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
+            "REPORT_DIR": str(tmp_path_factory.mktemp("reports")),
+        }
+    )
     application.test_client_class = FreshContextClient
     # A session bound to the test's connection joins its transaction through a savepoint.
     db.session.session_factory.configure(join_transaction_mode="create_savepoint")
@@ -96,11 +103,30 @@ def app(tmp_path_factory):
     yield application
 
 
-_CASE_DATA = ("TypicalCase", "GeneratedReport", "RewardClaim", "RewardEntry", "Reward",
-              "InboxMessage", "Notification", "RevisitTask", "Notice", "NoticeCounter",
-              "CaseEvent", "ExtensionRequest", "Assignment", "CaseMessage", "Attachment",
-              "IdentityAccess", "CaseLink", "Reporter", "Case", "TrackingAttempt",
-              "UsedChallenge", "ServiceWindow")
+_CASE_DATA = (
+    "TypicalCase",
+    "GeneratedReport",
+    "RewardClaim",
+    "RewardEntry",
+    "Reward",
+    "InboxMessage",
+    "Notification",
+    "RevisitTask",
+    "Notice",
+    "NoticeCounter",
+    "CaseEvent",
+    "ExtensionRequest",
+    "Assignment",
+    "CaseMessage",
+    "Attachment",
+    "IdentityAccess",
+    "CaseLink",
+    "Reporter",
+    "Case",
+    "TrackingAttempt",
+    "UsedChallenge",
+    "ServiceWindow",
+)
 
 
 def _wipe_case_data(app) -> None:

@@ -8,16 +8,32 @@ from app.services import cases as svc
 from app.workflow import Action, Status
 
 
-def file_case(session, actors, cats, *, now: datetime, case_type="complaint",
-              category="GOV01", region="清源省/石门市/长河县", **extra):
-    data = {"case_type": case_type, "channel": "phone_12345", "category_id": cats[category].id,
-            "title": "审批超时", "content": "申请材料提交后迟迟没有结果。", "region": region,
-            "reporter_name": "张三", "reporter_phone": "13900000000", **extra}
+def file_case(
+    session,
+    actors,
+    cats,
+    *,
+    now: datetime,
+    case_type="complaint",
+    category="GOV01",
+    region="清源省/石门市/长河县",
+    **extra,
+):
+    data = {
+        "case_type": case_type,
+        "channel": "phone_12345",
+        "category_id": cats[category].id,
+        "title": "审批超时",
+        "content": "申请材料提交后迟迟没有结果。",
+        "region": region,
+        "reporter_name": "张三",
+        "reporter_phone": "13900000000",
+        **extra,
+    }
     return svc.create_case(session, actor=actors["clerk"], now=now, data=data)
 
 
-def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead="X102",
-            co=(), **extra):
+def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead="X102", co=(), **extra):
     """Return a case driven through the services to ``status`` (lead department ``lead``)."""
     case = file_case(session, actors, cats, now=now, **extra)
     step = iter(now + timedelta(minutes=5 * i) for i in range(1, 100))
@@ -34,8 +50,12 @@ def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead
     do(Action.ACCEPT, actors["clerk"])
     if status == Status.ACCEPTED:
         return case
-    do(Action.DISPATCH, actors["dispatcher"], lead_department_id=depts[lead].id,
-       co_department_ids=[depts[c].id for c in co])
+    do(
+        Action.DISPATCH,
+        actors["dispatcher"],
+        lead_department_id=depts[lead].id,
+        co_department_ids=[depts[c].id for c in co],
+    )
     if status == Status.DISPATCHED:
         return case
     if status == Status.RETURNED:
@@ -48,8 +68,14 @@ def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead
     if status == Status.REPLIED:
         return case
     rating = "unsatisfied" if status == Status.UNSATISFIED else "satisfied"
-    do(Action.EVALUATE, actors["supervisor"], rating=rating, source="revisit_call", method="phone",
-       reason="没解决" if rating == "unsatisfied" else None)
+    do(
+        Action.EVALUATE,
+        actors["supervisor"],
+        rating=rating,
+        source="revisit_call",
+        method="phone",
+        reason="没解决" if rating == "unsatisfied" else None,
+    )
     if status in (Status.UNSATISFIED, Status.EVALUATED):
         return case
     do(Action.CLOSE, actors["supervisor"])
@@ -57,8 +83,16 @@ def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead
     return case
 
 
-HANDLER_OF = {"X102": "handler", "X103": "handler2", "C10": "handler3", "X201": "handler4",
-              "C11": "handler5", "P02": "handler6", "C20": "handler7", "P00": "handler8"}
+HANDLER_OF = {
+    "X102": "handler",
+    "X103": "handler2",
+    "C10": "handler3",
+    "X201": "handler4",
+    "C11": "handler5",
+    "P02": "handler6",
+    "C20": "handler7",
+    "P00": "handler8",
+}
 
 
 def handler_of(actors, department_code: str):

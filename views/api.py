@@ -62,12 +62,37 @@ class CaseIntakeSchema(Schema):
 
 
 CASE_COLUMNS = [
-    "id", "number", "status", "case_type", "urgency", "grade", "channel", "title", "content",
-    "region", "location", "category_id", "concerned_department_id", "concerned_official",
-    "proposed_department_id", "lead_department_id", "created_at", "accepted_at",
-    "dispatched_at", "replied_at", "closed_at", "accept_due_at", "dispatch_due_at", "due_at",
-    "due_provisional", "reply", "rating", "rating_source", "rehandle_count",
-    "escalation_count", "is_difficult",
+    "id",
+    "number",
+    "status",
+    "case_type",
+    "urgency",
+    "grade",
+    "channel",
+    "title",
+    "content",
+    "region",
+    "location",
+    "category_id",
+    "concerned_department_id",
+    "concerned_official",
+    "proposed_department_id",
+    "lead_department_id",
+    "created_at",
+    "accepted_at",
+    "dispatched_at",
+    "replied_at",
+    "closed_at",
+    "accept_due_at",
+    "dispatch_due_at",
+    "due_at",
+    "due_provisional",
+    "reply",
+    "rating",
+    "rating_source",
+    "rehandle_count",
+    "escalation_count",
+    "is_difficult",
 ]
 
 
@@ -77,11 +102,29 @@ class CaseApi(ModelRestApi):
     allow_browser_login = False  # JWT only: a cookie-authenticated write would be open to CSRF
     base_permissions = ["can_get", "can_info", "can_post", "can_act"]
     base_filters = [["id", VisibleCaseFilter, None]]
-    list_columns = ["id", "number", "status", "case_type", "urgency", "channel", "title",
-                    "lead_department_id", "created_at", "due_at", "due_provisional"]
+    list_columns = [
+        "id",
+        "number",
+        "status",
+        "case_type",
+        "urgency",
+        "channel",
+        "title",
+        "lead_department_id",
+        "created_at",
+        "due_at",
+        "due_provisional",
+    ]
     show_columns = CASE_COLUMNS
-    search_columns = ["number", "status", "case_type", "urgency", "channel",
-                      "lead_department_id", "category_id"]
+    search_columns = [
+        "number",
+        "status",
+        "case_type",
+        "urgency",
+        "channel",
+        "lead_department_id",
+        "category_id",
+    ]
     order_columns = ["id", "created_at", "due_at"]
     add_model_schema = CaseIntakeSchema()
     add_columns = list(CaseIntakeSchema().fields)  # what _info describes for the intake
@@ -96,12 +139,17 @@ class CaseApi(ModelRestApi):
         except ValidationError as err:
             return self.response_422(message=err.messages)
         try:
-            case, _ = reporting.file_case(db.session, actor=current_actor(), now=clock.utcnow(),
-                                          data=data, files=[])
+            case, _ = reporting.file_case(
+                db.session, actor=current_actor(), now=clock.utcnow(), data=data, files=[]
+            )
             # The query code is returned once, for the caller to pass on to the reporter
             # (read before the commit, which would expire the case and read it again).
-            answer = {"id": case.id, "number": case.number, "status": str(case.status),
-                      "query_code": case.query_code}
+            answer = {
+                "id": case.id,
+                "number": case.number,
+                "status": str(case.status),
+                "query_code": case.query_code,
+            }
         except DomainError as error:
             return _error(self, error)
         return self.response(201, **answer)
@@ -139,9 +187,9 @@ class CaseApi(ModelRestApi):
             case = case_services.get_case(db.session, pk, actor)
         except DomainError as error:
             return _error(self, error)
-        return self.response(200, actions=[str(a) for a in
-                                           case_services.available_actions(db.session, case,
-                                                                           actor)])
+        return self.response(
+            200, actions=[str(a) for a in case_services.available_actions(db.session, case, actor)]
+        )
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
     @protect()
@@ -189,12 +237,18 @@ class CaseApi(ModelRestApi):
         if not isinstance(params, dict):
             return self.response_400(message="Request body must be a JSON object")
         try:
-            case = case_services.perform(db.session, pk, action, actor=current_actor(),
-                                         now=clock.utcnow(), params=params)
+            case = case_services.perform(
+                db.session, pk, action, actor=current_actor(), now=clock.utcnow(), params=params
+            )
         except DomainError as error:
             return _error(self, error)
-        return self.response(200, id=case.id, number=case.number, status=str(case.status),
-                             due_at=case.due_at.isoformat() if case.due_at else None)
+        return self.response(
+            200,
+            id=case.id,
+            number=case.number,
+            status=str(case.status),
+            due_at=case.due_at.isoformat() if case.due_at else None,
+        )
 
 
 class RewardApi(ModelRestApi):
@@ -204,9 +258,20 @@ class RewardApi(ModelRestApi):
     datamodel = SQLAInterface(RewardModel)
     allow_browser_login = False
     base_permissions = ["can_get", "can_info", "can_act"]
-    list_columns = show_columns = ["id", "case_id", "reporter_id", "tier_id", "department_id",
-                                   "amount_yuan", "approvals_needed", "status", "proposed_at",
-                                   "approved_at", "payment_due_at", "paid_at"]
+    list_columns = show_columns = [
+        "id",
+        "case_id",
+        "reporter_id",
+        "tier_id",
+        "department_id",
+        "amount_yuan",
+        "approvals_needed",
+        "status",
+        "proposed_at",
+        "approved_at",
+        "payment_due_at",
+        "paid_at",
+    ]
     search_columns = ["status", "tier_id", "department_id", "case_id"]
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
@@ -257,8 +322,11 @@ class RewardApi(ModelRestApi):
         service = reward_services.REWARD_SERVICES.get(action)
         params = request.get_json(silent=True) if request.data else {}
         if service is None or not isinstance(params, dict):
-            return self.response_404() if service is None else self.response_400(
-                message="Request body must be a JSON object")
+            return (
+                self.response_404()
+                if service is None
+                else self.response_400(message="Request body must be a JSON object")
+            )
         params = {k: v for k, v in params.items() if k in ("note", "method", "reference")}
         try:
             reward = service(db.session, pk, actor=current_actor(), now=clock.utcnow(), **params)
@@ -278,8 +346,18 @@ class CaseEventApi(ModelRestApi):
     allow_browser_login = False  # JWT only: a cookie-authenticated write would be open to CSRF
     base_permissions = ["can_get", "can_info"]
     base_filters = [["id", VisibleCaseChildFilter, None]]
-    list_columns = show_columns = ["id", "case_id", "action", "from_status", "to_status", "at",
-                                   "actor_name", "department_id", "note", "public_text"]
+    list_columns = show_columns = [
+        "id",
+        "case_id",
+        "action",
+        "from_status",
+        "to_status",
+        "at",
+        "actor_name",
+        "department_id",
+        "note",
+        "public_text",
+    ]
     search_columns = ["case_id", "action"]
     order_columns = ["id", "at"]
 
@@ -301,36 +379,54 @@ class DomainErrorsAsJson:
 
 
 def _reference_api(model, name, columns, **extra):
-    return type(f"{model.__name__}Api", (DomainErrorsAsJson, ModelRestApi), {**extra,
-        "resource_name": name,
-        "datamodel": SQLAInterface(model),
-        "allow_browser_login": False,
-        "list_columns": columns, "show_columns": columns,
-        "add_columns": [c for c in columns if c != "id"],
-        "edit_columns": [c for c in columns if c != "id"],
-        "search_columns": [c for c in columns if c != "id"],
-        "__doc__": f"{model.__name__} reference data.",
-    })
+    return type(
+        f"{model.__name__}Api",
+        (DomainErrorsAsJson, ModelRestApi),
+        {
+            **extra,
+            "resource_name": name,
+            "datamodel": SQLAInterface(model),
+            "allow_browser_login": False,
+            "list_columns": columns,
+            "show_columns": columns,
+            "add_columns": [c for c in columns if c != "id"],
+            "edit_columns": [c for c in columns if c != "id"],
+            "search_columns": [c for c in columns if c != "id"],
+            "__doc__": f"{model.__name__} reference data.",
+        },
+    )
 
 
-DepartmentApi = _reference_api(Department, "department",
-                               ["id", "code", "name", "level", "parent_id", "head", "region",
-                                "active"],
-                               pre_add=lambda self, item: validate_department(db.session, item),
-                               pre_update=lambda self, item: validate_department(db.session, item))
-CategoryApi = _reference_api(Category, "category",
-                             ["id", "code", "name", "parent_id", "description", "sort_order",
-                              "active"])
+DepartmentApi = _reference_api(
+    Department,
+    "department",
+    ["id", "code", "name", "level", "parent_id", "head", "region", "active"],
+    pre_add=lambda self, item: validate_department(db.session, item),
+    pre_update=lambda self, item: validate_department(db.session, item),
+)
+CategoryApi = _reference_api(
+    Category, "category", ["id", "code", "name", "parent_id", "description", "sort_order", "active"]
+)
 CalendarYearApi = _reference_api(CalendarYear, "calendar_year", ["year", "official", "note"])
 CalendarDayApi = _reference_api(CalendarDay, "calendar_day", ["id", "day", "kind", "name"])
-DeadlinePolicyApi = _reference_api(DeadlinePolicy, "deadline_policy",
-                                   ["id", "case_type", "urgency", "multi_department",
-                                    "working_days", "note"])
-DispatchRuleApi = _reference_api(DispatchRule, "dispatch_rule",
-                                 ["id", "category_id", "region", "keywords", "department_id",
-                                  "priority", "active", "note"])
-REFERENCE_APIS = [DepartmentApi, CategoryApi, CalendarYearApi, CalendarDayApi,
-                  DeadlinePolicyApi, DispatchRuleApi]
+DeadlinePolicyApi = _reference_api(
+    DeadlinePolicy,
+    "deadline_policy",
+    ["id", "case_type", "urgency", "multi_department", "working_days", "note"],
+)
+DispatchRuleApi = _reference_api(
+    DispatchRule,
+    "dispatch_rule",
+    ["id", "category_id", "region", "keywords", "department_id", "priority", "active", "note"],
+)
+REFERENCE_APIS = [
+    DepartmentApi,
+    CategoryApi,
+    CalendarYearApi,
+    CalendarDayApi,
+    DeadlinePolicyApi,
+    DispatchRuleApi,
+]
 
 
 def _recompute_after_change(api_class):

@@ -56,8 +56,9 @@ def _negative_paging(q) -> bool:
     """A list asked for a negative page or page size: FAB turns it into a negative OFFSET,
     which PostgreSQL refuses (a 500; SQLite accepts it silently)."""
     return isinstance(q, dict) and any(
-        isinstance(q.get(key), (int, float)) and not isinstance(q.get(key), bool)
-        and q[key] < 0 for key in ("page", "page_size"))
+        isinstance(q.get(key), (int, float)) and not isinstance(q.get(key), bool) and q[key] < 0
+        for key in ("page", "page_size")
+    )
 
 
 def _digits_too_long(value) -> bool:
@@ -100,20 +101,21 @@ def guard_api_input(app) -> None:
                 pass
             else:
                 if _negative_paging(values[-1]):
-                    return jsonify(message=gettext("page and page_size must not be "
-                                                   "negative.")), 400
+                    return jsonify(message=gettext("page and page_size must not be negative.")), 400
         body = None
         if request.is_json:
             body = request.get_json(silent=True)  # parsed once; the views get this object
             values.append(_drop_nul(body))
-        if request.endpoint == "SecurityApi.login" and isinstance(body, dict) and not all(
-                isinstance(body.get(k), str) for k in ("username", "password", "provider")):
+        if (
+            request.endpoint == "SecurityApi.login"
+            and isinstance(body, dict)
+            and not all(isinstance(body.get(k), str) for k in ("username", "password", "provider"))
+        ):
             # FAB's login reads these without checking they are there (KeyError → 500).
             return jsonify(message=gettext("Give username, password and provider.")), 400
         problem = _problem(values)
         if problem == "text":
-            return jsonify(message=gettext("The request contains characters that are not valid "
-                                           "text.")), 400
+            return jsonify(message=gettext("The request contains characters that are not valid text.")), 400
         if problem == "number":
             return jsonify(message=gettext("A number in the request is out of range.")), 400
         return None

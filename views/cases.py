@@ -38,10 +38,14 @@ def _deadline_badge(deadline) -> str:
     if "due_soon_window" not in g:  # read the setting once per page, not once per row
         g.due_soon_window = svc.due_soon_window(db.session)
     state = dl.deadline_state(due_at, clock.utcnow(), g.due_soon_window, finished_at)
-    css = {"overdue": "danger", "due_soon": "warning", "on_time": "success", "met": "default",
-           "missed": "danger"}.get(state, "default")
-    return Markup('{} <span class="label label-{}">{}</span>').format(
-        local_time(due_at), css, label(state))
+    css = {
+        "overdue": "danger",
+        "due_soon": "warning",
+        "on_time": "success",
+        "met": "default",
+        "missed": "danger",
+    }.get(state, "default")
+    return Markup('{} <span class="label label-{}">{}</span>').format(local_time(due_at), css, label(state))
 
 
 class CaseView(ModelView):
@@ -55,22 +59,44 @@ class CaseView(ModelView):
     base_order = ("id", "desc")
     list_title = _l("All cases")
     show_title = _l("Case")
-    list_columns = ["number", "title", "case_type", "status", "lead_department", "created_at",
-                    "deadline"]
-    search_columns = ["number", "title", "case_type", "status", "urgency", "channel",
-                      "category", "lead_department", "created_at", "due_at"]
+    list_columns = ["number", "title", "case_type", "status", "lead_department", "created_at", "deadline"]
+    search_columns = [
+        "number",
+        "title",
+        "case_type",
+        "status",
+        "urgency",
+        "channel",
+        "category",
+        "lead_department",
+        "created_at",
+        "due_at",
+    ]
     order_columns = ["number", "created_at", "due_at", "status"]
     label_columns = {
-        "number": _l("Case number"), "title": _l("Title"), "case_type": _l("Case type"),
-        "status": _l("Status"), "lead_department": _l("Lead department"),
-        "created_at": _l("Filed at"), "due_at": _l("Deadline"), "deadline": _l("Deadline"),
+        "number": _l("Case number"),
+        "title": _l("Title"),
+        "case_type": _l("Case type"),
+        "status": _l("Status"),
+        "lead_department": _l("Lead department"),
+        "created_at": _l("Filed at"),
+        "due_at": _l("Deadline"),
+        "deadline": _l("Deadline"),
         "urgency": _l("Urgency"),
-        "channel": _l("Channel"), "category": _l("Category"), "grade": _l("Grade"),
+        "channel": _l("Channel"),
+        "category": _l("Category"),
+        "grade": _l("Grade"),
         "proposed_department": _l("Proposed department"),
     }
     formatters_columns = {
-        "case_type": label, "status": label, "urgency": label, "channel": label,
-        "grade": label, "created_at": local_time, "due_at": local_time, "deadline": _deadline_badge,
+        "case_type": label,
+        "status": label,
+        "urgency": label,
+        "channel": label,
+        "grade": label,
+        "created_at": local_time,
+        "due_at": local_time,
+        "deadline": _deadline_badge,
     }
     search_form_extra_fields = {
         "status": enum_select(Status, _l("Status")),
@@ -98,14 +124,25 @@ def render_case(view, case: Case, reporters=None, **extra):
     if Role.CLERK in actor.roles and case.status == Status.SUBMITTED:
         similar = reporting.similar_open_cases(db.session, case)
     return view.render_template(
-        "case/show.html", case=case, actions=svc.available_actions(db.session, case, actor),
-        label=label, local_time=local_time, deadline_badge=_deadline_badge, fixed_text=fixed_text,
-        may_see_identity=protection.can_see_identity(case, actor), reporters=reporters,
-        may_message=reporting.may_message(case, actor), similar=similar,
-        may_link=Role.CLERK in actor.roles, linked=reporting.linked_cases(db.session, case),
+        "case/show.html",
+        case=case,
+        actions=svc.available_actions(db.session, case, actor),
+        label=label,
+        local_time=local_time,
+        deadline_badge=_deadline_badge,
+        fixed_text=fixed_text,
+        may_see_identity=protection.can_see_identity(case, actor),
+        reporters=reporters,
+        may_message=reporting.may_message(case, actor),
+        similar=similar,
+        may_link=Role.CLERK in actor.roles,
+        linked=reporting.linked_cases(db.session, case),
         may_mark_typical=typical.may_mark(case, actor),
         may_propose_reward=rewards.may_propose(case, actor),
-        title=_l("Case"), appbuilder=view.appbuilder, **extra)
+        title=_l("Case"),
+        appbuilder=view.appbuilder,
+        **extra,
+    )
 
 
 class IntakeQueueView(CaseView):
@@ -113,14 +150,15 @@ class IntakeQueueView(CaseView):
 
     route_base = "/cases/intake"
     list_title = _l("Intake queue")
-    base_filters = [["id", VisibleCaseFilter, None],
-                    ["status", StatusInFilter, [Status.SUBMITTED]]]
+    base_filters = [["id", VisibleCaseFilter, None], ["status", StatusInFilter, [Status.SUBMITTED]]]
     list_columns = ["number", "title", "case_type", "channel", "created_at", "accept_due_at"]
     base_order = ("accept_due_at", "asc")  # the acceptance decision that falls due first
     order_columns = [*CaseView.order_columns, "accept_due_at"]
     label_columns = {**CaseView.label_columns, "accept_due_at": _l("Decide on acceptance by")}
-    formatters_columns = {**CaseView.formatters_columns,
-                          "accept_due_at": lambda due: _deadline_badge((due, None))}
+    formatters_columns = {
+        **CaseView.formatters_columns,
+        "accept_due_at": lambda due: _deadline_badge((due, None)),
+    }
 
 
 class DispatchQueueView(CaseView):
@@ -128,16 +166,31 @@ class DispatchQueueView(CaseView):
 
     route_base = "/cases/dispatch"
     list_title = _l("Dispatch queue")
-    base_filters = [["id", VisibleCaseFilter, None],
-                    ["status", StatusInFilter, [Status.ACCEPTED, Status.RETURNED]]]
-    list_columns = ["number", "title", "category", "status", "proposed_department",
-                    "accepted_at", "dispatch_due_at"]
+    base_filters = [
+        ["id", VisibleCaseFilter, None],
+        ["status", StatusInFilter, [Status.ACCEPTED, Status.RETURNED]],
+    ]
+    list_columns = [
+        "number",
+        "title",
+        "category",
+        "status",
+        "proposed_department",
+        "accepted_at",
+        "dispatch_due_at",
+    ]
     base_order = ("dispatch_due_at", "asc")  # the dispatch that falls due first
     order_columns = [*CaseView.order_columns, "dispatch_due_at", "accepted_at"]
-    label_columns = {**CaseView.label_columns, "accepted_at": _l("Accepted at"),
-                     "dispatch_due_at": _l("Dispatch by")}
-    formatters_columns = {**CaseView.formatters_columns, "accepted_at": local_time,
-                          "dispatch_due_at": lambda due: _deadline_badge((due, None))}
+    label_columns = {
+        **CaseView.label_columns,
+        "accepted_at": _l("Accepted at"),
+        "dispatch_due_at": _l("Dispatch by"),
+    }
+    formatters_columns = {
+        **CaseView.formatters_columns,
+        "accepted_at": local_time,
+        "dispatch_due_at": lambda due: _deadline_badge((due, None)),
+    }
 
 
 class DepartmentCaseView(CaseView):
@@ -154,8 +207,10 @@ class SupervisionQueueView(CaseView):
 
     route_base = "/cases/supervision"
     list_title = _l("Awaiting supervision")
-    base_filters = [["id", VisibleCaseFilter, None],
-                    ["id", ClauseFilter, lambda actor: svc.awaiting_supervisor_clause()]]
+    base_filters = [
+        ["id", VisibleCaseFilter, None],
+        ["id", ClauseFilter, lambda actor: svc.awaiting_supervisor_clause()],
+    ]
     base_order = ("due_at", "asc")
 
 
@@ -164,8 +219,10 @@ class OverdueCaseView(CaseView):
 
     route_base = "/cases/overdue"
     list_title = _l("Overdue cases")
-    base_filters = [["id", VisibleCaseFilter, None],
-                    ["id", ClauseFilter, lambda actor: svc.overdue_clause(clock.utcnow())]]
+    base_filters = [
+        ["id", VisibleCaseFilter, None],
+        ["id", ClauseFilter, lambda actor: svc.overdue_clause(clock.utcnow())],
+    ]
     base_order = ("due_at", "asc")
 
 
@@ -184,11 +241,16 @@ class CaseIntakeView(BaseView):
 
             def file_it():
                 nonlocal written
-                files = [(f.filename, f.read()) for f in request.files.getlist("attachments")
-                         if f and f.filename]
+                files = [
+                    (f.filename, f.read()) for f in request.files.getlist("attachments") if f and f.filename
+                ]
                 case, written = reporting.file_case(
-                    db.session, actor=current_actor(), now=clock.utcnow(),
-                    data=form_params(form, INTAKE_FIELDS), files=files)
+                    db.session,
+                    actor=current_actor(),
+                    now=clock.utcnow(),
+                    data=form_params(form, INTAKE_FIELDS),
+                    files=files,
+                )
                 return case
 
             case, error = attempt(file_it)
@@ -197,20 +259,24 @@ class CaseIntakeView(BaseView):
                 flash(error.message, "danger")
             else:
                 # The receipt is shown once, here, for the clerk to read out or hand over.
-                return self.render_template("case/receipt.html", case=case,
-                                            code=case.query_code, title=_l("Receipt"),
-                                            appbuilder=self.appbuilder)
+                return self.render_template(
+                    "case/receipt.html",
+                    case=case,
+                    code=case.query_code,
+                    title=_l("Receipt"),
+                    appbuilder=self.appbuilder,
+                )
         elif request.method == "POST":
             flash(_l("The form could not be submitted; please try again."), "danger")
-        return self.render_template("case/form.html", form=form, title=_l("New case"),
-                                    case=None, appbuilder=self.appbuilder)
+        return self.render_template(
+            "case/form.html", form=form, title=_l("New case"), case=None, appbuilder=self.appbuilder
+        )
 
 
 def _after_action(case_id: int, actor) -> str:
     """Back to the case, or, when the action took it out of the user's sight (a department
     returned it), to the user's own queue."""
-    visible = db.session.query(Case.id).filter(Case.id == case_id,
-                                               svc.visible_cases_clause(actor)).first()
+    visible = db.session.query(Case.id).filter(Case.id == case_id, svc.visible_cases_clause(actor)).first()
     if visible:
         return url_for("CaseView.show", pk=case_id)
     sm = current_app.appbuilder.sm
@@ -229,17 +295,25 @@ class CaseActionView(BaseView):
     @has_access
     def message(self, case_id: int):
         """Write to the reporter (shown on their tracking page)."""
-        return run_posted(lambda actor, now: reporting.staff_message(
-            db.session, case_id, actor=actor, now=now, body=request.form.get("body")),
-            _l("Your message has been sent to the reporter."), url_for("CaseView.show", pk=case_id))
+        return run_posted(
+            lambda actor, now: reporting.staff_message(
+                db.session, case_id, actor=actor, now=now, body=request.form.get("body")
+            ),
+            _l("Your message has been sent to the reporter."),
+            url_for("CaseView.show", pk=case_id),
+        )
 
     @expose("/<int:case_id>/link", methods=["POST"])
     @has_access
     def link(self, case_id: int):
         """Link this case to another about the same matter."""
-        return run_posted(lambda actor, now: reporting.link_cases(
-            db.session, case_id, actor=actor, now=now, other=request.form.get("other")),
-            _l("The cases are linked."), url_for("CaseView.show", pk=case_id))
+        return run_posted(
+            lambda actor, now: reporting.link_cases(
+                db.session, case_id, actor=actor, now=now, other=request.form.get("other")
+            ),
+            _l("The cases are linked."),
+            url_for("CaseView.show", pk=case_id),
+        )
 
     @expose("/<int:case_id>/file/<int:attachment_id>", methods=["GET"])
     @has_access
@@ -252,11 +326,18 @@ class CaseActionView(BaseView):
         attachment = next((a for a in case.attachments if a.id == attachment_id), None)
         if attachment is None:
             abort(404)
-        stored = StoredFile(attachment.stored_name, attachment.staff_name, attachment.original_name,
-                            attachment.content_type, attachment.size, attachment.sha256)
+        stored = StoredFile(
+            attachment.stored_name,
+            attachment.staff_name,
+            attachment.original_name,
+            attachment.content_type,
+            attachment.size,
+            attachment.sha256,
+        )
         path = open_for_staff(Path(current_app.config["UPLOAD_DIR"]), attachment.staff_name)
-        response = send_file(path, mimetype=staff_content_type(stored), as_attachment=True,
-                             download_name=download_name(stored))
+        response = send_file(
+            path, mimetype=staff_content_type(stored), as_attachment=True, download_name=download_name(stored)
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
         return response
@@ -300,20 +381,41 @@ class CaseActionView(BaseView):
             if not form.validate_on_submit():
                 flash(_l("The form could not be submitted; please try again."), "danger")
             else:
-                _, error = attempt(lambda: svc.perform(
-                    db.session, case_id, action, actor=actor, now=clock.utcnow(),
-                    **form_params(form, fields)))
+                _, error = attempt(
+                    lambda: svc.perform(
+                        db.session,
+                        case_id,
+                        action,
+                        actor=actor,
+                        now=clock.utcnow(),
+                        **form_params(form, fields),
+                    )
+                )
                 if error is not None:
                     flash(error.message, "danger")
                 else:
                     flash(_l("Done: %(action)s.", action=label(action)), "success")
                     return redirect(_after_action(case_id, actor))
         # An extension decision shows what is decided: the days asked, the reason, the date.
-        pending = case.pending_extension if action in (Action.APPROVE_EXTENSION,
-                                                       Action.REFUSE_EXTENSION) else None
-        extension = None if pending is None else {
-            "days": pending.days, "reason": pending.reason, "due_at": case.due_at,
-            "new_due_at": svc.extended_due(db.session, case)}
-        return self.render_template("case/form.html", form=form, case=case, extension=extension,
-                                    local_time=local_time, title=label(action),
-                                    appbuilder=self.appbuilder)
+        pending = (
+            case.pending_extension if action in (Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION) else None
+        )
+        extension = (
+            None
+            if pending is None
+            else {
+                "days": pending.days,
+                "reason": pending.reason,
+                "due_at": case.due_at,
+                "new_due_at": svc.extended_due(db.session, case),
+            }
+        )
+        return self.render_template(
+            "case/form.html",
+            form=form,
+            case=case,
+            extension=extension,
+            local_time=local_time,
+            title=label(action),
+            appbuilder=self.appbuilder,
+        )

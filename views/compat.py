@@ -15,6 +15,9 @@
   error, so FAB's add/edit did not roll back and the request ended in a 500; PostgreSQL's
   "integer out of range" was shown raw). Their integer fields now refuse what the column cannot
   store, with a form error (found by tests/integration/test_crawl.py).
+* FAB's add form flashes ``str(error)`` of a refused save: the SQL statement and its
+  parameters. ``SQLAInterface.add`` now raises the same error reading as a sentence with the
+  database's one-line reason (screens and REST API alike).
 * FAB asks ``session.get_bind().name`` before paging a list without a sort order (an MSSQL
   fix); a session bound to a Connection (the tests' outer transaction) has no ``name``: it now
   asks the dialect, which Engine and Connection both have.
@@ -63,6 +66,43 @@ def _post_answering_422(post_headless):
 
 if not hasattr(ModelRestApi.post_headless, "__wrapped__"):
     ModelRestApi.post_headless = _post_answering_422(ModelRestApi.post_headless)
+
+
+_REFUSED: dict[type, type] = {}
+
+
+def refused_save(error: SQLAlchemyError) -> SQLAlchemyError:
+    """The same error (same class: callers that catch IntegrityError still do), reading as a
+    sentence with the database's one-line reason instead of the statement and parameters."""
+    cls = type(error)
+    if cls not in _REFUSED:
+        _REFUSED[cls] = type(f"Refused{cls.__name__}", (cls,), {"__str__": lambda self: self.user_message})
+    clone = _REFUSED[cls].__new__(_REFUSED[cls])
+    clone.__dict__.update(error.__dict__)
+    clone.args = error.args
+    detail = str(getattr(error, "orig", error)).splitlines()[0][:200]
+    clone.user_message = gettext(
+        "The record could not be saved: a value is a duplicate or outside what is allowed (%(detail)s).",
+        detail=detail,
+    )
+    return clone
+
+
+def _add_refusing_cleanly(add):
+    def wrapper(self, *args, **kwargs):
+        try:
+            return add(self, *args, **kwargs)
+        except SQLAlchemyError as error:  # FAB's add has logged it and rolled back
+            if type(error) in _REFUSED.values():
+                raise
+            raise refused_save(error) from error
+
+    wrapper.__wrapped__ = add
+    return wrapper
+
+
+if not hasattr(SQLAInterface.add, "__wrapped__"):
+    SQLAInterface.add = _add_refusing_cleanly(SQLAInterface.add)
 
 
 class _ValidatorPerSchema:

@@ -48,10 +48,15 @@ def _selection(period=None):
 def dashboard_data(period, department_ids) -> dict:
     weights = kpi.weights_from_settings(db.session)
     ranked = kpi.rank(kpi.department_kpis(db.session, period, department_ids), weights)
-    return {"period": period.label, "figures": asdict(figures(db.session, period, ranked)),
-            "ranking": [{**asdict(row), "department_id": r.kpi.department_id}
-                        for row, r in zip(ranking_rows(ranked), ranked, strict=True)],
-            "hot_spots": hot_spots(db.session, period)}
+    return {
+        "period": period.label,
+        "figures": asdict(figures(db.session, period, ranked)),
+        "ranking": [
+            {**asdict(row), "department_id": r.kpi.department_id}
+            for row, r in zip(ranking_rows(ranked), ranked, strict=True)
+        ],
+        "hot_spots": hot_spots(db.session, period),
+    }
 
 
 class DashboardView(BaseView):
@@ -71,10 +76,16 @@ class DashboardView(BaseView):
         period, department_ids = _selection(period)
         data = dashboard_data(period, department_ids)
         departments = db.session.query(Department).order_by(Department.code).all()
-        return self.render_template("dashboard/index.html", data=data, title=_l("Dashboard"),
-                                    departments=departments, args=request.args, label=label,
-                                    period_error=period_error,
-                                    appbuilder=self.appbuilder), status
+        return self.render_template(
+            "dashboard/index.html",
+            data=data,
+            title=_l("Dashboard"),
+            departments=departments,
+            args=request.args,
+            label=label,
+            period_error=period_error,
+            appbuilder=self.appbuilder,
+        ), status
 
     @expose("/data")
     @has_access
@@ -100,8 +111,13 @@ class DashboardView(BaseView):
         except (DomainError, ValueError, KeyError):
             abort(404)
         cases = db.session.query(Case).filter(Case.id.in_(case_ids)).order_by(Case.id).all()
-        return self.render_template("dashboard/drill.html", cases=cases, label=label,
-                                    metric=kpi.METRIC_LABELS.get(metric, metric),
-                                    department=db.session.get(Department, department_id),
-                                    period=period, title=_l("Cases behind the figure"),
-                                    appbuilder=self.appbuilder)
+        return self.render_template(
+            "dashboard/drill.html",
+            cases=cases,
+            label=label,
+            metric=kpi.METRIC_LABELS.get(metric, metric),
+            department=db.session.get(Department, department_id),
+            period=period,
+            title=_l("Cases behind the figure"),
+            appbuilder=self.appbuilder,
+        )

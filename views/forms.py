@@ -39,6 +39,7 @@ def _choices(enum_cls, blank=False):
     def build():
         options = [(m.value, label(m)) for m in enum_cls]
         return ([("", "—")] if blank else []) + options
+
     return build
 
 
@@ -70,16 +71,14 @@ class LazyMultiSelectField(SelectMultipleField):
 
 def enum_select(enum_cls, title, blank: bool = True) -> LazySelectField:
     """A select over an enum with translated labels (for FAB search, add and edit forms)."""
-    return StrictSelectField(title, choices_factory=_choices(enum_cls, blank=blank),
-                           widget=Select2Widget())
+    return StrictSelectField(title, choices_factory=_choices(enum_cls, blank=blank), widget=Select2Widget())
 
 
 def _departments():
     from app.extensions import db
     from models import Department
 
-    rows = db.session.query(Department).filter(Department.active.is_(True)).order_by(
-        Department.code)
+    rows = db.session.query(Department).filter(Department.active.is_(True)).order_by(Department.code)
     return [("", "—")] + [(str(d.id), f"{label(d.level)} · {d.name}") for d in rows]
 
 
@@ -106,8 +105,10 @@ FIELDS = {
     "category_id": lambda: _select(_l("Category"), _categories),
     "urgency": lambda: _select(_l("Urgency"), _choices(Urgency)),
     "grade": lambda: _select(_l("Grade (reports only)"), _choices(Grade, blank=True)),
-    "channel": lambda: _select(_l("Channel"), lambda: [
-        (c.value, label(c)) for c in (Channel.PHONE_12345, Channel.WINDOW, Channel.LETTER)]),
+    "channel": lambda: _select(
+        _l("Channel"),
+        lambda: [(c.value, label(c)) for c in (Channel.PHONE_12345, Channel.WINDOW, Channel.LETTER)],
+    ),
     "title": lambda: _text("title", _l("Title")),
     "content": lambda: _text("content", _l("What happened"), area=True),
     "region": lambda: _text("region", _l("Region")),
@@ -126,12 +127,11 @@ FIELDS = {
     "decline_reason": lambda: _select(_l("Reason"), _choices(DeclineReason)),
     "lead_department_id": lambda: _select(_l("Lead department"), _departments),
     "co_department_ids": lambda: LazyMultiSelectField(
-        _l("Co-handling departments"), choices_factory=lambda: _departments()[1:],
-        widget=Select2ManyWidget()),
+        _l("Co-handling departments"), choices_factory=lambda: _departments()[1:], widget=Select2ManyWidget()
+    ),
     "into_case": lambda: _text("into_case", _l("Case number to merge into")),
     "attachments": lambda: MultipleFileField(_l("Attachments")),
-    "days": lambda: IntegerField(_l("Working days"), widget=BS3TextFieldWidget(),
-                                 validators=[Optional()]),
+    "days": lambda: IntegerField(_l("Working days"), widget=BS3TextFieldWidget(), validators=[Optional()]),
     # no default: the supervisor records what was actually said, and how
     "rating": lambda: _select(_l("Rating"), _choices(Rating, blank=True)),
     "source": lambda: _select(_l("Evaluation source"), _choices(EvaluationSource, blank=True)),
@@ -139,9 +139,23 @@ FIELDS = {
 }
 
 INTAKE_FIELDS = [
-    "channel", "case_type", "category_id", "urgency", "grade", "title", "content", "region",
-    "location", "concerned_department_id", "concerned_official", "anonymous", "confidential",
-    "reporter_name", "reporter_phone", "reporter_company", "credit_code",
+    "channel",
+    "case_type",
+    "category_id",
+    "urgency",
+    "grade",
+    "title",
+    "content",
+    "region",
+    "location",
+    "concerned_department_id",
+    "concerned_official",
+    "anonymous",
+    "confidential",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_company",
+    "credit_code",
 ]
 
 # Form fields per action, and how a field maps onto the service's parameter.

@@ -37,10 +37,16 @@ class HomeView(IndexView):
         counts, overdue = {}, 0
         if getattr(g, "user", None) is not None and g.user.is_authenticated and actor.roles:
             counts, overdue = self._what_waits(actor)
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    counts=counts, overdue=overdue, actor=actor, label=label,
-                                    statuses=[s for s in Status if s in OPEN_STATUSES],
-                                    work_link=lambda key: self._work_link(key))
+        return self.render_template(
+            self.index_template,
+            appbuilder=self.appbuilder,
+            counts=counts,
+            overdue=overdue,
+            actor=actor,
+            label=label,
+            statuses=[s for s in Status if s in OPEN_STATUSES],
+            work_link=lambda key: self._work_link(key),
+        )
 
     # Where a tile leads: the user's own queue for that status (the first list of these the
     # user may open), filtered to the status.
@@ -59,7 +65,8 @@ class HomeView(IndexView):
         views = self.WORK_LISTS.get(key) or (
             ("SupervisionQueueView", "DepartmentCaseView", "CaseView")
             if key in (Status.REPLIED, Status.UNSATISFIED, Status.EVALUATED)
-            else ("DepartmentCaseView", "CaseView"))
+            else ("DepartmentCaseView", "CaseView")
+        )
         for view in views:
             if sm.has_access("can_list", view):
                 status = Status.DISPATCHED if key == "unsigned" else key
@@ -76,19 +83,26 @@ class HomeView(IndexView):
         # What waits: open cases only (an index range, not the whole history of closed
         # cases; totals are on the dashboard).
         rows = db.session.execute(
-            select(Case.status, func.count()).where(
-                visible, Case.status.in_([s.value for s in OPEN_STATUSES]))
-            .group_by(Case.status))
+            select(Case.status, func.count())
+            .where(visible, Case.status.in_([s.value for s in OPEN_STATUSES]))
+            .group_by(Case.status)
+        )
         counts = {Status(s): n for s, n in rows}
         overdue = db.session.scalar(
-            select(func.count()).select_from(Case).where(
-                visible, Case.status.in_([s.value for s in OPEN_STATUSES]),
-                Case.due_at < clock.utcnow()))
+            select(func.count())
+            .select_from(Case)
+            .where(visible, Case.status.in_([s.value for s in OPEN_STATUSES]), Case.due_at < clock.utcnow())
+        )
         if actor.department_id and not actor.sees_all_cases:
             unsigned = db.session.scalar(
-                select(func.count()).select_from(Assignment).where(
+                select(func.count())
+                .select_from(Assignment)
+                .where(
                     Assignment.department_id == actor.department_id,
-                    Assignment.active == true(), Assignment.state == "dispatched"))
+                    Assignment.active == true(),
+                    Assignment.state == "dispatched",
+                )
+            )
             counts["unsigned"] = unsigned
         _counted[key] = (now, counts, overdue)
         return counts, overdue

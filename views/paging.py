@@ -23,8 +23,7 @@ class BoundedCountInterface(SQLAInterface):
     clamp_pages = True  # screens: the pager stays within the rows counted
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
-        inner = self._apply_inner_all(query, filters, select_columns=select_columns,
-                                      aliases_mapping={})
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
         key = inspect(self.obj).primary_key[0]
         bounded = inner.order_by(None).with_entities(key).limit(COUNT_CAP + 1).subquery()
         return self.session.query(func.count()).select_from(bounded).scalar()

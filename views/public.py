@@ -56,8 +56,7 @@ class PublicReportForm(FlaskForm):
     content = TextAreaField(_l("What happened"), validators=[Optional()])
     region = LazySelectField(_l("Region"), choices_factory=_regions)
     location = StringField(_l("Window or office"), validators=[Optional()])
-    concerned_department_id = LazySelectField(_l("Department concerned"),
-                                              choices_factory=_public_departments)
+    concerned_department_id = LazySelectField(_l("Department concerned"), choices_factory=_public_departments)
     concerned_official = StringField(_l("Official concerned"), validators=[Optional()])
     attachments = MultipleFileField(_l("Attachments"))
     anonymous = BooleanField(_l("File anonymously"))
@@ -71,9 +70,23 @@ class PublicReportForm(FlaskForm):
     challenge_answer = StringField(_l("Answer"), validators=[Optional()])
 
 
-FORM_FIELDS = ["case_type", "category_id", "title", "content", "region", "location",
-               "concerned_department_id", "concerned_official", "anonymous", "reporter_name",
-               "reporter_phone", "reporter_company", "credit_code", "confidential", "window_token"]
+FORM_FIELDS = [
+    "case_type",
+    "category_id",
+    "title",
+    "content",
+    "region",
+    "location",
+    "concerned_department_id",
+    "concerned_official",
+    "anonymous",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_company",
+    "credit_code",
+    "confidential",
+    "window_token",
+]
 
 
 def _uploaded_files(field_name: str = "attachments") -> list[tuple[str, bytes]]:
@@ -107,10 +120,14 @@ class PublicReportView(BaseView):
         form.challenge_token.data = token
         form.challenge_answer.data = ""
         page = self.render_template(
-            "public/report.html", form=form, window=window, question=question,
+            "public/report.html",
+            form=form,
+            window=window,
+            question=question,
             title=gettext("File a complaint or report"),
             max_files=current_app.config["UPLOAD_MAX_FILES"],
-            max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
+            max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
+        )
         return make_response(page, status)
 
     @expose("/", methods=["GET", "POST"])
@@ -133,13 +150,12 @@ class PublicReportView(BaseView):
 
         def file_it():
             nonlocal written
-            challenge_id = challenge.check_answer(current_app.config["SECRET_KEY"],
-                                                  form.challenge_token.data,
-                                                  form.challenge_answer.data)
+            challenge_id = challenge.check_answer(
+                current_app.config["SECRET_KEY"], form.challenge_token.data, form.challenge_answer.data
+            )
             reporting.use_challenge(db.session, challenge_id, now)
             data = {name: getattr(form, name).data for name in FORM_FIELDS}
-            case, written = reporting.file_case(db.session, now=now, data=data,
-                                                files=_uploaded_files())
+            case, written = reporting.file_case(db.session, now=now, data=data, files=_uploaded_files())
             return case
 
         try:
@@ -155,22 +171,27 @@ class PublicReportView(BaseView):
                 flash(error.message, "danger")
             return self._render_form(form, window, error.status)
         # Post/Redirect/Get: a reload shows the receipt again instead of filing twice.
-        session[RECEIPT_KEY] = receipts.seal_receipt(current_app.config["SECRET_KEY"],
-                                                     case.number, case.query_code)
+        session[RECEIPT_KEY] = receipts.seal_receipt(
+            current_app.config["SECRET_KEY"], case.number, case.query_code
+        )
         return redirect(url_for("PublicReportView.receipt"))
 
     @expose("/receipt", methods=["GET"])
     def receipt(self, error: str | None = None):
         """The receipt, shown after the filing's redirect until the reporter confirms it."""
-        opened = receipts.open_receipt(current_app.config["SECRET_KEY"],
-                                       session.get(RECEIPT_KEY), RECEIPT_SECONDS)
+        opened = receipts.open_receipt(
+            current_app.config["SECRET_KEY"], session.get(RECEIPT_KEY), RECEIPT_SECONDS
+        )
         if opened is None:
             session.pop(RECEIPT_KEY, None)
             return redirect(url_for("PublicTrackView.form"))
         number, code = opened
-        response = make_response(self.render_template(
-            "public/receipt.html", number=number, code=code, error=error,
-            title=gettext("Receipt")), 422 if error else 200)
+        response = make_response(
+            self.render_template(
+                "public/receipt.html", number=number, code=code, error=error, title=gettext("Receipt")
+            ),
+            422 if error else 200,
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -180,18 +201,18 @@ class PublicReportView(BaseView):
         if not _csrf_ok():
             flash(gettext("The page expired; please submit the form again."), "danger")
             return redirect(url_for("PublicReportView.receipt"))
-        _, error = attempt(lambda: reporting.confirm_receipt(
-            db.session, number, request.form.get("code", "")))
+        _, error = attempt(
+            lambda: reporting.confirm_receipt(db.session, number, request.form.get("code", ""))
+        )
         if error is not None:  # the receipt stays on the page: the code is never lost
-            if receipts.open_receipt(current_app.config["SECRET_KEY"], session.get(RECEIPT_KEY),
-                                     RECEIPT_SECONDS):
+            if receipts.open_receipt(
+                current_app.config["SECRET_KEY"], session.get(RECEIPT_KEY), RECEIPT_SECONDS
+            ):
                 return self.receipt(error=error.message)
             flash(error.message, "danger")
-            return self.render_template("public/track_form.html",
-                                        title=gettext("Follow my case")), 422
+            return self.render_template("public/track_form.html", title=gettext("Follow my case")), 422
         session.pop(RECEIPT_KEY, None)
-        return self.render_template("public/confirmed.html", number=number,
-                                    title=gettext("Receipt saved"))
+        return self.render_template("public/confirmed.html", number=number, title=gettext("Receipt saved"))
 
     @expose("/receipt.pdf", methods=["POST"])
     def receipt_pdf(self):
@@ -199,15 +220,15 @@ class PublicReportView(BaseView):
 
         if not _csrf_ok():
             return make_response(gettext("The page expired; please submit the form again."), 400)
-        reporter = reporting.find_reporter(db.session, request.form.get("number"),
-                                            request.form.get("code"))
+        reporter = reporting.find_reporter(db.session, request.form.get("number"), request.form.get("code"))
         if reporter is None:
             return make_response(gettext("The case number or query code is not correct."), 404)
         pdf = render_receipt_pdf(receipt_data(reporter, request.form["code"]))
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="receipt-{reporter.receipt_number}.pdf"')
+            f'attachment; filename="receipt-{reporter.receipt_number}.pdf"'
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -218,13 +239,20 @@ def receipt_data(reporter, code: str):
 
     case = reporter.case
     return ReceiptData(
-        number=reporter.receipt_number, query_code=code,
-        filed_at_local=local_time(reporter.created_at), case_type_label=label(case.case_type),
-        category_label=str(case.category or "—"), title=case.title,
-        channel_label=label(case.channel), window_label=str(case.window) if case.window else None,
-        deadline_note=gettext("A decision on acceptance is made within 5 working days; complaints "
-                              "and reports are answered within 10 working days of filing."),
-        tracking_url=current_app.config["PUBLIC_BASE_URL"] + url_for("PublicTrackView.form"))
+        number=reporter.receipt_number,
+        query_code=code,
+        filed_at_local=local_time(reporter.created_at),
+        case_type_label=label(case.case_type),
+        category_label=str(case.category or "—"),
+        title=case.title,
+        channel_label=label(case.channel),
+        window_label=str(case.window) if case.window else None,
+        deadline_note=gettext(
+            "A decision on acceptance is made within 5 working days; complaints "
+            "and reports are answered within 10 working days of filing."
+        ),
+        tracking_url=current_app.config["PUBLIC_BASE_URL"] + url_for("PublicTrackView.form"),
+    )
 
 
 class PublicTrackView(BaseView):
@@ -245,9 +273,12 @@ class PublicTrackView(BaseView):
         try:
             with current_app.app_context(), unit_of_work(commit_on=(DomainError,)) as own:
                 reporter_id = reporting.authenticate(
-                    own, number=request.form.get("number", ""),
-                    code=request.form.get("code", ""), client_digest=_client_digest(),
-                    now=clock.utcnow()).id
+                    own,
+                    number=request.form.get("number", ""),
+                    code=request.form.get("code", ""),
+                    client_digest=_client_digest(),
+                    now=clock.utcnow(),
+                ).id
         except DomainError as error:
             flash(error.message, "danger")
             return self.render_template("public/track_form.html", title=title), error.status
@@ -270,14 +301,25 @@ class PublicTrackView(BaseView):
         from models import Reward
 
         reward = db.session.query(Reward).filter_by(reporter_id=reporter.id).first()
-        response = make_response(self.render_template(
-            "public/track_case.html", case=case, reporter=reporter, label=label,
-            reward=reward, reward_label=lambda v: gettext(REWARD_LABELS[v]),
-            methods=[(m.value, gettext(REWARD_LABELS[m])) for m in PayMethod],
-            local_time=local_time, timeline=reporting.public_timeline(case), can_rate=can_rate,
-            status_label=reporter_status, fixed_text=fixed_text,
-            case_open=case.status in OPEN_STATUSES,
-            ratings=[(r.value, label(r)) for r in Rating], title=gettext("Follow my case")))
+        response = make_response(
+            self.render_template(
+                "public/track_case.html",
+                case=case,
+                reporter=reporter,
+                label=label,
+                reward=reward,
+                reward_label=lambda v: gettext(REWARD_LABELS[v]),
+                methods=[(m.value, gettext(REWARD_LABELS[m])) for m in PayMethod],
+                local_time=local_time,
+                timeline=reporting.public_timeline(case),
+                can_rate=can_rate,
+                status_label=reporter_status,
+                fixed_text=fixed_text,
+                case_open=case.status in OPEN_STATUSES,
+                ratings=[(r.value, label(r)) for r in Rating],
+                title=gettext("Follow my case"),
+            )
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -304,20 +346,36 @@ class PublicTrackView(BaseView):
 
     @expose("/message", methods=["POST"])
     def message(self):
-        return self._act(lambda reporter, case, now: reporting.reporter_message(
-            db.session, case, reporter, now=now, body=request.form.get("body")) and None)
+        return self._act(
+            lambda reporter, case, now: (
+                reporting.reporter_message(db.session, case, reporter, now=now, body=request.form.get("body"))
+                and None
+            )
+        )
 
     @expose("/material", methods=["POST"])
     def material(self):
-        return self._act(lambda reporter, case, now: reporting.add_material(
-            db.session, case, reporter, now=now, text=request.form.get("text"),
-            files=_uploaded_files()))
+        return self._act(
+            lambda reporter, case, now: reporting.add_material(
+                db.session, case, reporter, now=now, text=request.form.get("text"), files=_uploaded_files()
+            )
+        )
 
     @expose("/rate", methods=["POST"])
     def rate(self):
-        return self._act(lambda reporter, case, now: reporting.rate_case(
-            db.session, case, reporter, now=now, rating=request.form.get("rating"),
-            reason=request.form.get("reason")) and None)
+        return self._act(
+            lambda reporter, case, now: (
+                reporting.rate_case(
+                    db.session,
+                    case,
+                    reporter,
+                    now=now,
+                    rating=request.form.get("rating"),
+                    reason=request.form.get("reason"),
+                )
+                and None
+            )
+        )
 
     @expose("/reward/claim", methods=["POST"])
     def reward_claim(self):
@@ -327,17 +385,28 @@ class PublicTrackView(BaseView):
             reward = _own_reward(reporter)
             form = request.form
             reward_services.claim_reward(
-                db.session, reward, reporter, now=now, method=form.get("method"),
-                account_name=form.get("account_name"), bank=form.get("bank"),
-                account_number=form.get("account_number"), phone=form.get("phone"))
+                db.session,
+                reward,
+                reporter,
+                now=now,
+                method=form.get("method"),
+                account_name=form.get("account_name"),
+                bank=form.get("bank"),
+                account_number=form.get("account_number"),
+                phone=form.get("phone"),
+            )
+
         return self._act(claim)
 
     @expose("/reward/confirm", methods=["POST"])
     def reward_confirm(self):
         from app.services import rewards as reward_services
 
-        return self._act(lambda reporter, case, now: reward_services.confirm_receipt(
-            db.session, _own_reward(reporter), reporter, now=now) and None)
+        return self._act(
+            lambda reporter, case, now: (
+                reward_services.confirm_receipt(db.session, _own_reward(reporter), reporter, now=now) and None
+            )
+        )
 
     @expose("/leave", methods=["GET"])
     def leave(self):

@@ -32,8 +32,13 @@ class TypicalCaseView(ModelView):
     list_title = _l("Typical cases")
     list_columns = ["case", "kind", "state", "marked_at", "published_month"]
     search_columns = ["kind", "state", "published_month"]
-    label_columns = {"case": _l("Case"), "kind": _l("Typical case list"), "state": _l("State"),
-                     "marked_at": _l("Chosen at"), "published_month": _l("Published in")}
+    label_columns = {
+        "case": _l("Case"),
+        "kind": _l("Typical case list"),
+        "state": _l("State"),
+        "marked_at": _l("Chosen at"),
+        "published_month": _l("Published in"),
+    }
     formatters_columns = {"kind": pub_label, "state": pub_label, "marked_at": local_time}
 
     @expose("/show/<int:pk>")
@@ -44,10 +49,14 @@ class TypicalCaseView(ModelView):
             abort(404)
         actor = current_actor()
         return self.render_template(
-            "publication/typical.html", typical=typical, label=pub_label,
+            "publication/typical.html",
+            typical=typical,
+            label=pub_label,
             may_edit=Role.SUPERVISOR in actor.roles and typical.state in ("draft", "returned"),
             may_decide=Role.LEADER in actor.roles and typical.state == "submitted",
-            title=_l("Typical case"), appbuilder=self.appbuilder)
+            title=_l("Typical case"),
+            appbuilder=self.appbuilder,
+        )
 
 
 class TypicalActionView(BaseView):
@@ -56,27 +65,46 @@ class TypicalActionView(BaseView):
     @expose("/mark/<int:case_id>", methods=["POST"])
     @has_access
     def mark(self, case_id):
-        return run_posted(lambda actor, now: typical_services.mark_typical(
-            db.session, case_id, actor=actor, now=now, kind=request.form.get("kind")),
+        return run_posted(
+            lambda actor, now: typical_services.mark_typical(
+                db.session, case_id, actor=actor, now=now, kind=request.form.get("kind")
+            ),
             _l("A redacted draft has been prepared; review it before submitting."),
             url_for("CaseView.show", pk=case_id),
-            then=lambda typical: url_for("TypicalCaseView.show", pk=typical.id))
+            then=lambda typical: url_for("TypicalCaseView.show", pk=typical.id),
+        )
 
     @expose("/edit/<int:typical_id>", methods=["POST"])
     @has_access
     def edit(self, typical_id):
-        return run_posted(lambda actor, now: typical_services.edit_summary(
-            db.session, typical_id, actor=actor, now=now, summary=request.form.get("summary"),
-            submit=request.form.get("submit") == "1"), _l("Saved."),
-            url_for("TypicalCaseView.show", pk=typical_id))
+        return run_posted(
+            lambda actor, now: typical_services.edit_summary(
+                db.session,
+                typical_id,
+                actor=actor,
+                now=now,
+                summary=request.form.get("summary"),
+                submit=request.form.get("submit") == "1",
+            ),
+            _l("Saved."),
+            url_for("TypicalCaseView.show", pk=typical_id),
+        )
 
     @expose("/decide/<int:typical_id>", methods=["POST"])
     @has_access
     def decide(self, typical_id):
-        return run_posted(lambda actor, now: typical_services.decide(
-            db.session, typical_id, actor=actor, now=now,
-            approve=request.form.get("approve") == "1", note=request.form.get("note")),
-            _l("Decision recorded."), url_for("TypicalCaseView.show", pk=typical_id))
+        return run_posted(
+            lambda actor, now: typical_services.decide(
+                db.session,
+                typical_id,
+                actor=actor,
+                now=now,
+                approve=request.form.get("approve") == "1",
+                note=request.form.get("note"),
+            ),
+            _l("Decision recorded."),
+            url_for("TypicalCaseView.show", pk=typical_id),
+        )
 
 
 class ReportArchiveView(ModelView):
@@ -87,19 +115,45 @@ class ReportArchiveView(ModelView):
     base_permissions = ["can_list", "can_show"]
     base_order = ("id", "desc")
     list_title = _l("Bulletins and reports")
-    list_columns = ["kind", "period_label", "state", "requested_by_name", "requested_at",
-                    "finished_at", "pages", "published", "download"]
-    label_columns = {"kind": _l("Report type"), "period_label": _l("Period"), "state": _l("State"),
-                     "requested_by_name": _l("Requested by"), "requested_at": _l("Requested at"),
-                     "finished_at": _l("Finished at"), "pages": _l("Pages"),
-                     "published": _l("Published"), "download": _l("Download"),
-                     "period_start": _l("Period start"), "period_end": _l("Period end"),
-                     "file_name": _l("File name"), "error": _l("Error")}
-    formatters_columns = {"kind": pub_label, "requested_at": local_time, "finished_at": local_time,
-                          "state": lambda s: pub_label(s) if s in PUBLICATION_LABELS else {
-                              "queued": gettext("Queued"), "done": gettext("Ready"),
-                              "failed": gettext("Failed")}.get(s, s),
-                          "download": lambda d: download_links(*d)}
+    list_columns = [
+        "kind",
+        "period_label",
+        "state",
+        "requested_by_name",
+        "requested_at",
+        "finished_at",
+        "pages",
+        "published",
+        "download",
+    ]
+    label_columns = {
+        "kind": _l("Report type"),
+        "period_label": _l("Period"),
+        "state": _l("State"),
+        "requested_by_name": _l("Requested by"),
+        "requested_at": _l("Requested at"),
+        "finished_at": _l("Finished at"),
+        "pages": _l("Pages"),
+        "published": _l("Published"),
+        "download": _l("Download"),
+        "period_start": _l("Period start"),
+        "period_end": _l("Period end"),
+        "file_name": _l("File name"),
+        "error": _l("Error"),
+    }
+    formatters_columns = {
+        "kind": pub_label,
+        "requested_at": local_time,
+        "finished_at": local_time,
+        "state": lambda s: (
+            pub_label(s)
+            if s in PUBLICATION_LABELS
+            else {"queued": gettext("Queued"), "done": gettext("Ready"), "failed": gettext("Failed")}.get(
+                s, s
+            )
+        ),
+        "download": lambda d: download_links(*d),
+    }
 
 
 def download_links(report_id: int, state: str, kind: str):
@@ -110,8 +164,10 @@ def download_links(report_id: int, state: str, kind: str):
     formats = ["pdf"] + (["csv", "xlsx"] if kind == ReportKind.ASSESSMENT else [])
     return Markup(" ").join(
         Markup('<a href="{}">{}</a>').format(
-            url_for("ReportActionView.download", report_id=report_id, fmt=fmt), fmt.upper())
-        for fmt in formats)
+            url_for("ReportActionView.download", report_id=report_id, fmt=fmt), fmt.upper()
+        )
+        for fmt in formats
+    )
 
 
 class ReportActionView(BaseView):
@@ -122,18 +178,29 @@ class ReportActionView(BaseView):
     def request_report(self):
         """Generate a bulletin or an assessment report for any period (in a job)."""
         if request.method == "POST":
+
             def started(report):
                 archive.start(db.session, report.id)  # a job; inline when no queue is configured
                 return url_for("ReportArchiveView.list")
 
-            return run_posted(lambda actor, now: report_services.request_report(
-                db.session, actor=actor, now=now, kind=request.form.get("kind"),
-                period=request.form.get("period")),
+            return run_posted(
+                lambda actor, now: report_services.request_report(
+                    db.session,
+                    actor=actor,
+                    now=now,
+                    kind=request.form.get("kind"),
+                    period=request.form.get("period"),
+                ),
                 _l("The report is being generated; it appears in the archive when ready."),
-                url_for("ReportActionView.request_report"), then=started)
-        return self.render_template("publication/request.html", title=_l("Generate a report"),
-                                    kinds=[(k.value, pub_label(k)) for k in ReportKind],
-                                    appbuilder=self.appbuilder)
+                url_for("ReportActionView.request_report"),
+                then=started,
+            )
+        return self.render_template(
+            "publication/request.html",
+            title=_l("Generate a report"),
+            kinds=[(k.value, pub_label(k)) for k in ReportKind],
+            appbuilder=self.appbuilder,
+        )
 
     @expose("/download/<int:report_id>/<fmt>", methods=["GET"])
     @has_access
@@ -146,17 +213,23 @@ class ReportActionView(BaseView):
             abort(404)
         from app.services import audit
 
-        audit.record(db.session, "export", actor=current_actor(), now=clock.utcnow(),
-                     subject=f"{report.kind}:{report.period_label}:{fmt}")
-        return send_file(path, as_attachment=True,
-                         download_name=f"{report.kind}-{report.period_label}.{fmt}")
+        audit.record(
+            db.session,
+            "export",
+            actor=current_actor(),
+            now=clock.utcnow(),
+            subject=f"{report.kind}:{report.period_label}:{fmt}",
+        )
+        return send_file(path, as_attachment=True, download_name=f"{report.kind}-{report.period_label}.{fmt}")
 
     @expose("/publish/<int:report_id>", methods=["POST"])
     @has_access
     def publish(self, report_id):
-        return run_posted(lambda actor, now: report_services.publish(
-            db.session, report_id, actor=actor), _l("Published."),
-            url_for("ReportArchiveView.list"))
+        return run_posted(
+            lambda actor, now: report_services.publish(db.session, report_id, actor=actor),
+            _l("Published."),
+            url_for("ReportArchiveView.list"),
+        )
 
 
 class PublicBulletinView(BaseView):
@@ -167,11 +240,15 @@ class PublicBulletinView(BaseView):
 
     @expose("/")
     def index(self):
-        reports = (db.session.query(GeneratedReport)
-                   .filter_by(published=True, kind=ReportKind.BULLETIN, state="done")
-                   .order_by(GeneratedReport.period_start.desc()).all())
-        return self.render_template("publication/public_list.html", reports=reports,
-                                    title=gettext("Published bulletins"))
+        reports = (
+            db.session.query(GeneratedReport)
+            .filter_by(published=True, kind=ReportKind.BULLETIN, state="done")
+            .order_by(GeneratedReport.period_start.desc())
+            .all()
+        )
+        return self.render_template(
+            "publication/public_list.html", reports=reports, title=gettext("Published bulletins")
+        )
 
     @expose("/<int:report_id>.pdf")
     def download(self, report_id):
@@ -181,6 +258,4 @@ class PublicBulletinView(BaseView):
         path = report_services.report_file(report, "pdf")
         if path is None:
             abort(404)
-        return send_file(path, as_attachment=True,
-                         download_name=f"bulletin-{report.period_label}.pdf")
-
+        return send_file(path, as_attachment=True, download_name=f"bulletin-{report.period_label}.pdf")

@@ -33,14 +33,30 @@ from views.common import label
 from views.forms import LazySelectField, StrictSelectField, enum_select
 
 COMMON_LABELS = {
-    "name": _l("Name"), "code": _l("Code"), "level": _l("Level"), "parent": _l("Parent"),
-    "head": _l("Head"), "region": _l("Region"), "active": _l("Active"),
-    "description": _l("Description"), "sort_order": _l("Order"), "year": _l("Year"),
-    "official": _l("Official schedule entered"), "note": _l("Note"), "day": _l("Date"),
-    "kind": _l("Kind"), "case_type": _l("Case type"), "urgency": _l("Urgency"),
-    "multi_department": _l("Multi-department"), "working_days": _l("Working days"),
-    "category": _l("Category"), "keywords": _l("Keywords"), "department": _l("Department"),
-    "priority": _l("Priority"), "key": _l("Setting"), "value": _l("Value"),
+    "name": _l("Name"),
+    "code": _l("Code"),
+    "level": _l("Level"),
+    "parent": _l("Parent"),
+    "head": _l("Head"),
+    "region": _l("Region"),
+    "active": _l("Active"),
+    "description": _l("Description"),
+    "sort_order": _l("Order"),
+    "year": _l("Year"),
+    "official": _l("Official schedule entered"),
+    "note": _l("Note"),
+    "day": _l("Date"),
+    "kind": _l("Kind"),
+    "case_type": _l("Case type"),
+    "urgency": _l("Urgency"),
+    "multi_department": _l("Multi-department"),
+    "working_days": _l("Working days"),
+    "category": _l("Category"),
+    "keywords": _l("Keywords"),
+    "department": _l("Department"),
+    "priority": _l("Priority"),
+    "key": _l("Setting"),
+    "value": _l("Value"),
     "children": _l("Lower levels"),
 }
 
@@ -50,7 +66,6 @@ class _Reference(ModelView):
 
     label_columns = COMMON_LABELS
     page_size = 50
-
 
 
 def _check_department(form, field) -> None:
@@ -63,8 +78,12 @@ def _check_department(form, field) -> None:
     from app.errors import DomainError
 
     pk = (request.view_args or {}).get("pk")
-    candidate = SimpleNamespace(id=int(pk) if str(pk or "").isdigit() else None,
-                                level=form.level.data or None, parent=field.data, parent_id=None)
+    candidate = SimpleNamespace(
+        id=int(pk) if str(pk or "").isdigit() else None,
+        level=form.level.data or None,
+        parent=field.data,
+        parent_id=None,
+    )
     try:
         validate_department(db.session, candidate)
     except DomainError as error:
@@ -111,8 +130,9 @@ class DepartmentView(_Reference):
     validators_columns = {"parent": [lambda form, field: _check_department(form, field)]}
     add_form_extra_fields = edit_form_extra_fields = {
         "level": enum_select(DeptLevel, _l("Level"), blank=False),
-        "region": LazySelectField(_l("Region"), choices_factory=lambda: _region_choices(),
-                                  widget=Select2Widget()),
+        "region": LazySelectField(
+            _l("Region"), choices_factory=lambda: _region_choices(), widget=Select2Widget()
+        ),
         # FAB makes a NOT NULL boolean "required", so a department could never be deactivated
         "active": BooleanField(_l("Active"), default=True),
     }
@@ -159,11 +179,17 @@ class CalendarDayView(_RecomputesDeadlines):
     list_columns = ["day", "kind", "name"]
     add_columns = edit_columns = ["day", "kind", "name"]
     search_columns = ["day", "kind", "name"]
-    formatters_columns = {"kind": lambda k: str(_l("Holiday") if k == "holiday"
-                                                else _l("Make-up workday"))}
+    formatters_columns = {"kind": lambda k: str(_l("Holiday") if k == "holiday" else _l("Make-up workday"))}
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": StrictSelectField(_l("Kind"), widget=Select2Widget(), choices_factory=lambda: [
-            ("holiday", str(_l("Holiday"))), ("workday", str(_l("Make-up workday")))])}
+        "kind": StrictSelectField(
+            _l("Kind"),
+            widget=Select2Widget(),
+            choices_factory=lambda: [
+                ("holiday", str(_l("Holiday"))),
+                ("workday", str(_l("Make-up workday"))),
+            ],
+        )
+    }
     base_order = ("day", "desc")
 
 
@@ -173,8 +199,7 @@ class DeadlinePolicyView(_RecomputesDeadlines):
     add_title, edit_title = _l("Add deadline policy"), _l("Edit deadline policy")
     show_title = _l("Deadline policy details")
     list_columns = ["case_type", "urgency", "multi_department", "working_days", "note"]
-    add_columns = edit_columns = ["case_type", "urgency", "multi_department", "working_days",
-                                  "note"]
+    add_columns = edit_columns = ["case_type", "urgency", "multi_department", "working_days", "note"]
     formatters_columns = {"case_type": label, "urgency": label}
     add_form_extra_fields = edit_form_extra_fields = {
         "case_type": enum_select(CaseType, _l("Case type")),
@@ -193,8 +218,15 @@ class DispatchRuleView(_Reference):
     add_title, edit_title = _l("Add dispatch rule"), _l("Edit dispatch rule")
     show_title = _l("Dispatch rule details")
     list_columns = ["category", "region", "keywords", "department", "priority", "active"]
-    add_columns = edit_columns = ["category", "region", "keywords", "department", "priority",
-                                  "active", "note"]
+    add_columns = edit_columns = [
+        "category",
+        "region",
+        "keywords",
+        "department",
+        "priority",
+        "active",
+        "note",
+    ]
     search_columns = ["category", "region", "keywords", "department"]
 
 
@@ -237,9 +269,14 @@ class ServiceWindowView(_Reference):
             flash(_l("Choose at least one active window."), "warning")
             return redirect(self.get_redirect())
         pdf = render_qr_sheet_pdf(
-            [QrWindowData(name=w.name, hall=w.hall, department=w.department.name,
-                          url=window_filing_url(w.token)) for w in items],
-            title=str(_l("Service windows and QR codes")))
+            [
+                QrWindowData(
+                    name=w.name, hall=w.hall, department=w.department.name, url=window_filing_url(w.token)
+                )
+                for w in items
+            ],
+            title=str(_l("Service windows and QR codes")),
+        )
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = 'attachment; filename="qr-sheets.pdf"'
@@ -251,8 +288,11 @@ class RewardTierView(_Reference):
     list_title = _l("Reward tiers")
     list_columns = ["code", "name", "min_yuan", "max_yuan", "active"]
     add_columns = edit_columns = ["code", "name", "min_yuan", "max_yuan", "active"]
-    label_columns = {**COMMON_LABELS, "min_yuan": _l("Lowest amount (yuan)"),
-                     "max_yuan": _l("Highest amount (yuan)")}
+    label_columns = {
+        **COMMON_LABELS,
+        "min_yuan": _l("Lowest amount (yuan)"),
+        "max_yuan": _l("Highest amount (yuan)"),
+    }
 
 
 class IneligiblePersonView(_Reference):
@@ -264,13 +304,22 @@ class IneligiblePersonView(_Reference):
     list_columns = ["label", "department", "reason"]
     add_columns = edit_columns = ["label", "phone", "credit_code", "department", "reason"]
     show_columns = ["label", "department", "reason"]
-    label_columns = {**COMMON_LABELS, "label": _l("Person"), "phone": _l("Phone"),
-                     "credit_code": _l("Unified social credit code"), "reason": _l("Reason"),
-                     "phone_digest": _l("Phone (keyed hash)"),
-                     "credit_digest": _l("Unified social credit code (keyed hash)")}
-    description_columns = {"department": _l("Leave empty for platform staff (never eligible); "
-                                            "set it for staff of a department (not eligible for "
-                                            "cases about it)")}
+    label_columns = {
+        **COMMON_LABELS,
+        "label": _l("Person"),
+        "phone": _l("Phone"),
+        "credit_code": _l("Unified social credit code"),
+        "reason": _l("Reason"),
+        "phone_digest": _l("Phone (keyed hash)"),
+        "credit_digest": _l("Unified social credit code (keyed hash)"),
+    }
+    description_columns = {
+        "department": _l(
+            "Leave empty for platform staff (never eligible); "
+            "set it for staff of a department (not eligible for "
+            "cases about it)"
+        )
+    }
     add_form_extra_fields = edit_form_extra_fields = {
         "phone": StringField(_l("Phone"), validators=[Optional()]),
         "credit_code": StringField(_l("Unified social credit code"), validators=[Optional()]),

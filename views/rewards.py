@@ -34,18 +34,39 @@ class RewardView(ModelView):
     base_permissions = ["can_list", "can_show"]
     base_order = ("id", "desc")
     list_title = _l("Rewards")
-    list_columns = ["case", "tier", "amount_yuan", "department", "status", "proposed_at",
-                    "payment_due_at", "paid_at"]
+    list_columns = [
+        "case",
+        "tier",
+        "amount_yuan",
+        "department",
+        "status",
+        "proposed_at",
+        "payment_due_at",
+        "paid_at",
+    ]
     search_columns = ["status", "tier", "department", "proposed_at", "paid_at"]
-    label_columns = {"case": _l("Case"), "tier": _l("Tier"), "amount_yuan": _l("Amount (yuan)"),
-                     "department": _l("Department concerned"), "status": _l("State"),
-                     "proposed_at": _l("Proposed at"), "payment_due_at": _l("Pay by"),
-                     "paid_at": _l("Paid at")}
-    formatters_columns = {"status": reward_label, "proposed_at": local_time,
-                          "payment_due_at": local_time, "paid_at": local_time}
-    search_form_extra_fields = {"status": LazySelectField(
-        _l("State"), choices_factory=lambda: [("", "—")] + [(s.value, reward_label(s))
-                                                           for s in RewardState])}
+    label_columns = {
+        "case": _l("Case"),
+        "tier": _l("Tier"),
+        "amount_yuan": _l("Amount (yuan)"),
+        "department": _l("Department concerned"),
+        "status": _l("State"),
+        "proposed_at": _l("Proposed at"),
+        "payment_due_at": _l("Pay by"),
+        "paid_at": _l("Paid at"),
+    }
+    formatters_columns = {
+        "status": reward_label,
+        "proposed_at": local_time,
+        "payment_due_at": local_time,
+        "paid_at": local_time,
+    }
+    search_form_extra_fields = {
+        "status": LazySelectField(
+            _l("State"),
+            choices_factory=lambda: [("", "—")] + [(s.value, reward_label(s)) for s in RewardState],
+        )
+    }
 
     @expose("/show/<int:pk>")
     @has_access
@@ -54,15 +75,27 @@ class RewardView(ModelView):
         if reward is None:
             abort(404)
         actor = current_actor()
-        staff_actions = [a for a in allowed_reward_actions(reward.status, actor.roles)
-                         if a in reward_services.REWARD_SERVICES]
-        details = (reward_services.payment_details(db.session, reward.id, actor=actor)
-                   if Role.FINANCE in actor.roles else None)
+        staff_actions = [
+            a
+            for a in allowed_reward_actions(reward.status, actor.roles)
+            if a in reward_services.REWARD_SERVICES
+        ]
+        details = (
+            reward_services.payment_details(db.session, reward.id, actor=actor)
+            if Role.FINANCE in actor.roles
+            else None
+        )
         return self.render_template(
-            "rewards/show.html", reward=reward, actions=staff_actions, label=reward_label,
-            local_time=local_time, details=details, methods=[(m.value, reward_label(m))
-                                                             for m in PayMethod],
-            title=_l("Reward"), appbuilder=self.appbuilder)
+            "rewards/show.html",
+            reward=reward,
+            actions=staff_actions,
+            label=reward_label,
+            local_time=local_time,
+            details=details,
+            methods=[(m.value, reward_label(m)) for m in PayMethod],
+            title=_l("Reward"),
+            appbuilder=self.appbuilder,
+        )
 
 
 class RewardActionView(BaseView):
@@ -98,18 +131,31 @@ class RewardActionView(BaseView):
             if not DynamicForm().validate_on_submit():
                 flash(_l("The form could not be submitted; please try again."), "danger")
             else:
-                reward, error = attempt(lambda: reward_services.propose_reward(
-                    db.session, case_id, actor=actor, now=clock.utcnow(),
-                    reporter_id=request.form.get("reporter_id"),
-                    tier_id=request.form.get("tier_id"), amount=request.form.get("amount"),
-                    reasons=request.form.get("reasons"), evidence=request.form.get("evidence"),
-                    interested_party=bool(request.form.get("interested_party"))))
+                reward, error = attempt(
+                    lambda: reward_services.propose_reward(
+                        db.session,
+                        case_id,
+                        actor=actor,
+                        now=clock.utcnow(),
+                        reporter_id=request.form.get("reporter_id"),
+                        tier_id=request.form.get("tier_id"),
+                        amount=request.form.get("amount"),
+                        reasons=request.form.get("reasons"),
+                        evidence=request.form.get("evidence"),
+                        interested_party=bool(request.form.get("interested_party")),
+                    )
+                )
                 if error is None:
                     return redirect(url_for("RewardView.show", pk=reward.id))
                 flash(error.message, "danger")
         tiers = db.session.query(RewardTier).filter_by(active=True).order_by(RewardTier.code)
-        return self.render_template("rewards/propose.html", case=case, tiers=list(tiers),
-                                    title=_l("Propose a reward"), appbuilder=self.appbuilder)
+        return self.render_template(
+            "rewards/propose.html",
+            case=case,
+            tiers=list(tiers),
+            title=_l("Propose a reward"),
+            appbuilder=self.appbuilder,
+        )
 
     @expose("/totals", methods=["GET"])
     @has_access
@@ -125,11 +171,20 @@ class RewardActionView(BaseView):
             last_day = (end - timedelta(days=1)).date()
         tiers = {t.id: str(t) for t in db.session.query(RewardTier)}
         departments = {d.id: d.name for d in db.session.query(Department)}
-        by_tier = [(tiers.get(k, "—"), total, count) for k, total, count in
-                   reward_services.paid_totals(db.session, start, end, "tier")]
-        by_department = [(departments.get(k, "—"), total, count) for k, total, count in
-                         reward_services.paid_totals(db.session, start, end, "department")]
+        by_tier = [
+            (tiers.get(k, "—"), total, count)
+            for k, total, count in reward_services.paid_totals(db.session, start, end, "tier")
+        ]
+        by_department = [
+            (departments.get(k, "—"), total, count)
+            for k, total, count in reward_services.paid_totals(db.session, start, end, "department")
+        ]
         return self.render_template(
-            "rewards/totals.html", by_tier=by_tier, by_department=by_department,
-            start=start.date(), end=last_day,
-            title=_l("Reward totals"), appbuilder=self.appbuilder)
+            "rewards/totals.html",
+            by_tier=by_tier,
+            by_department=by_department,
+            start=start.date(),
+            end=last_day,
+            title=_l("Reward totals"),
+            appbuilder=self.appbuilder,
+        )

@@ -55,11 +55,21 @@ class NoticeView(ModelView):
     list_title = _l("Supervision notices")
     list_columns = ["number", "kind", "cause", "department", "issued_on", "reply_due_at", "state"]
     search_columns = ["number", "department", "issued_on"]
-    label_columns = {"number": _l("Notice number"), "kind": _l("Kind"), "cause": _l("Cause"),
-                     "department": _l("Department"), "issued_on": _l("Issued on"),
-                     "reply_due_at": _l("Answer by"), "state": _l("State")}
-    formatters_columns = {"kind": notice_label, "cause": notice_label, "state": notice_label,
-                          "reply_due_at": local_time}
+    label_columns = {
+        "number": _l("Notice number"),
+        "kind": _l("Kind"),
+        "cause": _l("Cause"),
+        "department": _l("Department"),
+        "issued_on": _l("Issued on"),
+        "reply_due_at": _l("Answer by"),
+        "state": _l("State"),
+    }
+    formatters_columns = {
+        "kind": notice_label,
+        "cause": notice_label,
+        "state": notice_label,
+        "reply_due_at": local_time,
+    }
 
     @expose("/show/<int:pk>")
     @has_access
@@ -69,18 +79,26 @@ class NoticeView(ModelView):
             abort(404)
         actor = current_actor()
         return self.render_template(
-            "supervision/notice.html", notice=notice, label=notice_label, local_time=local_time,
+            "supervision/notice.html",
+            notice=notice,
+            label=notice_label,
+            local_time=local_time,
             may_answer=Role.HANDLER in actor.roles and notice.department_id == actor.department_id,
-            may_close=Role.SUPERVISOR in actor.roles, title=notice.number,
-            appbuilder=self.appbuilder)
+            may_close=Role.SUPERVISOR in actor.roles,
+            title=notice.number,
+            appbuilder=self.appbuilder,
+        )
 
 
 def notice_pdf_data(notice: Notice) -> dict:
     """Plain data for the notice document (no ORM objects, no reporter identity)."""
     return {
-        "title": DOCUMENT_TITLES[notice.kind], "number": notice.number,
-        "department": notice.department.name, "issued_on": notice.issued_on.strftime("%Y年%m月%d日"),
-        "cause": notice_label(notice.cause), "details": notice.details,
+        "title": DOCUMENT_TITLES[notice.kind],
+        "number": notice.number,
+        "department": notice.department.name,
+        "issued_on": notice.issued_on.strftime("%Y年%m月%d日"),
+        "cause": notice_label(notice.cause),
+        "details": notice.details,
         "reply_due": local_time(notice.reply_due_at),
         "cases": [{"number": c.number, "title": c.title} for c in notice.cases],
     }
@@ -95,22 +113,35 @@ class NoticeActionView(BaseView):
     @expose("/<int:notice_id>/acknowledge", methods=["POST"])
     @has_access
     def acknowledge(self, notice_id):
-        return self._do(notice_id, lambda actor, now: notice_services.acknowledge_notice(
-            db.session, notice_id, actor=actor, now=now), _l("Acknowledged."))
+        return self._do(
+            notice_id,
+            lambda actor, now: notice_services.acknowledge_notice(
+                db.session, notice_id, actor=actor, now=now
+            ),
+            _l("Acknowledged."),
+        )
 
     @expose("/<int:notice_id>/answer", methods=["POST"])
     @has_access
     def answer(self, notice_id):
-        return self._do(notice_id, lambda actor, now: notice_services.answer_notice(
-            db.session, notice_id, actor=actor, now=now, answer=request.form.get("answer")),
-            _l("The answer has been sent to the supervisor's office."))
+        return self._do(
+            notice_id,
+            lambda actor, now: notice_services.answer_notice(
+                db.session, notice_id, actor=actor, now=now, answer=request.form.get("answer")
+            ),
+            _l("The answer has been sent to the supervisor's office."),
+        )
 
     @expose("/<int:notice_id>/close", methods=["POST"])
     @has_access
     def close(self, notice_id):
-        return self._do(notice_id, lambda actor, now: notice_services.close_notice(
-            db.session, notice_id, actor=actor, now=now, note=request.form.get("note")),
-            _l("The notice is closed."))
+        return self._do(
+            notice_id,
+            lambda actor, now: notice_services.close_notice(
+                db.session, notice_id, actor=actor, now=now, note=request.form.get("note")
+            ),
+            _l("The notice is closed."),
+        )
 
     @expose("/<int:notice_id>/pdf", methods=["GET"])
     @has_access
@@ -135,37 +166,55 @@ class NoticeActionView(BaseView):
             if not DynamicForm().validate_on_submit():
                 flash(_l("The form could not be submitted; please try again."), "danger")
             else:
-                notice, error = attempt(lambda: notice_services.issue_interview(
-                    db.session, actor=current_actor(), now=clock.utcnow(),
-                    department_id=request.form.get("department_id"),
-                    case_ids=request.form.getlist("case_ids"),
-                    details=request.form.get("details")))
+                notice, error = attempt(
+                    lambda: notice_services.issue_interview(
+                        db.session,
+                        actor=current_actor(),
+                        now=clock.utcnow(),
+                        department_id=request.form.get("department_id"),
+                        case_ids=request.form.getlist("case_ids"),
+                        details=request.form.get("details"),
+                    )
+                )
                 if error is None:
                     return redirect(url_for("NoticeView.show", pk=notice.id))
                 flash(error.message, "danger")
         return self.render_template(
-            "supervision/interview.html", title=_l("Interview notice"),
+            "supervision/interview.html",
+            title=_l("Interview notice"),
             candidates=notice_services.interview_candidates(db.session),
             departments=db.session.query(Department).order_by(Department.code).all(),
-            appbuilder=self.appbuilder)
+            appbuilder=self.appbuilder,
+        )
 
 
 # What the outbox shows for its channels, templates and states (stored as keys).
 OUTBOX_LABELS = {
-    "email": _l("E-mail"), "sms": _l("Text message"), "inbox": _l("Inbox"),
-    "pending": _l("Pending"), "sent": _l("Sent"), "failed": _l("Failed"),
+    "email": _l("E-mail"),
+    "sms": _l("Text message"),
+    "inbox": _l("Inbox"),
+    "pending": _l("Pending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
     "held": _l("Held (no gateway)"),
-    "case_accepted": _l("Case accepted"), "case_dispatched": _l("Case sent to the department"),
-    "case_replied": _l("Case answered"), "case_closed": _l("Case closed"),
-    "new_case": _l("New case for the department"), "due_soon": _l("Case due soon"),
-    "overdue": _l("Case overdue"), "overdue_notice": _l("Case overdue, reminder letter issued"),
+    "case_accepted": _l("Case accepted"),
+    "case_dispatched": _l("Case sent to the department"),
+    "case_replied": _l("Case answered"),
+    "case_closed": _l("Case closed"),
+    "new_case": _l("New case for the department"),
+    "due_soon": _l("Case due soon"),
+    "overdue": _l("Case overdue"),
+    "overdue_notice": _l("Case overdue, reminder letter issued"),
     "not_signed": _l("Case not signed for"),
     "due_soon_digest": _l("Cases due soon (e-mail digest)"),
     "overdue_digest": _l("Cases overdue (e-mail digest)"),
-    "not_accepted": _l("Case not decided in time"), "notice_issued": _l("Notice issued"),
-    "escalated": _l("Case escalated"), "revisit": _l("Revisit call"),
+    "not_accepted": _l("Case not decided in time"),
+    "notice_issued": _l("Notice issued"),
+    "escalated": _l("Case escalated"),
+    "revisit": _l("Revisit call"),
     "extension_requested": _l("Extension requested"),
-    "extension_approved": _l("Extension approved"), "extension_refused": _l("Extension refused"),
+    "extension_approved": _l("Extension approved"),
+    "extension_refused": _l("Extension refused"),
     "case_extended": _l("Case extended (to the reporter)"),
     "case_returned": _l("Case returned as misrouted"),
     "rehandle": _l("Case to be handled again"),
@@ -183,18 +232,36 @@ class OutboxView(ModelView):
     base_permissions = ["can_list", "can_show"]
     base_order = ("id", "desc")
     list_title = _l("Outbox")
-    list_columns = ["created_at", "channel", "template", "subject", "status", "attempts",
-                    "sent_at"]
-    show_columns = ["created_at", "channel", "template", "subject", "body", "status", "attempts",
-                    "last_error", "sent_at"]
+    list_columns = ["created_at", "channel", "template", "subject", "status", "attempts", "sent_at"]
+    show_columns = [
+        "created_at",
+        "channel",
+        "template",
+        "subject",
+        "body",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+    ]
     search_columns = ["channel", "template", "status"]
-    label_columns = {"created_at": _l("Created at"), "channel": _l("Channel"),
-                     "template": _l("Message"), "subject": _l("Subject"), "body": _l("Text"),
-                     "status": _l("State"), "attempts": _l("Attempts"), "sent_at": _l("Sent at"),
-                     "last_error": _l("Last error"), "key": _l("Idempotency key")}
-    formatters_columns = {"created_at": local_time, "sent_at": local_time,
-                          **{c: (lambda v: str(OUTBOX_LABELS.get(v, v))) for c in
-                             ("channel", "template", "status")}}
+    label_columns = {
+        "created_at": _l("Created at"),
+        "channel": _l("Channel"),
+        "template": _l("Message"),
+        "subject": _l("Subject"),
+        "body": _l("Text"),
+        "status": _l("State"),
+        "attempts": _l("Attempts"),
+        "sent_at": _l("Sent at"),
+        "last_error": _l("Last error"),
+        "key": _l("Idempotency key"),
+    }
+    formatters_columns = {
+        "created_at": local_time,
+        "sent_at": local_time,
+        **{c: (lambda v: str(OUTBOX_LABELS.get(v, v))) for c in ("channel", "template", "status")},
+    }
 
 
 def _case_link(case) -> Markup | str:
@@ -222,8 +289,13 @@ class InboxView(ModelView):
     list_title = _l("My inbox")
     list_columns = ["read", "created_at", "subject", "case"]
     show_columns = ["created_at", "subject", "body", "case"]
-    label_columns = {"created_at": _l("Received at"), "subject": _l("Subject"),
-                     "body": _l("Text"), "read": _l("State"), "case": _l("Case")}
+    label_columns = {
+        "created_at": _l("Received at"),
+        "subject": _l("Subject"),
+        "body": _l("Text"),
+        "read": _l("State"),
+        "case": _l("Case"),
+    }
     formatters_columns = {"created_at": local_time, "case": _case_link, "read": _read_mark}
 
     @expose("/show/<int:pk>")
@@ -233,8 +305,13 @@ class InboxView(ModelView):
         if message is None:
             abort(404)
         notification_services.mark_read(db.session, current_actor().id, message_id=message.id)
-        return self.render_template(self.show_template, pk=pk, title=self.show_title,
-                                    widgets=self._show(pk), related_views=self._related_views)
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=self._show(pk),
+            related_views=self._related_views,
+        )
 
 
 class RevisitTaskView(ModelView):
@@ -244,12 +321,20 @@ class RevisitTaskView(ModelView):
     base_order = ("id", "desc")
     list_title = _l("Revisit calls")
     list_columns = ["case", "reason", "created_at", "due_at", "done_at"]
-    label_columns = {"case": _l("Case"), "reason": _l("Reason"), "created_at": _l("Created at"),
-                     "due_at": _l("Call by"), "done_at": _l("Done at"), "outcome": _l("Outcome")}
+    label_columns = {
+        "case": _l("Case"),
+        "reason": _l("Reason"),
+        "created_at": _l("Created at"),
+        "due_at": _l("Call by"),
+        "done_at": _l("Done at"),
+        "outcome": _l("Outcome"),
+    }
     formatters_columns = {
-        "reason": lambda r: str(_l("Unrated reply") if r.startswith("unrated")
-                                else _l("Quality sample")),
-        "created_at": local_time, "due_at": local_time, "done_at": local_time}
+        "reason": lambda r: str(_l("Unrated reply") if r.startswith("unrated") else _l("Quality sample")),
+        "created_at": local_time,
+        "due_at": local_time,
+        "done_at": local_time,
+    }
 
 
 class QueueMonitorView(BaseView):
@@ -268,17 +353,26 @@ class QueueMonitorView(BaseView):
         rows, workers, error = [], [], None
         try:
             connection = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2)
-            for queue in Queue.all(connection=connection) or [Queue("default",
-                                                                    connection=connection)]:
+            for queue in Queue.all(connection=connection) or [Queue("default", connection=connection)]:
                 failed = FailedJobRegistry(queue=queue)
-                rows.append({"name": queue.name, "queued": queue.count,
-                             "started": StartedJobRegistry(queue=queue).count,
-                             "scheduled": ScheduledJobRegistry(queue=queue).count,
-                             "failed": failed.count,
-                             "failures": [queue.fetch_job(j) for j in failed.get_job_ids(0, 9)]})
+                rows.append(
+                    {
+                        "name": queue.name,
+                        "queued": queue.count,
+                        "started": StartedJobRegistry(queue=queue).count,
+                        "scheduled": ScheduledJobRegistry(queue=queue).count,
+                        "failed": failed.count,
+                        "failures": [queue.fetch_job(j) for j in failed.get_job_ids(0, 9)],
+                    }
+                )
             workers = Worker.all(connection=connection)
         except Exception as exc:  # noqa: BLE001 - show the state, not a 500
             error = str(exc)
-        return self.render_template("supervision/queues.html", title=_l("Queues and jobs"),
-                                    rows=rows, workers=workers, error=error,
-                                    appbuilder=self.appbuilder)
+        return self.render_template(
+            "supervision/queues.html",
+            title=_l("Queues and jobs"),
+            rows=rows,
+            workers=workers,
+            error=error,
+            appbuilder=self.appbuilder,
+        )

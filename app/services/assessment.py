@@ -70,16 +70,22 @@ class Period:
     def month(cls, year: int, month: int) -> Period:
         if not 1 <= month <= 12:
             raise ValueError("month must be 1–12")
-        return cls(_local_midnight_utc(year, month), _local_midnight_utc(*_month_after(year, month)),
-                   f"{year}年{month}月")
+        return cls(
+            _local_midnight_utc(year, month),
+            _local_midnight_utc(*_month_after(year, month)),
+            f"{year}年{month}月",
+        )
 
     @classmethod
     def quarter(cls, year: int, q: int) -> Period:
         if not 1 <= q <= 4:
             raise ValueError("quarter must be 1–4")
         first, last = 3 * q - 2, 3 * q
-        return cls(_local_midnight_utc(year, first), _local_midnight_utc(*_month_after(year, last)),
-                   f"{year}年第{q}季度")
+        return cls(
+            _local_midnight_utc(year, first),
+            _local_midnight_utc(*_month_after(year, last)),
+            f"{year}年第{q}季度",
+        )
 
     @classmethod
     def year(cls, year: int) -> Period:
@@ -205,8 +211,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 DEDUCTIONS = {"reminder": "reminders", "rectification": "rectifications", "interview": "interviews"}
-DEDUCTION_LABELS = {"reminder": "提醒敦促函（每份）", "rectification": "整改通知书（每份）",
-                    "interview": "约谈通知书（每份）"}
+DEDUCTION_LABELS = {
+    "reminder": "提醒敦促函（每份）",
+    "rectification": "整改通知书（每份）",
+    "interview": "约谈通知书（每份）",
+}
 
 # Settings an administrator may add to change the weights without code (integers, as all settings
 # are): weights in percent, deductions in tenths of a point. Absent keys keep the defaults.
@@ -245,8 +254,7 @@ def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     return merged
 
 
-def effective_rate(kpi: DepartmentKpi, key: str,
-                   averages: Mapping[str, float | None] | None = None) -> float:
+def effective_rate(kpi: DepartmentKpi, key: str, averages: Mapping[str, float | None] | None = None) -> float:
     """The rate as scored: its value, or (no cases to compute it from) the average of the ranked
     departments, or full marks when no department has the figure either."""
     value = kpi.rate(key).value
@@ -261,13 +269,15 @@ def pooled_averages(kpis: Iterable[DepartmentKpi]) -> dict[str, float | None]:
     averages = {}
     for key in RATES:
         denominator = sum(k.rate(key).denominator for k in kpis)
-        averages[key] = (sum(k.rate(key).numerator for k in kpis) / denominator
-                         if denominator else None)
+        averages[key] = sum(k.rate(key).numerator for k in kpis) / denominator if denominator else None
     return averages
 
 
-def score(kpi: DepartmentKpi, weights: Mapping[str, float] | None = None,
-          averages: Mapping[str, float | None] | None = None) -> float:
+def score(
+    kpi: DepartmentKpi,
+    weights: Mapping[str, float] | None = None,
+    averages: Mapping[str, float | None] | None = None,
+) -> float:
     """The weighted score on a 100-point scale, less the deductions for notices, never below 0.
 
     A rate with no cases behind it counts as ``averages[rate]`` (``rank`` passes the pooled rate
@@ -307,8 +317,7 @@ TIE_BREAKS = [
 ]
 
 
-def rank(kpis: Iterable[DepartmentKpi], weights: Mapping[str, float] | None = None
-         ) -> list[RankedDepartment]:
+def rank(kpis: Iterable[DepartmentKpi], weights: Mapping[str, float] | None = None) -> list[RankedDepartment]:
     """Rank by score (high first), then on-time rate, satisfaction (high first), notices (few
     first), cases handled (many first) and finally the department code. Rank numbers are dense
     over every criterion but the code: departments equal on all of them share a rank."""
@@ -334,28 +343,29 @@ def formulas(weights: Mapping[str, float] | None = None) -> dict[str, str]:
     """The definitions, in Chinese, for the appendix of the assessment report."""
     w = _weights(weights)
     rate_terms = " + ".join(f"{RATE_LABELS[k]} × {w[k]:g}" for k in SCORED_RATES if w[k])
-    deductions = "、".join(f"{DEDUCTION_LABELS[k].removesuffix('（每份）')}每份扣 {w[k]:g} 分"
-                          for k in DEDUCTIONS if w[k])
+    deductions = "、".join(
+        f"{DEDUCTION_LABELS[k].removesuffix('（每份）')}每份扣 {w[k]:g} 分" for k in DEDUCTIONS if w[k]
+    )
     return {
         "考核对象与期间": "考核期内有工单分派其牵头办理的单位。以每一轮牵头承办任务计件：工单按分派时间"
-                    "（北京时间）归入考核期；重办、提级或退单后重新分派的，另计一轮。各项结果按统计时"
-                    "工单的实际情况计算。",
+        "（北京时间）归入考核期；重办、提级或退单后重新分派的，另计一轮。各项结果按统计时"
+        "工单的实际情况计算。",
         "承办件数": "考核期内分派给本单位牵头办理的工单轮次数（含其后被退回、撤回的）。",
         "办结件数": "承办件中本单位已答复（牵头任务已完成）的件数。",
         "按时办结率": "在办理时限（含批准的延期）截止前答复的件数 ÷ 办结件数 × 100%。",
         "问题解决率": "答复后工单直接关闭、未被退回重办或提级办理的件数 ÷ 结果已定的件数 × 100%。"
-                  "结果已定指答复后工单已关闭，或已被退回重办、提级办理；仍在评价或待关闭的不计入。"
-                  "评价不满意但督办室认定诉求不合理、未重办即关闭的，计为已解决（只有合理的不满意诉求"
-                  "才重办），故与满意率不同。",
+        "结果已定指答复后工单已关闭，或已被退回重办、提级办理；仍在评价或待关闭的不计入。"
+        "评价不满意但督办室认定诉求不合理、未重办即关闭的，计为已解决（只有合理的不满意诉求"
+        "才重办），故与满意率不同。",
         "满意率": "评价为“满意”“基本满意”的答复件数 ÷ 已评价的答复件数 × 100%。每轮答复按对该次答复"
-               "的评价计（重办前的不满意评价仍计入），未评价的不计入分母。",
+        "的评价计（重办前的不满意评价仍计入），未评价的不计入分母。",
         "按时签收率": "在签收时限内签收的件数 ÷ 已签收件数 × 100%；含牵头与协办任务。",
         "重办率": "答复后因不满意被退回重办的件数 ÷ 办结件数 × 100%。",
         "退单率": "本单位以不属本单位职责退回的件数 ÷ 承办件数 × 100%。",
         "提醒敦促函、整改通知书、约谈通知书": "考核期内（按签发时间）向本单位发出的份数。",
         "综合得分": f"100 × ({rate_terms}) ÷ 权重合计，减去督办扣分（{deductions or '不扣分'}），"
-                f"最低 0 分。某项比率没有可计算的工单（分母为 0）时，按全体参评单位该项的合计比率计；"
-                f"全体单位均无时按满分计。",
+        f"最低 0 分。某项比率没有可计算的工单（分母为 0）时，按全体参评单位该项的合计比率计；"
+        f"全体单位均无时按满分计。",
         "排名": "".join(TIE_BREAKS),
         "比率为空": "分母为 0 的比率显示为空（—），不作 0 计。",
     }
@@ -381,20 +391,35 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
     nxt = aliased(Assignment, name="nxt")
     evaluation = aliased(CaseEvent, name="evaluation")
     # The rating of this round's reply: the first evaluation after it (each reply is rated once).
-    rating = (select(evaluation.data["rating"].as_string())
-              .where(evaluation.case_id == a.case_id,
-                     evaluation.action == Action.EVALUATE.value,
-                     evaluation.at >= a.done_at)
-              .order_by(evaluation.at, evaluation.id).limit(1).scalar_subquery())
+    rating = (
+        select(evaluation.data["rating"].as_string())
+        .where(
+            evaluation.case_id == a.case_id,
+            evaluation.action == Action.EVALUATE.value,
+            evaluation.at >= a.done_at,
+        )
+        .order_by(evaluation.at, evaluation.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     # When the case was next given to a lead department (re-handling or escalation after a reply).
-    next_round_at = (select(func.min(nxt.dispatched_at))
-                     .where(nxt.case_id == a.case_id, nxt.role == _LEAD, nxt.round > a.round)
-                     .scalar_subquery())
+    next_round_at = (
+        select(func.min(nxt.dispatched_at))
+        .where(nxt.case_id == a.case_id, nxt.role == _LEAD, nxt.round > a.round)
+        .scalar_subquery()
+    )
     rounds = (
-        select(a.id.label("assignment_id"), a.case_id, a.department_id, a.state, a.done_at,
-               a.due_at, Case.status.label("case_status"),
-               case((a.state == _DONE, rating), else_=null()).label("rating"),
-               next_round_at.label("next_round_at"))
+        select(
+            a.id.label("assignment_id"),
+            a.case_id,
+            a.department_id,
+            a.state,
+            a.done_at,
+            a.due_at,
+            Case.status.label("case_status"),
+            case((a.state == _DONE, rating), else_=null()).label("rating"),
+            next_round_at.label("next_round_at"),
+        )
         .join(Case, Case.id == a.case_id)
         .where(a.role == _LEAD, _in_period(a.dispatched_at, period))
     )
@@ -406,11 +431,17 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
     finished = r.c.state == _DONE
     closed_here = and_(finished, r.c.next_round_at.is_(None), r.c.case_status == Status.CLOSED.value)
     moved_on = and_(finished, r.c.next_round_at.isnot(None))
-    sent_back = exists().where(rehandle.case_id == r.c.case_id,
-                               rehandle.action == Action.REHANDLE.value,
-                               rehandle.at >= r.c.done_at, rehandle.at <= r.c.next_round_at)
+    sent_back = exists().where(
+        rehandle.case_id == r.c.case_id,
+        rehandle.action == Action.REHANDLE.value,
+        rehandle.at >= r.c.done_at,
+        rehandle.at <= r.c.next_round_at,
+    )
     return select(
-        r.c.assignment_id, r.c.case_id, r.c.department_id, r.c.rating,
+        r.c.assignment_id,
+        r.c.case_id,
+        r.c.department_id,
+        r.c.rating,
         literal(1).label("handled"),
         _flag(finished).label("finished"),
         _flag(~finished & (r.c.state != AssignmentState.RETURNED.value)).label("unfinished"),
@@ -427,14 +458,28 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
     ).subquery("lead_rounds")
 
 
-_ROUND_METRICS = ("handled", "finished", "unfinished", "on_time", "late", "rated", "satisfied",
-                  "unsatisfied", "settled", "resolved", "unresolved", "rehandled", "returned")
+_ROUND_METRICS = (
+    "handled",
+    "finished",
+    "unfinished",
+    "on_time",
+    "late",
+    "rated",
+    "satisfied",
+    "unsatisfied",
+    "settled",
+    "resolved",
+    "unresolved",
+    "rehandled",
+    "returned",
+)
 
 
 def _signing(period: Period, department_ids: Iterable[int] | None = None):
     """One row per assignment (lead or co-handling) dispatched in the period."""
     query = select(
-        Assignment.case_id, Assignment.department_id,
+        Assignment.case_id,
+        Assignment.department_id,
         _flag(Assignment.signed_at.isnot(None)).label("signed"),
         _flag(Assignment.signed_at <= Assignment.sign_due_at).label("signed_on_time"),
         _flag(Assignment.signed_at > Assignment.sign_due_at).label("signed_late"),
@@ -445,19 +490,28 @@ def _signing(period: Period, department_ids: Iterable[int] | None = None):
 
 
 _SIGNING_METRICS = ("signed", "signed_on_time", "signed_late")
-_NOTICE_METRICS = {"reminders": NoticeKind.REMINDER, "rectifications": NoticeKind.RECTIFICATION,
-                   "interviews": NoticeKind.INTERVIEW}
+_NOTICE_METRICS = {
+    "reminders": NoticeKind.REMINDER,
+    "rectifications": NoticeKind.RECTIFICATION,
+    "interviews": NoticeKind.INTERVIEW,
+}
 
 
-def department_kpis(session, period: Period, department_ids: Iterable[int] | None = None
-                    ) -> list[DepartmentKpi]:
+def department_kpis(
+    session, period: Period, department_ids: Iterable[int] | None = None
+) -> list[DepartmentKpi]:
     """The KPIs of every department that had a lead round dispatched in the period (optionally
     only those of ``department_ids``), ordered by department code. Three queries in all."""
     ids = None if department_ids is None else list(department_ids)
     rounds = _lead_rounds(period, ids)
     round_rows = session.execute(
-        select(Department.id, Department.code, Department.name, Department.level,
-               *[func.coalesce(func.sum(rounds.c[m]), 0).label(m) for m in _ROUND_METRICS])
+        select(
+            Department.id,
+            Department.code,
+            Department.name,
+            Department.level,
+            *[func.coalesce(func.sum(rounds.c[m]), 0).label(m) for m in _ROUND_METRICS],
+        )
         .join(rounds, rounds.c.department_id == Department.id)
         .group_by(Department.id, Department.code, Department.name, Department.level)
         .order_by(Department.code)
@@ -467,36 +521,53 @@ def department_kpis(session, period: Period, department_ids: Iterable[int] | Non
     found = [row.id for row in round_rows]
 
     signing = _signing(period, found)
-    signed = {row.department_id: row for row in session.execute(
-        select(signing.c.department_id,
-               *[func.coalesce(func.sum(signing.c[m]), 0).label(m) for m in _SIGNING_METRICS])
-        .group_by(signing.c.department_id))}
+    signed = {
+        row.department_id: row
+        for row in session.execute(
+            select(
+                signing.c.department_id,
+                *[func.coalesce(func.sum(signing.c[m]), 0).label(m) for m in _SIGNING_METRICS],
+            ).group_by(signing.c.department_id)
+        )
+    }
 
     notice_rows = session.execute(
-        select(Notice.department_id,
-               *[func.coalesce(func.sum(_flag(Notice.kind == kind.value)), 0).label(metric)
-                 for metric, kind in _NOTICE_METRICS.items()])
+        select(
+            Notice.department_id,
+            *[
+                func.coalesce(func.sum(_flag(Notice.kind == kind.value)), 0).label(metric)
+                for metric, kind in _NOTICE_METRICS.items()
+            ],
+        )
         .where(_in_period(Notice.issued_at, period), Notice.department_id.in_(found))
-        .group_by(Notice.department_id))
+        .group_by(Notice.department_id)
+    )
     notices = {row.department_id: row for row in notice_rows}
 
     kpis = []
     for row in round_rows:  # one per department: assembling the figures, no per-case work
         sign = signed.get(row.id)
         notice = notices.get(row.id)
-        kpis.append(DepartmentKpi(
-            department_id=row.id, code=row.code, name=row.name, level=str(row.level),
-            period=period, handled=int(row.handled), finished=int(row.finished),
-            on_time=Rate(int(row.on_time), int(row.finished)),
-            resolution=Rate(int(row.resolved), int(row.settled)),
-            satisfaction=Rate(int(row.satisfied), int(row.rated)),
-            signing=Rate(int(sign.signed_on_time), int(sign.signed)) if sign else Rate(0, 0),
-            rehandle=Rate(int(row.rehandled), int(row.finished)),
-            returns=Rate(int(row.returned), int(row.handled)),
-            reminders=int(notice.reminders) if notice else 0,
-            rectifications=int(notice.rectifications) if notice else 0,
-            interviews=int(notice.interviews) if notice else 0,
-        ))
+        kpis.append(
+            DepartmentKpi(
+                department_id=row.id,
+                code=row.code,
+                name=row.name,
+                level=str(row.level),
+                period=period,
+                handled=int(row.handled),
+                finished=int(row.finished),
+                on_time=Rate(int(row.on_time), int(row.finished)),
+                resolution=Rate(int(row.resolved), int(row.settled)),
+                satisfaction=Rate(int(row.satisfied), int(row.rated)),
+                signing=Rate(int(sign.signed_on_time), int(sign.signed)) if sign else Rate(0, 0),
+                rehandle=Rate(int(row.rehandled), int(row.finished)),
+                returns=Rate(int(row.returned), int(row.handled)),
+                reminders=int(notice.reminders) if notice else 0,
+                rectifications=int(notice.rectifications) if notice else 0,
+                interviews=int(notice.interviews) if notice else 0,
+            )
+        )
     return kpis
 
 
@@ -518,11 +589,16 @@ def drilldown_case_ids(session, period: Period, department_id: int, metric: str)
         query = select(signing.c.case_id).where(signing.c[metric] == 1)
         order = (signing.c.case_id,)
     elif metric in _NOTICE_METRICS:
-        query = (select(notice_case.c.case_id).distinct()
-                 .join(Notice, Notice.id == notice_case.c.notice_id)
-                 .where(Notice.department_id == department_id,
-                        Notice.kind == _NOTICE_METRICS[metric].value,
-                        _in_period(Notice.issued_at, period)))
+        query = (
+            select(notice_case.c.case_id)
+            .distinct()
+            .join(Notice, Notice.id == notice_case.c.notice_id)
+            .where(
+                Notice.department_id == department_id,
+                Notice.kind == _NOTICE_METRICS[metric].value,
+                _in_period(Notice.issued_at, period),
+            )
+        )
         order = (notice_case.c.case_id,)
     else:
         raise ValueError(f"Unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
@@ -530,6 +606,7 @@ def drilldown_case_ids(session, period: Period, department_id: int, metric: str)
 
 
 # --- exports ---------------------------------------------------------------------------------
+
 
 def _percent(key: str) -> Callable[[RankedDepartment], float | None]:
     return lambda r: r.kpi.rate(key).percent

@@ -16,19 +16,23 @@ from models.audit import AuditHead, AuditRecord
 GENESIS = "0" * 64
 
 
-def _digest(prev_hash: str, at: datetime, kind: str, actor_id, actor_name: str, subject: str,
-            details: dict) -> str:
-    canonical = json.dumps([prev_hash, at.isoformat(timespec="microseconds"), kind, actor_id,
-                            actor_name, subject, details], ensure_ascii=False, sort_keys=True,
-                           separators=(",", ":"))
+def _digest(
+    prev_hash: str, at: datetime, kind: str, actor_id, actor_name: str, subject: str, details: dict
+) -> str:
+    canonical = json.dumps(
+        [prev_hash, at.isoformat(timespec="microseconds"), kind, actor_id, actor_name, subject, details],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record(session, kind: str, *, actor: Actor | None, now: datetime, subject: str = "",
-           details: dict | None = None) -> AuditRecord:
+def record(
+    session, kind: str, *, actor: Actor | None, now: datetime, subject: str = "", details: dict | None = None
+) -> AuditRecord:
     """Append one record; the head row is locked so concurrent writers form one chain."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
-                           ).scalar_one_or_none()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
         session.add(head)
@@ -36,9 +40,16 @@ def record(session, kind: str, *, actor: Actor | None, now: datetime, subject: s
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     actor_id, actor_name = (actor.id, actor.name) if actor else (None, "system")
     digest = _digest(head.last_hash, now, kind, actor_id, actor_name, subject[:200], details)
-    row = AuditRecord(at=now, kind=kind, actor_id=actor_id, actor_name=actor_name,
-                      subject=subject[:200], details=details, prev_hash=head.last_hash,
-                      hash=digest)
+    row = AuditRecord(
+        at=now,
+        kind=kind,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        subject=subject[:200],
+        details=details,
+        prev_hash=head.last_hash,
+        hash=digest,
+    )
     session.add(row)
     session.flush()
     head.last_id, head.last_hash = row.id, digest
@@ -52,17 +63,22 @@ def verify(session) -> list[str]:
     last_id = 0
     for row in session.execute(select(AuditRecord).order_by(AuditRecord.id)).scalars():
         if row.prev_hash != previous:
-            problems.append(f"record {row.id}: does not follow record {last_id} "
-                            "(a record was deleted or the chain was rewritten)")
-        expected = _digest(row.prev_hash, row.at, row.kind, row.actor_id, row.actor_name,
-                           row.subject, row.details)
+            problems.append(
+                f"record {row.id}: does not follow record {last_id} "
+                "(a record was deleted or the chain was rewritten)"
+            )
+        expected = _digest(
+            row.prev_hash, row.at, row.kind, row.actor_id, row.actor_name, row.subject, row.details
+        )
         if expected != row.hash:
             problems.append(f"record {row.id}: its content does not match its hash (edited)")
         previous, last_id = row.hash, row.id
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_hash != previous or head.last_id != last_id):
-        problems.append(f"the chain ends at record {last_id} but its head says {head.last_id} "
-                        "(the last records were deleted)")
+        problems.append(
+            f"the chain ends at record {last_id} but its head says {head.last_id} "
+            "(the last records were deleted)"
+        )
     return problems
 
 
@@ -106,8 +122,9 @@ def _account_changed(user) -> bool:
     from sqlalchemy import inspect
 
     attrs = inspect(user).attrs
-    return any(attrs[name].history.has_changes() for name in ("roles", "department_id", "active")
-               if name in attrs)
+    return any(
+        attrs[name].history.has_changes() for name in ("roles", "department_id", "active") if name in attrs
+    )
 
 
 @event.listens_for(Session, "before_flush")
@@ -148,18 +165,32 @@ def _write_configuration_changes(session) -> None:
             if (id(obj), change) in seen:
                 continue
             seen.add((id(obj), change))
-            record(session, "role_change", actor=actor, now=now, subject=obj.username,
-                   details={"change": change, "roles": sorted(r.name for r in obj.roles),
-                            "department_id": obj.department_id, "active": obj.active})
+            record(
+                session,
+                "role_change",
+                actor=actor,
+                now=now,
+                subject=obj.username,
+                details={
+                    "change": change,
+                    "roles": sorted(r.name for r in obj.roles),
+                    "department_id": obj.department_id,
+                    "active": obj.active,
+                },
+            )
             continue
         item = details.pop("item", None) if change == "delete" else str(obj)
-        groups.setdefault((type(obj).__name__, change), []).append(
-            {"item": item, "changes": details or {}})
+        groups.setdefault((type(obj).__name__, change), []).append({"item": item, "changes": details or {}})
     for (model, change), items in groups.items():
         # one record per kind of change: a seeded calendar is one record, not a thousand
-        record(session, "config_change", actor=actor, now=now, subject=f"{model}:{change}",
-               details=items[0] if len(items) == 1 else {"count": len(items),
-                                                         "items": items[:200]})
+        record(
+            session,
+            "config_change",
+            actor=actor,
+            now=now,
+            subject=f"{model}:{change}",
+            details=items[0] if len(items) == 1 else {"count": len(items), "items": items[:200]},
+        )
 
 
 @event.listens_for(Session, "after_transaction_end")

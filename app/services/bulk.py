@@ -38,8 +38,9 @@ def _storable(value):
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def insert_rows(session, table, rows: list[dict], *, skip_conflicts_on: str | None = None,
-                returning: Sequence = ()):
+def insert_rows(
+    session, table, rows: list[dict], *, skip_conflicts_on: str | None = None, returning: Sequence = ()
+):
     """Insert ``rows`` (dicts with the same keys) into a Core ``table`` in one statement;
     rows whose ``skip_conflicts_on`` value exists already are skipped. Returns the result
     (rows of ``returning`` for the rows inserted)."""
@@ -65,8 +66,10 @@ def insert_rows(session, table, rows: list[dict], *, skip_conflicts_on: str | No
         arrays.append(bindparam(None, values, type_=ARRAY(item_type)))
         columns.append(column(name, item_type))
     source = func.unnest(*arrays).table_valued(*columns).render_derived()
-    picked = [cast(source.c[name], table.c[name].type) if isinstance(table.c[name].type, JSON)
-              else source.c[name] for name in names]
+    picked = [
+        cast(source.c[name], table.c[name].type) if isinstance(table.c[name].type, JSON) else source.c[name]
+        for name in names
+    ]
     stmt = postgresql.insert(table).from_select(names, select(*picked))
     if skip_conflicts_on:
         stmt = stmt.on_conflict_do_nothing(index_elements=[skip_conflicts_on])

@@ -15,10 +15,14 @@ _built: dict[tuple, WorkingCalendar] = {}
 def _fingerprint(session) -> tuple:
     """A short value that changes whenever a stored day or official year is added, removed or
     edited (every process sees an edit at once; nothing to invalidate by hand)."""
-    days = select(func.aggregate_strings(
-        cast(CalendarDay.day, String) + CalendarDay.kind + ";", "")).scalar_subquery()
-    years = select(func.aggregate_strings(cast(CalendarYear.year, String) + ";", "")).where(
-        CalendarYear.official).scalar_subquery()
+    days = select(
+        func.aggregate_strings(cast(CalendarDay.day, String) + CalendarDay.kind + ";", "")
+    ).scalar_subquery()
+    years = (
+        select(func.aggregate_strings(cast(CalendarYear.year, String) + ";", ""))
+        .where(CalendarYear.official)
+        .scalar_subquery()
+    )
     if postgres(session):  # send 32 characters, not 40 KB
         days, years = func.md5(days), func.md5(years)
     return tuple(session.execute(select(days, years)).one())

@@ -24,10 +24,10 @@ from app.enums import (
     Channel,
     DeclineReason,
     EvaluationSource,
-    RevisitMethod,
     ExtensionState,
     Grade,
     Rating,
+    RevisitMethod,
     Urgency,
 )
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
@@ -122,18 +122,21 @@ HANDLING_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status
 
 def overdue_clause(now: datetime):
     """Open cases past their stored deadline: the decision on acceptance, or the handling one."""
-    return (((Case.status == Status.SUBMITTED.value) & (Case.accept_due_at < now))
-            | (Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now)))
+    return ((Case.status == Status.SUBMITTED.value) & (Case.accept_due_at < now)) | (
+        Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now)
+    )
 
 
 def awaiting_supervisor_clause():
     """Cases waiting for the supervisor: a reply to evaluate, an unsatisfied rating to decide,
     or an extension request."""
     # One id set from two indexed lookups (an OR with EXISTS would scan every case).
-    return Case.id.in_(union(
-        select(Case.id).where(Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])),
-        select(ExtensionRequest.case_id).where(
-            ExtensionRequest.state == ExtensionState.PENDING.value)))
+    return Case.id.in_(
+        union(
+            select(Case.id).where(Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])),
+            select(ExtensionRequest.case_id).where(ExtensionRequest.state == ExtensionState.PENDING.value),
+        )
+    )
 
 
 def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -> Case:
@@ -185,9 +188,7 @@ def _check(session, case: Case, action: Action, actor: Actor) -> Transition:
             action=_label(ACTION_LABELS[action]),
         )
     if not transition.roles & actor.roles:
-        raise NotAllowed(
-            N_("Your role may not perform “%(action)s”."), action=_label(ACTION_LABELS[action])
-        )
+        raise NotAllowed(N_("Your role may not perform “%(action)s”."), action=_label(ACTION_LABELS[action]))
     missing = set(transition.guards) - facts_for(case, actor, get_settings(session))
     if missing:
         raise IllegalMove(GUARD_MESSAGES[sorted(missing)[0]])
@@ -200,8 +201,9 @@ def _label(msgid: str) -> str:
     return gettext(msgid)
 
 
-def _record(case, action, actor, now, from_status, *, note=None, public_text=None, data=None,
-            department_id=None) -> CaseEvent:
+def _record(
+    case, action, actor, now, from_status, *, note=None, public_text=None, data=None, department_id=None
+) -> CaseEvent:
     event = CaseEvent(
         action=str(action),
         from_status=str(from_status) if from_status else None,
@@ -218,8 +220,9 @@ def _record(case, action, actor, now, from_status, *, note=None, public_text=Non
     return event
 
 
-def move(session, case, action, actor, now, target=None, *, changes: dict | None = None,
-         **event) -> CaseEvent:
+def move(
+    session, case, action, actor, now, target=None, *, changes: dict | None = None, **event
+) -> CaseEvent:
     """Check, change the status, and log: the single path every status change takes.
 
     ``changes`` are the fields the new status needs (a declined case's reason...): they are
@@ -244,8 +247,9 @@ def clean_text(value, field: str, *, required: bool = True, limit: int = MAX_NOT
     if required and not value:
         raise Invalid(N_("%(field)s is required."), field=_label(field))
     if len(value) > limit:
-        raise Invalid(N_("%(field)s is too long (at most %(limit)s characters)."),
-                      field=_label(field), limit=limit)
+        raise Invalid(
+            N_("%(field)s is too long (at most %(limit)s characters)."), field=_label(field), limit=limit
+        )
     return value or None
 
 
@@ -289,8 +293,9 @@ def _policies(session) -> list[dl.Policy]:
 
 
 def _handling_days(session, case: Case, multi_department: bool, policies=None) -> int:
-    return dl.select_policy(policies or _policies(session), case.case_type, case.urgency,
-                            multi_department).working_days
+    return dl.select_policy(
+        policies or _policies(session), case.case_type, case.urgency, multi_department
+    ).working_days
 
 
 def _refresh_case_due(case: Case, calendar, session) -> None:
@@ -299,8 +304,9 @@ def _refresh_case_due(case: Case, calendar, session) -> None:
     if lead is not None:
         case.due_at, case.due_provisional = lead.due_at, lead.due_provisional
     elif case.status not in (Status.SUBMITTED, Status.DECLINED, Status.CLOSED):
-        deadline = dl.working_day_deadline(calendar, case.clock_start_at,
-                                           _handling_days(session, case, False))
+        deadline = dl.working_day_deadline(
+            calendar, case.clock_start_at, _handling_days(session, case, False)
+        )
         case.due_at, case.due_provisional = deadline.due_at, deadline.provisional
 
 
@@ -328,8 +334,9 @@ def request_recompute(session) -> str:
         with current_app.app_context(), unit_of_work() as own:
             recompute_open_deadlines(own)
 
-    queue.enqueue_after_commit(session, "recompute_deadlines", job_id="recompute-deadlines",
-                               job_timeout=1800, fallback=now_instead)
+    queue.enqueue_after_commit(
+        session, "recompute_deadlines", job_id="recompute-deadlines", job_timeout=1800, fallback=now_instead
+    )
     return "queued"
 
 
@@ -343,12 +350,15 @@ def recompute_open_deadlines(session) -> int:
     for case in session.query(Case).filter(Case.status.in_([s.value for s in OPEN_STATUSES])):
         if case.status == Status.SUBMITTED:
             case.accept_due_at = dl.working_day_deadline(
-                calendar, case.created_at, settings["accept_working_days"]).due_at
-        running = [a for a in case.active_assignments
-                   if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)]
+                calendar, case.created_at, settings["accept_working_days"]
+            ).due_at
+        running = [
+            a
+            for a in case.active_assignments
+            if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)
+        ]
         for assignment in running:
-            assignment.due_days = _handling_days(session, case, len(case.active_assignments) > 1,
-                                                 policies)
+            assignment.due_days = _handling_days(session, case, len(case.active_assignments) > 1, policies)
             _set_assignment_due(assignment, calendar)
         _refresh_case_due(case, calendar, session)
         count += 1
@@ -370,8 +380,7 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     category = _category(session, data.get("category_id"))
     concerned = None
     if data.get("concerned_department_id") not in (None, ""):
-        concerned = _department(session, data["concerned_department_id"],
-                                N_("Department concerned"))
+        concerned = _department(session, data["concerned_department_id"], N_("Department concerned"))
     anonymous = bool(data.get("anonymous"))
     name = clean_text(data.get("reporter_name"), N_("Reporter name"), required=not anonymous, limit=64)
     phone = clean_text(data.get("reporter_phone"), N_("Reporter phone"), required=False, limit=32)
@@ -395,45 +404,71 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         region=clean_text(data.get("region"), N_("Region"), required=False, limit=100) or "",
         location=clean_text(data.get("location"), N_("Window or office"), required=False, limit=200),
         concerned_department=concerned,
-        concerned_official=clean_text(data.get("concerned_official"), N_("Official concerned"),
-                                 required=False, limit=100),
+        concerned_official=clean_text(
+            data.get("concerned_official"), N_("Official concerned"), required=False, limit=100
+        ),
         created_at=now,
         clock_start_at=now,
         created_by_id=actor.id,
         window=window,
-        reporters=[], attachments=[],  # known empty: adding to them later reads nothing
+        reporters=[],
+        attachments=[],  # known empty: adding to them later reads nothing
     )
     if window is not None:
         case.location = case.location or str(window)
         case.region = case.region or window.region
     company = clean_text(data.get("reporter_company"), N_("Company"), required=False, limit=200)
-    credit_code = clean_text(data.get("credit_code"), N_("Unified social credit code"),
-                        required=False, limit=18)
+    credit_code = clean_text(
+        data.get("credit_code"), N_("Unified social credit code"), required=False, limit=18
+    )
     calendar = load_calendar(session)
     case.accept_due_at = dl.working_day_deadline(
-        calendar, now, get_settings(session)["accept_working_days"]).due_at
+        calendar, now, get_settings(session)["accept_working_days"]
+    ).due_at
     if postgres(session):
         # Take the id first, so the number goes in with the INSERT (no second write of the row).
-        case.id = session.execute(select(func.nextval(func.pg_get_serial_sequence(
-            "cases", "id")))).scalar()
+        case.id = session.execute(select(func.nextval(func.pg_get_serial_sequence("cases", "id")))).scalar()
         case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     session.add(case)
-    _record(case, "file", actor, now, None, data={"channel": str(channel)},
-            public_text=N_("Your case has been received."))
+    _record(
+        case,
+        "file",
+        actor,
+        now,
+        None,
+        data={"channel": str(channel)},
+        public_text=N_("Your case has been received."),
+    )
     session.flush()
     case.number = case.number or f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     reporter, code = new_reporter(
-        receipt_number=case.number, now=now, anonymous=anonymous,
-        confidential=bool(data.get("confidential")), name=name, phone=phone, company=company,
-        credit_code=credit_code)
+        receipt_number=case.number,
+        now=now,
+        anonymous=anonymous,
+        confidential=bool(data.get("confidential")),
+        name=name,
+        phone=phone,
+        company=company,
+        credit_code=credit_code,
+    )
     case.reporters.append(reporter)
     session.flush()
     case.query_code = code  # not a column: the plain code lives only until the receipt is shown
     return case
 
 
-def classify_case(session, case: Case, *, actor: Actor, now: datetime, case_type, category_id,
-                  urgency, grade=None, note=None) -> Case:
+def classify_case(
+    session,
+    case: Case,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_type,
+    category_id,
+    urgency,
+    grade=None,
+    note=None,
+) -> Case:
     """Set type, category, urgency and (for reports) the A/B/C grade."""
     case_type = clean_enum(CaseType, case_type, N_("Case type"))
     urgency = clean_enum(Urgency, urgency, N_("Urgency"))
@@ -441,14 +476,29 @@ def classify_case(session, case: Case, *, actor: Actor, now: datetime, case_type
     if grade and case_type != CaseType.REPORT:
         raise Invalid(N_("Only reports are graded A/B/C."))
     category = _category(session, category_id)
-    before = {"case_type": str(case.case_type), "urgency": str(case.urgency),
-              "grade": str(case.grade) if case.grade else None, "category_id": case.category_id}
-    move(session, case, Action.CLASSIFY, actor, now,
-          note=clean_text(note, N_("Note"), required=False),
-          data={"before": before, "after": {
-              "case_type": str(case_type), "urgency": str(urgency),
-              "grade": str(grade) if grade else None,
-              "category_id": category.id if category else None}})
+    before = {
+        "case_type": str(case.case_type),
+        "urgency": str(case.urgency),
+        "grade": str(case.grade) if case.grade else None,
+        "category_id": case.category_id,
+    }
+    move(
+        session,
+        case,
+        Action.CLASSIFY,
+        actor,
+        now,
+        note=clean_text(note, N_("Note"), required=False),
+        data={
+            "before": before,
+            "after": {
+                "case_type": str(case_type),
+                "urgency": str(urgency),
+                "grade": str(grade) if grade else None,
+                "category_id": category.id if category else None,
+            },
+        },
+    )
     case.case_type, case.urgency, case.grade, case.category = case_type, urgency, grade, category
     _refresh_case_due(case, load_calendar(session), session)
     session.flush()
@@ -464,8 +514,9 @@ def propose_department(session, case: Case) -> Department | None:
     excluded = {case.concerned_department_id} - {None}
     excluded |= {a.department_id for a in case.assignments if a.state == AssignmentState.RETURNED}
     active_rules = [
-        rules.Rule(r.id, r.department_id, r.category_id, r.region,
-                   rules.parse_keywords(r.keywords), r.priority)
+        rules.Rule(
+            r.id, r.department_id, r.category_id, r.region, rules.parse_keywords(r.keywords), r.priority
+        )
         for r in session.query(DispatchRule).filter(DispatchRule.active.is_(True))
     ]
     facts = rules.CaseFacts(path, case.region, f"{case.title}\n{case.content}")
@@ -479,8 +530,15 @@ def accept_case(session, case: Case, *, actor: Actor, now: datetime, note=None) 
         raise Invalid(N_("Classify the case (category) before accepting it."))
     if case.case_type == CaseType.REPORT and case.grade is None:
         raise Invalid(N_("Grade the report (A/B/C) before accepting it."))
-    move(session, case, Action.ACCEPT, actor, now, note=clean_text(note, N_("Note"), required=False),
-          public_text=N_("Your case has been accepted."))
+    move(
+        session,
+        case,
+        Action.ACCEPT,
+        actor,
+        now,
+        note=clean_text(note, N_("Note"), required=False),
+        public_text=N_("Your case has been accepted."),
+    )
     settings = get_settings(session)
     case.accepted_at = now
     case.dispatch_due_at = dl.clock_deadline(now, minutes=settings["dispatch_minutes"]).due_at
@@ -495,15 +553,30 @@ def decline_case(session, case: Case, *, actor: Actor, now: datetime, reason, no
     """Decline a case with a reason (not in scope, duplicate, insufficient)."""
     reason = clean_enum(DeclineReason, reason, N_("Reason"))
     note = clean_text(note, N_("Explanation to the reporter"))
-    move(session, case, Action.DECLINE, actor, now, public_text=note, data={"reason": str(reason)},
-         changes={"decline_reason": reason, "decline_note": note, "closed_at": now, "due_at": None})
+    move(
+        session,
+        case,
+        Action.DECLINE,
+        actor,
+        now,
+        public_text=note,
+        data={"reason": str(reason)},
+        changes={"decline_reason": reason, "decline_note": note, "closed_at": now, "due_at": None},
+    )
     session.flush()
     return case
 
 
-def _open_assignments(session, case, now, lead: Department, co: Iterable[Department], *,
-                      department_template: str = "new_case",
-                      reporter_template: str = "case_dispatched") -> None:
+def _open_assignments(
+    session,
+    case,
+    now,
+    lead: Department,
+    co: Iterable[Department],
+    *,
+    department_template: str = "new_case",
+    reporter_template: str = "case_dispatched",
+) -> None:
     """Withdraw the current assignments and give the case to ``lead`` (and co-handlers); tell
     the departments (a new case, a re-handling, an escalation) and the reporters."""
     settings = get_settings(session)
@@ -519,10 +592,16 @@ def _open_assignments(session, case, now, lead: Department, co: Iterable[Departm
         # Active and dispatched from the start, not only once flushed (the column defaults):
         # the case's deadline below is read from its active lead assignment.
         assignment = Assignment(
-            department=department, role=role, round=round_no, dispatched_at=now,
-            active=True, state=AssignmentState.DISPATCHED,
+            department=department,
+            role=role,
+            round=round_no,
+            dispatched_at=now,
+            active=True,
+            state=AssignmentState.DISPATCHED,
             sign_due_at=dl.clock_deadline(now, hours=settings["sign_hours"]).due_at,
-            due_start_at=case.clock_start_at, due_days=days, extension_days=0,
+            due_start_at=case.clock_start_at,
+            due_days=days,
+            extension_days=0,
         )
         _set_assignment_due(assignment, calendar)
         case.assignments.append(assignment)
@@ -531,13 +610,22 @@ def _open_assignments(session, case, now, lead: Department, co: Iterable[Departm
     _refresh_case_due(case, calendar, session)
     session.flush()
     for assignment in case.active_assignments:
-        outbox.to_department(session, assignment.department_id,
-                             key=f"{department_template}:{assignment.id}",
-                             template=department_template, now=now, case_id=case.id,
-                             params={"number": case.number, "due": outbox.when(assignment.due_at),
-                                     "sign_due": outbox.when(assignment.sign_due_at)})
-    outbox.to_reporters(session, case, template=reporter_template, now=now,
-                        step=f"dispatch:{round_no}", department=lead.name)
+        outbox.to_department(
+            session,
+            assignment.department_id,
+            key=f"{department_template}:{assignment.id}",
+            template=department_template,
+            now=now,
+            case_id=case.id,
+            params={
+                "number": case.number,
+                "due": outbox.when(assignment.due_at),
+                "sign_due": outbox.when(assignment.sign_due_at),
+            },
+        )
+    outbox.to_reporters(
+        session, case, template=reporter_template, now=now, step=f"dispatch:{round_no}", department=lead.name
+    )
 
 
 def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
@@ -545,18 +633,32 @@ def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
         raise Invalid(N_("A case about a department is never sent to that department."))
 
 
-def dispatch_case(session, case: Case, *, actor: Actor, now: datetime, lead_department_id,
-                  co_department_ids=(), note=None) -> Case:
+def dispatch_case(
+    session, case: Case, *, actor: Actor, now: datetime, lead_department_id, co_department_ids=(), note=None
+) -> Case:
     """Send a case to its lead department and any co-handling departments."""
     _check(session, case, Action.DISPATCH, actor)
     lead = _department(session, lead_department_id, N_("Lead department"))
-    co_by_id = {d.id: d for d in (_department(session, i, N_("Co-handling departments"))
-                                  for i in co_department_ids or () if str(i).strip())}
+    co_by_id = {
+        d.id: d
+        for d in (
+            _department(session, i, N_("Co-handling departments"))
+            for i in co_department_ids or ()
+            if str(i).strip()
+        )
+    }
     co = [co_by_id[i] for i in sorted(co_by_id) if i != lead.id]
     _check_not_concerned(case, [lead, *co])
-    move(session, case, Action.DISPATCH, actor, now, note=clean_text(note, N_("Note"), required=False),
-          public_text=N_("Your case has been sent to the responsible department."),
-          data={"lead": lead.id, "co": [d.id for d in co]})
+    move(
+        session,
+        case,
+        Action.DISPATCH,
+        actor,
+        now,
+        note=clean_text(note, N_("Note"), required=False),
+        public_text=N_("Your case has been sent to the responsible department."),
+        data={"lead": lead.id, "co": [d.id for d in co]},
+    )
     _open_assignments(session, case, now, lead, co)
     session.flush()
     return case
@@ -585,14 +687,20 @@ def add_note(session, case: Case, *, actor: Actor, now: datetime, note) -> Case:
 def reply_case(session, case: Case, *, actor: Actor, now: datetime, reply, note=None) -> Case:
     """Answer the reporter; the reply is public, the note stays internal."""
     reply = clean_text(reply, N_("Reply to the reporter"), limit=MAX_CONTENT)
-    move(session, case, Action.REPLY, actor, now, public_text=reply,
-          note=clean_text(note, N_("Internal note"), required=False))
+    move(
+        session,
+        case,
+        Action.REPLY,
+        actor,
+        now,
+        public_text=reply,
+        note=clean_text(note, N_("Internal note"), required=False),
+    )
     for assignment in case.active_assignments:
         if assignment.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
             assignment.state, assignment.done_at = AssignmentState.DONE, now
     case.reply, case.replied_at = reply, now
-    outbox.to_reporters(session, case, template="case_replied", now=now,
-                        step=f"reply:{len(case.events)}")
+    outbox.to_reporters(session, case, template="case_replied", now=now, step=f"reply:{len(case.events)}")
     session.flush()
     return case
 
@@ -605,30 +713,45 @@ def request_extension(session, case: Case, *, actor: Actor, now: datetime, days,
         days = 0
     limit = get_settings(session)["max_extension_days"]
     if not 1 <= days <= limit:
-        raise Invalid(N_("An extension must be between 1 and %(limit)s working days."),
-                      limit=limit)
+        raise Invalid(N_("An extension must be between 1 and %(limit)s working days."), limit=limit)
     reason = clean_text(reason, N_("Reason"))
     lead = case.lead_assignment
     if lead is not None and now > lead.due_at:
         raise Invalid(N_("An extension must be requested before the deadline."))
     move(session, case, Action.REQUEST_EXTENSION, actor, now, note=reason, data={"days": days})
-    request = ExtensionRequest(assignment_id=lead.id, days=days, reason=reason, requested_at=now,
-                               requested_by_id=actor.id, state=ExtensionState.PENDING)
+    request = ExtensionRequest(
+        assignment_id=lead.id,
+        days=days,
+        reason=reason,
+        requested_at=now,
+        requested_by_id=actor.id,
+        state=ExtensionState.PENDING,
+    )
     case.extensions.append(request)
     session.flush()
-    outbox.to_supervisors(session, key=f"extension_requested:{request.id}",
-                          template="extension_requested", now=now, case_id=case.id,
-                          params={"number": case.number, "department": lead.department.name,
-                                  "days": days, "due": outbox.when(case.due_at),
-                                  "new_due": outbox.when(extended_due(session, case))})
+    outbox.to_supervisors(
+        session,
+        key=f"extension_requested:{request.id}",
+        template="extension_requested",
+        now=now,
+        case_id=case.id,
+        params={
+            "number": case.number,
+            "department": lead.department.name,
+            "days": days,
+            "due": outbox.when(case.due_at),
+            "new_due": outbox.when(extended_due(session, case)),
+        },
+    )
     return case
 
 
 def _extended_assignments(case: Case) -> list[Assignment]:
     """The assignments an approved extension moves: every running one of the current round,
     so the case keeps one deadline (the lead's) that its co-handlers share."""
-    return [a for a in case.active_assignments
-            if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)]
+    return [
+        a for a in case.active_assignments if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)
+    ]
 
 
 def extended_due(session, case: Case, calendar=None) -> datetime | None:
@@ -638,12 +761,13 @@ def extended_due(session, case: Case, calendar=None) -> datetime | None:
     if request is None or lead is None:
         return None
     return dl.working_day_deadline(
-        calendar or load_calendar(session), lead.due_start_at,
-        lead.due_days + lead.extension_days + request.days).due_at
+        calendar or load_calendar(session),
+        lead.due_start_at,
+        lead.due_days + lead.extension_days + request.days,
+    ).due_at
 
 
-def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approve: bool,
-                     note=None) -> Case:
+def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approve: bool, note=None) -> Case:
     """Approve (moving the deadline by the working days asked, once) or refuse the pending
     extension request; the department is told, and the reporter when the deadline moves."""
     action = Action.APPROVE_EXTENSION if approve else Action.REFUSE_EXTENSION
@@ -664,14 +788,18 @@ def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approv
         event.public_text = N_("The handling period of your case has been extended.")
         event.data = {"days": request.days, "due_at": case.due_at.isoformat()}
         told += [a.department_id for a in extended]
-        outbox.to_reporters(session, case, template="case_extended", now=now,
-                            step=f"extension:{request.id}")
+        outbox.to_reporters(session, case, template="case_extended", now=now, step=f"extension:{request.id}")
     template = "extension_approved" if approve else "extension_refused"
     for department_id in dict.fromkeys(told):
-        outbox.to_department(session, department_id, key=f"{template}:{request.id}",
-                             template=template, now=now, case_id=case.id,
-                             params={"number": case.number, "days": request.days,
-                                     "due": outbox.when(case.due_at)})
+        outbox.to_department(
+            session,
+            department_id,
+            key=f"{template}:{request.id}",
+            template=template,
+            now=now,
+            case_id=case.id,
+            params={"number": case.number, "days": request.days, "due": outbox.when(case.due_at)},
+        )
     session.flush()
     return case
 
@@ -699,68 +827,105 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
     case.proposed_department = propose_department(session, case)
     _refresh_case_due(case, load_calendar(session), session)
     returns = sum(1 for e in case.events if e.action == Action.RETURN)
-    told = {"key": f"case_returned:{case.id}:{returns}", "template": "case_returned", "now": now,
-            "case_id": case.id, "params": {"number": case.number, "department": department.name}}
+    told = {
+        "key": f"case_returned:{case.id}:{returns}",
+        "template": "case_returned",
+        "now": now,
+        "case_id": case.id,
+        "params": {"number": case.number, "department": department.name},
+    }
     outbox.to_supervisors(session, **told)
     outbox.to_staff(session, outbox.staff_with_role(session, role=Role.DISPATCHER), **told)
     if returns >= get_settings(session)["returns_for_rectification"] and actor.department_id:
-        raise_notice(session, cause=NoticeCause.REPEATED_RETURNS, subject=f"case:{case.id}",
-                     department_id=actor.department_id, cases=[case], now=now, actor=SYSTEM,
-                     details=f"工单{case.number}已被退回{returns}次，存在推诿扯皮。")
+        raise_notice(
+            session,
+            cause=NoticeCause.REPEATED_RETURNS,
+            subject=f"case:{case.id}",
+            department_id=actor.department_id,
+            cases=[case],
+            now=now,
+            actor=SYSTEM,
+            details=f"工单{case.number}已被退回{returns}次，存在推诿扯皮。",
+        )
     session.flush()
     return case
 
 
-def evaluate_case(session, case: Case, *, actor: Actor, now: datetime, rating, source,
-                  reason=None, method=None) -> Case:
+def evaluate_case(
+    session, case: Case, *, actor: Actor, now: datetime, rating, source, reason=None, method=None
+) -> Case:
     """Record the reporter's rating (or a revisit, with how it was made: phone, text message,
     in person, video); unsatisfied needs a reason. Nothing is assumed: no default rating."""
     rating = clean_enum(Rating, rating, N_("Rating"))
     source = clean_enum(EvaluationSource, source, N_("Evaluation source"))
-    method = clean_enum(RevisitMethod, method, N_("How the revisit was made"),
-                        required=source == EvaluationSource.REVISIT_CALL)
+    method = clean_enum(
+        RevisitMethod,
+        method,
+        N_("How the revisit was made"),
+        required=source == EvaluationSource.REVISIT_CALL,
+    )
     if source != EvaluationSource.REVISIT_CALL:
         method = None
     reason = clean_text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
     data = {"rating": str(rating), "source": str(source)}
     if method:
         data["method"] = str(method)
-    move(session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating],
-         note=reason, data=data)
+    move(
+        session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating], note=reason, data=data
+    )
     case.rating, case.rating_source, case.rating_reason = rating, source, reason
-    for task in session.query(RevisitTask).filter(RevisitTask.case_id == case.id,
-                                                  RevisitTask.reason.like("unrated%"),
-                                                  RevisitTask.done_at.is_(None)):
+    for task in session.query(RevisitTask).filter(
+        RevisitTask.case_id == case.id, RevisitTask.reason.like("unrated%"), RevisitTask.done_at.is_(None)
+    ):
         task.done_at, task.done_by_id = now, actor.id
         task.outcome = f"{rating}:{method}" if method else str(rating)
-    unsatisfied = sum(1 for e in case.events if e.action == Action.EVALUATE
-                      and (e.data or {}).get("rating") == Rating.UNSATISFIED)
+    unsatisfied = sum(
+        1
+        for e in case.events
+        if e.action == Action.EVALUATE and (e.data or {}).get("rating") == Rating.UNSATISFIED
+    )
     if unsatisfied >= 2 and case.lead_department_id:
-        raise_notice(session, cause=NoticeCause.TWO_UNSATISFIED, subject=f"case:{case.id}",
-                     department_id=case.lead_department_id, cases=[case], now=now, actor=SYSTEM,
-                     details=f"工单{case.number}两次答复均被评价为不满意。")
+        raise_notice(
+            session,
+            cause=NoticeCause.TWO_UNSATISFIED,
+            subject=f"case:{case.id}",
+            department_id=case.lead_department_id,
+            cases=[case],
+            now=now,
+            actor=SYSTEM,
+            details=f"工单{case.number}两次答复均被评价为不满意。",
+        )
     session.flush()
     return case
 
 
-def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note,
-                  lead_department_id=None) -> Case:
+def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note, lead_department_id=None) -> Case:
     """Send an unsatisfied case back for re-handling (二次分办) with a new deadline."""
     note = clean_text(note, N_("Reason"))
     _check(session, case, Action.REHANDLE, actor)
     previous = [a for a in case.assignments if a.round == max(x.round for x in case.assignments)]
-    lead = (_department(session, lead_department_id, N_("Lead department"))
-            if lead_department_id not in (None, "") else case.lead_department)
-    co = [a.department for a in previous
-          if a.role == AssignmentRole.CO and a.department_id != lead.id]
+    lead = (
+        _department(session, lead_department_id, N_("Lead department"))
+        if lead_department_id not in (None, "")
+        else case.lead_department
+    )
+    co = [a.department for a in previous if a.role == AssignmentRole.CO and a.department_id != lead.id]
     _check_not_concerned(case, [lead, *co])
-    move(session, case, Action.REHANDLE, actor, now, note=note,
-          public_text=N_("Your case is being handled again."))
+    move(
+        session,
+        case,
+        Action.REHANDLE,
+        actor,
+        now,
+        note=note,
+        public_text=N_("Your case is being handled again."),
+    )
     case.rehandle_count += 1
     case.clock_start_at = now
     case.rating = case.rating_source = case.rating_reason = None
-    _open_assignments(session, case, now, lead, co, department_template="rehandle",
-                      reporter_template="case_rehandled")
+    _open_assignments(
+        session, case, now, lead, co, department_template="rehandle", reporter_template="case_rehandled"
+    )
     session.flush()
     return case
 
@@ -771,19 +936,31 @@ def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> 
     _check(session, case, Action.ESCALATE, actor)
     higher = case.lead_department.parent
     _check_not_concerned(case, [higher])
-    move(session, case, Action.ESCALATE, actor, now, note=note,
-          public_text=N_("Your case has been escalated to a higher level."),
-          data={"from": case.lead_department_id, "to": higher.id})
+    move(
+        session,
+        case,
+        Action.ESCALATE,
+        actor,
+        now,
+        note=note,
+        public_text=N_("Your case has been escalated to a higher level."),
+        data={"from": case.lead_department_id, "to": higher.id},
+    )
     case.escalation_count += 1
     case.is_difficult = True
     case.clock_start_at = now
     case.rating = case.rating_source = case.rating_reason = None
     previous = {a.department_id for a in case.active_assignments} - {higher.id}
-    _open_assignments(session, case, now, higher, [], department_template="escalated_to",
-                      reporter_template="case_escalated")
+    _open_assignments(
+        session, case, now, higher, [], department_template="escalated_to", reporter_template="case_escalated"
+    )
     key = f"escalated:{case.id}:{case.escalation_count}"
-    told = {"template": "escalated", "now": now, "case_id": case.id,
-            "params": {"number": case.number, "department": higher.name}}
+    told = {
+        "template": "escalated",
+        "now": now,
+        "case_id": case.id,
+        "params": {"number": case.number, "department": higher.name},
+    }
     outbox.to_supervisors(session, key=key, **told)
     for department_id in sorted(previous):  # the departments that handled it so far
         outbox.to_department(session, department_id, key=f"{key}:from:{department_id}", **told)
@@ -794,8 +971,7 @@ def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> 
 def close_case(session, case: Case, *, actor: Actor, now: datetime, note=None) -> Case:
     """Close an evaluated case (an unsatisfied one only with the reason it is not re-handled)."""
     note = clean_text(note, N_("Reason"), required=case.status == Status.UNSATISFIED)
-    move(session, case, Action.CLOSE, actor, now, note=note,
-          public_text=N_("Your case has been closed."))
+    move(session, case, Action.CLOSE, actor, now, note=note, public_text=N_("Your case has been closed."))
     case.closed_at = now
     outbox.to_reporters(session, case, template="case_closed", now=now, step="close")
     session.flush()
@@ -829,8 +1005,16 @@ ACTION_SERVICES = {
 }
 
 
-def perform(session, case_id: int, action: Action | str, *, actor: Actor, now: datetime,
-            params: dict | None = None, **more) -> Case:
+def perform(
+    session,
+    case_id: int,
+    action: Action | str,
+    *,
+    actor: Actor,
+    now: datetime,
+    params: dict | None = None,
+    **more,
+) -> Case:
     """Run one action on a case the actor can see (the entry point for screens, API and jobs).
     ``params`` are the action's own parameters (a JSON body): who acts and when are never
     among them."""

@@ -16,16 +16,26 @@ def previous_period(period: kpi.Period) -> kpi.Period:
 
 
 def _counts(session, column, period: kpi.Period) -> dict:
-    rows = session.execute(select(column, func.count()).where(
-        column.isnot(None), Case.created_at >= period.start, Case.created_at < period.end)
-        .group_by(column)).all()
+    rows = session.execute(
+        select(column, func.count())
+        .where(column.isnot(None), Case.created_at >= period.start, Case.created_at < period.end)
+        .group_by(column)
+    ).all()
     return dict(rows)
 
 
 def _rising(now: dict, before: dict, names: dict, limit: int = 5) -> list[dict]:
-    rows = [{"name": names.get(key, str(key)), "id": key, "now": count,
-             "before": before.get(key, 0), "change": count - before.get(key, 0)}
-            for key, count in now.items() if count >= 2 and count > before.get(key, 0)]
+    rows = [
+        {
+            "name": names.get(key, str(key)),
+            "id": key,
+            "now": count,
+            "before": before.get(key, 0),
+            "change": count - before.get(key, 0),
+        }
+        for key, count in now.items()
+        if count >= 2 and count > before.get(key, 0)
+    ]
     return sorted(rows, key=lambda r: (-r["change"], -r["now"], str(r["name"])))[:limit]
 
 
@@ -38,13 +48,20 @@ def hot_spots(session, period: kpi.Period) -> dict[str, list[dict]]:
     windows_now = _counts(session, Case.window_id, period)
     officials_now = _counts(session, Case.concerned_official, period)
     return {
-        "categories": _rising(_counts(session, Case.category_id, period),
-                              _counts(session, Case.category_id, before), categories),
-        "departments": _rising(_counts(session, department_column, period),
-                               _counts(session, department_column, before), departments),
-        "windows": sorted(({"name": windows.get(k, str(k)), "id": k, "now": n}
-                           for k, n in windows_now.items() if n >= 2),
-                          key=lambda r: (-r["now"], r["name"]))[:5],
-        "officials": sorted(({"name": k, "now": n} for k, n in officials_now.items() if n >= 2),
-                            key=lambda r: (-r["now"], r["name"]))[:5],
+        "categories": _rising(
+            _counts(session, Case.category_id, period), _counts(session, Case.category_id, before), categories
+        ),
+        "departments": _rising(
+            _counts(session, department_column, period),
+            _counts(session, department_column, before),
+            departments,
+        ),
+        "windows": sorted(
+            ({"name": windows.get(k, str(k)), "id": k, "now": n} for k, n in windows_now.items() if n >= 2),
+            key=lambda r: (-r["now"], r["name"]),
+        )[:5],
+        "officials": sorted(
+            ({"name": k, "now": n} for k, n in officials_now.items() if n >= 2),
+            key=lambda r: (-r["now"], r["name"]),
+        )[:5],
     }

@@ -52,9 +52,15 @@ class HttpSmsGateway:
 
     def send(self, to: str, text: str, key: str) -> None:
         request = urllib.request.Request(
-            self.url, data=json.dumps({"to": to, "text": text}).encode(), method="POST",
-            headers={"Content-Type": "application/json", "Idempotency-Key": key,
-                     **({"Authorization": f"Bearer {self.token}"} if self.token else {})})
+            self.url,
+            data=json.dumps({"to": to, "text": text}).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": key,
+                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+            },
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status >= 300:
                 raise OSError(f"SMS gateway answered {response.status}")
@@ -75,8 +81,12 @@ def send_sms(to: str, text: str, key: str) -> None:
 
 def deliver(session, notification_id: int, now: datetime) -> str:
     """Deliver one message (idempotent); return its status afterwards."""
-    notification = session.query(Notification).filter_by(id=notification_id).with_for_update(
-        skip_locked=True).one_or_none()
+    notification = (
+        session.query(Notification)
+        .filter_by(id=notification_id)
+        .with_for_update(skip_locked=True)
+        .one_or_none()
+    )
     if notification is None:
         return "busy"  # another worker holds it, or it does not exist
     if notification.status in ("sent", "failed"):
@@ -84,11 +94,17 @@ def deliver(session, notification_id: int, now: datetime) -> str:
     subject, body = render(notification)
     try:
         if notification.channel == "inbox":
-            if not session.query(InboxMessage.id).filter_by(
-                    notification_id=notification.id).first():
-                session.add(InboxMessage(notification_id=notification.id,
-                                         user_id=notification.user_id, subject=subject, body=body,
-                                         case_id=notification.case_id, created_at=now))
+            if not session.query(InboxMessage.id).filter_by(notification_id=notification.id).first():
+                session.add(
+                    InboxMessage(
+                        notification_id=notification.id,
+                        user_id=notification.user_id,
+                        subject=subject,
+                        body=body,
+                        case_id=notification.case_id,
+                        created_at=now,
+                    )
+                )
         elif notification.channel == "email":
             send_email(notification.address, subject, body, notification.key)
         elif notification.channel == "sms":
@@ -99,10 +115,11 @@ def deliver(session, notification_id: int, now: datetime) -> str:
         notification.status, notification.last_error = "held", f"no {held} gateway configured"
     except Exception as error:  # noqa: BLE001 - any failure is retried later
         notification.attempts += 1
-        notification.last_error = type(error).__name__ + ": " + str(error).replace(
-            notification.address or "\0", "***")[:400]
+        notification.last_error = (
+            type(error).__name__ + ": " + str(error).replace(notification.address or "\0", "***")[:400]
+        )
         notification.status = "failed" if notification.attempts >= MAX_ATTEMPTS else "pending"
-        notification.next_attempt_at = now + timedelta(minutes=2 ** notification.attempts)
+        notification.next_attempt_at = now + timedelta(minutes=2**notification.attempts)
     else:
         notification.attempts += 1
         notification.status, notification.sent_at, notification.last_error = "sent", now, None

@@ -37,12 +37,19 @@ def _take_numbers(session, year: int, count: int) -> int:
     """Take the next ``count`` numbers of the year and return the last one. The counter row
     stays locked until commit, so numbers have no gaps and no duplicates even with concurrent
     sweeps."""
-    bump = (update(NoticeCounter).where(NoticeCounter.year == year)
-            .values(last=NoticeCounter.last + count).returning(NoticeCounter.last))
+    bump = (
+        update(NoticeCounter)
+        .where(NoticeCounter.year == year)
+        .values(last=NoticeCounter.last + count)
+        .returning(NoticeCounter.last)
+    )
     number = session.execute(bump).scalar()
     if number is None:
-        session.execute(dialect_insert(session, NoticeCounter).values(year=year, last=0)
-                        .on_conflict_do_nothing(index_elements=["year"]))
+        session.execute(
+            dialect_insert(session, NoticeCounter)
+            .values(year=year, last=0)
+            .on_conflict_do_nothing(index_elements=["year"])
+        )
         number = session.execute(bump).scalar()
     return number
 
@@ -66,8 +73,16 @@ class Issued(NamedTuple):
     reply_due_at: datetime
 
 
-def raise_notices(session, drafts: Iterable[Draft], *, now: datetime, actor: Actor = SYSTEM,
-                  settings=None, calendar=None, announce: bool = True) -> list[Issued]:
+def raise_notices(
+    session,
+    drafts: Iterable[Draft],
+    *,
+    now: datetime,
+    actor: Actor = SYSTEM,
+    settings=None,
+    calendar=None,
+    announce: bool = True,
+) -> list[Issued]:
     """Issue the notice of each draft whose cause has none yet; return the new notices. With
     ``announce`` the department is told of each (the sweep tells it in its own message).
 
@@ -78,8 +93,15 @@ def raise_notices(session, drafts: Iterable[Draft], *, now: datetime, actor: Act
     for draft in drafts:
         by_key.setdefault(cause_key(draft.cause, draft.subject), draft)
     with session.no_autoflush:
-        taken = set(session.execute(select(Notice.cause_key).where(
-            any_of(session, Notice.cause_key, list(by_key)))).scalars()) if by_key else set()
+        taken = (
+            set(
+                session.execute(
+                    select(Notice.cause_key).where(any_of(session, Notice.cause_key, list(by_key)))
+                ).scalars()
+            )
+            if by_key
+            else set()
+        )
     fresh = [(key, draft) for key, draft in by_key.items() if key not in taken]
     if not fresh:
         return []
@@ -87,39 +109,67 @@ def raise_notices(session, drafts: Iterable[Draft], *, now: datetime, actor: Act
     calendar = calendar or load_calendar(session)
     today = local_date(now)
     first = _take_numbers(session, today.year, len(fresh)) - len(fresh) + 1
-    reply_due_at = dl.working_day_deadline(calendar, now,
-                                           settings["notice_reply_working_days"]).due_at
+    reply_due_at = dl.working_day_deadline(calendar, now, settings["notice_reply_working_days"]).due_at
     table = Notice.__table__  # Core: the batch goes out in one multi-row INSERT
-    rows = [{"kind": KIND_OF_CAUSE[draft.cause], "cause": draft.cause, "cause_key": key,
-             "year": today.year, "sequence": first + i,
-             "number": notice_number(today.year, first + i), "issued_on": today,
-             "issued_at": now, "issued_by_id": actor.id, "department_id": draft.department_id,
-             "details": draft.details, "reply_due_at": reply_due_at,
-             "state": NoticeState.ISSUED} for i, (key, draft) in enumerate(fresh)]
-    inserted = insert_rows(session, table, rows, skip_conflicts_on="cause_key",
-                           returning=[table.c.id, table.c.cause_key, table.c.sequence]).all()
+    rows = [
+        {
+            "kind": KIND_OF_CAUSE[draft.cause],
+            "cause": draft.cause,
+            "cause_key": key,
+            "year": today.year,
+            "sequence": first + i,
+            "number": notice_number(today.year, first + i),
+            "issued_on": today,
+            "issued_at": now,
+            "issued_by_id": actor.id,
+            "department_id": draft.department_id,
+            "details": draft.details,
+            "reply_due_at": reply_due_at,
+            "state": NoticeState.ISSUED,
+        }
+        for i, (key, draft) in enumerate(fresh)
+    ]
+    inserted = insert_rows(
+        session,
+        table,
+        rows,
+        skip_conflicts_on="cause_key",
+        returning=[table.c.id, table.c.cause_key, table.c.sequence],
+    ).all()
     inserted.sort(key=lambda row: row.sequence)
     sequences = {row.id: row.sequence for row in inserted}
     if len(inserted) < len(fresh):  # lost a race for some causes: close up the numbers
         sequences = _close_up(session, today.year, first, inserted)
     drafts_by_key = dict(fresh)
-    links = [{"notice_id": row.id, "case_id": case_id} for row in inserted
-             for case_id in drafts_by_key[row.cause_key].case_ids]
+    links = [
+        {"notice_id": row.id, "case_id": case_id}
+        for row in inserted
+        for case_id in drafts_by_key[row.cause_key].case_ids
+    ]
     if links:
         insert_rows(session, notice_case, links)
-    issued = [Issued(row.id, row.cause_key, notice_number(today.year, sequences[row.id]),
-                     reply_due_at) for row in inserted]
+    issued = [
+        Issued(row.id, row.cause_key, notice_number(today.year, sequences[row.id]), reply_due_at)
+        for row in inserted
+    ]
     if not announce:
         return issued
     with outbox.buffered(session):
         for row in inserted:
             draft = drafts_by_key[row.cause_key]
             kind = KIND_OF_CAUSE[draft.cause]
-            outbox.to_department(session, draft.department_id, key=f"notice:{row.id}",
-                                 template="notice_issued", now=now,
-                                 params={"kind": NOTICE_LABELS[kind],
-                                         "notice": notice_number(today.year, sequences[row.id]),
-                                         "reply_due": outbox.when(reply_due_at)})
+            outbox.to_department(
+                session,
+                draft.department_id,
+                key=f"notice:{row.id}",
+                template="notice_issued",
+                now=now,
+                params={
+                    "kind": NOTICE_LABELS[kind],
+                    "notice": notice_number(today.year, sequences[row.id]),
+                    "reply_due": outbox.when(reply_due_at),
+                },
+            )
     return issued
 
 
@@ -130,22 +180,41 @@ def _close_up(session, year: int, first: int, inserted) -> dict[int, int]:
     for offset, row in enumerate(inserted):  # ascending: each moves down into a free number
         sequence = first + offset
         if sequence != row.sequence:
-            session.execute(update(Notice).where(Notice.id == row.id).values(
-                sequence=sequence, number=notice_number(year, sequence)))
+            session.execute(
+                update(Notice)
+                .where(Notice.id == row.id)
+                .values(sequence=sequence, number=notice_number(year, sequence))
+            )
         sequences[row.id] = sequence
-    session.execute(update(NoticeCounter).where(NoticeCounter.year == year)
-                    .values(last=first + len(inserted) - 1))
+    session.execute(
+        update(NoticeCounter).where(NoticeCounter.year == year).values(last=first + len(inserted) - 1)
+    )
     return sequences
 
 
-def raise_notice(session, *, cause: NoticeCause, subject: str, department_id: int,
-                 cases: list[Case], details: str, now: datetime,
-                 actor: Actor = SYSTEM, settings=None, calendar=None,
-                 load: bool = True) -> Notice | None:
+def raise_notice(
+    session,
+    *,
+    cause: NoticeCause,
+    subject: str,
+    department_id: int,
+    cases: list[Case],
+    details: str,
+    now: datetime,
+    actor: Actor = SYSTEM,
+    settings=None,
+    calendar=None,
+    load: bool = True,
+) -> Notice | None:
     """Issue the notice for one cause once; return None if that cause already has its notice."""
-    issued = raise_notices(session, [Draft(cause, subject, department_id, details,
-                                           tuple(c.id for c in cases))],
-                           now=now, actor=actor, settings=settings, calendar=calendar)
+    issued = raise_notices(
+        session,
+        [Draft(cause, subject, department_id, details, tuple(c.id for c in cases))],
+        now=now,
+        actor=actor,
+        settings=settings,
+        calendar=calendar,
+    )
     if not issued:
         return None
     return session.get(Notice, issued[0].id) if load else None
@@ -157,7 +226,8 @@ def notice_for(session, notice_id: int, actor: Actor) -> Notice:
     if notice is None:
         raise NotFound(N_("Notice not found."))
     if not (actor.roles & {Role.SUPERVISOR, Role.LEADER, Role.ADMIN}) and (
-            notice.department_id != actor.department_id):
+        notice.department_id != actor.department_id
+    ):
         raise NotFound(N_("Notice not found."))
     return notice
 
@@ -205,8 +275,12 @@ def close_notice(session, notice_id: int, *, actor: Actor, now: datetime, note=N
 def interview_candidates(session) -> list[tuple[Department, list[Case]]]:
     """Departments that qualify for an interview: a rectification notice on a case that is
     still open, per department (the supervisor decides)."""
-    rows = (session.query(Notice).filter(Notice.kind == NoticeKind.RECTIFICATION.value)
-            .order_by(Notice.department_id, Notice.id).all())
+    rows = (
+        session.query(Notice)
+        .filter(Notice.kind == NoticeKind.RECTIFICATION.value)
+        .order_by(Notice.department_id, Notice.id)
+        .all()
+    )
     found: dict[int, tuple[Department, list[Case]]] = {}
     for notice in rows:
         open_cases = [c for c in notice.cases if c.status in OPEN_STATUSES]
@@ -216,8 +290,7 @@ def interview_candidates(session) -> list[tuple[Department, list[Case]]]:
     return list(found.values())
 
 
-def issue_interview(session, *, actor: Actor, now: datetime, department_id, case_ids,
-                    details) -> Notice:
+def issue_interview(session, *, actor: Actor, now: datetime, department_id, case_ids, details) -> Notice:
     """The supervisor issues an interview notice (约谈通知书) to a department."""
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office issues an interview notice."))
@@ -230,8 +303,14 @@ def issue_interview(session, *, actor: Actor, now: datetime, department_id, case
     if department is None:
         raise Invalid(N_("Choose the department."))
     cases = session.query(Case).filter(Case.id.in_(ids)).all() if ids else []
-    notice = raise_notice(session, cause=NoticeCause.SUPERVISOR_DECISION,
-                          subject=f"department:{department.id}:{now.isoformat()}",
-                          department_id=department.id, cases=cases, details=details, now=now,
-                          actor=actor)
+    notice = raise_notice(
+        session,
+        cause=NoticeCause.SUPERVISOR_DECISION,
+        subject=f"department:{department.id}:{now.isoformat()}",
+        department_id=department.id,
+        cases=cases,
+        details=details,
+        now=now,
+        actor=actor,
+    )
     return notice

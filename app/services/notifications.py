@@ -23,81 +23,139 @@ from models import Case, InboxMessage, Notification, Staff
 
 # template -> (subject, body); translated at delivery (Chinese by default).
 TEMPLATES = {
-    "case_accepted": (N_("Case %(number)s accepted"),
-                      N_("Your case %(number)s has been accepted and will be sent to the "
-                         "responsible department.")),
-    "case_dispatched": (N_("Case %(number)s sent to the department"),
-                        N_("Your case %(number)s is being handled by the responsible department; "
-                           "it is due by %(due)s.")),
-    "case_replied": (N_("Case %(number)s answered"),
-                     N_("The department has answered your case %(number)s. Please read the "
-                        "reply and rate the result with your receipt.")),
-    "case_closed": (N_("Case %(number)s closed"),
-                    N_("Your case %(number)s has been closed. Thank you for your supervision.")),
-    "new_case": (N_("New case %(number)s for your department"),
-                 N_("Case %(number)s has been sent to your department; sign for it by "
-                    "%(sign_due)s and handle it by %(due)s.")),
-    "due_soon": (N_("Case %(number)s is due soon"),
-                 N_("Case %(number)s must be handled by %(due)s.")),
-    "overdue": (N_("Case %(number)s is overdue"),
-                N_("Case %(number)s was due by %(due)s and is overdue.")),
-    "overdue_notice": (N_("Case %(number)s is overdue: %(notice)s"),
-                       N_("Case %(number)s was due by %(due)s and is overdue. Reminder letter "
-                          "%(notice)s has been issued to your department; answer it by "
-                          "%(reply_due)s.")),
-    "due_soon_digest": (N_("%(count)s cases of your department are due soon"),
-                        N_("Due soon: %(numbers)s. The details are in your inbox on the "
-                           "platform.")),
-    "overdue_digest": (N_("%(count)s cases of your department are overdue"),
-                       N_("Overdue: %(numbers)s. A reminder letter has been issued for each; "
-                          "the details are in your inbox on the platform.")),
-    "not_signed": (N_("Case %(number)s not signed for"),
-                   N_("Case %(number)s was to be signed for by %(sign_due)s.")),
-    "not_accepted": (N_("Case %(number)s not decided in time"),
-                     N_("Case %(number)s was to be accepted or declined by %(due)s.")),
-    "notice_issued": (N_("%(kind)s %(notice)s"),
-                      N_("%(kind)s %(notice)s has been issued to your department; answer it by "
-                         "%(reply_due)s.")),
-    "escalated": (N_("Case %(number)s escalated"),
-                  N_("Case %(number)s has been escalated to %(department)s as a difficult case.")),
+    "case_accepted": (
+        N_("Case %(number)s accepted"),
+        N_("Your case %(number)s has been accepted and will be sent to the responsible department."),
+    ),
+    "case_dispatched": (
+        N_("Case %(number)s sent to the department"),
+        N_("Your case %(number)s is being handled by the responsible department; it is due by %(due)s."),
+    ),
+    "case_replied": (
+        N_("Case %(number)s answered"),
+        N_(
+            "The department has answered your case %(number)s. Please read the "
+            "reply and rate the result with your receipt."
+        ),
+    ),
+    "case_closed": (
+        N_("Case %(number)s closed"),
+        N_("Your case %(number)s has been closed. Thank you for your supervision."),
+    ),
+    "new_case": (
+        N_("New case %(number)s for your department"),
+        N_(
+            "Case %(number)s has been sent to your department; sign for it by "
+            "%(sign_due)s and handle it by %(due)s."
+        ),
+    ),
+    "due_soon": (N_("Case %(number)s is due soon"), N_("Case %(number)s must be handled by %(due)s.")),
+    "overdue": (N_("Case %(number)s is overdue"), N_("Case %(number)s was due by %(due)s and is overdue.")),
+    "overdue_notice": (
+        N_("Case %(number)s is overdue: %(notice)s"),
+        N_(
+            "Case %(number)s was due by %(due)s and is overdue. Reminder letter "
+            "%(notice)s has been issued to your department; answer it by "
+            "%(reply_due)s."
+        ),
+    ),
+    "due_soon_digest": (
+        N_("%(count)s cases of your department are due soon"),
+        N_("Due soon: %(numbers)s. The details are in your inbox on the platform."),
+    ),
+    "overdue_digest": (
+        N_("%(count)s cases of your department are overdue"),
+        N_(
+            "Overdue: %(numbers)s. A reminder letter has been issued for each; "
+            "the details are in your inbox on the platform."
+        ),
+    ),
+    "not_signed": (
+        N_("Case %(number)s not signed for"),
+        N_("Case %(number)s was to be signed for by %(sign_due)s."),
+    ),
+    "not_accepted": (
+        N_("Case %(number)s not decided in time"),
+        N_("Case %(number)s was to be accepted or declined by %(due)s."),
+    ),
+    "notice_issued": (
+        N_("%(kind)s %(notice)s"),
+        N_("%(kind)s %(notice)s has been issued to your department; answer it by %(reply_due)s."),
+    ),
+    "escalated": (
+        N_("Case %(number)s escalated"),
+        N_("Case %(number)s has been escalated to %(department)s as a difficult case."),
+    ),
     # Extensions, returns, re-handling and escalation: who is concerned is told.
     "extension_requested": (
         N_("Extension requested for case %(number)s"),
-        N_("%(department)s asks for %(days)s more working days for case %(number)s, due by "
-           "%(due)s; if approved it will be due by %(new_due)s. Decide on the case page.")),
+        N_(
+            "%(department)s asks for %(days)s more working days for case %(number)s, due by "
+            "%(due)s; if approved it will be due by %(new_due)s. Decide on the case page."
+        ),
+    ),
     "extension_approved": (
         N_("Extension approved for case %(number)s"),
-        N_("The extension of %(days)s working days for case %(number)s has been approved: it "
-           "is now due by %(due)s.")),
+        N_(
+            "The extension of %(days)s working days for case %(number)s has been approved: it "
+            "is now due by %(due)s."
+        ),
+    ),
     "extension_refused": (
         N_("Extension refused for case %(number)s"),
-        N_("The extension of %(days)s working days for case %(number)s has been refused: it "
-           "is still due by %(due)s.")),
-    "case_extended": (N_("Case %(number)s extended"),
-                      N_("The handling period of your case %(number)s has been extended; it is "
-                         "now due by %(due)s.")),
-    "case_returned": (N_("Case %(number)s returned"),
-                      N_("%(department)s has returned case %(number)s as misrouted; it waits "
-                         "in the dispatch queue.")),
-    "rehandle": (N_("Case %(number)s to be handled again"),
-                 N_("Case %(number)s is to be handled again (re-handling) after the reporter "
-                    "was not satisfied; sign for it by %(sign_due)s and handle it by %(due)s.")),
-    "case_rehandled": (N_("Case %(number)s handled again"),
-                       N_("Your case %(number)s is being handled again by %(department)s; it "
-                          "is due by %(due)s.")),
-    "escalated_to": (N_("Case %(number)s escalated to your department"),
-                     N_("Case %(number)s has been escalated to your department as a difficult "
-                        "case; sign for it by %(sign_due)s and handle it by %(due)s.")),
-    "case_escalated": (N_("Case %(number)s escalated"),
-                       N_("Your case %(number)s has been escalated to %(department)s at the "
-                          "next level up; it is due by %(due)s.")),
-    "reward_approved": (N_("Reward for case %(number)s"),
-                        N_("A reward has been approved for your report %(number)s. Open your case "
-                           "with its receipt to say how you want to be paid.")),
-    "reward_unpaid": (N_("Reward for case %(number)s not paid"),
-                      N_("The reward for case %(number)s was to be paid by %(due)s.")),
-    "revisit": (N_("Revisit case %(number)s"),
-                N_("Call the reporter of case %(number)s for their evaluation (%(reason)s).")),
+        N_(
+            "The extension of %(days)s working days for case %(number)s has been refused: it "
+            "is still due by %(due)s."
+        ),
+    ),
+    "case_extended": (
+        N_("Case %(number)s extended"),
+        N_("The handling period of your case %(number)s has been extended; it is now due by %(due)s."),
+    ),
+    "case_returned": (
+        N_("Case %(number)s returned"),
+        N_("%(department)s has returned case %(number)s as misrouted; it waits in the dispatch queue."),
+    ),
+    "rehandle": (
+        N_("Case %(number)s to be handled again"),
+        N_(
+            "Case %(number)s is to be handled again (re-handling) after the reporter "
+            "was not satisfied; sign for it by %(sign_due)s and handle it by %(due)s."
+        ),
+    ),
+    "case_rehandled": (
+        N_("Case %(number)s handled again"),
+        N_("Your case %(number)s is being handled again by %(department)s; it is due by %(due)s."),
+    ),
+    "escalated_to": (
+        N_("Case %(number)s escalated to your department"),
+        N_(
+            "Case %(number)s has been escalated to your department as a difficult "
+            "case; sign for it by %(sign_due)s and handle it by %(due)s."
+        ),
+    ),
+    "case_escalated": (
+        N_("Case %(number)s escalated"),
+        N_(
+            "Your case %(number)s has been escalated to %(department)s at the "
+            "next level up; it is due by %(due)s."
+        ),
+    ),
+    "reward_approved": (
+        N_("Reward for case %(number)s"),
+        N_(
+            "A reward has been approved for your report %(number)s. Open your case "
+            "with its receipt to say how you want to be paid."
+        ),
+    ),
+    "reward_unpaid": (
+        N_("Reward for case %(number)s not paid"),
+        N_("The reward for case %(number)s was to be paid by %(due)s."),
+    ),
+    "revisit": (
+        N_("Revisit case %(number)s"),
+        N_("Call the reporter of case %(number)s for their evaluation (%(reason)s)."),
+    ),
 }
 
 
@@ -106,16 +164,35 @@ def when(moment: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
-def add(session, *, key: str, channel: str, template: str, params: dict, now: datetime,
-        user_id: int | None = None, address: str | None = None,
-        case_id: int | None = None) -> int | None:
+def add(
+    session,
+    *,
+    key: str,
+    channel: str,
+    template: str,
+    params: dict,
+    now: datetime,
+    user_id: int | None = None,
+    address: str | None = None,
+    case_id: int | None = None,
+) -> int | None:
     """Put one notification in the outbox unless its key is already there; return its id
     (None if it was there, or if it waits in a ``buffered`` block)."""
     if template not in TEMPLATES:
         raise KeyError(template)
-    row = {"key": key, "channel": channel, "template": template, "params": params,
-           "user_id": user_id, "address": address, "case_id": case_id, "status": "pending",
-           "attempts": 0, "next_attempt_at": now, "created_at": now}
+    row = {
+        "key": key,
+        "channel": channel,
+        "template": template,
+        "params": params,
+        "user_id": user_id,
+        "address": address,
+        "case_id": case_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
     buffer = session.info.get("outbox_buffer")
     if buffer is not None:
         buffer.setdefault(key, row)
@@ -128,8 +205,9 @@ def _write(session, rows: list[dict]) -> list[int]:
     """Insert the rows whose key is new (one multi-row statement); the new ids are handed to
     the workers after the commit."""
     table = Notification.__table__
-    new_ids = insert_rows(session, table, rows, skip_conflicts_on="key",
-                          returning=[table.c.id]).scalars().all()
+    new_ids = (
+        insert_rows(session, table, rows, skip_conflicts_on="key", returning=[table.c.id]).scalars().all()
+    )
     if new_ids and queue.enabled():
         pending = session.info.setdefault("new_notifications", set())
         pending.update(new_ids)
@@ -140,8 +218,13 @@ def _write(session, rows: list[dict]) -> list[int]:
 def _hand_to_workers(session) -> None:
     """After the commit: one delivery job per new message (the sweep retries what fails)."""
     for notification_id in sorted(session.info.pop("new_notifications", ())):
-        queue.enqueue("deliver", notification_id, job_id=f"deliver-{notification_id}",
-                      result_ttl=3600, failure_ttl=86400)
+        queue.enqueue(
+            "deliver",
+            notification_id,
+            job_id=f"deliver-{notification_id}",
+            result_ttl=3600,
+            failure_ttl=86400,
+        )
 
 
 @contextmanager
@@ -165,9 +248,11 @@ def staff_with_role(session, *, role: Role, department_id: int | None = None) ->
     for all departments: the sweep writes to a hundred departments in one go."""
     cache = session.info.setdefault("staff_by_role", {})
     if role not in cache:
-        query = (session.query(Staff.id, Staff.email, Staff.department_id)
-                 .filter(Staff.active.is_(True), Staff.roles.any(name=role.value))
-                 .order_by(Staff.id))
+        query = (
+            session.query(Staff.id, Staff.email, Staff.department_id)
+            .filter(Staff.active.is_(True), Staff.roles.any(name=role.value))
+            .order_by(Staff.id)
+        )
         everyone, by_department = [], {}
         for user_id, email, department in query:
             everyone.append((user_id, email))
@@ -177,15 +262,41 @@ def staff_with_role(session, *, role: Role, department_id: int | None = None) ->
     return everyone if department_id is None else by_department.get(department_id, [])
 
 
-def to_staff(session, users, *, key: str, template: str, params: dict, now: datetime,
-             case_id: int | None = None, by_email: bool = True) -> None:
+def to_staff(
+    session,
+    users,
+    *,
+    key: str,
+    template: str,
+    params: dict,
+    now: datetime,
+    case_id: int | None = None,
+    by_email: bool = True,
+) -> None:
     """In-app inbox and (unless ``by_email`` is false) e-mail for each user."""
     for user_id, email in users:
-        add(session, key=f"{key}:inbox:{user_id}", channel="inbox", template=template,
-            params=params, now=now, user_id=user_id, case_id=case_id)
+        add(
+            session,
+            key=f"{key}:inbox:{user_id}",
+            channel="inbox",
+            template=template,
+            params=params,
+            now=now,
+            user_id=user_id,
+            case_id=case_id,
+        )
         if email and by_email:
-            add(session, key=f"{key}:email:{user_id}", channel="email", template=template,
-                params=params, now=now, user_id=user_id, address=email, case_id=case_id)
+            add(
+                session,
+                key=f"{key}:email:{user_id}",
+                channel="email",
+                template=template,
+                params=params,
+                now=now,
+                user_id=user_id,
+                address=email,
+                case_id=case_id,
+            )
 
 
 def to_department(session, department_id: int, **kwargs) -> None:
@@ -193,50 +304,68 @@ def to_department(session, department_id: int, **kwargs) -> None:
     to_staff(session, staff_with_role(session, role=Role.HANDLER, department_id=department_id), **kwargs)
 
 
-def email_department_digest(session, department_id: int, *, template: str, numbers: list[str],
-                            now: datetime) -> None:
+def email_department_digest(
+    session, department_id: int, *, template: str, numbers: list[str], now: datetime
+) -> None:
     """One e-mail to each handler of a department listing the cases a sweep found (each case
     is also in their inbox), instead of one e-mail per case."""
     shown = "、".join(numbers[:100]) + ("……" if len(numbers) > 100 else "")
     digest = hashlib.sha256("|".join(sorted(numbers)).encode()).hexdigest()[:16]
     for user_id, email in staff_with_role(session, role=Role.HANDLER, department_id=department_id):
         if email:
-            add(session, key=f"{template}:{department_id}:{digest}:email:{user_id}",
-                channel="email", template=template, now=now, user_id=user_id, address=email,
-                params={"count": len(numbers), "numbers": shown})
+            add(
+                session,
+                key=f"{template}:{department_id}:{digest}:email:{user_id}",
+                channel="email",
+                template=template,
+                now=now,
+                user_id=user_id,
+                address=email,
+                params={"count": len(numbers), "numbers": shown},
+            )
 
 
 def to_supervisors(session, **kwargs) -> None:
     to_staff(session, staff_with_role(session, role=Role.SUPERVISOR), **kwargs)
 
 
-def to_reporters(session, case: Case, *, template: str, now: datetime, step: str,
-                 **more: str) -> None:
+def to_reporters(session, case: Case, *, template: str, now: datetime, step: str, **more: str) -> None:
     """Tell the named reporters who gave a phone number (SMS) at a key step of their case
     (``more``: further plain parameters of the template, never an identity)."""
     params = {"number": case.number, "due": when(case.due_at), **more}
     for reporter in case.reporters:
         if reporter.anonymous or not reporter.phone:
             continue
-        add(session, key=f"{template}:{case.id}:{step}:reporter:{reporter.id}", channel="sms",
-            template=template, params={**params, "number": reporter.receipt_number},
-            now=now, address=reporter.phone, case_id=case.id)
+        add(
+            session,
+            key=f"{template}:{case.id}:{step}:reporter:{reporter.id}",
+            channel="sms",
+            template=template,
+            params={**params, "number": reporter.receipt_number},
+            now=now,
+            address=reporter.phone,
+            case_id=case.id,
+        )
 
 
-def mark_read(session, user_id: int | None, *, message_id: int | None = None,
-              case_id: int | None = None) -> int:
+def mark_read(
+    session, user_id: int | None, *, message_id: int | None = None, case_id: int | None = None
+) -> int:
     """Mark a user's inbox messages read: one message they opened, or all those about a case
     they opened; return how many were unread (nothing is written when none was)."""
     if user_id is None or (message_id is None and case_id is None):
         return 0
-    query = select(InboxMessage.id).where(InboxMessage.user_id == user_id,
-                                          InboxMessage.read.is_(False))
+    query = select(InboxMessage.id).where(InboxMessage.user_id == user_id, InboxMessage.read.is_(False))
     query = query.where(InboxMessage.id == message_id) if message_id is not None else query
     query = query.where(InboxMessage.case_id == case_id) if case_id is not None else query
     unread = session.execute(query).scalars().all()
     if unread:
-        session.execute(update(InboxMessage).where(InboxMessage.id.in_(unread))
-                        .values(read=True).execution_options(synchronize_session="fetch"))
+        session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id.in_(unread))
+            .values(read=True)
+            .execution_options(synchronize_session="fetch")
+        )
     return len(unread)
 
 

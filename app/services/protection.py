@@ -38,23 +38,36 @@ def normalize_company(name: str) -> str:
     return name
 
 
-def new_reporter(*, receipt_number: str, now: datetime, anonymous: bool, confidential: bool,
-                 name=None, phone=None, company=None, credit_code=None) -> tuple[Reporter, str]:
+def new_reporter(
+    *,
+    receipt_number: str,
+    now: datetime,
+    anonymous: bool,
+    confidential: bool,
+    name=None,
+    phone=None,
+    company=None,
+    credit_code=None,
+) -> tuple[Reporter, str]:
     """Build a reporter with a fresh query code; return it with the code (shown once)."""
     if credit_code and not CREDIT_CODE.match(credit_code.upper()):
-        raise Invalid(N_("The unified social credit code must have 18 characters (digits and "
-                         "capital letters)."))
+        raise Invalid(
+            N_("The unified social credit code must have 18 characters (digits and capital letters).")
+        )
     if phone and not PHONE.match(phone):
         raise Invalid(N_("Enter a valid phone number."))
     party = (credit_code or "").upper() or (normalize_company(company) if company else "")
     code = new_query_code()
     reporter = Reporter(
-        anonymous=anonymous, confidential=confidential and not anonymous,
-        name=None if anonymous else name, phone=None if anonymous else phone,
+        anonymous=anonymous,
+        confidential=confidential and not anonymous,
+        name=None if anonymous else name,
+        phone=None if anonymous else phone,
         company=None if anonymous else company,
         credit_code=None if anonymous else (credit_code or "").upper() or None,
         company_digest=keyed_digest(_key(), party) if party and not anonymous else None,
-        receipt_number=receipt_number, code_hash=code_hash(_key(), receipt_number, code),
+        receipt_number=receipt_number,
+        code_hash=code_hash(_key(), receipt_number, code),
         created_at=now,
     )
     return reporter, code
@@ -73,23 +86,41 @@ def can_see_identity(case: Case, actor: Actor, reporter: Reporter | None = None)
     if Role.SUPERVISOR in actor.roles:
         return True
     handling = actor.department_id is not None and any(
-        a.department_id == actor.department_id for a in case.active_assignments)
-    return (Role.HANDLER in actor.roles and handling and case.case_type != CaseType.REPORT
-            and any(not r.confidential for r in named))
+        a.department_id == actor.department_id for a in case.active_assignments
+    )
+    return (
+        Role.HANDLER in actor.roles
+        and handling
+        and case.case_type != CaseType.REPORT
+        and any(not r.confidential for r in named)
+    )
 
 
-def reveal_identity(session, case: Case, *, actor: Actor, now: datetime,
-                    purpose: str = "view") -> list[Reporter]:
+def reveal_identity(
+    session, case: Case, *, actor: Actor, now: datetime, purpose: str = "view"
+) -> list[Reporter]:
     """Return the named reporters the actor may see, recording the look (append-only)."""
     if not can_see_identity(case, actor):
         raise NotAllowed(N_("You are not entitled to see who filed this case."))
-    shown = [r for r in case.reporters if not r.anonymous and can_see_identity(case, actor, r)
-             and (Role.SUPERVISOR in actor.roles or not r.confidential)]
-    session.add(IdentityAccess(case_id=case.id, actor_id=actor.id, actor_name=actor.name,
-                               at=now, purpose=purpose))
+    shown = [
+        r
+        for r in case.reporters
+        if not r.anonymous
+        and can_see_identity(case, actor, r)
+        and (Role.SUPERVISOR in actor.roles or not r.confidential)
+    ]
+    session.add(
+        IdentityAccess(case_id=case.id, actor_id=actor.id, actor_name=actor.name, at=now, purpose=purpose)
+    )
     from app.services import audit
 
-    audit.record(session, "identity_view", actor=actor, now=now, subject=case.number,
-                 details={"purpose": purpose, "reporters": len(shown)})
+    audit.record(
+        session,
+        "identity_view",
+        actor=actor,
+        now=now,
+        subject=case.number,
+        details={"purpose": purpose, "reporters": len(shown)},
+    )
     session.flush()
     return shown

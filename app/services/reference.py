@@ -7,8 +7,11 @@ from app.errors import Invalid
 from app.workflow import N_
 
 # Province → city → county: the level a parent must have.
-PARENT_LEVEL = {DeptLevel.PROVINCE: None, DeptLevel.CITY: DeptLevel.PROVINCE,
-                DeptLevel.COUNTY: DeptLevel.CITY}
+PARENT_LEVEL = {
+    DeptLevel.PROVINCE: None,
+    DeptLevel.CITY: DeptLevel.PROVINCE,
+    DeptLevel.COUNTY: DeptLevel.CITY,
+}
 
 
 def _parent(session, department):
@@ -33,8 +36,9 @@ def validate_department(session, department) -> None:
     if expected is None and parent is not None:
         raise Invalid(N_("A province-level department has no parent."))
     if expected is not None and (parent is None or DeptLevel(parent.level) != expected):
-        raise Invalid(N_("The parent of a %(level)s department must be at the level above."),
-                      level=_level_label(level))
+        raise Invalid(
+            N_("The parent of a %(level)s department must be at the level above."), level=_level_label(level)
+        )
     seen = {department.id}
     while parent is not None:
         if parent.id in seen:

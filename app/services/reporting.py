@@ -52,26 +52,42 @@ def check_files(files: list[tuple[str, bytes]]) -> None:
         raise Invalid(N_("At most %(count)s files can be attached."), count=config["UPLOAD_MAX_FILES"])
     for name, data in files:
         if len(data) > config["UPLOAD_MAX_BYTES"]:
-            raise Invalid(N_("%(name)s is larger than %(mb)s MB."), name=name,
-                          mb=config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
+            raise Invalid(
+                N_("%(name)s is larger than %(mb)s MB."),
+                name=name,
+                mb=config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
+            )
         detect_type(data, name)
 
 
-def attach_files(case: Case, files: list[tuple[str, bytes]], *, now: datetime,
-                 reporter: Reporter | None = None, staff: Actor | None = None) -> list:
+def attach_files(
+    case: Case,
+    files: list[tuple[str, bytes]],
+    *,
+    now: datetime,
+    reporter: Reporter | None = None,
+    staff: Actor | None = None,
+) -> list:
     """Store files under generated names and record them; return what was written (so a failed
     transaction can remove it)."""
     written = []
     try:
         for name, data in files:
-            stored = store_upload(_upload_dir(), name, data,
-                                  max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+            stored = store_upload(_upload_dir(), name, data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
             written.append(stored)
-            case.attachments.append(Attachment(
-                reporter_id=reporter.id if reporter else None, uploaded_by_id=staff.id if staff else None,
-                original_name=stored.original_name, stored_name=stored.stored_name,
-                staff_name=stored.staff_name, content_type=stored.content_type, size=stored.size,
-                sha256=stored.sha256, uploaded_at=now))
+            case.attachments.append(
+                Attachment(
+                    reporter_id=reporter.id if reporter else None,
+                    uploaded_by_id=staff.id if staff else None,
+                    original_name=stored.original_name,
+                    stored_name=stored.stored_name,
+                    staff_name=stored.staff_name,
+                    content_type=stored.content_type,
+                    size=stored.size,
+                    sha256=stored.sha256,
+                    uploaded_at=now,
+                )
+            )
     except Exception:
         discard_files(written)
         raise
@@ -90,8 +106,9 @@ def use_challenge(session, challenge_id: str | None, now: datetime) -> None:
     session.add(UsedChallenge(id=challenge_id, used_at=now))
 
 
-def file_case(session, *, now: datetime, data: dict, files: list[tuple[str, bytes]],
-              actor: Actor = REPORTER) -> tuple[Case, list]:
+def file_case(
+    session, *, now: datetime, data: dict, files: list[tuple[str, bytes]], actor: Actor = REPORTER
+) -> tuple[Case, list]:
     """File a case from the public page, the QR code of a window or a connected system.
 
     Returns the case (with ``case.query_code`` for the receipt) and the files written, which the
@@ -100,8 +117,9 @@ def file_case(session, *, now: datetime, data: dict, files: list[tuple[str, byte
     check_files(files)
     data = dict(data)
     if data.get("window_token"):
-        window = session.query(ServiceWindow).filter_by(token=str(data["window_token"]),
-                                                        active=True).one_or_none()
+        window = (
+            session.query(ServiceWindow).filter_by(token=str(data["window_token"]), active=True).one_or_none()
+        )
         if window is None:
             raise Invalid(N_("This service window's code is no longer valid."))
         data.update(window_id=window.id, channel=Channel.QR)
@@ -132,9 +150,15 @@ def find_reporter(session, number: str | None, code: str | None) -> Reporter | N
 def authenticate(session, *, number: str, code: str, client_digest: str, now: datetime) -> Reporter:
     """Open a case with its receipt. A wrong number and a wrong code answer the same way; every
     attempt is recorded and a client with too many recent failures is refused."""
-    failures = session.query(func.count(TrackingAttempt.id)).filter(
-        TrackingAttempt.client_digest == client_digest, TrackingAttempt.success.is_(False),
-        TrackingAttempt.at > now - timedelta(hours=1)).scalar()
+    failures = (
+        session.query(func.count(TrackingAttempt.id))
+        .filter(
+            TrackingAttempt.client_digest == client_digest,
+            TrackingAttempt.success.is_(False),
+            TrackingAttempt.at > now - timedelta(hours=1),
+        )
+        .scalar()
+    )
     if failures >= TRACKING_FAILURES_PER_HOUR:
         raise TooManyAttempts(N_("Too many wrong attempts; please try again in an hour."))
     reporter = find_reporter(session, number, code)
@@ -165,8 +189,9 @@ def reporter_message(session, case: Case, reporter: Reporter, *, now: datetime, 
     """A message from the reporter to the staff (anonymous reporters too)."""
     if case.status == Status.DECLINED and case.merged_into_id is None:
         raise IllegalMove(N_("This case was declined; file a new case if needed."))
-    message = CaseMessage(from_reporter=True, reporter_id=reporter.id, author_name="诉求人",
-                          body=_message_text(body), at=now)
+    message = CaseMessage(
+        from_reporter=True, reporter_id=reporter.id, author_name="诉求人", body=_message_text(body), at=now
+    )
     case.messages.append(message)
     session.flush()
     return message
@@ -177,7 +202,8 @@ def may_message(case: Case, actor: Actor) -> bool:
     if actor.roles & {Role.SUPERVISOR, Role.CLERK}:
         return True
     return Role.HANDLER in actor.roles and any(
-        a.department_id == actor.department_id for a in case.active_assignments)
+        a.department_id == actor.department_id for a in case.active_assignments
+    )
 
 
 def staff_message(session, case_id: int, *, actor: Actor, now: datetime, body) -> CaseMessage:
@@ -185,15 +211,17 @@ def staff_message(session, case_id: int, *, actor: Actor, now: datetime, body) -
     case = svc.get_case(session, case_id, actor)
     if not may_message(case, actor):
         raise IllegalMove(N_("Only the handling department or the supervisor writes to the reporter."))
-    message = CaseMessage(from_reporter=False, author_id=actor.id, author_name=actor.name,
-                          body=_message_text(body), at=now)
+    message = CaseMessage(
+        from_reporter=False, author_id=actor.id, author_name=actor.name, body=_message_text(body), at=now
+    )
     case.messages.append(message)
     session.flush()
     return message
 
 
-def add_material(session, case: Case, reporter: Reporter, *, now: datetime, text,
-                 files: list[tuple[str, bytes]]) -> list:
+def add_material(
+    session, case: Case, reporter: Reporter, *, now: datetime, text, files: list[tuple[str, bytes]]
+) -> list:
     """The reporter adds material to an open case: text (kept as a message) and files."""
     if case.status not in OPEN_STATUSES:
         raise IllegalMove(N_("Material can only be added while the case is open."))
@@ -203,10 +231,18 @@ def add_material(session, case: Case, reporter: Reporter, *, now: datetime, text
     if (text or "").strip():
         reporter_message(session, case, reporter, now=now, body=text)
     written = attach_files(case, files, now=now, reporter=reporter)
-    case.events.append(CaseEvent(action="add_material", from_status=str(case.status),
-                                 to_status=str(case.status), at=now, actor_name="诉求人",
-                                 note=None, data={"files": len(files)},
-                                 public_text=N_("You added material to your case.")))
+    case.events.append(
+        CaseEvent(
+            action="add_material",
+            from_status=str(case.status),
+            to_status=str(case.status),
+            at=now,
+            actor_name="诉求人",
+            note=None,
+            data={"files": len(files)},
+            public_text=N_("You added material to your case."),
+        )
+    )
     session.flush()
     return written
 
@@ -214,8 +250,9 @@ def add_material(session, case: Case, reporter: Reporter, *, now: datetime, text
 def rated_latest_reply(case: Case, reporter: Reporter) -> bool:
     """Whether the reporter has rated the reply the case has now (every reply is rated: the
     one after a re-handling or an escalation too)."""
-    return (reporter.rated_at is not None and case.replied_at is not None
-            and reporter.rated_at >= case.replied_at)
+    return (
+        reporter.rated_at is not None and case.replied_at is not None and reporter.rated_at >= case.replied_at
+    )
 
 
 def may_rate(case: Case, reporter: Reporter) -> bool:
@@ -224,8 +261,8 @@ def may_rate(case: Case, reporter: Reporter) -> bool:
     if case.replied_at is None or rated_latest_reply(case, reporter):
         return False
     return case.status == Status.REPLIED or (
-        case.status in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED)
-        and len(case.reporters) > 1)
+        case.status in (Status.EVALUATED, Status.UNSATISFIED, Status.CLOSED) and len(case.reporters) > 1
+    )
 
 
 def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating, reason=None) -> Case:
@@ -238,13 +275,27 @@ def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating,
     rating = svc.clean_enum(Rating, rating, N_("Rating"))
     reason = svc.clean_text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
     if case.status == Status.REPLIED:
-        svc.evaluate_case(session, case, actor=REPORTER, now=now, rating=rating,
-                          source=EvaluationSource.REPORTER, reason=reason)
+        svc.evaluate_case(
+            session,
+            case,
+            actor=REPORTER,
+            now=now,
+            rating=rating,
+            source=EvaluationSource.REPORTER,
+            reason=reason,
+        )
     else:  # a co-reporter of a merged case: their rating is recorded, the flow goes on
-        case.events.append(CaseEvent(action="rate", from_status=str(case.status),
-                                     to_status=str(case.status), at=now,
-                                     actor_name=REPORTER.name, note=reason,
-                                     data={"rating": str(rating), "source": "reporter"}))
+        case.events.append(
+            CaseEvent(
+                action="rate",
+                from_status=str(case.status),
+                to_status=str(case.status),
+                at=now,
+                actor_name=REPORTER.name,
+                note=reason,
+                data={"rating": str(rating), "source": "reporter"},
+            )
+        )
     reporter.rating, reporter.rating_reason, reporter.rated_at = rating, reason, now
     session.flush()
     return case
@@ -255,20 +306,33 @@ def rate_case(session, case: Case, reporter: Reporter, *, now: datetime, rating,
 
 def _case_text(case: Case) -> similarity.CaseText:
     party = next((r.company_digest for r in case.reporters if r.company_digest), None)
-    return similarity.CaseText(id=case.id, title=case.title, content=case.content, company=party,
-                               department_id=case.concerned_department_id, region=case.region)
+    return similarity.CaseText(
+        id=case.id,
+        title=case.title,
+        content=case.content,
+        company=party,
+        department_id=case.concerned_department_id,
+        region=case.region,
+    )
 
 
-def similar_open_cases(session, case: Case, *, limit: int = 5,
-                       window_days: int = 180) -> list[tuple[Case, float]]:
+def similar_open_cases(
+    session, case: Case, *, limit: int = 5, window_days: int = 180
+) -> list[tuple[Case, float]]:
     """Open cases that look like this one (same enterprise or department and similar text)."""
-    candidates = (session.query(Case)
-                  .filter(Case.id != case.id, Case.status.in_([s.value for s in OPEN_STATUSES]),
-                          Case.created_at > case.created_at - timedelta(days=window_days))
-                  .order_by(Case.id.desc()).limit(2000).all())
+    candidates = (
+        session.query(Case)
+        .filter(
+            Case.id != case.id,
+            Case.status.in_([s.value for s in OPEN_STATUSES]),
+            Case.created_at > case.created_at - timedelta(days=window_days),
+        )
+        .order_by(Case.id.desc())
+        .limit(2000)
+        .all()
+    )
     by_id = {c.id: c for c in candidates}
-    ranked = similarity.find_similar(_case_text(case), [_case_text(c) for c in candidates],
-                                     limit=limit)
+    ranked = similarity.find_similar(_case_text(case), [_case_text(c) for c in candidates], limit=limit)
     return [(by_id[case_id], score) for case_id, score in ranked]
 
 
@@ -276,8 +340,11 @@ def _other_case(session, number_or_id, actor: Actor) -> Case:
     text = str(number_or_id or "").strip().upper()
     query = session.query(Case).filter(svc.visible_cases_clause(actor))
     other_id = as_id(text)
-    other = (query.filter(Case.id == other_id).one_or_none() if other_id is not None
-             else query.filter(Case.number == text).one_or_none())
+    other = (
+        query.filter(Case.id == other_id).one_or_none()
+        if other_id is not None
+        else query.filter(Case.number == text).one_or_none()
+    )
     if other is None:
         raise Invalid(N_("No case with this number."))
     return other
@@ -289,25 +356,53 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
     main = _other_case(session, into_case, actor)
     if main.id == case.id or main.status not in OPEN_STATUSES:
         raise Invalid(N_("Merge into another case that is still open."))
-    svc.move(session, case, Action.MERGE, actor, now,
-             note=svc.clean_text(note, N_("Note"), required=False),
-             public_text=N_("Your case has been merged with another case about the same matter; "
-                            "follow it with your own receipt."), data={"into": main.id},
-             changes={"decline_reason": DeclineReason.DUPLICATE, "merged_into_id": main.id,
-                      "closed_at": now, "decline_note": main.number})
+    svc.move(
+        session,
+        case,
+        Action.MERGE,
+        actor,
+        now,
+        note=svc.clean_text(note, N_("Note"), required=False),
+        public_text=N_(
+            "Your case has been merged with another case about the same matter; "
+            "follow it with your own receipt."
+        ),
+        data={"into": main.id},
+        changes={
+            "decline_reason": DeclineReason.DUPLICATE,
+            "merged_into_id": main.id,
+            "closed_at": now,
+            "decline_note": main.number,
+        },
+    )
     with session.no_autoflush:  # re-parent, never orphan: a flush in between deletes them
         for collection in ("reporters", "attachments", "messages"):
             for item in list(getattr(case, collection)):
                 item.case = main
     lead = main.lead_assignment
     if lead is not None and (lead.state == "dispatched" or lead.due_at < now):
-        raise_notice(session, cause=NoticeCause.REPORTED_AGAIN, subject=f"merge:{case.id}",
-                     department_id=lead.department_id, cases=[main], now=now,
-                     details=f"工单{main.number}尚未办理，又收到同一事项的反映（{case.number}）。")
-    main.events.append(CaseEvent(action="merge_in", from_status=str(main.status),
-                                 to_status=str(main.status), at=now, actor_id=actor.id,
-                                 actor_name=actor.name, department_id=actor.department_id,
-                                 note=case.number, data={"from": case.id}))
+        raise_notice(
+            session,
+            cause=NoticeCause.REPORTED_AGAIN,
+            subject=f"merge:{case.id}",
+            department_id=lead.department_id,
+            cases=[main],
+            now=now,
+            details=f"工单{main.number}尚未办理，又收到同一事项的反映（{case.number}）。",
+        )
+    main.events.append(
+        CaseEvent(
+            action="merge_in",
+            from_status=str(main.status),
+            to_status=str(main.status),
+            at=now,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            department_id=actor.department_id,
+            note=case.number,
+            data={"from": case.id},
+        )
+    )
     session.flush()
     return case
 
@@ -330,8 +425,11 @@ def link_cases(session, case_id: int, *, actor: Actor, now: datetime, other) -> 
 
 
 def linked_cases(session, case: Case) -> list[Case]:
-    rows = session.query(CaseLink).filter((CaseLink.case_id == case.id)
-                                          | (CaseLink.linked_case_id == case.id)).all()
+    rows = (
+        session.query(CaseLink)
+        .filter((CaseLink.case_id == case.id) | (CaseLink.linked_case_id == case.id))
+        .all()
+    )
     ids = {r.case_id for r in rows} | {r.linked_case_id for r in rows}
     ids.discard(case.id)
     return session.query(Case).filter(Case.id.in_(ids)).order_by(Case.id).all() if ids else []

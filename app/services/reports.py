@@ -43,9 +43,16 @@ def request_report(session, *, actor: Actor, now: datetime, kind, period) -> Gen
     except ValueError:
         raise Invalid(N_("Choose the monthly bulletin or the assessment report.")) from None
     period = parse_period(period)
-    report = GeneratedReport(kind=kind, period_label=period.label, period_start=period.start,
-                             period_end=period.end, state="queued", requested_at=now,
-                             requested_by_id=actor.id, requested_by_name=actor.name)
+    report = GeneratedReport(
+        kind=kind,
+        period_label=period.label,
+        period_start=period.start,
+        period_end=period.end,
+        state="queued",
+        requested_at=now,
+        requested_by_id=actor.id,
+        requested_by_name=actor.name,
+    )
     session.add(report)
     session.flush()
     return report

@@ -62,12 +62,13 @@ def _entry(reward: Reward, kind: EntryKind, actor: Actor, now: datetime, **field
 def _check(reward: Reward, action: RewardAction, actor: Actor):
     move = find_move(action, reward.status)
     if move is None:
-        raise IllegalMove(N_("A reward that is “%(state)s” cannot be given the action “%(action)s”."),
-                          state=_label(REWARD_LABELS[reward.status]),
-                          action=_label(REWARD_LABELS[action]))
+        raise IllegalMove(
+            N_("A reward that is “%(state)s” cannot be given the action “%(action)s”."),
+            state=_label(REWARD_LABELS[reward.status]),
+            action=_label(REWARD_LABELS[action]),
+        )
     if not move.roles & actor.roles:
-        raise NotAllowed(N_("Your role may not perform “%(action)s”."),
-                         action=_label(REWARD_LABELS[action]))
+        raise NotAllowed(N_("Your role may not perform “%(action)s”."), action=_label(REWARD_LABELS[action]))
     return move
 
 
@@ -88,7 +89,8 @@ def ineligibility(session, case: Case, reporter: Reporter) -> str | None:
     if not digests:
         return None
     query = session.query(IneligiblePerson).filter(
-        IneligiblePerson.phone_digest.in_(digests) | IneligiblePerson.credit_digest.in_(digests))
+        IneligiblePerson.phone_digest.in_(digests) | IneligiblePerson.credit_digest.in_(digests)
+    )
     involved = {case.concerned_department_id, case.lead_department_id} - {None}
     for person in query:
         if person.department_id is None or person.department_id in involved:
@@ -98,12 +100,26 @@ def ineligibility(session, case: Case, reporter: Reporter) -> str | None:
 
 def may_propose(case: Case, actor: Actor) -> bool:
     """The supervisor's office proposes rewards for reports once verified and rectified."""
-    return (Role.SUPERVISOR in actor.roles and case.case_type == CaseType.REPORT
-            and case.status in (Status.EVALUATED, Status.CLOSED))
+    return (
+        Role.SUPERVISOR in actor.roles
+        and case.case_type == CaseType.REPORT
+        and case.status in (Status.EVALUATED, Status.CLOSED)
+    )
 
 
-def propose_reward(session, case_id: int, *, actor: Actor, now: datetime, reporter_id, tier_id,
-                   amount, reasons, evidence=None, interested_party: bool = False) -> Reward:
+def propose_reward(
+    session,
+    case_id: int,
+    *,
+    actor: Actor,
+    now: datetime,
+    reporter_id,
+    tier_id,
+    amount,
+    reasons,
+    evidence=None,
+    interested_party: bool = False,
+) -> Reward:
     """Propose a reward for a verified and rectified report."""
     from app.services.cases import get_case
 
@@ -124,8 +140,11 @@ def propose_reward(session, case_id: int, *, actor: Actor, now: datetime, report
     if tier is None or not tier.active:
         raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan."))
     if not amount_within(Tier(tier.code, tier.min_yuan, tier.max_yuan), amount):
-        raise Invalid(N_("The amount must be between %(low)s and %(high)s yuan for this tier."),
-                      low=tier.min_yuan, high=tier.max_yuan)
+        raise Invalid(
+            N_("The amount must be between %(low)s and %(high)s yuan for this tier."),
+            low=tier.min_yuan,
+            high=tier.max_yuan,
+        )
     reasons = (reasons or "").strip()
     if not reasons:
         raise Invalid(N_("State the reasons for the reward."))
@@ -137,14 +156,25 @@ def propose_reward(session, case_id: int, *, actor: Actor, now: datetime, report
     if session.query(Reward.id).filter_by(case_id=case.id, reporter_id=reporter.id).first():
         raise IllegalMove(N_("This reporter already has a reward on this case."))
     settings = get_settings(session)
-    reward = Reward(case_id=case.id, reporter_id=reporter.id, tier_id=tier.id,
-                    department_id=case.concerned_department_id or case.lead_department_id,
-                    amount_yuan=amount, status=RewardState.PROPOSED, proposed_at=now,
-                    approvals_needed=approvals_needed(amount,
-                                                      settings["reward_second_approval_above"]))
+    reward = Reward(
+        case_id=case.id,
+        reporter_id=reporter.id,
+        tier_id=tier.id,
+        department_id=case.concerned_department_id or case.lead_department_id,
+        amount_yuan=amount,
+        status=RewardState.PROPOSED,
+        proposed_at=now,
+        approvals_needed=approvals_needed(amount, settings["reward_second_approval_above"]),
+    )
     session.add(reward)
-    _entry(reward, EntryKind.PROPOSED, actor, now, amount_yuan=amount,
-           note=f"{reasons}\n{(evidence or '').strip()}".strip())
+    _entry(
+        reward,
+        EntryKind.PROPOSED,
+        actor,
+        now,
+        amount_yuan=amount,
+        note=f"{reasons}\n{(evidence or '').strip()}".strip(),
+    )
     session.flush()
     return reward
 
@@ -164,19 +194,28 @@ def approve_reward(session, reward_id, *, actor: Actor, now: datetime, note=None
     proposer = next(e.actor_id for e in reward.entries if e.kind == EntryKind.PROPOSED)
     approvers = {e.actor_id for e in reward.entries if e.kind == EntryKind.APPROVED}
     if actor.id == proposer or actor.id in approvers:
-        raise IllegalMove(N_("The approver must be someone other than the proposer and any "
-                             "earlier approver."))
+        raise IllegalMove(
+            N_("The approver must be someone other than the proposer and any earlier approver.")
+        )
     given = len(approvers) + 1
     due = None
     if given >= reward.approvals_needed:
-        due = dl.working_day_deadline(load_calendar(session), now,
-                                      get_settings(session)["reward_payment_working_days"]).due_at
+        due = dl.working_day_deadline(
+            load_calendar(session), now, get_settings(session)["reward_payment_working_days"]
+        ).due_at
         reward.status, reward.approved_at, reward.payment_due_at = RewardState.APPROVED, now, due
         reporter = session.get(Reporter, reward.reporter_id)
         if not reporter.anonymous and reporter.phone:
-            outbox.add(session, key=f"reward_approved:{reward.id}", channel="sms",
-                       template="reward_approved", now=now, address=reporter.phone,
-                       case_id=reward.case_id, params={"number": reporter.receipt_number})
+            outbox.add(
+                session,
+                key=f"reward_approved:{reward.id}",
+                channel="sms",
+                template="reward_approved",
+                now=now,
+                address=reporter.phone,
+                case_id=reward.case_id,
+                params={"number": reporter.receipt_number},
+            )
     else:
         reward.status = RewardState.PARTLY_APPROVED
     _entry(reward, EntryKind.APPROVED, actor, now, note=note, due_at=due)
@@ -196,8 +235,18 @@ def refuse_reward(session, reward_id, *, actor: Actor, now: datetime, note) -> R
     return reward
 
 
-def claim_reward(session, reward: Reward, reporter: Reporter, *, now: datetime, method,
-                 account_name=None, bank=None, account_number=None, phone=None) -> Reward:
+def claim_reward(
+    session,
+    reward: Reward,
+    reporter: Reporter,
+    *,
+    now: datetime,
+    method,
+    account_name=None,
+    bank=None,
+    account_number=None,
+    phone=None,
+) -> Reward:
     """The reporter (named or anonymous, through the receipt) says how to be paid."""
     from app.services.reporting import REPORTER
 
@@ -208,12 +257,14 @@ def claim_reward(session, reward: Reward, reporter: Reporter, *, now: datetime, 
         method = PayMethod(method)
     except ValueError:
         raise Invalid(N_("Choose bank transfer or mobile top-up.")) from None
-    clean = {k: (v or "").strip()[:100] or None for k, v in dict(
-        account_name=account_name, bank=bank, account_number=account_number, phone=phone).items()}
-    if method == PayMethod.BANK and not (clean["account_name"] and clean["bank"]
-                                         and clean["account_number"]):
-        raise Invalid(N_("For a bank transfer give the account name, the bank and the account "
-                         "number."))
+    clean = {
+        k: (v or "").strip()[:100] or None
+        for k, v in dict(
+            account_name=account_name, bank=bank, account_number=account_number, phone=phone
+        ).items()
+    }
+    if method == PayMethod.BANK and not (clean["account_name"] and clean["bank"] and clean["account_number"]):
+        raise Invalid(N_("For a bank transfer give the account name, the bank and the account number."))
     if method == PayMethod.MOBILE and not (clean["phone"] or "").replace(" ", "").isdigit():
         raise Invalid(N_("For a mobile top-up give the phone number."))
     if method == PayMethod.MOBILE:
@@ -232,12 +283,10 @@ def payment_details(session, reward_id, *, actor: Actor) -> RewardClaim | None:
     if Role.FINANCE not in actor.roles:
         raise NotAllowed(N_("Only those who pay see payment details."))
     reward = _reward(session, reward_id)
-    return (session.query(RewardClaim).filter_by(reward_id=reward.id)
-            .order_by(RewardClaim.id.desc()).first())
+    return session.query(RewardClaim).filter_by(reward_id=reward.id).order_by(RewardClaim.id.desc()).first()
 
 
-def pay_reward(session, reward_id, *, actor: Actor, now: datetime, method, reference,
-               note=None) -> Reward:
+def pay_reward(session, reward_id, *, actor: Actor, now: datetime, method, reference, note=None) -> Reward:
     """Finance records the payment (date, method, reference)."""
     reward = _reward(session, reward_id)
     _check(reward, RewardAction.PAY, actor)
@@ -249,8 +298,16 @@ def pay_reward(session, reward_id, *, actor: Actor, now: datetime, method, refer
     if not reference:
         raise Invalid(N_("Give the payment reference."))
     reward.status, reward.paid_at = RewardState.PAID, now
-    _entry(reward, EntryKind.PAID, actor, now, amount_yuan=reward.amount_yuan, method=method,
-           reference=reference[:100], note=note)
+    _entry(
+        reward,
+        EntryKind.PAID,
+        actor,
+        now,
+        amount_yuan=reward.amount_yuan,
+        method=method,
+        reference=reference[:100],
+        note=note,
+    )
     session.flush()
     return reward
 
@@ -294,10 +351,16 @@ def paid_totals(session, start: datetime, end: datetime, by: str = "tier"):
     net = func.sum(RewardEntry.amount_yuan)
     count = func.sum(sql_case((RewardEntry.kind == EntryKind.PAID.value, 1), else_=0))
     return session.execute(
-        select(column, net, count).join(Reward, Reward.id == RewardEntry.reward_id)
-        .where(RewardEntry.kind.in_([EntryKind.PAID.value, EntryKind.REVERSED.value]),
-               RewardEntry.at >= start, RewardEntry.at < end)
-        .group_by(column).order_by(column)).all()
+        select(column, net, count)
+        .join(Reward, Reward.id == RewardEntry.reward_id)
+        .where(
+            RewardEntry.kind.in_([EntryKind.PAID.value, EntryKind.REVERSED.value]),
+            RewardEntry.at >= start,
+            RewardEntry.at < end,
+        )
+        .group_by(column)
+        .order_by(column)
+    ).all()
 
 
 def sweep_unpaid(session, now: datetime, settings=None, calendar=None) -> int:
@@ -305,27 +368,45 @@ def sweep_unpaid(session, now: datetime, settings=None, calendar=None) -> int:
     from app.services.sweep import batches
 
     done = 0
-    rewards = (reward for batch in batches(session, select(Reward).where(
-        Reward.status.in_([RewardState.APPROVED.value, RewardState.CLAIMED.value]),
-        Reward.payment_due_at < now,
-        ~Reward.entries.any(RewardEntry.kind == EntryKind.PAYMENT_REMINDED.value)))
-        for reward in batch)
+    rewards = (
+        reward
+        for batch in batches(
+            session,
+            select(Reward).where(
+                Reward.status.in_([RewardState.APPROVED.value, RewardState.CLAIMED.value]),
+                Reward.payment_due_at < now,
+                ~Reward.entries.any(RewardEntry.kind == EntryKind.PAYMENT_REMINDED.value),
+            ),
+        )
+        for reward in batch
+    )
     for reward in rewards:
         payer = next((e.actor_id for e in reward.entries if e.kind == EntryKind.APPROVED), None)
         from models import Staff
 
-        department_id = (session.get(Staff, payer).department_id if payer else None) or \
-            reward.department_id
-        raise_notice(session, cause=NoticeCause.REWARD_UNPAID, subject=f"reward:{reward.id}",
-                     department_id=department_id, cases=[reward.case], now=now, load=False,
-                     settings=settings, calendar=calendar,
-                     details=f"工单{reward.case.number}的举报奖励应于"
-                             f"{outbox.when(reward.payment_due_at)}前兑付，至今未支付。")
-        outbox.to_staff(session, outbox.staff_with_role(session, role=Role.FINANCE),
-                        key=f"reward_unpaid:{reward.id}", template="reward_unpaid", now=now,
-                        case_id=reward.case_id,
-                        params={"number": reward.case.number,
-                                "due": outbox.when(reward.payment_due_at)})
+        department_id = (session.get(Staff, payer).department_id if payer else None) or reward.department_id
+        raise_notice(
+            session,
+            cause=NoticeCause.REWARD_UNPAID,
+            subject=f"reward:{reward.id}",
+            department_id=department_id,
+            cases=[reward.case],
+            now=now,
+            load=False,
+            settings=settings,
+            calendar=calendar,
+            details=f"工单{reward.case.number}的举报奖励应于"
+            f"{outbox.when(reward.payment_due_at)}前兑付，至今未支付。",
+        )
+        outbox.to_staff(
+            session,
+            outbox.staff_with_role(session, role=Role.FINANCE),
+            key=f"reward_unpaid:{reward.id}",
+            template="reward_unpaid",
+            now=now,
+            case_id=reward.case_id,
+            params={"number": reward.case.number, "due": outbox.when(reward.payment_due_at)},
+        )
         from app.services.actor import SYSTEM
 
         _entry(reward, EntryKind.PAYMENT_REMINDED, SYSTEM, now)

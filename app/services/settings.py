@@ -15,37 +15,46 @@ DEFAULTS: dict[str, tuple[int, str]] = {
     "max_extension_days": (10, N_("Most working days one extension may add")),
     "notice_reply_working_days": (5, N_("Working days a department has to answer a notice")),
     "rectify_after_reminder_working_days": (
-        3, N_("Working days a case may stay overdue after its reminder before a rectification "
-              "notice")),
+        3,
+        N_("Working days a case may stay overdue after its reminder before a rectification notice"),
+    ),
     "returns_for_rectification": (2, N_("Returns of one case that count as buck-passing")),
-    "revisit_after_working_days": (
-        3, N_("Working days without a rating before a revisit call is due")),
-    "reward_payment_working_days": (
-        15, N_("Working days to pay a reward after its approval")),
-    "reward_second_approval_above": (
-        1000, N_("Rewards above this amount (yuan) need a second approver")),
+    "revisit_after_working_days": (3, N_("Working days without a rating before a revisit call is due")),
+    "reward_payment_working_days": (15, N_("Working days to pay a reward after its approval")),
+    "reward_second_approval_above": (1000, N_("Rewards above this amount (yuan) need a second approver")),
     "assessment_weight_on_time": (35, N_("Assessment weight of the on-time rate (percent)")),
     "assessment_weight_resolution": (25, N_("Assessment weight of the resolution rate (percent)")),
-    "assessment_weight_satisfaction": (
-        25, N_("Assessment weight of the satisfaction rate (percent)")),
+    "assessment_weight_satisfaction": (25, N_("Assessment weight of the satisfaction rate (percent)")),
     "assessment_weight_signing": (15, N_("Assessment weight of signing on time (percent)")),
     "assessment_deduction_reminder_tenths": (
-        5, N_("Points deducted per reminder letter (tenths of a point)")),
+        5,
+        N_("Points deducted per reminder letter (tenths of a point)"),
+    ),
     "assessment_deduction_rectification_tenths": (
-        20, N_("Points deducted per rectification notice (tenths of a point)")),
+        20,
+        N_("Points deducted per rectification notice (tenths of a point)"),
+    ),
     "assessment_deduction_interview_tenths": (
-        0, N_("Points deducted per interview notice (tenths of a point)")),
+        0,
+        N_("Points deducted per interview notice (tenths of a point)"),
+    ),
     "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
 }
 
 
 # The scored rates' weights: the ranking needs one of them above 0.
-RATE_WEIGHTS = ("assessment_weight_on_time", "assessment_weight_resolution",
-                "assessment_weight_satisfaction", "assessment_weight_signing")
+RATE_WEIGHTS = (
+    "assessment_weight_on_time",
+    "assessment_weight_resolution",
+    "assessment_weight_satisfaction",
+    "assessment_weight_signing",
+)
 # The largest value each setting may take: percentages up to 100, an amount in yuan, and
 # otherwise counts of days, hours or minutes (deadlines computed from larger ones overflow).
-HIGHEST = {**dict.fromkeys((*RATE_WEIGHTS, "sample_percent"), 100),
-           "reward_second_approval_above": 100_000_000}
+HIGHEST = {
+    **dict.fromkeys((*RATE_WEIGHTS, "sample_percent"), 100),
+    "reward_second_approval_above": 100_000_000,
+}
 HIGHEST_DEFAULT = 1000
 
 

@@ -39,9 +39,16 @@ def batches(session, query):
     if entity is Assignment:
         query = query.options(joinedload(Assignment.case, innerjoin=True))
     for start in range(0, len(ids), BATCH):
-        rows = session.execute(query.where(any_of(session, entity.id, ids[start:start + BATCH]))
-                               .with_for_update(of=entity, skip_locked=True)
-                               ).unique().scalars().all()
+        rows = (
+            session.execute(
+                query.where(any_of(session, entity.id, ids[start : start + BATCH])).with_for_update(
+                    of=entity, skip_locked=True
+                )
+            )
+            .unique()
+            .scalars()
+            .all()
+        )
         if rows:
             with outbox.buffered(session):  # one INSERT for the batch's notifications
                 yield rows
@@ -55,9 +62,11 @@ def _mark(session, rows, **done_at) -> None:
 
 
 def _params(case: Case, assignment: Assignment | None = None) -> dict:
-    return {"number": case.number,
-            "due": outbox.when(assignment.due_at if assignment else case.due_at),
-            "sign_due": outbox.when(assignment.sign_due_at) if assignment else ""}
+    return {
+        "number": case.number,
+        "due": outbox.when(assignment.due_at if assignment else case.due_at),
+        "sign_due": outbox.when(assignment.sign_due_at) if assignment else "",
+    }
 
 
 def _working_days_since(calendar, start: datetime, now: datetime) -> int:
@@ -72,28 +81,51 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     calendar = load_calendar(session)
     session.info.pop("staff_by_role", None)
     shared = {"settings": settings, "calendar": calendar}
-    done = dict.fromkeys(["not_accepted", "unsigned", "due_soon", "overdue",
-                          "still_overdue", "unrated"], 0)
+    done = dict.fromkeys(["not_accepted", "unsigned", "due_soon", "overdue", "still_overdue", "unrated"], 0)
 
-    for batch in batches(session, select(Case).where(
-            Case.status == Status.SUBMITTED.value, Case.accept_due_at < now,
-            Case.accept_reminded_at.is_(None))):
+    for batch in batches(
+        session,
+        select(Case).where(
+            Case.status == Status.SUBMITTED.value, Case.accept_due_at < now, Case.accept_reminded_at.is_(None)
+        ),
+    ):
         for case in batch:
-            outbox.to_supervisors(session, key=f"not_accepted:{case.id}", template="not_accepted",
-                                  params={"number": case.number,
-                                          "due": outbox.when(case.accept_due_at)},
-                                  now=now, case_id=case.id)
+            outbox.to_supervisors(
+                session,
+                key=f"not_accepted:{case.id}",
+                template="not_accepted",
+                params={"number": case.number, "due": outbox.when(case.accept_due_at)},
+                now=now,
+                case_id=case.id,
+            )
         _mark(session, batch, accept_reminded_at=now)
         done["not_accepted"] += len(batch)
 
-    for batch in batches(session, select(Assignment).where(
-            Assignment.active == true(), Assignment.state == AssignmentState.DISPATCHED.value,
-            Assignment.sign_due_at < now, Assignment.sign_reminded_at.is_(None))):
-        raise_notices(session, [Draft(
-            NoticeCause.UNSIGNED, f"assignment:{a.id}", a.department_id,
-            f"工单{a.case.number}已于{outbox.when(a.dispatched_at)}分办，"
-            f"未在{outbox.when(a.sign_due_at)}前签收。", (a.case_id,)) for a in batch],
-            now=now, **shared)
+    for batch in batches(
+        session,
+        select(Assignment).where(
+            Assignment.active == true(),
+            Assignment.state == AssignmentState.DISPATCHED.value,
+            Assignment.sign_due_at < now,
+            Assignment.sign_reminded_at.is_(None),
+        ),
+    ):
+        raise_notices(
+            session,
+            [
+                Draft(
+                    NoticeCause.UNSIGNED,
+                    f"assignment:{a.id}",
+                    a.department_id,
+                    f"工单{a.case.number}已于{outbox.when(a.dispatched_at)}分办，"
+                    f"未在{outbox.when(a.sign_due_at)}前签收。",
+                    (a.case_id,),
+                )
+                for a in batch
+            ],
+            now=now,
+            **shared,
+        )
         _mark(session, batch, sign_reminded_at=now)
         done["unsigned"] += len(batch)
 
@@ -101,74 +133,141 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     # per department and rule for this sweep, not one e-mail per case.
     digests: dict[tuple[str, int], list[str]] = {}
     warn = timedelta(hours=settings["due_soon_hours"])
-    for batch in batches(session, select(Assignment).where(
-            Assignment.active == true(), Assignment.state.in_(RUNNING),
-            Assignment.due_at >= now, Assignment.due_at < now + warn,
-            Assignment.due_soon_notified_at.is_(None))):
+    for batch in batches(
+        session,
+        select(Assignment).where(
+            Assignment.active == true(),
+            Assignment.state.in_(RUNNING),
+            Assignment.due_at >= now,
+            Assignment.due_at < now + warn,
+            Assignment.due_soon_notified_at.is_(None),
+        ),
+    ):
         for a in batch:
-            outbox.to_department(session, a.department_id, key=f"due_soon:{a.id}",
-                                 template="due_soon", params=_params(a.case, a), now=now,
-                                 case_id=a.case_id, by_email=False)
+            outbox.to_department(
+                session,
+                a.department_id,
+                key=f"due_soon:{a.id}",
+                template="due_soon",
+                params=_params(a.case, a),
+                now=now,
+                case_id=a.case_id,
+                by_email=False,
+            )
             digests.setdefault(("due_soon_digest", a.department_id), []).append(a.case.number)
         _mark(session, batch, due_soon_notified_at=now)
         done["due_soon"] += len(batch)
 
-    for batch in batches(session, select(Assignment).where(
-            Assignment.active == true(), Assignment.state.in_(RUNNING), Assignment.due_at < now,
-            Assignment.overdue_reminded_at.is_(None))):
-        issued = {n.cause_key: n for n in raise_notices(session, [Draft(
-            NoticeCause.OVERDUE, f"assignment:{a.id}", a.department_id,
-            f"工单{a.case.number}办理时限为{outbox.when(a.due_at)}，已逾期。", (a.case_id,))
-            for a in batch], now=now, announce=False, **shared)}
+    for batch in batches(
+        session,
+        select(Assignment).where(
+            Assignment.active == true(),
+            Assignment.state.in_(RUNNING),
+            Assignment.due_at < now,
+            Assignment.overdue_reminded_at.is_(None),
+        ),
+    ):
+        issued = {
+            n.cause_key: n
+            for n in raise_notices(
+                session,
+                [
+                    Draft(
+                        NoticeCause.OVERDUE,
+                        f"assignment:{a.id}",
+                        a.department_id,
+                        f"工单{a.case.number}办理时限为{outbox.when(a.due_at)}，已逾期。",
+                        (a.case_id,),
+                    )
+                    for a in batch
+                ],
+                now=now,
+                announce=False,
+                **shared,
+            )
+        }
         for a in batch:  # one message per case: it is overdue, and the notice it received
             notice = issued.get(cause_key(NoticeCause.OVERDUE, f"assignment:{a.id}"))
             params = _params(a.case, a)
             if notice:
                 params.update(notice=notice.number, reply_due=outbox.when(notice.reply_due_at))
-            outbox.to_department(session, a.department_id, key=f"overdue:{a.id}",
-                                 template="overdue_notice" if notice else "overdue",
-                                 params=params, now=now, case_id=a.case_id, by_email=False)
+            outbox.to_department(
+                session,
+                a.department_id,
+                key=f"overdue:{a.id}",
+                template="overdue_notice" if notice else "overdue",
+                params=params,
+                now=now,
+                case_id=a.case_id,
+                by_email=False,
+            )
             digests.setdefault(("overdue_digest", a.department_id), []).append(a.case.number)
         _mark(session, batch, overdue_reminded_at=now)
         done["overdue"] += len(batch)
 
     with outbox.buffered(session):
         for (template, department_id), numbers in digests.items():
-            outbox.email_department_digest(session, department_id, template=template,
-                                           numbers=numbers, now=now)
+            outbox.email_department_digest(
+                session, department_id, template=template, numbers=numbers, now=now
+            )
 
     grace = settings["rectify_after_reminder_working_days"]
-    for batch in batches(session, select(Assignment).where(
-            Assignment.active == true(), Assignment.state.in_(RUNNING), Assignment.due_at < now,
+    for batch in batches(
+        session,
+        select(Assignment).where(
+            Assignment.active == true(),
+            Assignment.state.in_(RUNNING),
+            Assignment.due_at < now,
             Assignment.overdue_reminded_at < now - timedelta(days=grace),
-            Assignment.escalated_notice_at.is_(None))):
-        late = [a for a in batch
-                if _working_days_since(calendar, a.overdue_reminded_at, now) >= grace]
+            Assignment.escalated_notice_at.is_(None),
+        ),
+    ):
+        late = [a for a in batch if _working_days_since(calendar, a.overdue_reminded_at, now) >= grace]
         if not late:
             continue
-        raise_notices(session, [Draft(
-            NoticeCause.OVERDUE_AFTER_REMINDER, f"assignment:{a.id}", a.department_id,
-            f"工单{a.case.number}经提醒敦促后{grace}个工作日仍未办结。", (a.case_id,))
-            for a in late], now=now, **shared)
+        raise_notices(
+            session,
+            [
+                Draft(
+                    NoticeCause.OVERDUE_AFTER_REMINDER,
+                    f"assignment:{a.id}",
+                    a.department_id,
+                    f"工单{a.case.number}经提醒敦促后{grace}个工作日仍未办结。",
+                    (a.case_id,),
+                )
+                for a in late
+            ],
+            now=now,
+            **shared,
+        )
         _mark(session, late, escalated_notice_at=now)
         done["still_overdue"] += len(late)
 
     wait = settings["revisit_after_working_days"]
     # Every reply is rated (the 100% rule): a reply after a re-handling or an escalation that
     # goes unrated gets a revisit call of its own ("unrated:2", "unrated:3"...).
-    called_since_reply = exists().where(RevisitTask.case_id == Case.id,
-                                        RevisitTask.reason.like("unrated%"),
-                                        RevisitTask.created_at >= Case.replied_at)
-    for batch in batches(session, select(Case).where(
-            Case.status == Status.REPLIED.value, Case.replied_at < now - timedelta(days=wait),
-            ~called_since_reply)):
+    called_since_reply = exists().where(
+        RevisitTask.case_id == Case.id,
+        RevisitTask.reason.like("unrated%"),
+        RevisitTask.created_at >= Case.replied_at,
+    )
+    for batch in batches(
+        session,
+        select(Case).where(
+            Case.status == Status.REPLIED.value,
+            Case.replied_at < now - timedelta(days=wait),
+            ~called_since_reply,
+        ),
+    ):
         for case in batch:
             if _working_days_since(calendar, case.replied_at, now) < wait:
                 continue
-            earlier = session.scalar(select(func.count()).select_from(RevisitTask).where(
-                RevisitTask.case_id == case.id, RevisitTask.reason.like("unrated%")))
-            add_revisit(session, case, reason="unrated" if not earlier else f"unrated:{earlier + 1}",
-                        now=now)
+            earlier = session.scalar(
+                select(func.count())
+                .select_from(RevisitTask)
+                .where(RevisitTask.case_id == case.id, RevisitTask.reason.like("unrated%"))
+            )
+            add_revisit(session, case, reason="unrated" if not earlier else f"unrated:{earlier + 1}", now=now)
             done["unrated"] += 1
 
     from app.services.rewards import sweep_unpaid
@@ -182,28 +281,44 @@ def add_revisit(session, case: Case, *, reason: str, now: datetime) -> RevisitTa
     """Create a revisit call task once per case and reason, and tell the supervisors."""
     if session.query(RevisitTask.id).filter_by(case_id=case.id, reason=reason).first():
         return None
-    task = RevisitTask(case_id=case.id, reason=reason, created_at=now,
-                       due_at=now + timedelta(days=2))
+    task = RevisitTask(case_id=case.id, reason=reason, created_at=now, due_at=now + timedelta(days=2))
     session.add(task)
-    outbox.to_supervisors(session, key=f"revisit:{reason}:{case.id}", template="revisit",
-                          params={"number": case.number, "reason": reason}, now=now,
-                          case_id=case.id)
+    outbox.to_supervisors(
+        session,
+        key=f"revisit:{reason}:{case.id}",
+        template="revisit",
+        params={"number": case.number, "reason": reason},
+        now=now,
+        case_id=case.id,
+    )
     return task
 
 
-def sample_closed_cases(session, *, week_start: datetime, now: datetime,
-                        seed: int | None = None) -> int:
+def sample_closed_cases(session, *, week_start: datetime, now: datetime, seed: int | None = None) -> int:
     """Sample at least the configured share of the cases closed in the week before
     ``week_start`` for a quality revisit; running it again adds nothing."""
     percent = get_settings(session)["sample_percent"]
-    closed = session.execute(select(Case.id).where(
-        Case.status == Status.CLOSED.value, Case.closed_at >= week_start - timedelta(days=7),
-        Case.closed_at < week_start).order_by(Case.id)).scalars().all()
+    closed = (
+        session.execute(
+            select(Case.id)
+            .where(
+                Case.status == Status.CLOSED.value,
+                Case.closed_at >= week_start - timedelta(days=7),
+                Case.closed_at < week_start,
+            )
+            .order_by(Case.id)
+        )
+        .scalars()
+        .all()
+    )
     if not closed:
         return 0
     target = math.ceil(len(closed) * percent / 100)
-    sampled = set(session.execute(select(RevisitTask.case_id).where(
-        RevisitTask.reason == "sample", RevisitTask.case_id.in_(closed))).scalars())
+    sampled = set(
+        session.execute(
+            select(RevisitTask.case_id).where(RevisitTask.reason == "sample", RevisitTask.case_id.in_(closed))
+        ).scalars()
+    )
     missing = target - len(sampled)
     if missing <= 0:
         return 0
@@ -217,6 +332,13 @@ def sample_closed_cases(session, *, week_start: datetime, now: datetime,
 
 def pending_notifications(session, now: datetime, limit: int = 1000) -> list[int]:
     """Ids of outbox messages waiting for (another) delivery attempt."""
-    return session.execute(select(Notification.id).where(
-        Notification.status == "pending", Notification.next_attempt_at <= now)
-        .order_by(Notification.id).limit(limit)).scalars().all()
+    return (
+        session.execute(
+            select(Notification.id)
+            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )

@@ -28,14 +28,20 @@ def draft_for(case: Case, kind: TypicalKind) -> str:
         reporter_companies=tuple(r.company for r in named if r.company),
         credit_codes=tuple(r.credit_code for r in named if r.credit_code),
         officials=(case.concerned_official,) if case.concerned_official else (),
-        departments=tuple(d.name for d in (case.concerned_department, case.lead_department) if d))
+        departments=tuple(d.name for d in (case.concerned_department, case.lead_department) if d),
+    )
     return draft_summary(
-        title=case.title, content=case.content, reply=case.reply,
+        title=case.title,
+        content=case.content,
+        reply=case.reply,
         category=str(case.category or ""),
-        department=case.concerned_department.name if case.concerned_department else (
-            case.lead_department.name if case.lead_department else None),
-        official=case.concerned_official, parties=parties,
-        warning=kind == TypicalKind.WARNING)[:MAX_SUMMARY]
+        department=case.concerned_department.name
+        if case.concerned_department
+        else (case.lead_department.name if case.lead_department else None),
+        official=case.concerned_official,
+        parties=parties,
+        warning=kind == TypicalKind.WARNING,
+    )[:MAX_SUMMARY]
 
 
 def may_mark(case: Case, actor: Actor) -> bool:
@@ -57,8 +63,14 @@ def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) ->
         raise Invalid(N_("Only closed cases can be chosen as typical."))
     if session.query(TypicalCase.id).filter_by(case_id=case.id).first():
         raise IllegalMove(N_("This case has already been chosen."))
-    typical = TypicalCase(case_id=case.id, kind=kind, state=TypicalState.DRAFT,
-                          summary=draft_for(case, kind), marked_at=now, marked_by_id=actor.id)
+    typical = TypicalCase(
+        case_id=case.id,
+        kind=kind,
+        state=TypicalState.DRAFT,
+        summary=draft_for(case, kind),
+        marked_at=now,
+        marked_by_id=actor.id,
+    )
     session.add(typical)
     session.flush()
     return typical
@@ -72,8 +84,9 @@ def _typical(session, typical_id) -> TypicalCase:
     return typical
 
 
-def edit_summary(session, typical_id, *, actor: Actor, now: datetime, summary,
-                 submit: bool = False) -> TypicalCase:
+def edit_summary(
+    session, typical_id, *, actor: Actor, now: datetime, summary, submit: bool = False
+) -> TypicalCase:
     """The supervisor edits the draft (and may submit it to a leader)."""
     typical = _typical(session, typical_id)
     if Role.SUPERVISOR not in actor.roles:
@@ -89,8 +102,7 @@ def edit_summary(session, typical_id, *, actor: Actor, now: datetime, summary,
     return typical
 
 
-def decide(session, typical_id, *, actor: Actor, now: datetime, approve: bool,
-           note=None) -> TypicalCase:
+def decide(session, typical_id, *, actor: Actor, now: datetime, approve: bool, note=None) -> TypicalCase:
     """A leader approves (publishes in this month's bulletin) or returns the summary."""
     typical = _typical(session, typical_id)
     if Role.LEADER not in actor.roles:
@@ -112,8 +124,7 @@ def decide(session, typical_id, *, actor: Actor, now: datetime, approve: bool,
 
 def published(session, month: str, kind: TypicalKind | None = None) -> list[TypicalCase]:
     """Approved summaries of a month (only these are ever published)."""
-    query = session.query(TypicalCase).filter_by(state=TypicalState.APPROVED,
-                                                 published_month=month)
+    query = session.query(TypicalCase).filter_by(state=TypicalState.APPROVED, published_month=month)
     if kind is not None:
         query = query.filter_by(kind=kind)
     return query.order_by(TypicalCase.id).all()

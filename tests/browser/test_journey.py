@@ -148,15 +148,15 @@ def browser():
 class Journey:
     """Screenshots, numbered in order, and small helpers over the staff pages."""
 
-    def __init__(self, browser, base: str):
-        self.browser, self.base, self.n = browser, base, 0
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for old in SHOTS.glob("*.png"):
+    def __init__(self, browser, base: str, shots: Path = SHOTS):
+        self.browser, self.base, self.n, self.shots = browser, base, 0, shots
+        shots.mkdir(parents=True, exist_ok=True)
+        for old in shots.glob("*.png"):
             old.unlink()
 
     def shot(self, page, step: str) -> None:
         self.n += 1
-        page.screenshot(path=str(SHOTS / f"{self.n:02d}-{step}.png"), full_page=True)
+        page.screenshot(path=str(self.shots / f"{self.n:02d}-{step}.png"), full_page=True)
 
     def context(self):
         ctx = self.browser.new_context(
@@ -378,7 +378,7 @@ def test_report_journey(server, browser, tmp_path):
         status=EVALUATED,
     )
     j.act(supervisor, case_id, "close", "supervisor-closed", texts={"#note": "办结。"}, status=CLOSED)
-    expect(supervisor.locator("#case-details")).to_contain_text("电话回访")
+    expect(supervisor.locator("#case-details")).to_contain_text("回访 · 电话")
 
     page.goto("/track/case")
     expect(page.locator("#track-status")).to_have_text(CLOSED)
@@ -444,15 +444,16 @@ def _file_as_reporter(j, page, title: str, content: str) -> tuple[str, str]:
     page.locator("#report-form button[type=submit]").click()
     expect(page.locator("#receipt-number")).to_be_visible()
     assert page.url.endswith("/report/receipt")  # its own page, after a redirect
-    return (page.locator("#receipt-number").inner_text().strip(),
-            page.locator("#receipt-code").inner_text().strip())
+    return (
+        page.locator("#receipt-number").inner_text().strip(),
+        page.locator("#receipt-code").inner_text().strip(),
+    )
 
 
-def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_page(
-        server, browser):
+def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_page(server, browser):
     from playwright.sync_api import expect
 
-    j = Journey(browser, server["base"])
+    j = Journey(browser, server["base"], SHOTS / "every-step")
     watch = ErrorWatch()
 
     def case_id_of(number: str) -> int:
@@ -461,8 +462,9 @@ def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_
 
     # The reporter files; a reload shows the receipt again; a mistyped code keeps it on the page.
     reporter = watch.attach(j.context().new_page())
-    number, code = _file_as_reporter(j, reporter, "二次测试：开办企业审批超期",
-                                     "营业执照申请提交已超过法定期限，窗口一直说在走流程。")
+    number, code = _file_as_reporter(
+        j, reporter, "二次测试：开办企业审批超期", "营业执照申请提交已超过法定期限，窗口一直说在走流程。"
+    )
     reporter.reload()
     expect(reporter.locator("#receipt-code")).to_have_text(code)
     reporter.fill("#code", "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF")
@@ -474,18 +476,26 @@ def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_
     reporter.locator("form:has(#code) button[type=submit]").click()
     expect(reporter.locator("h2")).to_have_text("回执已保存")
     other = watch.attach(j.context().new_page())
-    duplicate, _ = _file_as_reporter(j, other, "重复反映：开办企业审批超期",
-                                     "营业执照申请提交已超过法定期限，窗口一直说在走流程。")
-    unrelated, _ = _file_as_reporter(j, other, "咨询：个人所得税怎么申报",
-                                     "想了解个人所得税的申报方式。")
+    duplicate, _ = _file_as_reporter(
+        j, other, "重复反映：开办企业审批超期", "营业执照申请提交已超过法定期限，窗口一直说在走流程。"
+    )
+    unrelated, _ = _file_as_reporter(j, other, "咨询：个人所得税怎么申报", "想了解个人所得税的申报方式。")
     main, dup, off = case_id_of(number), case_id_of(duplicate), case_id_of(unrelated)
 
     # The clerk declines what is not in scope (不予受理) and merges the duplicate.
     clerk = watch.attach(j.login("clerk"))
-    j.act(clerk, off, "decline", "decline", selects={"#decline_reason": "out_of_scope"},
-          texts={"#note": "个人税务咨询不属于营商环境投诉，请拨打12366。"}, status="不予受理")
-    j.act(clerk, dup, "merge", "merge", texts={"#into_case": number, "#note": "同一事项。"},
-          status="不予受理")
+    j.act(
+        clerk,
+        off,
+        "decline",
+        "decline",
+        selects={"#decline_reason": "out_of_scope"},
+        texts={"#note": "个人税务咨询不属于营商环境投诉，请拨打12366。"},
+        status="不予受理",
+    )
+    j.act(
+        clerk, dup, "merge", "merge", texts={"#into_case": number, "#note": "同一事项。"}, status="不予受理"
+    )
     expect(clerk.locator("body")).to_contain_text(number)  # merged into it
     j.act(clerk, main, "accept", "accept-main", status=ACCEPTED)
 
@@ -493,8 +503,7 @@ def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_
     dispatcher = watch.attach(j.login("dispatcher"))
     dispatcher.goto(f"/cases/act/{main}/dispatch")
     lead = j.option_value(dispatcher, "#lead_department_id", LEAD_DEPARTMENT)
-    j.act(dispatcher, main, "dispatch", "dispatch", selects={"#lead_department_id": lead},
-          status=DISPATCHED)
+    j.act(dispatcher, main, "dispatch", "dispatch", selects={"#lead_department_id": lead}, status=DISPATCHED)
     handler = watch.attach(j.login("handler"))
     handler.goto(f"/cases/act/{main}/return")
     handler.fill("#reason", "请核实是否属于本单位职责。")
@@ -505,19 +514,30 @@ def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_
     j.shot(handler, "returned")
     dispatcher.goto(f"/cases/show/{main}")
     expect(dispatcher.locator("#case-status")).to_have_text("已退单")
-    j.act(dispatcher, main, "dispatch", "dispatch-again", selects={"#lead_department_id": lead},
-          status=DISPATCHED)
+    j.act(
+        dispatcher,
+        main,
+        "dispatch",
+        "dispatch-again",
+        selects={"#lead_department_id": lead},
+        status=DISPATCHED,
+    )
 
     # An extension of 5 working days: asked, shown to the supervisor, approved.
     j.act(handler, main, "sign", "sign", status=HANDLING)
-    j.act(handler, main, "request_extension", "request-extension",
-          texts={"#days": "5", "#reason": "需会同市场监管部门核查。"}, status=HANDLING)
+    j.act(
+        handler,
+        main,
+        "request_extension",
+        "request-extension",
+        texts={"#days": "5", "#reason": "需会同市场监管部门核查。"},
+        status=HANDLING,
+    )
     supervisor = watch.attach(j.login("supervisor"))
     supervisor.goto(f"/cases/act/{main}/approve_extension")
     expect(supervisor.locator("body")).to_contain_text("需会同市场监管部门核查。")
     j.act(supervisor, main, "approve_extension", "approve-extension", status=HANDLING)
-    j.act(handler, main, "reply", "reply", texts={"#reply": "已督促审批科室限期办结。"},
-          status=REPLIED)
+    j.act(handler, main, "reply", "reply", texts={"#reply": "已督促审批科室限期办结。"}, status=REPLIED)
 
     def rate_unsatisfied(step: str) -> None:
         reporter.goto("/track/")
@@ -533,15 +553,14 @@ def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_
 
     # Unsatisfied → re-handled → replied again → the reporter rates the second reply too.
     rate_unsatisfied("rated-unsatisfied")
-    j.act(supervisor, main, "rehandle", "rehandle", texts={"#note": "请重新办理。"},
-          status=DISPATCHED)
+    j.act(supervisor, main, "rehandle", "rehandle", texts={"#note": "请重新办理。"}, status=DISPATCHED)
     j.act(handler, main, "sign", "sign-again", status=HANDLING)
-    j.act(handler, main, "reply", "reply-again", texts={"#reply": "营业执照已于今日发放。"},
-          status=REPLIED)
+    j.act(handler, main, "reply", "reply-again", texts={"#reply": "营业执照已于今日发放。"}, status=REPLIED)
     rate_unsatisfied("rated-again")
     # Still unsatisfied: escalated to the next level.
-    j.act(supervisor, main, "escalate", "escalate", texts={"#note": "两次不满意，提级办理。"},
-          status=DISPATCHED)
+    j.act(
+        supervisor, main, "escalate", "escalate", texts={"#note": "两次不满意，提级办理。"}, status=DISPATCHED
+    )
     expect(supervisor.locator("#case-assignments")).to_contain_text("石门市")
 
     for page in (reporter, other, clerk, dispatcher, handler, supervisor):

@@ -46,8 +46,9 @@ def api_token(client, username):
     """Log in through the JWT endpoint; the cookie it also sets is dropped (API clients
     authenticate with the bearer token alone)."""
     client._cookies.clear()
-    response = client.post("/api/v1/security/login", json={
-        "username": username, "password": "Demo@2026", "provider": "db"})
+    response = client.post(
+        "/api/v1/security/login", json={"username": username, "password": "Demo@2026", "provider": "db"}
+    )
     assert response.status_code == 200, response.data
     client._cookies.clear()
     return {"Authorization": f"Bearer {response.json['access_token']}"}
@@ -68,52 +69,56 @@ def test_anonymous_visitors_see_no_case(session, client, actors, cats, depts):
     assert client.get(f"/api/v1/case/{case.id}").status_code == 401
 
 
-def test_a_handler_cannot_reach_another_departments_case_by_any_door(
-        session, client, actors, cats, depts):
+def test_a_handler_cannot_reach_another_departments_case_by_any_door(session, client, actors, cats, depts):
     theirs = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X103")
     mine = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X102")
     session.commit()
     token = api_token(client, "handler")  # 长河县行政审批局 (X102)
     for url in (f"/api/v1/case/{theirs.id}", f"/api/v1/case/{theirs.id}/actions"):
         assert client.get(url, headers=token).status_code == 404, url
-    assert client.post(f"/api/v1/case/{theirs.id}/actions/sign", json={},
-                       headers=token).status_code == 404
+    assert client.post(f"/api/v1/case/{theirs.id}/actions/sign", json={}, headers=token).status_code == 404
     api_list = client.get("/api/v1/case/?q=(page_size:100)", headers=token).json
     assert {row["id"] for row in api_list["result"]} == {mine.id}
     events = client.get("/api/v1/case_event/?q=(page_size:100)", headers=token).json["result"]
     assert {row["case_id"] for row in events} == {mine.id}
 
     login(client, "handler")
-    for url in (f"/cases/show/{theirs.id}", f"/cases/department/show/{theirs.id}",
-                f"/cases/act/{theirs.id}/sign"):
+    for url in (
+        f"/cases/show/{theirs.id}",
+        f"/cases/department/show/{theirs.id}",
+        f"/cases/act/{theirs.id}/sign",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/cases/act/{theirs.id}/sign", data={}).status_code == 404
-    for listing_url in ("/cases/list/?psize_CaseView=100",
-                        "/cases/department/list/?psize_DepartmentCaseView=100"):
+    for listing_url in (
+        "/cases/list/?psize_CaseView=100",
+        "/cases/department/list/?psize_DepartmentCaseView=100",
+    ):
         listing = client.get(listing_url).get_data(as_text=True)
         assert mine.number in listing and theirs.number not in listing
     assert client.get(f"/cases/show/{mine.id}").status_code == 200
 
 
-def test_no_generic_form_or_api_call_can_edit_or_delete_a_case(session, client, actors, cats,
-                                                              depts):
+def test_no_generic_form_or_api_call_can_edit_or_delete_a_case(session, client, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
     session.commit()
     login(client, "admin")
     for url in (f"/cases/edit/{case.id}", f"/cases/delete/{case.id}", "/cases/add"):
         assert client.get(url).status_code in (403, 404, 405), url
-    assert client.post(f"/cases/edit/{case.id}", data={"status": "closed"}).status_code in (
-        403, 404, 405)
+    assert client.post(f"/cases/edit/{case.id}", data={"status": "closed"}).status_code in (403, 404, 405)
     token = api_token(client, "admin")
-    assert client.put(f"/api/v1/case/{case.id}", json={"status": "closed"},
-                      headers=token).status_code in (403, 405)
+    assert client.put(f"/api/v1/case/{case.id}", json={"status": "closed"}, headers=token).status_code in (
+        403,
+        405,
+    )
     assert client.delete(f"/api/v1/case/{case.id}", headers=token).status_code in (403, 405)
     session.refresh(case)
     assert case.status == Status.HANDLING
 
 
 def test_the_api_ignores_a_browser_session_so_no_cross_site_request_can_act(
-        session, client, actors, cats, depts):
+    session, client, actors, cats, depts
+):
     case = case_in(session, actors, cats, depts, Status.EVALUATED, now=NOW)
     session.commit()
     login(client, "supervisor")
@@ -150,13 +155,11 @@ def test_case_page_shows_only_the_actions_open_to_the_user(session, client, acto
     assert not action_links(page)
 
 
-def test_an_illegal_move_on_a_screen_is_refused_with_a_message(session, client, actors, cats,
-                                                               depts):
+def test_an_illegal_move_on_a_screen_is_refused_with_a_message(session, client, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
     session.commit()
     login(client, "clerk")
-    response = client.post(f"/cases/act/{case.id}/accept", data={"note": "再次受理"},
-                           follow_redirects=True)
+    response = client.post(f"/cases/act/{case.id}/accept", data={"note": "再次受理"}, follow_redirects=True)
     assert response.status_code == 200
     assert "alert-danger" in response.get_data(as_text=True)
     session.refresh(case)
@@ -165,11 +168,20 @@ def test_an_illegal_move_on_a_screen_is_refused_with_a_message(session, client, 
 
 def test_the_whole_flow_through_the_screens(session, client, depts, cats):
     login(client, "clerk")
-    response = client.post("/cases/new/", data={
-        "channel": "window", "case_type": "complaint", "category_id": str(cats["GOV01"].id),
-        "urgency": "normal", "title": "窗口办理营业执照超时", "content": "提交材料一周未办结",
-        "region": "清源省/石门市/长河县", "reporter_name": "李四", "reporter_phone": "13800000000",
-    })
+    response = client.post(
+        "/cases/new/",
+        data={
+            "channel": "window",
+            "case_type": "complaint",
+            "category_id": str(cats["GOV01"].id),
+            "urgency": "normal",
+            "title": "窗口办理营业执照超时",
+            "content": "提交材料一周未办结",
+            "region": "清源省/石门市/长河县",
+            "reporter_name": "李四",
+            "reporter_phone": "13800000000",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     import re
@@ -199,29 +211,43 @@ def test_the_whole_flow_through_the_screens(session, client, depts, cats):
 
 def test_the_whole_flow_through_the_rest_api(session, client, depts, cats):
     clerk = api_token(client, "clerk")
-    created = client.post("/api/v1/case/", headers=clerk, json={
-        "case_type": "report", "channel": "api", "category_id": cats["FEE01"].id,
-        "grade": "c", "title": "违规收取配套费", "content": "无依据收费", "anonymous": True,
-        "region": "清源省/石门市/长河县"})
+    created = client.post(
+        "/api/v1/case/",
+        headers=clerk,
+        json={
+            "case_type": "report",
+            "channel": "api",
+            "category_id": cats["FEE01"].id,
+            "grade": "c",
+            "title": "违规收取配套费",
+            "content": "无依据收费",
+            "anonymous": True,
+            "region": "清源省/石门市/长河县",
+        },
+    )
     assert created.status_code == 201, created.json
     case_id = created.json["id"]
 
     def act(user, action, expect=200, **body):
-        response = client.post(f"/api/v1/case/{case_id}/actions/{action}",
-                               headers=api_token(client, user), json=body)
+        response = client.post(
+            f"/api/v1/case/{case_id}/actions/{action}", headers=api_token(client, user), json=body
+        )
         assert response.status_code == expect, response.json
         return response.json
 
     act("clerk", "accept")
     act("handler", "sign", expect=404)  # not sent to anyone yet
     act("dispatcher", "dispatch", lead_department_id=depts["X102"].id)
-    assert client.get(f"/api/v1/case/{case_id}/actions",
-                      headers=api_token(client, "handler")).json["actions"] == ["sign", "return"]
+    assert client.get(f"/api/v1/case/{case_id}/actions", headers=api_token(client, "handler")).json[
+        "actions"
+    ] == ["sign", "return"]
     act("handler", "sign")
     act("handler", "reply", expect=422, reply="")
     act("handler", "reply", reply="已退还违规收费")
     act("supervisor", "close", expect=409)  # not yet evaluated
-    result = act("supervisor", "evaluate", rating="basically_satisfied", source="revisit_call", method="phone")
+    result = act(
+        "supervisor", "evaluate", rating="basically_satisfied", source="revisit_call", method="phone"
+    )
     assert result["status"] == "evaluated"
     assert act("supervisor", "close")["status"] == "closed"
 
@@ -230,15 +256,26 @@ def test_bad_api_input_gets_a_clear_error_and_saves_nothing(session, client):
     clerk = api_token(client, "clerk")
     before = client.get("/api/v1/case/", headers=clerk).json["count"]
     assert client.post("/api/v1/case/", headers=clerk, json={"title": "x"}).status_code == 422
-    assert client.post("/api/v1/case/", headers=clerk, data="{not json",
-                       content_type="application/json").status_code == 400
-    bad = client.post("/api/v1/case/", headers=clerk, json={
-        "case_type": "complaint", "channel": "api", "title": "<script>alert(1)</script>",
-        "content": "x" * 100_001, "anonymous": True})
+    assert (
+        client.post(
+            "/api/v1/case/", headers=clerk, data="{not json", content_type="application/json"
+        ).status_code
+        == 400
+    )
+    bad = client.post(
+        "/api/v1/case/",
+        headers=clerk,
+        json={
+            "case_type": "complaint",
+            "channel": "api",
+            "title": "<script>alert(1)</script>",
+            "content": "x" * 100_001,
+            "anonymous": True,
+        },
+    )
     assert bad.status_code == 422 and bad.json["message"]
     assert client.get("/api/v1/case/", headers=clerk).json["count"] == before
-    assert client.post("/api/v1/case/1/actions/accept", headers=clerk,
-                       json=[1, 2]).status_code in (400, 404)
+    assert client.post("/api/v1/case/1/actions/accept", headers=clerk, json=[1, 2]).status_code in (400, 404)
 
 
 def test_the_openapi_document_describes_the_case_actions(session, client):
@@ -247,8 +284,7 @@ def test_the_openapi_document_describes_the_case_actions(session, client):
     assert "/api/v1/case/" in spec["paths"] and "/api/v1/department/" in spec["paths"]
 
 
-def test_the_dispatch_form_offers_the_department_the_rules_propose(session, client, actors, cats,
-                                                                   depts):
+def test_the_dispatch_form_offers_the_department_the_rules_propose(session, client, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW)
     session.commit()
     login(client, "dispatcher")

@@ -59,9 +59,17 @@ SKIPPED_ENDPOINTS = {
     "AuthDBView.logout": "/logout would end the role's session",
     "SwaggerView.show": "swagger UI assets",
 }
-ROLE_OF = {"admin": Role.ADMIN, "clerk": Role.CLERK, "dispatcher": Role.DISPATCHER,
-           "handler": Role.HANDLER, "supervisor": Role.SUPERVISOR, "leader": Role.LEADER,
-           "finance": Role.FINANCE, "hotline12345": Role.INTEGRATION, "anonymous": None}
+ROLE_OF = {
+    "admin": Role.ADMIN,
+    "clerk": Role.CLERK,
+    "dispatcher": Role.DISPATCHER,
+    "handler": Role.HANDLER,
+    "supervisor": Role.SUPERVISOR,
+    "leader": Role.LEADER,
+    "finance": Role.FINANCE,
+    "hotline12345": Role.INTEGRATION,
+    "anonymous": None,
+}
 # Roles that see every case (the rule of DOMAIN.md); the others see only the cases their own
 # department actively handles, the connected system only the cases it filed.
 SEES_ALL = {"admin", "clerk", "dispatcher", "supervisor", "leader"}
@@ -93,11 +101,15 @@ class Result:
 
 def _permission_checker(app):
     sm = app.appbuilder.sm
-    registered = {(pv.permission.name, pv.view_menu.name)
-                  for pv in sm.session.query(sm.permissionview_model).all()
-                  if pv.permission and pv.view_menu}
-    compiled = {role: [(re.compile(f"^(?:{p})$"), re.compile(f"^(?:{v})$")) for p, v in pats]
-                for role, pats in ROLE_PERMISSIONS.items()}
+    registered = {
+        (pv.permission.name, pv.view_menu.name)
+        for pv in sm.session.query(sm.permissionview_model).all()
+        if pv.permission and pv.view_menu
+    }
+    compiled = {
+        role: [(re.compile(f"^(?:{p})$"), re.compile(f"^(?:{v})$")) for p, v in pats]
+        for role, pats in ROLE_PERMISSIONS.items()
+    }
 
     def has(role_name: str, permission: str, view_name: str) -> bool:
         role = ROLE_OF[role_name]
@@ -115,7 +127,8 @@ def _permission_of(view, method: str, action_name: str | None = None) -> str | N
         return view.get_action_permission_name(action_name)
     fn = getattr(view, method, None)
     name = (getattr(view, "method_permission_name", None) or {}).get(method) or getattr(
-        fn, "_permission_name", None)
+        fn, "_permission_name", None
+    )
     return f"can_{name}" if name else None
 
 
@@ -131,9 +144,19 @@ def _build_objects(app, session, actors, cats, depts):
     cases = {
         "x102": case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, lead="X102"),
         "x103": case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X103"),
-        "report": case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="C10",
-                          case_type="report", grade="a", anonymous=True,
-                          concerned_department_id=depts["X102"].id),
+        "report": case_in(
+            session,
+            actors,
+            cats,
+            depts,
+            Status.DISPATCHED,
+            now=NOW,
+            lead="C10",
+            case_type="report",
+            grade="a",
+            anonymous=True,
+            concerned_department_id=depts["X102"].id,
+        ),
     }
     objs["cases"] = {k: c.id for k, c in cases.items()}
     objs["events"] = {k: c.events[0].id for k, c in cases.items()}
@@ -148,30 +171,46 @@ def _build_objects(app, session, actors, cats, depts):
         objs["skips"]["attachment_id"] = f"attachment could not be stored: {error}"
     objs["notices"] = {}
     for k, dept in (("x102", "X102"), ("x103", "X103"), ("report", "C10")):
-        notice = notices.raise_notice(session, cause=NoticeCause.SUPERVISOR_DECISION,
-                                      subject=f"matrix-{k}-{cases[k].id}",
-                                      department_id=depts[dept].id, cases=[cases[k]],
-                                      details="access matrix", now=NOW, actor=actors["supervisor"])
+        notice = notices.raise_notice(
+            session,
+            cause=NoticeCause.SUPERVISOR_DECISION,
+            subject=f"matrix-{k}-{cases[k].id}",
+            department_id=depts[dept].id,
+            cases=[cases[k]],
+            details="access matrix",
+            now=NOW,
+            actor=actors["supervisor"],
+        )
         objs["notices"][k] = (notice.id, depts[dept].id)
     # A closed, named report carries the reward and the typical case.
-    support = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, lead="X102",
-                      case_type="report", grade="a")
+    support = case_in(
+        session, actors, cats, depts, Status.CLOSED, now=NOW, lead="X102", case_type="report", grade="a"
+    )
     later = NOW + timedelta(days=1)
     tier = session.query(m.RewardTier).order_by(m.RewardTier.min_yuan).first()
     try:
-        reward = rewards.propose_reward(session, support.id, actor=actors["supervisor"], now=later,
-                                        reporter_id=support.reporters[0].id, tier_id=tier.id,
-                                        amount=tier.min_yuan, reasons="核实属实")
+        reward = rewards.propose_reward(
+            session,
+            support.id,
+            actor=actors["supervisor"],
+            now=later,
+            reporter_id=support.reporters[0].id,
+            tier_id=tier.id,
+            amount=tier.min_yuan,
+            reasons="核实属实",
+        )
         objs["reward"] = reward.id
     except Exception as error:  # noqa: BLE001
         objs["skips"]["reward_id"] = f"reward could not be proposed: {error}"
     try:
-        objs["typical"] = typical.mark_typical(session, support.id, actor=actors["supervisor"],
-                                               now=later, kind=TypicalKind.TYPICAL).id
+        objs["typical"] = typical.mark_typical(
+            session, support.id, actor=actors["supervisor"], now=later, kind=TypicalKind.TYPICAL
+        ).id
     except Exception as error:  # noqa: BLE001
         objs["skips"]["typical_id"] = f"typical case could not be marked: {error}"
-    objs["skips"]["report_id"] = ("generated reports render PDF/XLSX files (slow); no "
-                                  "report/bulletin object created")
+    objs["skips"]["report_id"] = (
+        "generated reports render PDF/XLSX files (slow); no report/bulletin object created"
+    )
     session.commit()
     sm = app.appbuilder.sm
     key = sm.create_api_key(sm.find_user(username="hotline12345"), "t")
@@ -221,8 +260,11 @@ def _targets(app, session, objs):
             continue
         model = getattr(getattr(view, "datamodel", None), "obj", None)
         args = set(rule.arguments)
-        if (endpoint not in PUBLIC_ENDPOINTS and method_name not in ("action", "action_post")
-                and _permission_of(view, method_name) is None):
+        if (
+            endpoint not in PUBLIC_ENDPOINTS
+            and method_name not in ("action", "action_post")
+            and _permission_of(view, method_name) is None
+        ):
             unprotected.append(rule.rule)
 
         # Each combination of object and parameter values.
@@ -237,8 +279,7 @@ def _targets(app, session, objs):
             continue
         if "case_id" in args or ("pk" in args and model in case_models):
             key = "case_id" if "case_id" in args else "pk"
-            source = objs["events"] if case_models.get(model) == "event" and key == "pk" else objs[
-                "cases"]
+            source = objs["events"] if case_models.get(model) == "event" and key == "pk" else objs["cases"]
             options = []
             for kind in CASE_KINDS:
                 values = {key: source[kind]}
@@ -248,8 +289,13 @@ def _targets(app, session, objs):
             combos = expand(options, combos)
         elif "pk" in args and model is m.Notice or "notice_id" in args:
             key = "notice_id" if "notice_id" in args else "pk"
-            combos = expand([({key: nid}, {"kind": f"notice-{kind}", "notice_dept": dept})
-                             for kind, (nid, dept) in objs["notices"].items()], combos)
+            combos = expand(
+                [
+                    ({key: nid}, {"kind": f"notice-{kind}", "notice_dept": dept})
+                    for kind, (nid, dept) in objs["notices"].items()
+                ],
+                combos,
+            )
         elif "pk" in args and model is not None:
             if model is m.Reward and "reward" in objs:
                 row = objs["reward"]
@@ -267,13 +313,18 @@ def _targets(app, session, objs):
         elif "pk" in args:
             skipped.append((rule.rule, "pk of a view without a model"))
             continue
-        for arg, value in (("reward_id", objs.get("reward")), ("typical_id", objs.get("typical")),
-                           ("role_id", objs["handler_role"]), ("key_uuid", objs["api_key_uuid"]),
-                           ("filename", "matrix_sep_none.txt"), ("version", "v1"), ("fmt", "pdf"),
-                           ("group_by", "0")):
+        for arg, value in (
+            ("reward_id", objs.get("reward")),
+            ("typical_id", objs.get("typical")),
+            ("role_id", objs["handler_role"]),
+            ("key_uuid", objs["api_key_uuid"]),
+            ("filename", "matrix_sep_none.txt"),
+            ("version", "v1"),
+            ("fmt", "pdf"),
+            ("group_by", "0"),
+        ):
             if arg in args:
-                combos = expand([({arg: value}, {"kind": "row"} if arg.endswith("_id") else {})],
-                                combos)
+                combos = expand([({arg: value}, {"kind": "row"} if arg.endswith("_id") else {})], combos)
         if "action" in args:
             names = RewardAction if "reward" in rule.rule else Action
             combos = expand([({"action": a.value}, {}) for a in names], combos)
@@ -286,9 +337,22 @@ def _targets(app, session, objs):
                 combos = expand([({"name": n}, {"action_name": n}) for n in action_names], combos)
             else:
                 row = _first_row_id(session, model) if model not in case_models else None
-                combos = expand([({}, {"action_name": n, "data": {"action": n, "rowid": [
-                    str(objs["cases"]["x102"] if model in case_models else row)]}})
-                    for n in action_names], combos)
+                combos = expand(
+                    [
+                        (
+                            {},
+                            {
+                                "action_name": n,
+                                "data": {
+                                    "action": n,
+                                    "rowid": [str(objs["cases"]["x102"] if model in case_models else row)],
+                                },
+                            },
+                        )
+                        for n in action_names
+                    ],
+                    combos,
+                )
         for values, info in combos:
             try:
                 url = adapter.build(endpoint, values, force_external=False)
@@ -296,11 +360,24 @@ def _targets(app, session, objs):
                 skipped.append((rule.rule, f"could not build with {values}"))
                 continue
             for http in methods:
-                targets.append((Target(url=url, method=http, endpoint=endpoint,
-                                       **{k: v for k, v in info.items()
-                                          if k in ("kind", "case_id", "notice_dept",
-                                                   "inbox_user", "data")}),
-                                info.get("action_name"), view, method_name, model))
+                targets.append(
+                    (
+                        Target(
+                            url=url,
+                            method=http,
+                            endpoint=endpoint,
+                            **{
+                                k: v
+                                for k, v in info.items()
+                                if k in ("kind", "case_id", "notice_dept", "inbox_user", "data")
+                            },
+                        ),
+                        info.get("action_name"),
+                        view,
+                        method_name,
+                        model,
+                    )
+                )
     return targets, skipped, unprotected
 
 
@@ -314,14 +391,21 @@ def test_access_matrix_has_no_unauthorised_success(app, session, actors, cats, d
     _memoize_api_key_check(app, monkeypatch, objs["api_key"])
     targets, skipped, unprotected = _targets(app, session, objs)
     has = _permission_checker(app)
-    users = {name: app.appbuilder.sm.find_user(username=name) for name in ROLE_OF
-             if name != "anonymous"}
+    users = {name: app.appbuilder.sm.find_user(username=name) for name in ROLE_OF if name != "anonymous"}
     case_models = (m.Case, m.CaseEvent)
 
     def department_handles(case_id: int, department_id) -> bool:
-        return department_id is not None and session.execute(select(m.Assignment.id).where(
-            m.Assignment.case_id == case_id, m.Assignment.active.is_(True),
-            m.Assignment.department_id == department_id)).first() is not None
+        return (
+            department_id is not None
+            and session.execute(
+                select(m.Assignment.id).where(
+                    m.Assignment.case_id == case_id,
+                    m.Assignment.active.is_(True),
+                    m.Assignment.department_id == department_id,
+                )
+            ).first()
+            is not None
+        )
 
     def sees_case(role: str, case_id: int) -> bool:
         if role == "anonymous":
@@ -339,8 +423,12 @@ def test_access_matrix_has_no_unauthorised_success(app, session, actors, cats, d
             return False
         if role == "supervisor":
             return True
-        return (role == "handler" and department_handles(case_id, users[role].department_id)
-                and case.case_type != "report" and any(not r.confidential for r in named))
+        return (
+            role == "handler"
+            and department_handles(case_id, users[role].department_id)
+            and case.case_type != "report"
+            and any(not r.confidential for r in named)
+        )
 
     def expected(role: str, target: Target, action_name, view, method_name, model):
         if target.endpoint in PUBLIC_ENDPOINTS:
@@ -350,11 +438,13 @@ def test_access_matrix_has_no_unauthorised_success(app, session, actors, cats, d
             return False
         if target.case_id is not None and not sees_case(role, target.case_id):
             return False
-        if target.notice_dept is not None and role not in ("supervisor", "leader", "admin") and (
-                role == "anonymous" or users[role].department_id != target.notice_dept):
+        if (
+            target.notice_dept is not None
+            and role not in ("supervisor", "leader", "admin")
+            and (role == "anonymous" or users[role].department_id != target.notice_dept)
+        ):
             return False
-        if target.inbox_user is not None and (role == "anonymous"
-                                              or users[role].id != target.inbox_user):
+        if target.inbox_user is not None and (role == "anonymous" or users[role].id != target.inbox_user):
             return False
         if target.endpoint == "CaseActionView.identity":
             return may_see_identity(role, target.case_id)
@@ -370,8 +460,17 @@ def test_access_matrix_has_no_unauthorised_success(app, session, actors, cats, d
     skipped_requests: Counter = Counter()
     errors: list[str] = []
     role_times: dict[str, float] = {}
-    order = ["anonymous", "hotline12345", "finance", "leader", "handler", "clerk", "dispatcher",
-             "admin", "supervisor"]
+    order = [
+        "anonymous",
+        "hotline12345",
+        "finance",
+        "leader",
+        "handler",
+        "clerk",
+        "dispatcher",
+        "admin",
+        "supervisor",
+    ]
     for role in order:
         role_started = time.monotonic()
         screen, api = app.test_client(), app.test_client()
@@ -383,11 +482,16 @@ def test_access_matrix_has_no_unauthorised_success(app, session, actors, cats, d
             api_headers = _jwt(api, role)
         # Reads first, then the mutating requests.
         for target, action_name, view, method_name, model in sorted(
-                targets, key=lambda t: t[0].method != "GET"):
+            targets, key=lambda t: t[0].method != "GET"
+        ):
             mutating = target.method != "GET" or method_name in MUTATING_FAB_METHODS
             shared = model is not None and model not in case_models and target.case_id is None
-            if role == "admin" and mutating and (shared or target.url.startswith(
-                    "/api/v1/security/")) and target.endpoint not in PUBLIC_ENDPOINTS:
+            if (
+                role == "admin"
+                and mutating
+                and (shared or target.url.startswith("/api/v1/security/"))
+                and target.endpoint not in PUBLIC_ENDPOINTS
+            ):
                 # Admin holds every permission: a mutation would change the seed data the whole
                 # test session shares (users, roles, departments, settings …).
                 skipped_requests[(role, "admin mutation of shared reference data not sent")] += 1
@@ -416,8 +520,10 @@ def test_access_matrix_has_no_unauthorised_success(app, session, actors, cats, d
             elif not is_api and code >= 300:
                 _pop_flashes(client)
             if VERBOSE:
-                print(f"{'ok  ' if allowed else 'deny'} {role:13} {target.method:6} {target.url} "
-                      f"[{target.kind}] → {code}")
+                print(
+                    f"{'ok  ' if allowed else 'deny'} {role:13} {target.method:6} {target.url} "
+                    f"[{target.kind}] → {code}"
+                )
             result = results[role]
             result.checked += 1
             result.outcomes["allowed" if allowed else "denied"] += 1
@@ -461,8 +567,9 @@ def _memoize_api_key_check(app, monkeypatch, key):
 
 def _jwt(client, username):
     client._cookies.clear()
-    response = client.post("/api/v1/security/login", json={
-        "username": username, "password": "Demo@2026", "provider": "db"})
+    response = client.post(
+        "/api/v1/security/login", json={"username": username, "password": "Demo@2026", "provider": "db"}
+    )
     assert response.status_code == 200, response.data
     client._cookies.clear()
     return {"Authorization": f"Bearer {response.json['access_token']}"}
@@ -479,8 +586,10 @@ def _print_summary(results, skipped, skipped_requests, elapsed):
     print(f"{'role':13} {'allowed':>8} {'denied':>8} {'skipped':>8} {'holes':>6}")
     for role, result in results.items():
         skipped_count = sum(n for (r, _), n in skipped_requests.items() if r == role)
-        print(f"{role:13} {result.outcomes['allowed']:8} {result.outcomes['denied']:8} "
-              f"{skipped_count:8} {len(result.holes):6}")
+        print(
+            f"{role:13} {result.outcomes['allowed']:8} {result.outcomes['denied']:8} "
+            f"{skipped_count:8} {len(result.holes):6}"
+        )
     reasons = Counter(reason for _, reason in skipped)
     print("skipped routes (not requested by any role):")
     for reason, count in sorted(reasons.items()):

@@ -12,8 +12,7 @@ from tests.conftest import at, login
 from tests.factories import case_in, handler_of
 
 
-def test_entering_2027_on_the_calendar_screen_recomputes_open_deadlines(app, session, actors,
-                                                                        cats, depts):
+def test_entering_2027_on_the_calendar_screen_recomputes_open_deadlines(app, session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=at("2026-12-24 10:00"))
     session.commit()
     assert case.due_provisional
@@ -21,11 +20,13 @@ def test_entering_2027_on_the_calendar_screen_recomputes_open_deadlines(app, ses
     login(client, "admin")
     try:
         for day in ("2027-01-01", "2027-01-04", "2027-01-05"):
-            response = client.post("/calendardayview/add",
-                                   data={"day": day, "kind": "holiday", "name": "元旦"})
+            response = client.post(
+                "/calendardayview/add", data={"day": day, "kind": "holiday", "name": "元旦"}
+            )
             assert response.status_code == 302
-        response = client.post("/calendaryearview/add", data={"year": "2027", "official": "y",
-                                                               "note": "国务院办公厅通知"})
+        response = client.post(
+            "/calendaryearview/add", data={"year": "2027", "official": "y", "note": "国务院办公厅通知"}
+        )
         assert response.status_code == 302
         session.expire_all()
         case = session.get(svc.Case, case.id)
@@ -43,10 +44,20 @@ def test_an_administrator_puts_a_user_in_a_department(app, session, depts):
     client = app.test_client()
     login(client, "admin")
     role = session.query(Staff).filter_by(username="handler").one().roles[0]
-    response = client.post("/users/add", data={
-        "first_name": "新", "last_name": "王", "username": "newhandler", "active": "y",
-        "email": "newhandler@demo.yingshang110.cn", "department": str(depts["X103"].id),
-        "roles": [str(role.id)], "password": "Pass@2026word", "conf_password": "Pass@2026word"})
+    response = client.post(
+        "/users/add",
+        data={
+            "first_name": "新",
+            "last_name": "王",
+            "username": "newhandler",
+            "active": "y",
+            "email": "newhandler@demo.yingshang110.cn",
+            "department": str(depts["X103"].id),
+            "roles": [str(role.id)],
+            "password": "Pass@2026word",
+            "conf_password": "Pass@2026word",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     user = session.query(Staff).filter_by(username="newhandler").one()
     try:
@@ -56,19 +67,24 @@ def test_an_administrator_puts_a_user_in_a_department(app, session, depts):
         session.commit()
 
 
-def test_the_supervisor_queue_holds_evaluations_and_extension_requests(app, session, actors,
-                                                                       cats, depts):
+def test_the_supervisor_queue_holds_evaluations_and_extension_requests(app, session, actors, cats, depts):
     now = at("2026-11-02 10:00")
     replied = case_in(session, actors, cats, depts, Status.REPLIED, now=now)
     extending = case_in(session, actors, cats, depts, Status.HANDLING, now=now)
-    svc.perform(session, extending.id, Action.REQUEST_EXTENSION, actor=handler_of(actors, "X102"),
-                now=now + timedelta(hours=5), days=2, reason="需补充材料")
+    svc.perform(
+        session,
+        extending.id,
+        Action.REQUEST_EXTENSION,
+        actor=handler_of(actors, "X102"),
+        now=now + timedelta(hours=5),
+        days=2,
+        reason="需补充材料",
+    )
     quiet = case_in(session, actors, cats, depts, Status.HANDLING, now=now)
     session.commit()
     client = app.test_client()
     login(client, "supervisor")
-    page = client.get("/cases/supervision/list/?psize_SupervisionQueueView=100").get_data(
-        as_text=True)
+    page = client.get("/cases/supervision/list/?psize_SupervisionQueueView=100").get_data(as_text=True)
     assert replied.number in page and extending.number in page and quiet.number not in page
 
 
@@ -86,25 +102,54 @@ def test_the_overdue_list_holds_open_cases_past_their_deadline(app, session, act
 def test_departments_form_a_province_city_county_tree(app, session, depts):
     client = app.test_client()
     login(client, "admin")
-    response = client.post("/departmentview/add", data={
-        "code": "X999", "name": "测试县教育局", "level": "county",
-        "parent": str(depts["P00"].id), "region": "清源省/石门市/长河县"})
+    response = client.post(
+        "/departmentview/add",
+        data={
+            "code": "X999",
+            "name": "测试县教育局",
+            "level": "county",
+            "parent": str(depts["P00"].id),
+            "region": "清源省/石门市/长河县",
+        },
+    )
     page = response.get_data(as_text=True)
     # refused on the form itself, which keeps what was typed (the region is chosen from the tree)
     assert response.status_code == 200 and "县级单位的上级单位须为上一层级" in page
     assert 'value="X999"' in page and 'value="测试县教育局"' in page
     assert '<option selected value="清源省/石门市/长河县">' in page
-    token = client.post("/api/v1/security/login", json={
-        "username": "admin", "password": "Demo@2026", "provider": "db"}).json["access_token"]
+    token = client.post(
+        "/api/v1/security/login", json={"username": "admin", "password": "Demo@2026", "provider": "db"}
+    ).json["access_token"]
     client._cookies.clear()
     headers = {"Authorization": f"Bearer {token}"}
-    bad = client.post("/api/v1/department/", headers=headers, json={
-        "code": "X998", "name": "测试", "level": "city", "parent_id": depts["C10"].id})
+    bad = client.post(
+        "/api/v1/department/",
+        headers=headers,
+        json={"code": "X998", "name": "测试", "level": "city", "parent_id": depts["C10"].id},
+    )
     assert bad.status_code == 422 and bad.json["message"]
-    good = client.post("/api/v1/department/", headers=headers, json={
-        "code": "X997", "name": "长河县教育局", "level": "county", "parent_id": depts["C10"].id,
-        "region": "清源省/石门市/长河县"})
+    good = client.post(
+        "/api/v1/department/",
+        headers=headers,
+        json={
+            "code": "X997",
+            "name": "长河县教育局",
+            "level": "county",
+            "parent_id": depts["C10"].id,
+            "region": "清源省/石门市/长河县",
+        },
+    )
     assert good.status_code == 201, good.json
     from models import Department
 
     assert session.query(Department).filter_by(code="X999").count() == 0
+
+
+def test_a_save_the_database_refuses_is_told_without_sql(app, session):
+    client = app.test_client()
+    login(client, "admin")
+    data = {"code": "tier9", "name": "零元档次", "min_yuan": "0", "max_yuan": "200", "active": "y"}
+    page = client.post("/rewardtierview/add", data=data, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "未能保存" in text
+    assert "INSERT" not in text and "[parameters" not in text

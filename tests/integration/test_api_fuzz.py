@@ -40,13 +40,19 @@ def fuzz_app(tmp_path_factory):
 
     url = _throwaway_url(tmp_path_factory)
     _reset_database(url)
-    application = create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SERVER_NAME": "localhost",
-        "ENQUEUE_AFTER_COMMIT": False, "LOGIN_RATE_LIMIT": "100000 per hour",
-        "FILING_RATE_LIMIT": "100000 per hour", "TRACKING_RATE_LIMIT": "100000 per hour",
-        "UPLOAD_DIR": str(tmp_path_factory.mktemp("fuzz_up")),
-        "REPORT_DIR": str(tmp_path_factory.mktemp("fuzz_reports")),
-    })
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": True,
+            "SERVER_NAME": "localhost",
+            "ENQUEUE_AFTER_COMMIT": False,
+            "LOGIN_RATE_LIMIT": "100000 per hour",
+            "FILING_RATE_LIMIT": "100000 per hour",
+            "TRACKING_RATE_LIMIT": "100000 per hour",
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("fuzz_up")),
+            "REPORT_DIR": str(tmp_path_factory.mktemp("fuzz_reports")),
+        }
+    )
     with application.app_context():
         init_database()
         load_org(db.session)
@@ -57,8 +63,9 @@ def fuzz_app(tmp_path_factory):
 
 
 def _token(app, username: str) -> dict:
-    response = app.test_client().post("/api/v1/security/login", json={
-        "username": username, "password": "Demo@2026", "provider": "db"})
+    response = app.test_client().post(
+        "/api/v1/security/login", json={"username": username, "password": "Demo@2026", "provider": "db"}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
@@ -73,10 +80,13 @@ def api_schema(fuzz_app, admin_headers):
     return schemathesis.openapi.from_wsgi("/api/v1/_openapi", fuzz_app, headers=admin_headers)
 
 
-@pytest.mark.parametrize("examples", [
-    pytest.param(10, id="quick"),
-    pytest.param(100, id="deep", marks=pytest.mark.slow),  # make test-slow
-])
+@pytest.mark.parametrize(
+    "examples",
+    [
+        pytest.param(10, id="quick"),
+        pytest.param(100, id="deep", marks=pytest.mark.slow),  # make test-slow
+    ],
+)
 def test_no_documented_operation_answers_a_server_error(api_schema, admin_headers, examples):
     # Hypothesis drives each operation's strategy directly (schemathesis' pytest plugin does
     # not support pytest 9 yet); derandomized, so a run is repeatable.
@@ -92,12 +102,18 @@ def _fuzz(operation, headers: dict, examples: int, failures: dict[str, str]) -> 
     label = operation.label
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case):
         response = case.call(headers=headers)
         if response.status_code >= 500:
-            failures.setdefault(label, f"{label} → {response.status_code}: "
-                                f"{response.text[:200]}\n  {case.as_curl_command()}")
+            failures.setdefault(
+                label, f"{label} → {response.status_code}: {response.text[:200]}\n  {case.as_curl_command()}"
+            )
 
     call()

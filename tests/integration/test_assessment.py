@@ -33,9 +33,15 @@ def act(session, case, action, actor, when, **params):
 
 
 def notice(session, cause, department, case, when):
-    return raise_notice(session, cause=cause, subject=f"case:{case.id}:{when.isoformat()}",
-                        department_id=department.id, cases=[case] if case else [], now=when,
-                        details="测试")
+    return raise_notice(
+        session,
+        cause=cause,
+        subject=f"case:{case.id}:{when.isoformat()}",
+        department_id=department.id,
+        cases=[case] if case else [],
+        now=when,
+        details="测试",
+    )
 
 
 @pytest.fixture
@@ -49,19 +55,34 @@ def november(session, actors, cats, depts):
     c["a2"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-03 09:00"))
     due = c["a2"].lead_assignment.due_at
     act(session, c["a2"], Action.REPLY, h102, due + timedelta(hours=10), reply="已处理")
-    act(session, c["a2"], Action.EVALUATE, sup, due + timedelta(hours=11),
-        rating="basically_satisfied", source="revisit_call", method="phone")
+    act(
+        session,
+        c["a2"],
+        Action.EVALUATE,
+        sup,
+        due + timedelta(hours=11),
+        rating="basically_satisfied",
+        source="revisit_call",
+        method="phone",
+    )
     # a3: unsatisfied, re-handled by X102 (signed late in the second round), then satisfied.
     c["a3"] = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-04 09:00"))
     act(session, c["a3"], Action.REHANDLE, sup, at("2026-11-05 09:00"), note="诉求合理，重办")
     act(session, c["a3"], Action.SIGN, h102, at("2026-11-05 12:00"))  # due 11:00
     act(session, c["a3"], Action.REPLY, h102, at("2026-11-06 10:00"), reply="已整改")
-    act(session, c["a3"], Action.EVALUATE, sup, at("2026-11-06 11:00"), rating="satisfied",
-        source="revisit_call", method="phone")
+    act(
+        session,
+        c["a3"],
+        Action.EVALUATE,
+        sup,
+        at("2026-11-06 11:00"),
+        rating="satisfied",
+        source="revisit_call",
+        method="phone",
+    )
     act(session, c["a3"], Action.CLOSE, sup, at("2026-11-06 12:00"))
     # a4: still being handled; X103 co-handles and signs late (dispatched 09:10, due 11:10).
-    c["a4"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-09 09:00"),
-                      co=("X103",))
+    c["a4"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-09 09:00"), co=("X103",))
     act(session, c["a4"], Action.SIGN, h103, at("2026-11-09 12:00"))
     # e1: unsatisfied, escalated to the city (C10), which settles it: unresolved for X102 but
     # not a re-handling.
@@ -70,38 +91,46 @@ def november(session, actors, cats, depts):
     h10 = handler_of(actors, "C10")
     act(session, c["e1"], Action.SIGN, h10, at("2026-11-20 10:05"))
     act(session, c["e1"], Action.REPLY, h10, at("2026-11-20 11:00"), reply="市级已协调解决")
-    act(session, c["e1"], Action.EVALUATE, sup, at("2026-11-20 11:30"), rating="satisfied",
-        source="revisit_call", method="phone")
+    act(
+        session,
+        c["e1"],
+        Action.EVALUATE,
+        sup,
+        at("2026-11-20 11:30"),
+        rating="satisfied",
+        source="revisit_call",
+        method="phone",
+    )
     act(session, c["e1"], Action.CLOSE, sup, at("2026-11-20 12:00"))
     # X103 -----------------------------------------------------------------------------------
     # b1: returned unsigned by X103, re-dispatched to X102 which finishes it on time.
-    c["b1"] = case_in(session, actors, cats, depts, Status.RETURNED, now=at("2026-11-10 09:00"),
-                      lead="X103")
-    act(session, c["b1"], Action.DISPATCH, actors["dispatcher"], at("2026-11-10 10:00"),
-        lead_department_id=depts["X102"].id)
+    c["b1"] = case_in(session, actors, cats, depts, Status.RETURNED, now=at("2026-11-10 09:00"), lead="X103")
+    act(
+        session,
+        c["b1"],
+        Action.DISPATCH,
+        actors["dispatcher"],
+        at("2026-11-10 10:00"),
+        lead_department_id=depts["X102"].id,
+    )
     act(session, c["b1"], Action.SIGN, h102, at("2026-11-10 10:05"))
     act(session, c["b1"], Action.REPLY, h102, at("2026-11-10 11:00"), reply="已办理")
-    act(session, c["b1"], Action.EVALUATE, sup, at("2026-11-10 11:30"), rating="satisfied",
-        source="reporter")
+    act(session, c["b1"], Action.EVALUATE, sup, at("2026-11-10 11:30"), rating="satisfied", source="reporter")
     act(session, c["b1"], Action.CLOSE, sup, at("2026-11-10 12:00"))
     # b2: unsatisfied, but the office finds the complaint unreasonable and closes it: resolved.
-    c["b2"] = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-11 09:00"),
-                      lead="X103")
+    c["b2"] = case_in(
+        session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-11 09:00"), lead="X103"
+    )
     act(session, c["b2"], Action.CLOSE, sup, at("2026-11-12 09:00"), note="诉求不合理，不予重办")
-    c["b3"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-12 09:00"),
-                      lead="X103")
+    c["b3"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-12 09:00"), lead="X103")
     # b4: dispatched in November, replied late in December, not rated yet.
-    c["b4"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-13 09:00"),
-                      lead="X103")
+    c["b4"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-13 09:00"), lead="X103")
     b4_due = c["b4"].lead_assignment.due_at
     act(session, c["b4"], Action.REPLY, h103, b4_due + timedelta(days=3), reply="已办理")
     # C11 and X201: everything perfect; C11 handles two cases, X201 one ----------------------
-    c["c1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-16 09:00"),
-                      lead="C11")
-    c["c2"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-17 09:00"),
-                      lead="C11")
-    c["d1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-18 09:00"),
-                      lead="X201")
+    c["c1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-16 09:00"), lead="C11")
+    c["c2"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-17 09:00"), lead="C11")
+    c["d1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-18 09:00"), lead="X201")
     # October: not in November's figures.
     c["old"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-10-28 09:00"))
     act(session, c["old"], Action.REPLY, h102, at("2026-11-03 09:00"), reply="已办理")
@@ -134,27 +163,29 @@ def python_figures(session, period: Period) -> dict[str, dict[str, list[int]]]:
         if a.role != AssignmentRole.LEAD:
             continue
         f["handled"].append(case.id)
-        later = [b.dispatched_at for b in case.assignments
-                 if b.role == AssignmentRole.LEAD and b.round > a.round]
+        later = [
+            b.dispatched_at for b in case.assignments if b.role == AssignmentRole.LEAD and b.round > a.round
+        ]
         next_at = min(later) if later else datetime.max
         mine = [e for e in case.events if a.dispatched_at <= e.at <= next_at]
         returned = any(e.action == "return" and e.department_id == a.department_id for e in mine)
         if returned:
             f["returned"].append(case.id)
-        reply = next((e for e in mine if e.action == "reply"
-                      and e.department_id == a.department_id), None)
+        reply = next((e for e in mine if e.action == "reply" and e.department_id == a.department_id), None)
         if reply is None:
             if not returned:
                 f["unfinished"].append(case.id)
             continue
         f["finished"].append(case.id)
         f["on_time" if reply.at <= a.due_at else "late"].append(case.id)
-        rating = next(((e.data or {}).get("rating") for e in mine
-                       if e.action == "evaluate" and e.at >= reply.at), None)
+        rating = next(
+            ((e.data or {}).get("rating") for e in mine if e.action == "evaluate" and e.at >= reply.at), None
+        )
         if rating is not None:
             f["rated"].append(case.id)
-            f["satisfied" if rating in ("satisfied", "basically_satisfied")
-              else "unsatisfied"].append(case.id)
+            f["satisfied" if rating in ("satisfied", "basically_satisfied") else "unsatisfied"].append(
+                case.id
+            )
         if later:
             f["settled"].append(case.id)
             f["unresolved"].append(case.id)
@@ -175,9 +206,11 @@ def python_figures(session, period: Period) -> dict[str, dict[str, list[int]]]:
 
 
 def notices_of(session, period, code, kind):
-    return sum(1 for n in session.query(Notice)
-               if period.start <= n.issued_at < period.end and n.department.code == code
-               and n.kind == kind)
+    return sum(
+        1
+        for n in session.query(Notice)
+        if period.start <= n.issued_at < period.end and n.department.code == code and n.kind == kind
+    )
 
 
 def by_code(kpis):
@@ -250,8 +283,9 @@ def test_drilldown_lists_the_cases_behind_the_figures(session, november):
     def drill(department, metric):
         return asm.drilldown_case_ids(session, NOV, department, metric)
 
-    assert drill(x102, "handled") == sorted([ids["a1"], ids["a2"], ids["a3"], ids["a3"], ids["a4"],
-                                             ids["b1"], ids["e1"]])
+    assert drill(x102, "handled") == sorted(
+        [ids["a1"], ids["a2"], ids["a3"], ids["a3"], ids["a4"], ids["b1"], ids["e1"]]
+    )
     assert drill(x102, "late") == [ids["a2"]]
     assert drill(x102, "unfinished") == [ids["a4"]]
     assert drill(x102, "unsatisfied") == drill(x102, "unresolved") == [ids["a3"], ids["e1"]]
@@ -287,8 +321,11 @@ def test_sql_figures_agree_with_plain_python_case_by_case(session, november):
                 assert kpi.rate(key) == Rate(len(f[numerator]), len(f[denominator])), (kpi.code, key)
             assert (kpi.handled, kpi.finished) == (len(f["handled"]), len(f["finished"]))
             assert kpi.late == len(f["late"])
-            for kind, attr in (("reminder", "reminders"), ("rectification", "rectifications"),
-                               ("interview", "interviews")):
+            for kind, attr in (
+                ("reminder", "reminders"),
+                ("rectification", "rectifications"),
+                ("interview", "interviews"),
+            ):
                 assert getattr(kpi, attr) == notices_of(session, period, kpi.code, kind)
                 got = asm.drilldown_case_ids(session, period, kpi.department_id, attr)
                 assert got == f[attr], (period.label, kpi.code, attr)
@@ -299,7 +336,12 @@ def test_score_and_ranking_of_the_month(session, november):
     # C11, C10 and X201 all score 100: C11 handled two cases, the other two are equal on every
     # criterion, share rank 2 and are listed by code; the next rank is 3 (dense).
     assert [(r.position, r.rank, r.code) for r in ranked] == [
-        (1, 1, "C11"), (2, 2, "C10"), (3, 2, "X201"), (4, 3, "X103"), (5, 4, "X102")]
+        (1, 1, "C11"),
+        (2, 2, "C10"),
+        (3, 2, "X201"),
+        (4, 3, "X103"),
+        (5, 4, "X102"),
+    ]
     scores = {r.code: r.score for r in ranked}
     assert scores["C11"] == scores["C10"] == scores["X201"] == 100.0
     # X102: 100 × (0.35×5/6 + 0.25×3/5 + 0.25×4/6 + 0.15×6/7) − 2×0.5 − 1×2
@@ -308,24 +350,40 @@ def test_score_and_ranking_of_the_month(session, november):
     assert scores["X103"] == pytest.approx(72.083333 - 0.5, abs=1e-5)
     weights = {"interview": 5}
     assert {r.code: r.score for r in asm.rank(asm.department_kpis(session, NOV), weights)}[
-        "X103"] == pytest.approx(72.083333 - 5.5, abs=1e-5)
+        "X103"
+    ] == pytest.approx(72.083333 - 5.5, abs=1e-5)
 
 
-def test_a_rehandling_after_an_escalation_counts_for_the_higher_level_only(session, actors, cats,
-                                                                            depts):
+def test_a_rehandling_after_an_escalation_counts_for_the_higher_level_only(session, actors, cats, depts):
     sup, h11 = actors["supervisor"], handler_of(actors, "C11")
-    case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-02 10:00"),
-                   lead="X103")
+    case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-02 10:00"), lead="X103")
     act(session, case, Action.ESCALATE, sup, at("2026-11-03 10:00"), note="提级")  # to C11
     act(session, case, Action.SIGN, h11, at("2026-11-03 10:30"))
     act(session, case, Action.REPLY, h11, at("2026-11-04 10:00"), reply="已答复")
-    act(session, case, Action.EVALUATE, sup, at("2026-11-04 11:00"), rating="unsatisfied",
-        source="revisit_call", method="phone", reason="仍未解决")  # the second one: a rectification notice to C11
+    act(
+        session,
+        case,
+        Action.EVALUATE,
+        sup,
+        at("2026-11-04 11:00"),
+        rating="unsatisfied",
+        source="revisit_call",
+        method="phone",
+        reason="仍未解决",
+    )  # the second one: a rectification notice to C11
     act(session, case, Action.REHANDLE, sup, at("2026-11-05 10:00"), note="重办")
     act(session, case, Action.SIGN, h11, at("2026-11-05 10:30"))
     act(session, case, Action.REPLY, h11, at("2026-11-06 10:00"), reply="已解决")
-    act(session, case, Action.EVALUATE, sup, at("2026-11-06 11:00"), rating="satisfied",
-        source="revisit_call", method="phone")
+    act(
+        session,
+        case,
+        Action.EVALUATE,
+        sup,
+        at("2026-11-06 11:00"),
+        rating="satisfied",
+        source="revisit_call",
+        method="phone",
+    )
     act(session, case, Action.CLOSE, sup, at("2026-11-06 12:00"))
     session.commit()
     k = by_code(asm.department_kpis(session, NOV))
@@ -336,21 +394,44 @@ def test_a_rehandling_after_an_escalation_counts_for_the_higher_level_only(sessi
     expected = python_figures(session, NOV)
     for kpi in k.values():
         for key, (numerator, denominator) in asm.RATE_METRICS.items():
-            assert kpi.rate(key) == Rate(len(expected[kpi.code][numerator]),
-                                         len(expected[kpi.code][denominator]))
+            assert kpi.rate(key) == Rate(
+                len(expected[kpi.code][numerator]), len(expected[kpi.code][denominator])
+            )
 
 
 # --- tie-breaks and the score rules, on made-up figures -------------------------------------------
 
 
-def kpi(code, *, on_time=(1, 1), resolution=(1, 1), satisfaction=(1, 1), signing=(1, 1),
-        handled=1, reminders=0, rectifications=0, interviews=0) -> DepartmentKpi:
+def kpi(
+    code,
+    *,
+    on_time=(1, 1),
+    resolution=(1, 1),
+    satisfaction=(1, 1),
+    signing=(1, 1),
+    handled=1,
+    reminders=0,
+    rectifications=0,
+    interviews=0,
+) -> DepartmentKpi:
     return DepartmentKpi(
-        department_id=abs(hash(code)) % 10000, code=code, name=f"单位{code}", level="county",
-        period=NOV, handled=handled, finished=on_time[1], on_time=Rate(*on_time),
-        resolution=Rate(*resolution), satisfaction=Rate(*satisfaction), signing=Rate(*signing),
-        rehandle=Rate(0, on_time[1]), returns=Rate(0, handled), reminders=reminders,
-        rectifications=rectifications, interviews=interviews)
+        department_id=abs(hash(code)) % 10000,
+        code=code,
+        name=f"单位{code}",
+        level="county",
+        period=NOV,
+        handled=handled,
+        finished=on_time[1],
+        on_time=Rate(*on_time),
+        resolution=Rate(*resolution),
+        satisfaction=Rate(*satisfaction),
+        signing=Rate(*signing),
+        rehandle=Rate(0, on_time[1]),
+        returns=Rate(0, handled),
+        reminders=reminders,
+        rectifications=rectifications,
+        interviews=interviews,
+    )
 
 
 def order(kpis, weights=None):
@@ -360,12 +441,10 @@ def order(kpis, weights=None):
 def test_equal_scores_are_split_by_the_explicit_tie_breaks():
     halves = {"on_time": 0.5, "satisfaction": 0.5, "resolution": 0, "signing": 0}
     # Same score 75: the higher on-time rate wins, whatever the code.
-    assert order([kpi("A", on_time=(1, 2)), kpi("B", satisfaction=(1, 2))], halves) == [
-        (1, "B"), (2, "A")]
+    assert order([kpi("A", on_time=(1, 2)), kpi("B", satisfaction=(1, 2))], halves) == [(1, "B"), (2, "A")]
     # Same score and on-time rate: the higher satisfaction wins.
     other = {"on_time": 0.5, "resolution": 0.25, "satisfaction": 0.25, "signing": 0}
-    assert order([kpi("A", satisfaction=(1, 2)), kpi("B", resolution=(1, 2))], other) == [
-        (1, "B"), (2, "A")]
+    assert order([kpi("A", satisfaction=(1, 2)), kpi("B", resolution=(1, 2))], other) == [(1, "B"), (2, "A")]
     # Same rates and no deductions: fewer notices win.
     free = {"reminder": 0, "rectification": 0}
     assert order([kpi("A", reminders=1), kpi("B")], free) == [(1, "B"), (2, "A")]
@@ -374,7 +453,11 @@ def test_equal_scores_are_split_by_the_explicit_tie_breaks():
     # Equal on everything: the code orders them, they share the rank, the next rank is dense.
     ranked = asm.rank([kpi("Z9"), kpi("A1", on_time=(0, 1)), kpi("B2"), kpi("A2")])
     assert [(r.position, r.rank, r.code) for r in ranked] == [
-        (1, 1, "A2"), (2, 1, "B2"), (3, 1, "Z9"), (4, 2, "A1")]
+        (1, 1, "A2"),
+        (2, 1, "B2"),
+        (3, 1, "Z9"),
+        (4, 2, "A1"),
+    ]
 
 
 def test_score_rules():
@@ -423,12 +506,18 @@ def test_periods_cut_at_beijing_midnight():
     assert NOV.label == "2026年11月"
     assert DEC.end == datetime(2026, 12, 31, 16)
     q4 = Period.quarter(2026, 4)
-    assert (q4.start, q4.end, q4.label) == (datetime(2026, 9, 30, 16), datetime(2026, 12, 31, 16),
-                                            "2026年第4季度")
+    assert (q4.start, q4.end, q4.label) == (
+        datetime(2026, 9, 30, 16),
+        datetime(2026, 12, 31, 16),
+        "2026年第4季度",
+    )
     assert Period.quarter(2026, 1).end == datetime(2026, 3, 31, 16)
     year = Period.year(2026)
-    assert (year.start, year.end, year.label) == (datetime(2025, 12, 31, 16),
-                                                  datetime(2026, 12, 31, 16), "2026年度")
+    assert (year.start, year.end, year.label) == (
+        datetime(2025, 12, 31, 16),
+        datetime(2026, 12, 31, 16),
+        "2026年度",
+    )
     assert NOV.contains(at("2026-11-30 23:30")) and not NOV.contains(at("2026-12-01 00:00"))
     assert DEC.contains(at("2026-12-01 00:00")) and NOV.contains(at("2026-11-01 00:00"))
     for bad in ((2026, 0), (2026, 13)):
@@ -438,14 +527,11 @@ def test_periods_cut_at_beijing_midnight():
         Period.quarter(2026, 5)
 
 
-def test_a_case_dispatched_at_2330_on_the_last_day_belongs_to_that_month(session, actors, cats,
-                                                                         depts):
+def test_a_case_dispatched_at_2330_on_the_last_day_belongs_to_that_month(session, actors, cats, depts):
     # Filed 23:20, accepted 23:25, dispatched 23:30 Beijing time on 30 November (15:30 UTC).
-    late = case_in(session, actors, cats, depts, Status.DISPATCHED, now=at("2026-11-30 23:20"),
-                   lead="X201")
+    late = case_in(session, actors, cats, depts, Status.DISPATCHED, now=at("2026-11-30 23:20"), lead="X201")
     # Filed 23:55, dispatched 00:05 on 1 December (still 30 November in UTC).
-    after = case_in(session, actors, cats, depts, Status.DISPATCHED, now=at("2026-11-30 23:55"),
-                    lead="X201")
+    after = case_in(session, actors, cats, depts, Status.DISPATCHED, now=at("2026-11-30 23:55"), lead="X201")
     x201 = depts["X201"]
     notice(session, NoticeCause.UNSIGNED, x201, late, at("2026-11-30 23:59"))
     notice(session, NoticeCause.UNSIGNED, x201, after, at("2026-12-01 00:00"))
@@ -502,7 +588,8 @@ def test_csv_and_xlsx_carry_the_same_figures(session, november):
     cells = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert list(cells[0]) == asm.HEADERS
     assert [[normalise(v) for v in row] for row in cells[1:]] == [
-        [normalise(v) for v in row] for row in table[1:]]
+        [normalise(v) for v in row] for row in table[1:]
+    ]
     notes = {row[0]: row[1] for row in workbook["指标说明"].iter_rows(min_row=2, values_only=True)}
     assert set(asm.FORMULAS) == set(notes)
     assert "0.35" in notes["综合得分"] and "满意率" in notes

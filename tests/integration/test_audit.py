@@ -34,23 +34,24 @@ def test_an_edited_record_is_detected(app, session):
         target.subject = "rewritten"
         session.flush()
     session.rollback()
-    session.execute(text("UPDATE audit_record SET subject = 'rewritten' WHERE id = :id"),
-                    {"id": target.id})  # a determined database user does not
+    session.execute(
+        text("UPDATE audit_record SET subject = 'rewritten' WHERE id = :id"), {"id": target.id}
+    )  # a determined database user does not
     session.commit()
     problems = audit.verify(session)
     assert any(f"record {target.id}" in p and "edited" in p for p in problems)
     runner = CliRunner()
     result = runner.invoke(app.cli, ["ys", "audit-verify"])
     assert result.exit_code == 1
-    session.execute(text("UPDATE audit_record SET subject = :s WHERE id = :id"),
-                    {"s": f"test-{1}", "id": target.id})
+    session.execute(
+        text("UPDATE audit_record SET subject = :s WHERE id = :id"), {"s": f"test-{1}", "id": target.id}
+    )
     session.commit()
     assert audit.verify(session) == []
 
 
 def test_a_deleted_record_is_detected(app, session):
-    rows = [audit.record(session, "export", actor=None, now=NOW, subject=f"gone-{i}")
-            for i in range(3)]
+    rows = [audit.record(session, "export", actor=None, now=NOW, subject=f"gone-{i}") for i in range(3)]
     session.commit()
     session.execute(text("DELETE FROM audit_record WHERE id = :id"), {"id": rows[1].id})
     session.commit()
@@ -71,12 +72,21 @@ def _restore_chain(session):
 
 def test_a_configuration_change_through_the_api_is_audited_with_its_author(app, session, depts):
     client = app.test_client()
-    token = client.post("/api/v1/security/login", json={
-        "username": "admin", "password": "Demo@2026", "provider": "db"}).json["access_token"]
+    token = client.post(
+        "/api/v1/security/login", json={"username": "admin", "password": "Demo@2026", "provider": "db"}
+    ).json["access_token"]
     before = session.query(AuditRecord).count()
-    made = client.post("/api/v1/department/", headers={"Authorization": f"Bearer {token}"},
-                       json={"code": "X996", "name": "长河县医保局", "level": "county",
-                             "parent_id": depts["C10"].id, "region": "清源省/石门市/长河县"})
+    made = client.post(
+        "/api/v1/department/",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "code": "X996",
+            "name": "长河县医保局",
+            "level": "county",
+            "parent_id": depts["C10"].id,
+            "region": "清源省/石门市/长河县",
+        },
+    )
     assert made.status_code == 201
     [row] = session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]
     from models import Staff

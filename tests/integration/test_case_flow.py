@@ -19,18 +19,19 @@ NOW = at("2026-09-30 10:00")
 
 
 def act(session, case, action, actor, when=None, **params):
-    return svc.perform(session, case.id, action, actor=actor, now=when or NOW + timedelta(hours=1),
-                       **params)
+    return svc.perform(session, case.id, action, actor=actor, now=when or NOW + timedelta(hours=1), **params)
 
 
-def test_a_case_goes_from_filing_to_closing_and_every_step_is_in_its_timeline(
-        session, actors, cats, depts):
+def test_a_case_goes_from_filing_to_closing_and_every_step_is_in_its_timeline(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
     steps = [(e.action, e.from_status, e.to_status) for e in case.events]
     assert steps == [
-        ("file", None, "submitted"), ("accept", "submitted", "accepted"),
-        ("dispatch", "accepted", "dispatched"), ("sign", "dispatched", "handling"),
-        ("reply", "handling", "replied"), ("evaluate", "replied", "evaluated"),
+        ("file", None, "submitted"),
+        ("accept", "submitted", "accepted"),
+        ("dispatch", "accepted", "dispatched"),
+        ("sign", "dispatched", "handling"),
+        ("reply", "handling", "replied"),
+        ("evaluate", "replied", "evaluated"),
         ("close", "evaluated", "closed"),
     ]
     assert all(e.actor_name and e.at for e in case.events)
@@ -46,8 +47,9 @@ def test_complaint_filed_on_sep_30_is_due_at_the_end_of_oct_20(session, actors, 
 
 
 def test_help_request_filed_before_spring_festival_is_due_on_feb_27(session, actors, cats, depts):
-    case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=at("2026-02-13 09:00"),
-                   case_type="help")
+    case = case_in(
+        session, actors, cats, depts, Status.ACCEPTED, now=at("2026-02-13 09:00"), case_type="help"
+    )
     assert case.due_at == at("2026-02-27 23:59") + timedelta(seconds=59)
 
 
@@ -73,8 +75,16 @@ def test_a_report_is_graded_before_it_is_accepted(session, actors, cats):
     case = file_case(session, actors, cats, now=NOW, case_type="report", category="INT01")
     with pytest.raises(Invalid):
         act(session, case, Action.ACCEPT, actors["clerk"])
-    act(session, case, Action.CLASSIFY, actors["clerk"], case_type="report",
-        category_id=cats["INT01"].id, urgency="immediate", grade="a")
+    act(
+        session,
+        case,
+        Action.CLASSIFY,
+        actors["clerk"],
+        case_type="report",
+        category_id=cats["INT01"].id,
+        urgency="immediate",
+        grade="a",
+    )
     act(session, case, Action.ACCEPT, actors["clerk"])
     assert case.status == Status.ACCEPTED and case.grade == "a"
 
@@ -82,26 +92,48 @@ def test_a_report_is_graded_before_it_is_accepted(session, actors, cats):
 def test_only_reports_carry_an_abc_grade(session, actors, cats):
     case = file_case(session, actors, cats, now=NOW)
     with pytest.raises(Invalid):
-        act(session, case, Action.CLASSIFY, actors["clerk"], case_type="complaint",
-            category_id=cats["GOV01"].id, urgency="normal", grade="b")
+        act(
+            session,
+            case,
+            Action.CLASSIFY,
+            actors["clerk"],
+            case_type="complaint",
+            category_id=cats["GOV01"].id,
+            urgency="normal",
+            grade="b",
+        )
 
 
-def test_the_rules_propose_the_department_and_the_dispatcher_confirms(session, actors, cats,
-                                                                      depts):
+def test_the_rules_propose_the_department_and_the_dispatcher_confirms(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW)
     assert case.proposed_department == depts["X102"]
 
 
 def test_a_case_about_a_department_is_never_sent_to_it(session, actors, cats, depts):
-    case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW, case_type="report",
-                   category="GOV01", grade="c", concerned_department_id=depts["X102"].id)
+    case = case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.ACCEPTED,
+        now=NOW,
+        case_type="report",
+        category="GOV01",
+        grade="c",
+        concerned_department_id=depts["X102"].id,
+    )
     assert case.proposed_department != depts["X102"]
     with pytest.raises(Invalid):
-        act(session, case, Action.DISPATCH, actors["dispatcher"],
-            lead_department_id=depts["X102"].id)
+        act(session, case, Action.DISPATCH, actors["dispatcher"], lead_department_id=depts["X102"].id)
     with pytest.raises(Invalid):
-        act(session, case, Action.DISPATCH, actors["dispatcher"],
-            lead_department_id=depts["C10"].id, co_department_ids=[depts["X102"].id])
+        act(
+            session,
+            case,
+            Action.DISPATCH,
+            actors["dispatcher"],
+            lead_department_id=depts["C10"].id,
+            co_department_ids=[depts["X102"].id],
+        )
 
 
 def test_a_returned_case_is_re_dispatched_elsewhere(session, actors, cats, depts):
@@ -122,8 +154,7 @@ def test_a_return_needs_a_reason(session, actors, cats, depts):
     assert case.status == Status.HANDLING
 
 
-def test_multi_department_case_has_one_lead_and_co_handlers_with_fifteen_days(
-        session, actors, cats, depts):
+def test_multi_department_case_has_one_lead_and_co_handlers_with_fifteen_days(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, co=["X103"])
     roles = {a.department.code: a.role for a in case.active_assignments}
     assert roles == {"X102": "lead", "X103": "co"}
@@ -163,8 +194,15 @@ def test_an_approved_extension_moves_the_deadline_by_working_days(session, actor
 def test_an_extension_is_asked_before_the_deadline(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
     with pytest.raises(Invalid):
-        act(session, case, Action.REQUEST_EXTENSION, handler_of(actors, "X102"),
-            when=at("2026-10-21 09:00"), days=3, reason="太晚了")
+        act(
+            session,
+            case,
+            Action.REQUEST_EXTENSION,
+            handler_of(actors, "X102"),
+            when=at("2026-10-21 09:00"),
+            days=3,
+            reason="太晚了",
+        )
 
 
 def test_unsatisfied_twice_is_escalated_to_the_next_level(session, actors, cats, depts):
@@ -179,8 +217,16 @@ def test_unsatisfied_twice_is_escalated_to_the_next_level(session, actors, cats,
         act(session, case, Action.CLOSE, supervisor, when=later, note="x")
     for action, params in [(Action.SIGN, {}), (Action.REPLY, {"reply": "再次答复"})]:
         act(session, case, action, handler, when=later, **params)
-    act(session, case, Action.EVALUATE, supervisor, when=later, rating="unsatisfied",
-        source="reporter", reason="仍未解决")
+    act(
+        session,
+        case,
+        Action.EVALUATE,
+        supervisor,
+        when=later,
+        rating="unsatisfied",
+        source="reporter",
+        reason="仍未解决",
+    )
     with pytest.raises(IllegalMove):
         act(session, case, Action.REHANDLE, supervisor, when=later, note="再办一次")
     act(session, case, Action.ESCALATE, supervisor, when=later, note="疑难复杂，提级办理")
@@ -192,12 +238,19 @@ def test_unsatisfied_twice_is_escalated_to_the_next_level(session, actors, cats,
 def test_an_unsatisfied_rating_needs_a_reason(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
     with pytest.raises(Invalid):
-        act(session, case, Action.EVALUATE, actors["supervisor"], rating="unsatisfied",
-            source="revisit_call", method="phone", reason="")
+        act(
+            session,
+            case,
+            Action.EVALUATE,
+            actors["supervisor"],
+            rating="unsatisfied",
+            source="revisit_call",
+            method="phone",
+            reason="",
+        )
 
 
-def test_closing_an_unsatisfied_case_needs_the_reason_it_is_not_re_handled(
-        session, actors, cats, depts):
+def test_closing_an_unsatisfied_case_needs_the_reason_it_is_not_re_handled(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=NOW)
     with pytest.raises(Invalid):
         act(session, case, Action.CLOSE, actors["supervisor"])
@@ -214,8 +267,7 @@ def test_roles_may_only_take_their_own_actions(session, actors, cats, depts):
         act(session, case, Action.ACCEPT, actors["handler"])
 
 
-def test_a_handler_never_reads_or_acts_on_another_departments_case(session, actors, cats,
-                                                                   depts):
+def test_a_handler_never_reads_or_acts_on_another_departments_case(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, lead="X102")
     outsider = handler_of(actors, "X103")
     with pytest.raises(NotFound):
@@ -232,14 +284,18 @@ def test_unknown_or_extra_parameters_are_refused_cleanly(session, actors, cats, 
     with pytest.raises(NotFound):
         act(session, case, "teleport", actors["supervisor"])
     with pytest.raises(Invalid):
-        act(session, case, Action.REQUEST_EXTENSION, handler_of(actors, "X102"), days="abc",
-            reason="x")
+        act(session, case, Action.REQUEST_EXTENSION, handler_of(actors, "X102"), days="abc", reason="x")
 
 
 def test_bad_intake_saves_nothing(session, actors, cats):
     before = session.query(Case).count()
-    for bad in [{"title": ""}, {"content": "x" * 100_001}, {"case_type": "nonsense"},
-                {"category_id": "99999"}, {"reporter_phone": ""}]:
+    for bad in [
+        {"title": ""},
+        {"content": "x" * 100_001},
+        {"case_type": "nonsense"},
+        {"category_id": "99999"},
+        {"reporter_phone": ""},
+    ]:
         with pytest.raises(Invalid):
             file_case(session, actors, cats, now=NOW, **bad)
     session.rollback()
@@ -265,10 +321,18 @@ def test_entering_next_years_schedule_recomputes_open_deadlines(session, actors,
 
 def test_who_filed_is_seen_only_by_those_entitled(session, actors, cats, depts):
     named = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
-    confidential = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW,
-                           confidential=True)
-    report = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, case_type="report",
-                     category="FEE01", grade="c")
+    confidential = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, confidential=True)
+    report = case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.HANDLING,
+        now=NOW,
+        case_type="report",
+        category="FEE01",
+        grade="c",
+    )
     anonymous = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, anonymous=True)
     handler = handler_of(actors, "X102")
     assert protection.can_see_identity(named, handler)
@@ -285,8 +349,11 @@ def test_changing_a_deadline_policy_recomputes_open_cases(session, actors, cats,
     from models import DeadlinePolicy
 
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
-    policy = session.query(DeadlinePolicy).filter_by(case_type="complaint", urgency=None,
-                                                     multi_department=None).one()
+    policy = (
+        session.query(DeadlinePolicy)
+        .filter_by(case_type="complaint", urgency=None, multi_department=None)
+        .one()
+    )
     try:
         policy.working_days = 5
         session.flush()
@@ -297,17 +364,21 @@ def test_changing_a_deadline_policy_recomputes_open_cases(session, actors, cats,
         session.rollback()
 
 
-@pytest.mark.parametrize("filed, case_type, co, due, extended", [
-    # A complaint filed Sep 30 is due Oct 20; 5 working days more: Oct 27.
-    ("2026-09-30 10:00", "complaint", (), "2026-10-20", "2026-10-27"),
-    # Two departments: 15 working days, due Oct 27; 5 more: Nov 3 (not Nov 10).
-    ("2026-09-30 10:00", "complaint", ("X103",), "2026-10-27", "2026-11-03"),
-    # A help request filed before the Spring Festival is due Feb 27; 5 more: Mar 5, counting
-    # Sat Feb 28, a make-up workday.
-    ("2026-02-13 09:00", "help", (), "2026-02-27", "2026-03-05"),
-])
+@pytest.mark.parametrize(
+    "filed, case_type, co, due, extended",
+    [
+        # A complaint filed Sep 30 is due Oct 20; 5 working days more: Oct 27.
+        ("2026-09-30 10:00", "complaint", (), "2026-10-20", "2026-10-27"),
+        # Two departments: 15 working days, due Oct 27; 5 more: Nov 3 (not Nov 10).
+        ("2026-09-30 10:00", "complaint", ("X103",), "2026-10-27", "2026-11-03"),
+        # A help request filed before the Spring Festival is due Feb 27; 5 more: Mar 5, counting
+        # Sat Feb 28, a make-up workday.
+        ("2026-02-13 09:00", "help", (), "2026-02-27", "2026-03-05"),
+    ],
+)
 def test_a_five_day_extension_moves_the_one_deadline_the_handler_sees_five_working_days(
-        app, session, actors, cats, depts, filed, case_type, co, due, extended):
+    app, session, actors, cats, depts, filed, case_type, co, due, extended
+):
     from datetime import date
 
     from app.services.calendar import load_calendar
@@ -315,13 +386,19 @@ def test_a_five_day_extension_moves_the_one_deadline_the_handler_sees_five_worki
     def deadline_dates(page: str) -> set[str]:
         return set(re.findall(r"(\d{4}-\d\d-\d\d) 23:59", page))
 
-    case = case_in(session, actors, cats, depts, Status.HANDLING, now=at(filed),
-                   case_type=case_type, co=co)
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=at(filed), case_type=case_type, co=co)
     client = app.test_client()
     login(client, "handler")
     assert deadline_dates(client.get(f"/cases/show/{case.id}").get_data(as_text=True)) == {due}
-    act(session, case, Action.REQUEST_EXTENSION, handler_of(actors, "X102"),
-        when=at(filed) + timedelta(hours=2), days=5, reason="需现场核查，涉及多个科室会商")
+    act(
+        session,
+        case,
+        Action.REQUEST_EXTENSION,
+        handler_of(actors, "X102"),
+        when=at(filed) + timedelta(hours=2),
+        days=5,
+        reason="需现场核查，涉及多个科室会商",
+    )
 
     login(client, "supervisor")
     form = client.get(f"/cases/act/{case.id}/approve_extension").get_data(as_text=True)
@@ -329,15 +406,16 @@ def test_a_five_day_extension_moves_the_one_deadline_the_handler_sees_five_worki
     assert "需现场核查，涉及多个科室会商" in form
     assert re.search(rf'id="extension-due">{due} 23:59<', form)
     assert re.search(rf'id="extension-new-due"><strong>{extended} 23:59<', form)
-    assert client.post(f"/cases/act/{case.id}/approve_extension", data={"note": ""}
-                       ).status_code == 302
+    assert client.post(f"/cases/act/{case.id}/approve_extension", data={"note": ""}).status_code == 302
 
     session.expire_all()
     case = session.get(Case, case.id)
     assert case.due_at == at(f"{extended} 23:59") + timedelta(seconds=59)
     assert {a.due_at for a in case.active_assignments} == {case.due_at}
-    assert load_calendar(session).working_days_between(
-        date.fromisoformat(due), date.fromisoformat(extended)) == 5
+    assert (
+        load_calendar(session).working_days_between(date.fromisoformat(due), date.fromisoformat(extended))
+        == 5
+    )
     login(client, "handler")
     page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
     assert deadline_dates(page) == {extended}

@@ -34,8 +34,8 @@ def test_the_api_answers_json_errors(client):
 
 
 def test_a_refused_action_on_a_screen_returns_with_its_message(client, session, actors, cats):
-    from tests.factories import file_case
     from tests.conftest import at
+    from tests.factories import file_case
 
     case = file_case(session, actors, cats, now=at("2026-09-30 10:00"))
     session.commit()

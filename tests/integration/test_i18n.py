@@ -32,12 +32,27 @@ ROLES = ["admin", "clerk", "dispatcher", "handler", "supervisor", "leader"]
 # Words that may appear on a Chinese page, and why.
 ALLOWED_WORDS = {
     "English",  # the language switch names the other language in that language
-    "API", "PDF", "CSV",  # acronyms used as such in Chinese government software
+    "API",
+    "PDF",
+    "CSV",  # acronyms used as such in Chinese government software
     "Demo",  # the name of the demo data set
     # file formats, devices and sizes named on the upload pages and the QR windows (the names
     # with digits, SHA-256, MP3..., are technical names below)
-    "QR", "JPEG", "PNG", "GIF", "WebP", "AAC", "WAV", "AMR", "OGG", "MOV", "Word", "HEIC",
-    "iPhone", "MB", "KB",
+    "QR",
+    "JPEG",
+    "PNG",
+    "GIF",
+    "WebP",
+    "AAC",
+    "WAV",
+    "AMR",
+    "OGG",
+    "MOV",
+    "Word",
+    "HEIC",
+    "iPhone",
+    "MB",
+    "KB",
 }
 # Identifiers of the data (not UI text): removed before the scan.
 _A, _Z = r"(?<![A-Za-z0-9_])", r"(?![A-Za-z0-9_])"  # word edges (Chinese counts as an edge)
@@ -96,8 +111,9 @@ def _po(locale: str):
 def test_compiled_zh_catalog_translates_a_known_string(app):
     from flask_babel import force_locale, gettext
 
-    assert (TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.mo").exists(), \
+    assert (TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.mo").exists(), (
         "run `bash scripts/i18n.sh compile` first"
+    )
     with app.test_request_context(), force_locale("zh"):
         assert gettext("Awaiting acceptance") == "待受理"
         assert gettext("Add") == "新增"  # a Flask-AppBuilder word our catalog overrides
@@ -107,8 +123,9 @@ def test_compiled_zh_catalog_translates_a_known_string(app):
 
 def test_every_zh_message_is_translated_and_both_catalogs_match():
     zh, en = _po("zh"), _po("en")
-    untranslated = [m.id for m in zh if m.id and not (
-        all(m.string) if isinstance(m.string, tuple) else m.string)]
+    untranslated = [
+        m.id for m in zh if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)
+    ]
     fuzzy = [m.id for m in zh if m.id and m.fuzzy]
     assert not untranslated, f"untranslated zh messages: {untranslated}"
     assert not fuzzy, f"fuzzy zh messages: {fuzzy}"
@@ -117,20 +134,26 @@ def test_every_zh_message_is_translated_and_both_catalogs_match():
     for message in zh:
         if message.id and isinstance(message.id, str):
             assert set(re.findall(r"%\(\w+\)s", message.id)) == set(
-                re.findall(r"%\(\w+\)s", message.string)), message.id
+                re.findall(r"%\(\w+\)s", message.string)
+            ), message.id
 
 
 def test_every_message_of_the_code_is_in_the_catalogs(tmp_path):
     """Extract the code's messages now (not the committed .pot): each must be in zh."""
     pot = tmp_path / "messages.pot"
-    subprocess.run(["bash", str(ROOT / "scripts" / "i18n.sh"), "extract"], check=True,
-                   env={**os.environ, "I18N_POT": str(pot)}, capture_output=True)
+    subprocess.run(
+        ["bash", str(ROOT / "scripts" / "i18n.sh"), "extract"],
+        check=True,
+        env={**os.environ, "I18N_POT": str(pot)},
+        capture_output=True,
+    )
     with open(pot, "rb") as handle:
         extracted = {m.id for m in read_po(handle) if m.id}
     assert "Awaiting acceptance" in extracted
     missing = extracted - {m.id for m in _po("zh") if m.id}
-    assert not missing, ("run `scripts/i18n.sh extract && scripts/i18n.sh update`, translate, "
-                         f"and compile: {sorted(missing)}")
+    assert not missing, (
+        f"run `scripts/i18n.sh extract && scripts/i18n.sh update`, translate, and compile: {sorted(missing)}"
+    )
 
 
 # --- (b) Chinese pages show no English ------------------------------------------------------
@@ -140,21 +163,36 @@ def test_every_message_of_the_code_is_in_the_catalogs(tmp_path):
 def case_pages(session, actors, cats, depts):
     """Cases in the statuses that show every part of the case page and every action form."""
     now = clock.utcnow() - timedelta(hours=3)
-    made = [case_in(session, actors, cats, depts, status, now=now) for status in (
-        Status.SUBMITTED, Status.DECLINED, Status.ACCEPTED, Status.HANDLING, Status.REPLIED,
-        Status.UNSATISFIED, Status.CLOSED)]
-    report = case_in(session, actors, cats, depts, Status.SUBMITTED, now=now,
-                     case_type="report", grade="a")
+    made = [
+        case_in(session, actors, cats, depts, status, now=now)
+        for status in (
+            Status.SUBMITTED,
+            Status.DECLINED,
+            Status.ACCEPTED,
+            Status.HANDLING,
+            Status.REPLIED,
+            Status.UNSATISFIED,
+            Status.CLOSED,
+        )
+    ]
+    report = case_in(session, actors, cats, depts, Status.SUBMITTED, now=now, case_type="report", grade="a")
     handling = made[3]
-    svc.perform(session, handling.id, Action.REQUEST_EXTENSION, actor=handler_of(actors, "X102"),
-                now=now + timedelta(hours=1), days=3, reason="需要会商")
+    svc.perform(
+        session,
+        handling.id,
+        Action.REQUEST_EXTENSION,
+        actor=handler_of(actors, "X102"),
+        now=now + timedelta(hours=1),
+        days=3,
+        reason="需要会商",
+    )
     session.commit()
     return [c.id for c in made + [report]]
 
 
 def _menu_links(html: str) -> list[str]:
     """The pages of the navigation bar (menus, the profile), in order."""
-    navbar = html[html.find('class="navbar'):html.find("</header>")]
+    navbar = html[html.find('class="navbar') : html.find("</header>")]
     links = re.findall(r'href="(/[^"#]*)"', navbar)
     skip = ("/lang/", "/logout", "/static/")
     return list(dict.fromkeys(h for h in links if not h.startswith(skip) and h != "/"))
@@ -183,8 +221,9 @@ def _get(app, client, url: str, problems: dict, role: str, identifiers=()):
         problems.setdefault(role, []).append(f"{url}: HTTP {response.status_code}")
         return ""
     html = response.get_data(as_text=True)
-    words = english_words(html, identifiers if url.startswith(SECURITY_PAGES)
-                          else PAGE_IDENTIFIERS.get(url, ()))
+    words = english_words(
+        html, identifiers if url.startswith(SECURITY_PAGES) else PAGE_IDENTIFIERS.get(url, ())
+    )
     if words:
         problems.setdefault(role, []).append(f"{url}: {' '.join(words)}")
     return html
@@ -192,14 +231,28 @@ def _get(app, client, url: str, problems: dict, role: str, identifiers=()):
 
 # Pages reached from the list pages rather than the menu (forms, details, the profile).
 ADMIN_EXTRA = [
-    "/departmentview/add", "/departmentview/show/1", "/departmentview/edit/1",
-    "/categoryview/add", "/categoryview/show/1", "/dispatchruleview/add",
-    "/deadlinepolicyview/add", "/calendaryearview/add", "/calendardayview/add",
-    "/settingview/show/accept_working_days", "/settingview/edit/accept_working_days",
-    "/users/add", "/users/show/1", "/users/edit/1", "/users/userinfo/",
-    "/userinfoeditview/form", "/resetmypassword/form", "/groups/add", "/roles/list/",
+    "/departmentview/add",
+    "/departmentview/show/1",
+    "/departmentview/edit/1",
+    "/categoryview/add",
+    "/categoryview/show/1",
+    "/dispatchruleview/add",
+    "/deadlinepolicyview/add",
+    "/calendaryearview/add",
+    "/calendardayview/add",
+    "/settingview/show/accept_working_days",
+    "/settingview/edit/accept_working_days",
+    "/users/add",
+    "/users/show/1",
+    "/users/edit/1",
+    "/users/userinfo/",
+    "/userinfoeditview/form",
+    "/resetmypassword/form",
+    "/groups/add",
+    "/roles/list/",
     "/cases/list/?_flt_0_status=closed",
-    "/servicewindowview/list/", "/servicewindowview/add",
+    "/servicewindowview/list/",
+    "/servicewindowview/add",
 ]
 # The public pages a citizen opens without logging in.
 PUBLIC_PAGES = ["/report/", "/track/", "/bulletins/"]
@@ -217,8 +270,13 @@ def window(session, depts):
     """A service window, for its admin pages and the filing page its QR code opens."""
     from models import ServiceWindow
 
-    made = ServiceWindow(name="3号综合窗口", hall="长河县政务服务中心", department=depts["X102"],
-                         region="清源省/石门市/长河县", token="i18n-window-token")
+    made = ServiceWindow(
+        name="3号综合窗口",
+        hall="长河县政务服务中心",
+        department=depts["X102"],
+        region="清源省/石门市/长河县",
+        token="i18n-window-token",
+    )
     session.add(made)
     session.commit()
     return made.id, made.token
@@ -239,8 +297,10 @@ def test_chinese_pages_show_no_english_word(app, case_pages, window):
         pages += [f"/cases/show/{i}" for i in case_pages]
         pages += ROLE_EXTRA.get(role, [])
         if role == "admin":
-            pages += ADMIN_EXTRA + [f"/servicewindowview/show/{window_id}",
-                                    f"/servicewindowview/edit/{window_id}"]
+            pages += ADMIN_EXTRA + [
+                f"/servicewindowview/show/{window_id}",
+                f"/servicewindowview/edit/{window_id}",
+            ]
         visited = seen.setdefault(role, set())
         for url in pages:
             if url in visited:
@@ -283,24 +343,37 @@ def test_messages_after_a_form_are_in_chinese(app, case_pages, cats):
     submitted, report = case_pages[0], case_pages[-1]
     clerk = _login(app, "clerk")
     admin = _login(app, "admin")
-    intake = {"channel": "phone_12345", "case_type": "complaint", "urgency": "normal",
-              "category_id": str(cats["GOV01"].id), "title": "审批超时", "content": "迟迟没有结果。",
-              "region": "清源省/石门市/长河县", "reporter_name": "张三",
-              "reporter_phone": "13900000000"}
+    intake = {
+        "channel": "phone_12345",
+        "case_type": "complaint",
+        "urgency": "normal",
+        "category_id": str(cats["GOV01"].id),
+        "title": "审批超时",
+        "content": "迟迟没有结果。",
+        "region": "清源省/石门市/长河县",
+        "reporter_name": "张三",
+        "reporter_phone": "13900000000",
+    }
     pages = {
         "decline without a reason": _post(app, clerk, f"/cases/act/{submitted}/decline", {}),
         "intake without data": _post(app, clerk, "/cases/new/", {"title": "审批超时"}),
         "department without data": _post(app, admin, "/departmentview/add", {}),
-        "wrong password": _post(app, app.test_client(), "/login/",
-                                {"username": "clerk", "password": "wrong"}),
+        "wrong password": _post(
+            app, app.test_client(), "/login/", {"username": "clerk", "password": "wrong"}
+        ),
         "case filed": _post(app, clerk, "/cases/new/", intake),
         "case accepted": _post(app, clerk, f"/cases/act/{report}/accept", {}),
     }
     problems = []
     for name, html in pages.items():
         # A filed case shows its receipt (number and query code) rather than a message.
-        expected = ("receipt-code" if name == "case filed" else
-                    "alert-success" if name.startswith("case ") else "alert-danger")
+        expected = (
+            "receipt-code"
+            if name == "case filed"
+            else "alert-success"
+            if name.startswith("case ")
+            else "alert-danger"
+        )
         if expected not in html and "help-block" not in html:
             problems.append(f"{name}: no message shown")
         words = english_words(html)
@@ -323,9 +396,11 @@ def test_every_screen_title_and_error_page_is_chinese(app, case_pages, window):
                 continue
             first = view.datamodel.session.query(view.datamodel.obj).first()
             pk = view.datamodel.get_pk_value(first) if first is not None else None
-            for name, url in (("show", f"{view.route_base}/show/{pk}"),
-                              ("add", f"{view.route_base}/add"),
-                              ("edit", f"{view.route_base}/edit/{pk}")):
+            for name, url in (
+                ("show", f"{view.route_base}/show/{pk}"),
+                ("add", f"{view.route_base}/add"),
+                ("edit", f"{view.route_base}/edit/{pk}"),
+            ):
                 if f"can_{name}" in view.base_permissions and (pk is not None or name == "add"):
                     pages.append(url)
     client = _login(app, "admin")
@@ -337,5 +412,6 @@ def test_every_screen_title_and_error_page_is_chinese(app, case_pages, window):
         if words := english_words(page.get_data(as_text=True)):
             problems.setdefault("anonymous", []).append(f"{url}: {' '.join(words)}")
     report = "\n".join(f"[{role}] {line}" for role, lines in problems.items() for line in lines)
-    assert not [line for lines in problems.values() for line in lines
-                if "HTTP 404" not in line], "English words on Chinese pages:\n" + report
+    assert not [line for lines in problems.values() for line in lines if "HTTP 404" not in line], (
+        "English words on Chinese pages:\n" + report
+    )

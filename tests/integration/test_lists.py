@@ -17,8 +17,12 @@ NOW = datetime(2026, 11, 2, 2, 0)
 
 LISTS = {
     "handler": ["/cases/department/list/", "/cases/list/"],
-    "supervisor": ["/cases/list/", "/cases/supervision/list/", "/cases/overdue/list/",
-                   "/cases/list/?_flt_0_status=replied"],
+    "supervisor": [
+        "/cases/list/",
+        "/cases/supervision/list/",
+        "/cases/overdue/list/",
+        "/cases/list/?_flt_0_status=replied",
+    ],
     "dispatcher": ["/cases/dispatch/list/"],
     "clerk": ["/cases/intake/list/"],
 }
@@ -60,7 +64,8 @@ def statements_per_page(client, statements, url: str) -> tuple[int, str]:
 
 
 def test_a_list_page_costs_the_same_statements_with_4_or_24_cases(
-        session, actors, cats, depts, client, statements):
+    session, actors, cats, depts, client, statements
+):
     fill(session, actors, cats, depts, 4)
     few = {}
     for user, urls in LISTS.items():
@@ -82,15 +87,15 @@ def test_no_list_counts_every_case(session, actors, cats, depts, client, stateme
         login(client, user)
         for url in urls:
             statements_per_page(client, statements, url)
-            counts = [s for s in statements if re.search(r"count\(", s, re.I)
-                      and re.search(r"\bcases\b", s)]
+            counts = [s for s in statements if re.search(r"count\(", s, re.I) and re.search(r"\bcases\b", s)]
             assert counts, f"{url}: the list shows how many cases match"
             for statement in counts:
                 assert re.search(r"\bLIMIT\b", statement, re.I), f"{url}: unbounded {statement}"
 
 
 def test_beyond_the_counting_limit_the_list_says_more_and_pages_within_it(
-        session, actors, cats, depts, client, monkeypatch):
+    session, actors, cats, depts, client, monkeypatch
+):
     import views.paging
 
     monkeypatch.setattr(views.paging, "COUNT_CAP", 5)
@@ -106,8 +111,7 @@ def test_beyond_the_counting_limit_the_list_says_more_and_pages_within_it(
     assert deep.get_data(as_text=True).count("/cases/show/") >= 1
 
 
-def test_under_the_counting_limit_the_exact_count_is_shown(session, actors, cats, depts,
-                                                           client):
+def test_under_the_counting_limit_the_exact_count_is_shown(session, actors, cats, depts, client):
     fill(session, actors, cats, depts, 4)
     login(client, "supervisor")
     html = client.get("/cases/list/").get_data(as_text=True)

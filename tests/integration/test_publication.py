@@ -20,37 +20,53 @@ from tests.conftest import at, login
 from tests.factories import case_in
 
 NOW = at("2026-10-12 10:00")
-CANARY = {"reporter_name": "金丝雀庚辛", "reporter_phone": "13955556666",
-          "reporter_company": "金丝雀庚辛科技有限公司"}
+CANARY = {
+    "reporter_name": "金丝雀庚辛",
+    "reporter_phone": "13955556666",
+    "reporter_company": "金丝雀庚辛科技有限公司",
+}
 
 
 def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True,
-                          check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def closed_case_told_by_canary(session, actors, cats, depts):
-    return case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, **CANARY,
-                   content=f"我叫{CANARY['reporter_name']}，电话{CANARY['reporter_phone']}，"
-                           f"我公司{CANARY['reporter_company']}办理施工许可被要求缴纳无依据费用3000元。")
+    return case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.CLOSED,
+        now=NOW,
+        **CANARY,
+        content=f"我叫{CANARY['reporter_name']}，电话{CANARY['reporter_phone']}，"
+        f"我公司{CANARY['reporter_company']}办理施工许可被要求缴纳无依据费用3000元。",
+    )
 
 
-def test_a_typical_case_is_drafted_redacted_and_published_only_when_approved(
-        session, actors, cats, depts):
+def test_a_typical_case_is_drafted_redacted_and_published_only_when_approved(session, actors, cats, depts):
     case = closed_case_told_by_canary(session, actors, cats, depts)
-    typical = typical_services.mark_typical(session, case.id, actor=actors["supervisor"],
-                                            now=NOW, kind="warning")
+    typical = typical_services.mark_typical(
+        session, case.id, actor=actors["supervisor"], now=NOW, kind="warning"
+    )
     for secret in CANARY.values():
         assert secret not in typical.summary
     assert "3000元" in typical.summary or "3000" in typical.summary
     with pytest.raises(NotAllowed):
-        typical_services.decide(session, typical.id, actor=actors["supervisor"], now=NOW,
-                                approve=True)
-    typical_services.edit_summary(session, typical.id, actor=actors["supervisor"], now=NOW,
-                                  summary=typical.summary + "\n经督办已退还费用。", submit=True)
+        typical_services.decide(session, typical.id, actor=actors["supervisor"], now=NOW, approve=True)
+    typical_services.edit_summary(
+        session,
+        typical.id,
+        actor=actors["supervisor"],
+        now=NOW,
+        summary=typical.summary + "\n经督办已退还费用。",
+        submit=True,
+    )
     with pytest.raises(Invalid):
-        typical_services.decide(session, typical.id, actor=actors["leader"], now=NOW,
-                                approve=False, note="")
+        typical_services.decide(session, typical.id, actor=actors["leader"], now=NOW, approve=False, note="")
     assert typical_services.published(session, "2026-10") == []
     typical_services.decide(session, typical.id, actor=actors["leader"], now=NOW, approve=True)
     assert typical.state == TypicalState.APPROVED
@@ -58,8 +74,9 @@ def test_a_typical_case_is_drafted_redacted_and_published_only_when_approved(
 
 
 def generate(session, kind, period, actor):
-    report = report_services.request_report(session, actor=actor, now=NOW + timedelta(days=25),
-                                            kind=kind, period=period)
+    report = report_services.request_report(
+        session, actor=actor, now=NOW + timedelta(days=25), kind=kind, period=period
+    )
     session.commit()
     archive.start(session, report.id)  # no queue in tests: generated right away, as the job does
     session.expire_all()
@@ -67,14 +84,17 @@ def generate(session, kind, period, actor):
 
 
 def test_the_monthly_bulletin_is_a_chinese_pdf_with_approved_cases_and_no_identity(
-        app, session, actors, cats, depts):
+    app, session, actors, cats, depts
+):
     approved = closed_case_told_by_canary(session, actors, cats, depts)
     pending = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, title="未批准的案例")
     for case, approve in ((approved, True), (pending, False)):
-        t = typical_services.mark_typical(session, case.id, actor=actors["supervisor"], now=NOW,
-                                          kind="exemplary")
-        typical_services.edit_summary(session, t.id, actor=actors["supervisor"], now=NOW,
-                                      summary=f"示范摘要{case.number}", submit=True)
+        t = typical_services.mark_typical(
+            session, case.id, actor=actors["supervisor"], now=NOW, kind="exemplary"
+        )
+        typical_services.edit_summary(
+            session, t.id, actor=actors["supervisor"], now=NOW, summary=f"示范摘要{case.number}", submit=True
+        )
         if approve:
             typical_services.decide(session, t.id, actor=actors["leader"], now=NOW, approve=True)
     case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
@@ -87,13 +107,13 @@ def test_the_monthly_bulletin_is_a_chinese_pdf_with_approved_cases_and_no_identi
     assert f"示范摘要{approved.number}" in text and f"示范摘要{pending.number}" not in text
     for secret in CANARY.values():
         assert secret not in text
-    fonts = subprocess.run(["pdffonts", str(report_services.report_file(report, "pdf"))],
-                           capture_output=True).stdout.decode()
+    fonts = subprocess.run(
+        ["pdffonts", str(report_services.report_file(report, "pdf"))], capture_output=True
+    ).stdout.decode()
     assert "WenQuanYi" in fonts or "Sungti" in fonts or "AR PL" in fonts
 
 
-def test_the_assessment_comes_as_pdf_csv_and_xlsx_with_the_same_figures(app, session, actors,
-                                                                         cats, depts):
+def test_the_assessment_comes_as_pdf_csv_and_xlsx_with_the_same_figures(app, session, actors, cats, depts):
     from app.services import assessment as kpi
 
     case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
@@ -102,8 +122,9 @@ def test_the_assessment_comes_as_pdf_csv_and_xlsx_with_the_same_figures(app, ses
     report = generate(session, "assessment", "2026-10", actors["supervisor"])
     assert report.state == "done", report.error
     csv_text = report_services.report_file(report, "csv").read_text(encoding="utf-8-sig")
-    ranked = kpi.rank(kpi.department_kpis(session, kpi.Period.month(2026, 10)),
-                      kpi.weights_from_settings(session))
+    ranked = kpi.rank(
+        kpi.department_kpis(session, kpi.Period.month(2026, 10)), kpi.weights_from_settings(session)
+    )
     assert csv_text.splitlines() == kpi.to_csv(ranked).lstrip("\ufeff").splitlines()
     assert report_services.report_file(report, "xlsx").read_bytes().startswith(b"PK")
     assert "附录" in pdf_text(report_services.report_file(report, "pdf").read_bytes())
@@ -132,8 +153,7 @@ def test_the_monthly_job_makes_last_months_bulletin_and_assessment(app, session)
     assert all(r.state == "done" and r.requested_by_name == SYSTEM.name for r in reports)
 
 
-def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, session, actors,
-                                                                         cats, depts):
+def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, session, actors, cats, depts):
     from app.services import assessment as kpi
 
     late = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-10-05 10:00"))
@@ -145,15 +165,17 @@ def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, se
     assert page.status_code == 200 and "echarts.min.js" in page.get_data(as_text=True)
     assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
     data = client.get("/dashboard/data?period=2026-10").json
-    ranked = kpi.rank(kpi.department_kpis(session, kpi.Period.month(2026, 10)),
-                      kpi.weights_from_settings(session))
+    ranked = kpi.rank(
+        kpi.department_kpis(session, kpi.Period.month(2026, 10)), kpi.weights_from_settings(session)
+    )
     csv_rows = kpi.to_csv(ranked).lstrip("\ufeff").splitlines()[1:]
     assert [row["department"] for row in data["ranking"]] == [r.kpi.name for r in ranked]
     assert [round(row["score"], 2) for row in data["ranking"]] == [round(r.score, 2) for r in ranked]
     assert len(csv_rows) == len(data["ranking"])
     assert data["figures"]["closed"] == 2
-    drill = client.get(f"/dashboard/drill?period=2026-10&department={depts['X102'].id}"
-                       "&metric=handled").get_data(as_text=True)
+    drill = client.get(
+        f"/dashboard/drill?period=2026-10&department={depts['X102'].id}&metric=handled"
+    ).get_data(as_text=True)
     assert late.number in drill
     login(client, "handler")
     assert client.get("/dashboard/").status_code == 403

@@ -14,8 +14,12 @@ from app.workflow import Status
 from models import Case, IdentityAccess, Reporter, ServiceWindow, TrackingAttempt
 from tests.conftest import login
 
-CANARY = {"reporter_name": "金丝雀甲乙丙", "reporter_phone": "13912345678",
-          "reporter_company": "金丝雀测试科技有限公司", "credit_code": "91110000MA01CANARY"}
+CANARY = {
+    "reporter_name": "金丝雀甲乙丙",
+    "reporter_phone": "13912345678",
+    "reporter_company": "金丝雀测试科技有限公司",
+    "credit_code": "91110000MA01CANARY",
+}
 NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 
 
@@ -30,7 +34,8 @@ def answer_challenge(page: str) -> tuple[str, str]:
     """Solve the filing page's check question like a person would."""
     a, b = re.search(r"([零一二三四五六七八九十]+)加([零一二三四五六七八九十]+)等于", page).groups()
     token = re.search(r'name="challenge_token"[^>]*value="([^"]+)"', page) or re.search(
-        r'value="([^"]+)"[^>]*name="challenge_token"', page)
+        r'value="([^"]+)"[^>]*name="challenge_token"', page
+    )
     return token.group(1), str(chinese_to_int(a) + chinese_to_int(b))
 
 
@@ -52,10 +57,16 @@ def client(app):
 def file_through_page(client, cats, *, window=None, files=(), expect=200, **fields):
     page = client.get("/report/" + (f"?w={window}" if window else "")).get_data(as_text=True)
     token, answer = answer_challenge(page)
-    data = {"case_type": "complaint", "category_id": str(cats["GOV01"].id),
-            "title": "营业执照办理超时", "content": "提交材料后二十天没有结果，窗口说领导没签字。",
-            "region": "清源省/石门市/长河县", "challenge_token": token,
-            "challenge_answer": answer, **fields}
+    data = {
+        "case_type": "complaint",
+        "category_id": str(cats["GOV01"].id),
+        "title": "营业执照办理超时",
+        "content": "提交材料后二十天没有结果，窗口说领导没签字。",
+        "region": "清源省/石门市/长河县",
+        "challenge_token": token,
+        "challenge_answer": answer,
+        **fields,
+    }
     if window:
         data["window_token"] = window
     data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
@@ -84,8 +95,10 @@ def test_a_named_reporter_files_and_gets_a_receipt_with_a_strong_code(session, c
     assert case.channel == "web" and case.status == Status.SUBMITTED
     reporter = case.reporters[0]
     assert reporter.name == CANARY["reporter_name"] and reporter.code_hash
-    raw = session.execute(text("SELECT name, phone, company, credit_code, code_hash FROM reporter "
-                               "WHERE id = :id"), {"id": reporter.id}).one()
+    raw = session.execute(
+        text("SELECT name, phone, company, credit_code, code_hash FROM reporter WHERE id = :id"),
+        {"id": reporter.id},
+    ).one()
     stored = " ".join(str(v) for v in raw)
     for secret in (*CANARY.values(), code, code.replace("-", "")):
         assert secret not in stored  # encrypted at rest; the code only as a keyed hash
@@ -94,8 +107,13 @@ def test_a_named_reporter_files_and_gets_a_receipt_with_a_strong_code(session, c
 def test_an_anonymous_report_needs_no_contact_and_keeps_a_photos_evidence(session, client, cats):
     photo = jpeg_with_gps()
     number, code, _ = file_through_page(
-        client, cats, anonymous="y", case_type="report", category_id=str(cats["INT01"].id),
-        files=[("门口照片.jpg", photo)])
+        client,
+        cats,
+        anonymous="y",
+        case_type="report",
+        category_id=str(cats["INT01"].id),
+        files=[("门口照片.jpg", photo)],
+    )
     case = session.query(Case).filter_by(number=number).one()
     assert case.reporters[0].anonymous and case.reporters[0].name is None
     attachment = case.attachments[0]
@@ -118,30 +136,59 @@ def test_a_wrong_or_reused_check_answer_saves_nothing(session, client, cats):
     before = session.query(Case).count()
     page = client.get("/report/").get_data(as_text=True)
     token, answer = answer_challenge(page)
-    response = client.post("/report/", data={
-        "case_type": "complaint", "title": "标题", "content": "内容", "anonymous": "y",
-        "challenge_token": token, "challenge_answer": str(int(answer) + 1)})
+    response = client.post(
+        "/report/",
+        data={
+            "case_type": "complaint",
+            "title": "标题",
+            "content": "内容",
+            "anonymous": "y",
+            "challenge_token": token,
+            "challenge_answer": str(int(answer) + 1),
+        },
+    )
     assert response.status_code == 422 and "请" in response.get_data(as_text=True)
     assert session.query(Case).count() == before
     file_through_page(client, cats, anonymous="y")
-    replay = client.post("/report/", data={
-        "case_type": "complaint", "title": "再来", "content": "内容", "anonymous": "y",
-        "challenge_token": token, "challenge_answer": answer})
+    replay = client.post(
+        "/report/",
+        data={
+            "case_type": "complaint",
+            "title": "再来",
+            "content": "内容",
+            "anonymous": "y",
+            "challenge_token": token,
+            "challenge_answer": answer,
+        },
+    )
     # a wrongly answered challenge was not used up (that filing rolled back): it still works
     assert replay.status_code == 302 and session.query(Case).count() == before + 2
     token2, answer2 = answer_challenge(client.get("/report/").get_data(as_text=True))
-    fields = {"case_type": "complaint", "title": "再来", "content": "内容", "anonymous": "y",
-              "challenge_token": token2, "challenge_answer": answer2}
+    fields = {
+        "case_type": "complaint",
+        "title": "再来",
+        "content": "内容",
+        "anonymous": "y",
+        "challenge_token": token2,
+        "challenge_answer": answer2,
+    }
     assert client.post("/report/", data=fields).status_code == 302
     assert client.post("/report/", data=fields).status_code == 422  # the same answer twice
 
 
-@pytest.mark.parametrize("bad", [
-    {"title": ""}, {"content": ""}, {"content": "长" * 100_000}, {"case_type": "bribe"},
-    {"category_id": "999999"}, {"reporter_name": "张三", "reporter_phone": ""},
-    {"reporter_name": "张三", "reporter_phone": "13900000000", "credit_code": "123"},
-    {"concerned_department_id": "abc"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"title": ""},
+        {"content": ""},
+        {"content": "长" * 100_000},
+        {"case_type": "bribe"},
+        {"category_id": "999999"},
+        {"reporter_name": "张三", "reporter_phone": ""},
+        {"reporter_name": "张三", "reporter_phone": "13900000000", "credit_code": "123"},
+        {"concerned_department_id": "abc"},
+    ],
+)
 def test_bad_input_gets_a_clear_message_and_saves_nothing(session, client, cats, bad):
     before = session.query(Case).count()
     _, _, page = file_through_page(client, cats, expect=422, **bad)
@@ -159,11 +206,14 @@ def test_script_and_sql_in_a_filing_are_kept_as_plain_text(session, client, cats
     assert "<script>alert('x')</script>" not in page and "&lt;script&gt;" in page
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("photo.jpg", b"MZ\x90\x00" + b"\x00" * 100),  # a Windows executable named .jpg
-    ("report.pdf", b"<html><script>alert(1)</script></html>"),
-    ("empty.docx", b""),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("photo.jpg", b"MZ\x90\x00" + b"\x00" * 100),  # a Windows executable named .jpg
+        ("report.pdf", b"<html><script>alert(1)</script></html>"),
+        ("empty.docx", b""),
+    ],
+)
 def test_each_bad_upload_is_refused_and_nothing_is_saved(session, client, cats, name, content):
     before = session.query(Case).count()
     _, _, page = file_through_page(client, cats, anonymous="y", files=[(name, content)], expect=422)
@@ -176,8 +226,11 @@ def test_a_request_over_the_size_limit_is_refused_before_reading_it(app, session
     app.config["MAX_CONTENT_LENGTH"] = 2048
     try:
         before = session.query(Case).count()
-        response = client.post("/report/", data={"title": "x", "attachments": [
-            (io.BytesIO(b"x" * 10_000), "big.pdf")]}, content_type="multipart/form-data")
+        response = client.post(
+            "/report/",
+            data={"title": "x", "attachments": [(io.BytesIO(b"x" * 10_000), "big.pdf")]},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 413 and "MB" in response.get_data(as_text=True)
         assert session.query(Case).count() == before
     finally:
@@ -185,8 +238,11 @@ def test_a_request_over_the_size_limit_is_refused_before_reading_it(app, session
 
 
 def test_broken_multipart_gets_a_clear_answer(client):
-    response = client.post("/report/", data=b"--xyz\r\nContent-Disposition: form-data; name=",
-                           content_type="multipart/form-data; boundary=xyz")
+    response = client.post(
+        "/report/",
+        data=b"--xyz\r\nContent-Disposition: form-data; name=",
+        content_type="multipart/form-data; boundary=xyz",
+    )
     assert response.status_code in (400, 422)
 
 
@@ -194,16 +250,16 @@ def test_filing_without_a_csrf_token_is_refused(app, session, client, cats):
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         before = session.query(Case).count()
-        response = client.post("/report/", data={"case_type": "complaint", "title": "x",
-                                                 "content": "y", "anonymous": "y"})
+        response = client.post(
+            "/report/", data={"case_type": "complaint", "title": "x", "content": "y", "anonymous": "y"}
+        )
         assert response.status_code == 400
         assert session.query(Case).count() == before
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 
 
-def test_the_receipt_must_be_confirmed_and_downloads_as_a_pdf_without_identity(session, client,
-                                                                              cats):
+def test_the_receipt_must_be_confirmed_and_downloads_as_a_pdf_without_identity(session, client, cats):
     number, code, _ = file_through_page(client, cats, **CANARY)
     wrong = client.post("/report/confirm", data={"number": number, "code": "AAAA-" + code[5:]})
     assert wrong.status_code == 422
@@ -214,8 +270,9 @@ def test_the_receipt_must_be_confirmed_and_downloads_as_a_pdf_without_identity(s
     assert "attachment" in pdf.headers["Content-Disposition"]
     import subprocess
 
-    text_of_pdf = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True,
-                                 check=True).stdout.decode()
+    text_of_pdf = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True
+    ).stdout.decode()
     assert number in text_of_pdf
     for secret in CANARY.values():
         assert secret not in text_of_pdf
@@ -235,8 +292,9 @@ def test_too_many_wrong_codes_lock_the_client_out(session, client, cats):
     number, code, _ = file_through_page(client, cats, anonymous="y")
     other = {"REMOTE_ADDR": "10.9.8.7"}
     for _ in range(10):
-        client.post("/track/", data={"number": number, "code": "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ"},
-                    environ_base=other)
+        client.post(
+            "/track/", data={"number": number, "code": "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ"}, environ_base=other
+        )
     locked = client.post("/track/", data={"number": number, "code": code}, environ_base=other)
     assert locked.status_code == 429
     assert track(client, number, code).status_code == 302  # another client is not affected
@@ -245,8 +303,12 @@ def test_too_many_wrong_codes_lock_the_client_out(session, client, cats):
 def test_lookups_are_rate_limited_per_client(app, session, client, cats):
     app.config["TRACKING_RATE_LIMIT"] = "3 per hour"
     try:
-        codes = [client.post("/track/", data={"number": "YS1", "code": "x"},
-                             environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code for _ in range(4)]
+        codes = [
+            client.post(
+                "/track/", data={"number": "YS1", "code": "x"}, environ_base={"REMOTE_ADDR": "10.1.1.1"}
+            ).status_code
+            for _ in range(4)
+        ]
         assert codes[-1] == 429
     finally:
         app.config["TRACKING_RATE_LIMIT"] = "10000 per hour"
@@ -276,8 +338,11 @@ def test_the_reporter_follows_talks_to_the_staff_and_rates(session, client, cats
     page = client.get("/track/case").get_data(as_text=True)
     assert "请补充提交申请回执照片。" in page and "内部：材料齐全" not in page
     client.post("/track/message", data={"body": "回执照片已补充，请查收。"})
-    client.post("/track/material", data={"text": "补充说明", "attachments": [
-        (io.BytesIO(jpeg_with_gps()), "回执.jpg")]}, content_type="multipart/form-data")
+    client.post(
+        "/track/material",
+        data={"text": "补充说明", "attachments": [(io.BytesIO(jpeg_with_gps()), "回执.jpg")]},
+        content_type="multipart/form-data",
+    )
 
     login(client, "handler")
     staff_page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
@@ -301,8 +366,13 @@ def test_the_reporter_follows_talks_to_the_staff_and_rates(session, client, cats
 
 
 def test_a_window_qr_code_presets_the_window_and_channel(session, client, cats, depts):
-    window = ServiceWindow(name="3号窗口", hall="长河县政务服务中心", department=depts["X102"],
-                           region="清源省/石门市/长河县", token="window-token-3")
+    window = ServiceWindow(
+        name="3号窗口",
+        hall="长河县政务服务中心",
+        department=depts["X102"],
+        region="清源省/石门市/长河县",
+        token="window-token-3",
+    )
     session.add(window)
     session.commit()
     page = client.get("/report/?w=window-token-3").get_data(as_text=True)
@@ -312,31 +382,47 @@ def test_a_window_qr_code_presets_the_window_and_channel(session, client, cats, 
     assert case.window_id == window.id and case.channel == "qr"
     assert case.concerned_department_id == depts["X102"].id and "3号窗口" in case.location
     login(client, "admin")
-    sheet = client.post("/servicewindowview/action_post",
-                        data={"action": "qr_sheet", "rowid": [str(window.id)]})
+    sheet = client.post(
+        "/servicewindowview/action_post", data={"action": "qr_sheet", "rowid": [str(window.id)]}
+    )
     assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF")
 
 
-def test_a_connected_system_files_with_an_api_key_and_reads_only_its_cases(app, session, client,
-                                                                          cats, actors, depts):
+def test_a_connected_system_files_with_an_api_key_and_reads_only_its_cases(
+    app, session, client, cats, actors, depts
+):
     from tests.factories import case_in
 
-    other = case_in(session, actors, cats, depts, Status.HANDLING, now=__import__(
-        "tests.conftest", fromlist=["at"]).at("2026-11-02 10:00"))
+    other = case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.HANDLING,
+        now=__import__("tests.conftest", fromlist=["at"]).at("2026-11-02 10:00"),
+    )
     sm = app.appbuilder.sm
     key = sm.create_api_key(sm.find_user(username="hotline12345"), "test")["key"]
     session.commit()
     headers = {"Authorization": f"Bearer {key}"}
-    created = client.post("/api/v1/case/", headers=headers, json={
-        "case_type": "complaint", "channel": "phone_12345", "title": "12345转办：审批超时",
-        "content": "来电反映审批超时", "category_id": cats["GOV01"].id, "anonymous": True})
+    created = client.post(
+        "/api/v1/case/",
+        headers=headers,
+        json={
+            "case_type": "complaint",
+            "channel": "phone_12345",
+            "title": "12345转办：审批超时",
+            "content": "来电反映审批超时",
+            "category_id": cats["GOV01"].id,
+            "anonymous": True,
+        },
+    )
     assert created.status_code == 201, created.json
     assert len(created.json["query_code"].replace("-", "")) == 24
     mine = client.get(f"/api/v1/case/{created.json['id']}", headers=headers)
     assert mine.status_code == 200 and mine.json["result"]["status"] == "submitted"
     assert client.get(f"/api/v1/case/{other.id}", headers=headers).status_code == 404
-    actions = client.post(f"/api/v1/case/{created.json['id']}/actions/accept", headers=headers,
-                          json={})
+    actions = client.post(f"/api/v1/case/{created.json['id']}/actions/accept", headers=headers, json={})
     assert actions.status_code == 403
 
 
@@ -350,16 +436,29 @@ def test_the_identity_canary_appears_nowhere_but_to_those_entitled(session, clie
 
     def leaks(username):
         login(client, username)
-        pages = ["/", "/cases/list/", f"/cases/show/{case.id}", "/cases/intake/list/",
-                 "/cases/dispatch/list/", "/cases/department/list/", "/cases/supervision/list/",
-                 f"/cases/list/?_flt_0_title={case.title}"]
-        token = client.post("/api/v1/security/login", json={
-            "username": username, "password": "Demo@2026", "provider": "db"}).json["access_token"]
+        pages = [
+            "/",
+            "/cases/list/",
+            f"/cases/show/{case.id}",
+            "/cases/intake/list/",
+            "/cases/dispatch/list/",
+            "/cases/department/list/",
+            "/cases/supervision/list/",
+            f"/cases/list/?_flt_0_title={case.title}",
+        ]
+        token = client.post(
+            "/api/v1/security/login", json={"username": username, "password": "Demo@2026", "provider": "db"}
+        ).json["access_token"]
         client._cookies.clear()
         headers = {"Authorization": f"Bearer {token}"}
-        bodies = [client.get(p, headers=headers).get_data(as_text=True) for p in (
-            "/api/v1/case/?q=(page_size:100)", f"/api/v1/case/{case.id}",
-            "/api/v1/case_event/?q=(page_size:100)")]
+        bodies = [
+            client.get(p, headers=headers).get_data(as_text=True)
+            for p in (
+                "/api/v1/case/?q=(page_size:100)",
+                f"/api/v1/case/{case.id}",
+                "/api/v1/case_event/?q=(page_size:100)",
+            )
+        ]
         login(client, username)
         bodies += [client.get(p).get_data(as_text=True) for p in pages]
         return [v for v in CANARY.values() for b in bodies if v in b]
@@ -375,13 +474,20 @@ def test_the_identity_canary_appears_nowhere_but_to_those_entitled(session, clie
 
 
 def test_a_report_naming_a_department_is_never_seen_by_it(session, client, cats, depts):
-    number, _, _ = file_through_page(client, cats, anonymous="y", case_type="report",
-                                     category_id=str(cats["INT01"].id),
-                                     concerned_department_id=str(depts["X102"].id))
+    number, _, _ = file_through_page(
+        client,
+        cats,
+        anonymous="y",
+        case_type="report",
+        category_id=str(cats["INT01"].id),
+        concerned_department_id=str(depts["X102"].id),
+    )
     case = session.query(Case).filter_by(number=number).one()
     login(client, "clerk")
-    client.post(f"/cases/act/{case.id}/classify", data={
-        "case_type": "report", "category_id": cats["INT01"].id, "urgency": "normal", "grade": "a"})
+    client.post(
+        f"/cases/act/{case.id}/classify",
+        data={"case_type": "report", "category_id": cats["INT01"].id, "urgency": "normal", "grade": "a"},
+    )
     client.post(f"/cases/act/{case.id}/accept", data={})
     session.expire_all()
     assert session.get(Case, case.id).proposed_department_id != depts["X102"].id
@@ -389,14 +495,26 @@ def test_a_report_naming_a_department_is_never_seen_by_it(session, client, cats,
     assert client.get(f"/cases/show/{case.id}").status_code == 404
 
 
-def test_similar_cases_are_shown_and_a_duplicate_is_merged_keeping_each_receipt(session, client,
-                                                                               cats):
+def test_similar_cases_are_shown_and_a_duplicate_is_merged_keeping_each_receipt(session, client, cats):
     first_number, first_code, _ = file_through_page(
-        client, cats, **{**CANARY, "title": "营业执照申请二十天未办结",
-                         "content": "我公司提交营业执照申请材料后二十天没有结果，窗口称领导未签字。"})
+        client,
+        cats,
+        **{
+            **CANARY,
+            "title": "营业执照申请二十天未办结",
+            "content": "我公司提交营业执照申请材料后二十天没有结果，窗口称领导未签字。",
+        },
+    )
     second_number, second_code, _ = file_through_page(
-        client, cats, **{**CANARY, "reporter_name": "同事乙", "title": "营业执照迟迟不办",
-                         "content": "营业执照申请材料提交二十多天，行政审批局窗口一直说领导没签字。"})
+        client,
+        cats,
+        **{
+            **CANARY,
+            "reporter_name": "同事乙",
+            "title": "营业执照迟迟不办",
+            "content": "营业执照申请材料提交二十多天，行政审批局窗口一直说领导没签字。",
+        },
+    )
     first = session.query(Case).filter_by(number=first_number).one()
     second = session.query(Case).filter_by(number=second_number).one()
     login(client, "clerk")
@@ -417,9 +535,12 @@ def test_similar_cases_are_shown_and_a_duplicate_is_merged_keeping_each_receipt(
 def test_lookups_are_also_limited_for_everyone_together(app, session, client):
     app.config["TRACKING_GLOBAL_RATE_LIMIT"] = "5 per hour"
     try:
-        codes = [client.post("/track/", data={"number": "YS1", "code": "x"},
-                             environ_base={"REMOTE_ADDR": f"10.2.0.{i}"}).status_code
-                 for i in range(7)]
+        codes = [
+            client.post(
+                "/track/", data={"number": "YS1", "code": "x"}, environ_base={"REMOTE_ADDR": f"10.2.0.{i}"}
+            ).status_code
+            for i in range(7)
+        ]
         assert codes[-1] == 429 and len(set(codes[:4])) == 1
     finally:
         app.config["TRACKING_GLOBAL_RATE_LIMIT"] = "2000 per hour"
@@ -437,11 +558,11 @@ def test_a_revoked_api_key_stops_at_once_even_after_it_was_verified(app, session
     assert client.get("/api/v1/case/", headers=headers).status_code == 401
 
 
-def test_control_characters_in_a_report_are_dropped_and_the_report_is_kept(session, client,
-                                                                           cats):
+def test_control_characters_in_a_report_are_dropped_and_the_report_is_kept(session, client, cats):
     # PostgreSQL cannot store NUL in text: it is removed from every submitted field, never a 500.
-    number, code, _ = file_through_page(client, cats, anonymous="y", title="营业执照\x00办理超时",
-                                        content="提交材料后\x00二十天没有结果。")
+    number, code, _ = file_through_page(
+        client, cats, anonymous="y", title="营业执照\x00办理超时", content="提交材料后\x00二十天没有结果。"
+    )
     case = session.query(Case).filter_by(number=number).one()
     assert case.title == "营业执照办理超时" and case.content == "提交材料后二十天没有结果。"
     assert track(client, number + "\x00", code).status_code in (200, 302)
@@ -451,13 +572,12 @@ def test_control_characters_in_a_report_are_dropped_and_the_report_is_kept(sessi
 
 def _rating_choices(page: str) -> list[str]:
     """The answers the rating form offers the reporter, as they read them."""
-    form = page[page.index('id="track-rate"'):]
-    form = form[:form.index("</form>")]
+    form = page[page.index('id="track-rate"') :]
+    form = form[: form.index("</form>")]
     return [text.strip() for text in re.findall(r'name="rating"[^>]*>([^<]+)</label>', form)]
 
 
-def test_the_reporter_rates_every_reply_also_after_re_handling_and_escalation(session, client,
-                                                                             cats, depts):
+def test_the_reporter_rates_every_reply_also_after_re_handling_and_escalation(session, client, cats, depts):
     """100% of replies are rated: unsatisfied → re-handling → unsatisfied again → escalation,
     and each new reply is offered for rating on the tracking page, in the reporter's words."""
     number, code, _ = file_through_page(client, cats, **CANARY)
@@ -478,8 +598,7 @@ def test_the_reporter_rates_every_reply_also_after_re_handling_and_escalation(se
     def rate(rating, reason=""):
         page = tracking_page()
         assert _rating_choices(page) == ["满意", "基本满意", "不满意"]
-        assert client.post("/track/rate", data={"rating": rating, "reason": reason}
-                           ).status_code == 302
+        assert client.post("/track/rate", data={"rating": rating, "reason": reason}).status_code == 302
 
     staff("clerk", "accept")
     staff("dispatcher", "dispatch", lead_department_id=depts["X102"].id)
@@ -509,8 +628,11 @@ def test_the_reporter_rates_every_reply_also_after_re_handling_and_escalation(se
     case = session.get(Case, case_id)
     assert case.status == Status.EVALUATED and case.rating == "basically_satisfied"
     ratings = [(e.data["rating"], e.data["source"]) for e in case.events if e.action == "evaluate"]
-    assert ratings == [("unsatisfied", "reporter"), ("unsatisfied", "reporter"),
-                       ("basically_satisfied", "reporter")]
+    assert ratings == [
+        ("unsatisfied", "reporter"),
+        ("unsatisfied", "reporter"),
+        ("basically_satisfied", "reporter"),
+    ]
     [reporter] = case.reporters
     assert reporter.rating == "basically_satisfied"  # the rating of the latest reply
     page = tracking_page()
@@ -520,16 +642,21 @@ def test_the_reporter_rates_every_reply_also_after_re_handling_and_escalation(se
     assert len([e for e in session.get(Case, case_id).events if e.action == "evaluate"]) == 3
 
 
-def test_a_reply_reaches_the_reporter_as_text_never_as_markup(session, client, actors, cats,
-                                                              depts):
+def test_a_reply_reaches_the_reporter_as_text_never_as_markup(session, client, actors, cats, depts):
     from app.services import cases as svc
     from app.workflow import Action
     from tests.conftest import at
     from tests.factories import case_in, handler_of
 
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-02 10:00"))
-    svc.perform(session, case.id, Action.REPLY, actor=handler_of(actors, "X102"),
-                now=at("2026-11-03 10:00"), reply='<script>alert("reply")</script>已办结')
+    svc.perform(
+        session,
+        case.id,
+        Action.REPLY,
+        actor=handler_of(actors, "X102"),
+        now=at("2026-11-03 10:00"),
+        reply='<script>alert("reply")</script>已办结',
+    )
     number, code = case.number, case.query_code
     session.commit()
     assert track(client, number, code).status_code == 302

@@ -26,14 +26,32 @@ def tiers(session):
 
 
 def verified_report(session, actors, cats, depts, **extra):
-    return case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, case_type="report",
-                   category="FEE01", grade="c", **extra)
+    return case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.CLOSED,
+        now=NOW,
+        case_type="report",
+        category="FEE01",
+        grade="c",
+        **extra,
+    )
 
 
 def propose(session, actors, case, tiers, amount=300, tier="tier2", **extra):
-    return rw.propose_reward(session, case.id, actor=actors["supervisor"], now=NOW,
-                             reporter_id=case.reporters[0].id, tier_id=tiers[tier].id,
-                             amount=amount, reasons="线索详实，经查属实并已整改", **extra)
+    return rw.propose_reward(
+        session,
+        case.id,
+        actor=actors["supervisor"],
+        now=NOW,
+        reporter_id=case.reporters[0].id,
+        tier_id=tiers[tier].id,
+        amount=amount,
+        reasons="线索详实，经查属实并已整改",
+        **extra,
+    )
 
 
 def test_the_amount_must_fit_the_tier(session, actors, cats, depts, tiers):
@@ -46,8 +64,17 @@ def test_the_amount_must_fit_the_tier(session, actors, cats, depts, tiers):
 
 def test_only_verified_reports_are_rewarded(session, actors, cats, depts, tiers):
     complaint = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
-    handling = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, case_type="report",
-                       category="FEE01", grade="c")
+    handling = case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.HANDLING,
+        now=NOW,
+        case_type="report",
+        category="FEE01",
+        grade="c",
+    )
     for case in (complaint, handling):
         with pytest.raises(Invalid):
             propose(session, actors, case, tiers)
@@ -57,19 +84,26 @@ def test_staff_and_interested_parties_are_not_eligible(app, session, actors, cat
     from app.receipts import keyed_digest
 
     key = app.config["QUERY_CODE_KEY"]
-    session.add(IneligiblePerson(label="平台工作人员", phone_digest=keyed_digest(key, "13700000001"),
-                                 reason="平台工作人员"))
-    session.add(IneligiblePerson(label="审批局干部", phone_digest=keyed_digest(key, "13700000002"),
-                                 department_id=depts["X102"].id, reason="被反映单位工作人员"))
+    session.add(
+        IneligiblePerson(
+            label="平台工作人员", phone_digest=keyed_digest(key, "13700000001"), reason="平台工作人员"
+        )
+    )
+    session.add(
+        IneligiblePerson(
+            label="审批局干部",
+            phone_digest=keyed_digest(key, "13700000002"),
+            department_id=depts["X102"].id,
+            reason="被反映单位工作人员",
+        )
+    )
     staff = verified_report(session, actors, cats, depts, reporter_phone="137 0000 0001")
     with pytest.raises(Invalid) as refused:
         propose(session, actors, staff, tiers)
     assert "not eligible" in refused.value.msgid and refused.value.params["reason"] == "平台工作人员"
-    other_dept = verified_report(session, actors, cats, depts, reporter_phone="13700000002",
-                                 lead="X103")
+    other_dept = verified_report(session, actors, cats, depts, reporter_phone="13700000002", lead="X103")
     assert propose(session, actors, other_dept, tiers).status == RewardState.PROPOSED
-    own_dept = verified_report(session, actors, cats, depts, reporter_phone="13700000002",
-                               lead="X102")
+    own_dept = verified_report(session, actors, cats, depts, reporter_phone="13700000002", lead="X102")
     with pytest.raises(Invalid):
         propose(session, actors, own_dept, tiers)
     ordinary = verified_report(session, actors, cats, depts)
@@ -118,13 +152,23 @@ def test_a_refusal_needs_a_reason_and_ends_the_reward(session, actors, cats, dep
 
 
 def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_the_details(
-        app, session, actors, cats, depts, tiers):
+    app, session, actors, cats, depts, tiers
+):
     client = app.test_client()
     login(client, "clerk")
-    response = client.post("/cases/new/", data={
-        "channel": "letter", "case_type": "report", "category_id": str(cats["FEE01"].id),
-        "urgency": "normal", "grade": "c", "title": "违规收费举报", "content": "收取无依据配套费",
-        "anonymous": "y"})
+    response = client.post(
+        "/cases/new/",
+        data={
+            "channel": "letter",
+            "case_type": "report",
+            "category_id": str(cats["FEE01"].id),
+            "urgency": "normal",
+            "grade": "c",
+            "title": "违规收费举报",
+            "content": "收取无依据配套费",
+            "anonymous": "y",
+        },
+    )
     page = response.get_data(as_text=True)
     number = re.search(r'id="receipt-number"[^>]*>([A-Z0-9]+)<', page).group(1)
     code = re.search(r'id="receipt-code"[^>]*>([A-Z0-9-]+)<', page).group(1)
@@ -136,12 +180,17 @@ def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_th
 
     steps = iter(NOW + timedelta(minutes=i) for i in range(1, 50))
     for action, actor, params in [
-            ("accept", actors["clerk"], {}),
-            ("dispatch", actors["dispatcher"], {"lead_department_id": depts["X102"].id}),
-            ("sign", handler_of(actors, "X102"), {}),
-            ("reply", handler_of(actors, "X102"), {"reply": "已查实并整改"}),
-            ("evaluate", actors["supervisor"], {"rating": "satisfied", "source": "revisit_call", "method": "phone"}),
-            ("close", actors["supervisor"], {})]:
+        ("accept", actors["clerk"], {}),
+        ("dispatch", actors["dispatcher"], {"lead_department_id": depts["X102"].id}),
+        ("sign", handler_of(actors, "X102"), {}),
+        ("reply", handler_of(actors, "X102"), {"reply": "已查实并整改"}),
+        (
+            "evaluate",
+            actors["supervisor"],
+            {"rating": "satisfied", "source": "revisit_call", "method": "phone"},
+        ),
+        ("close", actors["supervisor"], {}),
+    ]:
         svc.perform(session, case.id, action, actor=actor, now=next(steps), **params)
     reward = propose(session, actors, case, tiers)
     rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
@@ -150,12 +199,20 @@ def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_th
     client.get("/logout/")
     client.post("/track/", data={"number": number, "code": code})
     assert 'id="track-reward"' in client.get("/track/case").get_data(as_text=True)
-    client.post("/track/reward/claim", data={"method": "bank", "account_name": "金丝雀己",
-                                             "bank": "示范银行", "account_number": "6222000011112222"})
+    client.post(
+        "/track/reward/claim",
+        data={
+            "method": "bank",
+            "account_name": "金丝雀己",
+            "bank": "示范银行",
+            "account_number": "6222000011112222",
+        },
+    )
     session.expire_all()
     assert session.get(Reward, reward.id).status == RewardState.CLAIMED
-    raw = session.execute(__import__("sqlalchemy").text(
-        "SELECT account_name, account_number FROM reward_claim")).one()
+    raw = session.execute(
+        __import__("sqlalchemy").text("SELECT account_name, account_number FROM reward_claim")
+    ).one()
     assert "6222000011112222" not in str(raw) and "金丝雀己" not in str(raw)
 
     with pytest.raises(NotAllowed):
@@ -167,8 +224,9 @@ def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_th
     login(client, "finance")
     finance_page = client.get(f"/rewards/show/{reward.id}").get_data(as_text=True)
     assert "6222000011112222" in finance_page and "金丝雀己" in finance_page
-    response = client.post(f"/rewards/act/{reward.id}/pay", data={"method": "bank",
-                                                                  "reference": "ZF20261103001"})
+    response = client.post(
+        f"/rewards/act/{reward.id}/pay", data={"method": "bank", "reference": "ZF20261103001"}
+    )
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Reward, reward.id).status == RewardState.PAID
@@ -186,20 +244,23 @@ def test_the_ledger_is_never_edited_a_reversal_is_a_new_row(session, actors, cat
     case = verified_report(session, actors, cats, depts)
     reward = propose(session, actors, case, tiers, amount=300)
     rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
-    rw.claim_reward(session, reward, case.reporters[0], now=NOW, method="mobile",
-                    phone="13800001111")
-    rw.pay_reward(session, reward.id, actor=actors["finance"], now=NOW, method="mobile",
-                  reference="CZ001")
+    rw.claim_reward(session, reward, case.reporters[0], now=NOW, method="mobile", phone="13800001111")
+    rw.pay_reward(session, reward.id, actor=actors["finance"], now=NOW, method="mobile", reference="CZ001")
     with pytest.raises(Invalid):
         rw.reverse_payment(session, reward.id, actor=actors["finance"], now=NOW, note="")
     rw.reverse_payment(session, reward.id, actor=actors["finance"], now=NOW, note="充值失败")
     assert reward.status == RewardState.CLAIMED
-    rw.pay_reward(session, reward.id, actor=actors["finance"], now=NOW + timedelta(days=1),
-                  method="mobile", reference="CZ002")
+    rw.pay_reward(
+        session,
+        reward.id,
+        actor=actors["finance"],
+        now=NOW + timedelta(days=1),
+        method="mobile",
+        reference="CZ002",
+    )
     kinds = [e.kind for e in reward.entries]
     assert kinds == ["proposed", "approved", "claimed", "paid", "reversed", "paid"]
-    [[_, total, payments]] = rw.paid_totals(session, NOW - timedelta(days=1), NOW + timedelta(
-        days=3), "tier")
+    [[_, total, payments]] = rw.paid_totals(session, NOW - timedelta(days=1), NOW + timedelta(days=3), "tier")
     assert (total, payments) == (300, 2)
     session.commit()
     entry = reward.entries[3]
@@ -208,8 +269,7 @@ def test_the_ledger_is_never_edited_a_reversal_is_a_new_row(session, actors, cat
         session.commit()
     session.rollback()
     with pytest.raises(DomainError):  # a reporter cannot pay themselves
-        rw.pay_reward(session, reward.id, actor=REPORTER, now=NOW, method="mobile",
-                      reference="x")
+        rw.pay_reward(session, reward.id, actor=REPORTER, now=NOW, method="mobile", reference="x")
 
 
 def test_an_unpaid_reward_raises_supervision_once(session, actors, cats, depts, tiers):
@@ -231,18 +291,17 @@ def test_the_reward_api_follows_the_same_rules(app, session, actors, cats, depts
     client = app.test_client()
 
     def token(user):
-        value = client.post("/api/v1/security/login", json={
-            "username": user, "password": "Demo@2026", "provider": "db"}).json["access_token"]
+        value = client.post(
+            "/api/v1/security/login", json={"username": user, "password": "Demo@2026", "provider": "db"}
+        ).json["access_token"]
         client._cookies.clear()
         return {"Authorization": f"Bearer {value}"}
 
     assert client.get("/api/v1/reward/", headers=token("handler")).status_code == 403
     listing = client.get("/api/v1/reward/", headers=token("supervisor")).json
     assert listing["count"] == 1 and "account_number" not in str(listing)
-    denied = client.post(f"/api/v1/reward/{reward.id}/actions/approve", json={},
-                         headers=token("supervisor"))
+    denied = client.post(f"/api/v1/reward/{reward.id}/actions/approve", json={}, headers=token("supervisor"))
     assert denied.status_code == 409  # the proposer cannot approve
-    approved = client.post(f"/api/v1/reward/{reward.id}/actions/approve", json={},
-                           headers=token("leader"))
+    approved = client.post(f"/api/v1/reward/{reward.id}/actions/approve", json={}, headers=token("leader"))
     assert approved.status_code == 200 and approved.json["status"] == "approved"
     assert session.query(RewardEntry).count() == 2 and session.query(RewardClaim).count() == 0

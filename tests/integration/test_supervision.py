@@ -27,8 +27,7 @@ def notices(session, cause=None):
     return query.filter_by(cause=cause).all() if cause else query.all()
 
 
-def test_a_case_not_signed_within_two_hours_gets_one_reminder_letter(session, actors, cats,
-                                                                     depts):
+def test_a_case_not_signed_within_two_hours_gets_one_reminder_letter(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
     assert sweep.run_sweep(session, NOW + timedelta(hours=1))["unsigned"] == 0
     later = NOW + timedelta(hours=3)
@@ -41,8 +40,7 @@ def test_a_case_not_signed_within_two_hours_gets_one_reminder_letter(session, ac
     assert {n.user_id for n in inbox} == {handler_of(actors, "X102").id}
 
 
-def test_an_overdue_case_gets_a_reminder_then_a_rectification_notice(session, actors, cats,
-                                                                     depts):
+def test_an_overdue_case_gets_a_reminder_then_a_rectification_notice(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
     due = case.due_at  # Nov 16, end of day
     assert sweep.run_sweep(session, due - timedelta(hours=3))["due_soon"] == 1
@@ -57,8 +55,7 @@ def test_an_overdue_case_gets_a_reminder_then_a_rectification_notice(session, ac
     templates = {n.template for n in session.query(Notification)}
     assert {"due_soon", "overdue_notice", "notice_issued"} <= templates
     # The overdue case is told once, naming the reminder notice it received.
-    [told] = session.query(Notification).filter_by(template="overdue_notice",
-                                                   channel="inbox").all()
+    [told] = session.query(Notification).filter_by(template="overdue_notice", channel="inbox").all()
     assert told.params["notice"].endswith("第1号") and told.params["number"] == case.number
 
 
@@ -78,38 +75,65 @@ def test_an_unrated_reply_becomes_a_revisit_call(session, actors, cats, depts):
     assert session.query(RevisitTask).filter_by(case_id=case.id, reason="unrated").count() == 1
 
 
-def test_a_reply_after_re_handling_left_unrated_gets_a_revisit_call_of_its_own(
-        session, actors, cats, depts):
+def test_a_reply_after_re_handling_left_unrated_gets_a_revisit_call_of_its_own(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
     handler, later = handler_of(actors, "X102"), NOW + timedelta(days=6)
     assert sweep.run_sweep(session, later)["unrated"] == 1  # the first reply was not rated
     for action, actor, params in (
-            (Action.EVALUATE, actors["supervisor"], {"rating": "unsatisfied", "reason": "没解决",
-                                                     "source": "revisit_call", "method": "phone"}),
-            (Action.REHANDLE, actors["supervisor"], {"note": "请重新办理"}),
-            (Action.SIGN, handler, {}), (Action.REPLY, handler, {"reply": "已重新办理"})):
+        (
+            Action.EVALUATE,
+            actors["supervisor"],
+            {"rating": "unsatisfied", "reason": "没解决", "source": "revisit_call", "method": "phone"},
+        ),
+        (Action.REHANDLE, actors["supervisor"], {"note": "请重新办理"}),
+        (Action.SIGN, handler, {}),
+        (Action.REPLY, handler, {"reply": "已重新办理"}),
+    ):
         later += timedelta(minutes=10)
         svc.perform(session, case.id, action, actor=actor, now=later, **params)
     assert sweep.run_sweep(session, later + timedelta(days=1))["unrated"] == 0  # not yet due
     assert sweep.run_sweep(session, later + timedelta(days=8))["unrated"] == 1
     assert sweep.run_sweep(session, later + timedelta(days=9))["unrated"] == 0  # once
     tasks = session.query(RevisitTask).filter_by(case_id=case.id).order_by(RevisitTask.id).all()
-    assert [(t.reason, t.done_at is not None) for t in tasks] == [
-        ("unrated", True), ("unrated:2", False)]
+    assert [(t.reason, t.done_at is not None) for t in tasks] == [("unrated", True), ("unrated:2", False)]
 
 
 def test_repeated_returns_raise_a_rectification_notice_once(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.RETURNED, now=NOW)
-    svc.perform(session, case.id, Action.DISPATCH, actor=actors["dispatcher"], now=NOW + timedelta(
-        hours=2), lead_department_id=depts["X102"].id)
-    svc.perform(session, case.id, Action.RETURN, actor=handler_of(actors, "X102"),
-                now=NOW + timedelta(hours=3), reason="仍不属于本单位")
+    svc.perform(
+        session,
+        case.id,
+        Action.DISPATCH,
+        actor=actors["dispatcher"],
+        now=NOW + timedelta(hours=2),
+        lead_department_id=depts["X102"].id,
+    )
+    svc.perform(
+        session,
+        case.id,
+        Action.RETURN,
+        actor=handler_of(actors, "X102"),
+        now=NOW + timedelta(hours=3),
+        reason="仍不属于本单位",
+    )
     [notice] = notices(session, NoticeCause.REPEATED_RETURNS)
     assert notice.department_id == depts["X102"].id
-    svc.perform(session, case.id, Action.DISPATCH, actor=actors["dispatcher"], now=NOW + timedelta(
-        hours=4), lead_department_id=depts["X102"].id)
-    svc.perform(session, case.id, Action.RETURN, actor=handler_of(actors, "X102"),
-                now=NOW + timedelta(hours=5), reason="第三次退回")
+    svc.perform(
+        session,
+        case.id,
+        Action.DISPATCH,
+        actor=actors["dispatcher"],
+        now=NOW + timedelta(hours=4),
+        lead_department_id=depts["X102"].id,
+    )
+    svc.perform(
+        session,
+        case.id,
+        Action.RETURN,
+        actor=handler_of(actors, "X102"),
+        now=NOW + timedelta(hours=5),
+        reason="第三次退回",
+    )
     assert len(notices(session, NoticeCause.REPEATED_RETURNS)) == 1
 
 
@@ -121,25 +145,52 @@ def test_two_unsatisfied_results_raise_a_rectification_notice(session, actors, c
     svc.perform(session, case.id, Action.SIGN, actor=handler, now=later)
     svc.perform(session, case.id, Action.REPLY, actor=handler, now=later, reply="再次答复")
     assert notices(session, NoticeCause.TWO_UNSATISFIED) == []
-    svc.perform(session, case.id, Action.EVALUATE, actor=supervisor, now=later,
-                rating="unsatisfied", source="revisit_call", method="phone", reason="仍不满意")
+    svc.perform(
+        session,
+        case.id,
+        Action.EVALUATE,
+        actor=supervisor,
+        now=later,
+        rating="unsatisfied",
+        source="revisit_call",
+        method="phone",
+        reason="仍不满意",
+    )
     assert len(notices(session, NoticeCause.TWO_UNSATISFIED)) == 1
 
 
 def test_notice_numbers_count_up_within_a_year_and_restart_the_next(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
-    numbers = [notice_services.raise_notice(
-        session, cause=NoticeCause.OVERDUE, subject=f"test:{i}", department_id=depts["X102"].id,
-        cases=[case], details="测试", now=moment).number
-        for i, moment in enumerate([NOW, NOW, at("2027-01-04 10:00")])]
+    numbers = [
+        notice_services.raise_notice(
+            session,
+            cause=NoticeCause.OVERDUE,
+            subject=f"test:{i}",
+            department_id=depts["X102"].id,
+            cases=[case],
+            details="测试",
+            now=moment,
+        ).number
+        for i, moment in enumerate([NOW, NOW, at("2027-01-04 10:00")])
+    ]
     assert numbers == ["营商督〔2026〕第1号", "营商督〔2026〕第2号", "营商督〔2027〕第1号"]
-    assert notice_services.raise_notice(
-        session, cause=NoticeCause.OVERDUE, subject="test:0", department_id=depts["X102"].id,
-        cases=[case], details="again", now=NOW) is None
+    assert (
+        notice_services.raise_notice(
+            session,
+            cause=NoticeCause.OVERDUE,
+            subject="test:0",
+            department_id=depts["X102"].id,
+            cases=[case],
+            details="again",
+            now=NOW,
+        )
+        is None
+    )
 
 
 def test_a_cause_raised_meanwhile_elsewhere_leaves_no_gap_in_the_year_numbers(
-        session, actors, cats, depts, monkeypatch):
+    session, actors, cats, depts, monkeypatch
+):
     from sqlalchemy import false
 
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
@@ -151,25 +202,25 @@ def test_a_cause_raised_meanwhile_elsewhere_leaves_no_gap_in_the_year_numbers(
     notice_services.raise_notices(session, [draft("race:b")], now=NOW)  # 第1号
     # Another sweep committed "race:b" after this one looked: its insert skips that row.
     monkeypatch.setattr(notice_services, "any_of", lambda *args: false())
-    new = notice_services.raise_notices(session, [draft("race:a"), draft("race:b"),
-                                                  draft("race:c")], now=NOW)
+    new = notice_services.raise_notices(session, [draft("race:a"), draft("race:b"), draft("race:c")], now=NOW)
     assert len(new) == 2
     numbers = sorted(n.number for n in notices(session))
     assert numbers == ["营商督〔2026〕第1号", "营商督〔2026〕第2号", "营商督〔2026〕第3号"]
     monkeypatch.undo()
-    [fourth] = [session.get(Notice, n.id) for n in notice_services.raise_notices(
-        session, [draft("race:d")], now=NOW)]
+    [fourth] = [
+        session.get(Notice, n.id) for n in notice_services.raise_notices(session, [draft("race:d")], now=NOW)
+    ]
     assert fourth.number == "营商督〔2026〕第4号"  # the counter was given the unused number back
 
 
-def test_a_sweep_over_more_than_one_batch_acts_on_every_item_once(session, actors, cats, depts,
-                                                                 monkeypatch):
+def test_a_sweep_over_more_than_one_batch_acts_on_every_item_once(session, actors, cats, depts, monkeypatch):
     monkeypatch.setattr(sweep, "BATCH", 2)
     cases = [case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW) for _ in range(5)]
     done = sweep.run_sweep(session, NOW + timedelta(hours=3))
     assert done["unsigned"] == 5
-    assert sorted(c.id for n in notices(session, NoticeCause.UNSIGNED) for c in n.cases) == \
-        sorted(c.id for c in cases)
+    assert sorted(c.id for n in notices(session, NoticeCause.UNSIGNED) for c in n.cases) == sorted(
+        c.id for c in cases
+    )
     assert sweep.run_sweep(session, NOW + timedelta(hours=4))["unsigned"] == 0
     numbers = sorted(int(n.number.split("第")[1].rstrip("号")) for n in notices(session))
     assert numbers == list(range(1, len(numbers) + 1))
@@ -187,8 +238,7 @@ def test_the_department_answers_and_the_supervisor_closes_a_notice(session, acto
     with pytest.raises(DomainError):
         notice_services.close_notice(session, notice.id, actor=actors["supervisor"], now=NOW)
     notice_services.acknowledge_notice(session, notice.id, actor=handler, now=NOW)
-    notice_services.answer_notice(session, notice.id, actor=handler, now=NOW,
-                                  answer="已签收并安排专人办理")
+    notice_services.answer_notice(session, notice.id, actor=handler, now=NOW, answer="已签收并安排专人办理")
     notice_services.close_notice(session, notice.id, actor=actors["supervisor"], now=NOW)
     assert notice.state == "closed" and case in notice.cases
 
@@ -216,22 +266,31 @@ def test_the_notice_is_a_chinese_pdf(app, session, actors, cats, depts):
     assert "提醒敦促函" in text and notice.number in text
 
 
-def test_interview_candidates_are_listed_and_an_interview_notice_issued(session, actors, cats,
-                                                                       depts):
+def test_interview_candidates_are_listed_and_an_interview_notice_issued(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=NOW)
-    notice_services.raise_notice(session, cause=NoticeCause.TWO_UNSATISFIED,
-                                 subject=f"case:{case.id}", department_id=depts["X102"].id,
-                                 cases=[case], details="两次不满意", now=NOW)
+    notice_services.raise_notice(
+        session,
+        cause=NoticeCause.TWO_UNSATISFIED,
+        subject=f"case:{case.id}",
+        department_id=depts["X102"].id,
+        cases=[case],
+        details="两次不满意",
+        now=NOW,
+    )
     [(department, cases)] = notice_services.interview_candidates(session)
     assert department == depts["X102"] and cases == [case]
-    notice = notice_services.issue_interview(session, actor=actors["supervisor"], now=NOW,
-                                             department_id=depts["X102"].id,
-                                             case_ids=[case.id], details="约谈主要负责人")
+    notice = notice_services.issue_interview(
+        session,
+        actor=actors["supervisor"],
+        now=NOW,
+        department_id=depts["X102"].id,
+        case_ids=[case.id],
+        details="约谈主要负责人",
+    )
     assert notice.kind == "interview"
 
 
-def test_at_least_a_tenth_of_last_weeks_closed_cases_are_sampled_once(session, actors, cats,
-                                                                      depts):
+def test_at_least_a_tenth_of_last_weeks_closed_cases_are_sampled_once(session, actors, cats, depts):
     week_start = at("2026-11-09 00:00")
     for day in range(12):
         case_in(session, actors, cats, depts, Status.CLOSED, now=NOW + timedelta(hours=day))
@@ -240,13 +299,19 @@ def test_at_least_a_tenth_of_last_weeks_closed_cases_are_sampled_once(session, a
     assert session.query(RevisitTask).filter_by(reason="sample").count() == 2
 
 
-def test_reporters_are_told_at_the_key_steps_without_identity_in_the_payload(session, actors,
-                                                                           cats, depts):
-    case = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW,
-                   reporter_name="金丝雀丁", reporter_phone="13987654321")
+def test_reporters_are_told_at_the_key_steps_without_identity_in_the_payload(session, actors, cats, depts):
+    case = case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.CLOSED,
+        now=NOW,
+        reporter_name="金丝雀丁",
+        reporter_phone="13987654321",
+    )
     sms = session.query(Notification).filter_by(channel="sms", case_id=case.id).all()
-    assert {n.template for n in sms} == {"case_accepted", "case_dispatched", "case_replied",
-                                         "case_closed"}
+    assert {n.template for n in sms} == {"case_accepted", "case_dispatched", "case_replied", "case_closed"}
     for notification in sms:
         assert "金丝雀丁" not in json.dumps(notification.params, ensure_ascii=False)
         assert "13987654321" not in json.dumps(notification.params)
@@ -298,14 +363,14 @@ def sms_sink():
     server.shutdown()
 
 
-def test_the_outbox_is_delivered_once_by_email_sms_and_inbox(app, session, actors, cats, depts,
-                                                            smtp_sink, sms_sink):
+def test_the_outbox_is_delivered_once_by_email_sms_and_inbox(
+    app, session, actors, cats, depts, smtp_sink, sms_sink
+):
     controller, mails = smtp_sink
     sms_url, texts = sms_sink
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, SMS_GATEWAY_URL=sms_url)
     try:
-        case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW,
-                reporter_phone="13800138000")
+        case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW, reporter_phone="13800138000")
         ids = sweep.pending_notifications(session, NOW + timedelta(hours=1))
         assert ids
         for notification_id in ids + ids:  # delivered twice by the queue: seen once
@@ -327,12 +392,12 @@ def test_the_outbox_is_delivered_once_by_email_sms_and_inbox(app, session, actor
         app.config.update(MAIL_SERVER="", SMS_GATEWAY_URL="")
 
 
-def test_a_failed_delivery_is_retried_later_and_the_error_hides_the_address(app, session, actors,
-                                                                          cats, depts):
+def test_a_failed_delivery_is_retried_later_and_the_error_hides_the_address(
+    app, session, actors, cats, depts
+):
     app.config.update(SMS_GATEWAY_URL="http://127.0.0.1:9/unreachable")
     try:
-        case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW,
-                       reporter_phone="13800138000")
+        case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW, reporter_phone="13800138000")
         [sms] = session.query(Notification).filter_by(channel="sms", case_id=case.id).all()
         assert delivery.deliver(session, sms.id, NOW) == "pending"
         assert sms.attempts == 1 and sms.next_attempt_at > NOW
@@ -342,10 +407,8 @@ def test_a_failed_delivery_is_retried_later_and_the_error_hides_the_address(app,
         app.config.update(SMS_GATEWAY_URL="")
 
 
-def test_without_gateways_the_demo_holds_messages_in_the_outbox_viewer(app, session, actors, cats,
-                                                                      depts):
-    case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW,
-                   reporter_phone="13800138000")
+def test_without_gateways_the_demo_holds_messages_in_the_outbox_viewer(app, session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW, reporter_phone="13800138000")
     [sms] = session.query(Notification).filter_by(channel="sms", case_id=case.id).all()
     assert delivery.deliver(session, sms.id, NOW) == "held"
     session.commit()
@@ -379,8 +442,16 @@ def test_jobs_run_through_a_queue(app, session, actors, cats, depts, fake_queue)
     from jobs import tasks
 
     queue, connection = fake_queue
-    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW,
-            reporter_name="金丝雀戊", reporter_phone="13911112222")
+    case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.DISPATCHED,
+        now=NOW,
+        reporter_name="金丝雀戊",
+        reporter_phone="13911112222",
+    )
     assert queue.count == 0  # nothing is handed to the workers before the commit
     session.commit()
     assert queue.count > 0  # the new messages, once committed
@@ -449,27 +520,39 @@ def test_two_sweeps_at_once_cause_no_double_effect(app, session, actors, cats, d
 def test_recording_the_evaluation_completes_the_revisit_call(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
     sweep.run_sweep(session, NOW + timedelta(days=6))
-    svc.perform(session, case.id, Action.EVALUATE, actor=actors["supervisor"],
-                now=NOW + timedelta(days=6, hours=1), rating="satisfied", source="revisit_call", method="phone")
+    svc.perform(
+        session,
+        case.id,
+        Action.EVALUATE,
+        actor=actors["supervisor"],
+        now=NOW + timedelta(days=6, hours=1),
+        rating="satisfied",
+        source="revisit_call",
+        method="phone",
+    )
     [task] = session.query(RevisitTask).filter_by(case_id=case.id).all()
     assert task.done_at is not None and task.outcome == "satisfied:phone"
 
 
-def test_handlers_get_each_overdue_case_in_the_inbox_and_one_email_digest(session, actors, cats,
-                                                                        depts):
+def test_handlers_get_each_overdue_case_in_the_inbox_and_one_email_digest(session, actors, cats, depts):
     cases = [case_in(session, actors, cats, depts, Status.HANDLING, now=NOW) for _ in range(3)]
     due = max(c.due_at for c in cases)
     assert sweep.run_sweep(session, due + timedelta(minutes=1))["overdue"] == 3
     handler = handler_of(actors, "X102")
-    inbox = session.query(Notification).filter_by(template="overdue_notice", channel="inbox",
-                                                  user_id=handler.id).all()
+    inbox = (
+        session.query(Notification)
+        .filter_by(template="overdue_notice", channel="inbox", user_id=handler.id)
+        .all()
+    )
     assert sorted(n.case_id for n in inbox) == sorted(c.id for c in cases)
-    [mail] = session.query(Notification).filter_by(channel="email", user_id=handler.id,
-                                                   template="overdue_digest").all()
+    [mail] = (
+        session.query(Notification)
+        .filter_by(channel="email", user_id=handler.id, template="overdue_digest")
+        .all()
+    )
     assert mail.params["count"] == 3
     assert all(c.number in mail.params["numbers"] for c in cases)
-    assert not session.query(Notification).filter_by(channel="email",
-                                                     template="overdue_notice").count()
+    assert not session.query(Notification).filter_by(channel="email", template="overdue_notice").count()
     assert sweep.run_sweep(session, due + timedelta(minutes=2))["overdue"] == 0
     assert session.query(Notification).filter_by(template="overdue_digest").count() == 1
 
@@ -479,14 +562,15 @@ def test_handlers_get_each_overdue_case_in_the_inbox_and_one_email_digest(sessio
 
 def _told(session, case, template, channel="inbox") -> set[int]:
     """The staff a message of ``template`` about ``case`` went to."""
-    return {n.user_id for n in session.query(Notification).filter_by(
-        case_id=case.id, template=template, channel=channel)}
+    return {
+        n.user_id
+        for n in session.query(Notification).filter_by(case_id=case.id, template=template, channel=channel)
+    }
 
 
 def _texts(session, case, template) -> list[Notification]:
     """The text messages of ``template`` to the case's reporter."""
-    return session.query(Notification).filter_by(case_id=case.id, template=template,
-                                                 channel="sms").all()
+    return session.query(Notification).filter_by(case_id=case.id, template=template, channel="sms").all()
 
 
 def _reads(notification) -> str:
@@ -496,7 +580,8 @@ def _reads(notification) -> str:
 
 
 def test_an_extension_request_goes_to_the_supervisors_and_the_decision_to_the_department(
-        session, actors, cats, depts):
+    session, actors, cats, depts
+):
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)  # due Mon Nov 16
     handler, supervisor = handler_of(actors, "X102"), actors["supervisor"]
     supervisors = {supervisor.id, actors["supervisor2"].id}
@@ -515,27 +600,32 @@ def test_an_extension_request_goes_to_the_supervisors_and_the_decision_to_the_de
     act(Action.REQUEST_EXTENSION, handler, days=5, reason="涉及多个科室会商")
     act(Action.APPROVE_EXTENSION, supervisor)
     assert _told(session, case, "extension_approved") == {handler.id}
-    [approved] = session.query(Notification).filter_by(template="extension_approved",
-                                                       channel="inbox").all()
+    [approved] = session.query(Notification).filter_by(template="extension_approved", channel="inbox").all()
     assert "2026-11-23 23:59" in _reads(approved)  # Nov 16 + 5 working days
     [texted] = _texts(session, case, "case_extended")  # the reporter is told (004)
     assert "2026-11-23 23:59" in _reads(texted)
 
 
-def test_a_returned_case_is_told_to_the_supervisors_and_the_dispatchers(session, actors, cats,
-                                                                        depts):
+def test_a_returned_case_is_told_to_the_supervisors_and_the_dispatchers(session, actors, cats, depts):
     case = case_in(session, actors, cats, depts, Status.RETURNED, now=NOW)
     assert _told(session, case, "case_returned") == {
-        actors["supervisor"].id, actors["supervisor2"].id, actors["dispatcher"].id}
+        actors["supervisor"].id,
+        actors["supervisor2"].id,
+        actors["dispatcher"].id,
+    }
     [returned, *_] = session.query(Notification).filter_by(template="case_returned").all()
     assert depts["X102"].name in _reads(returned)
 
 
 def test_re_handling_and_escalation_are_told_as_such_to_the_department_and_the_reporter(
-        session, actors, cats, depts):
+    session, actors, cats, depts
+):
     case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=NOW)
-    handler, higher, supervisor = (handler_of(actors, "X102"), handler_of(actors, "C10"),
-                                   actors["supervisor"])
+    handler, higher, supervisor = (
+        handler_of(actors, "X102"),
+        handler_of(actors, "C10"),
+        actors["supervisor"],
+    )
     step = iter(NOW + timedelta(days=1, hours=i) for i in range(10))
 
     def act(action, actor, **params):
@@ -545,33 +635,56 @@ def test_re_handling_and_escalation_are_told_as_such_to_the_department_and_the_r
     assert _told(session, case, "rehandle") == {handler.id}
     [rehandle] = session.query(Notification).filter_by(template="rehandle", channel="inbox").all()
     assert "重办" in _reads(rehandle)
-    assert len(session.query(Notification).filter_by(
-        case_id=case.id, template="new_case", channel="inbox").all()) == 1  # the first dispatch
+    assert (
+        len(
+            session.query(Notification).filter_by(case_id=case.id, template="new_case", channel="inbox").all()
+        )
+        == 1
+    )  # the first dispatch
     [texted] = _texts(session, case, "case_rehandled")
     assert depts["X102"].name in _reads(texted)
 
     act(Action.SIGN, handler)
     act(Action.REPLY, handler, reply="已再次核查")
-    act(Action.EVALUATE, supervisor, rating="unsatisfied", source="revisit_call", method="phone", reason="仍未解决")
+    act(
+        Action.EVALUATE,
+        supervisor,
+        rating="unsatisfied",
+        source="revisit_call",
+        method="phone",
+        reason="仍未解决",
+    )
     act(Action.ESCALATE, supervisor, note="疑难复杂，提级办理")
     assert _told(session, case, "escalated_to") == {higher.id}  # the parent department
-    assert _told(session, case, "escalated") == {supervisor.id, actors["supervisor2"].id,
-                                                 handler.id}  # and the county it leaves
+    assert _told(session, case, "escalated") == {
+        supervisor.id,
+        actors["supervisor2"].id,
+        handler.id,
+    }  # and the county it leaves
     [texted] = _texts(session, case, "case_escalated")
     assert depts["C10"].name in _reads(texted)
-    assert len(session.query(Notification).filter_by(
-        case_id=case.id, template="new_case", channel="inbox").all()) == 1
+    assert (
+        len(
+            session.query(Notification).filter_by(case_id=case.id, template="new_case", channel="inbox").all()
+        )
+        == 1
+    )
 
 
-def test_inbox_messages_link_to_their_case_and_stay_unread_until_opened(app, session, actors,
-                                                                        cats, depts):
+def test_inbox_messages_link_to_their_case_and_stay_unread_until_opened(app, session, actors, cats, depts):
     from tests.conftest import login
 
-    first, second = (case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
-                     for _ in range(2))
+    first, second = (case_in(session, actors, cats, depts, Status.HANDLING, now=NOW) for _ in range(2))
     for case in (first, second):
-        svc.perform(session, case.id, Action.REQUEST_EXTENSION, actor=handler_of(actors, "X102"),
-                    now=NOW + timedelta(hours=2), days=3, reason="需现场核查")
+        svc.perform(
+            session,
+            case.id,
+            Action.REQUEST_EXTENSION,
+            actor=handler_of(actors, "X102"),
+            now=NOW + timedelta(hours=2),
+            days=3,
+            reason="需现场核查",
+        )
     for notification in session.query(Notification).filter_by(channel="inbox"):
         delivery.deliver(session, notification.id, NOW + timedelta(hours=3))
     supervisor = actors["supervisor"]
@@ -593,5 +706,6 @@ def test_inbox_messages_link_to_their_case_and_stay_unread_until_opened(app, ses
     assert inbox().count("未读") == 0
     session.expire_all()
     assert all(m.read for m in session.query(InboxMessage).filter_by(user_id=supervisor.id))
-    assert not any(m.read for m in session.query(InboxMessage).filter_by(
-        user_id=actors["supervisor2"].id))  # each user's own messages
+    assert not any(
+        m.read for m in session.query(InboxMessage).filter_by(user_id=actors["supervisor2"].id)
+    )  # each user's own messages

@@ -26,8 +26,9 @@ def state_changing_screen_routes(app):
             yield rule
 
 
-def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(app, session, actors,
-                                                                          cats, depts, csrf_on):
+def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(
+    app, session, actors, cats, depts, csrf_on
+):
     case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
     session.commit()
     client = app.test_client()
@@ -36,13 +37,31 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(app, s
     app.config["WTF_CSRF_ENABLED"] = True
     accepted = []
     for rule in state_changing_screen_routes(app):
-        values = {arg: (case.id if arg in ("pk", "case_id", "id", "report_id", "reward_id",
-                                           "notice_id", "typical_id", "attachment_id")
-                        else "accept") for arg in rule.arguments}
+        values = {
+            arg: (
+                case.id
+                if arg
+                in (
+                    "pk",
+                    "case_id",
+                    "id",
+                    "report_id",
+                    "reward_id",
+                    "notice_id",
+                    "typical_id",
+                    "attachment_id",
+                )
+                else "accept"
+            )
+            for arg in rule.arguments
+        }
         url = rule.rule
         for arg, value in values.items():
-            url = url.replace(f"<{arg}>", str(value)).replace(f"<int:{arg}>", str(value)) \
+            url = (
+                url.replace(f"<{arg}>", str(value))
+                .replace(f"<int:{arg}>", str(value))
                 .replace(f"<string:{arg}>", str(value))
+            )
         for token in (None, "forged-token"):
             data = {"csrf_token": token} if token else {}
             try:
@@ -51,9 +70,13 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(app, s
                 raise AssertionError(f"{url} crashed: {error!r}") from error
             if response.status_code in (200, 302):
                 body = response.get_data(as_text=True)
-                if response.status_code == 302 or "csrf" not in body.lower() and \
-                        "expired" not in body.lower() and "失效" not in body and \
-                        "alert-danger" not in body:
+                if (
+                    response.status_code == 302
+                    or "csrf" not in body.lower()
+                    and "expired" not in body.lower()
+                    and "失效" not in body
+                    and "alert-danger" not in body
+                ):
                     accepted.append((rule.rule, token, response.status_code))
     session.refresh(case)
     assert case.status == Status.HANDLING
@@ -85,22 +108,36 @@ def test_logins_are_rate_limited(app, session):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:
         client = app.test_client()
-        codes = [client.post("/login/", data={"username": "clerk", "password": "wrong"},
-                             environ_base={"REMOTE_ADDR": "10.7.7.7"}).status_code for _ in range(5)]
+        codes = [
+            client.post(
+                "/login/",
+                data={"username": "clerk", "password": "wrong"},
+                environ_base={"REMOTE_ADDR": "10.7.7.7"},
+            ).status_code
+            for _ in range(5)
+        ]
         assert codes[-1] == 429
-        api = [client.post("/api/v1/security/login", json={"username": "clerk", "password": "x",
-                                                          "provider": "db"},
-                           environ_base={"REMOTE_ADDR": "10.7.7.8"}).status_code for _ in range(5)]
+        api = [
+            client.post(
+                "/api/v1/security/login",
+                json={"username": "clerk", "password": "x", "provider": "db"},
+                environ_base={"REMOTE_ADDR": "10.7.7.8"},
+            ).status_code
+            for _ in range(5)
+        ]
         assert api[-1] == 429
     finally:
         app.config["LOGIN_RATE_LIMIT"] = "100000 per hour"
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "clerk", "password": "x"},  # no provider: Flask-AppBuilder raised KeyError
-    {"password": "x", "provider": "db"},
-    {"username": "clerk", "password": 5, "provider": "db"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "clerk", "password": "x"},  # no provider: Flask-AppBuilder raised KeyError
+        {"password": "x", "provider": "db"},
+        {"username": "clerk", "password": 5, "provider": "db"},
+    ],
+)
 def test_an_incomplete_api_login_is_a_clear_400(app, body):
     response = app.test_client().post("/api/v1/security/login", json=body)
     assert response.status_code == 400 and response.get_json()["message"]

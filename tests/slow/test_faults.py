@@ -41,9 +41,22 @@ def redis_url(tmp_path):
     if server is None:
         pytest.skip("redis-server is not installed")
     port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(50):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -76,9 +89,14 @@ def sms_sink():
 
 
 def start_worker(env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "jobs.worker", "default"], env=env, cwd=ROOT,
-                            start_new_session=True, stdout=open("/tmp/ys-worker.log", "ab"),
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.worker", "default"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=open("/tmp/ys-worker.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def kill(process: subprocess.Popen) -> None:
@@ -98,7 +116,8 @@ def wait_idle(queue, timeout=90) -> None:
 
 
 def test_a_killed_worker_and_a_flushed_redis_lose_and_duplicate_nothing(
-        app, session, actors, cats, depts, redis_url, sms_sink):
+    app, session, actors, cats, depts, redis_url, sms_sink
+):
     from redis import Redis
     from rq import Queue
 
@@ -106,12 +125,25 @@ def test_a_killed_worker_and_a_flushed_redis_lose_and_duplicate_nothing(
 
     sms_url, received = sms_sink
     for i in range(40):
-        case_in(session, actors, cats, depts, Status.DISPATCHED, now=at("2026-11-02 10:00"),
-                reporter_phone=f"1380000{i:04d}")
+        case_in(
+            session,
+            actors,
+            cats,
+            depts,
+            Status.DISPATCHED,
+            now=at("2026-11-02 10:00"),
+            reporter_phone=f"1380000{i:04d}",
+        )
     session.commit()
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": redis_url, "SMS_GATEWAY_URL": sms_url, "ENQUEUE_AFTER_COMMIT": "0",
-           "PYTHONPATH": str(ROOT), "UPLOAD_DIR": app.config["UPLOAD_DIR"]}
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": redis_url,
+        "SMS_GATEWAY_URL": sms_url,
+        "ENQUEUE_AFTER_COMMIT": "0",
+        "PYTHONPATH": str(ROOT),
+        "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+    }
     connection = Redis.from_url(redis_url)
     queue = Queue("default", connection=connection)
 

@@ -36,10 +36,21 @@ def test_make_up_saturdays_are_working_days(calendar, saturday):
     assert calendar.is_workday(saturday)
 
 
-@pytest.mark.parametrize("weekday_holiday", [
-    date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7),
-    date(2026, 2, 16), date(2026, 2, 17), date(2026, 2, 23), date(2026, 1, 1), date(2026, 5, 1),
-])
+@pytest.mark.parametrize(
+    "weekday_holiday",
+    [
+        date(2026, 10, 1),
+        date(2026, 10, 2),
+        date(2026, 10, 5),
+        date(2026, 10, 6),
+        date(2026, 10, 7),
+        date(2026, 2, 16),
+        date(2026, 2, 17),
+        date(2026, 2, 23),
+        date(2026, 1, 1),
+        date(2026, 5, 1),
+    ],
+)
 def test_statutory_holidays_are_off_even_on_weekdays(calendar, weekday_holiday):
     assert weekday_holiday.weekday() < 5
     assert not calendar.is_workday(weekday_holiday)
@@ -107,9 +118,7 @@ def test_a_deadline_crossing_into_2027_is_counted_monday_to_friday_and_provision
 
 def test_entering_the_2027_schedule_moves_the_deadline_and_clears_provisional():
     holidays, workdays, years = official_schedule()
-    with_2027 = WorkingCalendar.build(
-        set(holidays) | {date(2027, 1, 1)}, workdays, years | {2027}
-    )
+    with_2027 = WorkingCalendar.build(set(holidays) | {date(2027, 1, 1)}, workdays, years | {2027})
     # New Year's Day 2027 is now off: Mon Jan 4, Tue Jan 5, Wed Jan 6.
     assert with_2027.add_working_days(date(2026, 12, 31), 3) == (date(2027, 1, 6), False)
 
@@ -151,9 +160,16 @@ def test_working_days_between_counts_the_end_day_but_not_the_start_day(calendar)
     assert calendar.working_days_between(date(2026, 3, 2), date(2026, 3, 6)) == 4
 
 
-@pytest.mark.parametrize("start", [
-    date(2026, 9, 30), date(2026, 2, 13), date(2025, 12, 31), date(2024, 9, 13), date(2026, 4, 30),
-])
+@pytest.mark.parametrize(
+    "start",
+    [
+        date(2026, 9, 30),
+        date(2026, 2, 13),
+        date(2025, 12, 31),
+        date(2024, 9, 13),
+        date(2026, 4, 30),
+    ],
+)
 @pytest.mark.parametrize("days", [1, 3, 5, 10, 15])
 def test_counting_between_a_start_and_its_deadline_gives_back_the_period(calendar, start, days):
     due, _ = calendar.add_working_days(start, days)

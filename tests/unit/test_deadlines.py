@@ -145,13 +145,16 @@ def days_for(case_type, urgency=Urgency.NORMAL, multi_department=False, policies
     return select_policy(policies, case_type, urgency, multi_department).working_days
 
 
-@pytest.mark.parametrize(("case_type", "days"), [
-    (CaseType.CONSULTATION, 3),
-    (CaseType.HELP, 5),
-    (CaseType.SUGGESTION, 5),
-    (CaseType.COMPLAINT, 10),
-    (CaseType.REPORT, 10),
-])
+@pytest.mark.parametrize(
+    ("case_type", "days"),
+    [
+        (CaseType.CONSULTATION, 3),
+        (CaseType.HELP, 5),
+        (CaseType.SUGGESTION, 5),
+        (CaseType.COMPLAINT, 10),
+        (CaseType.REPORT, 10),
+    ],
+)
 def test_a_single_department_case_gets_its_types_period(case_type, days):
     assert days_for(case_type) == days
 
@@ -161,13 +164,17 @@ def test_a_multi_department_case_gets_fifteen_working_days(case_type):
     assert days_for(case_type, multi_department=True) == 15
 
 
-@pytest.mark.parametrize(("urgency", "days"), [
-    (Urgency.IMMEDIATE, 1), (Urgency.THREE_DAY, 3), (Urgency.SEVEN_DAY, 7),
-])
+@pytest.mark.parametrize(
+    ("urgency", "days"),
+    [
+        (Urgency.IMMEDIATE, 1),
+        (Urgency.THREE_DAY, 3),
+        (Urgency.SEVEN_DAY, 7),
+    ],
+)
 @pytest.mark.parametrize("case_type", list(CaseType))
 @pytest.mark.parametrize("multi_department", [False, True])
-def test_an_urgency_label_sets_the_period_whatever_the_type(case_type, urgency, days,
-                                                            multi_department):
+def test_an_urgency_label_sets_the_period_whatever_the_type(case_type, urgency, days, multi_department):
     assert days_for(case_type, urgency, multi_department) == days
 
 
@@ -182,33 +189,37 @@ def test_the_general_policy_applies_when_nothing_more_specific_matches():
 
 
 def test_policies_with_the_same_criteria_resolve_to_the_shorter_period():
-    policies = (Policy(10, case_type=CaseType.COMPLAINT, id=1),
-                Policy(7, case_type=CaseType.COMPLAINT, id=2))
+    policies = (Policy(10, case_type=CaseType.COMPLAINT, id=1), Policy(7, case_type=CaseType.COMPLAINT, id=2))
     assert select_policy(policies, CaseType.COMPLAINT, Urgency.NORMAL, False).id == 2
 
 
 def test_policies_with_the_same_criteria_and_period_resolve_to_the_lower_id():
-    policies = (Policy(10, case_type=CaseType.COMPLAINT, id=9),
-                Policy(10, case_type=CaseType.COMPLAINT, id=4))
+    policies = (
+        Policy(10, case_type=CaseType.COMPLAINT, id=9),
+        Policy(10, case_type=CaseType.COMPLAINT, id=4),
+    )
     assert select_policy(policies, CaseType.COMPLAINT, Urgency.NORMAL, False).id == 4
     assert select_policy(policies[::-1], CaseType.COMPLAINT, Urgency.NORMAL, False).id == 4
 
 
 def test_an_urgency_label_outweighs_a_policy_for_the_type_and_multi_department_together():
-    policies = (Policy(20, case_type=CaseType.COMPLAINT, multi_department=True, id=1),
-                Policy(7, urgency=Urgency.SEVEN_DAY, id=2))
+    policies = (
+        Policy(20, case_type=CaseType.COMPLAINT, multi_department=True, id=1),
+        Policy(7, urgency=Urgency.SEVEN_DAY, id=2),
+    )
     assert days_for(CaseType.COMPLAINT, Urgency.SEVEN_DAY, True, policies=policies) == 7
 
 
 def test_the_multi_department_rule_outweighs_the_case_type_even_when_longer():
-    policies = (Policy(3, case_type=CaseType.CONSULTATION, id=1),
-                Policy(15, multi_department=True, id=2))
+    policies = (Policy(3, case_type=CaseType.CONSULTATION, id=1), Policy(15, multi_department=True, id=2))
     assert days_for(CaseType.CONSULTATION, multi_department=True, policies=policies) == 15
 
 
 def test_a_policy_for_the_type_and_the_urgency_beats_one_for_the_urgency_alone():
-    policies = (Policy(1, urgency=Urgency.IMMEDIATE, id=1),
-                Policy(2, case_type=CaseType.REPORT, urgency=Urgency.IMMEDIATE, id=2))
+    policies = (
+        Policy(1, urgency=Urgency.IMMEDIATE, id=1),
+        Policy(2, case_type=CaseType.REPORT, urgency=Urgency.IMMEDIATE, id=2),
+    )
     assert days_for(CaseType.REPORT, Urgency.IMMEDIATE, policies=policies) == 2
     assert days_for(CaseType.HELP, Urgency.IMMEDIATE, policies=policies) == 1
 
@@ -221,5 +232,4 @@ def test_a_policy_for_single_department_cases_does_not_apply_to_multi_department
 
 def test_no_matching_policy_is_an_error():
     with pytest.raises(LookupError):
-        select_policy((Policy(3, case_type=CaseType.CONSULTATION),), CaseType.REPORT,
-                      Urgency.NORMAL, False)
+        select_policy((Policy(3, case_type=CaseType.CONSULTATION),), CaseType.REPORT, Urgency.NORMAL, False)

@@ -11,13 +11,10 @@ from app.dispatch import CaseFacts, Rule, parse_keywords, propose_department
 # A small category tree: 市场监管 (market supervision) > 价格 (prices); 住建 (housing) elsewhere.
 MARKET, PRICES, HOUSING = 10, 11, 20
 # Departments.
-MARKET_BUREAU, PRICE_OFFICE, HOUSING_BUREAU, CITY_MARKET, COUNTY_MARKET, DISTRICT_MARKET = range(
-    101, 107
-)
+MARKET_BUREAU, PRICE_OFFICE, HOUSING_BUREAU, CITY_MARKET, COUNTY_MARKET, DISTRICT_MARKET = range(101, 107)
 
 # A price complaint from a district of Shijiazhuang (130102), Hebei (13).
-PRICE_CASE = CaseFacts(category_path=[PRICES, MARKET], region="130102",
-                       text="某超市拖欠工程款并且乱收费")
+PRICE_CASE = CaseFacts(category_path=[PRICES, MARKET], region="130102", text="某超市拖欠工程款并且乱收费")
 
 
 def proposed(rules, facts=PRICE_CASE, excluded=()):
@@ -141,14 +138,17 @@ def test_the_winning_rule_is_returned_so_the_dispatcher_can_see_why():
 # --- keyword lists as an administrator types them --------------------------------------------
 
 
-@pytest.mark.parametrize("raw", [
-    "欠薪,违建,乱收费",
-    "欠薪，违建，乱收费",
-    "欠薪、违建、乱收费",
-    "欠薪;违建；乱收费",
-    "欠薪 违建  乱收费",
-    " 欠薪 ，、违建;;\n乱收费 ,",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "欠薪,违建,乱收费",
+        "欠薪，违建，乱收费",
+        "欠薪、违建、乱收费",
+        "欠薪;违建；乱收费",
+        "欠薪 违建  乱收费",
+        " 欠薪 ，、违建;;\n乱收费 ,",
+    ],
+)
 def test_keywords_split_on_chinese_and_ascii_commas_enumeration_commas_semicolons_and_spaces(raw):
     assert parse_keywords(raw) == ("欠薪", "违建", "乱收费")
 

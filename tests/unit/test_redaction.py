@@ -79,12 +79,15 @@ def all_digits(text: str) -> str:
 # --- names -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "replacement"), [
-    ("张三丰", "张某"),
-    ("李娜", "李某"),
-    ("欧阳明明", "欧阳某"),
-    ("司马砚秋", "司马某"),
-])
+@pytest.mark.parametrize(
+    ("name", "replacement"),
+    [
+        ("张三丰", "张某"),
+        ("李娜", "李某"),
+        ("欧阳明明", "欧阳某"),
+        ("司马砚秋", "司马某"),
+    ],
+)
 def test_a_known_reporter_becomes_surname_mou(name, replacement):
     text = f"{name}于2026年3月2日来电反映，{name}称材料已提交。"
     out = redact(text, KnownParties(reporter_names=(name,)), warning=True)
@@ -92,30 +95,36 @@ def test_a_known_reporter_becomes_surname_mou(name, replacement):
     assert out == f"{replacement}于2026年3月2日来电反映，{replacement}称材料已提交。"
 
 
-@pytest.mark.parametrize("text", [
-    "我叫赵德胜，是一名个体工商户。",
-    "本人赵德胜反映：",
-    "本人赵德胜，现年52岁。",
-    "联系人：赵德胜，手机***。",
-    "联系人赵德胜电话***。",
-    "反映人赵德胜称，窗口不予受理。",
-    "姓名：赵德胜；性别：男。",
-    "举报人（赵德胜）实名举报。",
-    "我是赵德胜，家住长安区。",
-    "联系人：王小明今日再次来访。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我叫赵德胜，是一名个体工商户。",
+        "本人赵德胜反映：",
+        "本人赵德胜，现年52岁。",
+        "联系人：赵德胜，手机***。",
+        "联系人赵德胜电话***。",
+        "反映人赵德胜称，窗口不予受理。",
+        "姓名：赵德胜；性别：男。",
+        "举报人（赵德胜）实名举报。",
+        "我是赵德胜，家住长安区。",
+        "联系人：王小明今日再次来访。",
+    ],
+)
 def test_a_self_introduced_name_becomes_moumou(text):
     out = redact(text, NOBODY, warning=True)
     assert "赵德胜" not in out and "王小明" not in out
     assert "某某" in out
 
 
-@pytest.mark.parametrize("text", [
-    "本人认为审批时限过长，本人多次到窗口咨询，本人于今年3月已提交全部材料。",
-    "我是一名个体工商户，我是石门人，我是外地来石门投资的。",
-    "申请人提交的材料齐全，申请人于2026年3月申请。举报人称该局不作为。当事人对处理结果满意。",
-    "联系人：区住建局综合科。投诉人向区住建局反映。来电人张先生称已办结。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本人认为审批时限过长，本人多次到窗口咨询，本人于今年3月已提交全部材料。",
+        "我是一名个体工商户，我是石门人，我是外地来石门投资的。",
+        "申请人提交的材料齐全，申请人于2026年3月申请。举报人称该局不作为。当事人对处理结果满意。",
+        "联系人：区住建局综合科。投诉人向区住建局反映。来电人张先生称已办结。",
+    ],
+)
 def test_the_triggers_without_a_name_change_nothing(text):
     assert redact(text, NOBODY, warning=True) == text
 
@@ -123,23 +132,26 @@ def test_the_triggers_without_a_name_change_nothing(text):
 # --- numbers -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("phone", [
-    "13987654321",
-    "139 8765 4321",
-    "139-8765-4321",
-    "+86 139 8765 4321",
-    "+86-13987654321",
-    "(+86)13987654321",
-    "０３１１－８７６５４３２１",  # full-width
-    "0311-87654321",
-    "031187654321",
-    "(0311)8765 4321",
-    "（0311）87654321",
-    "0311 8765 4321",
-    "010-12345678",
-    "0311-87654321转8021",
-    "400-123-4567",
-])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "13987654321",
+        "139 8765 4321",
+        "139-8765-4321",
+        "+86 139 8765 4321",
+        "+86-13987654321",
+        "(+86)13987654321",
+        "０３１１－８７６５４３２１",  # full-width
+        "0311-87654321",
+        "031187654321",
+        "(0311)8765 4321",
+        "（0311）87654321",
+        "0311 8765 4321",
+        "010-12345678",
+        "0311-87654321转8021",
+        "400-123-4567",
+    ],
+)
 def test_phone_numbers_are_masked(phone):
     out = redact(f"如有疑问请联系{phone}，谢谢。", NOBODY, warning=True)
     assert out == f"如有疑问请联系{MASK}，谢谢。"
@@ -157,11 +169,15 @@ def test_a_known_phone_is_masked_in_any_grouping():
 
 
 def test_id_numbers_and_credit_codes():
-    text = (f"身份证号{ID_CARD}，另一证件{ID_CARD_X.lower()}；信用代码{CANARY_CODE}，合作方{OTHER_CODE}，"
-            "代码911301001234567896。")
+    text = (
+        f"身份证号{ID_CARD}，另一证件{ID_CARD_X.lower()}；信用代码{CANARY_CODE}，合作方{OTHER_CODE}，"
+        "代码911301001234567896。"
+    )
     out = redact(text, NOBODY, warning=True)
-    assert out == (f"身份证号{ID_NUMBER}，另一证件{ID_NUMBER}；信用代码{CREDIT_CODE}，合作方{CREDIT_CODE}，"
-                   f"代码{CREDIT_CODE}。")
+    assert out == (
+        f"身份证号{ID_NUMBER}，另一证件{ID_NUMBER}；信用代码{CREDIT_CODE}，合作方{CREDIT_CODE}，"
+        f"代码{CREDIT_CODE}。"
+    )
 
 
 def test_a_known_credit_code_in_lower_case():
@@ -169,14 +185,17 @@ def test_a_known_credit_code_in_lower_case():
     assert out == f"代码：{CREDIT_CODE}"
 
 
-@pytest.mark.parametrize("account", [
-    BANK_CARD,
-    "6228480012345678",
-    "6222 0212 3456 7890 123",
-    "6222-0212-3456-7890",
-    "1234 5678 9012 3456",
-    "4100 0000 1234",
-])
+@pytest.mark.parametrize(
+    "account",
+    [
+        BANK_CARD,
+        "6228480012345678",
+        "6222 0212 3456 7890 123",
+        "6222-0212-3456-7890",
+        "1234 5678 9012 3456",
+        "4100 0000 1234",
+    ],
+)
 def test_bank_accounts_are_removed(account):
     out = redact(f"请将款项退回至{account}，谢谢。", NOBODY, warning=True)
     assert out == f"请将款项退回至{ACCOUNT}，谢谢。"
@@ -188,50 +207,60 @@ def test_a_short_account_after_its_word_is_removed():
 
 
 def test_email_qq_wechat():
-    out = redact("邮箱：Jin.Sui-2026@mail.example.com.cn；QQ号：123456789；微信号：jinsui_2026。", NOBODY,
-                 warning=True)
+    out = redact(
+        "邮箱：Jin.Sui-2026@mail.example.com.cn；QQ号：123456789；微信号：jinsui_2026。", NOBODY, warning=True
+    )
     assert out == f"邮箱：{EMAIL}；QQ号：{MASK}；微信号：{MASK}。"
 
 
 # --- addresses and companies -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("家住石门市长安区建设北路12号院3号楼2单元501室，", "家住石门市长安区，"),
-    ("地址：河北省石门市桥西区中华南大街118号2单元402室。", "地址：河北省石门市桥西区。"),
-    ("我住在长安区幸福家园5号楼1单元302室。", "我住在长安区。"),
-    ("公司位于高新区科技园3号楼5层。", "公司位于高新区。"),
-    ("我住在阳光小区3栋2单元501室。", f"我住在{ADDRESS}。"),
-    ("地址：建设路12号。", f"地址：{ADDRESS}。"),
-    ("投诉李家庄村3组15号的养殖场。", f"投诉{ADDRESS}的养殖场。"),
-    ("住3号楼2单元501室。", f"住{ADDRESS}。"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("家住石门市长安区建设北路12号院3号楼2单元501室，", "家住石门市长安区，"),
+        ("地址：河北省石门市桥西区中华南大街118号2单元402室。", "地址：河北省石门市桥西区。"),
+        ("我住在长安区幸福家园5号楼1单元302室。", "我住在长安区。"),
+        ("公司位于高新区科技园3号楼5层。", "公司位于高新区。"),
+        ("我住在阳光小区3栋2单元501室。", f"我住在{ADDRESS}。"),
+        ("地址：建设路12号。", f"地址：{ADDRESS}。"),
+        ("投诉李家庄村3组15号的养殖场。", f"投诉{ADDRESS}的养殖场。"),
+        ("住3号楼2单元501室。", f"住{ADDRESS}。"),
+    ],
+)
 def test_detailed_addresses_keep_only_the_district(text, expected):
     assert redact(text, NOBODY, warning=True) == expected
 
 
 def test_the_reporters_company_and_its_short_names():
-    text = (f"{CANARY_COMPANY}成立于2010年。金穗粮油贸易有限公司、石门市金穗粮油贸易、金穗粮油、金穗公司均指"
-            "该企业。")
+    text = (
+        f"{CANARY_COMPANY}成立于2010年。金穗粮油贸易有限公司、石门市金穗粮油贸易、金穗粮油、金穗公司均指"
+        "该企业。"
+    )
     out = redact(text, PARTIES, warning=True)
     assert "金穗" not in out
     assert out == "某公司成立于2010年。某公司、某企业、某企业、某公司均指该企业。"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("我司（石门市恒泰建筑工程有限公司）反映：", "我司（某公司）反映："),
-    ("我公司石门市恒泰建筑工程有限公司于2025年中标。", "我公司于2025年中标。"),
-    ("我们公司即石门市华和信息技术有限公司。", "我们公司即某公司。"),
-    ("本厂（石门市红星机械厂）反映。", "本厂（某企业）反映。"),
-    ("我是石门市恒泰建筑工程有限公司的项目经理。", "我是某公司的项目经理。"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我司（石门市恒泰建筑工程有限公司）反映：", "我司（某公司）反映："),
+        ("我公司石门市恒泰建筑工程有限公司于2025年中标。", "我公司于2025年中标。"),
+        ("我们公司即石门市华和信息技术有限公司。", "我们公司即某公司。"),
+        ("本厂（石门市红星机械厂）反映。", "本厂（某企业）反映。"),
+        ("我是石门市恒泰建筑工程有限公司的项目经理。", "我是某公司的项目经理。"),
+    ],
+)
 def test_a_company_named_by_its_reporter(text, expected):
     assert redact(text, NOBODY, warning=True) == expected
 
 
 def test_other_companies_stay():
-    text = ("要求我们找指定的石门市诚信中介服务有限公司代办，我单位附近新开一家饭店，"
-            "我公司多次向区住建局反映。")
+    text = (
+        "要求我们找指定的石门市诚信中介服务有限公司代办，我单位附近新开一家饭店，我公司多次向区住建局反映。"
+    )
     assert redact(text, NOBODY, warning=True) == text
 
 
@@ -241,25 +270,37 @@ def test_other_companies_stay():
 @pytest.mark.parametrize("warning", [True, False])
 def test_amounts_dates_case_numbers_and_departments_stay(warning):
     out = redact(COMPLAINT + REPLY, PARTIES, warning=warning)
-    for kept in ("2026年3月15日", "2026年4月3日", "5000元", "12.5万元", "20个工作日", CASE_NUMBER,
-                 DEPARTMENT, "区纪委监委", "食品经营许可证"):
+    for kept in (
+        "2026年3月15日",
+        "2026年4月3日",
+        "5000元",
+        "12.5万元",
+        "20个工作日",
+        CASE_NUMBER,
+        DEPARTMENT,
+        "区纪委监委",
+        "食品经营许可证",
+    ):
         assert kept in out
 
 
-@pytest.mark.parametrize("text", [
-    "区住建局于2026年3月10日受理该诉求后，5个工作日内组织现场核查，确认该企业已按期缴纳城市基础设施配套费"
-    "126.5万元，依法退还多收的保证金20000元。",
-    "市场监管局、区行政审批局、市发改委、县人民政府办公室和政务服务中心联合召开协调会，明确由区行政审批局牵头，"
-    "在3个工作日内办结。",
-    "经查，该局存在“门难进、脸难看、事难办”问题，对相关责任人予以诫勉谈话，责令限期整改，并在全市通报批评。"
-    "2025年度共受理诉求1200件，办结率98.5%。",
-    "企业于2024年9月申请，至2026年1月仍未办结，涉及金额3500万元，拖欠工程款12000000元，请求尽快解决。"
-    "另有应收账款123456789012元未结清。",
-    "窗口设在政务服务中心3号楼一层5号窗口，工作时间为周一至周五，咨询请拨打12345政务服务便民热线。",
-    "根据《优化营商环境条例》第十二条和石政办发〔2025〕15号文件，自2026-01-01起施行，案件编号YS20260315000123。",
-    "该项目位于高新区，总投资20亿元，占地150亩，预计2027年6月建成投产，可带动就业800人。",
-    "我们知道3号窗口的工作人员态度很好，他们上门服务了2次，当天就办好了，张先生和王女士都很满意。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "区住建局于2026年3月10日受理该诉求后，5个工作日内组织现场核查，确认该企业已按期缴纳城市基础设施配套费"
+        "126.5万元，依法退还多收的保证金20000元。",
+        "市场监管局、区行政审批局、市发改委、县人民政府办公室和政务服务中心联合召开协调会，明确由区行政审批局牵头，"
+        "在3个工作日内办结。",
+        "经查，该局存在“门难进、脸难看、事难办”问题，对相关责任人予以诫勉谈话，责令限期整改，并在全市通报批评。"
+        "2025年度共受理诉求1200件，办结率98.5%。",
+        "企业于2024年9月申请，至2026年1月仍未办结，涉及金额3500万元，拖欠工程款12000000元，请求尽快解决。"
+        "另有应收账款123456789012元未结清。",
+        "窗口设在政务服务中心3号楼一层5号窗口，工作时间为周一至周五，咨询请拨打12345政务服务便民热线。",
+        "根据《优化营商环境条例》第十二条和石政办发〔2025〕15号文件，自2026-01-01起施行，案件编号YS20260315000123。",
+        "该项目位于高新区，总投资20亿元，占地150亩，预计2027年6月建成投产，可带动就业800人。",
+        "我们知道3号窗口的工作人员态度很好，他们上门服务了2次，当天就办好了，张先生和王女士都很满意。",
+    ],
+)
 @pytest.mark.parametrize("warning", [True, False])
 def test_a_plain_paragraph_is_not_touched(text, warning):
     assert redact(text, NOBODY, warning=warning) == text
@@ -283,8 +324,21 @@ def test_exemplary_hides_the_official_but_keeps_the_department():
 @pytest.mark.parametrize("warning", [True, False])
 def test_the_complaint_loses_every_personal_item(warning):
     out = redact(COMPLAINT, PARTIES, warning=warning)
-    for gone in (CANARY_NAME, "砚秋", CANARY_COMPANY, "金穗", CANARY_CODE, ID_CARD, "8765", "87654321",
-                 "jinsui", "@", "6222", "建设北路", "501室"):
+    for gone in (
+        CANARY_NAME,
+        "砚秋",
+        CANARY_COMPANY,
+        "金穗",
+        CANARY_CODE,
+        ID_CARD,
+        "8765",
+        "87654321",
+        "jinsui",
+        "@",
+        "6222",
+        "建设北路",
+        "501室",
+    ):
         assert gone not in out
     assert "司马某" in out and "石门市长安区" in out
     assert not re.search(r"\d{7,}", out.replace(CASE_NUMBER, ""))
@@ -292,8 +346,12 @@ def test_the_complaint_loses_every_personal_item(warning):
 
 @pytest.mark.parametrize("warning", [True, False])
 def test_an_official_named_inside_a_reporter_does_not_shield_the_reporter(warning):
-    parties = KnownParties(reporter_names=("王建国",), reporter_companies=("石门市王建国商贸有限公司",),
-                           officials=("王建",), departments=("区住建局",))
+    parties = KnownParties(
+        reporter_names=("王建国",),
+        reporter_companies=("石门市王建国商贸有限公司",),
+        officials=("王建",),
+        departments=("区住建局",),
+    )
     out = redact("王建国反映，石门市王建国商贸有限公司受区住建局王建刁难。", parties, warning=warning)
     assert out == f"王某反映，某公司受区住建局{'王建' if warning else OFFICIAL}刁难。"
 
@@ -313,9 +371,16 @@ def test_empty_text():
 
 
 def summary(*, warning: bool, reply: str | None = REPLY, content: str = COMPLAINT) -> str:
-    return draft_summary(title=f"{DEPARTMENT}办理许可证变更推诿扯皮（{CANARY_NAME}反映）", content=content,
-                         reply=reply, category="干部作风 / 推诿扯皮", department=DEPARTMENT,
-                         official=OFFICIAL_NAME, parties=PARTIES, warning=warning)
+    return draft_summary(
+        title=f"{DEPARTMENT}办理许可证变更推诿扯皮（{CANARY_NAME}反映）",
+        content=content,
+        reply=reply,
+        category="干部作风 / 推诿扯皮",
+        department=DEPARTMENT,
+        official=OFFICIAL_NAME,
+        parties=PARTIES,
+        warning=warning,
+    )
 
 
 @pytest.mark.parametrize("warning", [True, False])
@@ -357,8 +422,16 @@ def test_each_paragraph_is_trimmed(warning):
 
 
 def test_a_summary_without_reply_or_department():
-    text = draft_summary(title="", content="本人张伟，电话13800138000，反映审批超时。", reply=None,
-                         category="", department=None, official=None, parties=NOBODY, warning=True)
+    text = draft_summary(
+        title="",
+        content="本人张伟，电话13800138000，反映审批超时。",
+        reply=None,
+        category="",
+        department=None,
+        official=None,
+        parties=NOBODY,
+        warning=True,
+    )
     paragraphs = text.split("\n\n")
     assert len(paragraphs) == 3
     assert "张伟" not in text and "13800138000" not in text

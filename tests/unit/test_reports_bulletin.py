@@ -31,8 +31,18 @@ from tests.unit.test_reports_pdf import NOTDEF, assert_chinese_fonts, pages, pop
 DEPARTMENTS = 100
 LEVELS = ("市级", "区级", "街道", "乡镇")
 REGIONS = ("东城", "西城", "南湖", "北山", "高新", "滨江", "临港", "青溪", "云岭", "长丰")
-OFFICES = ("市场监督管理局", "行政审批服务局", "住房和城乡建设局", "自然资源和规划局", "税务局",
-           "人力资源和社会保障局", "生态环境局", "交通运输局", "商务局", "城市管理局")
+OFFICES = (
+    "市场监督管理局",
+    "行政审批服务局",
+    "住房和城乡建设局",
+    "自然资源和规划局",
+    "税务局",
+    "人力资源和社会保障局",
+    "生态环境局",
+    "交通运输局",
+    "商务局",
+    "城市管理局",
+)
 LAST_DEPARTMENT = f"{REGIONS[-1]}区{OFFICES[-1]}（第{DEPARTMENTS}号）"
 
 
@@ -44,50 +54,102 @@ def ranking(n: int = DEPARTMENTS) -> list[RankingRow]:
     rows = []
     for i in range(1, n + 1):
         none = i % 17 == 0  # a department with no closed cases: rates print as "—"
-        rows.append(RankingRow(
-            rank=i, department=department(i), level=LEVELS[i % 4], handled=200 - i,
-            on_time_rate=None if none else 1 - i / 400, resolution_rate=None if none else 0.95 - i / 500,
-            satisfaction_rate=None if none else 0.929 - i / 1000, signing_rate=1 - i / 1000,
-            reminders=i % 4, rectifications=i % 3 // 2, rehandle_rate=i / 1000,
-            return_rate=None if none else i / 2000, score=100 - i * 0.37))
+        rows.append(
+            RankingRow(
+                rank=i,
+                department=department(i),
+                level=LEVELS[i % 4],
+                handled=200 - i,
+                on_time_rate=None if none else 1 - i / 400,
+                resolution_rate=None if none else 0.95 - i / 500,
+                satisfaction_rate=None if none else 0.929 - i / 1000,
+                signing_rate=1 - i / 1000,
+                reminders=i % 4,
+                rectifications=i % 3 // 2,
+                rehandle_rate=i / 1000,
+                return_rate=None if none else i / 2000,
+                score=100 - i * 0.37,
+            )
+        )
     return rows
 
 
-SUMMARY = ("某企业反映在办理工程建设项目施工许可时，窗口要求提供法律法规规定以外的证明材料，"
-           "且多次退回申请，导致项目开工延误。承办单位接到转办后当日联系企业，核实情况属实，"
-           "立即启用容缺受理机制，三个工作日内办结许可，并对窗口工作人员开展业务培训，"
-           "全面梳理并公开办事指南，取消无依据证明材料七项，企业对办理结果表示满意。") * 2
+SUMMARY = (
+    "某企业反映在办理工程建设项目施工许可时，窗口要求提供法律法规规定以外的证明材料，"
+    "且多次退回申请，导致项目开工延误。承办单位接到转办后当日联系企业，核实情况属实，"
+    "立即启用容缺受理机制，三个工作日内办结许可，并对窗口工作人员开展业务培训，"
+    "全面梳理并公开办事指南，取消无依据证明材料七项，企业对办理结果表示满意。"
+) * 2
 
 
 def typical(kind: str, n: int = 5) -> list[TypicalItem]:
-    return [TypicalItem(number=f"YS2026100{i:07d}",
-                        title=f"{kind}案例：关于施工许可办理中要求额外材料的投诉（{i}）",
-                        department=department(i * 7), summary=SUMMARY) for i in range(1, n + 1)]
+    return [
+        TypicalItem(
+            number=f"YS2026100{i:07d}",
+            title=f"{kind}案例：关于施工许可办理中要求额外材料的投诉（{i}）",
+            department=department(i * 7),
+            summary=SUMMARY,
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 def figures() -> Figures:
     return Figures(
-        filed=1386, accepted=1302, closed=1254, on_time_rate=0.929, satisfaction_rate=0.9413,
+        filed=1386,
+        accepted=1302,
+        closed=1254,
+        on_time_rate=0.929,
+        satisfaction_rate=0.9413,
         by_type=[Count("投诉", 812), Count("举报", 233), Count("咨询", 198), Count("建议", 143)],
-        by_channel=[Count("网站", 602), Count("窗口二维码", 311), Count("12345 转办", 356),
-                    Count("信件", 117)],
-        by_category=[Count(label, value) for label, value in (
-            ("政务服务 · 办事效率", 402), ("市场准入", 188), ("监管执法", 173), ("涉企收费", 151),
-            ("政策兑现", 142), ("招标投标", 96), ("要素保障", 121), ("其他", 113))],
+        by_channel=[
+            Count("网站", 602),
+            Count("窗口二维码", 311),
+            Count("12345 转办", 356),
+            Count("信件", 117),
+        ],
+        by_category=[
+            Count(label, value)
+            for label, value in (
+                ("政务服务 · 办事效率", 402),
+                ("市场准入", 188),
+                ("监管执法", 173),
+                ("涉企收费", 151),
+                ("政策兑现", 142),
+                ("招标投标", 96),
+                ("要素保障", 121),
+                ("其他", 113),
+            )
+        ],
         by_level=[Count("市级", 486), Count("区级", 621), Count("街道", 201), Count("乡镇", 78)],
-        trend=[TrendPoint(f"{2025 + (m + 10) // 12}-{(m + 10) % 12 + 1:02d}", 900 + 40 * m + (m % 3) * 55,
-                          860 + 38 * m) for m in range(12)],
+        trend=[
+            TrendPoint(
+                f"{2025 + (m + 10) // 12}-{(m + 10) % 12 + 1:02d}", 900 + 40 * m + (m % 3) * 55, 860 + 38 * m
+            )
+            for m in range(12)
+        ],
     )
 
 
 def bulletin_data(**changes) -> BulletinData:
     data = BulletinData(
-        title="营商环境投诉举报办理情况通报", issue="2026年第11期", period_label="2026年10月",
-        issued_on="2026年11月1日", figures=figures(), exemplary=typical("示范"), warning=typical("警示"),
-        notices=[NoticeItem(number=f"营商督〔2026〕{i}号",
-                            kind=("提醒敦促函", "整改通知书", "约谈通知书")[i % 3],
-                            department=department(i * 9), cause="工单超期未办结，经提醒仍未答复企业诉求",
-                            issued_on=f"2026年10月{i + 8}日") for i in range(1, 9)],
+        title="营商环境投诉举报办理情况通报",
+        issue="2026年第11期",
+        period_label="2026年10月",
+        issued_on="2026年11月1日",
+        figures=figures(),
+        exemplary=typical("示范"),
+        warning=typical("警示"),
+        notices=[
+            NoticeItem(
+                number=f"营商督〔2026〕{i}号",
+                kind=("提醒敦促函", "整改通知书", "约谈通知书")[i % 3],
+                department=department(i * 9),
+                cause="工单超期未办结，经提醒仍未答复企业诉求",
+                issued_on=f"2026年10月{i + 8}日",
+            )
+            for i in range(1, 9)
+        ],
         ranking=ranking(),
     )
     return dataclasses.replace(data, **changes)
@@ -95,7 +157,9 @@ def bulletin_data(**changes) -> BulletinData:
 
 def assessment_data(**changes) -> AssessmentData:
     data = AssessmentData(
-        title="营商环境投诉举报办理考核排名", period_label="2026年第三季度", issued_on="2026年10月15日",
+        title="营商环境投诉举报办理考核排名",
+        period_label="2026年第三季度",
+        issued_on="2026年10月15日",
         ranking=ranking(),
         weights={"按时办结率": 0.35, "问题解决率": 0.25, "群众满意率": 0.25, "按时签收率": 0.15},
         deductions={"提醒敦促函（每份）": 0.5, "整改通知书（每份）": 2, "重办（每件）": 1},
@@ -106,15 +170,29 @@ def assessment_data(**changes) -> AssessmentData:
             "按时签收率": "在 1 个工作日内签收的工单数 ÷ 转交本单位的工单数 × 100%。",
             "综合得分": "各项比率 × 权重 × 100 之和，减去督办扣分；无可计算工单的比率按全体单位平均值计。",
         },
-        tie_breaks=["综合得分相同的，按时办结率高者在前；", "仍相同的，群众满意率高者在前；",
-                    "仍相同的，办理量多者在前；", "仍相同的，按单位编码顺序排列。"],
+        tie_breaks=[
+            "综合得分相同的，按时办结率高者在前；",
+            "仍相同的，群众满意率高者在前；",
+            "仍相同的，办理量多者在前；",
+            "仍相同的，按单位编码顺序排列。",
+        ],
     )
     return dataclasses.replace(data, **changes)
 
 
-BULLETIN_HEADINGS = ("营商环境投诉举报平台", "营商环境投诉举报办理情况通报", "2026年第11期", "2026年10月",
-                     "营商环境投诉举报平台督办室", "2026年11月1日", "一、总体情况", "二、示范案例",
-                     "三、警示案例", "四、督办通知", "五、单位排名")
+BULLETIN_HEADINGS = (
+    "营商环境投诉举报平台",
+    "营商环境投诉举报办理情况通报",
+    "2026年第11期",
+    "2026年10月",
+    "营商环境投诉举报平台督办室",
+    "2026年11月1日",
+    "一、总体情况",
+    "二、示范案例",
+    "三、警示案例",
+    "四、督办通知",
+    "五、单位排名",
+)
 BULLETIN_HEADER_ROW = "解决率"  # a column heading of the ranking table
 ASSESSMENT_HEADER_ROW = "提醒敦促函"
 
@@ -144,6 +222,7 @@ def plain(text: str) -> str:
 
 # --- bulletin --------------------------------------------------------------------------------------
 
+
 def test_bulletin_embeds_chinese_fonts_without_missing_glyphs(bulletin_pdf, tmp_path):
     pdf, warnings = bulletin_pdf
     assert pdf.startswith(b"%PDF-")
@@ -158,8 +237,17 @@ def test_bulletin_has_every_section_and_the_last_department(bulletin_pdf, tmp_pa
     text = plain(poppler("pdftotext", pdf, tmp_path))
     for expected in BULLETIN_HEADINGS:
         assert plain(expected) in text, expected
-    for expected in ("1386", "92.9%", "94.1%", "营商督〔2026〕8号", "示范案例：关于施工许可",
-                     "警示案例：关于施工许可", "容缺受理机制", "12345转办", "政务服务·办事效率"):
+    for expected in (
+        "1386",
+        "92.9%",
+        "94.1%",
+        "营商督〔2026〕8号",
+        "示范案例：关于施工许可",
+        "警示案例：关于施工许可",
+        "容缺受理机制",
+        "12345转办",
+        "政务服务·办事效率",
+    ):
         assert plain(expected) in text, expected
     texts = page_texts(pdf, tmp_path)
     last = [t for t in texts if t.strip()][-1]
@@ -169,11 +257,12 @@ def test_bulletin_has_every_section_and_the_last_department(bulletin_pdf, tmp_pa
 def test_bulletin_ranking_header_repeats_on_later_pages(bulletin_pdf, tmp_path):
     pdf, _ = bulletin_pdf
     texts = page_texts(pdf, tmp_path)
-    with_header = [number for number, text in enumerate(texts, 1)
-                   if "名次" in text and BULLETIN_HEADER_ROW in text]
+    with_header = [
+        number for number, text in enumerate(texts, 1) if "名次" in text and BULLETIN_HEADER_ROW in text
+    ]
     assert len(with_header) >= 2, with_header
     ranking_pages = [number for number, text in enumerate(texts, 1) if re.search(r"（第\d+号）", text)]
-    for number in ranking_pages[ranking_pages.index(with_header[0]):]:
+    for number in ranking_pages[ranking_pages.index(with_header[0]) :]:
         assert number in with_header, (number, with_header)  # every ranking page starts with the header
 
 
@@ -197,8 +286,13 @@ def test_bulletin_has_two_charts_with_chinese_labels(bulletin_pdf, tmp_path):
 
 
 def test_empty_lists_say_none_this_month(tmp_path):
-    data = bulletin_data(exemplary=[], warning=[], notices=[], ranking=ranking(5),
-                         figures=dataclasses.replace(figures(), by_type=[], trend=[], on_time_rate=None))
+    data = bulletin_data(
+        exemplary=[],
+        warning=[],
+        notices=[],
+        ranking=ranking(5),
+        figures=dataclasses.replace(figures(), by_type=[], trend=[], on_time_rate=None),
+    )
     pdf, warnings, _ = rendered(render_bulletin_pdf, data)
     assert_chinese_fonts(pdf, warnings, tmp_path)
     text = plain(poppler("pdftotext", pdf, tmp_path))
@@ -215,6 +309,7 @@ def test_bulletin_text_is_escaped(tmp_path):
 
 # --- assessment ------------------------------------------------------------------------------------
 
+
 def test_assessment_embeds_chinese_fonts_and_has_every_part(assessment_pdf, tmp_path):
     pdf, warnings = assessment_pdf
     assert_chinese_fonts(pdf, warnings, tmp_path)
@@ -222,18 +317,32 @@ def test_assessment_embeds_chinese_fonts_and_has_every_part(assessment_pdf, tmp_
     print(f"\nassessment: {count} pages")
     assert count >= 4
     text = plain(poppler("pdftotext", pdf, tmp_path))
-    for expected in ("营商环境投诉举报办理考核排名", "2026年第三季度", "2026年10月15日",
-                     "营商环境投诉举报平台督办室", "附录：指标口径与计分方法", "35%", "0.5分",
-                     "整改通知书（每份）", "已评价工单数", "仍相同的，按单位编码顺序排列", "重办率", "退回率",
-                     "签收率", "综合得分", LAST_DEPARTMENT):
+    for expected in (
+        "营商环境投诉举报办理考核排名",
+        "2026年第三季度",
+        "2026年10月15日",
+        "营商环境投诉举报平台督办室",
+        "附录：指标口径与计分方法",
+        "35%",
+        "0.5分",
+        "整改通知书（每份）",
+        "已评价工单数",
+        "仍相同的，按单位编码顺序排列",
+        "重办率",
+        "退回率",
+        "签收率",
+        "综合得分",
+        LAST_DEPARTMENT,
+    ):
         assert plain(expected) in text, expected
 
 
 def test_assessment_ranking_is_landscape_with_repeated_header(assessment_pdf, tmp_path):
     pdf, _ = assessment_pdf
     texts = page_texts(pdf, tmp_path)
-    with_header = [number for number, text in enumerate(texts, 1) if ASSESSMENT_HEADER_ROW in text
-                   and "名次" in text]
+    with_header = [
+        number for number, text in enumerate(texts, 1) if ASSESSMENT_HEADER_ROW in text and "名次" in text
+    ]
     assert len(with_header) >= 2, with_header
     info = poppler("pdfinfo", pdf, tmp_path, "-f", "1", "-l", str(len(texts)))
     sizes = re.findall(r"^Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+)", info, re.MULTILINE)
@@ -244,6 +353,7 @@ def test_assessment_ranking_is_landscape_with_repeated_header(assessment_pdf, tm
 
 
 # --- fetching --------------------------------------------------------------------------------------
+
 
 def test_nothing_is_fetched_from_outside(monkeypatch, tmp_path):
     opened = []
@@ -265,6 +375,9 @@ def test_nothing_is_fetched_from_outside(monkeypatch, tmp_path):
 def test_png_preview_renders(bulletin_pdf, tmp_path):
     """pdftoppm can rasterise every page (catches a broken SVG or font subset)."""
     (tmp_path / "b.pdf").write_bytes(bulletin_pdf[0])
-    subprocess.run(["pdftoppm", "-png", "-r", "30", str(tmp_path / "b.pdf"), str(tmp_path / "p")],
-                   check=True, timeout=120)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "30", str(tmp_path / "b.pdf"), str(tmp_path / "p")],
+        check=True,
+        timeout=120,
+    )
     assert len(list(tmp_path.glob("p-*.png"))) == pages(bulletin_pdf[0], tmp_path)

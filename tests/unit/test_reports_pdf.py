@@ -39,15 +39,20 @@ def receipt(**changes) -> ReceiptData:
         deadline_note=(
             "平台将在 2 个工作日内完成受理审核，并转交责任单位办理。\n"
             "责任单位应在受理之日起 10 个工作日内办结并答复；情况复杂的，经批准可延长 10 个工作日。\n"
-            "办理期间如需补充材料，请通过查询页面提交。"),
+            "办理期间如需补充材料，请通过查询页面提交。"
+        ),
         tracking_url="https://ys110.example.gov.cn/track",
     )
     return dataclasses.replace(data, **changes)
 
 
 WINDOWS = [
-    QrWindowData(f"综合受理 {i} 号窗口", "市民中心政务服务大厅（一楼东区）", "市行政审批服务局",
-                 f"https://ys110.example.gov.cn/f/w/{i:04d}")
+    QrWindowData(
+        f"综合受理 {i} 号窗口",
+        "市民中心政务服务大厅（一楼东区）",
+        "市行政审批服务局",
+        f"https://ys110.example.gov.cn/f/w/{i:04d}",
+    )
     for i in (1, 2, 3)
 ]
 
@@ -117,6 +122,7 @@ def qr_pdf():
 
 # --- receipt ---------------------------------------------------------------------------------------
 
+
 def test_receipt_embeds_chinese_fonts_without_missing_glyphs(receipt_pdf, tmp_path):
     pdf, warnings, _ = receipt_pdf
     assert pdf.startswith(b"%PDF-")
@@ -127,18 +133,31 @@ def test_receipt_is_one_page_with_number_code_and_details(receipt_pdf, tmp_path)
     pdf, _, seconds = receipt_pdf
     assert pages(pdf, tmp_path) == 1
     text = poppler("pdftotext", pdf, tmp_path)
-    for expected in ("投诉举报登记回执", "受理回执", "YS20250312000123", "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ",
-                     "请妥善保管查询码", "查询码只显示一次", "工作人员不会以任何理由向您索要查询码",
-                     "2025年3月12日 14:35", "企业开办窗口多次要求补交材料", "窗口二维码",
-                     "综合受理 3 号窗口", "10 个工作日内办结", "https://ys110.example.gov.cn/track",
-                     "营商110 营商环境投诉举报平台"):
+    for expected in (
+        "投诉举报登记回执",
+        "受理回执",
+        "YS20250312000123",
+        "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ",
+        "请妥善保管查询码",
+        "查询码只显示一次",
+        "工作人员不会以任何理由向您索要查询码",
+        "2025年3月12日 14:35",
+        "企业开办窗口多次要求补交材料",
+        "窗口二维码",
+        "综合受理 3 号窗口",
+        "10 个工作日内办结",
+        "https://ys110.example.gov.cn/track",
+        "营商110 营商环境投诉举报平台",
+    ):
         assert expected in text, expected
     assert seconds < 10
 
 
 def test_receipt_with_longest_title_and_no_window_stays_one_page(tmp_path):
-    title = ("关于某区市场监管窗口在企业开办登记中要求提供法律法规规定以外材料并多次退回申请的投诉，"
-             "涉及堃玥喆等生僻字企业名称" * 5)[:200]  # 200 is the column limit; 堃玥喆 are outside GB2312
+    title = (
+        "关于某区市场监管窗口在企业开办登记中要求提供法律法规规定以外材料并多次退回申请的投诉，"
+        "涉及堃玥喆等生僻字企业名称" * 5
+    )[:200]  # 200 is the column limit; 堃玥喆 are outside GB2312
     pdf, warnings, _ = rendered(render_receipt_pdf, receipt(title=title))
     assert pages(pdf, tmp_path) == 1
     assert_chinese_fonts(pdf, warnings, tmp_path)
@@ -150,8 +169,18 @@ def test_receipt_with_longest_title_and_no_window_stays_one_page(tmp_path):
 
 def test_receipt_has_no_reporter_identity_field():
     fields = {field.name for field in dataclasses.fields(ReceiptData)}
-    assert fields == {"number", "query_code", "filed_at_local", "case_type_label", "category_label",
-                      "title", "channel_label", "window_label", "deadline_note", "tracking_url"}
+    assert fields == {
+        "number",
+        "query_code",
+        "filed_at_local",
+        "case_type_label",
+        "category_label",
+        "title",
+        "channel_label",
+        "window_label",
+        "deadline_note",
+        "tracking_url",
+    }
 
 
 def test_receipt_text_is_escaped(tmp_path):
@@ -161,14 +190,22 @@ def test_receipt_text_is_escaped(tmp_path):
 
 # --- QR sheets -------------------------------------------------------------------------------------
 
+
 def test_qr_sheet_has_one_page_per_window_with_its_details(qr_pdf, tmp_path):
     pdf, warnings = qr_pdf
     assert pages(pdf, tmp_path) == len(WINDOWS)
     assert_chinese_fonts(pdf, warnings, tmp_path)
     for number, window in enumerate(WINDOWS, start=1):
         text = poppler("pdftotext", pdf, tmp_path, "-f", str(number), "-l", str(number))
-        for expected in (window.name, window.hall, window.department, window.url, CALL_TO_ACTION,
-                         "营商环境投诉举报", "沿虚线剪下"):
+        for expected in (
+            window.name,
+            window.hall,
+            window.department,
+            window.url,
+            CALL_TO_ACTION,
+            "营商环境投诉举报",
+            "沿虚线剪下",
+        ):
             assert expected in text, (number, expected)
         others = [w.name for w in WINDOWS if w is not window]
         assert not any(name in text for name in others)
@@ -203,23 +240,47 @@ def read_qr_modules(png: Path, size: int, module_px: float) -> list[list[bool]]:
             break
     else:
         raise AssertionError("no QR code found on the page")
-    return [[pixels[round(left + (col + 0.5) * module_px), round(top + (row + 0.5) * module_px)] < 128
-             for col in range(size)] for row in range(size)]
+    return [
+        [
+            pixels[round(left + (col + 0.5) * module_px), round(top + (row + 0.5) * module_px)] < 128
+            for col in range(size)
+        ]
+        for row in range(size)
+    ]
 
 
 def test_printed_qr_code_matches_the_url(qr_pdf, tmp_path):
     pdf, _ = qr_pdf
     (tmp_path / "qr.pdf").write_bytes(pdf)
     dpi = 150
-    subprocess.run(["pdftoppm", "-gray", "-png", "-r", str(dpi), "-f", "2", "-l", "2", "-singlefile",
-                    str(tmp_path / "qr.pdf"), str(tmp_path / "page")], check=True, timeout=60)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-gray",
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            "2",
+            "-l",
+            "2",
+            "-singlefile",
+            str(tmp_path / "qr.pdf"),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+        timeout=60,
+    )
     code = make_qr(WINDOWS[1].url)
     size = code.symbol_size(border=0)[0]
     module_px = QR_SIZE_MM / (size + 2 * QR_BORDER) / 25.4 * dpi
     printed = read_qr_modules(tmp_path / "page.png", size, module_px)
     expected = [[bool(bit) for bit in row] for row in code.matrix_iter(border=0)]
-    wrong = sum(a != b for row_a, row_b in zip(printed, expected, strict=True)
-                for a, b in zip(row_a, row_b, strict=True))
+    wrong = sum(
+        a != b
+        for row_a, row_b in zip(printed, expected, strict=True)
+        for a, b in zip(row_a, row_b, strict=True)
+    )
     assert wrong == 0, f"{wrong} of {size * size} modules differ"
 
 
@@ -230,6 +291,7 @@ def test_qr_sheet_needs_a_window():
 
 # --- fonts, fetching, context --------------------------------------------------------------------
 
+
 def test_missing_glyphs_are_caught_by_the_warning_check():
     """The .notdef check above is live: a character no installed font has (𠮷, CJK Extension B)
     is reported."""
@@ -237,17 +299,20 @@ def test_missing_glyphs_are_caught_by_the_warning_check():
     assert [m for m in warnings if NOTDEF.search(m)]
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd",
-    "http://example.com",
-    "http://example.com/logo.png",
-    "https://example.com/font.ttf",
-    "ftp://example.com/x",
-    "file://example.com/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "file:///usr/share/fonts/truetype/wqy/../../../../etc/passwd",
-    Path(report_pdf.__file__).as_uri(),  # inside the project but not in reports/static/
-    (report_pdf.TEMPLATES_DIR / "base.css").as_uri(),
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.com",
+        "http://example.com/logo.png",
+        "https://example.com/font.ttf",
+        "ftp://example.com/x",
+        "file://example.com/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "file:///usr/share/fonts/truetype/wqy/../../../../etc/passwd",
+        Path(report_pdf.__file__).as_uri(),  # inside the project but not in reports/static/
+        (report_pdf.TEMPLATES_DIR / "base.css").as_uri(),
+    ],
+)
 def test_fetcher_refuses_everything_else(url):
     with pytest.raises(FetchRefused):
         check_url(url)
@@ -280,10 +345,24 @@ def test_remote_image_in_a_template_is_never_fetched(tmp_path, monkeypatch):
         return real_open(self, request, *args, **kwargs)
 
     monkeypatch.setattr(urllib.request.OpenerDirector, "open", spy)
-    monkeypatch.setattr(report_pdf._env, "loader", ChoiceLoader([DictLoader({"remote.html": (
-        '{% extends "base.html" %}{% block content %}<h1>外部资源</h1>'
-        '<img src="http://example.com/track.png"><img src="https://example.com/a.svg">'
-        '<img src="file:///etc/passwd"><p>正文</p>{% endblock %}')}), report_pdf._env.loader]))
+    monkeypatch.setattr(
+        report_pdf._env,
+        "loader",
+        ChoiceLoader(
+            [
+                DictLoader(
+                    {
+                        "remote.html": (
+                            '{% extends "base.html" %}{% block content %}<h1>外部资源</h1>'
+                            '<img src="http://example.com/track.png"><img src="https://example.com/a.svg">'
+                            '<img src="file:///etc/passwd"><p>正文</p>{% endblock %}'
+                        )
+                    }
+                ),
+                report_pdf._env.loader,
+            ]
+        ),
+    )
     pdf, warnings, _ = rendered(render_pdf, "remote.html", {})
     assert "外部资源" in poppler("pdftotext", pdf, tmp_path)
     assert not [url for url in opened if not url.startswith("file:///usr/share/fonts/")], opened
@@ -303,8 +382,13 @@ def test_orm_objects_are_refused():
 
 def test_missing_fonts_raise_instead_of_printing_boxes(monkeypatch):
     monkeypatch.setattr(report_pdf, "_fc_match", lambda family: None)
-    monkeypatch.setattr(report_pdf, "FACES", tuple(
-        dataclasses.replace(face, debian_paths=("/nonexistent/font.ttf",)) for face in report_pdf.FACES))
+    monkeypatch.setattr(
+        report_pdf,
+        "FACES",
+        tuple(
+            dataclasses.replace(face, debian_paths=("/nonexistent/font.ttf",)) for face in report_pdf.FACES
+        ),
+    )
     report_pdf.font_files.cache_clear()
     try:
         with pytest.raises(FontsMissing, match="fonts-wqy-microhei"):

@@ -309,15 +309,24 @@ def test_candidates_may_be_any_iterable():
 # --- timing (printed, not asserted) ------------------------------------------------------------
 
 PHRASES = [
-    "区行政审批局窗口工作人员推诿扯皮", "营业执照变更申请提交后迟迟办不下来",
-    "施工许可证超过法定时限仍未核发", "窗口要求我们找指定的中介机构代办",
-    "开发区管委会收取城市基础设施配套费{n}万元", "建设单位拖欠工程款{n}万元多次催要无果",
-    "市场监管局执法人员一个月内重复检查{n}次", "因价签不规范被罚款{n}千元以罚代管",
-    "消防验收一拖再拖导致厂房无法投产", "不动产登记材料被反复退回要求补正",
-    "招投标文件设置不合理的资质门槛排斥本地企业", "投标保证金{n}万元到期后迟迟不予退还",
-    "税务局留抵退税审核太慢影响资金周转", "工作人员吃拿卡要暗示请客送礼",
-    "政务服务中心排队三个小时还没办上", "环评审批要求重复提交同样的材料",
-    "城管局和街道多头执法互相推诿", "物业公司转供电加价乱收费",
+    "区行政审批局窗口工作人员推诿扯皮",
+    "营业执照变更申请提交后迟迟办不下来",
+    "施工许可证超过法定时限仍未核发",
+    "窗口要求我们找指定的中介机构代办",
+    "开发区管委会收取城市基础设施配套费{n}万元",
+    "建设单位拖欠工程款{n}万元多次催要无果",
+    "市场监管局执法人员一个月内重复检查{n}次",
+    "因价签不规范被罚款{n}千元以罚代管",
+    "消防验收一拖再拖导致厂房无法投产",
+    "不动产登记材料被反复退回要求补正",
+    "招投标文件设置不合理的资质门槛排斥本地企业",
+    "投标保证金{n}万元到期后迟迟不予退还",
+    "税务局留抵退税审核太慢影响资金周转",
+    "工作人员吃拿卡要暗示请客送礼",
+    "政务服务中心排队三个小时还没办上",
+    "环评审批要求重复提交同样的材料",
+    "城管局和街道多头执法互相推诿",
+    "物业公司转供电加价乱收费",
 ]
 
 
@@ -326,16 +335,19 @@ def synthetic_cases(count: int, seed: int = 20240315) -> list[CaseText]:
     cases = []
     for i in range(count):
         parts = [p.format(n=rng.randint(1, 999)) for p in rng.sample(PHRASES, 10)]
-        cases.append(CaseText(
-            id=1000 + i,
-            title=parts[0],
-            content=f"我公司于2024年{rng.randint(1, 12)}月{rng.randint(1, 28)}日反映，"
-            + "，".join(parts[1:]) + "，请求相关部门尽快协调解决。",
-            company=f"石门市{rng.choice('东南西北中')}{rng.choice('恒泰鑫源华盛')}{i % 97}有限公司",
-            credit_code=rng.choice([None, SHIFAN_CODE, HENGTAI_CODE]),
-            department_id=rng.choice([None, APPROVAL_BUREAU, HOUSING_BUREAU, MARKET_BUREAU]),
-            region=rng.choice([DISTRICT, OTHER_DISTRICT_SAME_CITY, OTHER_CITY]),
-        ))
+        cases.append(
+            CaseText(
+                id=1000 + i,
+                title=parts[0],
+                content=f"我公司于2024年{rng.randint(1, 12)}月{rng.randint(1, 28)}日反映，"
+                + "，".join(parts[1:])
+                + "，请求相关部门尽快协调解决。",
+                company=f"石门市{rng.choice('东南西北中')}{rng.choice('恒泰鑫源华盛')}{i % 97}有限公司",
+                credit_code=rng.choice([None, SHIFAN_CODE, HENGTAI_CODE]),
+                department_id=rng.choice([None, APPROVAL_BUREAU, HOUSING_BUREAU, MARKET_BUREAU]),
+                region=rng.choice([DISTRICT, OTHER_DISTRICT_SAME_CITY, OTHER_CITY]),
+            )
+        )
     return cases
 
 
@@ -348,6 +360,8 @@ def test_timing_of_find_similar_over_2000_candidates(capsys):
     warm = find_similar(LICENCE, candidates)
     warm_seconds = time.perf_counter() - start
     with capsys.disabled():
-        print(f"\nfind_similar over {len(candidates)} candidates: first call (segmenting every text) "
-              f"{cold_seconds * 1000:.0f} ms, again (tokens cached) {warm_seconds * 1000:.0f} ms")
+        print(
+            f"\nfind_similar over {len(candidates)} candidates: first call (segmenting every text) "
+            f"{cold_seconds * 1000:.0f} ms, again (tokens cached) {warm_seconds * 1000:.0f} ms"
+        )
     assert cold == warm and len(cold) <= 5

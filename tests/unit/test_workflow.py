@@ -71,15 +71,14 @@ def expected_allowed(status: Status, action: Action, role: Role) -> bool:
     return role in EXPECTED.get((status, action), frozenset())
 
 
-@pytest.mark.parametrize(("status", "action", "role"), COMBINATIONS,
-                         ids=[f"{s}-{a}-{r}" for s, a, r in COMBINATIONS])
+@pytest.mark.parametrize(
+    ("status", "action", "role"), COMBINATIONS, ids=[f"{s}-{a}-{r}" for s, a, r in COMBINATIONS]
+)
 def test_the_transition_table_follows_the_flow(status, action, role):
     transition = find_transition(action, status)
     table_allows = transition is not None and role in transition.roles
     assert table_allows == expected_allowed(status, action, role)
-    assert (action in allowed_actions(status, {role}, ALL_FACTS)) == expected_allowed(
-        status, action, role
-    )
+    assert (action in allowed_actions(status, {role}, ALL_FACTS)) == expected_allowed(status, action, role)
 
 
 def test_the_table_has_no_row_the_flow_does_not_know():
@@ -117,31 +116,41 @@ def test_every_other_status_is_open():
 # --- where each move leads -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("action", "source", "target"), [
-    (A.ACCEPT, S.SUBMITTED, S.ACCEPTED),
-    (A.DECLINE, S.SUBMITTED, S.DECLINED),
-    (A.DISPATCH, S.ACCEPTED, S.DISPATCHED),
-    (A.DISPATCH, S.RETURNED, S.DISPATCHED),
-    (A.SIGN, S.DISPATCHED, S.HANDLING),
-    (A.SIGN, S.HANDLING, S.HANDLING),
-    (A.REPLY, S.HANDLING, S.REPLIED),
-    (A.RETURN, S.DISPATCHED, S.RETURNED),
-    (A.RETURN, S.HANDLING, S.RETURNED),
-    (A.REHANDLE, S.UNSATISFIED, S.DISPATCHED),
-    (A.ESCALATE, S.UNSATISFIED, S.DISPATCHED),
-    (A.ESCALATE, S.HANDLING, S.DISPATCHED),
-    (A.CLOSE, S.EVALUATED, S.CLOSED),
-    (A.CLOSE, S.UNSATISFIED, S.CLOSED),
-])
+@pytest.mark.parametrize(
+    ("action", "source", "target"),
+    [
+        (A.ACCEPT, S.SUBMITTED, S.ACCEPTED),
+        (A.DECLINE, S.SUBMITTED, S.DECLINED),
+        (A.DISPATCH, S.ACCEPTED, S.DISPATCHED),
+        (A.DISPATCH, S.RETURNED, S.DISPATCHED),
+        (A.SIGN, S.DISPATCHED, S.HANDLING),
+        (A.SIGN, S.HANDLING, S.HANDLING),
+        (A.REPLY, S.HANDLING, S.REPLIED),
+        (A.RETURN, S.DISPATCHED, S.RETURNED),
+        (A.RETURN, S.HANDLING, S.RETURNED),
+        (A.REHANDLE, S.UNSATISFIED, S.DISPATCHED),
+        (A.ESCALATE, S.UNSATISFIED, S.DISPATCHED),
+        (A.ESCALATE, S.HANDLING, S.DISPATCHED),
+        (A.CLOSE, S.EVALUATED, S.CLOSED),
+        (A.CLOSE, S.UNSATISFIED, S.CLOSED),
+    ],
+)
 def test_each_step_leads_to_the_next_status(action, source, target):
     assert find_transition(action, source).target == target
 
 
-@pytest.mark.parametrize(("action", "source"), [
-    (A.CLASSIFY, S.SUBMITTED), (A.CLASSIFY, S.ACCEPTED), (A.CLASSIFY, S.RETURNED),
-    (A.ADD_NOTE, S.HANDLING), (A.REQUEST_EXTENSION, S.HANDLING),
-    (A.APPROVE_EXTENSION, S.HANDLING), (A.REFUSE_EXTENSION, S.HANDLING),
-])
+@pytest.mark.parametrize(
+    ("action", "source"),
+    [
+        (A.CLASSIFY, S.SUBMITTED),
+        (A.CLASSIFY, S.ACCEPTED),
+        (A.CLASSIFY, S.RETURNED),
+        (A.ADD_NOTE, S.HANDLING),
+        (A.REQUEST_EXTENSION, S.HANDLING),
+        (A.APPROVE_EXTENSION, S.HANDLING),
+        (A.REFUSE_EXTENSION, S.HANDLING),
+    ],
+)
 def test_bookkeeping_moves_keep_the_status(action, source):
     assert find_transition(action, source).target == source
 
@@ -162,8 +171,7 @@ def test_find_transition_accepts_the_stored_string_values():
 # --- no closing while a re-handling is pending ------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [S.DISPATCHED, S.HANDLING, S.REPLIED, S.RETURNED,
-                                    S.ACCEPTED, S.SUBMITTED])
+@pytest.mark.parametrize("status", [S.DISPATCHED, S.HANDLING, S.REPLIED, S.RETURNED, S.ACCEPTED, S.SUBMITTED])
 def test_no_case_closes_before_it_is_evaluated_or_while_a_re_handling_is_pending(status):
     assert find_transition(A.CLOSE, status) is None
     assert A.CLOSE not in allowed_actions(status, set(Role), ALL_FACTS)
@@ -198,20 +206,19 @@ GUARD_CASES = [(s, a, g) for (s, a), guards in EXPECTED_GUARDS.items() for g in 
 
 @pytest.mark.parametrize(("status", "action"), list(EXPECTED))
 def test_each_move_depends_on_exactly_the_expected_facts(status, action):
-    assert set(find_transition(action, status).guards) == EXPECTED_GUARDS.get((status, action),
-                                                                                set())
+    assert set(find_transition(action, status).guards) == EXPECTED_GUARDS.get((status, action), set())
 
 
-@pytest.mark.parametrize(("status", "action", "guard"), GUARD_CASES,
-                         ids=[f"{s}-{a}-needs-{g}" for s, a, g in GUARD_CASES])
+@pytest.mark.parametrize(
+    ("status", "action", "guard"), GUARD_CASES, ids=[f"{s}-{a}-needs-{g}" for s, a, g in GUARD_CASES]
+)
 def test_a_guarded_move_is_not_allowed_without_its_fact(status, action, guard):
     roles = EXPECTED[(status, action)]
     assert action in allowed_actions(status, roles, ALL_FACTS)
     assert action not in allowed_actions(status, roles, ALL_FACTS - {guard})
 
 
-@pytest.mark.parametrize(("status", "action"),
-                         [key for key in EXPECTED if key not in EXPECTED_GUARDS])
+@pytest.mark.parametrize(("status", "action"), [key for key in EXPECTED if key not in EXPECTED_GUARDS])
 def test_an_unguarded_move_needs_no_facts(status, action):
     assert action in allowed_actions(status, EXPECTED[(status, action)], set())
 
