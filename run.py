@@ -90,7 +90,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         subprocess.run([BIN / "flask", "ys", "init"], env=env, cwd=BASE, check=True)
-        subprocess.run([BIN / "flask", "ys", "demo"], env=env, cwd=BASE, check=True)
+        cases = os.environ.get("DEMO_CASES", "300")  # how many demo cases (the tests take fewer)
+        subprocess.run([BIN / "flask", "ys", "demo", "--cases", cases], env=env, cwd=BASE, check=True)
     except subprocess.CalledProcessError:
         stop()
     children.append(

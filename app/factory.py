@@ -57,6 +57,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def audit_configuration_changes() -> None:
     """Every change of the reference data and of user accounts is audited in its transaction."""
+    from flask_appbuilder.security.sqla.models import ApiKey, Role
+
     import models as m
     from app.services import audit
 
@@ -71,6 +73,8 @@ def audit_configuration_changes() -> None:
         m.RewardTier,
         m.IneligiblePerson,
         m.ServiceWindow,
+        Role,
+        ApiKey,
         users=(m.Staff,),
         actor_resolver=current_actor_or_system,
     )
@@ -172,8 +176,17 @@ def _back(g, request, url_for) -> str:
         return back
     referrer = request.referrer or ""
     parts = urlsplit(referrer)
-    if referrer and parts.netloc in ("", request.host) and referrer != request.url:
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+    path = parts.path or "/"
+    # same site only, and never "//elsewhere" (a protocol-relative address is another site)
+    if (
+        referrer
+        and parts.netloc in ("", request.host)
+        and referrer != request.url
+        and path.startswith("/")
+        and not path.startswith("//")
+        and "\\" not in path
+    ):
+        return path + (f"?{parts.query}" if parts.query else "")
     return url_for("HomeView.index")
 
 

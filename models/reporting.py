@@ -42,6 +42,8 @@ class Reporter(Model):
     receipt_number: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # Once confirmed, the receipt page after filing never shows the code again.
+    receipt_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     rating: Mapped[Rating | None] = mapped_column(enum_column_type(Rating))
     rating_reason: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime)

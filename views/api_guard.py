@@ -62,7 +62,9 @@ def _negative_paging(q) -> bool:
 
 
 def _digits_too_long(value) -> bool:
-    return isinstance(value, str) and value.lstrip("-").isdigit() and abs(int(value)) > LIMIT
+    digits = value.lstrip("-") if isinstance(value, str) else ""
+    # ASCII digits only: "²".isdigit() is true, and int("²") fails (the deep fuzz found it)
+    return digits.isascii() and digits.isdigit() and abs(int(digits)) > LIMIT
 
 
 def _unknown_user(app, pk) -> bool:

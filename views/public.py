@@ -1,7 +1,11 @@
 """Public pages (no account): file a case, receive the receipt, follow the case.
 
-The query code travels only in POST bodies and the page that shows it once; it is never put in
-a URL, a cookie or a log. Filing and lookups are rate-limited; forms carry CSRF tokens.
+The query code travels only in POST bodies and on the receipt page; it is never put in a URL or
+a log. Between the filing and its receipt page (Post/Redirect/Get) it rides in the session
+cookie sealed with a key of its own (app.receipts: encrypted, unreadable to the browser), and
+that page shows it only until the reporter confirms it, for at most RECEIPT_SECONDS, and only
+while the case exists; confirming, leaving the tracking page or logging out forgets it.
+Filing and lookups are rate-limited; forms carry CSRF tokens.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from flask import current_app, flash, make_response, redirect, request, session,
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import user_logged_out
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
 from wtforms import BooleanField, HiddenField, MultipleFileField, StringField, TextAreaField
@@ -31,7 +36,7 @@ from views.forms import LazySelectField, _choices
 
 SESSION_KEY = "tracked_reporter"
 RECEIPT_KEY = "receipt"  # the sealed receipt shown after filing (app.receipts)
-RECEIPT_SECONDS = 3600
+RECEIPT_SECONDS = 900  # long enough to write the code down, short on a shared computer
 
 
 def _categories_grouped():
@@ -109,6 +114,13 @@ def _csrf_ok() -> bool:
         return False
 
 
+@user_logged_out.connect
+def _forget_receipt_on_logout(sender, user=None, **extra) -> None:
+    """A shared computer: logging out forgets a receipt not yet confirmed and a tracked case."""
+    session.pop(RECEIPT_KEY, None)
+    session.pop(SESSION_KEY, None)
+
+
 class PublicReportView(BaseView):
     """The public filing page (also opened by the QR code of a service window)."""
 
@@ -176,14 +188,23 @@ class PublicReportView(BaseView):
         )
         return redirect(url_for("PublicReportView.receipt"))
 
-    @expose("/receipt", methods=["GET"])
-    def receipt(self, error: str | None = None):
-        """The receipt, shown after the filing's redirect until the reporter confirms it."""
+    def _sealed_receipt(self):
+        """(number, code) of the receipt this browser may still see, else None: sealed here
+        less than RECEIPT_SECONDS ago, the case exists, and the receipt is not yet confirmed."""
         opened = receipts.open_receipt(
             current_app.config["SECRET_KEY"], session.get(RECEIPT_KEY), RECEIPT_SECONDS
         )
-        if opened is None:
+        reporter = reporting.find_reporter(db.session, *opened) if opened else None
+        if reporter is None or reporter.receipt_confirmed_at is not None:
             session.pop(RECEIPT_KEY, None)
+            return None
+        return opened
+
+    @expose("/receipt", methods=["GET"])
+    def receipt(self, error: str | None = None):
+        """The receipt, shown after the filing's redirect until the reporter confirms it."""
+        opened = self._sealed_receipt()
+        if opened is None:
             return redirect(url_for("PublicTrackView.form"))
         number, code = opened
         response = make_response(
@@ -202,12 +223,12 @@ class PublicReportView(BaseView):
             flash(gettext("The page expired; please submit the form again."), "danger")
             return redirect(url_for("PublicReportView.receipt"))
         _, error = attempt(
-            lambda: reporting.confirm_receipt(db.session, number, request.form.get("code", ""))
+            lambda: reporting.confirm_receipt(
+                db.session, number, request.form.get("code", ""), now=clock.utcnow()
+            )
         )
         if error is not None:  # the receipt stays on the page: the code is never lost
-            if receipts.open_receipt(
-                current_app.config["SECRET_KEY"], session.get(RECEIPT_KEY), RECEIPT_SECONDS
-            ):
+            if self._sealed_receipt():
                 return self.receipt(error=error.message)
             flash(error.message, "danger")
             return self.render_template("public/track_form.html", title=gettext("Follow my case")), 422
@@ -312,6 +333,7 @@ class PublicTrackView(BaseView):
                 methods=[(m.value, gettext(REWARD_LABELS[m])) for m in PayMethod],
                 local_time=local_time,
                 timeline=reporting.public_timeline(case),
+                messages=reporting.messages_for(case, reporter),
                 can_rate=can_rate,
                 status_label=reporter_status,
                 fixed_text=fixed_text,
@@ -411,6 +433,7 @@ class PublicTrackView(BaseView):
     @expose("/leave", methods=["GET"])
     def leave(self):
         session.pop(SESSION_KEY, None)
+        session.pop(RECEIPT_KEY, None)
         return redirect(url_for("PublicTrackView.form"))
 
 

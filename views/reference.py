@@ -79,7 +79,7 @@ def _check_department(form, field) -> None:
 
     pk = (request.view_args or {}).get("pk")
     candidate = SimpleNamespace(
-        id=int(pk) if str(pk or "").isdigit() else None,
+        id=int(pk) if str(pk or "").isascii() and str(pk or "").isdigit() else None,
         level=form.level.data or None,
         parent=field.data,
         parent_id=None,

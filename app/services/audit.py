@@ -103,28 +103,53 @@ def audit_configuration(*models: type, users: tuple[type, ...] = (), actor_resol
         _resolve_actor = actor_resolver
 
 
+# Bookkeeping that changes without anyone configuring anything (a login, a key's last use).
+_BOOKKEEPING = frozenset(
+    {
+        "last_login",
+        "login_count",
+        "fail_login_count",
+        "changed_on",
+        "changed_by_fk",
+        "last_used_on",
+        "last_used",
+    }
+)
+# What makes an account change worth a record: who it is, what it may do, how it logs in.
+_ACCOUNT = ("roles", "department_id", "active", "username", "email", "password", "first_name", "last_name")
+
+
 def _changed(obj) -> dict:
+    """Changed columns as [old, new] (secrets only as "…"), changed collections as the items
+    added and removed (a role's permissions)."""
     from sqlalchemy import inspect
 
-    changes = {}
-    for attr in inspect(obj).mapper.column_attrs:
-        history = inspect(obj).attrs[attr.key].history
-        if history.has_changes():
+    state, changes = inspect(obj), {}
+    for attr in state.mapper.attrs:
+        if attr.key in _BOOKKEEPING or not hasattr(attr, "columns") and not getattr(attr, "uselist", False):
+            continue
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        if hasattr(attr, "columns"):
             secret = any(word in attr.key for word in _SECRET)
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
             changes[attr.key] = "…" if secret else [old, new]
+        else:
+            changes[attr.key] = {
+                "added": sorted(map(str, history.added))[:100],
+                "removed": sorted(map(str, history.deleted))[:100],
+            }
     return changes
 
 
-def _account_changed(user) -> bool:
-    """Roles, department or active state changed (not a login's counters)."""
+def _account_changes(user) -> list[str]:
+    """Which of the account's identity, rights and login changed (not a login's counters)."""
     from sqlalchemy import inspect
 
     attrs = inspect(user).attrs
-    return any(
-        attrs[name].history.has_changes() for name in ("roles", "department_id", "active") if name in attrs
-    )
+    return [name for name in _ACCOUNT if name in attrs and attrs[name].history.has_changes()]
 
 
 @event.listens_for(Session, "before_flush")
@@ -137,10 +162,11 @@ def _collect_configuration_changes(session, _flush_context, _instances) -> None:
             pending.append((obj, "add", None))
     for obj in session.dirty:
         if isinstance(obj, _USERS):
-            if _account_changed(obj):
-                pending.append((obj, "edit", None))
-        elif isinstance(obj, _AUDITED) and session.is_modified(obj, include_collections=False):
-            pending.append((obj, "edit", _changed(obj)))
+            if changed := _account_changes(obj):
+                pending.append((obj, "edit", {"changed": changed}))
+        elif isinstance(obj, _AUDITED) and session.is_modified(obj):
+            if changes := _changed(obj):
+                pending.append((obj, "edit", changes))
     for obj in session.deleted:
         if isinstance(obj, _AUDITED):
             pending.append((obj, "delete", {"item": str(obj)}))
@@ -173,6 +199,7 @@ def _write_configuration_changes(session) -> None:
                 subject=obj.username,
                 details={
                     "change": change,
+                    "changed": (details or {}).get("changed", []),  # a password only as its name
                     "roles": sorted(r.name for r in obj.roles),
                     "department_id": obj.department_id,
                     "active": obj.active,

@@ -131,11 +131,14 @@ def file_case(
     return case, written
 
 
-def confirm_receipt(session, number: str, code: str) -> Reporter:
-    """Check that the reporter saved their code (the step after the receipt is shown)."""
+def confirm_receipt(session, number: str, code: str, *, now: datetime) -> Reporter:
+    """Check that the reporter saved their code (the step after the receipt is shown); from
+    then on the receipt page never shows the code again."""
     reporter = find_reporter(session, number, code)
     if reporter is None:
         raise Invalid(N_("The query code you typed does not match; check it and try again."))
+    reporter.receipt_confirmed_at = reporter.receipt_confirmed_at or now
+    session.flush()
     return reporter
 
 
@@ -195,6 +198,12 @@ def reporter_message(session, case: Case, reporter: Reporter, *, now: datetime, 
     case.messages.append(message)
     session.flush()
     return message
+
+
+def messages_for(case: Case, reporter: Reporter) -> list[CaseMessage]:
+    """What a reporter sees of the messages: the staff's and their own. After a merge the case
+    has several reporters, and one reporter's message may say who they are."""
+    return [m for m in case.messages if not m.from_reporter or m.reporter_id == reporter.id]
 
 
 def may_message(case: Case, actor: Actor) -> bool:

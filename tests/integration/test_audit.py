@@ -113,3 +113,33 @@ def test_a_configuration_change_and_its_record_commit_or_roll_back_together(sess
     [row] = session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]
     assert row.subject == "Setting:edit" and row.actor_name == "system"
     assert row.details["changes"]["value"] == [old, "47"]
+
+
+def test_a_role_given_a_permission_is_audited_with_what_it_gained(app, session):
+    sm = app.appbuilder.sm
+    before = session.query(AuditRecord).count()
+    clerk = sm.find_role("Clerk")
+    extra = sm.find_permission_view_menu("can_list", "StaffUserView")
+    clerk.permissions.append(extra)
+    session.commit()
+    [row] = session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]
+    assert row.subject == "Role:edit"
+    assert row.details["changes"]["permissions"]["added"] == [str(extra)]
+
+
+def test_a_password_reset_an_e_mail_change_and_a_new_api_key_are_audited(app, session):
+    from models import Staff
+
+    sm = app.appbuilder.sm
+    before = session.query(AuditRecord).count()
+    user = session.query(Staff).filter_by(username="supervisor").one()
+    sm.reset_password(user.id, "Another@2026")
+    user.email = "someone-else@example.org"
+    session.commit()
+    sm.create_api_key(session.query(Staff).filter_by(username="hotline12345").one(), "test key")
+    session.commit()
+    rows = session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]
+    changed = [c for r in rows if r.kind == "role_change" for c in r.details["changed"]]
+    assert "password" in changed and "email" in changed
+    assert not any("Another@2026" in str(r.details) for r in rows)  # never the password itself
+    assert any(r.subject == "ApiKey:add" for r in rows)

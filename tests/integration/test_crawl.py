@@ -209,7 +209,10 @@ class Crawl:
             if response is None:
                 continue
             if response.status_code in (301, 302, 303, 307, 308):
-                target = _local(response.headers.get("Location", ""), "http://localhost" + url)
+                location = response.headers.get("Location", "")
+                target = _local(location, "http://localhost" + url)
+                if target is None and urlsplit(urljoin("http://localhost" + url, location)).netloc:
+                    self.failures.append((self.role, "GET", url, f"redirect off-site: {location}"))
                 if target and not SKIP_LINKS.search(urlsplit(target).path):
                     queue.append(target)
                 continue
@@ -275,9 +278,21 @@ def crawl_data(session, actors, cats, depts):
     return {"cases": cases, "tracked": (tracked.number, tracked.query_code)}
 
 
+REACHES = {
+    "anonymous": "/track/case",
+    "admin": "/departmentview/list",
+    "clerk": "/cases/intake/list",
+    "dispatcher": "/cases/dispatch/list",
+    "handler": "/cases/department/list",
+    "supervisor": "/cases/supervision/list",
+    "leader": "/dashboard/",
+    "finance": "/rewards",
+}
+
+
 def test_no_page_or_form_answers_a_server_error(app, actors, crawl_data):
     started = time.monotonic()
-    failures, stats = [], []
+    failures, stats, seen = [], [], {}
     forms_by_roles: dict[tuple, set] = {}
     for username in [None, *USERS]:
         client = app.test_client()
@@ -296,6 +311,7 @@ def test_no_page_or_form_answers_a_server_error(app, actors, crawl_data):
         crawl = Crawl(client, username or "anonymous")
         began = time.monotonic()
         crawl.run(starts, forms_by_roles.setdefault(roles, set()))
+        seen[crawl.role] = crawl.seen
         failures += crawl.failures
         stats.append(
             (
@@ -313,6 +329,9 @@ def test_no_page_or_form_answers_a_server_error(app, actors, crawl_data):
         print("  ", *row)
     assert not failures, "server errors:\n" + "\n".join(map(repr, failures))
     assert all(row[1] > 1 for row in stats), stats
+    # each role's crawl reached its own work (a failed login would crawl the public pages only)
+    for role, prefix in REACHES.items():
+        assert any(u.startswith(prefix) for u in seen[role]), (role, prefix)
 
 
 # --- regressions: each of these answered 500 ---------------------------------------------------
@@ -535,6 +554,15 @@ def test_a_rest_list_refuses_a_negative_page_or_page_size(app, session):
             assert response.status_code == 400, (url, q, response.status_code)
             assert "page" in response.json["message"], (url, q)
         assert client.get(f"{url}?q=(page:0,page_size:10)", headers=headers).status_code == 200
+
+
+def test_an_api_path_id_of_other_digits_is_not_found(app, session):
+    """A superscript two is a digit to Python but no integer (found by the deep fuzz)."""
+    client = app.test_client()
+    headers = _api_token(client)
+    for url in ("/api/v1/security/api_keys/%C2%B2", "/api/v1/case/%C2%B2", "/api/v1/case/%D9%A3"):
+        assert client.delete(url, headers=headers).status_code < 500, url
+        assert client.get(url, headers=headers).status_code < 500, url
 
 
 @pytest.mark.parametrize("period", ["2026-13", "abc", "0000", "9999-12", "<script>alert(1)</script>"])

@@ -50,3 +50,19 @@ def test_a_refused_action_on_a_screen_returns_with_its_message(client, session, 
     assert "alert-danger" in client.get(response.headers["Location"]).get_data(as_text=True)
     session.refresh(case)
     assert case.status == "submitted" and not case.messages
+
+
+def test_a_refusal_returns_only_to_a_page_of_this_site(app):
+    from flask import g, request, url_for
+
+    from app.factory import _back
+
+    cases = {
+        "http://localhost/cases/show/3?x=1": "/cases/show/3?x=1",
+        "http://localhost//evil.example/x": "/",  # protocol-relative: another site
+        "http://evil.example/cases/": "/",
+        "http://localhost/\\evil.example": "/",
+    }
+    for referrer, expected in cases.items():
+        with app.test_request_context("/cases/act/1/message", method="POST", headers={"Referer": referrer}):
+            assert _back(g, request, url_for) == expected, referrer

@@ -530,6 +530,11 @@ def test_similar_cases_are_shown_and_a_duplicate_is_merged_keeping_each_receipt(
     assert track(client, second_number, second_code).status_code == 302
     assert first_number in client.get("/track/case").get_data(as_text=True)
     assert session.query(Reporter).filter_by(receipt_number=second_number).one().case_id == first.id
+    # each reporter of the merged case sees the staff's messages and their own, never the other's
+    client.post("/track/message", data={"body": "我是同事乙，电话13900001111"})
+    client.get("/track/leave")
+    assert track(client, first_number, first_code).status_code == 302
+    assert "13900001111" not in client.get("/track/case").get_data(as_text=True)
 
 
 def test_lookups_are_also_limited_for_everyone_together(app, session, client):
@@ -663,3 +668,20 @@ def test_a_reply_reaches_the_reporter_as_text_never_as_markup(session, client, a
     page = client.get("/track/case").get_data(as_text=True)
     assert '<script>alert("reply")' not in page
     assert page.count("&lt;script&gt;alert(&#34;reply&#34;)&lt;/script&gt;已办结") == 2  # reply, timeline
+
+
+def test_a_confirmed_receipt_is_never_shown_again_even_from_an_old_cookie(session, client, cats):
+    number, code, _ = file_through_page(client, cats, anonymous="y")
+    old_cookie = client.get_cookie("session").value
+    assert client.get("/report/receipt").status_code == 200  # a reload shows it again
+    confirmed = client.post("/report/confirm", data={"number": number, "code": code})
+    assert confirmed.status_code == 200 and "回执已保存" in confirmed.get_data(as_text=True)
+    client.set_cookie("session", old_cookie)  # replayed by the next user of the computer
+    again = client.get("/report/receipt")
+    assert again.status_code == 302 and code not in again.get_data(as_text=True)
+
+
+def test_leaving_forgets_a_receipt_not_yet_confirmed(session, client, cats):
+    number, code, _ = file_through_page(client, cats, anonymous="y")
+    client.get("/track/leave")
+    assert client.get("/report/receipt").status_code == 302
