@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _CALLBACKS = "after_commit"
+_UNDO = "after_rollback"
 
 
 def after_commit(session: Session, callback: Callable[[], object], key: str | None = None) -> None:
@@ -26,8 +27,15 @@ def after_commit(session: Session, callback: Callable[[], object], key: str | No
     callbacks[key or object()] = callback
 
 
+def after_rollback(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` if the current transaction rolls back (never if it commits): undo what
+    the database cannot, such as files written for rows that will not exist."""
+    session.info.setdefault(_UNDO, []).append(callback)
+
+
 @event.listens_for(Session, "after_commit")
 def _run_callbacks(session: Session) -> None:
+    session.info.pop(_UNDO, None)
     callbacks = session.info.pop(_CALLBACKS, {})
     for callback in callbacks.values():
         try:
@@ -41,6 +49,11 @@ def _forget(session: Session, transaction) -> None:
     """Per-transaction state (callbacks of a rolled-back unit, caches) never outlives it."""
     if transaction.parent is None:
         session.info.pop(_CALLBACKS, None)
+        for undo in session.info.pop(_UNDO, []):  # left only when the transaction rolled back
+            try:
+                undo()
+            except Exception:  # noqa: BLE001
+                log.exception("after-rollback callback failed")
         session.info.pop("staff_by_role", None)
         session.info.pop("new_notifications", None)
 

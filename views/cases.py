@@ -237,14 +237,12 @@ class CaseIntakeView(BaseView):
     def new(self):
         form = build_form(INTAKE_FIELDS + ["attachments"])()
         if request.method == "POST" and form.validate_on_submit():
-            written = []
 
-            def file_it():
-                nonlocal written
+            def file_it():  # files of a refused filing are removed on its rollback
                 files = [
                     (f.filename, f.read()) for f in request.files.getlist("attachments") if f and f.filename
                 ]
-                case, written = reporting.file_case(
+                case, _ = reporting.file_case(
                     db.session,
                     actor=current_actor(),
                     now=clock.utcnow(),
@@ -255,7 +253,6 @@ class CaseIntakeView(BaseView):
 
             case, error = attempt(file_it)
             if error is not None:
-                reporting.discard_files(written)
                 flash(error.message, "danger")
             else:
                 # The receipt is shown once, here, for the clerk to read out or hand over.

@@ -158,25 +158,18 @@ class PublicReportView(BaseView):
             flash(gettext("The page expired; please submit the form again."), "danger")
             return self._render_form(form, window, 400)
         now = clock.utcnow()
-        written = []
 
-        def file_it():
-            nonlocal written
+        def file_it():  # files of a refused filing are removed on its rollback
             challenge_id = challenge.check_answer(
                 current_app.config["SECRET_KEY"], form.challenge_token.data, form.challenge_answer.data
             )
             reporting.use_challenge(db.session, challenge_id, now)
             data = {name: getattr(form, name).data for name in FORM_FIELDS}
-            case, written = reporting.file_case(db.session, now=now, data=data, files=_uploaded_files())
+            case, _ = reporting.file_case(db.session, now=now, data=data, files=_uploaded_files())
             return case
 
-        try:
-            case, error = attempt(file_it)
-        except Exception:
-            reporting.discard_files(written)
-            raise
+        case, error = attempt(file_it)
         if error is not None:
-            reporting.discard_files(written)
             if isinstance(error, Invalid) and "check question" in error.msgid:
                 form.challenge_answer.errors = [error.message]
             else:
@@ -352,15 +345,8 @@ class PublicTrackView(BaseView):
         if not _csrf_ok():
             flash(gettext("The page expired; please submit the form again."), "danger")
             return redirect(url_for("PublicTrackView.case"))
-        written = []
-
-        def do_it():
-            nonlocal written
-            written = do(reporter, case, clock.utcnow()) or []
-
-        _, error = attempt(do_it)
-        if error is not None:
-            reporting.discard_files(written)
+        _, error = attempt(lambda: do(reporter, case, clock.utcnow()))
+        if error is not None:  # files it wrote are removed on its rollback
             flash(error.message, "danger")
         else:
             flash(gettext("Thank you, it has been recorded."), "info")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy.orm import object_session
 
 from app import similarity
 from app.enums import Channel, DeclineReason, EvaluationSource, Rating
@@ -18,6 +19,7 @@ from app.services.actor import Actor
 from app.services.notices import raise_notice
 from app.services.protection import receipt_hash
 from app.supervision import NoticeCause
+from app.transaction import after_rollback
 from app.uploads import delete_stored, detect_type, store_upload
 from app.workflow import N_, OPEN_STATUSES, Action, Role, Status
 from models import (
@@ -71,6 +73,9 @@ def attach_files(
     """Store files under generated names and record them; return what was written (so a failed
     transaction can remove it)."""
     written = []
+    session = object_session(case)
+    if session is not None and files:  # a rolled-back filing leaves no file behind
+        after_rollback(session, lambda: discard_files(written))
     try:
         for name, data in files:
             stored = store_upload(_upload_dir(), name, data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])

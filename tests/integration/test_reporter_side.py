@@ -685,3 +685,32 @@ def test_leaving_forgets_a_receipt_not_yet_confirmed(session, client, cats):
     number, code, _ = file_through_page(client, cats, anonymous="y")
     client.get("/track/leave")
     assert client.get("/report/receipt").status_code == 302
+
+
+def test_files_of_a_filing_that_rolls_back_are_removed(app, session, actors, cats):
+    from pathlib import Path
+
+    from app.services import reporting
+    from tests.conftest import at
+
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    before = set(upload_dir.iterdir()) if upload_dir.exists() else set()
+    data = {
+        "case_type": "complaint",
+        "channel": "phone_12345",
+        "category_id": cats["GOV01"].id,
+        "title": "附件测试",
+        "content": "照片为证。",
+        "region": "清源省/石门市/长河县",
+        "anonymous": True,
+    }
+    case, written = reporting.file_case(
+        session,
+        actor=actors["clerk"],
+        now=at("2026-09-30 10:00"),
+        data=data,
+        files=[("现场.jpg", jpeg_with_gps())],
+    )
+    assert written and set(upload_dir.iterdir()) - before  # written before the commit
+    session.rollback()  # e.g. the commit failed, or a later step refused
+    assert set(upload_dir.iterdir()) == before
