@@ -86,19 +86,10 @@ def weekly_sample() -> int:
 
 def enqueue_deliveries(ids) -> int:
     """Hand messages to the workers; if Redis is down the next sweep will do it."""
-    from app import queue
+    from app.services.notifications import hand_to_workers
 
     with app_context():
-        return sum(
-            queue.enqueue(
-                "deliver",
-                notification_id,
-                job_id=f"deliver-{notification_id}",
-                result_ttl=3600,
-                failure_ttl=86400,
-            )
-            for notification_id in ids
-        )
+        return hand_to_workers(ids)
 
 
 def generate_report(report_id: int) -> str:

@@ -216,8 +216,13 @@ def _write(session, rows: list[dict]) -> list[int]:
 
 
 def _hand_to_workers(session) -> None:
-    """After the commit: one delivery job per new message (the sweep retries what fails)."""
-    for notification_id in sorted(session.info.pop("new_notifications", ())):
+    """After the commit: the new messages go to the delivery jobs."""
+    hand_to_workers(sorted(session.info.pop("new_notifications", ())))
+
+
+def hand_to_workers(ids) -> int:
+    """One delivery job per message; those Redis does not take, the next sweep retries."""
+    return sum(
         queue.enqueue(
             "deliver",
             notification_id,
@@ -225,6 +230,8 @@ def _hand_to_workers(session) -> None:
             result_ttl=3600,
             failure_ttl=86400,
         )
+        for notification_id in ids
+    )
 
 
 @contextmanager
