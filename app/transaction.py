@@ -92,5 +92,10 @@ def run_request(dispatch: Callable[[], object]) -> object:
     except BaseException:
         db.session.rollback()
         raise
+    if not db.session.is_active:
+        # a flush failed and the view answered anyway (FAB's REST API turns some database
+        # errors into a 4xx): its unit of work is lost, never committed half-done
+        db.session.rollback()
+        return response
     db.session.commit()
     return response

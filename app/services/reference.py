@@ -25,6 +25,11 @@ def _parent(session, department):
 def validate_department(session, department) -> None:
     """Refuse a department whose parent does not sit one level up, or that would be its own
     ancestor (escalation climbs this tree)."""
+    with session.no_autoflush:  # never flush the half-edited row while checking it
+        _validate_department(session, department)
+
+
+def _validate_department(session, department) -> None:
     try:
         level = DeptLevel(department.level) if department.level else None
     except ValueError:  # a level that does not exist, typed or sent by hand

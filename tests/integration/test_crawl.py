@@ -549,7 +549,14 @@ def test_a_rest_list_refuses_a_negative_page_or_page_size(app, session):
     ]
     assert "/api/v1/case/" in lists
     for url in lists:
-        for q in ("(page:-66102716,page_size:10)", "(page:0,page_size:-5)", "(page:-1)"):
+        for q in (
+            "(page:-66102716,page_size:10)",
+            "(page:0,page_size:-5)",
+            "(page:-1)",
+            "(page:704305357957963347656704,page_size:10)",
+            "(page:0,page_size:9999999999)",
+            '{"page": 704305357957963347656704, "columns": []}',  # FAB also reads JSON
+        ):
             response = client.get(f"{url}?q={q}", headers=headers)
             assert response.status_code == 400, (url, q, response.status_code)
             assert "page" in response.json["message"], (url, q)
@@ -595,3 +602,13 @@ def test_a_method_the_api_does_not_offer_answers_405_in_json(app):
     response = client.get("/api/v1/calendar_day/-1", headers=_api_token(client))
     assert response.status_code == 405  # was a crash: the JSON error had no headers to add to
     assert response.is_json and "Allow" in response.headers
+
+
+def test_a_department_put_with_an_unknown_parent_is_refused_not_a_500(app, session):
+    """Checking the rules used to flush the half-edited row: a foreign-key error, then a 500
+    (found by the deep fuzz on PostgreSQL)."""
+    client = app.test_client()
+    headers = _api_token(client)
+    body = {"level": "county", "code": "X555", "name": "某县局", "active": True, "parent_id": 34085632}
+    response = client.put("/api/v1/department/2", headers=headers, json=body)
+    assert response.status_code == 422 and response.json["message"]
