@@ -26,6 +26,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.request_class = CleanRequest  # NUL characters never reach the database
     app.config.from_object("config")
     app.config.update(overrides or {})
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        # psycopg prepares a statement after 5 runs, and PostgreSQL may then keep one generic
+        # plan for every parameter: a handler's status filter went from 60 ms to 500 ms on
+        # the 9th request (bench/lists.py at 1 million cases). Plan each run for its values.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("options", "-c plan_cache_mode=force_custom_plan")
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "models" / "migrations"))
     with app.app_context():

@@ -116,3 +116,18 @@ def test_under_the_counting_limit_the_exact_count_is_shown(session, actors, cats
     login(client, "supervisor")
     html = client.get("/cases/list/").get_data(as_text=True)
     assert re.search(r"记录数.{0,60}?\b4\b", html, re.S)
+
+
+def test_the_intake_queue_shows_first_the_acceptance_decision_due_first(app, session, actors, cats):
+    from tests.conftest import at, login
+    from tests.factories import file_case
+
+    sooner = file_case(session, actors, cats, now=at("2026-09-28 10:00"), title="先到期")
+    later = file_case(session, actors, cats, now=at("2026-09-30 10:00"), title="后到期")
+    assert sooner.accept_due_at < later.accept_due_at and sooner.id < later.id
+    session.commit()
+    client = app.test_client()
+    login(client, "clerk")
+    page = client.get("/cases/intake/list/").get_data(as_text=True)
+    assert "受理决定期限" in page  # the deadline that matters here is shown
+    assert page.index(sooner.number) < page.index(later.number)  # newest-first would invert
