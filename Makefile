@@ -1,8 +1,8 @@
-.PHONY: setup run test test-quick test-slow lint bench bench-sweep bench-reports bench-web bench-lists
+.PHONY: setup run test test-quick test-slow lint bench bench-sweep bench-reports bench-web bench-lists bench-uploads bench-detector
 setup:
 	bash scripts/setup.sh
 run: setup
-	.venv/bin/python run.py
+	YS_DEMO=1 .venv/bin/python run.py
 test:
 	bash scripts/test.sh
 test-quick:
@@ -12,12 +12,16 @@ test-slow:
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 bench: setup
-	.venv/bin/python bench/all.py
+	YS_DEMO=1 .venv/bin/python bench/all.py
 bench-sweep: setup
-	.venv/bin/python bench/sweep.py --due 10 100 1000
+	YS_DEMO=1 .venv/bin/python bench/sweep.py --due 10 100 1000
 bench-lists: setup
-	.venv/bin/python bench/lists.py
+	YS_DEMO=1 .venv/bin/python bench/lists.py
 bench-reports: setup
-	.venv/bin/python bench/reports.py
+	YS_DEMO=1 .venv/bin/python bench/reports.py
 bench-web: setup
-	.venv/bin/python bench/web.py
+	YS_DEMO=1 .venv/bin/python bench/web.py
+bench-uploads: setup
+	YS_DEMO=1 .venv/bin/python bench/uploads.py
+bench-detector: setup
+	YS_DEMO=1 .venv/bin/python bench/detector.py

@@ -6,14 +6,18 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("YS_VAR_DIR", BASE_DIR / "var"))
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me-营商110")
+# Secrets (app/keys.py): no defaults. Outside the demo (YS_DEMO=1, which `make run` sets) the web
+# app, the worker and the CLI refuse to start until each is set to its own long random value.
+YS_DEMO = os.environ.get("YS_DEMO", "0") == "1"
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yingshang110.db'}")
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-# Secrets for reporter protection: set them in production (the defaults are for the demo only).
-IDENTITY_KEY = os.environ.get("IDENTITY_KEY", "demo-identity-key-" + SECRET_KEY)
-QUERY_CODE_KEY = os.environ.get("QUERY_CODE_KEY", "demo-query-code-key-" + SECRET_KEY)
+# Reporter protection: IDENTITY_KEY encrypts identities (several keys, newest first, separated by
+# commas: the first encrypts, all decrypt); QUERY_CODE_KEY keys the hashes of query codes.
+IDENTITY_KEY = os.environ.get("IDENTITY_KEY", "")
+QUERY_CODE_KEY = os.environ.get("QUERY_CODE_KEY", "")
 
 # Uploads: stored outside the web root; the request size is refused before the body is read.
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(VAR_DIR / "uploads"))
@@ -73,12 +77,45 @@ FAB_API_MAX_PAGE_SIZE = 100
 FAB_API_KEY_ENABLED = True  # connected systems (e.g. a 12345 platform) file cases with a key
 FAB_API_KEY_PREFIXES = ["ys110_"]
 
+
+# Staff accounts (app/accounts.py, app/passwords.py).
+def _password_policy(password: str) -> None:
+    from app.accounts import check_password_policy
+
+    check_password_policy(password)
+
+
+# Every password set through FAB (add user, reset password, reset my password, the REST user
+# API) passes the policy; the CLI and the security manager check it too.
+FAB_PASSWORD_COMPLEXITY_ENABLED = True
+FAB_PASSWORD_COMPLEXITY_VALIDATOR = _password_policy
+PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
+PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "3"))  # zxcvbn's 0-4 scale
+# Lockout per account (in the database, so every worker agrees): after LOGIN_LOCKOUT_AFTER
+# wrong passwords in a row the account is locked for LOGIN_LOCKOUT_SECONDS, doubling with each
+# further failure up to LOGIN_LOCKOUT_MAX_SECONDS; a successful login resets the count.
+LOGIN_LOCKOUT_AFTER = int(os.environ.get("LOGIN_LOCKOUT_AFTER", "5"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "60"))
+LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", "3600"))
+# Roles whose users must pass a TOTP second factor (they can reveal identity or pay money),
+# as role names separated by commas.
+TOTP_REQUIRED_ROLES = [
+    r.strip()
+    for r in os.environ.get("TOTP_REQUIRED_ROLES", "Admin,Supervisor,Finance,Custodian").split(",")
+    if r.strip()
+]
+TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "营商110")
+TOTP_PENDING_SECONDS = 300  # between the password and the code
+
 WTF_CSRF_ENABLED = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Served over TLS (behind a proxy that sets X-Forwarded-Proto): cookies only travel encrypted.
 SESSION_COOKIE_SECURE = os.environ.get("COOKIE_SECURE", "0") == "1"
 REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind this many reverse proxies, trust their X-Forwarded-For/-Proto/-Host (client address for
+# rate limits and lockouts, https for HSTS and secure cookies). 0: served directly.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 REMEMBER_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = 8 * 3600
 

@@ -62,6 +62,13 @@ def start_redis() -> tuple[subprocess.Popen, str]:
 
 def main() -> None:
     os.environ.setdefault("TZ", "Asia/Shanghai")
+    if os.environ.get("YS_DEMO") == "1":
+        print(
+            "营商110 demo mode (YS_DEMO=1, set by `make run`): demo data and the published demo keys of "
+            "app/keys.py. Never use it for real reports: set SECRET_KEY, IDENTITY_KEY and QUERY_CODE_KEY "
+            "and leave YS_DEMO unset (README, Production).",
+            flush=True,
+        )
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
     (BASE / "var").mkdir(exist_ok=True)
     redis, redis_url = start_redis()

@@ -41,6 +41,12 @@ def demo_command(cases: int) -> None:
     """Load demo departments, users and cases (once)."""
     from app.demo import load_demo
 
+    if not current_app.config.get("YS_DEMO"):
+        # the demo accounts' password is published in the README
+        raise click.ClickException(
+            "flask ys demo creates accounts with the published demo password: run it only in "
+            "demo mode (YS_DEMO=1, which make run sets). Create real accounts with flask ys create-user."
+        )
     with unit_of_work() as session:
         for line in load_demo(session, cases=cases):
             click.echo(line)
@@ -71,6 +77,78 @@ def audit_verify_command() -> None:
     if problems:
         raise SystemExit(1)
     click.echo("audit log intact")
+
+
+@ys.command("rotate-identity-key")
+def rotate_identity_key_command() -> None:
+    """Re-encrypt every stored identity with the first key of IDENTITY_KEY ("new,old,...")."""
+    from app import clock
+    from app.services.keys import reencrypt_identities
+
+    with unit_of_work() as session:
+        counts = reencrypt_identities(session, now=clock.utcnow())
+    click.echo(
+        f"re-encrypted {counts['reencrypted']} values; "
+        f"unreadable with the listed keys: {counts['unreadable']}"
+    )
+    if counts["unreadable"]:
+        raise SystemExit(1)
+
+
+@ys.command("create-user")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="A role name (repeat for several).")
+@click.option("--first-name", default="", help="Given name.")
+@click.option("--last-name", default="", help="Family name.")
+@click.option("--email", required=True)
+@click.option("--department", "department_code", default=None, help="The code of the user's department.")
+@click.password_option(help="Asked for when not given; must pass the password policy.")
+def create_user_command(username, roles, first_name, last_name, email, department_code, password) -> None:
+    """Create a staff account (its password must pass the policy)."""
+    from app.accounts import policy_messages
+    from models import Department
+
+    sm = current_app.appbuilder.sm
+    if sm.find_user(username=username) is not None:
+        raise click.ClickException(f"user {username} already exists")
+    found = [sm.find_role(name) for name in roles]
+    if None in found:
+        raise click.ClickException(f"no role {roles[found.index(None)]}")
+    refused = policy_messages(password, username=username, inputs=(first_name, last_name, email))
+    if refused:
+        raise click.ClickException("password refused: " + " ".join(refused))
+    with unit_of_work() as session:
+        department = None
+        if department_code:
+            department = session.query(Department).filter_by(code=department_code).one_or_none()
+            if department is None:
+                raise click.ClickException(f"no department {department_code}")
+        user = sm.add_user(
+            username, first_name or username, last_name, email, found, password=password, commit=False
+        )
+        if not user:
+            raise click.ClickException("the user could not be created")
+        user.department_id = department.id if department else None
+    click.echo(f"user {username} created")
+
+
+@ys.command("reset-password")
+@click.argument("username")
+@click.password_option(help="Asked for when not given; must pass the password policy.")
+def reset_password_command(username, password) -> None:
+    """Set a staff account's password (it must pass the policy); its sessions end."""
+    from app.accounts import policy_messages
+
+    sm = current_app.appbuilder.sm
+    user = sm.find_user(username=username)
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    refused = policy_messages(password, user)
+    if refused:
+        raise click.ClickException("password refused: " + " ".join(refused))
+    with unit_of_work():
+        sm.reset_password(user.id, password)
+    click.echo(f"password of {username} set; its sessions have ended")
 
 
 def register_cli(app) -> None:

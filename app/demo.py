@@ -10,6 +10,7 @@ from app import clock
 from app.enums import CaseType, Channel, DeptLevel, Grade, Rating, Urgency
 from app.errors import DomainError
 from app.services import cases as svc
+from app.services import protection
 from app.services.actor import Actor
 from app.services.windows import new_window_token
 from app.workflow import Action, Role, Status
@@ -74,6 +75,7 @@ USERS = [
     ("hotline12345", "热线平台", "12345", Role.INTEGRATION, None),
     ("finance", "财务", "吴", Role.FINANCE, "P00"),
     ("supervisor2", "督办", "郑", Role.SUPERVISOR, "P00"),
+    ("custodian", "保管", "冯", Role.CUSTODIAN, "P00"),
 ]
 
 STORIES = [
@@ -173,6 +175,7 @@ def load_org(session) -> dict[str, Department]:
                 code=code, name=name, level=level, parent=departments.get(parent), head=head, region=region
             )
             session.add(departments[code])
+    departments["P02"].discipline_inspection = True  # 纪检组: investigates A-grade reports
     session.flush()
     if not session.query(DispatchRule).count():
         categories = {c.code: c for c in session.query(Category)}
@@ -210,11 +213,24 @@ def load_org(session) -> dict[str, Department]:
                 last,
                 f"{username}@demo.yingshang110.cn",
                 sm.find_role(role.value),
-                password=DEMO_PASSWORD,
+                hashed_password=_demo_password_hash(),
             )
             user.department_id = departments[department].id if department else None
     session.flush()
     return departments
+
+
+def _demo_password_hash() -> str:
+    """The published demo password (the policy refuses it anywhere a person sets a password):
+    for demo mode and the tests only."""
+    from flask import current_app
+    from werkzeug.security import generate_password_hash
+
+    if not (current_app.config.get("YS_DEMO") or current_app.config.get("TESTING")):
+        raise RuntimeError(
+            "demo accounts (with the published demo password) exist only in demo mode (YS_DEMO=1)"
+        )
+    return generate_password_hash(DEMO_PASSWORD)
 
 
 def _security_manager():
@@ -291,6 +307,9 @@ def _drive(
         co = [d for d in (case.proposed_department.parent_id,) if d and d != lead]
     step(
         Action.DISPATCH, actors["dispatcher"], minutes=(3, 40), lead_department_id=lead, co_department_ids=co
+    )
+    protection.assign_supervisor(  # the one supervisor who sees who filed it
+        session, case_id, actor=actors["dispatcher"], now=moment, supervisor_id=actors["supervisor"].id
     )
     if target == Status.DISPATCHED:
         return

@@ -90,6 +90,14 @@ class ExtensionState(StrEnum):
     REFUSED = "refused"
 
 
+class IdentityRequestState(StrEnum):
+    """A request to see who filed a case, decided by the identity custodian."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
 class DeadlineState(StrEnum):
     NONE = "none"
     ON_TIME = "on_time"
@@ -143,6 +151,9 @@ LABELS: dict[StrEnum, str] = {
     ExtensionState.PENDING: N_("Pending"),
     ExtensionState.APPROVED: N_("Approved"),
     ExtensionState.REFUSED: N_("Refused"),
+    IdentityRequestState.PENDING: N_("Pending"),
+    IdentityRequestState.APPROVED: N_("Approved"),
+    IdentityRequestState.REFUSED: N_("Refused"),
     DeadlineState.NONE: N_("No deadline"),
     DeadlineState.ON_TIME: N_("On time"),
     DeadlineState.DUE_SOON: N_("Due soon"),

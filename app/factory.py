@@ -26,6 +26,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.request_class = CleanRequest  # NUL characters never reach the database
     app.config.from_object("config")
     app.config.update(overrides or {})
+    from app import keys
+
+    keys.apply(app.config)  # refuses to go on with missing or published secrets (outside the demo)
     if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
         # psycopg prepares a statement after 5 runs, and PostgreSQL may then keep one generic
         # plan for every parameter: a handler's status filter went from 60 ms to 500 ms on
@@ -48,6 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.jinja_env.globals.update(csrf_token=generate_csrf, get_locale=get_locale)
     register_error_pages(app)
+    secure_headers(app)
     refuse_unknown_fab_actions(app)
     from views.api_guard import guard_api_input
     from views.screen_guard import guard_screen_input
@@ -116,6 +120,59 @@ ERROR_TEXTS = {
 }
 
 
+# What a page may load and run: only this site's files, and inline scripts only with the
+# response's nonce (Flask-AppBuilder's templates carry it); styles may be inline (FAB uses
+# style attributes), which runs no code. No plug-ins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def secure_headers(app: Flask) -> None:
+    """Security headers on every response (Flask-Talisman): the CSP above with a fresh nonce,
+    X-Frame-Options DENY, nosniff, a same-origin referrer, HSTS on TLS; and no-store on every
+    page (staff pages show identities, public pages show receipts), only static files cache."""
+    from flask import request
+    from flask_talisman import Talisman
+
+    if app.config.get("TRUSTED_PROXIES"):  # behind N proxies: real client address and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    Talisman(
+        app,
+        force_https=False,  # TLS ends at the proxy; HSTS is sent on every request that came by TLS
+        strict_transport_security=True,
+        strict_transport_security_max_age=365 * 24 * 3600,
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=["script-src"],
+        referrer_policy="same-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
+    )
+
+    @app.after_request
+    def no_store(response):
+        if not request.path.startswith(("/static/", "/appbuilder/static")) and not response.headers.get(
+            "Cache-Control"
+        ):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        return response
+
+
 def register_error_pages(app: Flask) -> None:
     """One error handler: a domain error becomes a flash message and a redirect on screens, a
     JSON error with its status under /api/; HTTP errors get a styled, translated page."""
@@ -141,6 +198,7 @@ def register_error_pages(app: Flask) -> None:
                     heading=gettext(heading),
                     message=text,
                     title=gettext(heading),
+                    back=_back(g, request, url_for),
                 ),
                 status,
             )

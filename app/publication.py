@@ -36,3 +36,24 @@ PUBLICATION_LABELS = {
     ReportKind.BULLETIN: N_("Monthly bulletin"),
     ReportKind.ASSESSMENT: N_("Assessment report"),
 }
+
+
+# What the detector of personal data (app.redaction.Found) found, and where, in the message that
+# refuses the publication of a typical case.
+FOUND_LABELS = {
+    "name": N_("name"),
+    "company": N_("company name"),
+    "phone": N_("phone number"),
+    "id_number": N_("ID number"),
+    "credit_code": N_("unified social credit code"),
+    "account": N_("bank account"),
+    "address": N_("detailed address"),
+    "plate": N_("licence plate"),
+    "email": N_("e-mail address"),
+    "im": N_("QQ or WeChat id"),
+    "self": N_("first-person self-description"),
+    "case_number": N_("case number"),
+}
+FOUND_IN_HEADING = N_("heading")
+FOUND_IN_PARAGRAPH = N_("summary, paragraph %(n)s")
+FOUND_ITEM = N_("%(what)s “%(text)s” (%(where)s)")

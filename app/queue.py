@@ -15,7 +15,15 @@ from app.transaction import after_commit
 log = logging.getLogger(__name__)
 
 JOBS = frozenset(
-    {"sweep", "deliver", "recompute_deadlines", "weekly_sample", "generate_report", "monthly_bulletin"}
+    {
+        "sweep",
+        "deliver",
+        "recompute_deadlines",
+        "weekly_sample",
+        "generate_report",
+        "monthly_bulletin",
+        "clean_attachment",
+    }
 )
 
 

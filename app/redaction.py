@@ -15,35 +15,52 @@ reporters' personal data removed. ``redact`` removes, in this order:
 * licence plates → ``[车牌号已删除]``;
 * detailed addresses (``建设北路12号3栋2单元501室``, ``幸福家园5号楼1单元302室``, ``李家庄村3组15号``)
   → the administrative part before them is kept (``石门市长安区``), otherwise ``[地址已删除]``;
-* the reporters' companies (the known names and their short forms: 示范科技, 示范公司 …, and a name
-  ending in 有限公司/公司/厂/店/合作社 … right after 我公司/我司/本公司 …) → ``某公司`` / ``某企业``;
+* the reporters' companies (the known names and their short forms: 示范科技, 示范公司 …, a name
+  ending in 有限公司/公司/厂/店/合作社 … right after 我公司/我司/本公司 …) and any other named business
+  the detector finds (恒达建材有限公司, 老王烧烤店; not 物业公司, 一家饭店) → ``某公司`` / ``某企业``;
 * the official concerned: kept as given for warning cases, ``某工作人员`` for exemplary ones
   (also 「李科长」 and 「工作人员李四」);
-* the reporters' known names → surname + 某 (张三丰 → 张某, 欧阳明 → 欧阳某), and a name after
-  「我叫/联系人：/反映人/姓名：/本人/我是 …」 → ``某某``.
+* the reporters' known names → surname + 某 (张三丰 → 张某, 欧阳明 → 欧阳某), a name after
+  「我叫/联系人：/反映人/姓名：/本人/我是 …」 → ``某某``, and any other name the detector finds
+  (王秀英反映, 经营者赵德胜) → surname + 某.
 
-Kept on purpose: amounts (5000元, 2万元), dates, durations (5个工作日), case numbers (YS…),
+Kept on purpose: amounts (5000元, 2万元), dates, durations (5个工作日), case numbers (YS…: but
+``for_publication`` removes them, public documents never carry them),
 the hotline 12345 and other short numbers, and department names (…局/…委/…办/…中心/…政府): the
 departments concerned are protected before any pattern runs. Full-width digits and letters are
-folded to ASCII. The result of ``redact`` is a fixed point: ``redact(redact(x)) == redact(x)``.
+folded to ASCII; zero-width characters and spaces between Chinese characters (张 建 国) are dropped
+before anything is matched. The result of ``redact`` is a fixed point: ``redact(redact(x)) == redact(x)``.
 
-``draft_summary`` builds the three-paragraph draft (基本情况, 办理情况, 处理结果及警示 or 经验做法)
-from the redacted title, content and reply (the department and official passed to it are added
-to the known parties); sentences of the content left holding only removed items (「电话***」) are
-dropped from 基本情况, and each paragraph has at most 600 characters.
+``third_person`` retells the reporter's words (我叫某某，我家住… dropped, 我公司 → 该企业, 我 → 反映人);
+``for_publication`` is redact + third person + no case numbers. ``draft_summary`` builds the
+three-paragraph draft (基本情况, 办理情况, 处理结果及警示 or 经验做法) from the title and content made
+fit for publication and the redacted reply (the department and official passed to it are added to
+the known parties); sentences of the content left holding only removed items (「电话***」) are
+dropped from 基本情况, and each paragraph has at most 600 characters. ``draft_heading`` writes the
+public heading from the title (某企业反映…).
 
-This is a best-effort first draft for a supervisor to read: names are found by the known parties
-and by a few self-introductions, not by a general name recogniser.
+``find_identity`` is the detector a publication must pass (see its section below): it finds what
+is still personal in a text, so a typical case is approved only when it finds nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "ACCOUNT",
+    "Found",
+    "Finding",
+    "draft_heading",
+    "find_identity",
+    "for_publication",
+    "third_person",
     "ADDRESS",
     "CREDIT_CODE",
     "EMAIL",
@@ -357,6 +374,10 @@ LANDLINE = re.compile(
     NO_DIGIT_BEFORE + r"(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}[ -]?)\d{3,4}[ -]?\d{4}"
     r"(?:\s?(?:-|转|分机)\s?\d{1,6})?" + NO_DIGIT_AFTER + NOT_AMOUNT
 )
+_CN_DIGIT = "〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺两"
+CHINESE_MOBILE = re.compile(  # 一三八一二三四五六七八: a mobile number written in words
+    rf"(?<![{_CN_DIGIT}])[一壹幺][三四五六七八九叁肆伍陆柒捌玖][{_CN_DIGIT}]{{9}}(?![{_CN_DIGIT}])"
+)
 SERVICE_NUMBER = re.compile(NO_DIGIT_BEFORE + r"[48]00[ -]?\d{3}[ -]?\d{4}" + NO_DIGIT_AFTER + NOT_AMOUNT)
 PHONE_AFTER_WORD = re.compile(
     r"((?:联系电话|电话号码|手机号码|手机号|电话|手机|座机|固话|联系方式|Tel|TEL|tel)"
@@ -382,6 +403,12 @@ ESTATE_ADDRESS = re.compile(
 )
 VILLAGE_ADDRESS = re.compile(rf"(?P<name>{_ADDR_NAME})村{_NUM}组(?:{_NUM}号)?{_UNITS}")
 BARE_UNITS = re.compile(rf"(?<!\d){_BUILDING}{_NUM}单元{_UNITS}")
+# where someone lives, without a number: 家住幸福小区, 住址：长安区翠屏花园小区
+RESIDENCE = re.compile(
+    r"(?P<trigger>(?:家住|住在|居住在|居住于|现住|住址|地址)[:：\s]*)"
+    rf"(?P<name>(?:(?![{_ADDR_STOP}局委办府院])[{CJK}]){{1,14}}?)"
+    r"(?:小区|花园|家园|公寓|新村|大院|宿舍|嘉园|佳苑|名苑|山庄|公馆)"
+)
 
 
 def _valid_credit_code(code: str) -> bool:
@@ -640,7 +667,7 @@ def redact(text: str, parties: KnownParties, *, warning: bool) -> str:
     For a warning case (``warning=True``) the official and the departments concerned stay as given;
     for an exemplary case the official becomes 某工作人员. Department names always stay.
     """
-    text = _PUA.sub("", text or "").translate(_FULLWIDTH)
+    text = _visible(_PUA.sub("", text or ""))[0].translate(_FULLWIDTH)  # 张 建 国, 张\u200b建国 → 张建国
     # One pass is normally a fixed point; a removal can create a new match (two numbers glued
     # together: 13912345678+86 137…), so it is repeated until nothing changes.
     for _ in range(MAX_PASSES):
@@ -683,6 +710,7 @@ def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
             text = pattern.sub(MASK, text)
     text = PHONE_AFTER_WORD.sub(lambda m: m.group(1) + MASK, text)
     text = MOBILE.sub(MASK, text)
+    text = CHINESE_MOBILE.sub(MASK, text)
     text = SERVICE_NUMBER.sub(MASK, text)
     text = LANDLINE.sub(MASK, text)
     text = ACCOUNT_RUN.sub(ACCOUNT, text)
@@ -693,11 +721,14 @@ def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
     for pattern in (STREET_ADDRESS, ESTATE_ADDRESS, VILLAGE_ADDRESS):
         text = pattern.sub(_address, text)
     text = BARE_UNITS.sub(ADDRESS, text)
+    text = RESIDENCE.sub(lambda m: m.group("trigger") + (_district_part(m.group("name")) or ADDRESS), text)
 
-    # companies: the known ones and their short forms, then a name right after 我公司/我司 …
+    # companies: the known ones and their short forms, a name right after 我公司/我司 …, then any
+    # other name of a business the detector finds
     text = _sub_terms(text, aliases, _company_word)
     text = COMPANY_AFTER_TRIGGER.sub(_company_after_trigger, text)
     text = COMPANY_SELF.sub(lambda m: m.group("trigger") + _company_word(m.group("name")), text)
+    text = _replace_spans(text, _company_spans(text), _company_word)
 
     # the official concerned (exemplary cases): 工作人员李四 / 李四科长 / 李科长 → 某工作人员
     if not warning and officials:
@@ -716,7 +747,646 @@ def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
     # the reporters' names: the known ones → 张某, a name after 我叫/联系人/反映人/本人 … → 某某
     text = _sub_terms(text, reporters, _mou)
     text = _redact_name_triggers(text)
+    text = _replace_spans(text, _name_spans(text), _mou)  # any other name the detector finds
     return guard.restore(text)
+
+
+# --- the detector ------------------------------------------------------------------------------
+#
+# ``find_identity`` lists what a text about to be published still says about a person: the same
+# patterns as ``redact`` for numbers, codes, plates, e-mail and addresses, the known parties in any
+# of their forms, and, for the words, jieba's part-of-speech tagger (jieba.posseg: nr person name,
+# ns place, nz/nt proper noun, organisation) checked by rules. jieba alone tags common words as
+# names (许可证, 阳光, 宁可, 农家乐) and splits names it does not know (王 / 秀英, 欧阳 / 明明), so a
+# name is taken when it starts with a common surname and its given name has one or two characters
+# that may end a name, a one-character given name only with a reporting verb after it (李娜反映) or
+# when the dictionary does not know the word; a name after a trigger (我叫, 联系人：, 负责人) or a
+# compound surname (欧阳, 司马, 诸葛 …) is taken by rule. A company is a word ending in a legal form
+# (有限公司, 合作社, 厂, 店, 工作室 …) with a registered form or a proper noun in front of it (恒达,
+# 老王, 第三): 物业公司, 中介公司, 一家烧烤店, 某公司, 该店 are not names. The reporter writing in the first
+# person (我叫, 本人, 我家住, 我公司, 俺们) is found outside quotations; 我市, 我局, 我省 are the
+# authorities' own voice. Measured on tests/unit/test_identity_detector.py (see bench/detector.py).
+
+
+class Found(StrEnum):
+    """What ``find_identity`` found."""
+
+    NAME = "name"
+    COMPANY = "company"
+    PHONE = "phone"
+    ID_NUMBER = "id_number"
+    CREDIT_CODE = "credit_code"
+    ACCOUNT = "account"
+    ADDRESS = "address"
+    PLATE = "plate"
+    EMAIL = "email"
+    IM = "im"  # a QQ number or a WeChat id
+    SELF = "self"  # the reporter describing themselves in the first person
+    CASE_NUMBER = "case_number"  # never in a public document
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Found
+    text: str  # what was found (for a self-description: the words that start it)
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str
+    flag: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.word)
+
+
+_pos_tokenizer = None  # jieba.posseg.POSTokenizer, built by _pos()
+_pos_lock = threading.Lock()
+
+
+def _pos():
+    """The module's own part-of-speech tokenizer (a private jieba dictionary), built on first
+    use (~1 s)."""
+    global _pos_tokenizer
+    if _pos_tokenizer is None:
+        with _pos_lock:
+            if _pos_tokenizer is None:
+                import jieba
+                import jieba.posseg
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                _pos_tokenizer = jieba.posseg.POSTokenizer(tokenizer)
+    return _pos_tokenizer
+
+
+@lru_cache(maxsize=256)  # redact and find_identity ask for the same text several times in a row
+def _tokens(text: str) -> tuple[_Token, ...]:
+    """jieba's words of ``text`` with their tags and offsets."""
+    out, pos = [], 0
+    for pair in _pos().cut(text):
+        start = text.find(pair.word, pos)
+        if start < 0:
+            continue
+        out.append(_Token(pair.word, pair.flag, start))
+        pos = start + len(pair.word)
+    return tuple(out)
+
+
+def _freq(word: str) -> int:
+    return _pos().tokenizer.FREQ.get(word) or 0
+
+
+PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
+PROPER_FLAGS = PERSON_FLAGS | {"ns", "nz", "nt"}
+REPORT_VERBS = (
+    "反映",
+    "投诉",
+    "举报",
+    "来电",
+    "来信",
+    "来访",
+    "称",
+    "表示",
+    "介绍",
+    "说",
+    "咨询",
+    "求助",
+    "实名",
+)
+# Words after which a person's name follows (经营者赵德胜, 丈夫陈志强, 请转告冯建华).
+ROLE_WORDS = (
+    "工作人员",
+    "经营者",
+    "负责人",
+    "法人",
+    "老板",
+    "业主",
+    "村民",
+    "居民",
+    "个体工商户",
+    "个体户",
+    "股东",
+    "丈夫",
+    "妻子",
+    "爱人",
+    "老公",
+    "老婆",
+    "儿子",
+    "女儿",
+    "父亲",
+    "母亲",
+    "员工",
+    "职工",
+    "工人",
+    "司机",
+    "店主",
+    "厂长",
+    "经理",
+    "会计",
+    "律师",
+    "商户",
+    "摊主",
+    "农户",
+    "同事",
+    "朋友",
+    "邻居",
+    "队长",
+    "包工头",
+    "户主",
+    "转告",
+    "告知",
+    "联系",
+    "委托",
+)
+_ROLE = re.compile("(?:" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")[:：\s]*")
+_COMPOUND = re.compile("|".join(sorted(COMPOUND_SURNAMES)))
+# How people are named without their given name (张先生, 王女士, 李科长): not a name.
+COURTESY = (
+    NOT_A_NAME
+    + OFFICIAL_TITLES
+    + tuple("工姐哥叔姨伯婶嫂爷奶")
+    + (
+        "夫人",
+        "太太",
+        "大哥",
+        "大姐",
+        "阿姨",
+        "公公",
+        "婆婆",
+        "大夫",
+        "医生",
+        "律师",
+        "会计",
+        "老板",
+        "师傅",
+    )
+)
+# The last character of words jieba's dictionary tags as names that are places or things.
+NAME_NOT_END = frozenset(
+    "证性区市县镇乡村州省路街道巷楼栋号室局委办处科所站队院部厂店司社费税款率卜塔车殿阁线庙郡湾"
+)
+COMMON_NR_WORDS = frozenset(
+    "许可证 安全性 胡萝卜 金字塔 吉普车 金刚石 全家福 古建筑 黄金周 高新区 石英砂 金元宝 金钱豹 马尾松 "
+    "杜鹃花 白玉兰 梅雨期 武昌鱼 胡杨林 司礼监 师兄弟 古文化 农家乐 石家庄 张家口 金水河 金水桥 "
+    "黄鹤楼".split()
+)
+
+
+def _given_name_ok(name: str, rest: str) -> bool:
+    """``name`` (surname + given name) may be a person's name with ``rest`` after it."""
+    base = _surname_length(name)
+    if name[:base] not in SURNAMES and name[:base] not in COMPOUND_SURNAMES:
+        return False
+    given = name[base:]
+    if not 1 <= len(given) <= 2 or not _is_cjk(given) or "某" in given or given.startswith(COURTESY):
+        return False
+    if set(given) & NOT_IN_NAME or name[-1] in NAME_NOT_END or name in COMMON_NR_WORDS:
+        return False
+    return not rest.startswith(OFFICE + ("路", "街", "道", "大道", "镇", "乡", "省"))
+
+
+def _jieba_name(text: str, start: int, name: str, word: str) -> bool:
+    rest = text[start + len(name) :]
+    if not _given_name_ok(name, rest):
+        return False
+    if len(name) - _surname_length(name) == 2:
+        return True
+    # a one-character given name: 许可, 阳光, 宁可, 高明 are words too
+    if rest.startswith(REPORT_VERBS):
+        return True
+    run = re.match(rf"[{CJK}]*", rest).group(0)
+    return _freq(word) < 100 and _follows_name(run)
+
+
+def _name_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` names a person (not 张某, 王女士, 李科长)."""
+    spans: list[tuple[int, int]] = []
+    tokens = _tokens(text)
+    words = {(t.start, t.end): t for t in tokens}
+
+    def a_word(start: int, end: int) -> bool:  # 工作人员刁难: 刁难 is a verb, not 刁 + 难
+        token = words.get((start, end))
+        return token is not None and token.flag not in PERSON_FLAGS and _freq(token.word) >= 20
+
+    for match in _NAME_TRIGGER.finditer(text):
+        strong = not match.group(0).startswith(WEAK_TRIGGERS)
+        length = _name_at(text, match.end(), strong)
+        if length and (strong or not a_word(match.end(), match.end() + length)):
+            spans.append((match.end(), match.end() + length))
+    for match in _ROLE.finditer(text):
+        length = _name_at(text, match.end(), strong=False)
+        if length and not a_word(match.end(), match.end() + length):
+            spans.append((match.end(), match.end() + length))
+    starts = {t.start for t in tokens}
+    for match in _COMPOUND.finditer(text):
+        if match.start() in starts:
+            length = _name_at(text, match.start(), strong=False)
+            if length > 2:
+                spans.append((match.start(), match.start() + length))
+    for i, token in enumerate(tokens):
+        if token.flag not in PERSON_FLAGS or not _is_cjk(token.word):
+            continue
+        previous = tokens[i - 1] if i else None
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if len(token.word) == 1 and following is not None and _is_cjk(following.word):
+            if len(following.word) <= 2 and following.flag[:1] in ("n", "a"):  # 王 / 秀英, 胡 / 春生
+                name = token.word + following.word
+                if _jieba_name(text, token.start, name, name):
+                    spans.append((token.start, token.start + len(name)))
+            continue
+        if previous is not None and len(previous.word) == 1 and len(token.word) <= 2:
+            name = previous.word + token.word  # 高 / 志远
+            if previous.word in SURNAMES and _jieba_name(text, previous.start, name, name):
+                spans.append((previous.start, token.end))
+                continue
+        if _jieba_name(text, token.start, token.word, token.word):
+            spans.append((token.start, token.end))
+    for i, token in enumerate(tokens[:-1]):  # a surname jieba took for another word: 孙(zg) / 桂兰(ns)
+        following = tokens[i + 1]
+        if (
+            token.word in SURNAMES
+            and token.flag not in PERSON_FLAGS
+            and token.word not in FUNCTION_SURNAMES
+            and len(following.word) == 2
+            and following.flag in PROPER_FLAGS
+        ):
+            name = token.word + following.word
+            if _jieba_name(text, token.start, name, name):
+                spans.append((token.start, following.end))
+    return spans
+
+
+# The detector also knows kinds of business that are not legal forms (longest first: a name
+# ends in the longest form it matches).
+COMPANY_FORMS = tuple(
+    sorted(
+        {*LEGAL_FORMS, "家庭农场", "农场", "养殖场", "餐厅", "酒店", "宾馆", "超市", "药房", "诊所", "馆"},
+        key=len,
+        reverse=True,
+    )
+)
+REGISTERED_FORMS = ("有限公司", "有限责任公司", "合作社", "集团公司", "家庭农场")
+PUBLIC_VENUES = (
+    "图书馆",
+    "博物馆",
+    "体育馆",
+    "文化馆",
+    "纪念馆",
+    "展览馆",
+    "科技馆",
+    "美术馆",
+    "档案馆",
+    "殡仪馆",
+    "场馆",
+)
+_NOT_IN_A_NAME_VERBS = frozenset(REPORT_VERBS) | frozenset(
+    "要求 申请 成立 加入 注册 委托 联系 通过 经过 起诉 找到 指定 认为 提交 办理 开办 开设 经营 入股".split()
+)
+_COMPANY_NAME_FLAGS = ("n", "vn", "an", "a", "b", "j", "l", "s", "x", "eng", "zg", "k", "i")
+_COMPANY_STOP = frozenset(
+    "该 这 那 这家 那家 一家 此 其 本 我 你 他 她 涉事 相关 有关 指定 所属 名下 下属 旗下 对方 当地 附近 "
+    "多家 各 每 各家 这个 那个 某些 一些 个别 部分 原 新 老 大 小".split()
+)
+INDUSTRY_VERBS = frozenset(INDUSTRY_WORDS) | frozenset(
+    "服务 开发 建设 经营 管理 咨询 制造 发展 投资 种植 养殖 加工 销售 批发 零售 维修 装修 运输 美发 美容 "
+    "烧烤 印刷 包装 租赁 配送 检测 设计 培训 贸易 生产 经销 代理 装饰 安装 回收 修理 洗车 超市".split()
+)
+
+
+def _in_company_name(token: _Token, registered: bool) -> bool:
+    word, flag = token.word, token.flag
+    if not _is_cjk(word) or word in _COMPANY_STOP:
+        return False
+    if word.endswith(("局", "委", "办", "政府", "法院", "检察院", "中心", "部门", "派出所", "大队")):
+        return False
+    if flag == "m":
+        return word.startswith("第")
+    if flag.startswith("v"):  # a registered name may hold a verb (长河县丰收家庭农场)
+        if flag == "vn" or word in INDUSTRY_VERBS:
+            return True
+        return registered and len(word) >= 2 and word not in _NOT_IN_A_NAME_VERBS
+    return flag in PROPER_FLAGS or flag.startswith(_COMPANY_NAME_FLAGS)
+
+
+def _place(token: _Token) -> bool:
+    return token.flag == "ns" or (
+        token.word.endswith(("省", "市", "县", "区", "镇", "乡")) and token.flag != "v"
+    )
+
+
+def _specific(token: _Token) -> bool:
+    """A word that makes a business a named one: a proper noun, an ordinal (第三), a word the
+    dictionary does not know (a brand: 恒达, 美佳)."""
+    if token.flag in PROPER_FLAGS or (token.flag == "m" and token.word.startswith("第")):
+        return True
+    return len(token.word) >= 2 and _freq(token.word) < 10
+
+
+def _company_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` names a business (not 某公司, 该店, 物业公司, 一家烧烤店)."""
+    tokens = _tokens(text)
+    spans: list[tuple[int, int]] = []
+    for j, token in enumerate(tokens):
+        form = next((f for f in COMPANY_FORMS if token.word.endswith(f)), None)
+        if form is None or not _is_cjk(token.word) or token.word.endswith(PUBLIC_VENUES):
+            continue
+        registered = token.word.endswith(REGISTERED_FORMS) or (
+            j > 0 and (tokens[j - 1].word + token.word).endswith(REGISTERED_FORMS)
+        )
+        k = j
+        while k > 0 and _in_company_name(tokens[k - 1], registered):
+            k -= 1
+        if (k > 0 and tokens[k - 1].word.endswith("某")) or token.word.startswith(("某", "该", "本", "我")):
+            continue
+        prefix = tokens[k:j]
+        # a named business: a proper noun, an ordinal or a brand in front of the form (恒达建材有限公司,
+        # 老王烧烤店, 第三机械厂); a registered one also when a place names it (石门市建设工程有限公司)
+        specific = token.flag in ("nt", "nz") or any(_specific(t) for t in prefix)
+        if registered and any(
+            _place(t) or (_freq(t.word) < 200 and t.word not in INDUSTRY_VERBS) for t in prefix
+        ):
+            specific = True  # a rarer word in front of a registered form is a brand (绿野农业发展有限公司)
+        if specific:
+            spans.append((tokens[k].start, token.end))
+    return spans
+
+
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"|‘[^’]*’")
+_FIRST_PERSON = re.compile(
+    r"(?:我们|咱们|俺们|我(?!们)|咱(?!们)|俺(?!们))(?![市省区县局委办国镇乡厅处科院部州])"
+    r"|本(?:公司|企业|单位|厂|店|社)"
+    r"|(?<![须需由应其人者或及])本人(?!须|必须|亲自|到场|签字|签名|持|携带|授权|确认)"
+)
+
+
+def _quoted(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _QUOTED.finditer(text)]
+
+
+def _first_person_spans(text: str) -> list[tuple[int, int]]:
+    quotes = _quoted(text)
+    return [m.span() for m in _FIRST_PERSON.finditer(text) if not any(s < m.start() < e for s, e in quotes)]
+
+
+NUMBER_KINDS = frozenset(
+    {Found.PHONE, Found.ID_NUMBER, Found.CREDIT_CODE, Found.ACCOUNT, Found.EMAIL, Found.IM, Found.PLATE}
+)
+
+
+def find_identity(text: str, parties: KnownParties | None = None, *, warning: bool = False) -> list[Finding]:
+    """What ``text`` still says about a person, in the order it says it: names, companies, phone
+    numbers, ID numbers, credit codes, accounts, addresses, plates, e-mail, QQ/WeChat, first-person
+    self-descriptions, and case numbers. The departments concerned are not personal data; the
+    official concerned is not either in a warning case (``warning=True``). An empty list means the
+    text may be published."""
+    parties = parties or KnownParties()
+    original = text or ""
+    # read what a reader sees: full-width folded, invisible format characters (zero-width spaces)
+    # and spaces between Chinese characters (张 建 国) left out; offsets map back to ``original``
+    text, where = _visible(original)
+    folded = text.translate(_FULLWIDTH)  # one character for one
+    allowed = (
+        [m.span() for m in _terms_regex(parties.departments).finditer(folded)] if parties.departments else []
+    )
+    if warning and parties.officials:
+        allowed += [m.span() for m in _terms_regex(parties.officials).finditer(folded)]
+    found: list[Finding] = []
+
+    def add(kind: Found, start: int, end: int) -> None:
+        if end <= start or any(s <= start and end <= e for s, e in allowed):
+            return
+        for other in found:
+            if other.kind != Found.SELF and other.start <= start and end <= other.end:
+                return  # already inside what was found (王建国 of 石门市王建国商贸有限公司)
+            if (
+                kind in NUMBER_KINDS
+                and other.kind in NUMBER_KINDS
+                and other.start < end
+                and start < other.end
+            ):
+                return
+        found.append(Finding(kind, text[start:end], start, end))
+
+    def each(pattern: re.Pattern[str], kind: Found, group: int | str = 0, check=None) -> None:
+        for m in pattern.finditer(folded):
+            if check is None or check(m):
+                add(kind, m.start(group), m.end(group))
+
+    each(CASE_NUMBER, Found.CASE_NUMBER)
+    each(EMAIL_ADDRESS, Found.EMAIL)
+    for pattern in (QQ, WECHAT):
+        for m in pattern.finditer(folded):
+            add(Found.IM, m.end(1), m.end())
+    for code in _clean_terms(parties.credit_codes, 15):
+        for m in re.finditer(re.escape(code), folded, re.IGNORECASE):
+            add(Found.CREDIT_CODE, *m.span())
+    each(ID_CARD, Found.ID_NUMBER)
+    each(CREDIT, Found.CREDIT_CODE, check=lambda m: _credit(m) == CREDIT_CODE)
+    for m in ACCOUNT_AFTER_WORD.finditer(folded):
+        add(Found.ACCOUNT, m.end(1), m.end())
+    for phone in parties.reporter_phones:
+        pattern = _digits_pattern(phone or "")
+        if pattern:
+            each(pattern, Found.PHONE)
+    for m in PHONE_AFTER_WORD.finditer(folded):
+        add(Found.PHONE, m.end(1), m.end())
+    for pattern in (MOBILE, SERVICE_NUMBER, LANDLINE, CHINESE_MOBILE):
+        each(pattern, Found.PHONE)
+    for pattern in (ACCOUNT_RUN, ACCOUNT_GROUPED):
+        each(pattern, Found.ACCOUNT)
+    each(PLATE_NUMBER, Found.PLATE)
+    for pattern in (STREET_ADDRESS, ESTATE_ADDRESS, VILLAGE_ADDRESS, RESIDENCE):
+        for m in pattern.finditer(folded):
+            start = m.start("name") + len(_district_part(m.group("name")) or "")
+            add(Found.ADDRESS, start, m.end())
+    each(BARE_UNITS, Found.ADDRESS)
+
+    aliases = _clean_terms(a for c in parties.reporter_companies if c for a in _company_aliases(c))
+    if aliases:
+        each(_terms_regex(aliases), Found.COMPANY)
+    each(COMPANY_AFTER_TRIGGER, Found.COMPANY, "name")
+    each(COMPANY_SELF, Found.COMPANY, "name")
+    for start, end in _company_spans(folded):
+        add(Found.COMPANY, start, end)
+    # the known reporters, also by their given name alone (建国 of 张建国)
+    names = _clean_terms(
+        [n for n in parties.reporter_names if n]
+        + [n[_surname_length(n) :] for n in parties.reporter_names if n and _is_cjk(n) and len(n) >= 4]
+        + [
+            n[1:]
+            for n in parties.reporter_names
+            if n and _is_cjk(n) and len(n) == 3 and n[:2] not in COMPOUND_SURNAMES
+        ]
+    )
+    if names:
+        each(_terms_regex(names), Found.NAME)
+    for start, end in sorted(_name_spans(folded)):
+        add(Found.NAME, start, end)
+    for start, end in _first_person_spans(folded):
+        found.append(Finding(Found.SELF, _clause_head(text, start, end), start, end))
+    if len(text) != len(original):
+        found = [_back(f, original, where) for f in found]
+    return sorted(found, key=lambda f: (f.start, f.end))
+
+
+_INVISIBLE = re.compile(
+    rf"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]|(?<=[{CJK}])[ \t\u3000]+(?=[{CJK}])"
+)
+
+
+def _visible(text: str) -> tuple[str, list[int]]:
+    """``text`` without invisible characters and without spaces between Chinese characters, and
+    for each of its characters the offset in ``text``."""
+    kept, where, pos = [], [], 0
+    for m in _INVISIBLE.finditer(text):
+        kept.append(text[pos : m.start()])
+        where.extend(range(pos, m.start()))
+        pos = m.end()
+    kept.append(text[pos:])
+    where.extend(range(pos, len(text)))
+    return "".join(kept), where
+
+
+def _back(finding: Finding, original: str, where: list[int]) -> Finding:
+    start = where[finding.start] if finding.start < len(where) else len(original)
+    end = where[finding.end - 1] + 1 if finding.end > finding.start else start
+    text = finding.text if finding.kind == Found.SELF else original[start:end]
+    return Finding(finding.kind, text, start, end)
+
+
+def _terms_regex(terms: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(_alternation(sorted({t for t in terms if t}, key=lambda t: (-len(t), t))))
+
+
+def _clause_head(text: str, start: int, end: int, width: int = 8) -> str:
+    """The words a self-description starts with (我叫张建国), up to the end of the clause."""
+    stop = re.search(r"[，。；！？,.;!?\n]", text[end:])
+    limit = end + (stop.start() if stop else len(text) - end)
+    return text[start : min(limit, start + width)]
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int]], repl: Callable[[str], str]) -> str:
+    """``text`` with each span (the longest where they overlap) replaced by ``repl(span text)``."""
+    chosen: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
+        if chosen and start < chosen[-1][1]:
+            continue
+        chosen.append((start, end))
+    for start, end in reversed(chosen):
+        text = text[:start] + repl(text[start:end]) + text[end:]
+    return text
+
+
+# --- the third person --------------------------------------------------------------------------
+
+_CLAUSE = re.compile(r"[^，,]+[，,]?")
+_SELF_INTRO = re.compile(
+    rf"^\s*(?:(?:我|本人)(?:是|系|叫|名叫)?[{CJK}]{{0,2}}某某?\s*[，,]?$"
+    r"|(?:我|本人)(?:叫|姓|名叫|是某某|系某某|某某|家住|家在|住在|住址|现住|居住|今年|现年|的?(?:电话|手机|联系方式"
+    r"|联系电话|身份证|邮箱|微信|QQ|地址|住址|车牌))|名叫|姓名|联系人|联系电话|联系方式|电话|手机|座机|身份证|证件号"
+    r"|邮箱|微信|QQ|住址|地址|家住|性别|年龄|现年|出生)"
+)
+REMOVED = (MASK, ID_NUMBER, CREDIT_CODE, ACCOUNT, EMAIL, PLATE, ADDRESS)
+_NOT_AUTHORITY = r"(?![市省区县局委办国镇乡厅处科院部州])"
+_SELF_REFERENCE = re.compile(rf"(?:我们|我方|咱们|俺们|我|咱|俺){_NOT_AUTHORITY}")
+_PLAIN_BENREN = re.compile(r"(?<![须需由应其人者或及])本人(?!须|必须|亲自|到场|签字|签名|持|携带|授权|确认)")
+
+
+def third_person(text: str, speaker: str = "反映人", organisation: str = "该企业") -> str:
+    """The reporter's own words told in the third person: clauses that only say who wrote (我叫某某,
+    我家住…, 电话***) are dropped, 我公司 → 该企业, 我/我们/本人 → 反映人, 我的/我家 → 其; quotations
+    stay as they are. For a department's reply, ``speaker`` and ``organisation`` name the department."""
+    pronouns = (
+        (re.compile(r"(?:我们|我)(?:公司|单位|企业)|我司|本(?:公司|企业|单位)"), organisation),
+        (re.compile(r"我们?厂|本厂"), "该厂"),
+        (re.compile(r"我们?店|本店"), "该店"),
+        (re.compile(r"我们?社|本社"), "该合作社"),
+        (re.compile(r"(?:我们?|俺们?|咱们?)(?:家|的)"), "其"),
+        (_SELF_REFERENCE, speaker),
+        (_PLAIN_BENREN, speaker),
+    )
+    sentences = []
+    for sentence in _SENTENCE.findall(text or ""):
+        end = sentence[-1] if sentence[-1] in "。！？；!?;" else ""
+        clauses = _CLAUSE.findall(sentence[: len(sentence) - len(end)])
+        kept = [c for c in clauses if not _SELF_INTRO.match(c) and not any(m in c for m in REMOVED)]
+        if not kept:
+            continue
+        body = "".join(kept)
+        if body[-1] in "，,":
+            body = body[:-1]
+        body = _rewrite_outside_quotes(body, pronouns)
+        body = re.sub(
+            r"(该企业|该厂|该店|该合作社)[（(]?(?:某公司|某企业)[）)]?", r"\1", body
+        )  # 我公司某公司
+        sentences.append(body + end)
+    return "".join(sentences) if text and text.strip() else (text or "")
+
+
+_CASE_NUMBER_MENTION = re.compile(
+    r"[（(]?(?:案件编号|工单编号|工单号|案件号|编号|案号)?\s*[:：为]?\s*"
+    r"(?<![A-Za-z0-9])YS\d{6,}(?![0-9])[）)]?"
+)
+
+
+def for_publication(text: str, parties: KnownParties, *, warning: bool) -> str:
+    """``text`` as a public document may carry it: redacted, in the third person, without case
+    numbers (public documents never carry them)."""
+    return _CASE_NUMBER_MENTION.sub("", third_person(redact(text, parties, warning=warning)))
+
+
+def _rewrite_outside_quotes(text: str, rules) -> str:
+    out, pos = [], 0
+    for start, end in _quoted(text) + [(len(text), len(text))]:
+        piece = text[pos:start]
+        for pattern, word in rules:
+            piece = pattern.sub(word, piece)
+        out.append(piece + text[start:end])
+        pos = end
+    return "".join(out)
+
+
+HEADING_LIMIT = 60
+_HEADING_LEAD = re.compile(
+    rf"^(?:(?:某公司|某企业|某某|反映人|该企业|企业|群众|个体户|[{CJK}]{{1,2}}某某?)[、，,和与及\s]*)+"
+    r"(?:实名举报|来电反映|反映|投诉|举报|称)?[:：，,\s]*"
+)
+
+
+def draft_heading(
+    title: str,
+    parties: KnownParties,
+    *,
+    warning: bool,
+    category: str | None = None,
+    department: str | None = None,
+) -> str:
+    """The public heading of a typical case, built from the redacted title in the third person:
+    石门市恒达建材有限公司张建国反映施工许可被要求缴纳无依据费用 → 某企业反映施工许可被要求缴纳无依据费用.
+    When what is left still holds personal data, the heading names only the department and the
+    category (群众反映长安区行政审批局“推诿扯皮”问题)."""
+    text = re.sub(r"\s+", "", for_publication(title or "", parties, warning=warning)).strip("。；，,;：:")
+    company = bool(parties.reporter_companies or parties.credit_codes) or bool(
+        re.match(r"某(?:公司|企业)", text)
+    )
+    who = "某企业" if company else "群众"
+    rest = re.sub(r"^关于", "", _HEADING_LEAD.sub("", text))
+    rest = re.sub(r"[（(][^）)]*(?:某|反映|投诉|举报)[^）)]*[）)]$", "", rest)
+    rest = re.sub(r"的?(?:投诉|举报|反映)$", "", rest).strip("，,。；：: ")  # 关于…超时的投诉 → …超时
+    place = _clean(department) or "相关部门"
+    generic = f"{who}反映{place}" + (f"存在“{_clean(category)}”问题" if category else "有关问题")
+    heading = f"{who}反映{rest}" if rest else generic
+    if len(heading) > HEADING_LIMIT:
+        heading = heading[: HEADING_LIMIT - 1] + "…"
+    if find_identity(heading, parties, warning=warning):
+        heading = generic[:HEADING_LIMIT]
+    return heading
 
 
 # --- the draft summary -------------------------------------------------------------------------
@@ -821,17 +1491,21 @@ def draft_summary(
         officials=parties.officials + ((official,) if official else ()),
     )
 
-    def clean(text: str | None) -> str:
-        return _clean(redact(text or "", parties, warning=warning))
+    place = department or "相关部门"
 
-    title, content, reply = clean(title), clean(content), clean(reply)
+    def public(text: str | None) -> str:  # the reporter's words: redacted, in the third person
+        return _clean(for_publication(text or "", parties, warning=warning))
+
+    title, content = public(title), public(content)
+    reply = third_person(redact(reply or "", parties, warning=warning), speaker=place, organisation=place)
+    reply = _clean(_CASE_NUMBER_MENTION.sub("", reply))
     category = _clean(category)
     who = "有企业" if parties.reporter_companies or parties.credit_codes else "有群众"
-    place = department or "相关部门"
 
     about = f"反映{department}" if department else "反映"
     basic = f"一、基本情况。{who}通过“营商110”平台{about}"
     basic += f"存在“{category}”问题。" if category else "有关问题。"
+    title = re.sub(r"^关于", "", _HEADING_LEAD.sub("", title))  # 某公司张某反映… → the matter itself
     if title:
         basic += f"反映事项：{_sentence_end(title)}"
     if content:
@@ -859,4 +1533,6 @@ def draft_summary(
         )
 
     paragraphs = (basic, handled, lesson)
-    return "\n\n".join(_trim(redact(p, parties, warning=warning)) for p in paragraphs)
+    return "\n\n".join(
+        _trim(_CASE_NUMBER_MENTION.sub("", redact(p, parties, warning=warning))) for p in paragraphs
+    )

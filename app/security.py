@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 from flask import current_app
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.manager import SecurityManager as BaseSecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_appbuilder.security.views import (
@@ -20,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from wtforms.validators import DataRequired
 
+from app import accounts
 from app.workflow import ROLE_LABELS, Role
 from models import Staff
 
@@ -89,6 +93,35 @@ class StaffUserView(UserDBModelView):
     }
     edit_form_extra_fields = {"roles": _roles_field([DataRequired()])}
     search_form_extra_fields = {"roles": _roles_field()}
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """FAB's user page, with the reset of the second factor beside the password reset."""
+        from flask import abort
+
+        names = ("resetpasswords", "resettotp")
+        actions = {name: self.actions.get(name) for name in names if name in self.actions}
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        widgets = self._get_show_widget(pk, item, actions=actions)
+        self.update_redirect()
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            appbuilder=self.appbuilder,
+            related_views=self._related_views,
+        )
+
+    @action("resettotp", _l("Reset two-factor login"), "", "fa-mobile", multiple=False)
+    def resettotp(self, item):
+        """Opens the confirmation (the reset itself is a POST with a CSRF token)."""
+        from flask import redirect, url_for
+
+        return redirect(url_for("TotpResetView.confirm", pk=item.id))
 
 
 class StaffGroupView(UserGroupModelView):
@@ -233,8 +266,105 @@ class SecurityManager(BaseSecurityManager):
             now=clock.utcnow(),
             subject=user.username,
         )
-        return super().update_user_auth_stat(user, success)
+        if success:
+            user.locked_until = None
+            return super().update_user_auth_stat(user, True)
+        accounts.count_failure(self.session, user)  # atomic in the database; may lock
+        self.on_user_login_failed(user)
+        return None
 
+    # --- staff account protection (app/accounts.py) ---------------------------------------------
+
+    def verify_password(self, username, password):
+        """The first factor: the user whose password this is, or None. A wrong password counts
+        towards the lockout; a locked account refuses even the right one (in the same time as
+        a wrong one, and with the same answer as an unknown user name)."""
+        from flask_appbuilder.security.utils import is_null_password
+        from werkzeug.security import check_password_hash
+
+        from app import clock
+        from app.services import audit
+        from app.services.actor import Actor
+
+        if not isinstance(username, str) or not username or not isinstance(password, str):
+            return None
+        if is_null_password(password):
+            return None
+        fake = current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"]
+        user = self.find_user(username=username) or self.find_user(email=username)
+        if user is None or not user.is_active or not user.password:
+            check_password_hash(fake, "password")  # the same time as a real check
+            return None
+        if accounts.locked_for(user):
+            check_password_hash(fake, "password")
+            actor, now = Actor.from_user(user), clock.utcnow()
+            audit.record(self.session, "login_locked", actor=actor, now=now, subject=user.username)
+            return None
+        if check_password_hash(user.password, password):
+            return user
+        self.update_user_auth_stat(user, False)
+        return None
+
+    def auth_user_db(self, username, password):
+        """A password-only login (FAB's callers): refused for accounts that need a code."""
+        user = self.verify_password(username, password)
+        if user is None or accounts.needs_second_factor(user):
+            return None
+        self.update_user_auth_stat(user, True)
+        return user
+
+    def second_factor_failed(self, user) -> None:
+        self.update_user_auth_stat(user, False)
+
+    def load_user(self, pk):
+        """The user of a session cookie, if the session is still current (app/accounts.py)."""
+        user = super().load_user(pk)
+        if user is None or not accounts.session_is_current(user):
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        from flask import g
+
+        identity = jwt_data.get("sub")
+        user = self.get_user_by_id(int(identity)) if str(identity).isdigit() else None
+        if user is None or not user.is_active or not accounts.token_is_current(user, jwt_data):
+            return None
+        g.user = user
+        return user
+
+    def create_jwt_manager(self, app):
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(accounts.token_claims)
+        return jwt_manager
+
+    def add_user(
+        self, username, first_name, last_name, email, role=None, password="", hashed_password="", **kw
+    ):
+        """Create a user; a plain password must pass the policy (FAB's CLI, our CLI)."""
+        if password and not hashed_password:
+            inputs = (first_name, last_name, email)
+            refused = accounts.policy_messages(password, username=username, inputs=inputs)
+            if refused:
+                raise accounts.PasswordRefused(" ".join(refused))
+        kw.update(password=password, hashed_password=hashed_password)
+        return super().add_user(username, first_name, last_name, email, role, **kw)
+
+    def reset_password(self, userid, password):
+        """Set a password (the reset screens, FAB's CLI): it must pass the policy."""
+        refused = accounts.policy_messages(password, self.get_user_by_id(userid))
+        if refused:
+            raise accounts.PasswordRefused(" ".join(refused))
+        return super().reset_password(userid, password)
+
+    def register_views(self):
+        super().register_views()
+        if current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
+            self.appbuilder.add_view_no_menu(accounts.TotpResetView())
+
+    authdbview = accounts.AuthDBView
+    resetmypasswordview = accounts.ResetMyPasswordView
+    security_api = accounts.SecurityApi
     userdbmodelview = StaffUserView
     groupmodelview = StaffGroupView
     rolemodelview = StaffRoleView
@@ -299,24 +429,39 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.DISPATCHER: _CASE_READ
     + _REFERENCE_READ
     + _SELF
-    + [("can_list|can_show", "DispatchQueueView"), ("menu_access", "Dispatch queue")],
+    + [
+        ("can_list|can_show", "DispatchQueueView"),
+        ("menu_access", "Dispatch queue"),
+        ("can_assign_supervisor", "CaseActionView"),
+    ],
     Role.HANDLER: _CASE_READ
     + _REFERENCE_READ
     + _SELF
     + _NOTICES
     + [
-        ("can_identity", "CaseActionView"),
+        ("can_identity|can_request_identity", "CaseActionView"),
         ("can_acknowledge|can_answer", "NoticeActionView"),
         ("can_list|can_show", "DepartmentCaseView"),
         ("menu_access", "My department's cases"),
     ],
     Role.INTEGRATION: [("can_get|can_info|can_post", "CaseApi")],
+    # Keeps reporters' identities: reads the cases, sees who filed them, decides the requests
+    # of everyone else and names a case's supervisor.
+    Role.CUSTODIAN: _CASE_READ
+    + _REFERENCE_READ
+    + _SELF
+    + [
+        ("can_identity|can_assign_supervisor", "CaseActionView"),
+        ("can_list|can_show", "IdentityRequestView|IdentityRequestQueueView"),
+        ("can_decide", "IdentityRequestActionView"),
+        ("menu_access", "Identity requests to decide|Identity requests"),
+    ],
     Role.SUPERVISOR: _CASE_READ
     + _REFERENCE_READ
     + _SELF
     + _NOTICES
     + [
-        ("can_identity", "CaseActionView"),
+        ("can_identity|can_request_identity", "CaseActionView"),
         ("can_close|can_interview", "NoticeActionView"),
         *_REWARDS_READ,
         ("can_act|can_propose", "RewardActionView"),
@@ -332,7 +477,7 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.LEADER: [
         ("can_list|can_show", "CaseView"),
         ("can_get|can_info", "CaseApi|CaseEventApi"),
-        ("can_file", "CaseActionView"),
+        ("can_file|can_identity|can_request_identity", "CaseActionView"),
         ("menu_access", "Cases|All cases"),
     ]
     + _REFERENCE_READ

@@ -1,18 +1,23 @@
 """Files reporters attach to a case: checked by content, kept as evidence, shown to staff cleaned.
 
-Pure Python + ``filetype`` + Pillow (no Flask, no database). A file is accepted only when its
-*content* is one of the kinds in ``ACCEPTED``; the extension and the client's Content-Type are
-never trusted. Each accepted file is written under the directory the caller chooses (outside
-any web root) with a generated name only:
+Pure Python + ``filetype`` + Pillow + ``app.scrub`` (no Flask, no database). A file is accepted
+only when its *content* is one of the kinds in ``ACCEPTED``; the extension and the client's
+Content-Type are never trusted. Each accepted file is written under the directory the caller
+chooses (outside any web root) with a generated name only, in two steps:
 
-* the original bytes, unchanged, as evidence (``stored_name``, with their SHA-256);
-* for pictures, a copy re-encoded by Pillow with no metadata at all — EXIF (GPS, camera,
-  times), XMP, ICC profile, comments — turned upright first (``staff_name``). Reporters are
-  often afraid of the officials they report: a photo's GPS tags can lead to their door.
-  Other kinds have no staff copy (``staff_name == stored_name``).
+* ``store_original`` (while the reporter waits: checks and one write): the original bytes,
+  unchanged, as evidence (``stored_name``, with their SHA-256);
+* ``make_staff_copy`` (later, in a job: the slow part): the copy staff open (``staff_name``,
+  ``<token>.staff.<ext>``), with no hidden data at all. Pictures are re-encoded by Pillow with no
+  metadata — EXIF (GPS, camera, times), XMP, ICC profile, comments, PNG text chunks — turned
+  upright first; PDF, Office documents, recordings and videos are cleaned by ``app.scrub``.
+  Reporters are often afraid of the officials they report: a photo's GPS tags or a document's
+  author can lead to their door. A file that cannot be cleaned raises ``UploadRejected`` and
+  has no staff copy.
 
 Staff get files through ``open_for_staff``, which accepts generated staff names only, so a
-path from a request can never reach another file, nor the original of a picture.
+path from a request can never reach another file, nor an original; ``open_original`` opens an
+original (for those entitled to the reporter's identity) after checking its SHA-256.
 
 HEIC is accepted only when a HEIF decoder is registered with Pillow (e.g. ``pillow_heif``)
 before this module is imported; otherwise it is refused with advice to send a JPEG. Leaving
@@ -23,6 +28,7 @@ before this module is imported; otherwise it is refused with advice to send a JP
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import os
@@ -38,6 +44,7 @@ from pathlib import Path
 import filetype
 from PIL import Image, ImageOps, ImageSequence
 
+from app import scrub
 from app.errors import Invalid, NotFound
 from app.workflow import N_
 
@@ -69,6 +76,9 @@ MAX_ANIMATION_PIXELS = 25_000_000
 JPEG_QUALITY = 90
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+OFFICE = {"word/document.xml": DOCX, "xl/workbook.xml": XLSX, "ppt/presentation.xml": PPTX}
 
 
 def _heif_format() -> str | None:
@@ -93,8 +103,9 @@ ACCEPTED: dict[str, str] = {
     "video/quicktime": "video",
     "video/3gpp": "video",
     "application/pdf": "pdf",
-    "application/msword": "word",
     DOCX: "word",
+    XLSX: "word",
+    PPTX: "word",
 }
 
 # Content type -> extension of the generated names, then other extensions a reporter's file of
@@ -116,8 +127,10 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "video/quicktime": ("mov", "qt"),
     "video/3gpp": ("3gp", "3gpp", "3g2"),
     "application/pdf": ("pdf",),
-    "application/msword": ("doc",),
+    "application/msword": ("doc",),  # no longer accepted (_OLD_WORD); older files keep it
     DOCX: ("docx",),
+    XLSX: ("xlsx",),
+    PPTX: ("pptx",),
 }
 
 # Picture content type -> (Pillow format read, Pillow format written, staff content type).
@@ -160,7 +173,12 @@ _EMPTY = N_("%(name)s: the file is empty.")
 _TOO_LARGE = N_("%(name)s: the file is larger than %(limit)s MB.")
 _NOT_ACCEPTED = N_(
     "%(name)s: this type of file is not accepted. Please send photos (JPEG, PNG, GIF, WebP), "
-    "recordings (MP3, M4A, AAC, WAV, AMR, OGG), videos (MP4, MOV, 3GP), PDF or Word documents."
+    "recordings (MP3, M4A, AAC, WAV, AMR, OGG), videos (MP4, MOV, 3GP), PDF, Word (.docx), "
+    "Excel (.xlsx) or PowerPoint (.pptx) documents."
+)
+_OLD_WORD = N_(
+    "%(name)s: old Word documents (.doc) cannot be cleaned of the author's name and other hidden "
+    "data. Please save it as .docx or PDF and send it again."
 )
 _HEIC = N_(
     "%(name)s: HEIC photos cannot be opened here. Please send the photo as JPEG (on an iPhone: "
@@ -175,12 +193,13 @@ _MACROS = N_(
     "document (.docx) or as PDF."
 )
 _MISSING = N_("This file does not exist.")
+_CHANGED = N_("The original file no longer matches its recorded SHA-256; it was not opened.")
 
 
 @dataclass(frozen=True)
 class StoredFile:
     stored_name: str  # generated name of the original (evidence)
-    staff_name: str  # generated name of the copy staff see (pictures: no metadata)
+    staff_name: str | None  # generated name of the copy staff see (None until it is made)
     original_name: str  # the reporter's file name, cleaned, for display only
     content_type: str  # of the original, detected from its content
     size: int  # of the original
@@ -218,8 +237,12 @@ def clean_original_name(filename: str | None) -> str:
 
 _GENERATED = re.compile(r"(?P<token>[0-9a-f]{32})(?P<staff>\.staff)?\.(?P<ext>[0-9a-z]{2,5})")
 _ORIGINAL_EXTENSIONS = {exts[0] for exts in EXTENSIONS.values()}
-_PICTURE_STAFF_EXTENSIONS = {EXTENSIONS[staff][0] for _, _, staff in _PICTURES.values()}
-_PLAIN_EXTENSIONS = {EXTENSIONS[t][0] for t in EXTENSIONS if not t.startswith("image/")}
+TEMP_PREFIX = ".upload-"  # a file being written (``_write_atomic``); never a final name
+
+
+def is_generated_name(name: object) -> bool:
+    """A name this module gives to an original or a staff copy (nothing else in the folder)."""
+    return _is_original_name(name) or _is_staff_name(name)
 
 
 def _is_original_name(name: object) -> bool:
@@ -228,14 +251,10 @@ def _is_original_name(name: object) -> bool:
 
 
 def _is_staff_name(name: object) -> bool:
-    """A generated name staff may open: a cleaned picture copy, or a non-picture original
-    (never the original of a picture, which keeps its metadata)."""
+    """A generated name staff may open: a cleaned copy (``<token>.staff.<ext>``), never an
+    original, which keeps its hidden data."""
     match = isinstance(name, str) and _GENERATED.fullmatch(name)
-    if not match:
-        return False
-    if match["staff"]:
-        return match["ext"] in _PICTURE_STAFF_EXTENSIONS
-    return match["ext"] in _PLAIN_EXTENSIONS
+    return bool(match) and bool(match["staff"]) and match["ext"] in _ORIGINAL_EXTENSIONS
 
 
 def _staff_type(content_type: str) -> str:
@@ -294,25 +313,27 @@ def _ftyp_type(data: bytes) -> str | None:
 
 
 def _check_word_ole(data: bytes, name: str) -> str:
-    """A .doc: an OLE2 compound file holding a WordDocument stream (not .xls, .msi...)."""
+    """A .doc (an OLE2 compound file holding a WordDocument stream) is refused: its author,
+    company and revision authors sit in binary streams no tool here rewrites safely."""
     if _OLE_ENCRYPTED in data:
         raise _refuse(_BAD_DOCUMENT, name)
     if _OLE_WORD not in data:
         raise _refuse(_NOT_ACCEPTED, name)
     if _OLE_MACROS in data:
         raise _refuse(_MACROS, name)
-    return "application/msword"
+    raise _refuse(_OLD_WORD, name)
 
 
 def _check_docx(data: bytes, name: str) -> str:
-    """A .docx: a sound ZIP holding word/document.xml, no macros, not a zip bomb. Every member
-    is decompressed (bounded by the declared sizes, which are checked first) so that lying
-    size fields or corrupt data fail their CRC check here."""
+    """A .docx, .xlsx or .pptx: a sound ZIP holding the main part of its kind, no macros, not
+    a zip bomb. Every member is decompressed (bounded by the declared sizes, which are checked
+    first) so that lying size fields or corrupt data fail their CRC check here."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             names = [member.filename for member in members]
-            if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+            kinds = [OFFICE[main] for main in OFFICE if main in names]
+            if len(kinds) != 1 or "[Content_Types].xml" not in names:
                 raise _refuse(_NOT_ACCEPTED, name)
             if len(members) > MAX_ZIP_MEMBERS or len(set(names)) != len(names):
                 raise _refuse(_BAD_DOCUMENT, name)
@@ -332,7 +353,7 @@ def _check_docx(data: bytes, name: str) -> str:
         raise
     except Exception as error:  # BadZipFile, zlib.error, RuntimeError (encrypted member)...
         raise _refuse(_BAD_DOCUMENT, name) from error
-    return DOCX
+    return kinds[0]
 
 
 def detect_type(data: bytes, filename: str) -> str:
@@ -402,22 +423,45 @@ def _clean_frame(frame: Image.Image, write_format: str) -> Image.Image:
     return clean
 
 
+def _picture_size(image: Image.Image, content_type: str, name: str) -> tuple[int, int]:
+    """(frames, pixels) of an opened picture, refused when too large to decode. Animations
+    stay animated; a JPEG (or HEIC) keeps its primary picture only — the others are gain maps,
+    depth maps or thumbnails."""
+    read_format, write_format, _ = _PICTURES[content_type]
+    width, height = image.size
+    frames = getattr(image, "n_frames", 1) if write_format != "JPEG" else 1
+    pixels = width * height
+    limit = MAX_IMAGE_PIXELS if read_format == "JPEG" else MAX_DECODED_PIXELS
+    if frames > 1:
+        limit = MAX_ANIMATION_PIXELS
+        pixels *= frames
+    if not pixels or pixels > limit:
+        raise _refuse(_PICTURE_TOO_LARGE, name, limit=limit // 1_000_000)
+    return frames, pixels
+
+
+def check_picture(data: bytes, content_type: str, name: str) -> None:
+    """The quick check while the reporter waits: Pillow reads the header (not the pixels) and
+    the picture's size is within the limits. Decoding happens in ``make_staff_copy``."""
+    read_format = _PICTURES[content_type][0]
+    try:
+        with Image.open(io.BytesIO(data), formats=[read_format]) as image:
+            _picture_size(image, content_type, name)
+    except UploadRejected:
+        raise
+    except Image.DecompressionBombError as error:
+        raise _refuse(_PICTURE_TOO_LARGE, name, limit=MAX_IMAGE_PIXELS // 1_000_000) from error
+    except Exception as error:  # any decoder failure on untrusted data
+        raise _refuse(_BAD_PICTURE, name) from error
+
+
 def _staff_picture(data: bytes, content_type: str, name: str) -> bytes:
     """The staff copy of a picture: decoded by Pillow and re-encoded without any metadata."""
     read_format, write_format, _ = _PICTURES[content_type]
     try:
         with Image.open(io.BytesIO(data), formats=[read_format]) as image:
             width, height = image.size
-            # Animations stay animated; a JPEG (or HEIC) keeps its primary picture only — the
-            # others are gain maps, depth maps or thumbnails.
-            frames = getattr(image, "n_frames", 1) if write_format != "JPEG" else 1
-            pixels = width * height
-            limit = MAX_IMAGE_PIXELS if read_format == "JPEG" else MAX_DECODED_PIXELS
-            if frames > 1:
-                limit = MAX_ANIMATION_PIXELS
-                pixels *= frames
-            if not pixels or pixels > limit:
-                raise _refuse(_PICTURE_TOO_LARGE, name, limit=limit // 1_000_000)
+            frames, pixels = _picture_size(image, content_type, name)
             params: dict[str, object] = {}
             if frames == 1:
                 if pixels > MAX_DECODED_PIXELS:  # a huge JPEG: decode at 1/2, 1/4 or 1/8 scale
@@ -453,7 +497,7 @@ def _staff_picture(data: bytes, content_type: str, name: str) -> bytes:
 def _write_atomic(directory: Path, name: str, data: bytes) -> None:
     """Write ``directory/name`` whole or not at all: a temp file in the same directory (mode
     0o600, from mkstemp), flushed to disk, then renamed over the final name."""
-    fd, temp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=directory)
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), 0o600)
@@ -481,9 +525,11 @@ def _megabytes(size: int) -> str:
     return f"{value:.1f}".removesuffix(".0") if value >= 0.1 else f"{value:.2g}"
 
 
-def store_upload(directory: Path, filename: str, data: bytes, *, max_bytes: int) -> StoredFile:
-    """Check one uploaded file and write it (and a staff copy for pictures) under ``directory``,
-    created (mode 0o700) if missing. Nothing is written when the file is refused."""
+def store_original(directory: Path, filename: str, data: bytes, *, max_bytes: int) -> StoredFile:
+    """Check one uploaded file (type by content; a picture's header and size) and write the
+    original under ``directory``, created (mode 0o700) if missing. This is all that happens
+    while the reporter waits; ``staff_name`` is None until ``make_staff_copy`` has run.
+    Nothing is written when the file is refused."""
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
     name = clean_original_name(filename)
@@ -493,27 +539,16 @@ def store_upload(directory: Path, filename: str, data: bytes, *, max_bytes: int)
     if len(data) > max_bytes:
         raise _refuse(_TOO_LARGE, name, limit=_megabytes(max_bytes))
     content_type = detect_type(data, name)
-    token = uuid.uuid4().hex
-    stored_name = f"{token}.{EXTENSIONS[content_type][0]}"
-    staff_name, staff_data = stored_name, None
     if content_type in _PICTURES:
-        staff_data = _staff_picture(data, content_type, name)
-        staff_name = f"{token}.staff.{EXTENSIONS[_staff_type(content_type)][0]}"
-
+        check_picture(data, content_type, name)
+    stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[content_type][0]}"
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     _write_atomic(directory, stored_name, data)
-    if staff_data is not None:
-        try:
-            _write_atomic(directory, staff_name, staff_data)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                (directory / stored_name).unlink()
-            raise
     _sync_directory(directory)
     return StoredFile(
         stored_name=stored_name,
-        staff_name=staff_name,
+        staff_name=None,
         original_name=name or f"{UNNAMED}.{EXTENSIONS[content_type][0]}",
         content_type=content_type,
         size=len(data),
@@ -521,10 +556,95 @@ def store_upload(directory: Path, filename: str, data: bytes, *, max_bytes: int)
     )
 
 
+def staff_name_for(stored: StoredFile) -> str:
+    """The generated name of the staff copy: the original's token, so that a second run of the
+    cleaning (a retried job) writes the same file again instead of another one."""
+    token = stored.stored_name.split(".", 1)[0]
+    return f"{token}.staff.{EXTENSIONS[staff_content_type(stored)][0]}"
+
+
+def _embedded_picture(data: bytes, part: str) -> bytes:
+    """A picture inside an Office document, re-encoded in its own format without metadata."""
+    kind = filetype.guess(data)
+    content_type = _FILETYPE.get(kind.mime) if kind else None
+    try:
+        if content_type in _PICTURES and content_type != "image/heic":
+            return _staff_picture(data, content_type, part)
+        with Image.open(io.BytesIO(data), formats=["TIFF", "BMP"]) as image:
+            image.load()
+            clean = _clean_frame(image, "PNG")
+            output = io.BytesIO()
+            clean.save(output, image.format)
+            return output.getvalue()
+    except Exception as error:  # noqa: BLE001 - any failure: the document is refused
+        raise scrub.CannotClean(scrub.EMBEDDED) from error
+
+
+def clean_copy(data: bytes, content_type: str, name: str) -> bytes:
+    """The staff copy's bytes: the file without any hidden data. Raises UploadRejected (with
+    the reason) when the file cannot be cleaned."""
+    try:
+        if content_type in _PICTURES:
+            return _staff_picture(data, content_type, name)
+        if content_type == "application/pdf":
+            return scrub.clean_pdf(data)
+        if content_type in (DOCX, XLSX, PPTX):
+            return scrub.clean_ooxml(data, _embedded_picture)
+        if ACCEPTED.get(content_type) in ("audio", "video"):
+            return scrub.clean_media(data, content_type)
+    except scrub.CannotClean as refused:
+        raise _refuse(refused.msgid, name, **refused.params) from refused
+    raise _refuse(_NOT_ACCEPTED, name)
+
+
+def make_staff_copy(directory: Path | str, stored: StoredFile) -> str:
+    """Read the original (checking its SHA-256), clean it and write the staff copy; return the
+    copy's generated name. Raises UploadRejected when it cannot be cleaned (nothing written)."""
+    directory = Path(directory)
+    data = _read_original(directory, stored)
+    copy = clean_copy(data, stored.content_type, stored.original_name)
+    staff_name = staff_name_for(stored)
+    _write_atomic(directory, staff_name, copy)
+    _sync_directory(directory)
+    return staff_name
+
+
+def store_upload(directory: Path, filename: str, data: bytes, *, max_bytes: int) -> StoredFile:
+    """Both steps at once (one-process tools and tests): the original and its staff copy.
+    Nothing is left behind when the file is refused."""
+    stored = store_original(directory, filename, data, max_bytes=max_bytes)
+    try:
+        staff_name = make_staff_copy(directory, stored)
+    except BaseException:
+        delete_stored(directory, stored)
+        raise
+    return dataclasses.replace(stored, staff_name=staff_name)
+
+
+def _read_original(directory: Path, stored: StoredFile) -> bytes:
+    if not _is_original_name(stored.stored_name):
+        raise NotFound(_MISSING)
+    path = directory / stored.stored_name
+    if not path.is_file() or path.resolve().parent != directory.resolve():
+        raise NotFound(_MISSING)
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != stored.sha256:
+        raise NotFound(_CHANGED)
+    return data
+
+
+def open_original(directory: Path | str, stored: StoredFile) -> Path:
+    """Path of an original (evidence: for those entitled to the reporter's identity only),
+    after checking that its bytes still have the recorded SHA-256."""
+    directory = Path(directory)
+    _read_original(directory, stored)
+    return directory / stored.stored_name
+
+
 def open_for_staff(directory: Path | str, stored: StoredFile | str) -> Path:
     """Path of the copy staff may see (a StoredFile, or its ``staff_name``). Raises NotFound
     for anything but an existing generated staff name in ``directory`` — a path, "../x", an
-    unknown name, or the original of a picture."""
+    unknown name, an original, or a copy not made yet."""
     name = stored.staff_name if isinstance(stored, StoredFile) else stored
     if not _is_staff_name(name):
         raise NotFound(_MISSING)
@@ -539,7 +659,10 @@ def delete_stored(directory: Path | str, stored: StoredFile) -> None:
     """Remove the original and the staff copy (e.g. when filing the case failed after the files
     were written). Missing files are fine; names that are not generated names are left alone."""
     directory = Path(directory)
-    for name, valid in ((stored.stored_name, _is_original_name), (stored.staff_name, _is_staff_name)):
+    staff = stored.staff_name
+    if staff is None and _is_original_name(stored.stored_name):
+        staff = staff_name_for(stored)  # a copy being written when the filing failed
+    for name, valid in ((stored.stored_name, _is_original_name), (staff, _is_staff_name)):
         if valid(name):
             with contextlib.suppress(FileNotFoundError):
                 (directory / name).unlink()

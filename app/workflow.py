@@ -74,6 +74,7 @@ class Role(StrEnum):
     REPORTER = "Reporter"  # the public, acting through a receipt (never a staff account)
     INTEGRATION = "Integration"  # a connected system (e.g. a 12345 platform) with an API key
     FINANCE = "Finance"  # pays rewards; the only staff who see payment details
+    CUSTODIAN = "Custodian"  # keeps reporters' identities: decides who else may see one
 
 
 ROLE_LABELS = {
@@ -86,6 +87,7 @@ ROLE_LABELS = {
     Role.REPORTER: N_("Reporter"),
     Role.INTEGRATION: N_("Connected system"),
     Role.FINANCE: N_("Finance"),
+    Role.CUSTODIAN: N_("Identity custodian"),
 }
 
 
@@ -133,6 +135,7 @@ EVENT_LABELS = {
     "add_material": N_("Material added by the reporter"),
     "merge_in": N_("Duplicate merged in"),
     "rate": N_("Rated by a reporter"),
+    "assign_supervisor": N_("Supervisor named"),
 }
 
 

@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
+# Benchmarks run the platform with the demo's published keys (app/keys.py); they hold no real data.
+os.environ.setdefault("YS_DEMO", "1")
 SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = "ys110_bench"
 HANDLER_DEPARTMENT = "X102"  # the demo user "handler" works here

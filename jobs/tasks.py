@@ -92,6 +92,30 @@ def enqueue_deliveries(ids) -> int:
         return hand_to_workers(ids)
 
 
+def clean_attachment(attachment_id: int) -> str:
+    """Make the staff copy of one file without its hidden data (app.services.attachments):
+    the run is counted and committed first, the file work runs outside any transaction, the
+    outcome is recorded in a unit of its own. A failure raises, and RQ or the sweep retries."""
+    from app.services import attachments
+
+    with job() as session:
+        stored = attachments.begin_cleaning(session, attachment_id, clock.utcnow())
+    if stored is None:
+        return "nothing to do"
+    with app_context():
+        outcome = attachments.make_copy(stored)
+    with job() as session:
+        return attachments.finish_cleaning(session, attachment_id, outcome, clock.utcnow())
+
+
+def reap_uploads() -> int:
+    """Hourly: remove upload files a killed process left behind (no row refers to them)."""
+    from app.services.attachments import reap_orphans
+
+    with job() as session:
+        return reap_orphans(session, clock.utcnow())
+
+
 def generate_report(report_id: int) -> str:
     """Render an archived bulletin or assessment report (PDFs are made in jobs only)."""
     from reports.archive import generate

@@ -13,8 +13,13 @@ from jobs import tasks
 
 
 def main(argv: list[str]) -> None:
-    with tasks.app_context():  # builds and caches the app in this (parent) process
-        pass
+    from app.keys import InsecureConfiguration
+
+    try:
+        with tasks.app_context():  # builds and caches the app in this (parent) process
+            pass
+    except InsecureConfiguration as refused:
+        sys.exit(str(refused))
     connection = Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     Worker(argv or ["default"], connection=connection).work(with_scheduler=True)
 

@@ -2,6 +2,7 @@
 
 from models.audit import AuditHead, AuditRecord
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
+from models.protection import IdentityRequest
 from models.publication import GeneratedReport, TypicalCase
 from models.reference import (
     CalendarDay,
@@ -51,6 +52,7 @@ __all__ = [
     "CaseLink",
     "CaseMessage",
     "IdentityAccess",
+    "IdentityRequest",
     "ServiceWindow",
     "TrackingAttempt",
     "UsedChallenge",

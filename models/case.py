@@ -84,6 +84,9 @@ class Case(Model):
     concerned_official: Mapped[str | None] = mapped_column(String(100))
     window_id: Mapped[int | None] = mapped_column(ForeignKey("service_window.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # The supervisor investigating the case (named by the dispatcher or the identity
+    # custodian, never by themselves): the one supervisor who sees who filed it.
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
 
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
@@ -136,6 +139,7 @@ class Case(Model):
         back_populates="case", order_by="CaseMessage.id", cascade="all, delete-orphan"
     )
     window: Mapped[ServiceWindow | None] = relationship()
+    supervisor = relationship("Staff", foreign_keys=[supervisor_id])
 
     def __str__(self) -> str:
         return self.number or f"#{self.id}"

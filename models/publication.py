@@ -21,6 +21,9 @@ class TypicalCase(Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, unique=True)
     kind: Mapped[TypicalKind] = mapped_column(enum_column_type(TypicalKind), nullable=False)
     state: Mapped[TypicalState] = mapped_column(enum_column_type(TypicalState), nullable=False)
+    # the public heading, written from the redacted title (NULL on rows chosen before it existed:
+    # the bulletin drafts one from the title)
+    heading: Mapped[str | None] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, nullable=False)
     marked_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))

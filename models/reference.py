@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import CaseType, DeptLevel, Urgency
@@ -23,6 +23,11 @@ class Department(Model):
     head: Mapped[str | None] = mapped_column(String(64))
     region: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # 纪检监察: its staff investigate A-grade reports (a detailed allegation against an official)
+    # and see who filed the ones their department handles.
+    discipline_inspection: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     parent: Mapped[Department | None] = relationship(remote_side=[id], backref="children")
 

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from flask_appbuilder import Model
 from sqlalchemy import (
+    JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,9 +74,24 @@ class ServiceWindow(Model):
 
 
 class Attachment(Model):
-    """A file a reporter (or staff) added; the original is evidence, staff see a clean copy."""
+    """A file a reporter (or staff) added; the original is evidence, staff see a clean copy.
+
+    The original is saved with the filing; the copy without hidden data is made afterwards in a
+    job (app.services.attachments). Until then the file is "pending" (staff see it is being
+    cleaned and cannot open it); a file that cannot be cleaned is "refused", with the reason."""
 
     __tablename__ = "attachment"
+    __table_args__ = (
+        CheckConstraint("clean_state IN ('pending', 'clean', 'refused')", name="ck_attachment_clean_state"),
+        CheckConstraint("clean_state <> 'clean' OR staff_name IS NOT NULL", name="ck_attachment_clean_copy"),
+        # The sweep's pending work: files whose copy is not made yet.
+        Index(
+            "ix_attachment_pending",
+            "clean_queued_at",
+            postgresql_where=text("clean_state = 'pending'"),
+            sqlite_where=text("clean_state = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
@@ -81,11 +99,18 @@ class Attachment(Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     original_name: Mapped[str] = mapped_column(String(200), nullable=False)
     stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    staff_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    staff_name: Mapped[str | None] = mapped_column(String(64))  # the cleaned copy, once made
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)  # of the original
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    clean_state: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="pending", server_default="pending"
+    )
+    clean_error: Mapped[dict | None] = mapped_column(JSON)  # {"msgid", "params"} when refused
+    clean_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    clean_queued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cleaned_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     case = relationship("Case", back_populates="attachments")
 

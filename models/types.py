@@ -3,7 +3,7 @@
 import base64
 import hashlib
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import Enum, Text
 from sqlalchemy.types import TypeDecorator
@@ -29,10 +29,21 @@ def enum_column_type(enum_cls, length: int = 24) -> Enum:
     )
 
 
-def identity_fernet() -> Fernet:
-    """The cipher for reporter identity, keyed from IDENTITY_KEY (any string; hashed to 32 bytes)."""
-    secret = current_app.config["IDENTITY_KEY"].encode()
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret).digest()))
+def _fernet(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()))
+
+
+def identity_fernet() -> MultiFernet:
+    """The cipher for reporter identity, keyed from IDENTITY_KEY: a comma-separated list of keys
+    (any strings; each hashed to 32 bytes), newest first. The first encrypts, all decrypt."""
+    from app.keys import identity_keys
+
+    value = current_app.config["IDENTITY_KEY"]
+    cached = current_app.extensions.get("identity_fernet")
+    if cached is None or cached[0] != value:
+        cached = (value, MultiFernet([_fernet(key) for key in identity_keys(value)]))
+        current_app.extensions["identity_fernet"] = cached
+    return cached[1]
 
 
 class EncryptedText(TypeDecorator):

@@ -49,8 +49,10 @@ class Figures:
 
 @dataclass(frozen=True)
 class TypicalItem:
-    number: str
-    title: str
+    """A published typical case: no case number and no title the reporter typed, only the heading
+    and summary written for publication (redacted, third person, checked by the detector)."""
+
+    heading: str
     department: str
     summary: str
 

@@ -10,8 +10,10 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 # templates embed (宋体-like AR PL SungtiL GB, 黑体-like WenQuanYi Micro Hei, Liberation Serif for
 # Latin and digits, DejaVu Sans Mono) and poppler-utils (pdffonts, pdftotext, pdfinfo) for the tests;
 # chromium for the browser tests (tests/browser, driven by Playwright without a browser download).
+# ffmpeg removes the location and other tags from the recordings and videos staff open (app/scrub.py);
+# exiftool is the tests' independent reader of hidden data in every kind of file.
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-arphic-gbsn00lp fonts-wqy-microhei \
-           fonts-liberation fonts-dejavu-core poppler-utils chromium; do
+           fonts-liberation fonts-dejavu-core poppler-utils chromium ffmpeg libimage-exiftool-perl; do
   # "install ok installed", not just known to dpkg (a removed package keeps "config-files")
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || need_apt+=("$pkg")
 done

@@ -21,6 +21,16 @@ import pytest
 from flask.testing import FlaskClient
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# The tests run the platform as production does: with its own secrets, not the demo's (the
+# processes they start, workers and the web server, inherit them).
+TEST_KEYS = {
+    "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+    "IDENTITY_KEY": "test-identity-key-0123456789abcdef0123456789",
+    "QUERY_CODE_KEY": "test-query-code-key-0123456789abcdef0123456789",
+}
+for _name, _value in TEST_KEYS.items():
+    os.environ.setdefault(_name, _value)
+os.environ.pop("YS_DEMO", None)
 
 
 def _reset_database(url: str) -> None:
@@ -120,6 +130,7 @@ _CASE_DATA = (
     "CaseMessage",
     "Attachment",
     "IdentityAccess",
+    "IdentityRequest",
     "CaseLink",
     "Reporter",
     "Case",
@@ -208,12 +219,76 @@ def at(text: str) -> datetime:
 
 
 def login(client, username: str, password: str = "Demo@2026"):
-    """Log in through the real login form."""
-    client.get("/logout/")
-    response = client.post("/login/", data={"username": username, "password": password})
+    """Log in through the real login form and, for an account that needs it, the real second
+    step: the TOTP code is computed with pyotp from the account's secret, as the user's
+    authenticator app would (a first login sets the authenticator up, as a person's does)."""
+    client.post("/logout/", data=_form_token(client, "/logout/"))
+    form = {"username": username, "password": password, **_form_token(client, "/login/")}
+    response = client.post("/login/", data=form)
     # a refused login answers 302 too, back to the login page
-    assert response.status_code == 302 and "/login" not in response.headers["Location"], username
+    assert response.status_code == 302, username
+    if response.headers["Location"].startswith(("/login/code/", "http://localhost/login/code/")):
+        token = _form_token(client, "/login/code/", always=True)  # enrols on a first login
+        code = totp_code(client.application, username)
+        response = client.post("/login/code/", data={"code": code, **token})
+        assert response.status_code == 302, username
+    assert "/login" not in response.headers["Location"], username
     return client
+
+
+def _form_token(client, url: str, always: bool = False) -> dict:
+    """The CSRF token of the form at ``url`` when the app checks them (as a browser sends it)."""
+    if not always and not client.application.config.get("WTF_CSRF_ENABLED", True):
+        return {}
+    response = client.get(url)
+    assert response.status_code == 200 or not always, url
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
+    return {"csrf_token": found.group(1)} if found else {}
+
+
+def totp_code(app, username: str) -> str:
+    """A code of the account's authenticator not used yet: the current 30-second step's, or
+    the next one's (the server accepts one step of clock drift each way). A test that logs the
+    same user in more often than twice in half a minute (no person does) would have to wait for
+    the next step: the used step is forgotten instead, as if that half minute had passed."""
+    import time
+
+    import pyotp
+
+    from app.extensions import db
+    from models import Staff
+
+    with app.app_context():
+        user = db.session.query(Staff).filter_by(username=username).one()
+        secret, last = user.totp_secret, user.totp_last_step
+        current = int(time.time() // 30)
+        if last is not None and last >= current + 1:
+            user.totp_last_step = last = current - 1
+            db.session.commit()
+    assert secret, f"{username} has no authenticator set up"
+    step = current if last is None or current > last else current + 1
+    return pyotp.TOTP(secret).generate_otp(step)
+
+
+def api_token(client, username: str, password: str = "Demo@2026") -> str:
+    """A JWT access token from the real API login, with the TOTP code (``"totp"``) when the
+    account needs one; an account without an authenticator sets it up through the web login
+    first (the API refuses it until then). The cookies the calls set are dropped."""
+    body = {"username": username, "password": password, "provider": "db"}
+    response = client.post("/api/v1/security/login", json=body)
+    if response.status_code == 401 and "totp" not in body:
+        from app.extensions import db
+        from models import Staff
+
+        with client.application.app_context():
+            enrolled = db.session.query(Staff.totp_enabled_at).filter_by(username=username).scalar()
+        if enrolled is None:
+            login(client.application.test_client(), username, password)
+        body["totp"] = totp_code(client.application, username)
+        response = client.post("/api/v1/security/login", json=body)
+    client._cookies.clear()
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["access_token"]
 
 
 def visible_text(html: str) -> str:

@@ -39,6 +39,7 @@ def register_views(appbuilder) -> None:
         api,
         cases,
         dashboard,
+        identity,
         public,
         publication,
         reference,
@@ -104,6 +105,21 @@ def register_views(appbuilder) -> None:
         icon="fa-comments",
         **supervise,
     )
+    add(
+        identity.IdentityRequestQueueView,
+        "Identity requests to decide",
+        label=_l("Identity requests to decide"),
+        icon="fa-user-secret",
+        **supervise,
+    )
+    add(
+        identity.IdentityRequestView,
+        "Identity requests",
+        label=_l("Identity requests"),
+        icon="fa-history",
+        **supervise,
+    )
+    appbuilder.add_view_no_menu(identity.IdentityRequestActionView)
     add(supervision.RevisitTaskView, "Revisit calls", label=_l("Revisit calls"), icon="fa-phone", **supervise)
     add(supervision.InboxView, "My inbox", label=_l("My inbox"), icon="fa-envelope", **supervise)
     add(supervision.OutboxView, "Outbox", label=_l("Outbox"), icon="fa-paper-plane", **supervise)

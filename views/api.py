@@ -29,7 +29,7 @@ from models import (
 from models import Case as CaseModel
 from models import Reward as RewardModel
 from views.common import current_actor
-from views.filters import VisibleCaseChildFilter, VisibleCaseFilter
+from views.filters import NotAboutOwnDepartmentFilter, VisibleCaseChildFilter, VisibleCaseFilter
 from views.paging import BoundedCountApiInterface
 
 
@@ -258,6 +258,9 @@ class RewardApi(ModelRestApi):
     datamodel = SQLAInterface(RewardModel)
     allow_browser_login = False
     base_permissions = ["can_get", "can_info", "can_act"]
+    base_filters = [["id", NotAboutOwnDepartmentFilter, None]]  # the case visibility rule
+    # _info lists the values of the related fields: only the cases the caller may see.
+    add_query_rel_fields = edit_query_rel_fields = {"case": [["id", VisibleCaseFilter, None]]}
     list_columns = show_columns = [
         "id",
         "case_id",
@@ -346,6 +349,8 @@ class CaseEventApi(ModelRestApi):
     allow_browser_login = False  # JWT only: a cookie-authenticated write would be open to CSRF
     base_permissions = ["can_get", "can_info"]
     base_filters = [["id", VisibleCaseChildFilter, None]]
+    # _info lists the values of the related fields: only the cases the caller may see.
+    add_query_rel_fields = edit_query_rel_fields = {"case": [["id", VisibleCaseFilter, None]]}
     list_columns = show_columns = [
         "id",
         "case_id",
@@ -400,7 +405,7 @@ def _reference_api(model, name, columns, **extra):
 DepartmentApi = _reference_api(
     Department,
     "department",
-    ["id", "code", "name", "level", "parent_id", "head", "region", "active"],
+    ["id", "code", "name", "level", "parent_id", "head", "region", "active", "discipline_inspection"],
     pre_add=lambda self, item: validate_department(db.session, item),
     pre_update=lambda self, item: validate_department(db.session, item),
 )

@@ -11,6 +11,8 @@ from pathlib import Path
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -19,9 +21,9 @@ from app import deadlines as dl
 from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError
 from app.extensions import db
+from app.services import attachments, notifications, protection, reporting, rewards, typical
 from app.services import cases as svc
-from app.services import notifications, protection, reporting, rewards, typical
-from app.uploads import StoredFile, download_name, open_for_staff, staff_content_type
+from app.uploads import download_name, open_for_staff, staff_content_type
 from app.workflow import Action, Role, Status
 from models import Case
 from views.common import attempt, current_actor, fixed_text, label, local_time, run_posted
@@ -116,13 +118,19 @@ class CaseView(ModelView):
         return render_case(self, case)
 
 
+def _file_refusal(attachment) -> str | None:
+    """Why a file has no copy for staff (plain text: the file name in it is escaped)."""
+    refused = attachments.refusal(attachment)
+    return gettext(refused[0], **refused[1]) if refused else None
+
+
 def render_case(view, case: Case, reporters=None, **extra):
     """The case page: details, reporter panel, actions, departments, files, messages, similar
     and linked cases, timeline."""
     actor = current_actor()
     similar = []
     if Role.CLERK in actor.roles and case.status == Status.SUBMITTED:
-        similar = reporting.similar_open_cases(db.session, case)
+        similar = reporting.similar_open_cases(db.session, case, actor)
     return view.render_template(
         "case/show.html",
         case=case,
@@ -132,11 +140,18 @@ def render_case(view, case: Case, reporters=None, **extra):
         deadline_badge=_deadline_badge,
         fixed_text=fixed_text,
         may_see_identity=protection.can_see_identity(case, actor),
+        may_request_identity=protection.may_request_identity(db.session, case, actor),
+        identity_request=protection.pending_request(db.session, case, actor),
+        identity_grant=protection.active_grant(db.session, case, actor),
+        supervisors=(
+            protection.supervisors_for(db.session, case) if protection.may_assign_supervisor(actor) else None
+        ),
+        file_refusal=_file_refusal,
         reporters=reporters,
         may_message=reporting.may_message(case, actor),
         similar=similar,
         may_link=Role.CLERK in actor.roles,
-        linked=reporting.linked_cases(db.session, case),
+        linked=reporting.linked_cases(db.session, case, actor),
         may_mark_typical=typical.may_mark(case, actor),
         may_propose_reward=rewards.may_propose(case, actor),
         title=_l("Case"),
@@ -315,7 +330,8 @@ class CaseActionView(BaseView):
     @expose("/<int:case_id>/file/<int:attachment_id>", methods=["GET"])
     @has_access
     def file(self, case_id: int, attachment_id: int):
-        """Download an attachment (the copy without metadata) of a case the user may see."""
+        """Download an attachment (the copy without hidden data) of a case the user may see;
+        a file still being cleaned, or refused, cannot be opened."""
         try:
             case = svc.get_case(db.session, case_id, current_actor())
         except DomainError:
@@ -323,17 +339,53 @@ class CaseActionView(BaseView):
         attachment = next((a for a in case.attachments if a.id == attachment_id), None)
         if attachment is None:
             abort(404)
-        stored = StoredFile(
-            attachment.stored_name,
-            attachment.staff_name,
-            attachment.original_name,
-            attachment.content_type,
-            attachment.size,
-            attachment.sha256,
-        )
-        path = open_for_staff(Path(current_app.config["UPLOAD_DIR"]), attachment.staff_name)
+        staff_name = attachments.staff_copy_name(attachment)
+        if staff_name is None:
+            refused = attachments.refusal(attachment)
+            if refused is not None:
+                flash(gettext(refused[0], **refused[1]), "danger")
+            else:
+                flash(_l("This file is still being cleaned of hidden data; try again in a moment."), "info")
+            return redirect(url_for("CaseView.show", pk=case_id))
+        stored = attachments.stored_file(attachment)
+        path = open_for_staff(Path(current_app.config["UPLOAD_DIR"]), staff_name)
         response = send_file(
             path, mimetype=staff_content_type(stored), as_attachment=True, download_name=download_name(stored)
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @expose("/<int:case_id>/original/<int:attachment_id>", methods=["POST"])
+    @has_access
+    @permission_name("identity")  # the roles that may be shown an identity; the case decides
+    def original(self, case_id: int, attachment_id: int):
+        """Download a file's untouched original (evidence: it may name the reporter) — only
+        for those entitled to the reporter's identity, each opening recorded (POST: never
+        cached, never prefetched, CSRF-checked)."""
+        actor = current_actor()
+        back = url_for("CaseView.show", pk=case_id)
+        if not DynamicForm().validate_on_submit():
+            flash(_l("The form could not be submitted; please try again."), "danger")
+            return redirect(back)
+        try:
+            case = svc.get_case(db.session, case_id, actor)
+        except DomainError:
+            abort(404)
+        opened, error = attempt(
+            lambda: attachments.open_original_file(
+                db.session, case, attachment_id, actor=actor, now=clock.utcnow()
+            )
+        )
+        if error is not None:
+            flash(error.message, "danger")
+            return redirect(back)
+        path, attachment = opened
+        response = send_file(
+            path,
+            mimetype="application/octet-stream",
+            as_attachment=True,
+            download_name=download_name(attachments.stored_file(attachment)),
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
@@ -352,6 +404,30 @@ class CaseActionView(BaseView):
         case = svc.get_case(db.session, case_id, actor)
         reporters = protection.reveal_identity(db.session, case, actor=actor, now=clock.utcnow())
         return render_case(self, case, reporters=reporters)
+
+    @expose("/<int:case_id>/identity/request", methods=["POST"])
+    @has_access
+    def request_identity(self, case_id: int):
+        """Ask the identity custodian to see who filed the case, with a reason."""
+        return run_posted(
+            lambda actor, now: protection.request_identity(
+                db.session, case_id, actor=actor, now=now, reason=request.form.get("reason")
+            ),
+            _l("Your request has been sent to the identity custodian."),
+            url_for("CaseView.show", pk=case_id),
+        )
+
+    @expose("/<int:case_id>/supervisor", methods=["POST"])
+    @has_access
+    def assign_supervisor(self, case_id: int):
+        """Name the supervisor who investigates the case (the dispatcher or the custodian)."""
+        return run_posted(
+            lambda actor, now: protection.assign_supervisor(
+                db.session, case_id, actor=actor, now=now, supervisor_id=request.form.get("supervisor_id")
+            ),
+            _l("The case's supervisor has been named."),
+            url_for("CaseView.show", pk=case_id),
+        )
 
     @expose("/<int:case_id>/<action>", methods=["GET", "POST"])
     @has_access

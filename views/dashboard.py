@@ -16,9 +16,10 @@ from app.ids import as_id
 from app.services import assessment as kpi
 from app.services.dashboard import hot_spots
 from app.services.reports import parse_period
+from app.services.visibility import visible_cases_clause
 from models import Case, Department
 from reports.builders import figures, ranking_rows
-from views.common import label
+from views.common import current_actor, label
 
 
 def _this_month():
@@ -110,7 +111,12 @@ class DashboardView(BaseView):
             case_ids = kpi.drilldown_case_ids(db.session, period, department_id, metric)
         except (DomainError, ValueError, KeyError):
             abort(404)
-        cases = db.session.query(Case).filter(Case.id.in_(case_ids)).order_by(Case.id).all()
+        cases = (
+            db.session.query(Case)
+            .filter(Case.id.in_(case_ids), visible_cases_clause(current_actor()))  # the visibility rule
+            .order_by(Case.id)
+            .all()
+        )
         return self.render_template(
             "dashboard/drill.html",
             cases=cases,

@@ -44,3 +44,22 @@ class ClauseFilter(BaseFilter):
 
     def apply(self, query, build_clause):
         return query.filter(build_clause(current_actor()))
+
+
+class NotAboutOwnDepartmentFilter(BaseFilter):
+    """Keep rows (rewards, inbox messages) whose case, if any, is not about the logged-in
+    user's department or one above it (the conflict-of-interest half of the visibility rule,
+    for roles that see these rows without seeing every case, such as Finance)."""
+
+    name = "not_about_own_department"
+
+    def apply(self, query, value):
+        from sqlalchemy import or_
+
+        from app.services.visibility import not_about_clause
+
+        department_id = current_actor().department_id
+        if department_id is None:
+            return query
+        case_ids = Case.__table__.select().with_only_columns(Case.id).where(not_about_clause(department_id))
+        return query.filter(or_(self.model.case_id.is_(None), self.model.case_id.in_(case_ids)))

@@ -98,6 +98,21 @@ def _uploaded_files(field_name: str = "attachments") -> list[tuple[str, bytes]]:
     return [(f.filename, f.read()) for f in request.files.getlist(field_name) if f and f.filename]
 
 
+def _reporter_files(case, reporter) -> list[dict]:
+    """The reporter's own files and whether staff can open them yet (a refused one says why,
+    so that the reporter can send it again in another form)."""
+    from app.services import attachments
+
+    rows = []
+    for attachment in case.attachments:
+        if attachment.reporter_id != reporter.id:
+            continue
+        refused = attachments.refusal(attachment)
+        note = gettext(refused[0], **refused[1]) if refused else ""
+        rows.append({"name": attachment.original_name, "state": attachment.clean_state, "note": note})
+    return rows
+
+
 def _client_digest() -> str:
     """Identify a client for lookup limits without storing its address."""
     secret = current_app.config["QUERY_CODE_KEY"]
@@ -248,17 +263,30 @@ class PublicReportView(BaseView):
 
 
 def receipt_data(reporter, code: str):
-    """Plain data for the receipt PDF: the case, never the reporter's identity."""
-    from reports.receipt import ReceiptData
+    """Plain data for the receipt PDF: the case, never the reporter's identity (the title without
+    the personal data it holds: reports.receipt.receipt_title)."""
+    from app.redaction import KnownParties
+    from reports.receipt import ReceiptData, receipt_title
 
     case = reporter.case
+    named = [r for r in case.reporters if not r.anonymous]
+    title, title_note = receipt_title(
+        case.title,
+        KnownParties(
+            reporter_names=tuple(r.name for r in named if r.name),
+            reporter_phones=tuple(r.phone for r in named if r.phone),
+            reporter_companies=tuple(r.company for r in named if r.company),
+            credit_codes=tuple(r.credit_code for r in named if r.credit_code),
+        ),
+    )
     return ReceiptData(
         number=reporter.receipt_number,
         query_code=code,
         filed_at_local=local_time(reporter.created_at),
         case_type_label=label(case.case_type),
         category_label=str(case.category or "—"),
-        title=case.title,
+        title=title,
+        title_note=title_note,
         channel_label=label(case.channel),
         window_label=str(case.window) if case.window else None,
         deadline_note=gettext(
@@ -327,6 +355,7 @@ class PublicTrackView(BaseView):
                 local_time=local_time,
                 timeline=reporting.public_timeline(case),
                 messages=reporting.messages_for(case, reporter),
+                files=_reporter_files(case, reporter),
                 can_rate=can_rate,
                 status_label=reporter_status,
                 fixed_text=fixed_text,

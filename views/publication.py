@@ -17,7 +17,8 @@ from app.services import typical as typical_services
 from app.workflow import Role
 from models import GeneratedReport, TypicalCase
 from reports import archive
-from views.common import current_actor, local_time, run_posted
+from views.common import attempt, current_actor, local_time, run_posted
+from views.filters import VisibleCaseChildFilter
 
 
 def pub_label(value) -> str:
@@ -28,6 +29,7 @@ class TypicalCaseView(ModelView):
     datamodel = SQLAInterface(TypicalCase)
     route_base = "/typical"
     base_permissions = ["can_list", "can_show"]
+    base_filters = [["id", VisibleCaseChildFilter, None]]  # the case visibility rule
     base_order = ("id", "desc")
     list_title = _l("Typical cases")
     list_columns = ["case", "kind", "state", "marked_at", "published_month"]
@@ -47,16 +49,40 @@ class TypicalCaseView(ModelView):
         typical = self.datamodel.get(pk, self._base_filters)
         if typical is None:
             abort(404)
-        actor = current_actor()
-        return self.render_template(
-            "publication/typical.html",
-            typical=typical,
-            label=pub_label,
-            may_edit=Role.SUPERVISOR in actor.roles and typical.state in ("draft", "returned"),
-            may_decide=Role.LEADER in actor.roles and typical.state == "submitted",
-            title=_l("Typical case"),
-            appbuilder=self.appbuilder,
-        )
+        return render_typical(self, typical)
+
+
+def render_typical(view, typical, typed: dict | None = None, status: int = 200):
+    """The typical case page: heading, summary, what the detector still finds in them (in what
+    was just typed, when a refused edit shows the form again), and the forms the actor may use."""
+    from flask import make_response
+
+    from app.publication import FOUND_LABELS
+
+    actor = current_actor()
+    typed = typed or {}
+    # what was typed, as far as it would be kept (the detector reads it: no unbounded text)
+    heading = typed.get("heading", typical_services.public_heading(typical))[
+        : typical_services.MAX_HEADING * 2
+    ]
+    summary = typed.get("summary", typical.summary)[: typical_services.MAX_SUMMARY]
+    found = [
+        (gettext(FOUND_LABELS[f.kind]), f.text, where, n)
+        for where, n, f in typical_services.findings(typical, heading or "", summary or "")
+    ]
+    page = view.render_template(
+        "publication/typical.html",
+        typical=typical,
+        heading=heading,
+        summary=summary,
+        found=found,
+        label=pub_label,
+        may_edit=Role.SUPERVISOR in actor.roles and typical.state in ("draft", "returned"),
+        may_decide=Role.LEADER in actor.roles and typical.state == "submitted",
+        title=_l("Typical case"),
+        appbuilder=view.appbuilder,
+    )
+    return make_response(page, status)
 
 
 class TypicalActionView(BaseView):
@@ -77,18 +103,36 @@ class TypicalActionView(BaseView):
     @expose("/edit/<int:typical_id>", methods=["POST"])
     @has_access
     def edit(self, typical_id):
-        return run_posted(
-            lambda actor, now: typical_services.edit_summary(
+        """Save the heading and summary (and submit them); a refusal shows the page again with
+        what was typed and what the detector found in it."""
+        from flask import flash, redirect
+        from flask_appbuilder.forms import DynamicForm
+
+        back = url_for("TypicalCaseView.show", pk=typical_id)
+        if not DynamicForm().validate_on_submit():
+            flash(_l("The form could not be submitted; please try again."), "danger")
+            return redirect(back)
+        submit = request.form.get("submit") == "1"
+        typed = {"heading": request.form.get("heading"), "summary": request.form.get("summary")}
+        _, error = attempt(
+            lambda: typical_services.edit_summary(
                 db.session,
                 typical_id,
-                actor=actor,
-                now=now,
-                summary=request.form.get("summary"),
-                submit=request.form.get("submit") == "1",
-            ),
-            _l("Saved."),
-            url_for("TypicalCaseView.show", pk=typical_id),
+                actor=current_actor(),
+                now=clock.utcnow(),
+                summary=typed["summary"],
+                heading=typed["heading"],
+                submit=submit,
+            )
         )
+        if error is not None:
+            typical = db.session.get(TypicalCase, typical_id)
+            flash(error.message, "danger")
+            return render_typical(
+                self, typical, {k: v for k, v in typed.items() if v is not None}, error.status
+            )
+        flash(_l("Submitted to a leader.") if submit else _l("Saved."), "success")
+        return redirect(back)
 
     @expose("/decide/<int:typical_id>", methods=["POST"])
     @has_access

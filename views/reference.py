@@ -120,9 +120,19 @@ class DepartmentView(_Reference):
     list_title = _l("Departments")
     add_title, edit_title = _l("Add department"), _l("Edit department")
     show_title = _l("Department details")
-    list_columns = ["code", "name", "level", "parent", "head", "region", "active"]
-    add_columns = edit_columns = ["code", "name", "level", "parent", "head", "region", "active"]
+    list_columns = ["code", "name", "level", "parent", "head", "region", "active", "discipline_inspection"]
+    add_columns = edit_columns = [
+        "code",
+        "name",
+        "level",
+        "parent",
+        "head",
+        "region",
+        "active",
+        "discipline_inspection",
+    ]
     search_columns = ["code", "name", "level", "parent", "region"]
+    label_columns = {**COMMON_LABELS, "discipline_inspection": _l("Discipline inspection")}
     formatters_columns = {"level": label}
 
     # Checked as a form validator, not in pre_add: a refusal then shows the form again with
@@ -135,6 +145,7 @@ class DepartmentView(_Reference):
         ),
         # FAB makes a NOT NULL boolean "required", so a department could never be deactivated
         "active": BooleanField(_l("Active"), default=True),
+        "discipline_inspection": BooleanField(_l("Discipline inspection"), default=False),
     }
     search_form_extra_fields = {"level": enum_select(DeptLevel, _l("Level"), blank=False)}
     base_order = ("code", "asc")

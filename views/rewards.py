@@ -21,6 +21,7 @@ from app.services import rewards as reward_services
 from app.workflow import N_, Role
 from models import Department, Reward, RewardTier
 from views.common import attempt, current_actor, local_time
+from views.filters import NotAboutOwnDepartmentFilter
 from views.forms import LazySelectField
 
 
@@ -32,6 +33,7 @@ class RewardView(ModelView):
     datamodel = SQLAInterface(Reward)
     route_base = "/rewards"
     base_permissions = ["can_list", "can_show"]
+    base_filters = [["id", NotAboutOwnDepartmentFilter, None]]  # the case visibility rule
     base_order = ("id", "desc")
     list_title = _l("Rewards")
     list_columns = [

@@ -21,6 +21,7 @@ from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
 from app.workflow import Role
 from models import Department, InboxMessage, Notice, Notification, RevisitTask
 from views.common import attempt, current_actor, local_time, run_posted
+from views.filters import NotAboutOwnDepartmentFilter, VisibleCaseChildFilter, VisibleCaseFilter
 
 
 def notice_label(value) -> str:
@@ -81,6 +82,7 @@ class NoticeView(ModelView):
         return self.render_template(
             "supervision/notice.html",
             notice=notice,
+            cases=notice_services.named_cases(db.session, notice, actor),
             label=notice_label,
             local_time=local_time,
             may_answer=Role.HANDLER in actor.roles and notice.department_id == actor.department_id,
@@ -90,8 +92,9 @@ class NoticeView(ModelView):
         )
 
 
-def notice_pdf_data(notice: Notice) -> dict:
-    """Plain data for the notice document (no ORM objects, no reporter identity)."""
+def notice_pdf_data(notice: Notice, cases) -> dict:
+    """Plain data for the notice document (no ORM objects, no reporter identity); ``cases``
+    are the ones it may name (notices.named_cases)."""
     return {
         "title": DOCUMENT_TITLES[notice.kind],
         "number": notice.number,
@@ -100,7 +103,7 @@ def notice_pdf_data(notice: Notice) -> dict:
         "cause": notice_label(notice.cause),
         "details": notice.details,
         "reply_due": local_time(notice.reply_due_at),
-        "cases": [{"number": c.number, "title": c.title} for c in notice.cases],
+        "cases": [{"number": c.number, "title": c.title} for c in cases],
     }
 
 
@@ -148,11 +151,13 @@ class NoticeActionView(BaseView):
     def pdf(self, notice_id):
         from reports.pdf import render_pdf
 
+        actor = current_actor()
         try:
-            notice = notice_services.notice_for(db.session, notice_id, current_actor())
+            notice = notice_services.notice_for(db.session, notice_id, actor)
         except DomainError:
             abort(404)
-        document = render_pdf("notice.html", notice_pdf_data(notice))
+        cases = notice_services.named_cases(db.session, notice, actor)
+        document = render_pdf("notice.html", notice_pdf_data(notice, cases))
         response = make_response(document)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = f'attachment; filename="notice-{notice.id}.pdf"'
@@ -182,7 +187,7 @@ class NoticeActionView(BaseView):
         return self.render_template(
             "supervision/interview.html",
             title=_l("Interview notice"),
-            candidates=notice_services.interview_candidates(db.session),
+            candidates=notice_services.interview_candidates(db.session, current_actor()),
             departments=db.session.query(Department).order_by(Department.code).all(),
             appbuilder=self.appbuilder,
         )
@@ -221,6 +226,9 @@ OUTBOX_LABELS = {
     "case_rehandled": _l("Case handled again (to the reporter)"),
     "escalated_to": _l("Case escalated to the department"),
     "case_escalated": _l("Case escalated (to the reporter)"),
+    "identity_requested": _l("Request to see a reporter"),
+    "identity_request_approved": _l("Request to see a reporter approved"),
+    "identity_request_refused": _l("Request to see a reporter refused"),
 }
 
 
@@ -284,7 +292,9 @@ class InboxView(ModelView):
     datamodel = SQLAInterface(InboxMessage)
     route_base = "/inbox"
     base_permissions = ["can_list", "can_show"]
-    base_filters = [["id", OwnInboxFilter, None]]
+    base_filters = [["id", OwnInboxFilter, None], ["id", NotAboutOwnDepartmentFilter, None]]
+    # The search form's case choice lists only the cases the user may see.
+    search_form_query_rel_fields = {"case": [["id", VisibleCaseFilter, None]]}
     base_order = ("id", "desc")
     list_title = _l("My inbox")
     list_columns = ["read", "created_at", "subject", "case"]
@@ -318,6 +328,8 @@ class RevisitTaskView(ModelView):
     datamodel = SQLAInterface(RevisitTask)
     route_base = "/revisits"
     base_permissions = ["can_list", "can_show"]
+    base_filters = [["id", VisibleCaseChildFilter, None]]  # the case visibility rule
+    search_form_query_rel_fields = {"case": [["id", VisibleCaseFilter, None]]}
     base_order = ("id", "desc")
     list_title = _l("Revisit calls")
     list_columns = ["case", "reason", "created_at", "due_at", "done_at"]

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from app.workflow import Role
 
 #: Roles that see every case; a handler sees only its own department's cases.
-SEE_ALL_ROLES = frozenset({Role.ADMIN, Role.CLERK, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER})
+SEE_ALL_ROLES = frozenset(
+    {Role.ADMIN, Role.CLERK, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER, Role.CUSTODIAN}
+)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import inspect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, true, union
+from sqlalchemy import func, select, union
+from sqlalchemy.orm import object_session
 
 from app import deadlines as dl
 from app import dispatch as rules
@@ -39,6 +40,13 @@ from app.services.calendar import load_calendar
 from app.services.notices import raise_notice
 from app.services.protection import new_reporter
 from app.services.settings import get_settings
+from app.services.visibility import (  # the one rule of who sees which case
+    barred_departments,
+    check_departments,
+    department_cases_clause,
+    not_about_clause,
+    visible_cases_clause,
+)
 from app.supervision import NoticeCause
 from app.workflow import (
     ACTION_LABELS,
@@ -87,32 +95,12 @@ GUARD_MESSAGES = {
 # --- reading -------------------------------------------------------------------------------
 
 
-def department_cases_clause(department_id: int | None):
-    """Cases a department is handling now (an active assignment, lead or co-handling)."""
-    if department_id is None:
-        return Case.id.is_(None)
-    return exists().where(
-        Assignment.case_id == Case.id,
-        Assignment.active == true(),
-        Assignment.department_id == department_id,
-    )
-
-
-def visible_cases_clause(actor: Actor):
-    """Return a WHERE clause limiting cases to those ``actor`` may see."""
-    if actor.sees_all_cases:
-        return Case.id.isnot(None)
-    if Role.INTEGRATION in actor.roles:  # a connected system reads back what it filed
-        return Case.created_by_id == actor.id if actor.id is not None else Case.id.is_(None)
-    return department_cases_clause(actor.department_id)
-
-
 def department_queue_clause(actor: Actor):
     """The cases the actor's own department is handling, among those the actor may see (one
     EXISTS for a handler: for them the two are the same)."""
     own = department_cases_clause(actor.department_id)
     if actor.sees_all_cases or Role.INTEGRATION not in actor.roles:
-        return own
+        return own & not_about_clause(actor.department_id)
     return own & visible_cases_clause(actor)
 
 
@@ -511,7 +499,7 @@ def propose_department(session, case: Case) -> Department | None:
     while category is not None:
         path.append(category.id)
         category = category.parent
-    excluded = {case.concerned_department_id} - {None}
+    excluded = barred_departments(session, case)
     excluded |= {a.department_id for a in case.assignments if a.state == AssignmentState.RETURNED}
     active_rules = [
         rules.Rule(
@@ -629,8 +617,7 @@ def _open_assignments(
 
 
 def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
-    if case.concerned_department_id in {d.id for d in departments}:
-        raise Invalid(N_("A case about a department is never sent to that department."))
+    check_departments(object_session(case), case, departments)
 
 
 def dispatch_case(

@@ -15,6 +15,7 @@ from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
 from app.services import notifications as outbox
+from app.services import visibility
 from app.services.actor import SYSTEM, Actor
 from app.services.bulk import any_of, dialect_insert, insert_rows
 from app.services.calendar import load_calendar
@@ -272,7 +273,14 @@ def close_notice(session, notice_id: int, *, actor: Actor, now: datetime, note=N
     return notice
 
 
-def interview_candidates(session) -> list[tuple[Department, list[Case]]]:
+def named_cases(session, notice: Notice, actor: Actor) -> list[Case]:
+    """The cases a notice names, as its page and its PDF show them: never a case about the
+    department it is addressed to (or one above it), nor one the reader may not see."""
+    readable = visibility.visible(session, notice.cases, actor)
+    return visibility.reaching(session, readable, [notice.department_id])
+
+
+def interview_candidates(session, actor: Actor) -> list[tuple[Department, list[Case]]]:
     """Departments that qualify for an interview: a rectification notice on a case that is
     still open, per department (the supervisor decides)."""
     rows = (
@@ -283,7 +291,7 @@ def interview_candidates(session) -> list[tuple[Department, list[Case]]]:
     )
     found: dict[int, tuple[Department, list[Case]]] = {}
     for notice in rows:
-        open_cases = [c for c in notice.cases if c.status in OPEN_STATUSES]
+        open_cases = [c for c in named_cases(session, notice, actor) if c.status in OPEN_STATUSES]
         if open_cases:
             department, cases = found.setdefault(notice.department_id, (notice.department, []))
             cases.extend(c for c in open_cases if c not in cases)
@@ -302,7 +310,20 @@ def issue_interview(session, *, actor: Actor, now: datetime, department_id, case
     ids = [i for i in map(as_id, case_ids or []) if i is not None]
     if department is None:
         raise Invalid(N_("Choose the department."))
-    cases = session.query(Case).filter(Case.id.in_(ids)).all() if ids else []
+    cases = (
+        session.query(Case).filter(Case.id.in_(ids), visibility.visible_cases_clause(actor)).all()
+        if ids
+        else []
+    )
+    if len(cases) < len(set(ids)):
+        raise Invalid(N_("Choose cases among those listed."))
+    if visibility.reaching(session, cases, [department.id]) != cases:
+        raise Invalid(
+            N_(
+                "An interview notice never names a case about the department it is addressed to "
+                "(or about one above it): remove that case."
+            )
+        )
     notice = raise_notice(
         session,
         cause=NoticeCause.SUPERVISOR_DECISION,

@@ -152,6 +152,21 @@ TEMPLATES = {
         N_("Reward for case %(number)s not paid"),
         N_("The reward for case %(number)s was to be paid by %(due)s."),
     ),
+    "identity_requested": (
+        N_("Request to see who filed case %(number)s"),
+        N_(
+            "%(requester)s asks to see who filed case %(number)s. Approve or refuse it in the "
+            "queue of identity requests."
+        ),
+    ),
+    "identity_request_approved": (
+        N_("Request approved for case %(number)s"),
+        N_("You may see who filed case %(number)s until %(until)s; every look is recorded."),
+    ),
+    "identity_request_refused": (
+        N_("Request refused for case %(number)s"),
+        N_("Your request to see who filed case %(number)s has been refused."),
+    ),
     "revisit": (
         N_("Revisit case %(number)s"),
         N_("Call the reporter of case %(number)s for their evaluation (%(reason)s)."),

@@ -14,13 +14,14 @@ from app import similarity
 from app.enums import Channel, DeclineReason, EvaluationSource, Rating
 from app.errors import DomainError, IllegalMove, Invalid, NotFound
 from app.ids import as_id
+from app.services import attachments, visibility
 from app.services import cases as svc
 from app.services.actor import Actor
 from app.services.notices import raise_notice
 from app.services.protection import receipt_hash
 from app.supervision import NoticeCause
 from app.transaction import after_rollback
-from app.uploads import delete_stored, detect_type, store_upload
+from app.uploads import delete_stored, detect_type, store_original
 from app.workflow import N_, OPEN_STATUSES, Action, Role, Status
 from models import (
     Attachment,
@@ -70,32 +71,40 @@ def attach_files(
     reporter: Reporter | None = None,
     staff: Actor | None = None,
 ) -> list:
-    """Store files under generated names and record them; return what was written (so a failed
-    transaction can remove it)."""
-    written = []
+    """Store the originals under generated names and record them, pending: the staff copies
+    without hidden data are made once the unit commits (app.services.attachments), so the
+    reporter does not wait for them. Return what was written (so a failed transaction can
+    remove it)."""
+    written, added = [], []
     session = object_session(case)
     if session is not None and files:  # a rolled-back filing leaves no file behind
         after_rollback(session, lambda: discard_files(written))
     try:
         for name, data in files:
-            stored = store_upload(_upload_dir(), name, data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
-            written.append(stored)
-            case.attachments.append(
-                Attachment(
-                    reporter_id=reporter.id if reporter else None,
-                    uploaded_by_id=staff.id if staff else None,
-                    original_name=stored.original_name,
-                    stored_name=stored.stored_name,
-                    staff_name=stored.staff_name,
-                    content_type=stored.content_type,
-                    size=stored.size,
-                    sha256=stored.sha256,
-                    uploaded_at=now,
-                )
+            stored = store_original(
+                _upload_dir(), name, data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"]
             )
+            written.append(stored)
+            attachment = Attachment(
+                reporter_id=reporter.id if reporter else None,
+                uploaded_by_id=staff.id if staff else None,
+                original_name=stored.original_name,
+                stored_name=stored.stored_name,
+                staff_name=None,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                uploaded_at=now,
+                clean_state=attachments.PENDING,
+                clean_attempts=0,
+            )
+            case.attachments.append(attachment)
+            added.append(attachment)
     except Exception:
         discard_files(written)
         raise
+    if session is not None:
+        attachments.request_cleaning(session, added, now)
     return written
 
 
@@ -331,13 +340,15 @@ def _case_text(case: Case) -> similarity.CaseText:
 
 
 def similar_open_cases(
-    session, case: Case, *, limit: int = 5, window_days: int = 180
+    session, case: Case, actor: Actor, *, limit: int = 5, window_days: int = 180
 ) -> list[tuple[Case, float]]:
-    """Open cases that look like this one (same enterprise or department and similar text)."""
+    """Open cases that look like this one (same enterprise or department and similar text),
+    among those the actor may see."""
     candidates = (
         session.query(Case)
         .filter(
             Case.id != case.id,
+            visibility.visible_cases_clause(actor),
             Case.status.in_([s.value for s in OPEN_STATUSES]),
             Case.created_at > case.created_at - timedelta(days=window_days),
         )
@@ -352,7 +363,7 @@ def similar_open_cases(
 
 def _other_case(session, number_or_id, actor: Actor) -> Case:
     text = str(number_or_id or "").strip().upper()
-    query = session.query(Case).filter(svc.visible_cases_clause(actor))
+    query = session.query(Case).filter(visibility.visible_cases_clause(actor))
     other_id = as_id(text)
     other = (
         query.filter(Case.id == other_id).one_or_none()
@@ -370,6 +381,7 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
     main = _other_case(session, into_case, actor)
     if main.id == case.id or main.status not in OPEN_STATUSES:
         raise Invalid(N_("Merge into another case that is still open."))
+    visibility.check_merge(session, case, main)  # no conflict of interest
     svc.move(
         session,
         case,
@@ -438,7 +450,9 @@ def link_cases(session, case_id: int, *, actor: Actor, now: datetime, other) -> 
     return link
 
 
-def linked_cases(session, case: Case) -> list[Case]:
+def linked_cases(session, case: Case, actor: Actor) -> list[Case]:
+    """The cases linked to this one that the actor may see (a link never shows another
+    department's case, nor a case about the actor's department)."""
     rows = (
         session.query(CaseLink)
         .filter((CaseLink.case_id == case.id) | (CaseLink.linked_case_id == case.id))
@@ -446,4 +460,11 @@ def linked_cases(session, case: Case) -> list[Case]:
     )
     ids = {r.case_id for r in rows} | {r.linked_case_id for r in rows}
     ids.discard(case.id)
-    return session.query(Case).filter(Case.id.in_(ids)).order_by(Case.id).all() if ids else []
+    if not ids:
+        return []
+    return (
+        session.query(Case)
+        .filter(Case.id.in_(ids), visibility.visible_cases_clause(actor))
+        .order_by(Case.id)
+        .all()
+    )

@@ -39,6 +39,10 @@ DEFAULTS: dict[str, tuple[int, str]] = {
         N_("Points deducted per interview notice (tenths of a point)"),
     ),
     "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
+    "identity_grant_hours": (
+        24,
+        N_("Hours an approved request lets its holder see who filed a case"),
+    ),
 }
 
 

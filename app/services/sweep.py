@@ -273,6 +273,9 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     from app.services.rewards import sweep_unpaid
 
     done["unpaid_rewards"] = sweep_unpaid(session, now, **shared)
+    from app.services.attachments import sweep_pending
+
+    done["uncleaned_files"] = sweep_pending(session, now)  # files whose cleaning job was lost
     session.flush()
     return done
 

@@ -1,8 +1,13 @@
-"""Typical cases: a supervisor marks a closed case, the system drafts a redacted summary, the
-supervisor edits and submits it, a leader approves (publishes) or returns it."""
+"""Typical cases: a supervisor marks a closed case, the system drafts a redacted heading and
+summary in the third person, the supervisor edits and submits them, a leader approves (publishes)
+or returns them. Submission and approval are refused while the detector of personal data
+(app.redaction.find_identity) still finds a name, company, phone, ID or credit code, account,
+address, plate, e-mail, a first-person self-description or a case number in the heading or summary;
+the refusal says what was found and where."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from app.clock import local_date
@@ -14,15 +19,16 @@ from app.workflow import N_, Role, Status
 from models import Case, TypicalCase
 
 MAX_SUMMARY = 3000
+MAX_HEADING = 100
 
 
-def draft_for(case: Case, kind: TypicalKind) -> str:
-    """The automatic, redacted draft (reporters' names, phones, ids, accounts, addresses and
-    companies removed; for warning cases the official and department concerned are kept)."""
-    from app.redaction import KnownParties, draft_summary
+def _parties(case: Case):
+    """Who the case names: its named reporters (from the encrypted identity), the official and
+    the departments concerned."""
+    from app.redaction import KnownParties
 
     named = [r for r in case.reporters if not r.anonymous]
-    parties = KnownParties(
+    return KnownParties(
         reporter_names=tuple(r.name for r in named if r.name),
         reporter_phones=tuple(r.phone for r in named if r.phone),
         reporter_companies=tuple(r.company for r in named if r.company),
@@ -30,18 +36,99 @@ def draft_for(case: Case, kind: TypicalKind) -> str:
         officials=(case.concerned_official,) if case.concerned_official else (),
         departments=tuple(d.name for d in (case.concerned_department, case.lead_department) if d),
     )
+
+
+def _department(case: Case) -> str | None:
+    department = case.concerned_department or case.lead_department
+    return department.name if department else None
+
+
+def draft_for(case: Case, kind: TypicalKind) -> str:
+    """The automatic, redacted draft in the third person (reporters' names, phones, ids, accounts,
+    addresses, companies and case numbers removed; for warning cases the official and department
+    concerned are kept)."""
+    from app.redaction import draft_summary
+
     return draft_summary(
         title=case.title,
         content=case.content,
         reply=case.reply,
         category=str(case.category or ""),
-        department=case.concerned_department.name
-        if case.concerned_department
-        else (case.lead_department.name if case.lead_department else None),
+        department=_department(case),
         official=case.concerned_official,
-        parties=parties,
+        parties=_parties(case),
         warning=kind == TypicalKind.WARNING,
     )[:MAX_SUMMARY]
+
+
+def heading_for(case: Case, kind: TypicalKind) -> str:
+    """The automatic public heading: the redacted title in the third person (某企业反映…)."""
+    from app.redaction import draft_heading
+
+    return draft_heading(
+        case.title,
+        _parties(case),
+        warning=kind == TypicalKind.WARNING,
+        category=str(case.category or "") or None,
+        department=_department(case),
+    )[:MAX_HEADING]
+
+
+def public_heading(typical: TypicalCase) -> str:
+    """The heading a public document prints (drafted from the title for rows chosen before
+    headings existed)."""
+    return typical.heading or heading_for(typical.case, typical.kind)
+
+
+def paragraphs(summary: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n|\n", summary or "") if p.strip()]
+
+
+def findings(typical: TypicalCase, heading: str | None = None, summary: str | None = None) -> list:
+    """What the detector still finds in the heading and summary (the stored ones, or those given),
+    as (where, paragraph number, Finding) with where "heading" or "summary"."""
+    from app.redaction import find_identity
+
+    parties, warning = _parties(typical.case), typical.kind == TypicalKind.WARNING
+    heading = public_heading(typical) if heading is None else heading
+    summary = typical.summary if summary is None else summary
+    found = [("heading", None, f) for f in find_identity(heading, parties, warning=warning)]
+    for n, paragraph in enumerate(paragraphs(summary), 1):
+        found += [("summary", n, f) for f in find_identity(paragraph, parties, warning=warning)]
+    return found
+
+
+class FoundList:
+    """The findings as the refusal shows them, translated when the message is shown:
+    姓名“张建国”（标题）；电话号码“13812345678”（摘要第1段）."""
+
+    def __init__(self, found) -> None:
+        self.found = found
+
+    def __str__(self) -> str:
+        from flask_babel import gettext
+
+        from app.publication import FOUND_IN_HEADING, FOUND_IN_PARAGRAPH, FOUND_ITEM, FOUND_LABELS
+
+        items = []
+        for where, n, finding in self.found:
+            place = gettext(FOUND_IN_HEADING) if where == "heading" else gettext(FOUND_IN_PARAGRAPH, n=n)
+            items.append(
+                gettext(FOUND_ITEM, what=gettext(FOUND_LABELS[finding.kind]), text=finding.text, where=place)
+            )
+        return "；".join(items)
+
+
+def _refuse_personal_data(typical: TypicalCase) -> None:
+    found = findings(typical)
+    if found:
+        raise Invalid(
+            N_(
+                "This cannot be published while the heading or summary still holds personal data: "
+                "%(found)s. Remove it or rewrite it in the third person (e.g. 某企业反映…, 反映人称…)."
+            ),
+            found=FoundList(found),
+        )
 
 
 def may_mark(case: Case, actor: Actor) -> bool:
@@ -67,6 +154,7 @@ def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) ->
         case_id=case.id,
         kind=kind,
         state=TypicalState.DRAFT,
+        heading=heading_for(case, kind),
         summary=draft_for(case, kind),
         marked_at=now,
         marked_by_id=actor.id,
@@ -85,9 +173,10 @@ def _typical(session, typical_id) -> TypicalCase:
 
 
 def edit_summary(
-    session, typical_id, *, actor: Actor, now: datetime, summary, submit: bool = False
+    session, typical_id, *, actor: Actor, now: datetime, summary, heading=None, submit: bool = False
 ) -> TypicalCase:
-    """The supervisor edits the draft (and may submit it to a leader)."""
+    """The supervisor edits the draft heading and summary (and may submit them to a leader, which
+    is refused while they hold personal data). ``heading=None`` keeps the heading."""
     typical = _typical(session, typical_id)
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office edits typical cases."))
@@ -96,7 +185,14 @@ def edit_summary(
     summary = (summary or "").strip()
     if not summary:
         raise Invalid(N_("The summary cannot be empty."))
-    typical.summary, typical.edited_at = summary[:MAX_SUMMARY], now
+    heading = re.sub(r"\s+", " ", public_heading(typical) if heading is None else str(heading)).strip()
+    if not heading:
+        raise Invalid(N_("The heading cannot be empty."))
+    if len(heading) > MAX_HEADING:
+        raise Invalid(N_("The heading may have at most %(n)s characters."), n=MAX_HEADING)
+    typical.heading, typical.summary, typical.edited_at = heading, summary[:MAX_SUMMARY], now
+    if submit:
+        _refuse_personal_data(typical)  # the refusal rolls the edit back with the request
     typical.state = TypicalState.SUBMITTED if submit else TypicalState.DRAFT
     session.flush()
     return typical
@@ -112,6 +208,8 @@ def decide(session, typical_id, *, actor: Actor, now: datetime, approve: bool, n
     note = (note or "").strip() or None
     if not approve and not note:
         raise Invalid(N_("Say what must be revised."))
+    if approve:
+        _refuse_personal_data(typical)
     typical.decided_at, typical.decided_by_id, typical.decision_note = now, actor.id, note
     if approve:
         typical.state = TypicalState.APPROVED

@@ -87,6 +87,10 @@ def server(tmp_path_factory):
         "REPORT_DIR": str(tmp / "reports"),
         "PORT": str(port),
         "DEMO_CASES": "20",
+        # the README's `make run`: demo mode, the only mode whose accounts have the published
+        # demo password (outside it `flask ys demo` refuses; tests/integration/test_accounts.py
+        # covers the second factor those accounts then skip)
+        "YS_DEMO": "1",
     }
     for name in ("UPLOAD_DIR", "REPORT_DIR"):
         Path(env[name]).mkdir()
@@ -133,6 +137,28 @@ def browser():
         chromium.close()
 
 
+# What the browser refused or failed to run on any page of a journey: a Content-Security-Policy
+# violation (a script or style the policy blocks, e.g. one without the response's nonce) or an
+# uncaught script error. The policy must hold without breaking a single screen.
+BROKEN: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_page_is_broken_by_the_policy():
+    BROKEN.clear()
+    yield
+    assert BROKEN == []
+
+
+def watch_for_breakage(page) -> None:
+    def on_console(message):
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            BROKEN.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: BROKEN.append(f"{page.url}: {error}"))
+
+
 class Journey:
     """Screenshots, numbered in order, and small helpers over the staff pages."""
 
@@ -151,6 +177,7 @@ class Journey:
             base_url=self.base, locale="zh-CN", viewport={"width": 1280, "height": 900}, accept_downloads=True
         )
         ctx.set_default_timeout(20_000)
+        ctx.on("page", watch_for_breakage)
         return ctx
 
     def login(self, username: str):

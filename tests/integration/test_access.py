@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.workflow import Status
+from tests.conftest import api_token as conftest_api_token
 from tests.conftest import at, login
 from tests.factories import case_in
 
@@ -46,12 +47,7 @@ def api_token(client, username):
     """Log in through the JWT endpoint; the cookie it also sets is dropped (API clients
     authenticate with the bearer token alone)."""
     client._cookies.clear()
-    response = client.post(
-        "/api/v1/security/login", json={"username": username, "password": "Demo@2026", "provider": "db"}
-    )
-    assert response.status_code == 200, response.data
-    client._cookies.clear()
-    return {"Authorization": f"Bearer {response.json['access_token']}"}
+    return {"Authorization": f"Bearer {conftest_api_token(client, username)}"}
 
 
 @pytest.mark.parametrize("page", sorted(MENU_PAGES))

@@ -8,6 +8,7 @@ from datetime import timedelta
 from app.services import cases as svc
 from app.workflow import Action, Status
 from models import CalendarYear, Staff
+from tests.conftest import api_token as conftest_api_token
 from tests.conftest import at, login
 from tests.factories import case_in, handler_of
 
@@ -117,10 +118,7 @@ def test_departments_form_a_province_city_county_tree(app, session, depts):
     assert response.status_code == 200 and "县级单位的上级单位须为上一层级" in page
     assert 'value="X999"' in page and 'value="测试县教育局"' in page
     assert '<option selected value="清源省/石门市/长河县">' in page
-    token = client.post(
-        "/api/v1/security/login", json={"username": "admin", "password": "Demo@2026", "provider": "db"}
-    ).json["access_token"]
-    client._cookies.clear()
+    token = conftest_api_token(client, "admin")
     headers = {"Authorization": f"Bearer {token}"}
     bad = client.post(
         "/api/v1/department/",

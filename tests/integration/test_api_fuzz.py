@@ -13,6 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.conftest import DATABASE_URL, _reset_database
+from tests.conftest import api_token as conftest_api_token
 
 
 def _throwaway_url(tmp_path_factory) -> str:
@@ -63,11 +64,7 @@ def fuzz_app(tmp_path_factory):
 
 
 def _token(app, username: str) -> dict:
-    response = app.test_client().post(
-        "/api/v1/security/login", json={"username": username, "password": "Demo@2026", "provider": "db"}
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+    return {"Authorization": f"Bearer {conftest_api_token(app.test_client(), username)}"}
 
 
 @pytest.fixture(scope="module")

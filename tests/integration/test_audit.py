@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.services import audit
 from models import AuditRecord
+from tests.conftest import api_token as conftest_api_token
 from tests.conftest import at, login
 
 NOW = at("2026-11-02 10:00")
@@ -72,9 +73,7 @@ def _restore_chain(session):
 
 def test_a_configuration_change_through_the_api_is_audited_with_its_author(app, session, depts):
     client = app.test_client()
-    token = client.post(
-        "/api/v1/security/login", json={"username": "admin", "password": "Demo@2026", "provider": "db"}
-    ).json["access_token"]
+    token = conftest_api_token(client, "admin")
     before = session.query(AuditRecord).count()
     made = client.post(
         "/api/v1/department/",
@@ -133,7 +132,7 @@ def test_a_password_reset_an_e_mail_change_and_a_new_api_key_are_audited(app, se
     sm = app.appbuilder.sm
     before = session.query(AuditRecord).count()
     user = session.query(Staff).filter_by(username="supervisor").one()
-    sm.reset_password(user.id, "Another@2026")
+    sm.reset_password(user.id, "Another#River-2047")
     user.email = "someone-else@example.org"
     session.commit()
     sm.create_api_key(session.query(Staff).filter_by(username="hotline12345").one(), "test key")
@@ -141,5 +140,5 @@ def test_a_password_reset_an_e_mail_change_and_a_new_api_key_are_audited(app, se
     rows = session.query(AuditRecord).order_by(AuditRecord.id).all()[before:]
     changed = [c for r in rows if r.kind == "role_change" for c in r.details["changed"]]
     assert "password" in changed and "email" in changed
-    assert not any("Another@2026" in str(r.details) for r in rows)  # never the password itself
+    assert not any("Another#River-2047" in str(r.details) for r in rows)  # never the password itself
     assert any(r.subject == "ApiKey:add" for r in rows)

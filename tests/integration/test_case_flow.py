@@ -339,7 +339,16 @@ def test_who_filed_is_seen_only_by_those_entitled(session, actors, cats, depts):
     assert not protection.can_see_identity(confidential, handler)
     assert not protection.can_see_identity(report, handler)
     assert not protection.can_see_identity(anonymous, actors["supervisor"])
+    # need to know: only the supervisor the case is assigned to, not every supervisor
+    named_cases = (named, confidential, report)
+    assert not any(protection.can_see_identity(c, actors["supervisor"]) for c in named_cases)
+    for c in (named, confidential, report, anonymous):
+        protection.assign_supervisor(
+            session, c.id, actor=actors["dispatcher"], now=NOW, supervisor_id=actors["supervisor"].id
+        )
     assert all(protection.can_see_identity(c, actors["supervisor"]) for c in (named, confidential, report))
+    assert not protection.can_see_identity(anonymous, actors["supervisor"])
+    assert not any(protection.can_see_identity(c, actors["supervisor2"]) for c in named_cases)
     for username in ("leader", "dispatcher", "clerk", "admin"):
         assert not protection.can_see_identity(named, actors[username])
     assert not protection.can_see_identity(named, handler_of(actors, "X103"))

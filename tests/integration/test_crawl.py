@@ -31,6 +31,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.workflow import Status
+from tests.conftest import api_token as conftest_api_token
 from tests.conftest import at, login
 from tests.factories import case_in
 
@@ -532,11 +533,7 @@ def test_valid_list_arguments_are_left_alone(app, session):
 
 
 def _api_token(client, username: str = "admin") -> dict:
-    response = client.post(
-        "/api/v1/security/login", json={"username": username, "password": "Demo@2026", "provider": "db"}
-    )
-    assert response.status_code == 200, response.json
-    return {"Authorization": f"Bearer {response.json['access_token']}"}
+    return {"Authorization": f"Bearer {conftest_api_token(client, username)}"}
 
 
 def test_a_rest_list_refuses_a_negative_page_or_page_size(app, session):

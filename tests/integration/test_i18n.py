@@ -62,7 +62,7 @@ IDENTIFIERS = [
     _A + r"(?:GOV|ENF|POL|FEE|INT)\d*" + _Z,  # category codes
     _A + r"[PCX]\d{2,3}" + _Z,  # department codes
     # usernames
-    _A + r"(?:admin|clerk|dispatcher|handler\d*|supervisor\d*|leader|hotline\d*|finance)" + _Z,
+    _A + r"(?:admin|clerk|dispatcher|handler\d*|supervisor\d*|leader|hotline\d*|finance|custodian)" + _Z,
     _A + r"tier\d+" + _Z,  # reward tier codes
     r"https?://\S+",  # links (a service window's filing link carries its token)
     _A + r"(?:SHA-256|MP3|MP4|M4A|3GP)" + _Z,  # technical names with digits (checksum, formats)

@@ -88,12 +88,12 @@ def test_the_monthly_bulletin_is_a_chinese_pdf_with_approved_cases_and_no_identi
 ):
     approved = closed_case_told_by_canary(session, actors, cats, depts)
     pending = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, title="未批准的案例")
-    for case, approve in ((approved, True), (pending, False)):
+    for case, approve, summary in ((approved, True, "示范摘要甲"), (pending, False, "示范摘要乙")):
         t = typical_services.mark_typical(
             session, case.id, actor=actors["supervisor"], now=NOW, kind="exemplary"
         )
         typical_services.edit_summary(
-            session, t.id, actor=actors["supervisor"], now=NOW, summary=f"示范摘要{case.number}", submit=True
+            session, t.id, actor=actors["supervisor"], now=NOW, summary=summary, submit=True
         )
         if approve:
             typical_services.decide(session, t.id, actor=actors["leader"], now=NOW, approve=True)
@@ -104,7 +104,8 @@ def test_the_monthly_bulletin_is_a_chinese_pdf_with_approved_cases_and_no_identi
     pdf = report_services.report_file(report, "pdf").read_bytes()
     text = pdf_text(pdf)
     assert "营商环境投诉举报办理情况通报" in text and "2026年10月" in text
-    assert f"示范摘要{approved.number}" in text and f"示范摘要{pending.number}" not in text
+    assert "示范摘要甲" in text and "示范摘要乙" not in text
+    assert approved.number not in text and pending.number not in text  # public documents: no case numbers
     for secret in CANARY.values():
         assert secret not in text
     fonts = subprocess.run(
@@ -137,7 +138,7 @@ def test_only_published_bulletins_are_public(app, session, actors):
     assert client.get(f"/bulletins/{report.id}.pdf").status_code == 404
     login(client, "leader")
     assert client.post(f"/reports/act/publish/{report.id}", data={}).status_code == 302
-    client.get("/logout/")
+    client.post("/logout/")
     assert f"/bulletins/{report.id}.pdf" in client.get("/bulletins/").get_data(as_text=True)
     download = client.get(f"/bulletins/{report.id}.pdf")
     assert download.status_code == 200 and download.data.startswith(b"%PDF")

@@ -14,6 +14,7 @@ from app.services import rewards as rw
 from app.services import sweep
 from app.workflow import Status
 from models import IneligiblePerson, Notice, Reward, RewardClaim, RewardEntry, RewardTier
+from tests.conftest import api_token as conftest_api_token
 from tests.conftest import at, login
 from tests.factories import case_in
 
@@ -196,7 +197,7 @@ def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_th
     rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
     session.commit()
 
-    client.get("/logout/")
+    client.post("/logout/")
     client.post("/track/", data={"number": number, "code": code})
     assert 'id="track-reward"' in client.get("/track/case").get_data(as_text=True)
     client.post(
@@ -231,7 +232,7 @@ def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_th
     session.expire_all()
     assert session.get(Reward, reward.id).status == RewardState.PAID
 
-    client.get("/logout/")
+    client.post("/logout/")
     client.post("/track/", data={"number": number, "code": code})
     client.post("/track/reward/confirm", data={})
     session.expire_all()
@@ -291,11 +292,7 @@ def test_the_reward_api_follows_the_same_rules(app, session, actors, cats, depts
     client = app.test_client()
 
     def token(user):
-        value = client.post(
-            "/api/v1/security/login", json={"username": user, "password": "Demo@2026", "provider": "db"}
-        ).json["access_token"]
-        client._cookies.clear()
-        return {"Authorization": f"Bearer {value}"}
+        return {"Authorization": f"Bearer {conftest_api_token(client, user)}"}
 
     assert client.get("/api/v1/reward/", headers=token("handler")).status_code == 403
     listing = client.get("/api/v1/reward/", headers=token("supervisor")).json

@@ -252,7 +252,7 @@ def test_the_notice_is_a_chinese_pdf(app, session, actors, cats, depts):
     case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
     sweep.run_sweep(session, NOW + timedelta(hours=3))
     [notice] = notices(session)
-    pdf = render_pdf("notice.html", notice_pdf_data(notice))
+    pdf = render_pdf("notice.html", notice_pdf_data(notice, notice.cases))
     fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode()
     if not fonts:  # older pdffonts cannot read stdin
         import tempfile
@@ -277,7 +277,7 @@ def test_interview_candidates_are_listed_and_an_interview_notice_issued(session,
         details="两次不满意",
         now=NOW,
     )
-    [(department, cases)] = notice_services.interview_candidates(session)
+    [(department, cases)] = notice_services.interview_candidates(session, actors["supervisor"])
     assert department == depts["X102"] and cases == [case]
     notice = notice_services.issue_interview(
         session,

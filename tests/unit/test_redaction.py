@@ -19,7 +19,9 @@ from app.redaction import (
     OFFICIAL,
     PARAGRAPH_LIMIT,
     KnownParties,
+    draft_heading,
     draft_summary,
+    find_identity,
     redact,
 )
 
@@ -257,11 +259,13 @@ def test_a_company_named_by_its_reporter(text, expected):
     assert redact(text, NOBODY, warning=True) == expected
 
 
-def test_other_companies_stay():
+def test_every_named_company_leaves_but_a_kind_of_business_stays():
     text = (
         "要求我们找指定的石门市诚信中介服务有限公司代办，我单位附近新开一家饭店，我公司多次向区住建局反映。"
     )
-    assert redact(text, NOBODY, warning=True) == text
+    assert redact(text, NOBODY, warning=True) == (
+        "要求我们找指定的某公司代办，我单位附近新开一家饭店，我公司多次向区住建局反映。"
+    )
 
 
 # --- what stays --------------------------------------------------------------------------------
@@ -436,3 +440,33 @@ def test_a_summary_without_reply_or_department():
     assert len(paragraphs) == 3
     assert "张伟" not in text and "13800138000" not in text
     assert "相关部门" in paragraphs[1] and "待补充" in paragraphs[1]
+
+
+@pytest.mark.parametrize("warning", [True, False])
+def test_the_draft_summary_passes_the_detector_of_personal_data(warning):
+    text = summary(warning=warning, content=COMPLAINT * 2)
+    assert find_identity(text, PARTIES, warning=warning) == []
+    assert CASE_NUMBER not in text and "我" not in text  # no case numbers, the third person
+
+
+@pytest.mark.parametrize(
+    ("title", "parties", "heading"),
+    [
+        (
+            "石门市恒达建材有限公司张建国反映施工许可被要求缴纳无依据费用，电话13812345678",
+            NOBODY,
+            "某企业反映施工许可被要求缴纳无依据费用",
+        ),
+        (
+            f"{DEPARTMENT}办理许可证变更推诿扯皮（{CANARY_NAME}反映）",
+            PARTIES,
+            f"某企业反映{DEPARTMENT}办理许可证变更推诿扯皮",
+        ),
+        ("关于施工许可证办理超时的投诉", NOBODY, "群众反映施工许可证办理超时"),
+        ("我叫张伟，电话13800138000", NOBODY, f"群众反映{DEPARTMENT}存在“推诿扯皮”问题"),
+    ],
+)
+def test_the_public_heading_is_the_redacted_title_in_the_third_person(title, parties, heading):
+    out = draft_heading(title, parties, warning=True, category="推诿扯皮", department=DEPARTMENT)
+    assert out == heading
+    assert find_identity(out, parties, warning=True) == []

@@ -85,8 +85,7 @@ SUMMARY = (
 def typical(kind: str, n: int = 5) -> list[TypicalItem]:
     return [
         TypicalItem(
-            number=f"YS2026100{i:07d}",
-            title=f"{kind}案例：关于施工许可办理中要求额外材料的投诉（{i}）",
+            heading=f"{kind}案例：某企业反映施工许可办理中被要求提供额外材料（{i}）",
             department=department(i * 7),
             summary=SUMMARY,
         )
@@ -242,8 +241,8 @@ def test_bulletin_has_every_section_and_the_last_department(bulletin_pdf, tmp_pa
         "92.9%",
         "94.1%",
         "营商督〔2026〕8号",
-        "示范案例：关于施工许可",
-        "警示案例：关于施工许可",
+        "示范案例：某企业反映施工许可",
+        "警示案例：某企业反映施工许可",
         "容缺受理机制",
         "12345转办",
         "政务服务·办事效率",
@@ -302,7 +301,7 @@ def test_empty_lists_say_none_this_month(tmp_path):
 
 
 def test_bulletin_text_is_escaped(tmp_path):
-    item = TypicalItem("YS1", '<b>加粗</b> & <img src="http://example.com/x.png">', "某单位", "摘要")
+    item = TypicalItem('<b>加粗</b> & <img src="http://example.com/x.png">', "某单位", "摘要")
     pdf = render_bulletin_pdf(bulletin_data(exemplary=[item], ranking=ranking(3)))
     assert '<b>加粗</b> & <img src="http://example.com/x.png">' in poppler("pdftotext", pdf, tmp_path)
 
@@ -364,7 +363,7 @@ def test_nothing_is_fetched_from_outside(monkeypatch, tmp_path):
         return real_open(self, request, *args, **kwargs)
 
     monkeypatch.setattr(urllib.request.OpenerDirector, "open", spy)
-    item = TypicalItem("YS1", "外链", "某单位", '<img src="http://example.com/track.png">')
+    item = TypicalItem("外链", "某单位", '<img src="http://example.com/track.png">')
     _, warnings, _ = rendered(render_bulletin_pdf, bulletin_data(exemplary=[item], ranking=ranking(3)))
     _, warnings2, _ = rendered(render_assessment_pdf, assessment_data(ranking=ranking(3)))
     allowed = ("data:", "file:///usr/share/fonts/")

@@ -20,7 +20,7 @@ from PIL import Image
 from reports import pdf as report_pdf
 from reports.pdf import FetchRefused, FontsMissing, check_url, make_url_fetcher, render_pdf
 from reports.qr import CALL_TO_ACTION, QR_BORDER, QR_SIZE_MM, QrWindowData, make_qr, render_qr_sheet_pdf
-from reports.receipt import ReceiptData, render_receipt_pdf
+from reports.receipt import TITLE_REDACTED, ReceiptData, receipt_title, render_receipt_pdf
 
 NOTDEF = re.compile(r"notdef|missing glyph|unsupported by fonts", re.IGNORECASE)
 CJK_FONTS = ("SungtiL", "WenQuanYi")  # the 宋体-like body and 黑体-like heading faces
@@ -176,11 +176,26 @@ def test_receipt_has_no_reporter_identity_field():
         "case_type_label",
         "category_label",
         "title",
+        "title_note",
         "channel_label",
         "window_label",
         "deadline_note",
         "tracking_url",
     }
+
+
+def test_the_receipt_title_leaves_the_identity_it_holds_out():
+    from app.redaction import KnownParties
+
+    parties = KnownParties(
+        reporter_names=("张建国",),
+        reporter_phones=("13812345678",),
+        reporter_companies=("石门市恒达建材有限公司",),
+    )
+    title = "石门市恒达建材有限公司张建国反映施工许可超时，电话138 1234 5678，同事王秀英可作证"
+    shown = "某公司张某反映施工许可超时，电话***，同事王某可作证"
+    assert receipt_title(title, parties) == (shown, TITLE_REDACTED)
+    assert receipt_title("营业执照办理超时", KnownParties()) == ("营业执照办理超时", None)
 
 
 def test_receipt_text_is_escaped(tmp_path):

@@ -1,7 +1,9 @@
 """Reporters' attachments (app.uploads): accepted by content only, kept unchanged as evidence,
-shown to staff as pictures with no metadata (a photo's GPS tags can lead to a reporter's door).
+shown to staff only as a copy with no metadata (a photo's GPS tags can lead to a reporter's door).
 
-Every sample file is built here at test time."""
+``store`` is the filing step (checks and the original only); ``store.clean`` also makes the
+staff copy, as the cleaning job does. Every sample file is built here at test time (the hidden
+data of documents, recordings and videos: tests/unit/test_scrub.py)."""
 
 from __future__ import annotations
 
@@ -22,13 +24,17 @@ from app.errors import NotFound
 from app.uploads import (
     ACCEPTED,
     DOCX,
+    PPTX,
+    XLSX,
     StoredFile,
     UploadRejected,
     delete_stored,
     detect_type,
     download_name,
     open_for_staff,
+    open_original,
     staff_content_type,
+    store_original,
     store_upload,
 )
 
@@ -70,11 +76,13 @@ def jpeg_with_gps(orientation: int | None = None, size=(40, 20)) -> bytes:
 
 
 def minimal_pdf() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+    import pikepdf
+
+    document = pikepdf.new()
+    document.add_blank_page()
+    output = io.BytesIO()
+    document.save(output)
+    return output.getvalue()
 
 
 def make_zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
@@ -132,8 +140,12 @@ ACCEPTED_SAMPLES = {
     "iphone.mov": (lambda: ftyp(b"qt  ", b"qt  "), "video/quicktime"),
     "old-phone.3gp": (lambda: ftyp(b"3gp4", b"3gp4"), "video/3gpp"),
     "licence.pdf": (minimal_pdf, "application/pdf"),
-    "letter.doc": (lambda: ole2("Root Entry", "WordDocument", "1Table"), "application/msword"),
     "letter.docx": (docx, DOCX),
+    "invoice.xlsx": (lambda: make_zip({"[Content_Types].xml": b"<T/>", "xl/workbook.xml": b"<w/>"}), XLSX),
+    "slides.pptx": (
+        lambda: make_zip({"[Content_Types].xml": b"<T/>", "ppt/presentation.xml": b"<p/>"}),
+        PPTX,
+    ),
 }
 
 
@@ -142,9 +154,13 @@ def store(tmp_path):
     directory = tmp_path / "uploads"
 
     def store(name: str, data: bytes, max_bytes: int = MAX) -> StoredFile:
+        return store_original(directory, name, data, max_bytes=max_bytes)
+
+    def clean(name: str, data: bytes, max_bytes: int = MAX) -> StoredFile:
         return store_upload(directory, name, data, max_bytes=max_bytes)
 
     store.directory = directory
+    store.clean = clean
     return store
 
 
@@ -170,15 +186,15 @@ def test_each_accepted_kind_is_stored_unchanged_with_its_type_size_and_sha256(st
     assert original.read_bytes() == data
     assert stored.stored_name.endswith("." + uploads.EXTENSIONS[content_type][0])
     assert stored.stored_name[:32] not in filename
-    for name in {stored.stored_name, stored.staff_name}:
-        assert stat.S_IMODE((store.directory / name).stat().st_mode) == 0o600
-    assert {p.name for p in files_under(store.directory)} == {stored.stored_name, stored.staff_name}
-    if ACCEPTED[content_type] == "image":
-        assert stored.staff_name != stored.stored_name
-        assert Image.open(open_for_staff(store.directory, stored)).size == (40, 20)
-    else:
-        assert stored.staff_name == stored.stored_name
-        assert open_for_staff(store.directory, stored) == original
+    assert stat.S_IMODE(original.stat().st_mode) == 0o600
+    # Only the original is written while the reporter waits; staff have nothing to open yet.
+    assert stored.staff_name is None
+    assert {p.name for p in files_under(store.directory)} == {stored.stored_name}
+    with pytest.raises(NotFound):
+        open_for_staff(store.directory, stored)
+    with pytest.raises(NotFound):
+        open_for_staff(store.directory, stored.stored_name)
+    assert open_original(store.directory, stored) == original
 
 
 @pytest.mark.parametrize("filename", list(ACCEPTED_SAMPLES))
@@ -204,12 +220,28 @@ def test_accepted_kinds_are_the_five_short_kinds():
     assert set(ACCEPTED.values()) == {"image", "audio", "video", "pdf", "word"}
 
 
+def test_an_old_word_document_is_refused_with_advice_to_send_docx_or_pdf(store):
+    with pytest.raises(UploadRejected) as refused:
+        store("letter.doc", ole2("Root Entry", "WordDocument", "1Table"))
+    assert ".docx or PDF" in refused.value.msgid and refused.value.params["name"] == "letter.doc"
+    assert "application/msword" not in ACCEPTED
+    assert not files_under(store.directory.parent)
+
+
+def test_an_original_whose_bytes_changed_is_not_opened(store):
+    stored = store("licence.pdf", minimal_pdf())
+    (store.directory / stored.stored_name).write_bytes(minimal_pdf() + b"% tampered")
+    with pytest.raises(NotFound) as refused:
+        open_original(store.directory, stored)
+    assert "SHA-256" in refused.value.msgid
+
+
 # --- pictures: the staff copy has no metadata --------------------------------------------------
 
 
 def test_staff_copy_of_a_jpeg_has_no_exif_gps_icc_xmp_or_comment_while_the_original_keeps_them(store):
     data = jpeg_with_gps()
-    stored = store("现场照片.jpg", data)
+    stored = store.clean("现场照片.jpg", data)
 
     original = Image.open(store.directory / stored.stored_name)
     assert original.getexif().get_ifd(GPS)[2] == (39.0, 54.0, 15.0)
@@ -229,7 +261,7 @@ def test_staff_copy_of_a_jpeg_has_no_exif_gps_icc_xmp_or_comment_while_the_origi
 
 
 def test_staff_copy_is_turned_upright_from_the_exif_orientation(store):
-    stored = store("rotated.jpg", jpeg_with_gps(orientation=6, size=(40, 20)))  # 6: rotate 90° CW
+    stored = store.clean("rotated.jpg", jpeg_with_gps(orientation=6, size=(40, 20)))  # 6: rotate 90° CW
     assert Image.open(store.directory / stored.stored_name).size == (40, 20)
     staff = Image.open(open_for_staff(store.directory, stored))
     assert staff.size == (20, 40)
@@ -243,7 +275,7 @@ def test_staff_copy_of_a_png_drops_text_exif_and_icc(store):
     text.add_text("Author", "Zhang San")
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     data = picture("PNG", mode="RGBA", pnginfo=text, exif=gps_exif(), icc_profile=srgb)
-    stored = store("chat.png", data)
+    stored = store.clean("chat.png", data)
 
     staff = Image.open(open_for_staff(store.directory, stored))
     assert staff.format == "PNG" and staff.mode == "RGBA"
@@ -258,7 +290,7 @@ def test_animated_gif_keeps_its_frames_in_the_staff_copy(store):
     frames[0].save(
         output, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0, comment=b"Zhang San"
     )
-    stored = store("anim.gif", output.getvalue())
+    stored = store.clean("anim.gif", output.getvalue())
     staff = Image.open(open_for_staff(store.directory, stored))
     assert staff.n_frames == 3
     assert "comment" not in staff.info
@@ -268,7 +300,7 @@ def test_a_multi_picture_jpeg_gives_its_primary_picture(store):
     output = io.BytesIO()
     extra = Image.new("RGB", (20, 10), "blue")  # e.g. an HDR gain map
     Image.new("RGB", (40, 20), "red").save(output, "MPO", save_all=True, append_images=[extra])
-    stored = store("hdr.jpg", output.getvalue())
+    stored = store.clean("hdr.jpg", output.getvalue())
     staff = Image.open(open_for_staff(store.directory, stored))
     assert (staff.format, staff.size, getattr(staff, "n_frames", 1)) == ("JPEG", (40, 20), 1)
 
@@ -288,7 +320,7 @@ def test_a_picture_too_large_to_decode_is_refused(store, monkeypatch):
 
 def test_a_huge_jpeg_gets_a_reduced_staff_copy(store, monkeypatch):
     monkeypatch.setattr(uploads, "MAX_DECODED_PIXELS", 200)
-    stored = store("big.jpg", picture("JPEG", size=(32, 16)))
+    stored = store.clean("big.jpg", picture("JPEG", size=(32, 16)))
     assert Image.open(open_for_staff(store.directory, stored)).size == (16, 8)
 
 
@@ -317,9 +349,15 @@ REFUSED = {
     ),
     "svg renamed .png": ("drawing.png", lambda: b'<svg xmlns="http://www.w3.org/2000/svg"/>'),
     "plain zip renamed .docx": ("letter.docx", lambda: make_zip({"a.txt": b"hello"})),
-    "xlsx renamed .docx": (
-        "sheet.docx",
-        lambda: make_zip({"[Content_Types].xml": b"<T/>", "xl/workbook.xml": b"<w/>"}),
+    "OpenDocument renamed .docx": (
+        "letter.docx",
+        lambda: make_zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}),
+    ),
+    "two kinds of Office document in one": (
+        "both.docx",
+        lambda: make_zip(
+            {"[Content_Types].xml": b"<T/>", "xl/workbook.xml": b"<w/>", "word/document.xml": b"<d/>"}
+        ),
     ),
     "shell script": ("run.mp3", lambda: b"#!/bin/sh\nrm -rf /\n"),
     "ELF": ("video.mp4", lambda: b"\x7fELF\x02\x01\x01" + bytes(64)),
@@ -404,7 +442,7 @@ def test_a_file_over_the_limit_is_refused_with_the_limit_in_mb(store):
 
 
 def test_a_chinese_file_name_is_kept(store):
-    stored = store("营业执照照片.jpg", jpeg_with_gps())
+    stored = store.clean("营业执照照片.jpg", jpeg_with_gps())
     assert stored.original_name == "营业执照照片.jpg"
     assert "营业" not in stored.stored_name + stored.staff_name
     assert download_name(stored) == "营业执照照片.jpg"
@@ -425,7 +463,7 @@ def test_a_chinese_file_name_is_kept(store):
 def test_path_parts_and_control_characters_are_removed_and_nothing_is_written_outside(
     store, tmp_path, filename, expected
 ):
-    stored = store(filename, picture("PNG"))
+    stored = store.clean(filename, picture("PNG"))
     assert stored.original_name == expected
     assert files_under(tmp_path) == files_under(store.directory)
     assert {p.name for p in files_under(store.directory)} == {stored.stored_name, stored.staff_name}
@@ -447,7 +485,7 @@ def test_download_name_gets_the_real_extension_when_the_name_lies(store):
 
 def test_the_directory_is_created_and_no_temporary_file_is_left(store):
     assert not store.directory.exists()
-    stored = store("photo.jpg", jpeg_with_gps())
+    stored = store.clean("photo.jpg", jpeg_with_gps())
     assert store.directory.is_dir()
     assert sorted(os.listdir(store.directory)) == sorted([stored.stored_name, stored.staff_name])
 
@@ -464,18 +502,19 @@ def test_a_failed_write_leaves_nothing_behind(store, monkeypatch):
 
     monkeypatch.setattr(uploads, "_write_atomic", failing_write)
     with pytest.raises(OSError, match="disk full"):
-        store("photo.jpg", jpeg_with_gps())
+        store.clean("photo.jpg", jpeg_with_gps())
     assert len(calls) == 2
     assert os.listdir(store.directory) == []
 
 
 def test_open_for_staff_refuses_anything_but_an_existing_generated_staff_name(store, tmp_path):
-    photo = store("photo.jpg", jpeg_with_gps())
-    pdf = store("licence.pdf", minimal_pdf())
+    photo = store.clean("photo.jpg", jpeg_with_gps())
+    pdf = store.clean("licence.pdf", minimal_pdf())
     (tmp_path / "x").write_text("secret")
     assert open_for_staff(store.directory, photo.staff_name) == store.directory / photo.staff_name
-    assert open_for_staff(str(store.directory), pdf.stored_name) == store.directory / pdf.stored_name
+    assert open_for_staff(str(store.directory), pdf.staff_name) == store.directory / pdf.staff_name
     refused = [
+        pdf.stored_name,  # every original keeps its hidden data (a PDF's author...)
         "../x",
         "x",
         "",
@@ -496,10 +535,10 @@ def test_open_for_staff_refuses_anything_but_an_existing_generated_staff_name(st
 
 
 def test_delete_stored_removes_both_files(store):
-    photo = store("photo.jpg", jpeg_with_gps())
-    pdf = store("licence.pdf", minimal_pdf())
+    photo = store.clean("photo.jpg", jpeg_with_gps())
+    pdf = store.clean("licence.pdf", minimal_pdf())
     delete_stored(store.directory, photo)
-    assert {p.name for p in files_under(store.directory)} == {pdf.stored_name}
+    assert {p.name for p in files_under(store.directory)} == {pdf.stored_name, pdf.staff_name}
     delete_stored(store.directory, photo)  # already gone: fine
     delete_stored(store.directory, pdf)
     assert not files_under(store.directory)

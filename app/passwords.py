@@ -1,0 +1,61 @@
+"""The password policy for staff accounts (pure: no framework, no database).
+
+A password is refused when it is short, when it is (or contains) the user's own name, when it
+is a password this platform has published (the demo's) or when zxcvbn, Dropbox's estimator with
+its lists of common passwords, names and keyboard patterns, judges it easy to guess.
+"""
+
+from __future__ import annotations
+
+from app.workflow import N_
+
+DEMO_PASSWORD = "Demo@2026"  # the demo's published password (app/demo.py, README)
+# Passwords anyone who has read this project's README or run its demo would try first.
+PUBLISHED = frozenset({DEMO_PASSWORD.lower(), "营商110", "yingshang110", "admin", "password"})
+MAX_LENGTH = 128  # hashing stays cheap; zxcvbn looks at the first 72 characters
+_ZXCVBN_LENGTH = 72
+
+
+def password_problems(
+    password: str,
+    *,
+    username: str = "",
+    user_inputs: tuple[str, ...] = (),
+    min_length: int = 12,
+    min_score: int = 3,
+) -> list[tuple[str, dict]]:
+    """Why ``password`` may not be set, as (msgid, parameters) pairs; empty when it is good.
+
+    ``user_inputs`` are other words tied to the account (names, e-mail) that zxcvbn counts as
+    easy to guess; ``min_score`` is zxcvbn's 0-4 scale (3: "safely unguessable")."""
+    if not isinstance(password, str) or not password:
+        return [(N_("Enter a password."), {})]
+    problems: list[tuple[str, dict]] = []
+    if len(password) < min_length:
+        problems.append((N_("A password needs at least %(n)s characters."), {"n": min_length}))
+    if len(password) > MAX_LENGTH:
+        problems.append((N_("A password may have at most %(n)s characters."), {"n": MAX_LENGTH}))
+    lowered = password.lower()
+    name = (username or "").strip().lower()
+    if name and name in lowered:
+        problems.append((N_("A password must not contain the user name."), {}))
+    if lowered in PUBLISHED or DEMO_PASSWORD.lower() in lowered:
+        problems.append((N_("This password is published (the demo's); choose your own."), {}))
+    elif not problems and _score(password, (username, *user_inputs)) < min_score:
+        problems.append(
+            (
+                N_(
+                    "This password is too common or too easy to guess: use a longer phrase of "
+                    "unrelated words, or mix letters, digits and signs."
+                ),
+                {},
+            )
+        )
+    return problems
+
+
+def _score(password: str, user_inputs: tuple[str, ...]) -> int:
+    from zxcvbn import zxcvbn
+
+    words = [w for w in user_inputs if isinstance(w, str) and w.strip()]
+    return int(zxcvbn(password[:_ZXCVBN_LENGTH], user_inputs=words)["score"])
