@@ -97,11 +97,13 @@ PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "3"))  # zxcvbn's 
 LOGIN_LOCKOUT_AFTER = int(os.environ.get("LOGIN_LOCKOUT_AFTER", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "60"))
 LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", "3600"))
-# Roles whose users must pass a TOTP second factor (they can reveal identity or pay money),
-# as role names separated by commas.
+# Roles whose users must pass a TOTP second factor, as role names separated by commas: every
+# staff role, since each sees or can be granted a reporter's identity (the clerk at intake, the
+# handler for named complaints, anyone the custodian approves) or pays money. Only connected
+# systems (Integration, API keys) log in without one.
 TOTP_REQUIRED_ROLES = [
     r.strip()
-    for r in os.environ.get("TOTP_REQUIRED_ROLES", "Admin,Supervisor,Finance,Custodian").split(",")
+    for r in os.environ.get("TOTP_REQUIRED_ROLES", "Admin,Clerk,Dispatcher,Handler,Supervisor,Leader,Finance,Custodian").split(",")
     if r.strip()
 ]
 TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "营商110")

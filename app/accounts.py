@@ -181,6 +181,17 @@ def _end_sessions_on_account_change(db_session, _flush_context, _instances) -> N
         if any(name in attrs and attrs[name].history.has_changes() for name in _ENDS_SESSIONS):
             if not attrs["session_version"].history.has_changes():
                 _bump(obj)
+            _revoke_api_keys(obj)
+
+
+def _revoke_api_keys(user) -> None:
+    """A credential change also retires the account's API keys: a key made by the old owner of
+    a password, or for the old roles, must not outlive them (a new one is made on purpose)."""
+    from datetime import datetime
+
+    for key in getattr(user, "api_keys", None) or ():
+        if key.revoked_on is None:
+            key.revoked_on = datetime.now()  # FAB compares ApiKey times with local naive now()
 
 
 def session_is_current(user) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 REQUIRED = ("SECRET_KEY", "IDENTITY_KEY", "QUERY_CODE_KEY")
 MIN_LENGTH = 32
+MIN_DISTINCT = 12  # "aaaa…" or "abcabc…" is long but guessable
 
 # The demo's keys are published in this file: they protect nothing and are refused outside it.
 DEMO_KEYS = {
@@ -58,6 +59,8 @@ def problems(config) -> list[str]:
                 found.append(f"{name} is a published default; anyone can use it.")
             elif len(key) < MIN_LENGTH:
                 found.append(f"{name} is too short ({len(key)} characters; at least {MIN_LENGTH}).")
+            elif len(set(key)) < MIN_DISTINCT:
+                found.append(f"{name} is not random ({len(set(key))} different characters).")
             elif key in seen:
                 found.append(f"{name} is the same as {seen[key]}; each secret must be its own.")
             else:

@@ -12,6 +12,23 @@ from app.workflow import N_
 DEMO_PASSWORD = "Demo@2026"  # the demo's published password (app/demo.py, README)
 # Passwords anyone who has read this project's README or run its demo would try first.
 PUBLISHED = frozenset({DEMO_PASSWORD.lower(), "营商110", "yingshang110", "admin", "password"})
+# Words anyone attacking this platform tries in every combination: its names, the place, the
+# year. zxcvbn counts a password built from them (Yingshang110!, yingshang110yingshang110) as
+# easy, as it does with the account's own names.
+PLATFORM_WORDS = (
+    "yingshang",
+    "yingshang110",
+    "ys110",
+    "营商",
+    "营商110",
+    "营商环境",
+    "yingshanghuanjing",
+    "qingyuan",
+    "shimen",
+    "demo",
+    "admin",
+    "2026",
+)
 MAX_LENGTH = 128  # hashing stays cheap; zxcvbn looks at the first 72 characters
 _ZXCVBN_LENGTH = 72
 
@@ -41,7 +58,10 @@ def password_problems(
         problems.append((N_("A password must not contain the user name."), {}))
     if lowered in PUBLISHED or DEMO_PASSWORD.lower() in lowered:
         problems.append((N_("This password is published (the demo's); choose your own."), {}))
-    elif not problems and _score(password, (username, *user_inputs)) < min_score:
+    elif not problems and (
+        _only_platform_words(lowered)
+        or _score(password, (username, *user_inputs, *PLATFORM_WORDS)) < min_score
+    ):
         problems.append(
             (
                 N_(
@@ -52,6 +72,14 @@ def password_problems(
             )
         )
     return problems
+
+
+def _only_platform_words(lowered: str) -> bool:
+    """Built on the platform's own words, with under 6 letters besides them and digits/signs."""
+    rest = lowered
+    for word in sorted(PLATFORM_WORDS, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return rest != lowered and len([c for c in rest if c.isalpha()]) < 6
 
 
 def _score(password: str, user_inputs: tuple[str, ...]) -> int:

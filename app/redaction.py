@@ -29,7 +29,10 @@ Kept on purpose: amounts (5000元, 2万元), dates, durations (5个工作日), c
 the hotline 12345 and other short numbers, and department names (…局/…委/…办/…中心/…政府): the
 departments concerned are protected before any pattern runs. Full-width digits and letters are
 folded to ASCII; zero-width characters and spaces between Chinese characters (张 建 国) are dropped
-before anything is matched. The result of ``redact`` is a fixed point: ``redact(redact(x)) == redact(x)``.
+before anything is matched. What the patterns cannot read in the text as written (張建國, 张·建·国,
+138.1234.5678, ①③⑧…, Zhang Jianguo) the detector finds in the text's skeleton, and ``redact``
+removes what it finds (张某, 某公司, ***). The result of ``redact`` is a fixed point:
+``redact(redact(x)) == redact(x)``.
 
 ``third_person`` retells the reporter's words (我叫某某，我家住… dropped, 我公司 → 该企业, 我 → 反映人);
 ``for_publication`` is redact + third person + no case numbers. ``draft_summary`` builds the
@@ -48,6 +51,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -671,10 +675,47 @@ def redact(text: str, parties: KnownParties, *, warning: bool) -> str:
     # One pass is normally a fixed point; a removal can create a new match (two numbers glued
     # together: 13912345678+86 137…), so it is repeated until nothing changes.
     for _ in range(MAX_PASSES):
-        redacted = _redact_once(text, parties, warning)
+        redacted = _remove_findings(_redact_once(text, parties, warning), parties, warning)
         if redacted == text:
             break
         text = redacted
+    return text
+
+
+def _remove_findings(text: str, parties: KnownParties, warning: bool) -> str:
+    """``text`` without what the detector still finds in it: what the patterns above cannot read
+    (張建國, 张·建·国, 138.1234.5678, ①③⑧…, Zhang Jianguo) is read in the text's skeleton."""
+    marks = {
+        Found.PHONE: MASK,
+        Found.IM: MASK,
+        Found.ID_NUMBER: ID_NUMBER,
+        Found.CREDIT_CODE: CREDIT_CODE,
+        Found.ACCOUNT: ACCOUNT,
+        Found.EMAIL: EMAIL,
+        Found.PLATE: PLATE,
+        Found.ADDRESS: ADDRESS,
+    }
+
+    def mark(finding: Finding) -> str:
+        if finding.kind == Found.COMPANY:
+            return _company_word(_fold(finding.text))
+        if finding.kind == Found.NAME:
+            name = _fold(finding.text)
+            surname = name[: _surname_length(name)]
+            return surname + "某" if _is_cjk(name) and surname in SURNAMES | COMPOUND_SURNAMES else "某某"
+        return marks[finding.kind]
+
+    found = [
+        f
+        for f in find_identity(text, parties, warning=warning)
+        if f.kind not in (Found.SELF, Found.CASE_NUMBER)
+    ]
+    chosen: list[Finding] = []
+    for f in sorted(found, key=lambda f: (f.start, -(f.end - f.start))):
+        if not chosen or f.start >= chosen[-1].end:
+            chosen.append(f)
+    for f in reversed(chosen):
+        text = text[: f.start] + mark(f) + text[f.end :]
     return text
 
 
@@ -765,7 +806,10 @@ def _redact_once(text: str, parties: KnownParties, warning: bool) -> str:
 # (有限公司, 合作社, 厂, 店, 工作室 …) with a registered form or a proper noun in front of it (恒达,
 # 老王, 第三): 物业公司, 中介公司, 一家烧烤店, 某公司, 该店 are not names. The reporter writing in the first
 # person (我叫, 本人, 我家住, 我公司, 俺们) is found outside quotations; 我市, 我局, 我省 are the
-# authorities' own voice. Measured on tests/unit/test_identity_detector.py (see bench/detector.py).
+# authorities' own voice. All of it reads the text's skeleton (Traditional characters as Simplified,
+# separators between characters and digits dropped, every digit ASCII; see "the skeleton" below),
+# with the known parties also in pinyin, and names each finding as the text writes it.
+# Measured on tests/unit/test_identity_detector.py (see bench/detector.py).
 
 
 class Found(StrEnum):
@@ -1113,7 +1157,10 @@ def _company_spans(text: str) -> list[tuple[int, int]]:
         ):
             specific = True  # a rarer word in front of a registered form is a brand (绿野农业发展有限公司)
         if specific:
-            spans.append((tokens[k].start, token.end))
+            start = tokens[k].start
+            if text[start] in "系即" and token.end - start > 4:  # 系恒达(nz) / 建材 / 公司: 系 is the verb
+                start += 1
+            spans.append((start, token.end))
     return spans
 
 
@@ -1147,20 +1194,23 @@ def find_identity(text: str, parties: KnownParties | None = None, *, warning: bo
     text may be published."""
     parties = parties or KnownParties()
     original = text or ""
-    # read what a reader sees: full-width folded, invisible format characters (zero-width spaces)
-    # and spaces between Chinese characters (张 建 国) left out; offsets map back to ``original``
-    text, where = _visible(original)
-    folded = text.translate(_FULLWIDTH)  # one character for one
-    allowed = (
-        [m.span() for m in _terms_regex(parties.departments).finditer(folded)] if parties.departments else []
-    )
+    # read what a reader sees: the skeleton of the text (see above), whose offsets map back to
+    # ``original``; the known parties are read the same way
+    text, where = _skeleton(original)
+    folded = text
+    departments = [_fold(d) for d in parties.departments if d]
+    allowed = [m.span() for m in _terms_regex(departments).finditer(folded)] if departments else []
     if warning and parties.officials:
-        allowed += [m.span() for m in _terms_regex(parties.officials).finditer(folded)]
+        allowed += [m.span() for m in _terms_regex(_fold(o) for o in parties.officials if o).finditer(folded)]
     found: list[Finding] = []
 
     def add(kind: Found, start: int, end: int) -> None:
         if end <= start or any(s <= start and end <= e for s, e in allowed):
             return
+        if kind in (Found.ACCOUNT, Found.ID_NUMBER) and _DATE_SPAN.fullmatch(
+            original, where[start], where[end - 1] + 1
+        ):
+            return  # 2026.03.15-2026.04.15: dates, not an account
         for other in found:
             if other.kind != Found.SELF and other.start <= start and end <= other.end:
                 return  # already inside what was found (王建国 of 石门市王建国商贸有限公司)
@@ -1183,21 +1233,25 @@ def find_identity(text: str, parties: KnownParties | None = None, *, warning: bo
     for pattern in (QQ, WECHAT):
         for m in pattern.finditer(folded):
             add(Found.IM, m.end(1), m.end())
-    for code in _clean_terms(parties.credit_codes, 15):
-        for m in re.finditer(re.escape(code), folded, re.IGNORECASE):
+    for code in _clean_terms((re.sub(r"[^0-9A-Za-z]", "", _fold(c)) for c in parties.credit_codes if c), 15):
+        # in any grouping: 9113 0102 MA0C KH7T 3L
+        spaced = r"[\s\-–—·•./_]{0,3}".join(re.escape(ch) for ch in code)
+        for m in re.finditer(rf"(?<![0-9A-Za-z]){spaced}(?![0-9A-Za-z])", folded, re.IGNORECASE):
             add(Found.CREDIT_CODE, *m.span())
     each(ID_CARD, Found.ID_NUMBER)
     each(CREDIT, Found.CREDIT_CODE, check=lambda m: _credit(m) == CREDIT_CODE)
     for m in ACCOUNT_AFTER_WORD.finditer(folded):
         add(Found.ACCOUNT, m.end(1), m.end())
     for phone in parties.reporter_phones:
-        pattern = _digits_pattern(phone or "")
+        pattern = _digits_pattern(_fold(phone or ""))
         if pattern:
             each(pattern, Found.PHONE)
     for m in PHONE_AFTER_WORD.finditer(folded):
         add(Found.PHONE, m.end(1), m.end())
-    for pattern in (MOBILE, SERVICE_NUMBER, LANDLINE, CHINESE_MOBILE):
+    for pattern in (MOBILE, SERVICE_NUMBER, LANDLINE, CHINESE_MOBILE, MIXED_MOBILE):
         each(pattern, Found.PHONE)
+    for start, end in _split_mobile_spans(folded):
+        add(Found.PHONE, start, end)
     for pattern in (ACCOUNT_RUN, ACCOUNT_GROUPED):
         each(pattern, Found.ACCOUNT)
     each(PLATE_NUMBER, Found.PLATE)
@@ -1207,30 +1261,39 @@ def find_identity(text: str, parties: KnownParties | None = None, *, warning: bo
             add(Found.ADDRESS, start, m.end())
     each(BARE_UNITS, Found.ADDRESS)
 
-    aliases = _clean_terms(a for c in parties.reporter_companies if c for a in _company_aliases(c))
+    aliases = _clean_terms(a for c in parties.reporter_companies if c for a in _company_aliases(_fold(c)))
     if aliases:
         each(_terms_regex(aliases), Found.COMPANY)
-    each(COMPANY_AFTER_TRIGGER, Found.COMPANY, "name")
+    each(  # as redact reads it: without a separator only a registered name (我单位附近新开一家饭店)
+        COMPANY_AFTER_TRIGGER,
+        Found.COMPANY,
+        "name",
+        check=lambda m: bool(m.group("sep")) or m.group("name").endswith(("公司", "合作社")),
+    )
     each(COMPANY_SELF, Found.COMPANY, "name")
     for start, end in _company_spans(folded):
         add(Found.COMPANY, start, end)
     # the known reporters, also by their given name alone (建国 of 张建国)
+    reporters = [_fold(n) for n in parties.reporter_names if n and _fold(n)]
     names = _clean_terms(
-        [n for n in parties.reporter_names if n]
-        + [n[_surname_length(n) :] for n in parties.reporter_names if n and _is_cjk(n) and len(n) >= 4]
-        + [
-            n[1:]
-            for n in parties.reporter_names
-            if n and _is_cjk(n) and len(n) == 3 and n[:2] not in COMPOUND_SURNAMES
-        ]
+        reporters
+        + [n[_surname_length(n) :] for n in reporters if _is_cjk(n) and len(n) >= 4]
+        + [n[1:] for n in reporters if _is_cjk(n) and len(n) == 3 and n[:2] not in COMPOUND_SURNAMES]
     )
     if names:
         each(_terms_regex(names), Found.NAME)
     for start, end in sorted(_name_spans(folded)):
         add(Found.NAME, start, end)
+    # the known parties in pinyin (Zhang Jianguo, jianguozhang), any other name in pinyin where a
+    # name stands (反映人Zhang Jianguo)
+    if reporters or aliases:
+        for kind, start, end in _pinyin_party_spans(folded, _pinyin_forms(tuple(reporters), tuple(aliases))):
+            add(kind, start, end)
+    for start, end in _pinyin_name_spans(folded):
+        add(Found.NAME, start, end)
     for start, end in _first_person_spans(folded):
         found.append(Finding(Found.SELF, _clause_head(text, start, end), start, end))
-    if len(text) != len(original):
+    if text != original:
         found = [_back(f, original, where) for f in found]
     return sorted(found, key=lambda f: (f.start, f.end))
 
@@ -1251,6 +1314,380 @@ def _visible(text: str) -> tuple[str, list[int]]:
     kept.append(text[pos:])
     where.extend(range(pos, len(text)))
     return "".join(kept), where
+
+
+# --- the skeleton the detector reads ---------------------------------------------------------
+#
+# What a reader sees is not what a regular expression sees: 張建國, 张·建·国, 张\u00a0建\u2002国,
+# 张\u0301建\ufe0f国, 138.1234.5678, ①③⑧…, ¹³⁸…, 𝟏𝟑𝟖…, ١٣٨… all read as a name or a phone number.
+# The detector therefore reads a skeleton of the text, one that maps each of its characters back
+# to the character of the text it came from (the findings name the text as written):
+# NFKC (full-width, superscript, circled, mathematical forms; compatibility ideographs), without
+# format characters, combining marks, variation selectors and invisible letters, every digit as
+# an ASCII digit, Traditional characters as Simplified ones (zhconv, character by character),
+# and without what merely separates two Chinese characters, two digits, or a digit and a Latin
+# letter (spaces of any width, · • - – / . _ ~ | ★ …). Clause punctuation (，。、；：！？) and
+# brackets and quotes stay, except around a single Chinese character (张，建，国 / 张（建）国: a
+# name spelt out one character at a time).
+
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e\u034f\u17b4\u17b5")
+# Cyrillic and Greek letters that look like Latin ones (Zhаng with a Cyrillic а reads Zhang)
+_LATIN_LOOKALIKES = dict(
+    zip(
+        "АВЕКМНОРСТУХаеорсухіјѕһԁԛԝІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνορτυχ",
+        "ABEKMHOPCTYXaeopcyxijshdqwIJSABEZHIKMNOPTYXaeikvoptux",
+        strict=True,
+    )
+)
+_DOTS_THAT_ARE_LETTERS = frozenset("\u318d\u119e\ua78f")  # ㆍ (NFKC: ᆞ) ꞏ: middle dots of other scripts
+_CLAUSE_MARKS = frozenset("，。、；：！？,;:!?@%‰*'\"\n\r")  # not mere separators
+_NOT_IN_A_CHAIN = frozenset("'\"“”‘’「」『』*\n\r")  # quotations stay quotations; 张*国 is masked
+
+
+def _han(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3134F
+
+
+def _separator(ch: str) -> bool:
+    if ch in _DOTS_THAT_ARE_LETTERS:
+        return True
+    return unicodedata.category(ch)[0] in "PZSC" and not 0xE000 <= ord(ch) <= 0xF8FF
+
+
+def _joiner(ch: str) -> bool:
+    """A character that only separates (a space, a dot, a dash, a slash, a symbol)."""
+    if ch in _CLAUSE_MARKS:
+        return False
+    if ch in _DOTS_THAT_ARE_LETTERS:
+        return True
+    category = unicodedata.category(ch)
+    return category in ("Zs", "Pd", "Pc", "Po", "Sm", "Sk", "So") or ch == "\t"
+
+
+_to_simplified: Callable[[str], str] | None = None
+
+
+def _simplified(ch: str) -> str:
+    global _to_simplified
+    if _to_simplified is None:
+        import zhconv
+
+        _to_simplified = zhconv.convert
+    out = _to_simplified(ch, "zh-hans")
+    return out if len(out) == 1 else ch
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_char(ch: str) -> str:
+    """What one character of a text is in the skeleton (possibly nothing, possibly several)."""
+    if ch in _INVISIBLE_LETTERS or unicodedata.category(ch) == "Cf":
+        return ""
+    if 0xFF01 <= ord(ch) <= 0xFF65 and unicodedata.category(ch)[0] in "PS":
+        return ch  # full-width punctuation stays what the sentence rules read (，：（）)
+    out = []
+    for c in unicodedata.normalize("NFD", unicodedata.normalize("NFKC", ch)):
+        category = unicodedata.category(c)
+        if category in ("Mn", "Me", "Mc", "Cf") or c in _INVISIBLE_LETTERS:
+            continue
+        if category == "Zs":
+            c = " "
+        elif c in _LATIN_LOOKALIKES:
+            c = _LATIN_LOOKALIKES[c]
+        elif not "0" <= c <= "9":
+            value = unicodedata.decimal(c, None)
+            if value is None:
+                value = unicodedata.digit(c, None)
+            if value is not None:
+                c = str(value)
+            elif _han(c):
+                c = _simplified(c)
+        out.append(c)
+    return "".join(out)
+
+
+def _only_separates(chars: list[str], i: int, j: int) -> bool:
+    """Whether the separators ``chars[i:j]`` only split two Chinese characters, two digits, or a
+    digit and a Latin letter."""
+    left, right = chars[i - 1], chars[j]
+    if not all(_joiner(c) for c in chars[i:j]):
+        return False
+    if _han(left) and _han(right):
+        return True
+    if left.isdigit() and right.isdigit():
+        return True
+    if left.isascii() and right.isascii() and left.isalnum() and right.isalnum():
+        # 冀A 12345, 9113 0102 MA0C: spaces and dashes only (163.com, li_1988@ stay e-mail)
+        return (left.isdigit() or right.isdigit()) and all(
+            c == "\t" or unicodedata.category(c) in ("Zs", "Pd") for c in chars[i:j]
+        )
+    return False
+
+
+def _spells_out(chars: list[str], i: int, j: int) -> bool:
+    """Whether the punctuation ``chars[i:j]`` stands next to a Chinese character standing alone
+    (张，建，国 / 张（建）国: a word spelt out one character at a time)."""
+    left, right = chars[i - 1], chars[j]
+    if not (_han(left) and _han(right)) or j - i > 3 or any(c in _NOT_IN_A_CHAIN for c in chars[i:j]):
+        return False
+    return i < 2 or _separator(chars[i - 2]) or j + 1 >= len(chars) or _separator(chars[j + 1])
+
+
+def _drop_separators(chars: list[str], origin: list[int], rule) -> tuple[list[str], list[int]]:
+    keep = [True] * len(chars)
+    i = 0
+    while i < len(chars):
+        if not _separator(chars[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(chars) and _separator(chars[j]):
+            j += 1
+        if 0 < i and j < len(chars) and rule(chars, i, j):
+            keep[i:j] = [False] * (j - i)
+        i = j
+    kept = [k for k in range(len(chars)) if keep[k]]
+    return [chars[k] for k in kept], [origin[k] for k in kept]
+
+
+def _skeleton(text: str) -> tuple[str, list[int]]:
+    """The skeleton of ``text`` (see above) and, for each of its characters, the offset in
+    ``text`` of the character it came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for c in _fold_char(ch):
+            chars.append(c)
+            origin.append(i)
+    chars, origin = _drop_separators(chars, origin, _only_separates)
+    chars, origin = _drop_separators(chars, origin, _spells_out)
+    return "".join(chars), origin
+
+
+def _fold(text: str) -> str:
+    return _skeleton(text or "")[0]
+
+
+# A mobile number told in pieces (手机前三位138，中间1234，尾号5678): up to 11 runs of digits, each
+# close to the next and none a quantity (150亩, 1200件, 98.5%), that make up 1[3-9]xxxxxxxxx.
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z])\d+(?![A-Za-z])")
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:元|万|亿|千|百|块|角|%|‰|美元|港元|年|月|日|号|时|点|分|秒|个|人|次|件|平方|亩|吨|米|公里|岁|天|周|小时"
+    r"|家|名|户|条|项|倍|栋|幢|楼|层|室|单元|组|期|批|辆|台|套|份|页|类|种|所|座|处|间|级|位|笔|张|元)"
+)
+_SPLIT_GAP = 12  # characters between two pieces
+# 1三8一二三四5六七八: a mobile number in digits and words mixed
+_ANY_DIGIT = f"0-9{_CN_DIGIT}"
+MIXED_MOBILE = re.compile(
+    rf"(?<![{_ANY_DIGIT}])[1一壹幺][3-9三四五六七八九叁肆伍陆柒捌玖][{_ANY_DIGIT}]{{9}}(?![{_ANY_DIGIT}])"
+)
+
+
+def _split_mobile_spans(text: str) -> list[tuple[int, int]]:
+    runs = [
+        m
+        for m in _DIGIT_RUN.finditer(text)
+        if not _QUANTITY_AFTER.match(text, m.end()) and not text[max(0, m.start() - 1) : m.start()] == "第"
+    ]
+    spans = []
+    for a, first in enumerate(runs):
+        if not first.group().startswith("1"):
+            continue
+        digits = first.group()
+        for b in range(a + 1, min(a + 11, len(runs))):
+            gap = text[runs[b - 1].end() : runs[b].start()]
+            if len(gap) > _SPLIT_GAP or "\n" in gap:
+                break
+            digits += runs[b].group()
+            if len(digits) >= 11:
+                if len(digits) == 11 and re.fullmatch(r"1[3-9]\d{9}", digits):
+                    spans.append((first.start(), runs[b].end()))
+                break
+    return spans
+
+
+# --- pinyin --------------------------------------------------------------------------------
+#
+# A name or a company may be written in pinyin (Zhang Jianguo, zhangjianguo, Jianguo Zhang,
+# ZHANG Jian-guo, Zhāng Jiànguó, zhang1 jian4 guo2). The known parties are found in any of these
+# forms (pypinyin, all readings of each character: 单 dan/shan, 曾 zeng/ceng); any other name
+# only where a name stands (after 反映人, 联系人, 我叫 … or in brackets after a Chinese name).
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_WORD_GAP = re.compile(r"[\s\-'’._·•/1-5]{0,4}")  # between the words of one name (tone numbers too)
+_MAX_READINGS = 64
+
+
+def _readings(text: str) -> list[str]:
+    """The pinyin of ``text`` without tones, in each combination of its characters' readings
+    (at most 64), ü written u, v and yu."""
+    from itertools import product
+
+    from pypinyin import Style, pinyin
+
+    per_char = []
+    for readings in pinyin(text, style=Style.NORMAL, heteronym=True, errors="ignore"):
+        variants = set()
+        for r in readings:
+            r = re.sub(r"[^a-zü]", "", r.lower())
+            variants |= {r.replace("ü", "u"), r.replace("ü", "v"), r.replace("ü", "yu")}
+        per_char.append(sorted(v for v in variants if v))
+    out = []
+    for combo in product(*per_char):
+        out.append("".join(combo))
+        if len(out) >= _MAX_READINGS:
+            break
+    return out
+
+
+@lru_cache(maxsize=512)
+def _pinyin_forms(names: tuple[str, ...], companies: tuple[str, ...]) -> dict[str, Found]:
+    """Every spelling in Latin letters (lower case, no separators) of the known names and companies."""
+    forms: dict[str, Found] = {}
+    for company in companies:
+        if _is_cjk(company):
+            for r in _readings(company):
+                forms.setdefault(r, Found.COMPANY)
+            form = next((f for f in LEGAL_FORMS if company.endswith(f) and len(company) > len(f)), None)
+            if form:  # HENGDA公司: the name in pinyin, the legal form in Chinese
+                for r in _readings(company[: -len(form)]):
+                    forms.setdefault(r + "|" + form, Found.COMPANY)
+    for name in names:
+        if not _is_cjk(name):
+            words = [w.lower() for w in _LATIN_WORD.findall(name)]
+            if len("".join(words)) >= 4:
+                forms["".join(words)] = forms["".join(reversed(words))] = Found.NAME
+            continue
+        if len(name) < 2:
+            continue
+        base = _surname_length(name)
+        surnames, given = _readings(name[:base]), _readings(name[base:])
+        for s in surnames:
+            for g in given:
+                forms[s + g] = forms[g + s] = Found.NAME
+        if len(name) - base >= 2:
+            for g in given:
+                forms[g] = Found.NAME
+    return forms
+
+
+def _latin_runs(text: str) -> list[list[re.Match[str]]]:
+    """The Latin words of ``text`` grouped into runs written as one phrase."""
+    runs: list[list[re.Match[str]]] = []
+    for m in _LATIN_WORD.finditer(text):
+        if runs and _WORD_GAP.fullmatch(text, runs[-1][-1].end(), m.start()):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return runs
+
+
+def _pinyin_party_spans(text: str, forms: dict[str, Found]) -> list[tuple[Found, int, int]]:
+    """Where ``text`` spells one of ``forms`` in Latin words (the longest spelling from each word;
+    HENGDA公司 with its legal form)."""
+    spans: list[tuple[Found, int, int]] = []
+    longest = max(map(len, forms), default=0)
+    for run in _latin_runs(text):
+        a = 0
+        while a < len(run):
+            joined, best = "", None
+            for b in range(a, len(run)):
+                joined += run[b].group().lower()
+                if len(joined) > longest:
+                    break
+                end = run[b].end()
+                if re.match(r"[1-5](?!\d)", text[end : end + 2]):
+                    end += 1  # a tone number: guo2
+                if joined in forms:
+                    best = (forms[joined], b, end)
+                after = re.match(r"\s*", text[end:]).end()
+                form = next((f for f in LEGAL_FORMS if text.startswith(f, end + after)), None)
+                if form and joined + "|" + form in forms:
+                    best = (Found.COMPANY, b, end + after + len(form))
+            if best is None:
+                a += 1
+                continue
+            spans.append((best[0], run[a].start(), best[2]))
+            a = best[1] + 1
+    return spans
+
+
+_syllables: frozenset[str] | None = None
+
+
+def _pinyin_syllables() -> frozenset[str]:
+    global _syllables
+    if _syllables is None:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        found = set()
+        for value in pinyin_dict.values():
+            for reading in value.split(","):
+                plain = "".join(
+                    c for c in unicodedata.normalize("NFD", reading) if unicodedata.category(c) != "Mn"
+                )
+                found.add(plain.lower())
+        _syllables = frozenset(found | {"lv", "nv", "lve", "nve", "lyu", "nyu"})
+    return _syllables
+
+
+@lru_cache(maxsize=1)
+def _surname_syllables() -> frozenset[str]:
+    return frozenset(r for s in SURNAMES | COMPOUND_SURNAMES for r in _readings(s))
+
+
+def _syllable_count(word: str) -> int:
+    """In how few pinyin syllables ``word`` is spelt (0: it is not pinyin)."""
+    word, syllables = word.lower(), _pinyin_syllables()
+    best = [0] + [99] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 6), end):
+            if best[start] < 99 and word[start:end] in syllables:
+                best[end] = min(best[end], best[start] + 1)
+    return best[-1] if best[-1] < 99 else 0
+
+
+def _pinyin_name_length(text: str, start: int) -> int:
+    """The length of a name in pinyin at ``text[start]`` (Zhang Jianguo, Jianguo Zhang, ZHANG
+    Jian-guo; 0: none): one to four words, two to four syllables, a surname first or last."""
+    runs = _latin_runs(text[start:])
+    if not runs or runs[0][0].start() != 0:
+        return 0
+    words = runs[0][:4]
+    for n in range(len(words), 0, -1):
+        chosen = [w.group() for w in words[:n]]
+        counts = [_syllable_count(w) for w in chosen]
+        if 0 in counts or not 2 <= sum(counts) <= 4:
+            continue
+        surnames = _surname_syllables()
+        first, last = chosen[0].lower(), chosen[-1].lower()
+        if first in surnames or last in surnames or any(first.startswith(s) for s in surnames if len(s) > 1):
+            return words[n - 1].end()
+    return 0
+
+
+_PINYIN_PLACE = re.compile(rf"[{CJK}][（(]\s*(?=[A-Za-z])")
+
+
+def _pinyin_name_spans(text: str) -> list[tuple[int, int]]:
+    """Names in pinyin where a name stands: after a trigger or a role word (反映人Zhang Jianguo),
+    or in brackets right after Chinese text (张某（Zhang Jianguo）), two words there."""
+    spans = []
+    for pattern in (_NAME_TRIGGER, _ROLE):
+        for m in pattern.finditer(text):
+            length = _pinyin_name_length(text, m.end())
+            if length:
+                spans.append((m.end(), m.end() + length))
+    for m in _PINYIN_PLACE.finditer(text):
+        length = _pinyin_name_length(text, m.end())
+        if length and len(_latin_runs(text[m.end() : m.end() + length])[0]) >= 2:
+            spans.append((m.end(), m.end() + length))
+    return spans
+
+
+_DATE_SPAN = re.compile(
+    r"(?:19|20)\d{2}\W{1,3}\d{1,2}\W{1,3}\d{1,2}(?:\W{0,3}[-~—至到]\W{0,3}(?:(?:19|20)\d{2}\W{1,3})?\d{1,2}\W{1,3}\d{1,2})?"
+)
 
 
 def _back(finding: Finding, original: str, where: list[int]) -> Finding:
@@ -1354,7 +1791,8 @@ def _rewrite_outside_quotes(text: str, rules) -> str:
 
 HEADING_LIMIT = 60
 _HEADING_LEAD = re.compile(
-    rf"^(?:(?:某公司|某企业|某某|反映人|该企业|企业|群众|个体户|[{CJK}]{{1,2}}某某?)[、，,和与及\s]*)+"
+    rf"^(?:(?:某公司|某企业|某某|反映人|该企业|企业|群众|个体户|[{CJK}]{{1,2}}某某?"
+    rf"|[（(](?:某公司|某企业|某某|[{CJK}]{{1,2}}某)[）)])[、，,和与及\s]*)+"
     r"(?:实名举报|来电反映|反映|投诉|举报|称)?[:：，,\s]*"
 )
 

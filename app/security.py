@@ -248,8 +248,14 @@ class SecurityManager(BaseSecurityManager):
             if not check_password_hash(api_key.key_hash, api_key_string):
                 return None
             self._verified_keys[lookup] = (api_key.key_hash, now)
-        user = api_key.user
+        user = self.get_user_by_id(api_key.user_id)  # the platform's user model, not FAB's base
         if not user or not user.is_active:
+            return None
+        from app.accounts import needs_second_factor
+
+        if needs_second_factor(user):
+            # API keys are for connected systems; an account that logs in only with a second
+            # factor (it can reveal identity or pay money) cannot act through a key without one.
             return None
         g.user, g._api_key_user = user, True
         return user

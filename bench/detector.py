@@ -6,7 +6,9 @@ tests/unit/test_identity_detector.py, against jieba's part-of-speech tagger alon
 For the names: recall (sentences of FOUND whose name is found) and false positives (CLEAN
 sentences where something is taken for a name), once for jieba.posseg alone (any nr/nrfg/nrt word
 over the name) and once for the detector (jieba checked by rules, plus the rules of its own). Then
-the detector's recall per kind over all of FOUND, its false positives over CLEAN, and its speed.
+the detector's recall per kind over all of FOUND, its false positives over CLEAN, the attacker's
+spellings (ATTACK) and the canary's known parties in any spelling found, the false positives on
+official text with separators (CLEAN_SEPARATED), and its speed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.redaction import Found, _tokens, find_identity  # noqa: E402
-from tests.unit.test_identity_detector import CLEAN, FOUND, covers  # noqa: E402
+from tests.unit.test_identity_detector import (  # noqa: E402
+    ATTACK,
+    CANARY,
+    CLEAN,
+    CLEAN_SEPARATED,
+    FOUND,
+    FOUND_FOR_THE_CANARY,
+    covers,
+)
 
 PERSON = {"nr", "nrfg", "nrt"}
 
@@ -58,8 +68,19 @@ def main() -> None:
     fp = [s for s in CLEAN if find_identity(s)]
     print(f"false positives (any kind): {len(fp)}/{len(CLEAN)}")
 
+    # the attacker's spellings (no known parties), the canary's parties in any spelling
+    attack = sum(any(f.kind == k and covers(f, s, p) for f in find_identity(s)) for s, k, p in ATTACK)
+    print(f"attacker's spellings: found {attack}/{len(ATTACK)}")
+    canary = sum(
+        any(f.kind == k and f.text == p for f in find_identity(s, CANARY)) for s, k, p in FOUND_FOR_THE_CANARY
+    )
+    print(f"known parties in any spelling: found {canary}/{len(FOUND_FOR_THE_CANARY)}")
+    fp = [s for s in CLEAN_SEPARATED if find_identity(s)]
+    print(f"false positives on official text with separators: {len(fp)}/{len(CLEAN_SEPARATED)}")
+
     text = "".join(s for s, _, _ in FOUND) * 3
     _tokens.cache_clear()
+    find_identity("张建国", CANARY)  # jieba, zhconv and pypinyin loaded
     start = time.perf_counter()
     find_identity(text)
     elapsed = time.perf_counter() - start

@@ -15,21 +15,18 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import secrets
 from datetime import datetime
 
 import pytest
 from flask.testing import FlaskClient
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-# The tests run the platform as production does: with its own secrets, not the demo's (the
-# processes they start, workers and the web server, inherit them).
-TEST_KEYS = {
-    "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
-    "IDENTITY_KEY": "test-identity-key-0123456789abcdef0123456789",
-    "QUERY_CODE_KEY": "test-query-code-key-0123456789abcdef0123456789",
-}
-for _name, _value in TEST_KEYS.items():
-    os.environ.setdefault(_name, _value)
+# The tests run the platform as production does: with secrets of their own, made fresh for
+# each run (never written down, so never a published key), not the demo's; the processes they
+# start, workers and the web server, inherit them.
+for _name in ("SECRET_KEY", "IDENTITY_KEY", "QUERY_CODE_KEY"):
+    os.environ.setdefault(_name, secrets.token_urlsafe(32))
 os.environ.pop("YS_DEMO", None)
 
 

@@ -168,7 +168,19 @@ def test_demo_accounts_with_the_published_password_exist_only_in_demo_mode(app):
 # --- lockout ------------------------------------------------------------------------------------
 
 
-def test_an_account_locks_after_five_failures_and_refuses_even_the_right_password(app, session, at_time):
+@pytest.fixture
+def clerk_without_second_factor(app):
+    """The clerk's role taken out of TOTP_REQUIRED_ROLES (a setting): the rules below are
+    about the password alone."""
+    required = app.config["TOTP_REQUIRED_ROLES"]
+    app.config["TOTP_REQUIRED_ROLES"] = [role for role in required if role != "Clerk"]
+    yield
+    app.config["TOTP_REQUIRED_ROLES"] = required
+
+
+def test_an_account_locks_after_five_failures_and_refuses_even_the_right_password(
+    app, session, at_time, clerk_without_second_factor
+):
     client = app.test_client()
     unknown = _flash(attempt(client, "nobody-here", "whatever"))
     assert said(INVALID_LOGIN) in unknown
@@ -274,7 +286,7 @@ def test_resetting_my_own_password_keeps_this_session_and_ends_the_others(app, s
     assert not logged_in(elsewhere)
 
 
-def test_api_tokens_stop_working_after_logout_and_password_change(app, session):
+def test_api_tokens_stop_working_after_logout_and_password_change(clerk_without_second_factor, app, session):
     client = app.test_client()
     token = api_token(client, "clerk")
     headers = {"Authorization": f"Bearer {token}"}
@@ -462,3 +474,45 @@ def _flash(page: str) -> str:
 
     found = re.findall(r'class="alert[^"]*"[^>]*>(.*?)</div>', page, flags=re.S)
     return " ".join(" ".join(f.split()) for f in found)
+
+
+# --- every staff role, API keys -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "username", ["admin", "clerk", "dispatcher", "handler", "supervisor", "leader", "finance", "custodian"]
+)
+def test_every_staff_account_needs_the_code(app, session, username):
+    # each sees or can be granted a reporter's identity, or pays money (attacker review: the
+    # leader and handlers got in with the password alone)
+    client = app.test_client()
+    first = client.post("/login/", data={"username": username, "password": PASSWORD})
+    assert first.headers["Location"].endswith("/login/code/")
+    assert not logged_in(client)
+
+
+def _key_of(app, username: str) -> str:
+    sm = app.appbuilder.sm
+    with app.app_context():
+        key = sm.create_api_key(sm.find_user(username=username), "attacker review")
+        sm.session.commit()
+    return key["key"]
+
+
+def test_an_api_key_acts_for_a_connected_system_only(app, session):
+    connected, admin = _key_of(app, "hotline12345"), _key_of(app, "admin")
+    client = app.test_client()
+    assert client.get("/api/v1/case/", headers={"Authorization": f"Bearer {connected}"}).status_code == 200
+    # an account that logs in only with a second factor cannot skip it through a key
+    assert (
+        client.get("/api/v1/security/users/", headers={"Authorization": f"Bearer {admin}"}).status_code == 401
+    )
+
+
+def test_a_password_change_retires_the_accounts_api_keys(app, session, clerk_without_second_factor):
+    key = _key_of(app, "clerk")
+    client = app.test_client()
+    assert client.get("/api/v1/case/", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    result = app.test_cli_runner().invoke(args=["ys", "reset-password", "clerk", "--password", STRONG])
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/case/", headers={"Authorization": f"Bearer {key}"}).status_code == 401

@@ -194,3 +194,66 @@ def test_the_receipt_does_not_print_the_identity_the_title_holds(app, session, c
     assert (
         "施工许可被要求缴纳无依据费用" in text and "已隐去个人信息" in text
     )  # the matter is still recognisable
+
+
+# The attacker review: the same canary, spelt so that a reader still reads the name, the company
+# and the phone number (Traditional characters, middle dots between the characters, pinyin, a
+# phone number grouped by dots). It was submitted, approved and printed in the bulletin.
+ATTACK_HEADING = "張建國（恒·达·建·材公司）反映施工许可被拖延"
+ATTACK_SUMMARY = "反映人张·建·国（Zhang Jianguo），联系电话138.1234.5678，系恒·达·建·材公司负责人"
+ATTACK_PIECES = ("張建國", "张·建·国", "Zhang Jianguo", "恒·达·建·材", "138.1234.5678")
+
+
+def test_the_canary_spelt_to_get_through_is_refused_at_submission_approval_and_in_the_bulletin(
+    app, session, client, actors, cats, depts
+):
+    number, _code, _ = file_canary(client, cats)
+    case = session.query(Case).filter_by(number=number).one()
+    close_through_the_workflow(session, actors, depts, case)
+    login(client, "supervisor")
+    assert client.post(f"/typical/act/mark/{case.id}", data={"kind": "warning"}).status_code == 302
+    typical = session.query(TypicalCase).filter_by(case_id=case.id).one()
+
+    # submitting is refused, and the refusal names each piece as it was written
+    client.get("/lang/en")
+    attack = {"heading": ATTACK_HEADING, "summary": ATTACK_SUMMARY, "submit": "1"}
+    refused = client.post(f"/typical/act/edit/{typical.id}", data=attack)
+    assert refused.status_code == 422
+    message = visible_text(refused.get_data(as_text=True))
+    assert "cannot be published while the heading or summary still holds personal data" in message
+    assert "name “張建國” (heading)" in message
+    assert "company name “恒·达·建·材公司” (heading)" in message
+    assert "name “张·建·国” (summary, paragraph 1)" in message
+    assert "name “Zhang Jianguo” (summary, paragraph 1)" in message
+    assert "phone number “138.1234.5678” (summary, paragraph 1)" in message
+    session.expire_all()
+    assert typical.state == TypicalState.DRAFT and typical.heading != ATTACK_HEADING
+
+    # written straight into a submitted row, the leader cannot approve it
+    typical.heading, typical.summary, typical.state = ATTACK_HEADING, ATTACK_SUMMARY, TypicalState.SUBMITTED
+    session.commit()
+    login(client, "leader")
+    client.get("/lang/en")
+    refused = client.post(f"/typical/act/decide/{typical.id}", data={"approve": "1"}, follow_redirects=True)
+    assert "cannot be published" in visible_text(refused.get_data(as_text=True))
+    session.expire_all()
+    assert typical.state == TypicalState.SUBMITTED and typical.published_month is None
+
+    # written straight into an approved row, the bulletin leaves it out
+    month = clock.local_date(clock.utcnow()).strftime("%Y-%m")
+    typical.state, typical.published_month = TypicalState.APPROVED, month
+    session.commit()
+    client.get("/lang/zh")
+    assert client.post("/reports/act/request", data={"kind": "bulletin", "period": month}).status_code == 302
+    report = (
+        session.query(GeneratedReport).filter_by(kind="bulletin").order_by(GeneratedReport.id.desc()).first()
+    )
+    assert report.state == "done", report.error
+    assert client.post(f"/reports/act/publish/{report.id}", data={}).status_code == 302
+    client.post("/logout/")
+    public = client.get("/bulletins/").get_data(as_text=True)
+    link = re.search(r'href="(/bulletins/\d+\.pdf)"', public).group(1)
+    flat = re.sub(r"\s+", "", pdf_text(client.get(link).data))
+    assert "施工许可被拖延" not in flat
+    for piece in ATTACK_PIECES + ("张建国", "恒达建材", "13812345678", "1381234"):
+        assert re.sub(r"\s+", "", piece) not in flat, piece

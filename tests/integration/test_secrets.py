@@ -10,6 +10,7 @@ re-encrypts everything with the newest.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,9 @@ def test_no_process_starts_without_its_secrets(process):
 def test_no_process_starts_on_a_published_key(process):
     env = _environment(
         SECRET_KEY="dev-only-change-me-营商110",  # the default earlier versions shipped
-        IDENTITY_KEY="x" * 40 + "," + keys.DEMO_KEYS["IDENTITY_KEY"],  # an old key that is public
+        IDENTITY_KEY=secrets.token_urlsafe(32)
+        + ","
+        + keys.DEMO_KEYS["IDENTITY_KEY"],  # an old key that is public
         QUERY_CODE_KEY="short",
     )
     result = subprocess.run(STARTS[process], env=env, cwd=BASE, capture_output=True, text=True, timeout=120)
@@ -73,9 +76,28 @@ def test_no_process_starts_on_a_published_key(process):
 
 
 def test_one_secret_may_not_serve_as_another():
-    same = "s" * 48
-    found = keys.problems({"SECRET_KEY": same, "IDENTITY_KEY": same, "QUERY_CODE_KEY": "q" * 48})
+    same = secrets.token_urlsafe(36)
+    found = keys.problems(
+        {"SECRET_KEY": same, "IDENTITY_KEY": same, "QUERY_CODE_KEY": secrets.token_urlsafe(36)}
+    )
     assert found == ["IDENTITY_KEY is the same as SECRET_KEY; each secret must be its own."]
+
+
+def test_a_long_key_of_few_characters_is_no_secret():
+    found = keys.problems(
+        {
+            "SECRET_KEY": "ab" * 24,
+            "IDENTITY_KEY": secrets.token_urlsafe(36),
+            "QUERY_CODE_KEY": secrets.token_urlsafe(36),
+        }
+    )
+    assert found == ["SECRET_KEY is not random (2 different characters)."]
+
+
+def test_the_tests_themselves_run_on_fresh_unpublished_keys(app):
+    assert keys.problems(app.config) == []
+    source = "".join(path.read_text() for path in (BASE / "tests").rglob("*.py"))
+    assert all(app.config[name] not in source for name in keys.REQUIRED)
 
 
 def test_the_demo_runs_on_its_published_keys_and_says_so():

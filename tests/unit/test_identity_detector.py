@@ -6,6 +6,13 @@ it is measured here on realistic sentences a reporter or a supervisor writes: ev
 nothing (department names, 某公司, 张某, amounts, dates and document numbers are not personal data).
 Redacting a ``FOUND`` sentence and writing it in the third person (what the draft does) must leave
 nothing for the detector to find.
+
+``ATTACK`` holds the spellings an attacker review got through (Traditional characters, separators
+and invisible or combining characters between the characters, digits of other forms and scripts,
+a phone number told in pieces, pinyin): the detector reads the text's skeleton and names each
+finding as it was written. ``FOUND_FOR_THE_CANARY`` are the known parties of a case in any
+spelling, Chinese or pinyin; ``CLEAN_SEPARATED`` is official text whose separators, decimals,
+dates and quantities must not join into anything personal.
 """
 
 from __future__ import annotations
@@ -172,6 +179,59 @@ FOUND = [
     ("我单位于2025年申请。", SELF, "我"),
 ]
 
+# An attacker's spellings (the review that got a named canary published): read in the skeleton of
+# the text, found where they are written.
+ATTACK = [
+    ("張建國反映施工许可被拖延。", NAME, "張建國"),
+    ("张·建·国反映施工许可被拖延。", NAME, "张·建·国"),
+    ("张-建-国反映施工许可被拖延。", NAME, "张-建-国"),
+    ("张/建/国反映施工许可被拖延。", NAME, "张/建/国"),
+    ("张\u00a0建\u00a0国反映施工许可被拖延。", NAME, "张\u00a0建\u00a0国"),
+    ("张\u2002建\u2002国反映施工许可被拖延。", NAME, "张\u2002建\u2002国"),
+    ("张\u0301建\u0308国反映施工许可被拖延。", NAME, "张\u0301建\u0308国"),
+    ("张\ufe0f建\U000e0100国反映施工许可被拖延。", NAME, "张\ufe0f建\U000e0100国"),
+    ("张ㆍ建ꞏ国反映施工许可被拖延。", NAME, "张ㆍ建ꞏ国"),
+    ("反映人张，建，国，要求尽快答复。", NAME, "张，建，国"),
+    ("我叫张·建·国。", NAME, "张·建·国"),
+    ("恒·达·建·材有限公司反映用地难。", COMPANY, "恒·达·建·材有限公司"),
+    ("張建國（恒·达·建·材公司）反映施工许可被拖延", NAME, "張建國"),
+    ("張建國（恒·达·建·材公司）反映施工许可被拖延", COMPANY, "恒·达·建·材公司"),
+    (
+        "反映人张·建·国（Zhang Jianguo），联系电话138.1234.5678，系恒·达·建·材公司负责人",
+        NAME,
+        "张·建·国",
+    ),
+    (
+        "反映人张·建·国（Zhang Jianguo），联系电话138.1234.5678，系恒·达·建·材公司负责人",
+        NAME,
+        "Zhang Jianguo",
+    ),
+    (
+        "反映人张·建·国（Zhang Jianguo），联系电话138.1234.5678，系恒·达·建·材公司负责人",
+        PHONE,
+        "138.1234.5678",
+    ),
+    (
+        "反映人张·建·国（Zhang Jianguo），联系电话138.1234.5678，系恒·达·建·材公司负责人",
+        COMPANY,
+        "恒·达·建·材公司",
+    ),
+    ("联系电话138.1234.5678。", PHONE, "138.1234.5678"),
+    ("手机138\u00a01234\u20025678。", PHONE, "138\u00a01234\u20025678"),
+    ("电话①③⑧①②③④⑤⑥⑦⑧。", PHONE, "①③⑧①②③④⑤⑥⑦⑧"),
+    ("电话¹³⁸¹²³⁴⁵⁶⁷⁸。", PHONE, "¹³⁸¹²³⁴⁵⁶⁷⁸"),
+    ("您可致电𝟏𝟑𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖。", PHONE, "𝟏𝟑𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖"),
+    ("请拨打١٣٨١٢٣٤٥٦٧٨。", PHONE, "١٣٨١٢٣٤٥٦٧٨"),
+    ("请拨打۱۳۸۱۲۳۴۵۶۷۸。", PHONE, "۱۳۸۱۲۳۴۵۶۷۸"),
+    ("手机前三位138，中间四位1234，最后四位5678。", PHONE, "138"),
+    ("号码是138。1234。5678。", PHONE, "5678"),
+    ("电话1三8一二三四5六七八。", PHONE, "1三8一二三四5六七八"),
+    ("张（建）国反映审批超时。", NAME, "张（建）国"),
+    ("反映人Zhang Jianguo称审批超时。", NAME, "Zhang Jianguo"),
+    ("联系人：zhangjianguo。", NAME, "zhangjianguo"),
+    ("张某（Jianguo Zhang）反映审批超时。", NAME, "Jianguo Zhang"),
+]
+
 CLEAN = [
     "区住建局于2026年3月10日受理该诉求后，5个工作日内组织现场核查。",
     "市场监督管理局、区行政审批局、市发改委、县人民政府办公室和政务服务中心联合召开协调会。",
@@ -252,30 +312,59 @@ CLEAN = [
     "相关责任人受到党内警告处分。",
 ]
 
+# Written for the skeleton: separators, decimals, dates, lists and quantities that join into
+# nothing personal, and Traditional characters.
+CLEAN_SEPARATED = [
+    "2026.03.15-2026.04.15期间集中受理。",
+    "办结率98.5%，群众满意度99.2%。",
+    "路政/城管/交警联合执法。",
+    "第1-3栋已完成验收。",
+    "共受理150件，涉及1200户、3500万元。",
+    "请拨打12345、12315热线咨询。",
+    "省、市、县三级联动办理。",
+    "会议于9:30-11:30召开。",
+    "上海（Shanghai）、天津等地的经验值得借鉴。",
+    "全市新增市场主体1.2万户，同比增长13.5%。",
+    "2025年12月31日前完成，涉及13个乡镇、45个村。",
+    "根据《条例》第3、4、5条处理。",
+    "窗口编号A-12，服务电话12345。",
+    "按照“一网通办”要求办理。",
+    "臺灣同胞投資企業服務中心主動上門服務。",
+    "國務院辦公廳印發通知，要求優化營商環境。",
+    "举办“石门·长安”营商环境论坛。",
+    "2026/04/15前提交材料。",
+    "受理时间为周一至周五8:30—17:30。",
+    "区政务服务中心（一楼·A区）设有帮办窗口。",
+    "涉及资金1,200,000元，已于2026-04-30前拨付。",
+    "全区138家企业、1234名职工受益，5678万元资金到位。",
+    "《石门市优化营商环境条例》（2025年修订版）第十二条。",
+    "“一件事一次办”改革覆盖13个部门、45项事项。",
+]
+
 
 def covers(finding, sentence: str, piece: str) -> bool:
     start = sentence.index(piece)
     return finding.start < start + len(piece) and start < finding.end
 
 
-@pytest.mark.parametrize(("sentence", "kind", "piece"), FOUND)
+@pytest.mark.parametrize(("sentence", "kind", "piece"), FOUND + ATTACK)
 def test_the_detector_finds_personal_data(sentence, kind, piece):
     found = find_identity(sentence)
     assert any(f.kind == kind and covers(f, sentence, piece) for f in found), found
 
 
-@pytest.mark.parametrize("sentence", CLEAN)
+@pytest.mark.parametrize("sentence", CLEAN + CLEAN_SEPARATED)
 def test_the_detector_leaves_plain_official_text_alone(sentence):
     assert find_identity(sentence) == []
 
 
-@pytest.mark.parametrize("sentence", sorted({s for s, _, _ in FOUND}))
+@pytest.mark.parametrize("sentence", sorted({s for s, _, _ in FOUND + ATTACK}))
 def test_a_sentence_made_fit_for_publication_passes_the_detector(sentence):
     out = for_publication(sentence, KnownParties(), warning=True)
     assert find_identity(out) == [], out
 
 
-@pytest.mark.parametrize("sentence", CLEAN)
+@pytest.mark.parametrize("sentence", CLEAN + CLEAN_SEPARATED)
 def test_making_plain_text_fit_for_publication_changes_nothing(sentence):
     assert for_publication(sentence, KnownParties(), warning=True) == sentence
 
@@ -294,6 +383,63 @@ def test_the_known_parties_are_found_in_any_form():
         (f.kind, f.text) for f in find_identity("建国多次到窗口。", KnownParties(("张建国",)))
     }
     assert {k for k, _ in kinds} >= {PHONE, CREDIT}
+
+
+# The canary reporter of the attack: known parties are found in every spelling, Chinese or pinyin.
+CANARY = KnownParties(
+    reporter_names=("张建国",),
+    reporter_phones=("138 1234 5678",),
+    reporter_companies=("石门市恒达建材有限公司",),
+    credit_codes=("91130102MA0CKH7T3L",),
+)
+FOUND_FOR_THE_CANARY = [
+    ("Zhang Jianguo反映施工许可被拖延。", NAME, "Zhang Jianguo"),
+    ("zhangjianguo多次到窗口。", NAME, "zhangjianguo"),
+    ("Jianguo Zhang称已提交材料。", NAME, "Jianguo Zhang"),
+    ("ZHANG Jian-Guo称已提交材料。", NAME, "ZHANG Jian-Guo"),
+    ("Zhāng Jiànguó称已提交材料。", NAME, "Zhāng Jiànguó"),
+    ("zhang1 jian4 guo2称已提交材料。", NAME, "zhang1 jian4 guo2"),
+    ("Jianguo多次到窗口。", NAME, "Jianguo"),
+    ("建國多次到窗口。", NAME, "建國"),
+    ("張建國多次到窗口。", NAME, "張建國"),
+    ("张\u200d建\u200c国称已提交材料。", NAME, "张\u200d建\u200c国"),
+    ("Zh\u0430ng Ji\u0430nguo称已提交材料。", NAME, "Zh\u0430ng Ji\u0430nguo"),  # Cyrillic а
+    ("Hengda Jiancai Co., Ltd.反映用地难。", COMPANY, "Hengda Jiancai"),
+    ("HENGDA公司反映用地难。", COMPANY, "HENGDA公司"),
+    ("恆達建材反映用地难。", COMPANY, "恆達建材"),
+    ("恒·达·建·材多次反映。", COMPANY, "恒·达·建·材"),
+    ("回电1 3 8 / 1 2 3 4 / 5 6 7 8。", PHONE, "1 3 8 / 1 2 3 4 / 5 6 7 8"),
+    ("代码9113 0102-MA0C KH7T 3L。", CREDIT, "9113 0102-MA0C KH7T 3L"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "kind", "piece"), FOUND_FOR_THE_CANARY)
+def test_the_known_parties_are_found_in_every_spelling(sentence, kind, piece):
+    found = find_identity(sentence, CANARY)
+    assert any(f.kind == kind and f.text == piece for f in found), found
+
+
+@pytest.mark.parametrize("sentence", sorted({s for s, _, _ in FOUND_FOR_THE_CANARY}))
+def test_a_spelling_of_the_known_parties_made_fit_for_publication_passes_the_detector(sentence):
+    out = for_publication(sentence, CANARY, warning=True)
+    assert find_identity(out, CANARY) == [], out
+
+
+def test_the_pinyin_of_a_known_party_is_found_only_as_a_whole_word():
+    for text in ("Zhangjiakou是河北省的城市。", "zhang jian guo jia", "Guo Jianzhang反映审批超时。"):
+        assert all(f.text not in ("Zhangjiakou", "Guo Jianzhang") for f in find_identity(text, CANARY))
+    assert [f.text for f in find_identity("zhang jian guo jia", CANARY)] == ["zhang jian guo"]
+
+
+def test_the_findings_name_the_text_as_written():
+    text = "反映人张·建·国（Zhang Jianguo），联系电话①③⑧·①②③④·⑤⑥⑦⑧。"
+    found = find_identity(text)
+    assert [(f.kind, f.text) for f in found] == [
+        (NAME, "张·建·国"),
+        (NAME, "Zhang Jianguo"),
+        (PHONE, "①③⑧·①②③④·⑤⑥⑦⑧"),
+    ]
+    assert all(text[f.start : f.end] == f.text for f in found)
 
 
 def test_a_warning_case_may_name_the_official_concerned_an_exemplary_one_may_not():

@@ -17,6 +17,9 @@ from app.passwords import DEMO_PASSWORD, password_problems
         "password1234",  # among the most common passwords
         "qwertyuiop12",  # a keyboard walk
         "clerk-clerk-clerk",  # the user's own name
+        "Yingshang110!",  # the platform's own name: accepted before (attacker review)
+        "yingshang110yingshang110",  # the same, twice: accepted before
+        "Demo-Yingshang-2026",  # platform words and the year
     ],
 )
 def test_a_short_common_published_or_own_name_password_is_refused(password):
