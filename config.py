@@ -101,10 +101,9 @@ LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", "360
 # staff role, since each sees or can be granted a reporter's identity (the clerk at intake, the
 # handler for named complaints, anyone the custodian approves) or pays money. Only connected
 # systems (Integration, API keys) log in without one.
+_STAFF_ROLES = "Admin,Clerk,Dispatcher,Handler,Supervisor,Leader,Finance,Custodian"
 TOTP_REQUIRED_ROLES = [
-    r.strip()
-    for r in os.environ.get("TOTP_REQUIRED_ROLES", "Admin,Clerk,Dispatcher,Handler,Supervisor,Leader,Finance,Custodian").split(",")
-    if r.strip()
+    r.strip() for r in os.environ.get("TOTP_REQUIRED_ROLES", _STAFF_ROLES).split(",") if r.strip()
 ]
 TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "营商110")
 TOTP_PENDING_SECONDS = 300  # between the password and the code

@@ -10,10 +10,15 @@ killed) is raised as it is, so that the job retries.
 
 * **PDF** — pikepdf (qpdf) rewrites the file from its live objects only (older revisions of an
   incrementally saved file and unreferenced objects are dropped): no document information
-  dictionary, no XMP anywhere (document, pages, images, fonts), no private application data,
-  no embedded files, no JavaScript or automatic actions; comments keep their text but lose their
-  author and dates; digital signatures lose the signer; JPEG pictures inside lose their EXIF/XMP
-  segments. Text, fonts, links, bookmarks and forms stay as they are. (mat2 was tried: by default
+  dictionary, no XMP anywhere (document, pages, images, fonts), no private application data
+  (/PieceInfo anywhere; the catalog, page tree and pages keep only the keys the PDF 2.0
+  specification lists), no embedded files, no JavaScript or automatic actions; comments keep
+  their text but lose their author and dates; digital signatures lose the signer. Every
+  picture is examined whatever its list of filters (the outer ones are decoded): a JPEG loses
+  its EXIF/XMP/comment segments and what follows its end, a JPEG 2000 its XML/UUID boxes and
+  codestream comments, a JBIG2 its comment segments; a JPEG written inline in a content stream
+  is first made a picture object; a picture in any other form is refused. Text, fonts, links,
+  bookmarks and forms stay as they are. (mat2 was tried: by default
   it turns every page into a picture, and ``--lightweight`` keeps the text but drops links and
   bookmarks.)
 * **Office documents** (.docx, .xlsx, .pptx) — rebuilt part by part with lxml: the core, extended
@@ -23,11 +28,16 @@ killed) is raised as it is, so that the job retries.
   removed; the absolute path of the saved file, the attached template and document variables
   removed; links to local files blanked; SharePoint custom XML emptied; printer names zeroed;
   every embedded picture re-encoded without metadata and every embedded Office document cleaned
-  the same way. Any other embedded binary object is refused.
-* **Audio and video** — ffmpeg copies the audio and video streams (no re-encoding) into a new
-  file of the same kind without any global or per-stream metadata, chapters, cover pictures,
-  data or subtitle tracks (e.g. the location and capture date of a phone video); ffprobe then
-  checks that no tag is left but the technical ones.
+  the same way. EMF/WMF drawings (which carry paths and user names, and which nothing here can
+  redraw) and any other embedded binary object are refused: the reporter is asked for a PDF.
+* **Audio and video** — ffmpeg copies the audio streams and H.264/HEVC video (no re-encoding)
+  into a new file of the same kind without any global or per-stream metadata, chapters, cover
+  pictures, data or subtitle tracks (e.g. the location and capture date of a phone video), and
+  the video without its SEI messages (user data, the encoder's settings) or any NAL unit of
+  another kind, in the frames and in the decoder configuration; video in another codec is
+  re-encoded to H.264 the same way. ffprobe then checks that no tag is left but the technical
+  ones, and the copy's NAL units are read back: only the kept kinds, and no SEI message of the
+  original anywhere in the copy's bytes.
 """
 
 from __future__ import annotations
@@ -67,10 +77,42 @@ EMBEDDED = N_(
     "Please save it as PDF and send it again."
 )
 
+DRAWING = N_(
+    "%(name)s: this document contains drawings in a Windows format (EMF or WMF, e.g. from Visio "
+    "or a pasted chart) that may name the computer and the person who made them, and they cannot "
+    "be removed here. Please save the document as PDF and send the PDF instead."
+)
+
 
 # --- PDF -------------------------------------------------------------------------------------
 
-_PDF_ROOT_KEYS = ("/Metadata", "/PieceInfo", "/AF", "/SpiderInfo", "/Perms", "/OpenAction", "/AA", "/URI")
+# PDF 2.0 (ISO 32000-2:2020) Table 29: the document catalog keys a copy keeps. Every other key
+# is dropped: private application data (e.g. a /ReporterNote), and /Metadata (XMP), /PieceInfo,
+# /AF (attached files), /SpiderInfo and /Threads (web capture, article authors), /Perms, /Legal
+# and /DSS (signers' certificates), /OpenAction, /AA and /URI (actions), /Collection,
+# /NeedsRendering (XFA) and /DPartRoot (document part metadata).
+_PDF_CATALOG_KEYS = frozenset(
+    (
+        "/Type /Version /Extensions /Pages /PageLabels /Names /Dests /ViewerPreferences /PageLayout"
+        " /PageMode /Outlines /AcroForm /StructTreeRoot /MarkInfo /Lang /OutputIntents /OCProperties"
+        " /Requirements"
+    ).split()
+)
+# Table 31 (page objects): kept; dropped are /LastModified, /Thumb (a picture of the page made
+# by the author's tool), /B (article beads), /AA, /Metadata, /PieceInfo, /ID and /PZ (web
+# capture), /SeparationInfo, /TemplateInstantiated, /PresSteps, /VP (measure and geographic
+# viewports), /AF, /OutputIntents, /DPart and any private key.
+_PDF_PAGE_KEYS = frozenset(
+    (
+        "/Type /Parent /Resources /MediaBox /CropBox /BleedBox /TrimBox /ArtBox /BoxColorInfo"
+        " /Contents /Rotate /Group /Dur /Trans /Annots /StructParents /Tabs /UserUnit"
+    ).split()
+)
+_PDF_PAGES_KEYS = frozenset("/Type /Parent /Kids /Count /Resources /MediaBox /CropBox /Rotate".split())
+# Table 32 (name dictionary): named destinations, appearances, pages and templates are kept;
+# /EmbeddedFiles, /JavaScript, /IDS and /URLS (web capture), /AlternatePresentations and
+# /Renditions (slides and media files) and private trees are dropped.
+_PDF_NAMES_KEYS = frozenset("/Dests /AP /Pages /Templates".split())
 _PDF_ANY_KEYS = ("/Metadata", "/PieceInfo", "/LastModified", "/AF")
 _PDF_ANNOT_KEYS = ("/T", "/M", "/CreationDate", "/NM", "/AA")
 _PDF_SIGNATURE_KEYS = (
@@ -83,39 +125,213 @@ _PDF_SIGNATURE_KEYS = (
     "/Cert",
     "/Prop_Build",
 )
+# Stream filters whose data is only compressed bytes or pixels: nowhere to hide a name.
+_PDF_PLAIN_FILTERS = frozenset(
+    "/FlateDecode /LZWDecode /RunLengthDecode /ASCIIHexDecode /ASCII85Decode /CCITTFaxDecode".split()
+)
+# Filters whose data is a picture format with room for metadata: cleaned here, always last.
+_PDF_PICTURE_FILTERS = frozenset(("/DCTDecode", "/JPXDecode", "/JBIG2Decode"))
+
+PDF_PICTURE = N_(
+    "%(name)s: this PDF contains a picture stored in a way whose hidden data cannot be removed. "
+    "Please print it to a new PDF, or send the pictures as JPEG or PNG."
+)
+
+
+def _u16(data: bytes, pos: int) -> int:
+    if pos + 2 > len(data):
+        raise CannotClean(DAMAGED)
+    return int.from_bytes(data[pos : pos + 2], "big")
+
+
+def _u32(data: bytes, pos: int) -> int:
+    if pos + 4 > len(data):
+        raise CannotClean(DAMAGED)
+    return int.from_bytes(data[pos : pos + 4], "big")
 
 
 def strip_jpeg_segments(data: bytes) -> bytes:
-    """A JPEG stream without its EXIF, XMP, Photoshop/IPTC and comment segments (APP1, APP3–13,
-    APP15, COM); the JFIF, ICC and Adobe segments that decoding needs are kept. The picture data
-    is copied unchanged. Anything that is not a well-formed JPEG header is returned as it is."""
+    """A JPEG without its EXIF, XMP, Photoshop/IPTC, FlashPix/MPF and comment segments (APP1,
+    APP2 but the ICC profile, APP3–13, APP15, COM, JPGn) wherever they are (before the first
+    scan or between scans), without the JFIF thumbnail, and without anything after the end of
+    the picture (a second picture of a multi-picture file, a phone's "motion photo" video).
+    The JFIF header, ICC profile, Adobe colour segment and the picture data are kept unchanged.
+    Raises ``CannotClean`` when the data is not a well-formed JPEG: it is never passed on."""
     if not data.startswith(b"\xff\xd8"):
-        return data
-    out, pos = bytearray(b"\xff\xd8"), 2
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            return data
+        raise CannotClean(DAMAGED)
+    out, pos, size = bytearray(b"\xff\xd8"), 2, len(data)
+    while True:
+        if pos + 2 > size or data[pos] != 0xFF:
+            raise CannotClean(DAMAGED)
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
             continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            out += data[pos : pos + 2]
-            pos += 2
-            continue
-        if marker == 0xDA:  # start of scan: the rest is picture data
-            return bytes(out + data[pos:])
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if length < 2 or pos + 2 + length > len(data):
-            return data
+        if marker == 0xD9:  # end of picture: whatever follows is dropped
+            return bytes(out + b"\xff\xd9")
+        if marker < 0xC0 or 0xD0 <= marker <= 0xD8:
+            raise CannotClean(DAMAGED)  # no such marker outside the scan data
+        length = _u16(data, pos + 2)
+        if length < 2 or pos + 2 + length > size:
+            raise CannotClean(DAMAGED)
         segment = data[pos : pos + 2 + length]
-        drop = marker == 0xFE or 0xE1 <= marker <= 0xEF and marker not in (0xE2, 0xEE)
-        if marker == 0xE2 and not segment[4:16].startswith(b"ICC_PROFILE"):
-            drop = True  # APP2 that is not a colour profile (e.g. FlashPix, MPF)
-        if not drop:
-            out += segment
         pos += 2 + length
-    return data
+        if marker == 0xE0 and segment[4:9] == b"JFIF\x00" and length >= 16:
+            out += b"\xff\xe0\x00\x10" + segment[4:16] + b"\x00\x00"  # without its thumbnail
+        elif marker < 0xE0 or (marker == 0xE2 and segment[4:16] == b"ICC_PROFILE\x00") or marker == 0xEE:
+            out += segment
+        if marker == 0xDA:  # scan data, up to the next marker that is not a stuffed 0xFF or RSTn
+            end = pos
+            while True:
+                end = data.find(b"\xff", end)
+                if end < 0 or end + 1 >= size:  # cut short before its end marker
+                    return bytes(out + data[pos:] + b"\xff\xd9")
+                following = data[end + 1]
+                if following == 0 or 0xD0 <= following <= 0xD7:
+                    end += 2
+                elif following == 0xFF:
+                    end += 1
+                else:
+                    break
+            out += data[pos:end]
+            pos = end
+
+
+# JPEG 2000 (ISO 15444-1): the boxes a JP2 picture needs; the header's children likewise.
+_JP2_BOXES = frozenset((b"jP  ", b"ftyp", b"rreq", b"jp2h", b"jp2c"))
+_JP2_HEADER_BOXES = frozenset((b"ihdr", b"bpcc", b"colr", b"pclr", b"cmap", b"cdef"))
+# Codestream marker segments of the main header (SIZ, COD, COC, PLM, PPM, QCD, QCC, RGN, POC,
+# CRG, CAP, CPF) and of tile-part headers (COD, COC, QCD, QCC, RGN, POC, PLT, PPT). COM (a
+# comment) and TLM (tile-part lengths, no longer right once a tile-part comment is gone) are
+# dropped; any other marker is refused.
+_J2K_MAIN = frozenset((0x51, 0x52, 0x53, 0x57, 0x60, 0x5C, 0x5D, 0x5E, 0x5F, 0x63, 0x50, 0x59))
+_J2K_TILE = frozenset((0x52, 0x53, 0x5C, 0x5D, 0x5E, 0x5F, 0x58, 0x61))
+_J2K_DROPPED = frozenset((0x64, 0x55))
+
+
+def _boxes(data: bytes):
+    """(type, content) of each JPEG 2000 box in ``data``; raises on a malformed box."""
+    pos = 0
+    while pos < len(data):
+        length, kind, header = _u32(data, pos), data[pos + 4 : pos + 8], 8
+        if length == 1:
+            length, header = int.from_bytes(data[pos + 8 : pos + 16], "big"), 16
+        elif length == 0:
+            length = len(data) - pos
+        if length < header or pos + length > len(data) or len(kind) < 4:
+            raise CannotClean(DAMAGED)
+        yield kind, data[pos + header : pos + length]
+        pos += length
+
+
+def _box(kind: bytes, content: bytes) -> bytes:
+    return (len(content) + 8).to_bytes(4, "big") + kind + content
+
+
+def strip_jpx_metadata(data: bytes) -> bytes:
+    """A JPEG 2000 picture (JP2 file or bare codestream) without its metadata: XML and UUID
+    boxes (XMP, EXIF, GeoJP2 positions), IPR, UUID-info, label and association boxes, capture
+    resolution, and the codestream's comments. The coded picture is copied unchanged. Raises
+    ``CannotClean`` when it is not a JPEG 2000 picture this can read (never passed on)."""
+    if data.startswith(b"\xff\x4f\xff\x51"):
+        return _strip_j2k(data)
+    boxes = list(_boxes(data))
+    if not boxes or boxes[0] != (b"jP  ", b"\r\n\x87\n"):
+        raise CannotClean(PDF_PICTURE)
+    out = bytearray()
+    for kind, content in boxes:
+        if kind == b"jp2h":
+            content = b"".join(_box(k, c) for k, c in _boxes(content) if k in _JP2_HEADER_BOXES)
+        elif kind == b"jp2c":
+            content = _strip_j2k(content)
+        if kind in _JP2_BOXES:
+            out += _box(kind, content)
+    if b"jp2c" not in {kind for kind, _ in boxes}:
+        raise CannotClean(PDF_PICTURE)  # a picture in another file (fragment table)
+    return bytes(out)
+
+
+def _strip_j2k(data: bytes) -> bytes:
+    if not data.startswith(b"\xff\x4f"):
+        raise CannotClean(DAMAGED)
+
+    def segments(pos: int, allowed, stop: int):
+        kept = bytearray()
+        while True:
+            if pos + 2 > len(data) or data[pos] != 0xFF:
+                raise CannotClean(DAMAGED)
+            code = data[pos + 1]
+            if code == stop:
+                return kept, pos
+            length = _u16(data, pos + 2)
+            if code not in allowed | _J2K_DROPPED or length < 2 or pos + 2 + length > len(data):
+                raise CannotClean(PDF_PICTURE if code not in allowed | _J2K_DROPPED else DAMAGED)
+            if code in allowed:
+                kept += data[pos : pos + 2 + length]
+            pos += 2 + length
+
+    main, pos = segments(2, _J2K_MAIN, 0x90)
+    out = bytearray(b"\xff\x4f" + main)
+    while data[pos : pos + 2] == b"\xff\x90":  # tile-parts: SOT, header, SOD, coded data
+        if _u16(data, pos + 2) != 10:
+            raise CannotClean(DAMAGED)
+        length = _u32(data, pos + 6)
+        end = pos + length if length else len(data) - 2
+        if end > len(data) - 2 or end <= pos + 14 or (not length and not data.endswith(b"\xff\xd9")):
+            raise CannotClean(DAMAGED)
+        header, sod = segments(pos + 12, _J2K_TILE, 0x93)
+        part = header + data[sod:end]
+        new_length = (12 + len(part)) if length else 0
+        out += data[pos : pos + 6] + new_length.to_bytes(4, "big") + data[pos + 10 : pos + 12] + part
+        pos = end
+    if data[pos : pos + 2] != b"\xff\xd9":
+        raise CannotClean(DAMAGED)
+    return bytes(out + b"\xff\xd9")  # EOC ends the codestream: what follows is dropped
+
+
+# JBIG2 (ITU T.88) segment types a PDF picture may use; 62 (extension: comments) is dropped.
+_JBIG2_TYPES = frozenset((0, 4, 6, 7, 16, 20, 22, 23, 36, 38, 39, 40, 42, 43, 48, 49, 50, 51, 52, 53))
+
+
+def strip_jbig2_comments(data: bytes) -> bytes:
+    """A JBIG2 stream (the PDF's embedded form: segments, no file header) without its
+    extension segments (comments, any text); the other segments unchanged."""
+    out, pos = bytearray(), 0
+    while pos < len(data):
+        start = pos
+        number, flags = _u32(data, pos), data[pos + 4] if pos + 4 < len(data) else 0
+        kind, pos = flags & 0x3F, pos + 5
+        if pos >= len(data):
+            raise CannotClean(DAMAGED)
+        count = data[pos] >> 5
+        if count == 7:
+            count = _u32(data, pos) & 0x1FFFFFFF
+            pos += 4 + (count + 8) // 8
+        elif count > 4:
+            raise CannotClean(DAMAGED)
+        else:
+            pos += 1
+        pos += count * (1 if number <= 256 else 2 if number <= 65536 else 4)
+        pos += 4 if flags & 0x40 else 1
+        length = _u32(data, pos)
+        pos += 4
+        if length == 0xFFFFFFFF:
+            raise CannotClean(PDF_PICTURE)  # length known only by decoding: not read here
+        if pos + length > len(data):
+            raise CannotClean(DAMAGED)
+        pos += length
+        if kind not in _JBIG2_TYPES | {62}:
+            raise CannotClean(PDF_PICTURE)
+        if kind != 62:
+            out += data[start:pos]
+    return bytes(out)
+
+
+_PICTURE_CLEANERS = {
+    "/DCTDecode": strip_jpeg_segments,
+    "/JPXDecode": strip_jpx_metadata,
+    "/JBIG2Decode": strip_jbig2_comments,
+}
 
 
 def clean_pdf(data: bytes) -> bytes:
@@ -139,6 +355,12 @@ def clean_pdf(data: bytes) -> bytes:
     return cleaned
 
 
+def _keep_only(obj, keys: frozenset[str]) -> None:
+    for key in list(obj.keys()):
+        if key not in keys:
+            del obj[key]
+
+
 def _scrub_pdf(pdf) -> None:
     import pikepdf
 
@@ -146,25 +368,28 @@ def _scrub_pdf(pdf) -> None:
     if "/Info" in trailer:
         del trailer["/Info"]
     root = pdf.Root
-    for key in _PDF_ROOT_KEYS:
-        if key in root:
-            del root[key]
+    _keep_only(root, _PDF_CATALOG_KEYS)
     names = root.get("/Names")
     if isinstance(names, pikepdf.Dictionary):
-        for key in ("/EmbeddedFiles", "/JavaScript"):
-            if key in names:
-                del names[key]
+        _keep_only(names, _PDF_NAMES_KEYS)
+    _scrub_page_tree(root.get("/Pages"), set())
+    for page in pdf.pages:
+        _keep_only(page.obj, _PDF_PAGE_KEYS)
+        page.externalize_inline_images(min_size=0)  # a JPEG written inline in the page
+    for obj in list(pdf.objects):
+        if isinstance(obj, pikepdf.Stream) and (obj.get("/Subtype") == "/Form" or "/PatternType" in obj):
+            pikepdf.Page(obj).externalize_inline_images(min_size=0)
+        elif isinstance(obj, pikepdf.Dictionary) and obj.get("/Subtype") == "/Type3":
+            for _, glyph in obj.get("/CharProcs", pikepdf.Dictionary()).items():
+                if isinstance(glyph, pikepdf.Stream):
+                    _check_inline_images(glyph)  # a glyph drawn with a JPEG: refused
 
     def scrub(obj, depth=0) -> None:
         if depth > 50:
             return
         if isinstance(obj, pikepdf.Stream):
             _scrub_dictionary(obj)
-            if obj.get("/Subtype") == "/Image" and obj.get("/Filter") == "/DCTDecode":
-                raw = obj.read_raw_bytes()
-                clean = strip_jpeg_segments(raw)
-                if clean != raw:
-                    obj.write(clean, filter=pikepdf.Name.DCTDecode, decode_parms=obj.get("/DecodeParms"))
+            _clean_stream_picture(pdf, obj)
             children = [value for _, value in obj.items()]
         elif isinstance(obj, pikepdf.Dictionary):
             _scrub_dictionary(obj)
@@ -177,10 +402,80 @@ def _scrub_pdf(pdf) -> None:
             if isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect:
                 scrub(value, depth + 1)
 
-    for obj in pdf.objects:
+    for obj in list(pdf.objects):
         scrub(obj)
     for page in pdf.pages:
         scrub(page.obj)
+
+
+def _scrub_page_tree(node, seen: set) -> None:
+    import pikepdf
+
+    if not isinstance(node, pikepdf.Dictionary) or node.get("/Type") != "/Pages" or node.objgen in seen:
+        return
+    seen.add(node.objgen)
+    _keep_only(node, _PDF_PAGES_KEYS)
+    for kid in node.get("/Kids", []):
+        _scrub_page_tree(kid, seen)
+
+
+def _stream_filters(obj) -> tuple[list, list]:
+    """A stream's filters and their parameters, as two lists of the same length."""
+    import pikepdf
+
+    filters = obj.get("/Filter")
+    filters = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
+    parms = obj.get("/DecodeParms")
+    parms = list(parms) if isinstance(parms, pikepdf.Array) else [parms] * bool(filters)
+    if len(parms) < len(filters):
+        parms += [None] * (len(filters) - len(parms))
+    return [str(f) for f in filters], parms[: len(filters)]
+
+
+def _picture_data(pdf, obj, filters: list, parms: list) -> bytes:
+    """The picture-format bytes of a stream whose last filter is a picture format: the filters
+    before it (e.g. FlateDecode in [/FlateDecode /DCTDecode]) decoded."""
+    import pikepdf
+
+    if any(f not in _PDF_PLAIN_FILTERS for f in filters[:-1]):
+        raise CannotClean(PDF_PICTURE)  # e.g. a picture format inside another one
+    if len(filters) == 1:
+        return obj.read_raw_bytes()
+    outer = pikepdf.Stream(pdf, obj.read_raw_bytes())
+    outer.Filter = pikepdf.Array([pikepdf.Name(f) for f in filters[:-1]])
+    if any(p is not None for p in parms[:-1]):
+        outer.DecodeParms = pikepdf.Array(parms[:-1])
+    return outer.read_bytes()
+
+
+def _clean_stream_picture(pdf, obj) -> None:
+    """A stream holding a JPEG, JPEG 2000 or JBIG2 picture, whatever its filter list, is
+    written back with its metadata removed (and without the filters around the picture)."""
+    import pikepdf
+
+    for key in ("/F", "/FFilter", "/FDecodeParms"):  # the data in an outside file (a path)
+        if key in obj:
+            del obj[key]
+    filters, parms = _stream_filters(obj)
+    unknown = [f for f in filters if f not in _PDF_PLAIN_FILTERS | _PDF_PICTURE_FILTERS]
+    if unknown and (obj.get("/Subtype") == "/Image" or _PDF_PICTURE_FILTERS.intersection(filters)):
+        raise CannotClean(PDF_PICTURE)  # a picture in a format not read here
+    if not filters or filters[-1] not in _PDF_PICTURE_FILTERS:
+        if _PDF_PICTURE_FILTERS.intersection(filters):
+            raise CannotClean(PDF_PICTURE)  # a picture format that is not the last filter
+        return
+    kind = filters[-1]
+    picture = _picture_data(pdf, obj, filters, parms)
+    clean = _PICTURE_CLEANERS[kind](picture)
+    last = parms[-1]
+    if kind == "/JBIG2Decode" and isinstance(last, pikepdf.Dictionary):
+        globals_ = last.get("/JBIG2Globals")
+        if isinstance(globals_, pikepdf.Stream):
+            shared = strip_jbig2_comments(globals_.read_bytes())
+            if shared != globals_.read_bytes():
+                globals_.write(shared)
+    if clean != picture or len(filters) > 1:
+        obj.write(clean, filter=pikepdf.Name(kind), decode_parms=last)
 
 
 def _scrub_dictionary(obj) -> None:
@@ -204,18 +499,58 @@ def _scrub_dictionary(obj) -> None:
         del obj["/JS"]
 
 
+_INLINE_IMAGE = re.compile(rb"(?:^|[\s\]\)>}])BI[\s/]")
+
+
 def _check_pdf(cleaned: bytes) -> None:
-    """Read the copy back: no document information and no XMP may be left."""
+    """Read the copy back: no document information, no XMP, no catalog or page key outside the
+    lists above, every picture without metadata, no JPEG written inline in a content stream."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(cleaned)) as pdf:
-        if "/Info" in pdf.trailer:
+        if "/Info" in pdf.trailer or set(pdf.Root.keys()) - _PDF_CATALOG_KEYS:
+            raise CannotClean(DAMAGED)
+        if any(set(page.obj.keys()) - _PDF_PAGE_KEYS for page in pdf.pages):
             raise CannotClean(DAMAGED)
         for obj in pdf.objects:
             if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream) and (
-                "/Metadata" in obj or obj.get("/Type") == "/Metadata"
+                "/Metadata" in obj or "/PieceInfo" in obj or obj.get("/Type") == "/Metadata"
             ):
                 raise CannotClean(DAMAGED)
+            if not isinstance(obj, pikepdf.Stream):
+                continue
+            filters, parms = _stream_filters(obj)
+            if filters and filters[-1] in _PDF_PICTURE_FILTERS:
+                picture = _picture_data(pdf, obj, filters, parms)
+                if _PICTURE_CLEANERS[filters[-1]](picture) != picture:
+                    raise CannotClean(DAMAGED)
+                shared = parms[-1].get("/JBIG2Globals") if isinstance(parms[-1], pikepdf.Dictionary) else None
+                if (
+                    isinstance(shared, pikepdf.Stream)
+                    and strip_jbig2_comments(shared.read_bytes()) != shared.read_bytes()
+                ):
+                    raise CannotClean(DAMAGED)
+            elif obj.get("/Subtype") == "/Form" or "/PatternType" in obj:
+                _check_inline_images(obj)
+        for page in pdf.pages:
+            contents = page.obj.get("/Contents")
+            for stream in contents if isinstance(contents, pikepdf.Array) else [contents]:
+                if isinstance(stream, pikepdf.Stream):
+                    _check_inline_images(stream)
+
+
+def _check_inline_images(stream) -> None:
+    import pikepdf
+
+    try:
+        content = stream.read_bytes()
+    except pikepdf.PdfError:
+        return
+    if not _INLINE_IMAGE.search(content):
+        return
+    for operands, operator in pikepdf.parse_content_stream(stream):
+        if str(operator) == "INLINE IMAGE" and not set(operands[0].filters) <= _PDF_PLAIN_FILTERS:
+            raise CannotClean(PDF_PICTURE)
 
 
 # --- Office documents (Office Open XML) ------------------------------------------------------
@@ -240,7 +575,11 @@ _DROPPED_ATTRIBUTES = {"date", "dateutc"}
 # revision-session list, the document's id, and presence (account) information.
 _DROPPED_ELEMENTS = {"abspath", "attachedtemplate", "docvars", "rsids", "docid", "presenceinfo"}
 _PICTURE_PARTS = re.compile(r"\.(?:jpe?g|png|gif|webp|tiff?|bmp)$", re.I)
-_KEPT_BINARY_PARTS = re.compile(r"\.(?:emf|wmf|odttf|ttf|otf|fntdata|sigs|xlsb)$", re.I)
+_KEPT_BINARY_PARTS = re.compile(r"\.(?:odttf|ttf|otf|fntdata|sigs)$", re.I)
+# Windows metafiles (Visio drawings, pasted charts, an embedded object's preview) hold the
+# paths, user and printer names of the machine that drew them, and nothing on this server can
+# redraw them as a plain picture (no LibreOffice, no libwmf): the document is refused.
+_DRAWING_PARTS = re.compile(r"\.(?:emf|wmf|emz|wmz)$", re.I)
 _MEDIA_PARTS = re.compile(r"\.(?:mp4|m4v|mov|m4a|mp3|wav)$", re.I)
 _OFFICE_PARTS = re.compile(r"\.(?:docx|xlsx|pptx)$", re.I)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -314,6 +653,8 @@ def _clean_part(name: str, content: bytes, clean_picture, depth: int, authors: s
         return clean_media(content, kind.get(lower.rsplit(".", 1)[-1], "video/mp4"))
     if re.search(r"printerSettings\d*\.bin$", name, re.I):
         return bytes(64) + content[64:]  # DEVMODE: the first 32 UTF-16 characters name the printer
+    if _DRAWING_PARTS.search(name):
+        raise CannotClean(DRAWING)
     if _KEPT_BINARY_PARTS.search(name):
         return content
     raise CannotClean(EMBEDDED)
@@ -410,6 +751,7 @@ TECHNICAL_TAGS = {
     "vendor_id",
 }
 _HANDLERS = {"VideoHandler", "SoundHandler"}
+_OUR_ENCODER = "Lavc libx264"  # what ffmpeg names a stream it encoded (bitexact: no version)
 
 
 class ToolMissing(RuntimeError):
@@ -424,11 +766,24 @@ def _tool(name: str) -> str:
 
 
 def clean_media(data: bytes, content_type: str) -> bytes:
-    """A copy of a recording or video with its streams unchanged and no metadata at all."""
+    """A copy of a recording or video without metadata: the audio streams unchanged, H.264 and
+    HEVC video copied without their SEI messages (encoder settings, user data), other video
+    re-encoded to H.264 the same way; no tags, chapters, cover pictures, data or subtitles."""
     muxer = _MUXERS[content_type]
     with tempfile.TemporaryDirectory(prefix="ys-clean-") as work:
         source, target = Path(work) / "original", Path(work) / "clean"
         source.write_bytes(data)
+        codecs = _video_codecs(source)
+        video = []
+        for index, codec in enumerate(codecs):
+            if codec in _KEPT_NAL_UNITS:
+                video += [f"-c:v:{index}", "copy"]
+            else:  # MPEG-4 part 2, H.263, VP9, motion JPEG...: user data lives in each codec
+                video += [f"-c:v:{index}", "libx264", f"-preset:v:{index}", "veryfast"]
+                video += [f"-crf:v:{index}", "18", f"-pix_fmt:v:{index}", "yuv420p"]
+                video += [f"-filter:v:{index}", "scale=trunc(iw/2)*2:trunc(ih/2)*2"]
+                codec = "h264"
+            video += [f"-bsf:v:{index}", f"filter_units=pass_types={_KEPT_NAL_UNITS[codec]}"]
         command = [
             _tool("ffmpeg"),
             "-nostdin",
@@ -445,6 +800,7 @@ def clean_media(data: bytes, content_type: str) -> bytes:
             "-sn",
             "-c",
             "copy",
+            *video,
             "-map_metadata",
             "-1",
             "-map_chapters",
@@ -463,8 +819,210 @@ def clean_media(data: bytes, content_type: str) -> bytes:
         done = subprocess.run(command, capture_output=True, timeout=TOOL_SECONDS, check=False)
         if done.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
             raise CannotClean(DAMAGED)
+        if codecs:
+            _rewrite_parameter_set_boxes(target)
         _check_media(target)
+        if codecs:
+            _check_video(target, source, codecs)
         return target.read_bytes()
+
+
+# NAL unit types a video copy keeps. H.264 (ITU-T H.264 table 7-1): coded slices (1-5),
+# sequence and picture parameter sets (7, 8), access unit delimiters, end of sequence and of
+# stream (9-11). HEVC (H.265 table 7-1): coded slices (0-9, 16-21), VPS, SPS, PPS (32-34),
+# delimiters and ends (35-37). Dropped: SEI (H.264 6, HEVC 39 and 40: unregistered user data
+# such as an encoder's settings string or a name put there on purpose, capture times, GPS of
+# some cameras), filler data, and every extension, reserved or unspecified type.
+_KEPT_NAL_UNITS = {"h264": "1-5|7-11", "hevc": "0-9|16-21|32-37"}
+
+
+def _nal_type_set(spec: str) -> frozenset[int]:
+    kept = set()
+    for part in spec.split("|"):
+        low, _, high = part.partition("-")
+        kept.update(range(int(low), int(high or low) + 1))
+    return frozenset(kept)
+
+
+def _video_codecs(path: Path) -> list[str]:
+    """The codec of each video stream that is not an attached picture, in the file's order."""
+    done = subprocess.run(
+        [
+            _tool("ffprobe"),
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name:stream_disposition=attached_pic",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        timeout=TOOL_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CannotClean(DAMAGED)
+    streams = json.loads(done.stdout or b"{}").get("streams", [])
+    return [
+        str(s.get("codec_name"))
+        for s in streams
+        if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+    ]
+
+
+def _nal_units(stream: bytes) -> list[bytes]:
+    """The NAL units of an Annex B byte stream (start codes cannot occur inside a unit)."""
+    starts = [m.end() for m in re.finditer(b"\x00\x00\x01", stream)]
+    ends = [position - 3 for position in starts[1:]] + [len(stream)]
+    return [stream[start:end].rstrip(b"\x00") for start, end in zip(starts, ends, strict=True)]
+
+
+def _nal_type(unit: bytes, codec: str) -> int:
+    return (unit[0] & 0x1F) if codec == "h264" else (unit[0] >> 1) & 0x3F
+
+
+def _annex_b(path: Path, index: int, codec: str) -> bytes:
+    """Video stream ``index`` as an Annex B byte stream, with the parameter sets (and anything
+    else) the container keeps outside the frames written in front of the first key frame."""
+    done = subprocess.run(
+        [_tool("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path)]
+        + ["-map", f"0:V:{index}", "-c", "copy", "-f", codec, "-"],
+        capture_output=True,
+        timeout=TOOL_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CannotClean(DAMAGED)
+    return done.stdout
+
+
+def _check_video(path: Path, original: Path, codecs: list[str]) -> None:
+    """Every video stream of the copy is H.264 or HEVC made of the kept NAL unit types only,
+    its first frame decodes, and no SEI message of the original (such as user data with a name
+    and a phone number) is anywhere in the copy's bytes."""
+    copied = _video_codecs(path)
+    if len(copied) != len(codecs) or not set(copied) <= set(_KEPT_NAL_UNITS):
+        raise CannotClean(DAMAGED)
+    copy = path.read_bytes()
+    for index, codec in enumerate(copied):
+        kept = _nal_type_set(_KEPT_NAL_UNITS[codec])
+        if any(
+            _nal_type(unit, codec) not in kept for unit in _nal_units(_annex_b(path, index, codec)) if unit
+        ):
+            raise CannotClean(DAMAGED)
+        if codecs[index] == codec:  # copied, not re-encoded: the original's dropped units
+            sei = {6} if codec == "h264" else {39, 40}
+            units = _nal_units(_annex_b(original, index, codec))
+            dropped = {u for u in units if len(u) >= 8 and _nal_type(u, codec) in sei}
+            if any(unit[1:] in copy for unit in sorted(dropped, key=len)[-64:]):
+                raise CannotClean(DAMAGED)
+    done = subprocess.run(
+        [_tool("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path)]
+        + ["-map", "0:V:0", "-frames:v", "1", "-f", "null", "-"],
+        capture_output=True,
+        timeout=TOOL_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0 or done.stderr.strip():
+        raise CannotClean(DAMAGED)
+
+
+# ISO base media (MP4, MOV, 3GP) boxes on the way to a video's decoder configuration, and the
+# size of the fields before the child boxes of each (stsd: entry count; sample entries: the
+# visual sample entry's fields).
+_BOX_PATH = {b"moov": 0, b"trak": 0, b"mdia": 0, b"minf": 0, b"stbl": 0, b"stsd": 8}
+_SAMPLE_ENTRIES = {b"avc1": 78, b"avc3": 78, b"hvc1": 78, b"hev1": 78}
+
+
+def _rewrite_parameter_set_boxes(path: Path) -> None:
+    """ffmpeg copies a video's decoder configuration (avcC, hvcC) as it is, and an HEVC one may
+    hold SEI messages (x265 writes its settings there) which the NAL unit filter does not see:
+    rewrite them with the parameter sets only. The movie box is at the end of ffmpeg's files
+    (after the media data), so its size may change without moving any sample."""
+    data = path.read_bytes()
+    boxes, pos = [], 0
+    while pos < len(data):
+        size, kind, header = _u32(data, pos), data[pos + 4 : pos + 8], 8
+        if size == 1:
+            size, header = int.from_bytes(data[pos + 8 : pos + 16], "big"), 16
+        elif size == 0:
+            size = len(data) - pos
+        if size < header or pos + size > len(data):
+            raise CannotClean(DAMAGED)
+        boxes.append((kind, pos, header, size))
+        pos += size
+    kinds = [kind for kind, *_ in boxes]
+    if kinds.count(b"moov") != 1 or (b"mdat" in kinds and kinds.index(b"moov") < kinds.index(b"mdat")):
+        raise CannotClean(DAMAGED)
+    _, start, header, size = boxes[kinds.index(b"moov")]
+    moov = _box(b"moov", _rewrite_children(data[start + header : start + size]))
+    path.write_bytes(data[:start] + moov + data[start + size :])
+
+
+def _rewrite_children(content: bytes) -> bytes:
+    out = bytearray()
+    for kind, body in _boxes(content):
+        if kind in _BOX_PATH:
+            skip = _BOX_PATH[kind]
+            body = body[:skip] + _rewrite_children(body[skip:])
+        elif kind in _SAMPLE_ENTRIES:
+            skip = _SAMPLE_ENTRIES[kind]
+            body = body[:skip] + _rewrite_children(body[skip:])
+        elif kind == b"avcC":
+            body = _avc_configuration(body)
+        elif kind == b"hvcC":
+            body = _hevc_configuration(body)
+        out += _box(kind, body)
+    return bytes(out)
+
+
+def _length_prefixed(data: bytes, pos: int, count: int) -> tuple[list[bytes], int]:
+    units = []
+    for _ in range(count):
+        length = _u16(data, pos)
+        if pos + 2 + length > len(data) or length == 0:
+            raise CannotClean(DAMAGED)
+        units.append(data[pos + 2 : pos + 2 + length])
+        pos += 2 + length
+    return units, pos
+
+
+def _avc_configuration(body: bytes) -> bytes:
+    """avcC with its SPS and PPS only (no SPS extensions, nothing after the fields)."""
+    if len(body) < 7:
+        raise CannotClean(DAMAGED)
+    sps, pos = _length_prefixed(body, 6, body[5] & 0x1F)
+    if pos >= len(body):
+        raise CannotClean(DAMAGED)
+    pps, pos = _length_prefixed(body, pos + 1, body[pos])
+    if any(_nal_type(u, "h264") != 7 for u in sps) or any(_nal_type(u, "h264") != 8 for u in pps):
+        raise CannotClean(DAMAGED)
+    out = bytearray(body[:5] + bytes([0xE0 | len(sps)]))
+    for unit in sps:
+        out += len(unit).to_bytes(2, "big") + unit
+    out += bytes([len(pps)])
+    for unit in pps:
+        out += len(unit).to_bytes(2, "big") + unit
+    if body[1] in (100, 110, 122, 144) and len(body) >= pos + 4:
+        out += body[pos : pos + 3] + b"\x00"  # chroma format and bit depths; no SPS extension
+    return bytes(out)
+
+
+def _hevc_configuration(body: bytes) -> bytes:
+    """hvcC with its VPS, SPS and PPS arrays only (no SEI arrays, nothing after them)."""
+    if len(body) < 23:
+        raise CannotClean(DAMAGED)
+    arrays, pos = [], 23
+    for _ in range(body[22]):
+        if pos + 3 > len(body):
+            raise CannotClean(DAMAGED)
+        kind = body[pos] & 0x3F
+        units, end = _length_prefixed(body, pos + 3, _u16(body, pos + 1))
+        if kind in (32, 33, 34) and all(_nal_type(u, "hevc") == kind for u in units):
+            arrays.append(body[pos:end])
+        pos = end
+    return body[:22] + bytes([len(arrays)]) + b"".join(arrays)
 
 
 def media_tags(path: Path | str) -> dict[str, str]:
@@ -498,6 +1056,8 @@ def _check_media(path: Path) -> None:
     """The copy may carry only technical tags (no location, date, device, name, title...)."""
     for key, value in media_tags(path).items():
         bare = key.split(":", 1)[-1]
+        if bare == "encoder" and value == _OUR_ENCODER:
+            continue  # the video re-encoded here
         if bare not in TECHNICAL_TAGS or (bare == "handler_name" and value not in _HANDLERS):
             raise CannotClean(DAMAGED)
 

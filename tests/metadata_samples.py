@@ -490,6 +490,263 @@ def ffprobe_tags(data: bytes) -> str:
         return json.dumps(json.loads(done.stdout), ensure_ascii=False)
 
 
+# --- what an attacker review built (pictures in PDFs, video SEI, private keys, EMF) ------------
+
+PHONE_TAG = "ZhangJianguo-13812345678"  # an ASCII name and phone number hidden in video data
+
+
+def exif_jpeg(size=(32, 24), colour="red") -> bytes:
+    """A JPEG whose EXIF exiftool wrote (as a photo tool does): Artist 张建国, GPS 39.9042 N,
+    116.4074 E."""
+    output = io.BytesIO()
+    Image.new("RGB", size, colour).save(output, "JPEG")
+    return _exiftool_write(output.getvalue(), "jpg")
+
+
+def _exiftool_write(data: bytes, extension: str, *extra: str) -> bytes:
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / f"picture.{extension}"
+        path.write_bytes(data)
+        subprocess.run(
+            ["exiftool", "-q", "-overwrite_original", f"-Artist={AUTHOR}", "-GPSLatitude=39.9042"]
+            + ["-GPSLatitudeRef=N", "-GPSLongitude=116.4074", "-GPSLongitudeRef=E", *extra, str(path)],
+            check=True,
+        )
+        return path.read_bytes()
+
+
+def jpeg_2000(codestream_only: bool = False) -> bytes:
+    """A JPEG 2000 picture (32 x 24, red) with a codestream comment (LOGIN); as a JP2 file it
+    also has the XMP creator 张建国 and EXIF Artist and GPS boxes that exiftool writes."""
+    output = io.BytesIO()
+    Image.new("RGB", (32, 24), "red").save(output, "JPEG2000", comment=LOGIN.encode(), no_jp2=codestream_only)
+    if codestream_only:
+        return output.getvalue()
+    return _exiftool_write(output.getvalue(), "jp2", f"-XMP-dc:Creator={AUTHOR}")
+
+
+def _jbig2_segment(number: int, kind: int, data: bytes) -> bytes:
+    # segment number, flags (type; page association in 1 byte), no referred-to segment,
+    # page 1, data length (ITU T.88, 7.2)
+    return number.to_bytes(4, "big") + bytes([kind, 0, 1]) + len(data).to_bytes(4, "big") + data
+
+
+def jbig2_with_comment() -> bytes:
+    """A JBIG2 picture as PDFs embed it (32 x 24, one black line), with a comment extension
+    segment naming LOGIN between the page information and the picture."""
+    picture = Image.new("1", (32, 24), 1)
+    for x in range(4, 28):
+        picture.putpixel((x, 12), 0)
+    tiff = io.BytesIO()
+    picture.save(tiff, "TIFF", compression="group4")  # MMR, as JBIG2 generic regions may be
+    with Image.open(io.BytesIO(tiff.getvalue())) as read:
+        offset, length = read.tag_v2[273][0], read.tag_v2[279][0]
+    mmr = tiff.getvalue()[offset : offset + length]
+    size = (32).to_bytes(4, "big") + (24).to_bytes(4, "big")
+    page_info = size + bytes(8) + b"\x00" + b"\x00\x00"
+    comment = (0x20000000).to_bytes(4, "big") + b"Author\x00" + LOGIN.encode() + b"\x00\x00"
+    region = size + bytes(8) + b"\x00" + b"\x01" + mmr  # region info, MMR coding
+    return _jbig2_segment(0, 48, page_info) + _jbig2_segment(1, 62, comment) + _jbig2_segment(2, 38, region)
+
+
+def pdf_with_picture(
+    picture: bytes, filters: list[str], *, jbig2: bool = False, inline: bool = False
+) -> bytes:
+    """A one-page PDF showing one picture whose stream is ``picture`` encoded with ``filters``
+    (in the order a reader decodes them: [/FlateDecode /DCTDecode] is a JPEG deflated once
+    more); ``inline`` writes it inside the page's content instead (BI ... ID ... EI)."""
+    import pikepdf
+
+    data = picture
+    for name in reversed(filters[:-1]):
+        data = {"/FlateDecode": zlib.compress, "/ASCIIHexDecode": lambda d: d.hex().encode() + b">"}[name](
+            data
+        )
+    document = pikepdf.new()
+    if inline:
+        short = {"/DCTDecode": "/DCT", "/FlateDecode": "/Fl", "/ASCIIHexDecode": "/AHx"}
+        names = " ".join(short[f] for f in filters)
+        content = f"q 64 0 0 48 72 600 cm BI /W 32 /H 24 /BPC 8 /CS /RGB /F [{names}] ID ".encode()
+        content += data + b" EI Q"
+        resources = pikepdf.Dictionary()
+    else:
+        image = pikepdf.Stream(document, data)
+        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        image.Width, image.Height = 32, 24
+        image.Filter = pikepdf.Array([pikepdf.Name(f) for f in filters])
+        if jbig2:
+            image.BitsPerComponent, image.ColorSpace = 1, pikepdf.Name.DeviceGray
+        else:
+            image.BitsPerComponent, image.ColorSpace = 8, pikepdf.Name.DeviceRGB
+        content = b"q 64 0 0 48 72 600 cm /Im1 Do Q"
+        resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im1=image))
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 612, 792],
+        Resources=resources,
+        Contents=document.make_stream(content),
+    )
+    document.pages.append(pikepdf.Page(page))
+    output = io.BytesIO()
+    document.save(output, compress_streams=False)
+    return output.getvalue()
+
+
+def pdf_with_private_keys() -> bytes:
+    """The sample PDF plus private data where PDF tools keep their own: a /ReporterNote in the
+    document catalog and in the page, the page's /PieceInfo (an application's private data) and
+    a font's XMP."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf())) as document:
+        note = pikepdf.String(f"{AUTHOR} 13812345678 {COMPANY}")
+        document.Root.ReporterNote = note
+        page = document.pages[0].obj
+        page.ReporterNote = pikepdf.String(LOGIN)
+        page.PieceInfo = pikepdf.Dictionary(
+            Illustrator=pikepdf.Dictionary(Private=pikepdf.String(f"{AUTHOR} {LOGIN}"))
+        )
+        page.Resources.Font.F1.Metadata = document.make_stream(canary_xmp())
+        output = io.BytesIO()
+        document.save(output, compress_streams=False)
+    return output.getvalue()
+
+
+def pdf_strings(data: bytes) -> str:
+    """``pdf_raw_text`` and every hexadecimal string in it decoded (qpdf writes text that is not
+    plain ASCII as <FEFF...>, UTF-16): zlib and a regular expression, not the cleaner's library."""
+    raw = pdf_raw_text(data)
+    chunks = [raw]
+    for match in re.finditer(r"<([0-9A-Fa-f\s]+)>", raw):
+        digits = re.sub(r"\s", "", match.group(1))
+        if len(digits) % 2:
+            digits += "0"
+        value = bytes.fromhex(digits)
+        chunks.append(
+            value[2:].decode("utf-16-be", "replace") if value[:2] == b"\xfe\xff" else value.decode("latin-1")
+        )
+    return "\n".join(chunks)
+
+
+def pdf_pictures(data: bytes) -> list[bytes]:
+    """Every picture pdfimages extracts as it is stored (-j JPEG, -jp2, -jbig2 kept as they are)."""
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "f.pdf"
+        path.write_bytes(data)
+        subprocess.run(["pdfimages", "-all", str(path), str(Path(work) / "img")], check=True)
+        return [p.read_bytes() for p in sorted(Path(work).glob("img*"))]
+
+
+def pdf_page_pixels(data: bytes) -> Image.Image:
+    """The first page as poppler draws it (36 dpi)."""
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "f.pdf"
+        path.write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", "36", "-png", "-f", "1", "-l", "1", str(path), str(Path(work) / "p")],
+            check=True,
+        )
+        (page,) = Path(work).glob("p*.png")
+        with Image.open(page) as image:
+            return image.convert("RGB")
+
+
+def docx_with_drawing(extension: str = "emf") -> bytes:
+    """The sample .docx plus a drawing Word keeps as EMF (or WMF), whose description names the
+    file it came from: C:\\Users\\张建国\\... in UTF-16, as Visio and pasted charts leave it."""
+    path = f"C:\\Users\\{AUTHOR}\\Documents\\{LOGIN}\\现场图.vsdx\x00\x00"
+    description = path.encode("utf-16-le")
+    header = (1).to_bytes(4, "little") + (88 + len(description)).to_bytes(4, "little") + bytes(32)
+    header += b" EMF" + (0x10000).to_bytes(4, "little") + bytes(12)
+    header += (len(description) // 2).to_bytes(4, "little") + (88).to_bytes(4, "little") + bytes(28)
+    drawing = header + description + (14).to_bytes(4, "little") + (20).to_bytes(4, "little") + bytes(12)
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx())) as source, zipfile.ZipFile(output, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr(f"word/media/image2.{extension}", drawing)
+    return output.getvalue()
+
+
+def h264_with_user_data() -> bytes:
+    """The sample MP4 (H.264 by x264, which writes its settings in an SEI message) with SEI
+    unregistered user data naming PHONE_TAG added by stream copy (ffmpeg's h264_metadata)."""
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "in.mp4").write_bytes(ffmpeg_file("mp4"))
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(Path(work) / "in.mp4"), "-c", "copy", "-bsf:v"]
+            + [f"h264_metadata=sei_user_data=086f3693-b7b3-4f2c-9653-21492feee5b8+{PHONE_TAG}"]
+            + [str(Path(work) / "out.mp4")],
+            check=True,
+        )
+        return (Path(work) / "out.mp4").read_bytes()
+
+
+def hevc_video() -> bytes:
+    """An HEVC MP4 made by x265, which writes its settings in an SEI message kept in the
+    decoder configuration (hvcC) as well."""
+    with tempfile.TemporaryDirectory() as work:
+        out = Path(work) / "hevc.mp4"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1"]
+            + ["-f", "lavfi", "-i", "sine=duration=1", "-c:v", "libx265", "-x265-params", "log-level=none"]
+            + ["-tag:v", "hvc1", "-c:a", "aac", "-shortest", str(out)],
+            check=True,
+        )
+        return out.read_bytes()
+
+
+def mpeg4_with_user_data() -> bytes:
+    """A MOV whose MPEG-4 part 2 video carries a user data field naming PHONE_TAG (as DivX and
+    Xvid write theirs) in its header."""
+    with tempfile.TemporaryDirectory() as work:
+        raw = Path(work) / "v.m4v"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1"]
+            + ["-c:v", "mpeg4", "-flags", "+bitexact", "-f", "m4v", str(raw)],
+            check=True,
+        )
+        stream = raw.read_bytes()
+        first_picture = stream.index(b"\x00\x00\x01\xb6")
+        raw.write_bytes(
+            stream[:first_picture] + b"\x00\x00\x01\xb2" + PHONE_TAG.encode() + stream[first_picture:]
+        )
+        out = Path(work) / "v.mov"
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-r",
+                "10",
+                "-f",
+                "m4v",
+                "-i",
+                str(raw),
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=duration=1",
+            ]
+            + ["-c:v", "copy", "-c:a", "aac", "-shortest", str(out)],
+            check=True,
+        )
+        return out.read_bytes()
+
+
+def ffprobe_frames(data: bytes) -> str:
+    """What ffprobe decodes of each video frame, side data (e.g. SEI user data) included."""
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "f"
+        path.write_bytes(data)
+        done = subprocess.run(
+            ["ffprobe", "-v", "error", "-select_streams", "v", "-show_frames", "-of", "json", str(path)],
+            capture_output=True,
+            check=True,
+        )
+        return done.stdout.decode("utf-8", "replace")
+
+
 # --- readers -------------------------------------------------------------------------------------
 
 

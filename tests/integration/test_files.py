@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app import clock
+from app import clock, scrub
 from app.services import attachments, reporting, sweep
 from app.workflow import Status
 from models import AuditRecord, Case, IdentityAccess
@@ -107,6 +107,50 @@ def test_staff_download_copies_without_the_canaries_while_the_originals_keep_the
         assert download.headers["Cache-Control"] == "private, no-store"
         assert s.canaries_in(read(download.data)) == [], attachment.original_name
     assert s.BODY in s.unzipped_text(client.get(f"/cases/act/{case.id}/file/{case.attachments[0].id}").data)
+
+
+def test_what_an_attacker_hid_in_pictures_keys_and_video_data_is_not_in_the_staff_download(
+    app, session, client, cats
+):
+    """The attacker review's files, filed through the public page: a PDF showing a photo with
+    EXIF as [/FlateDecode /DCTDecode], a PDF with a /ReporterNote in its catalog and a JPEG 2000
+    picture with XMP, a video with SEI user data (a name and a phone number); a Word document
+    with an EMF drawing naming C:\\Users\\张建国 is refused and never shown."""
+    files = {
+        "照片.pdf": s.pdf_with_picture(s.exif_jpeg(), ["/FlateDecode", "/DCTDecode"]),
+        "扫描件.pdf": s.pdf_with_private_keys(),
+        "图片2000.pdf": s.pdf_with_picture(s.jpeg_2000(), ["/JPXDecode"]),
+        "现场视频.mp4": s.h264_with_user_data(),
+        "图纸.docx": s.docx_with_drawing("emf"),
+    }
+    number, _, _ = file_through_page(client, cats, anonymous="y", files=list(files.items()))
+    case = session.query(Case).filter_by(number=number).one()
+
+    def hidden(data: bytes) -> list[str]:  # exiftool, pdfimages + exiftool, grep of the raw bytes
+        text = s.exiftool(data) + data.decode("latin-1") + data.decode("utf-8", "replace")
+        if data.startswith(b"%PDF"):
+            text += s.pdf_images_exif(data) + s.pdf_strings(data)
+        if data.startswith(b"PK"):
+            text += s.unzipped_text(data)
+        return [canary for canary in (*s.CANARIES, s.PHONE_TAG, "13812345678") if canary in text]
+
+    login(client, "clerk")
+    for attachment in case.attachments:
+        assert hidden(files[attachment.original_name]), attachment.original_name
+        download = client.get(f"/cases/act/{case.id}/file/{attachment.id}")
+        if attachment.original_name == "图纸.docx":
+            assert download.status_code == 302 and s.AUTHOR.encode("utf-16-le") not in download.data
+        else:
+            assert download.status_code == 200, attachment.original_name
+            assert hidden(download.data) == [], attachment.original_name
+    (refused,) = [a for a in case.attachments if a.clean_state == "refused"]
+    assert refused.original_name == "图纸.docx" and refused.staff_name is None
+    page = staff_page(client, case)
+    with app.test_request_context():
+        from flask_babel import gettext
+
+        message, params = attachments.refusal(refused)
+        assert message == scrub.DRAWING and gettext(message, **params) in page  # why, and what to do
 
 
 def test_the_original_opens_only_for_those_entitled_to_the_identity_and_each_opening_is_recorded(
