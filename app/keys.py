@@ -25,6 +25,10 @@ DEMO_KEYS = {
 PUBLISHED = {
     *DEMO_KEYS.values(),
     "dev-only-change-me-营商110",
+    # fixed test keys an earlier commit wrote into tests/conftest.py (the tests now make fresh ones)
+    "test-secret-key-0123456789abcdef0123456789",
+    "test-identity-key-0123456789abcdef0123456789",
+    "test-query-code-key-0123456789abcdef0123456789",
     "demo-identity-key-dev-only-change-me-营商110",
     "demo-query-code-key-dev-only-change-me-营商110",
     "change-me",

@@ -11,7 +11,13 @@ from app.workflow import N_
 
 DEMO_PASSWORD = "Demo@2026"  # the demo's published password (app/demo.py, README)
 # Passwords anyone who has read this project's README or run its demo would try first.
-PUBLISHED = frozenset({DEMO_PASSWORD.lower(), "营商110", "yingshang110", "admin", "password"})
+PUBLISHED = frozenset(
+    {DEMO_PASSWORD.lower(), "营商110", "yingshang110", "admin", "password", "correcthorsebatterystaple"}
+)
+# Read as an attacker's list does: accents dropped, digits and signs as the letters they stand for.
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
+)
 # Words anyone attacking this platform tries in every combination: its names, the place, the
 # year. zxcvbn counts a password built from them (Yingshang110!, yingshang110yingshang110) as
 # easy, as it does with the account's own names.
@@ -28,6 +34,8 @@ PLATFORM_WORDS = (
     "demo",
     "admin",
     "2026",
+    "hotline",
+    "12345",
 )
 MAX_LENGTH = 128  # hashing stays cheap; zxcvbn looks at the first 72 characters
 _ZXCVBN_LENGTH = 72
@@ -52,14 +60,15 @@ def password_problems(
         problems.append((N_("A password needs at least %(n)s characters."), {"n": min_length}))
     if len(password) > MAX_LENGTH:
         problems.append((N_("A password may have at most %(n)s characters."), {"n": MAX_LENGTH}))
-    lowered = password.lower()
-    name = (username or "").strip().lower()
-    if name and name in lowered:
+    variants = _variants(_folded(password))
+    name = _folded(username or "")
+    if name and any(name in variant for variant in variants):
         problems.append((N_("A password must not contain the user name."), {}))
-    if lowered in PUBLISHED or DEMO_PASSWORD.lower() in lowered:
+    demo = _folded(DEMO_PASSWORD).translate(_LEET)
+    if any(variant in PUBLISHED or demo in variant.translate(_LEET) for variant in variants):
         problems.append((N_("This password is published (the demo's); choose your own."), {}))
     elif not problems and (
-        _only_platform_words(lowered)
+        any(_only_platform_words(variant) for variant in variants)
         or _score(password, (username, *user_inputs, *PLATFORM_WORDS)) < min_score
     ):
         problems.append(
@@ -72,6 +81,19 @@ def password_problems(
             )
         )
     return problems
+
+
+def _folded(password: str) -> str:
+    """Lower case without accents or spaces (yíngshāng → yingshang, Correct Horse → correcthorse)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", password.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and not c.isspace())
+
+
+def _variants(lowered: str) -> tuple[str, ...]:
+    """The password, reversed, and with digits and signs read as letters (Dem0@2026 → demoa2o26)."""
+    return (lowered, lowered[::-1], lowered.translate(_LEET), lowered[::-1].translate(_LEET))
 
 
 def _only_platform_words(lowered: str) -> bool:

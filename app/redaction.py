@@ -1252,6 +1252,11 @@ def find_identity(text: str, parties: KnownParties | None = None, *, warning: bo
         each(pattern, Found.PHONE)
     for start, end in _split_mobile_spans(folded):
         add(Found.PHONE, start, end)
+    # 幺三八，一二三四，五六七八: the pieces in words (one character each, so offsets hold)
+    for start, end in _split_mobile_spans(folded.translate(_CN_DIGIT_VALUES)):
+        add(Found.PHONE, start, end)
+    for pattern in (LETTERED_MOBILE, PHONE_TAIL):
+        each(pattern, Found.PHONE)
     for pattern in (ACCOUNT_RUN, ACCOUNT_GROUPED):
         each(pattern, Found.ACCOUNT)
     each(PLATE_NUMBER, Found.PLATE)
@@ -1282,6 +1287,19 @@ def find_identity(text: str, parties: KnownParties | None = None, *, warning: bo
     )
     if names:
         each(_terms_regex(names), Found.NAME)
+    # 张X建X国, 张1建2国, 恒(heng)达(da)建材: a known party with letters, digits or brackets between
+    # its characters
+    for terms, kind in ((names, Found.NAME), (aliases, Found.COMPANY)):
+        interleaved = _interleaved_regex(terms)
+        if interleaved:
+            each(interleaved, kind)
+    # （J.G.）: the initials of a known given name standing alone in brackets
+    for n in reporters:
+        if _is_cjk(n) and len(n) >= 3:
+            for syllables in _syllables_of(n[_surname_length(n) :]):
+                spelt = r"\.?\s*".join(w[0] for w in syllables)
+                for m in re.finditer(rf"(?<=[(（])\s*{spelt}\.?\s*(?=[)）])", folded, re.IGNORECASE):
+                    add(Found.NAME, *m.span())
     for start, end in sorted(_name_spans(folded)):
         add(Found.NAME, start, end)
     # the known parties in pinyin (Zhang Jianguo, jianguozhang), any other name in pinyin where a
@@ -1291,6 +1309,7 @@ def find_identity(text: str, parties: KnownParties | None = None, *, warning: bo
             add(kind, start, end)
     for start, end in _pinyin_name_spans(folded):
         add(Found.NAME, start, end)
+    each(ENGLISH_COMPANY, Found.COMPANY)
     for start, end in _first_person_spans(folded):
         found.append(Finding(Found.SELF, _clause_head(text, start, end), start, end))
     if text != original:
@@ -1506,6 +1525,30 @@ def _split_mobile_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_CN_DIGIT_VALUES = str.maketrans(  # 幺三八 → 138, one character for one (the offsets hold)
+    "〇零一壹幺二贰两三叁四肆五伍六陆七柒八捌九玖", "0011122233445566778899"
+)
+# 138a1234b5678: a mobile number with single letters between its digits
+LETTERED_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z])(?=\d{1,10}[A-Za-z]\d)1[A-Za-z]?[3-9](?:[A-Za-z]?\d){9}(?![0-9A-Za-z])"
+)
+# 尾号5678, 手机尾号是5678: the end of a phone number
+PHONE_TAIL = re.compile(r"(?<=尾号)(?:是|为)?[:：]?\s*\d{4}(?!\d)")
+# Hengda Building Materials Co., Ltd. / Hengda Company / Hengda Group: a company named in English
+ENGLISH_COMPANY = re.compile(
+    r"(?<![A-Za-z])[A-Z][A-Za-z&'-]+(?:[ ,]{1,2}[A-Z][A-Za-z&'-]*){0,6}[ ,]{1,2}"
+    r"(?:Co\.?,?\s*Ltd\.?|Company(?: Limited)?|Inc\.?|Group|Corp(?:oration|\.)?|Limited|LLC)(?![A-Za-z])"
+)
+_INTERLEAVE = r"(?:[A-Za-z0-9]{1,2}|[(（][A-Za-z0-9]{1,8}[)）])?"
+
+
+def _interleaved_regex(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """The Chinese terms with at most two letters or digits, or a bracketed pinyin syllable, between
+    each two of their characters (and at least one such insertion)."""
+    bodies = [_INTERLEAVE.join(re.escape(ch) for ch in t) for t in terms if _is_cjk(t) and len(t) >= 2]
+    return re.compile("|".join(bodies)) if bodies else None
+
+
 # --- pinyin --------------------------------------------------------------------------------
 #
 # A name or a company may be written in pinyin (Zhang Jianguo, zhangjianguo, Jianguo Zhang,
@@ -1568,7 +1611,66 @@ def _pinyin_forms(names: tuple[str, ...], companies: tuple[str, ...]) -> dict[st
         if len(name) - base >= 2:
             for g in given:
                 forms[g] = Found.NAME
+        # in Wade-Giles (Chang Chien-kuo; the apostrophes are separators)
+        for sur in _syllables_of(name[:base]):
+            for giv in _syllables_of(name[base:]):
+                wg_s, wg_g = _wade_giles_all(sur), _wade_giles_all(giv)
+                for a in wg_s:
+                    for b in wg_g:
+                        forms.setdefault(a + b, Found.NAME)
+                        forms.setdefault(b + a, Found.NAME)
+        # the initials of the given name next to the surname (Zhang J.G., zhangjg, J.G. Zhang) and
+        # all initials (zjg, Z.J.G.)
+        initials = {"".join(w[0] for w in pinyin_words) for pinyin_words in _syllables_of(name[base:])}
+        for s in surnames:
+            for i in initials:
+                forms.setdefault(s + i, Found.NAME)
+                forms.setdefault(i + s, Found.NAME)
+                if len(i) + 1 >= 3:
+                    forms.setdefault(s[0] + i, Found.NAME)
     return forms
+
+
+_WG_WHOLE = {"zi": "tzu", "ci": "tzu", "si": "ssu", "zhi": "chih", "chi": "chih", "shi": "shih", "ri": "jih"}
+_WG_INITIALS = tuple(  # the two-letter initials first (zh before z)
+    tuple(pair.split(":"))
+    for pair in "zh:ch ch:ch sh:sh b:p p:p d:t t:t g:k k:k j:ch q:ch x:hs r:j z:ts c:ts".split()
+)
+_WG_FINALS = (("iong", "iung"), ("ong", "ung"), ("ian", "ien"), ("ie", "ieh"), ("ui", "uei"))
+
+
+def _wade_giles(syllable: str) -> str:
+    """A toneless pinyin syllable in Wade-Giles without apostrophes (zhang → chang, guo → kuo)."""
+    if syllable in _WG_WHOLE:
+        return _WG_WHOLE[syllable]
+    initial, final = next(((p, w) for p, w in _WG_INITIALS if syllable.startswith(p)), ("", ""))
+    rest = syllable[len(initial) :]
+    for p, w in _WG_FINALS:
+        if rest.endswith(p):
+            rest = rest[: -len(p)] + w
+            break
+    if initial in ("d", "t", "n", "l", "z", "c", "s") and rest == "uo":
+        rest = "o"
+    if initial in ("g", "k", "h") and rest == "e":
+        rest = "o"
+    if not initial:
+        rest = {"yan": "yen", "ye": "yeh", "yi": "i", "you": "yu"}.get(rest, rest)
+    return final + rest
+
+
+def _wade_giles_all(syllables: tuple[str, ...]) -> set[str]:
+    return {"".join(_wade_giles(s) for s in syllables)}
+
+
+def _syllables_of(text: str) -> list[tuple[str, ...]]:
+    """The pinyin of ``text`` syllable by syllable, in each combination of readings (at most 64)."""
+    from itertools import islice, product
+
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(text, style=Style.NORMAL, heteronym=True, errors="ignore")
+    per_char = [sorted({r for r in rs if r}) for rs in readings]
+    return list(islice(product(*per_char), _MAX_READINGS))
 
 
 def _latin_runs(text: str) -> list[list[re.Match[str]]]:

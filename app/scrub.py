@@ -11,8 +11,10 @@ killed) is raised as it is, so that the job retries.
 * **PDF** — pikepdf (qpdf) rewrites the file from its live objects only (older revisions of an
   incrementally saved file and unreferenced objects are dropped): no document information
   dictionary, no XMP anywhere (document, pages, images, fonts), no private application data
-  (/PieceInfo anywhere; the catalog, page tree and pages keep only the keys the PDF 2.0
-  specification lists), no embedded files, no JavaScript or automatic actions; comments keep
+  (/PieceInfo anywhere; the trailer, catalog, page tree, pages, pictures, annotations, form,
+  bookmarks, viewer preferences and mark information keep only the keys the PDF 2.0
+  specification lists: no picture's /OPI path or /Name, no page label prefix), no embedded
+  files, no JavaScript or automatic actions; comments keep
   their text but lose their author and dates; digital signatures lose the signer. Every
   picture is examined whatever its list of filters (the outer ones are decoded): a JPEG loses
   its EXIF/XMP/comment segments and what follows its end, a JPEG 2000 its XML/UUID boxes and
@@ -27,14 +29,18 @@ killed) is raised as it is, so that the job retries.
   commenter lists and shared-workbook users blanked, revision dates and revision-session ids
   removed; the absolute path of the saved file, the attached template and document variables
   removed; links to local files blanked; SharePoint custom XML emptied; printer names zeroed;
+  pictures' names, descriptions and titles (Word writes the file's path there) blanked; the
+  mail-merge data source and the path in INCLUDEPICTURE/INCLUDETEXT/LINK fields removed; digital
+  signatures (the signer's certificate) and embedded fonts dropped with their relationships;
   every embedded picture re-encoded without metadata and every embedded Office document cleaned
   the same way. EMF/WMF drawings (which carry paths and user names, and which nothing here can
   redraw) and any other embedded binary object are refused: the reporter is asked for a PDF.
 * **Audio and video** — ffmpeg copies the audio streams and H.264/HEVC video (no re-encoding)
   into a new file of the same kind without any global or per-stream metadata, chapters, cover
   pictures, data or subtitle tracks (e.g. the location and capture date of a phone video), and
-  the video without its SEI messages (user data, the encoder's settings) or any NAL unit of
-  another kind, in the frames and in the decoder configuration; video in another codec is
+  the video without its SEI messages (user data, the encoder's settings), H.264 data
+  partitions or any NAL unit of another kind, in the frames and in the decoder configuration;
+  video in another codec is
   re-encoded to H.264 the same way. ffprobe then checks that no tag is left but the technical
   ones, and the copy's NAL units are read back: only the kept kinds, and no SEI message of the
   original anywhere in the copy's bytes.
@@ -114,6 +120,53 @@ _PDF_PAGES_KEYS = frozenset("/Type /Parent /Kids /Count /Resources /MediaBox /Cr
 # /Renditions (slides and media files) and private trees are dropped.
 _PDF_NAMES_KEYS = frozenset("/Dests /AP /Pages /Templates".split())
 _PDF_ANY_KEYS = ("/Metadata", "/PieceInfo", "/LastModified", "/AF")
+# Table 15 (file trailer): every other key (e.g. a private /ReporterNote) is dropped; /Info is.
+_PDF_TRAILER_KEYS = frozenset("/Size /Prev /Root /Encrypt /ID".split())
+# Table 87 (image dictionaries) and Table 5 (stream dictionaries): dropped are /OPI (the path of
+# the high-resolution original on the author's computer), /Name (free, often the file's name),
+# /ID, /Measure and /PtData (geographic points), /F (an outside file) and any private key.
+_PDF_IMAGE_KEYS = frozenset(
+    (
+        "/Type /Subtype /Width /Height /ColorSpace /BitsPerComponent /Intent /ImageMask /Mask /Decode"
+        " /Interpolate /Alternates /SMask /SMaskInData /StructParent /OC /Length /Filter /DecodeParms /DL"
+    ).split()
+)
+# Tables 166-191 (annotations of every kind, and the field keys of a widget merged with its
+# field): every other key is a private one and is dropped.
+_PDF_ANNOT_SPEC_KEYS = frozenset(
+    (
+        "/Type /Subtype /Rect /Contents /P /NM /M /F /AP /AS /Border /C /StructParent /OC /AF /ca /CA"
+        " /BM /Lang /T /Popup /RC /CreationDate /IRT /Subj /RT /IT /ExData /Open /Name /State"
+        " /StateModel /A /Dest /H /PA /QuadPoints /BS /DA /Q /DS /CL /LE /RD /L /LL /LLE /Cap /LLO"
+        " /CP /Measure /CO /IC /BE /Vertices /Path /Sy /InkList /Parent /FS /Sound /Movie /MK /AA"
+        " /MN /LastModified /SV /FixedPrint /3DD /3DV /3DA /3DI /3DB /3DU /GEO /RO /OverlayText"
+        " /Repeat /RichMediaSettings /RichMediaContent /FT /Kids /TU /TM /Ff /V /DV /RV /Opt /TI /I"
+        " /MaxLen /Lock"
+    ).split()
+)
+_PDF_ANNOT_SUBTYPES = frozenset(
+    (
+        "/Text /Link /FreeText /Line /Square /Circle /Polygon /PolyLine /Highlight /Underline /Squiggly"
+        " /StrikeOut /Caret /Stamp /Ink /Popup /FileAttachment /Sound /Movie /Screen /Widget"
+        " /PrinterMark /TrapNet /Watermark /3D /Redact /Projection /RichMedia"
+    ).split()
+)
+# Table 224 (interactive form dictionary; /XFA, a whole XML form with its data, is dropped),
+# Table 147 (viewer preferences), Table 353 (mark information), Tables 151/152 (outline
+# dictionary and items) and Table 161 (page labels: the free /P prefix, e.g. a name, is dropped).
+_PDF_ACROFORM_KEYS = frozenset("/Fields /NeedAppearances /SigFlags /CO /DR /DA /Q".split())
+_PDF_VIEWER_KEYS = frozenset(
+    (
+        "/HideToolbar /HideMenubar /HideWindowUI /FitWindow /CenterWindow /DisplayDocTitle"
+        " /NonFullScreenPageMode /Direction /ViewArea /ViewClip /PrintArea /PrintClip /PrintScaling"
+        " /Duplex /PickTrayByPDFSize /PrintPageRange /NumCopies /Enforce"
+    ).split()
+)
+_PDF_MARKINFO_KEYS = frozenset("/Marked /UserProperties /Suspects".split())
+_PDF_OUTLINE_KEYS = frozenset(
+    "/Type /Title /Parent /Prev /Next /First /Last /Count /Dest /A /SE /C /F".split()
+)
+_PDF_PAGE_LABEL_KEYS = frozenset("/Type /S /St".split())
 _PDF_ANNOT_KEYS = ("/T", "/M", "/CreationDate", "/NM", "/AA")
 _PDF_SIGNATURE_KEYS = (
     "/Name",
@@ -364,11 +417,18 @@ def _keep_only(obj, keys: frozenset[str]) -> None:
 def _scrub_pdf(pdf) -> None:
     import pikepdf
 
-    trailer = pdf.trailer
-    if "/Info" in trailer:
-        del trailer["/Info"]
+    _keep_only(pdf.trailer, _PDF_TRAILER_KEYS)
     root = pdf.Root
     _keep_only(root, _PDF_CATALOG_KEYS)
+    for key, keys in (
+        ("/AcroForm", _PDF_ACROFORM_KEYS),
+        ("/ViewerPreferences", _PDF_VIEWER_KEYS),
+        ("/MarkInfo", _PDF_MARKINFO_KEYS),
+    ):
+        if isinstance(root.get(key), pikepdf.Dictionary):
+            _keep_only(root[key], keys)
+    _scrub_outlines(root.get("/Outlines"), set())
+    _scrub_page_labels(root.get("/PageLabels"), 0)
     names = root.get("/Names")
     if isinstance(names, pikepdf.Dictionary):
         _keep_only(names, _PDF_NAMES_KEYS)
@@ -406,6 +466,33 @@ def _scrub_pdf(pdf) -> None:
         scrub(obj)
     for page in pdf.pages:
         scrub(page.obj)
+
+
+def _scrub_outlines(node, seen: set) -> None:
+    """The outline dictionary and every bookmark keep only their PDF 2.0 keys."""
+    import pikepdf
+
+    while isinstance(node, pikepdf.Dictionary) and node.objgen not in seen and len(seen) < 100_000:
+        if node.is_indirect:
+            seen.add(node.objgen)
+        _keep_only(node, _PDF_OUTLINE_KEYS)
+        _scrub_outlines(node.get("/First"), seen)
+        node = node.get("/Next")
+
+
+def _scrub_page_labels(node, depth: int) -> None:
+    """Page labels keep their style and first number, not their free prefix (/P)."""
+    import pikepdf
+
+    if not isinstance(node, pikepdf.Dictionary) or depth > 50:
+        return
+    nums = node.get("/Nums")
+    if isinstance(nums, pikepdf.Array):
+        for label in list(nums)[1::2]:
+            if isinstance(label, pikepdf.Dictionary):
+                _keep_only(label, _PDF_PAGE_LABEL_KEYS)
+    for kid in node.get("/Kids", []):
+        _scrub_page_labels(kid, depth + 1)
 
 
 def _scrub_page_tree(node, seen: set) -> None:
@@ -483,6 +570,10 @@ def _scrub_dictionary(obj) -> None:
         if key in obj:
             del obj[key]
     kind, subtype = obj.get("/Type"), obj.get("/Subtype")
+    if subtype == "/Image" and (kind in (None, "/XObject")):
+        _keep_only(obj, _PDF_IMAGE_KEYS)
+    if kind == "/Annot" or (subtype in _PDF_ANNOT_SUBTYPES and "/Rect" in obj):
+        _keep_only(obj, _PDF_ANNOT_SPEC_KEYS)
     if kind == "/Annot" or subtype in ("/Text", "/Popup", "/FreeText", "/FileAttachment", "/Sound"):
         for key in _PDF_ANNOT_KEYS:
             if key in obj:
@@ -508,7 +599,7 @@ def _check_pdf(cleaned: bytes) -> None:
     import pikepdf
 
     with pikepdf.open(io.BytesIO(cleaned)) as pdf:
-        if "/Info" in pdf.trailer or set(pdf.Root.keys()) - _PDF_CATALOG_KEYS:
+        if set(pdf.trailer.keys()) - _PDF_TRAILER_KEYS or set(pdf.Root.keys()) - _PDF_CATALOG_KEYS:
             raise CannotClean(DAMAGED)
         if any(set(page.obj.keys()) - _PDF_PAGE_KEYS for page in pdf.pages):
             raise CannotClean(DAMAGED)
@@ -519,6 +610,8 @@ def _check_pdf(cleaned: bytes) -> None:
                 raise CannotClean(DAMAGED)
             if not isinstance(obj, pikepdf.Stream):
                 continue
+            if obj.get("/Subtype") == "/Image" and set(obj.keys()) - _PDF_IMAGE_KEYS:
+                raise CannotClean(DAMAGED)
             filters, parms = _stream_filters(obj)
             if filters and filters[-1] in _PDF_PICTURE_FILTERS:
                 picture = _picture_data(pdf, obj, filters, parms)
@@ -573,9 +666,37 @@ _PERSON_ELEMENTS = {"cmauthor", "author", "person", "userinfo"}
 _DROPPED_ATTRIBUTES = {"date", "dateutc"}
 # Elements removed: the saved file's path, the attached template, document variables, the
 # revision-session list, the document's id, and presence (account) information.
-_DROPPED_ELEMENTS = {"abspath", "attachedtemplate", "docvars", "rsids", "docid", "presenceinfo"}
+_DROPPED_ELEMENTS = {
+    "abspath",
+    "attachedtemplate",
+    "docvars",
+    "rsids",
+    "docid",
+    "presenceinfo",
+    "mailmerge",  # the mail-merge data source: its path, connection string and query
+    # embedded fonts (the font parts are dropped: the reader's own fonts are used instead)
+    "embedregular",
+    "embedbold",
+    "embeditalic",
+    "embedbolditalic",
+    "embeddedfontlst",
+}
+# Picture and shape properties whose name, description and title Word and PowerPoint fill
+# with the picture's file path on the author's computer (C:\Users\<name>\Pictures\...).
+_PATH_NAMED_ELEMENTS = {"cnvpr", "docpr"}
+_PATH_NAMED_ATTRIBUTES = {"name", "descr", "title"}
+# Field instructions that name a file: the path is blanked (the field's last result stays).
+_FILE_FIELD = re.compile(r"(\s*(?:INCLUDEPICTURE|INCLUDETEXT|LINK|DDE|DDEAUTO|IMPORT)\b)", re.I)
+# Parts dropped with every relationship to them: digital signatures (the signer's certificate,
+# e-mail address and signature text) and embedded fonts (obfuscated font files, whose content
+# nothing here can check).
+_DROPPED_PARTS = re.compile(r"(?:^_xmlsignatures/|\.(?:odttf|ttf|otf|fntdata)$)", re.I)
+_DROPPED_RELATIONSHIPS = re.compile(
+    r"/(?:font|digital-signature/(?:origin|signature|certificate)|mailMergeSource|"
+    r"mailMergeHeaderSource|recipientData)$"
+)
 _PICTURE_PARTS = re.compile(r"\.(?:jpe?g|png|gif|webp|tiff?|bmp)$", re.I)
-_KEPT_BINARY_PARTS = re.compile(r"\.(?:odttf|ttf|otf|fntdata|sigs)$", re.I)
+
 # Windows metafiles (Visio drawings, pasted charts, an embedded object's preview) hold the
 # paths, user and printer names of the machine that drew them, and nothing on this server can
 # redraw them as a plain picture (no LibreOffice, no libwmf): the document is refused.
@@ -614,6 +735,8 @@ def clean_ooxml(data: bytes, clean_picture: Callable[[bytes, str], bytes], depth
             raise CannotClean(DAMAGED) from error
         authors = _comment_authors(parts)
         for name, content in parts.items():
+            if _DROPPED_PARTS.search(name):
+                continue
             cleaned = _clean_part(name, content, clean_picture, depth, authors)
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)  # no save time, no owner, no extras
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -655,8 +778,6 @@ def _clean_part(name: str, content: bytes, clean_picture, depth: int, authors: s
         return bytes(64) + content[64:]  # DEVMODE: the first 32 UTF-16 characters name the printer
     if _DRAWING_PARTS.search(name):
         raise CannotClean(DRAWING)
-    if _KEPT_BINARY_PARTS.search(name):
-        return content
     raise CannotClean(EMBEDDED)
 
 
@@ -678,6 +799,7 @@ def _clean_xml(name: str, content: bytes, authors: set[str]) -> bytes:
         return _empty_like(root)  # author, last modified by, company, manager, custom fields...
     if name.lower().startswith("customxml/") and re.search(r"item\d+\.xml$", name, re.I):
         return _empty_like(root)  # SharePoint and add-in data (often names and accounts)
+    in_file_field = False
     for element in list(root.iter()):
         if not isinstance(element.tag, str):
             continue
@@ -685,6 +807,27 @@ def _clean_xml(name: str, content: bytes, authors: set[str]) -> bytes:
         if tag in _DROPPED_ELEMENTS:
             _drop(element)
             continue
+        if tag == "relationship" and _DROPPED_RELATIONSHIPS.search(element.get("Type", "")):
+            _drop(element)
+            continue
+        if tag == "override" and _DROPPED_PARTS.search(element.get("PartName", "").lstrip("/")):
+            _drop(element)
+            continue
+        if tag == "fldchar":
+            in_file_field = False
+        elif tag == "instrtext" and element.text:
+            if in_file_field:
+                element.text = ""  # the rest of a path split over several runs
+            elif match := _FILE_FIELD.match(element.text):
+                element.text, in_file_field = match.group(1) + ' ""', True
+        elif tag == "fldsimple":
+            for attribute in element.attrib:
+                if _local(attribute) == "instr" and (match := _FILE_FIELD.match(element.attrib[attribute])):
+                    element.attrib[attribute] = match.group(1) + ' ""'
+        if tag in _PATH_NAMED_ELEMENTS:
+            for attribute in list(element.attrib):
+                if _local(attribute) in _PATH_NAMED_ATTRIBUTES:
+                    element.attrib[attribute] = ""
         for attribute in list(element.attrib):
             key = _local(attribute)
             if key.startswith("rsid") or key in _DROPPED_ATTRIBUTES:
@@ -827,13 +970,14 @@ def clean_media(data: bytes, content_type: str) -> bytes:
         return target.read_bytes()
 
 
-# NAL unit types a video copy keeps. H.264 (ITU-T H.264 table 7-1): coded slices (1-5),
+# NAL unit types a video copy keeps. H.264 (ITU-T H.264 table 7-1): coded slices (1, 5; the
+# data partitions 2-4, used by no phone or camera, can carry any bytes and are dropped),
 # sequence and picture parameter sets (7, 8), access unit delimiters, end of sequence and of
 # stream (9-11). HEVC (H.265 table 7-1): coded slices (0-9, 16-21), VPS, SPS, PPS (32-34),
 # delimiters and ends (35-37). Dropped: SEI (H.264 6, HEVC 39 and 40: unregistered user data
 # such as an encoder's settings string or a name put there on purpose, capture times, GPS of
 # some cameras), filler data, and every extension, reserved or unspecified type.
-_KEPT_NAL_UNITS = {"h264": "1-5|7-11", "hevc": "0-9|16-21|32-37"}
+_KEPT_NAL_UNITS = {"h264": "1|5|7-11", "hevc": "0-9|16-21|32-37"}
 
 
 def _nal_type_set(spec: str) -> frozenset[int]:

@@ -516,3 +516,17 @@ def test_a_password_change_retires_the_accounts_api_keys(app, session, clerk_wit
     result = app.test_cli_runner().invoke(args=["ys", "reset-password", "clerk", "--password", STRONG])
     assert result.exit_code == 0, result.output
     assert client.get("/api/v1/case/", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_an_account_with_a_role_an_administrator_made_needs_the_code(app, session):
+    sm = app.appbuilder.sm
+    with app.app_context():
+        observer = sm.add_role("Observer")
+        leader = sm.find_role("Leader")
+        observer.permissions = list(leader.permissions)
+        sm.add_user("observer1", "观察", "员", "observer1@example.org", [observer], password=STRONG)
+        sm.session.commit()
+    client = app.test_client()
+    first = client.post("/login/", data={"username": "observer1", "password": STRONG})
+    assert first.headers["Location"].endswith("/login/code/")
+    assert not logged_in(client)

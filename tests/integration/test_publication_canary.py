@@ -257,3 +257,39 @@ def test_the_canary_spelt_to_get_through_is_refused_at_submission_approval_and_i
     assert "施工许可被拖延" not in flat
     for piece in ATTACK_PIECES + ("张建国", "恒达建材", "13812345678", "1381234"):
         assert re.sub(r"\s+", "", piece) not in flat, piece
+
+
+# A second attack got through: letters, digits and brackets between the characters, the initials
+# of the name, the phone number in words split by commas and with letters between its digits, and
+# the company named in English.
+SECOND_HEADING = "张X建X国（恒x达x建x材公司）反映施工许可被拖延"
+SECOND_SUMMARY = (
+    "反映人Zhang J.G.（zhangjg），联系电话幺三八，一二三四，五六七八，备用138a1234b5678，"
+    "系Hengda Building Materials Co., Ltd.负责人"
+)
+
+
+def test_the_canary_spelt_a_second_way_is_refused_at_submission(app, session, client, actors, cats, depts):
+    number, _code, _ = file_canary(client, cats)
+    case = session.query(Case).filter_by(number=number).one()
+    close_through_the_workflow(session, actors, depts, case)
+    login(client, "supervisor")
+    assert client.post(f"/typical/act/mark/{case.id}", data={"kind": "warning"}).status_code == 302
+    typical = session.query(TypicalCase).filter_by(case_id=case.id).one()
+    client.get("/lang/en")
+    attack = {"heading": SECOND_HEADING, "summary": SECOND_SUMMARY, "submit": "1"}
+    refused = client.post(f"/typical/act/edit/{typical.id}", data=attack)
+    assert refused.status_code == 422
+    message = visible_text(refused.get_data(as_text=True))
+    for piece in (
+        "name “张X建X国” (heading)",
+        "“恒x达x建x材",
+        "name “Zhang J.G” (summary, paragraph 1)",
+        "name “zhangjg” (summary, paragraph 1)",
+        "phone number “幺三八，一二三四，五六七八” (summary, paragraph 1)",
+        "phone number “138a1234b5678” (summary, paragraph 1)",
+        "“Hengda Building Materials Co., Ltd.” (summary, paragraph 1)",
+    ):
+        assert piece in message, piece
+    session.expire_all()
+    assert typical.state == TypicalState.DRAFT and typical.heading != SECOND_HEADING

@@ -213,3 +213,15 @@ def test_the_readme_says_which_secrets_production_sets():
     production = readme[readme.index("## Production") :]
     for name in (*keys.REQUIRED, "rotate-identity-key"):
         assert name in production
+
+
+def test_keys_once_written_into_the_repository_are_refused():
+    # the second attacker review started a production instance on tests/conftest.py's old keys
+    old = {
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+        "IDENTITY_KEY": "test-identity-key-0123456789abcdef0123456789",
+        "QUERY_CODE_KEY": "test-query-code-key-0123456789abcdef0123456789",
+    }
+    assert keys.problems(old) == [
+        f"{name} is a published default; anyone can use it." for name in keys.REQUIRED
+    ]

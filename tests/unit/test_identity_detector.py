@@ -410,6 +410,22 @@ FOUND_FOR_THE_CANARY = [
     ("恒·达·建·材多次反映。", COMPANY, "恒·达·建·材"),
     ("回电1 3 8 / 1 2 3 4 / 5 6 7 8。", PHONE, "1 3 8 / 1 2 3 4 / 5 6 7 8"),
     ("代码9113 0102-MA0C KH7T 3L。", CREDIT, "9113 0102-MA0C KH7T 3L"),
+    # a second attack: letters, digits or brackets between the characters, initials, numbers in
+    # words split by commas, letters between the digits, a company named in English
+    ("张X建X国（恒x达x建x材公司）反映施工许可被拖延", NAME, "张X建X国"),
+    ("张X建X国（恒x达x建x材公司）反映施工许可被拖延", COMPANY, "恒x达x建x材"),
+    ("张1建2国反映审批超时。", NAME, "张1建2国"),
+    ("恒(heng)达(da)建材公司反映用地难。", COMPANY, "恒(heng)达(da)建材"),
+    ("反映人Zhang J.G.（zhangjg）称已提交材料。", NAME, "Zhang J.G"),
+    ("反映人Zhang J.G.（zhangjg）称已提交材料。", NAME, "zhangjg"),
+    ("Z.J.G.称已提交材料。", NAME, "Z.J.G"),
+    ("张某（J.G.）称已提交材料。", NAME, "J.G."),
+    ("Chang Chien-kuo反映施工许可被拖延。", NAME, "Chang Chien-kuo"),
+    ("Chang Ch'ien-kuo反映施工许可被拖延。", NAME, "Chang Ch'ien-kuo"),
+    ("联系电话幺三八，一二三四，五六七八。", PHONE, "幺三八，一二三四，五六七八"),
+    ("回电138a1234b5678。", PHONE, "138a1234b5678"),
+    ("手机尾号5678。", PHONE, "5678"),
+    ("系Hengda Building Materials Co., Ltd.负责人。", COMPANY, "Hengda Building Materials Co., Ltd."),
 ]
 
 

@@ -20,6 +20,11 @@ from app.passwords import DEMO_PASSWORD, password_problems
         "Yingshang110!",  # the platform's own name: accepted before (attacker review)
         "yingshang110yingshang110",  # the same, twice: accepted before
         "Demo-Yingshang-2026",  # platform words and the year
+        "yíngshāng110!!",  # the second attacker review: accents,
+        "110gnahsgniy!!",  # the platform's name reversed,
+        "Dem0@2026!Dem0",  # the demo password in leetspeak,
+        "correcthorsebatterystaple",  # the most quoted passphrase,
+        "Hotline12345!",  # a demo account's name
     ],
 )
 def test_a_short_common_published_or_own_name_password_is_refused(password):

@@ -384,3 +384,247 @@ def test_a_video_in_another_codec_is_re_encoded_without_its_user_data():
     assert detect_type(copy, "copy.mov") == "video/quicktime" and video_frames(copy) == 10
     assert codecs(original) == [b"mpeg4", b"aac"] and codecs(copy) == [b"h264", b"aac"]
     assert UNREGISTERED_SEI not in s.ffprobe_frames(copy) and b"x264 - core" not in copy
+
+
+# --- second attack (issue 13): private data outside the catalog, Word's own traces ------------
+
+NOTE = f"{s.AUTHOR} 13812345678 {s.LOGIN}"
+
+
+def pdf_with_private_keys_everywhere() -> bytes:
+    """The attacker's construction: a /ReporterNote in the trailer, an annotation, the form,
+    the bookmarks, the viewer preferences and the mark information, a page label prefix with a
+    name, and a picture whose /OPI names the original file on the author's computer."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, String
+
+    with pikepdf.open(io.BytesIO(s.pdf())) as pdf:
+        note = String(NOTE)
+        picture = pikepdf.Stream(pdf, s.jpeg())
+        picture.Type, picture.Subtype, picture.Filter = Name.XObject, Name.Image, Name.DCTDecode
+        picture.Width, picture.Height, picture.ColorSpace, picture.BitsPerComponent = (
+            64,
+            48,
+            Name.DeviceRGB,
+            8,
+        )
+        picture.ReporterNote = note
+        picture.Name = Name(f"/{s.LOGIN}")
+        path = String(f"C:\\Users\\{s.AUTHOR}\\Pictures\\IMG_13812345678.jpg")
+        picture.OPI = Dictionary(
+            {"/2.0": Dictionary(Type=Name.OPI, Version=2.0, F=path, Inks=Name.full_color)}
+        )
+        page = pdf.pages[0].obj
+        page.Resources.XObject = Dictionary(Im0=pdf.make_indirect(picture))
+        comment = Dictionary(Type=Name.Annot, Subtype=Name.Text, Rect=[10, 10, 20, 20], Contents=String("ok"))
+        comment.ReporterNote = note
+        page.Annots = Array([pdf.make_indirect(comment)])
+        pdf.trailer.ReporterNote = note
+        pdf.Root.AcroForm = Dictionary(Fields=Array([]), ReporterNote=note)
+        pdf.Root.Outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines, Count=0, ReporterNote=note))
+        pdf.Root.ViewerPreferences = Dictionary(ReporterNote=note)
+        pdf.Root.MarkInfo = Dictionary(Marked=True, ReporterNote=note)
+        pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D, P=String(f"{s.AUTHOR}-"))]))
+        output = io.BytesIO()
+        pdf.save(output, compress_streams=False)
+    return output.getvalue()
+
+
+def test_private_keys_anywhere_in_a_pdf_and_a_pictures_original_path_are_not_in_the_copy():
+    import pikepdf
+
+    original = pdf_with_private_keys_everywhere()
+    assert s.AUTHOR in s.pdf_strings(original) and "IMG_13812345678" in s.pdf_strings(original)
+    copy = clean_copy(original, "application/pdf", "note.pdf")
+    strings = s.pdf_strings(copy)
+    assert s.canaries_in(strings) == [] and "13812345678" not in strings
+    assert b"/ReporterNote" not in copy and b"/OPI" not in copy and s.LOGIN.encode() not in copy
+    assert "Construction at night, site 7" in s.pdf_text(copy)
+    with pikepdf.open(io.BytesIO(copy)) as pdf:
+        assert set(pdf.trailer.keys()) <= {"/Size", "/Root", "/ID"}
+        assert pdf.Root.MarkInfo.Marked and pdf.Root.PageLabels.Nums[1].S == "/D"  # kept, no prefix
+        assert [str(a.Contents) for a in pdf.pages[0].obj.Annots] == ["ok"]
+
+
+PICTURE_PATH = f"C:\\Users\\zhangjianguo\\Pictures\\{s.AUTHOR}_13812345678.png"
+CT = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org'
+    '/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+    'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default '
+    'Extension="png" ContentType="image/png"/><Default Extension="odttf" ContentType="application/vnd.'
+    'openxmlformats-officedocument.obfuscatedFont"/><Override PartName="/word/document.xml" ContentType='
+    '"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+NS = (
+    f'xmlns:w="{s.W}" xmlns:r="{s.R}" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+    ' xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"'
+    ' xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"'
+)
+
+
+def rels(*relationships: tuple[str, str, str]) -> str:
+    items = "".join(
+        f'<Relationship Id="{i}" Type="{t}" Target="{target}"'
+        + (' TargetMode="External"' if target.startswith("file:") else "")
+        + "/>"
+        for i, t, target in relationships
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{s.PKG_REL}">{items}</Relationships>'
+
+
+def docx_parts(body: str, extra: dict[str, str | bytes]) -> bytes:
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8"?><w:document {NS}><w:body><w:p><w:r><w:t>{s.BODY}</w:t></w:r>'
+    )
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as package:
+        package.writestr("[Content_Types].xml", CT)
+        package.writestr("word/document.xml", document + body + "</w:p></w:body></w:document>")
+        for name, content in {
+            "_rels/.rels": rels(("rId1", f"{s.REL}/officeDocument", "word/document.xml"))
+        }.items():
+            package.writestr(name, content)
+        for name, content in extra.items():
+            package.writestr(name, content)
+    return output.getvalue()
+
+
+def all_xml(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return "\n".join(package.read(n).decode("utf-8", "replace") for n in package.namelist())
+
+
+def test_a_docx_copy_has_no_picture_path_mail_merge_source_field_path_or_signature():
+    cert = "MIIB" + base64_text(f"CN=Zhang Jianguo/emailAddress={s.LOGIN}@163.com")
+    picture = (
+        f'<w:r><w:drawing><wp:inline><wp:extent cx="9144" cy="9144"/><wp:docPr id="1" name="{PICTURE_PATH}"'
+        f' descr="{PICTURE_PATH}" title="{s.AUTHOR}"/><a:graphic><a:graphicData uri="http://schemas.'
+        'openxmlformats.org/drawingml/2006/picture"><pic:pic><pic:nvPicPr><pic:cNvPr id="0" name='
+        f'"{PICTURE_PATH}" descr="{PICTURE_PATH}"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip '
+        'r:embed="rId5"/></pic:blipFill><pic:spPr/></pic:pic></a:graphicData></a:graphic></wp:inline>'
+        "</w:drawing></w:r>"
+    )
+    field = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> INCLUDEPICTURE '
+        f'"C:\\\\Users\\\\{s.AUTHOR}\\\\Desktop\\\\</w:instrText></w:r><w:r><w:instrText>ID_13812345678.jpg" '
+        '\\* MERGEFORMAT </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    source = f"C:\\Users\\{s.AUTHOR}\\Documents\\{s.COMPANY}13812345678.xlsx"
+    settings = (
+        f'<?xml version="1.0" encoding="UTF-8"?><w:settings {NS}><w:mailMerge><w:mainDocumentType '
+        'w:val="formLetters"/><w:connectString w:val="Provider=Microsoft.ACE.OLEDB.12.0;'
+        f'Data Source={source}"/>'
+        f'<w:query w:val="SELECT * FROM `{source}`"/><w:dataSource r:id="rId9"/></w:mailMerge></w:settings>'
+    )
+    signature = (
+        '<?xml version="1.0" encoding="UTF-8"?><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><KeyInfo>'
+        f"<X509Data><X509Certificate>{cert}</X509Certificate></X509Data></KeyInfo><Object><SignatureInfoV1 "
+        f'xmlns="http://schemas.microsoft.com/office/2006/digsig"><SignatureText>{s.AUTHOR}</SignatureText>'
+        "</SignatureInfoV1></Object></Signature>"
+    )
+    original = docx_parts(
+        picture + field,
+        {
+            "word/media/image1.png": s.png(),
+            "word/settings.xml": settings,
+            "word/_rels/settings.xml.rels": rels(("rId9", f"{s.REL}/mailMergeSource", f"file:///{source}")),
+            "word/_rels/document.xml.rels": rels(
+                ("rId5", f"{s.REL}/image", "media/image1.png"), ("rId6", f"{s.REL}/settings", "settings.xml")
+            ),
+            "_xmlsignatures/origin.sigs": b"",
+            "_xmlsignatures/_rels/origin.sigs.rels": rels(
+                ("rId1", f"{s.PKG_REL}/digital-signature/signature", "sig1.xml")
+            ),
+            "_xmlsignatures/sig1.xml": signature,
+        },
+    )
+    assert (
+        s.AUTHOR in all_xml(original)
+        and "_xmlsignatures/sig1.xml" in zipfile.ZipFile(io.BytesIO(original)).namelist()
+    )
+    copy = clean_copy(original, DOCX, "letter.docx")
+    text = all_xml(copy)
+    assert s.canaries_in(text) == [] and "13812345678" not in text and "Users" not in text
+    assert "mailMerge" not in text and "Zhang" not in text and "digital-signature" not in text
+    names = zipfile.ZipFile(io.BytesIO(copy)).namelist()
+    assert not [n for n in names if n.startswith("_xmlsignatures/")]
+    assert s.BODY in text and "word/media/image1.png" in names and 'r:embed="rId5"' in text  # picture kept
+    assert "INCLUDEPICTURE" in text  # the field stays, without its path
+
+
+def base64_text(value: str) -> str:
+    import base64
+
+    return base64.b64encode(value.encode()).decode()
+
+
+def test_an_embedded_font_is_dropped_with_its_relationships():
+    font = b"\x00\x01\x00\x00" + f"{s.AUTHOR} 13812345678 {s.LOGIN}".encode("utf-16-le") * 4
+    table = (
+        f'<?xml version="1.0" encoding="UTF-8"?><w:fonts {NS}><w:font w:name="Calibri"><w:embedRegular '
+        'r:id="rId1" w:fontKey="{00000000-0000-0000-0000-000000000000}"/></w:font></w:fonts>'
+    )
+    original = docx_parts(
+        "",
+        {
+            "word/fontTable.xml": table,
+            "word/_rels/fontTable.xml.rels": rels(("rId1", f"{s.REL}/font", "fonts/font1.odttf")),
+            "word/fonts/font1.odttf": font,
+        },
+    )
+    copy = clean_copy(original, DOCX, "letter.docx")
+    names = zipfile.ZipFile(io.BytesIO(copy)).namelist()
+    assert not [n for n in names if n.endswith(".odttf")] and font not in copy
+    text = all_xml(copy)
+    assert "font1.odttf" not in text and "embedRegular" not in text and 'w:name="Calibri"' in text
+    assert s.LOGIN.encode("utf-16-le") not in copy and s.BODY in text
+
+
+def test_h264_data_partitions_carrying_text_are_not_in_the_copy():
+    with tempfile.TemporaryDirectory() as work:
+        stream = Path(work) / "in.h264"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "1"]
+            + [
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-bsf:v",
+                "filter_units=remove_types=6",
+                str(stream),
+            ],
+            check=True,
+        )
+        units = stream.read_bytes().split(b"\x00\x00\x00\x01")
+        partition = b"\x02ZhangJianguo-13812345678\x80"  # NAL unit type 2: data partition A
+        marked = b"".join(
+            b"\x00\x00\x00\x01"
+            + u
+            + (b"\x00\x00\x00\x01" + partition if u and u[0] & 0x1F in (1, 5) else b"")
+            for u in units
+            if u
+        )
+        stream.write_bytes(marked)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-r",
+                "10",
+                "-f",
+                "h264",
+                "-i",
+                str(stream),
+                "-c",
+                "copy",
+                str(Path(work) / "o.mp4"),
+            ],
+            check=True,
+        )
+        original = (Path(work) / "o.mp4").read_bytes()
+    assert b"ZhangJianguo-13812345678" in original
+    copy = clean_copy(original, "video/mp4", "clip.mp4")
+    assert b"ZhangJianguo" not in copy and b"13812345678" not in copy
+    assert video_frames(copy) == video_frames(original) > 0 and codecs(copy) == [b"h264"]
