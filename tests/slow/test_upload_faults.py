@@ -154,6 +154,11 @@ def test_a_worker_killed_while_cleaning_loses_no_file_and_leaves_no_orphan(
     try:
         with unit_of_work(session):
             attachments.sweep_pending(session, clock.utcnow() + attachments.STALE + timedelta(minutes=1))
+        # wait for the files themselves, not only for an empty queue: between taking a job and
+        # registering it as started, RQ shows an empty queue and no started job
+        deadline = time.time() + 120
+        while states() != ["clean"] * len(photos) and time.time() < deadline:
+            time.sleep(0.2)
         wait_idle(queue)
     finally:
         kill(worker)
