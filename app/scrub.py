@@ -988,26 +988,24 @@ def _nal_type_set(spec: str) -> frozenset[int]:
     return frozenset(kept)
 
 
-def _video_codecs(path: Path) -> list[str]:
-    """The codec of each video stream that is not an attached picture, in the file's order."""
+def _ffprobe(path: Path | str, entries: str) -> dict:
+    """What ffprobe reads of ``entries`` in a file, as JSON; a file it cannot read is damaged."""
     done = subprocess.run(
-        [
-            _tool("ffprobe"),
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_type,codec_name:stream_disposition=attached_pic",
-            "-of",
-            "json",
-            str(path),
-        ],
+        [_tool("ffprobe"), "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
         capture_output=True,
         timeout=TOOL_SECONDS,
         check=False,
     )
     if done.returncode != 0:
         raise CannotClean(DAMAGED)
-    streams = json.loads(done.stdout or b"{}").get("streams", [])
+    return json.loads(done.stdout or b"{}")
+
+
+def _video_codecs(path: Path) -> list[str]:
+    """The codec of each video stream that is not an attached picture, in the file's order."""
+    streams = _ffprobe(path, "stream=codec_type,codec_name:stream_disposition=attached_pic").get(
+        "streams", []
+    )
     return [
         str(s.get("codec_name"))
         for s in streams
@@ -1171,24 +1169,7 @@ def _hevc_configuration(body: bytes) -> bytes:
 
 def media_tags(path: Path | str) -> dict[str, str]:
     """Every tag ffprobe reads in a file (container and streams), "stream0:key" for streams."""
-    done = subprocess.run(
-        [
-            _tool("ffprobe"),
-            "-v",
-            "error",
-            "-show_entries",
-            "format_tags:stream_tags:stream=index",
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        timeout=TOOL_SECONDS,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise CannotClean(DAMAGED)
-    found = json.loads(done.stdout or b"{}")
+    found = _ffprobe(path, "format_tags:stream_tags:stream=index")
     tags = dict(found.get("format", {}).get("tags", {}))
     for stream in found.get("streams", []):
         for key, value in stream.get("tags", {}).items():
