@@ -7,7 +7,7 @@ import random
 from datetime import datetime, timedelta
 
 from app import clock
-from app.enums import CaseType, Channel, DeptLevel, Grade, Rating, Urgency
+from app.enums import FOUNDED, CaseType, Channel, DeptLevel, FindingResult, Grade, Rating, Urgency
 from app.errors import DomainError
 from app.services import cases as svc
 from app.services import protection
@@ -270,6 +270,26 @@ TARGETS = [
 ]
 
 
+FINDING_WEIGHTS = [
+    (FindingResult.TRUE, 40),
+    (FindingResult.PARTLY_TRUE, 25),
+    (FindingResult.UNTRUE, 25),
+    (FindingResult.UNVERIFIABLE, 10),
+]
+FINDING_SUMMARIES = {
+    FindingResult.TRUE: "经核查，您反映的问题属实，已责令相关单位限期整改。",
+    FindingResult.PARTLY_TRUE: "经核查，您反映的问题部分属实，已责令相关单位对属实部分限期整改。",
+    FindingResult.UNTRUE: "经核查，未发现您反映的问题，详细情况将在答复中说明。",
+    FindingResult.UNVERIFIABLE: "经核查，因线索不足暂无法核实，欢迎您补充材料。",
+}
+REPLIES = {
+    FindingResult.TRUE: "经核查，反映问题属实，已责令相关科室立即整改并接受督办室复核，感谢监督。",
+    FindingResult.PARTLY_TRUE: "经核查，反映问题部分属实，属实部分已责令整改，其余情况已向您说明。",
+    FindingResult.UNTRUE: "经调阅办件记录并现场核实，未发现反映的问题，已向您电话说明核查过程。",
+    FindingResult.UNVERIFIABLE: "因线索不足暂无法核实，已告知补充材料的途径，后续将继续跟踪。",
+}
+
+
 def _drive(
     session,
     case_id: int,
@@ -279,7 +299,11 @@ def _drive(
     actors: dict[str, Actor],
     now: datetime,
 ) -> None:
-    """Take a filed case through the real services until it reaches ``target``."""
+    """Take a filed case through the real services until it reaches ``target``, through every
+    step of the rulebook: verification (the office first for B grades), rectification and its
+    re-check, clock pauses, co-handlers' parts, disputes, refused replies, revisit calls."""
+    from app.services.sweep import add_revisit
+
     moment = start
 
     def step(action, actor, minutes=(10, 600), **params):
@@ -288,6 +312,7 @@ def _drive(
         svc.perform(session, case_id, action, actor=actor, now=moment, **params)
 
     case = session.get(svc.Case, case_id)
+    supervisor = actors["supervisor"]
     if target == Status.SUBMITTED:
         return
     if target == Status.DECLINED:
@@ -299,6 +324,22 @@ def _drive(
         )
         return
     step(Action.ACCEPT, actors["clerk"], minutes=(30, 900))
+    results, weights = zip(*FINDING_WEIGHTS, strict=True)
+    result = rng.choices(results, weights)[0] if case.case_type in svc.NEEDS_FINDING else None
+    if case.grade == Grade.B and (target != Status.ACCEPTED or rng.random() < 0.5):
+        # B grade: the supervisor's office verifies first, then dispatches (or answers itself).
+        step(
+            Action.RECORD_FINDING,
+            supervisor,
+            minutes=(60, 1500),
+            result=result,
+            facts="督办室先行核查：调取窗口办件记录，询问当班工作人员。",
+            summary=FINDING_SUMMARIES[result],
+        )
+        if result in svc.UNFOUNDED and target in (Status.REPLIED, Status.EVALUATED, Status.CLOSED):
+            step(Action.REPLY, supervisor, minutes=(60, 600), reply=REPLIES[result])
+            _evaluate_and_close(step, case, target, rng, supervisor)
+            return
     if target == Status.ACCEPTED:
         return
     lead = case.proposed_department_id
@@ -321,24 +362,98 @@ def _drive(
     for co_id in co:
         step(Action.SIGN, _handler_for(session, co_id), minutes=(5, 150))
     step(Action.ADD_NOTE, handler, minutes=(60, 2000), note="已电话联系企业，核实情况，约定现场查看。")
+    if rng.random() < 0.12:
+        step(Action.PAUSE_CLOCK, handler, minutes=(30, 600), reason="等待企业补充营业执照及相关合同材料。")
+        if target == Status.HANDLING and rng.random() < 0.5:
+            return  # still waiting for the material
+        step(Action.RESUME_CLOCK, handler, minutes=(600, 4000), note="企业已补充材料。")
+    if rng.random() < 0.06:
+        step(
+            Action.RAISE_DISPUTE,
+            handler,
+            minutes=(30, 300),
+            reason="该事项涉及两个部门职责交叉，请督办室明确牵头单位。",
+        )
+        step(
+            Action.DECIDE_DISPUTE,
+            actors["dispatcher"],
+            minutes=(30, 300),
+            lead_department_id=lead,
+            note="经研究，由原承办单位牵头办理。",
+        )
     if rng.random() < 0.15:
         step(
             Action.REQUEST_EXTENSION, handler, minutes=(60, 600), days=5, reason="涉及多个科室会商，需延期。"
         )
         if target != Status.HANDLING or rng.random() < 0.5:
-            step(Action.APPROVE_EXTENSION, actors["supervisor"], minutes=(60, 600))
+            step(Action.APPROVE_EXTENSION, supervisor, minutes=(60, 600))
+    if result is not None and case.finding is None:
+        step(
+            Action.RECORD_FINDING,
+            handler,
+            minutes=(60, 1500),
+            result=result,
+            facts="调阅审批系统记录，询问经办人员并现场查看。",
+            summary=FINDING_SUMMARIES[result],
+        )
+    if case.open_rectification is not None and (target != Status.HANDLING or rng.random() < 0.6):
+        step(
+            Action.PLAN_RECTIFICATION,
+            handler,
+            minutes=(60, 900),
+            measures="对窗口工作人员进行批评教育，梳理办理流程并公开办理时限。",
+            responsible="科室负责人",
+            days=rng.randint(5, 15),
+        )
     if target == Status.HANDLING:
         return
-    step(
-        Action.REPLY,
-        handler,
-        minutes=(600, 6000),
-        reply="经核查，反映问题属实，已责令相关科室立即整改并办结，感谢您的监督。",
-        note="科室负责人已约谈，整改材料存档。",
-    )
+    for co_id in co:
+        if rng.random() < 0.3:  # the co-handler finds the part is not theirs and returns it
+            step(
+                Action.RETURN_PART,
+                _handler_for(session, co_id),
+                minutes=(60, 900),
+                reason="该部分事项不属于本单位职责。",
+            )
+            continue
+        step(
+            Action.REPLY_PART,
+            _handler_for(session, co_id),
+            minutes=(60, 900),
+            part_answer="协办部分已办理完毕。",
+        )
+    reply = REPLIES.get(case.finding, "已就您的诉求进行办理，具体情况已电话告知，感谢您的支持。")
+    step(Action.REPLY, handler, minutes=(600, 6000), reply=reply, note="办理材料存档。")
+    if rng.random() < 0.08:
+        step(
+            Action.REJECT_REPLY,
+            supervisor,
+            minutes=(60, 600),
+            reason="答复未说明核查过程和整改措施，退回重新答复。",
+        )
+        step(Action.REPLY, handler, minutes=(300, 3000), reply=reply + "核查过程：调阅记录、现场查看。")
+    if case.open_rectification is not None and (target != Status.REPLIED or rng.random() < 0.5):
+        step(
+            Action.REPORT_RECTIFICATION,
+            handler,
+            minutes=(600, 4000),
+            completion="已完成整改，流程已公开上墙。",
+        )
+        if rng.random() < 0.15:
+            step(
+                Action.REJECT_RECTIFICATION,
+                supervisor,
+                minutes=(60, 900),
+                note="整改佐证材料不全，请补充。",
+                days=3,
+            )
+            step(Action.REPORT_RECTIFICATION, handler, minutes=(600, 3000), completion="已补充整改佐证材料。")
+        step(Action.ACCEPT_RECTIFICATION, supervisor, minutes=(60, 1500), note="经复核，整改到位。")
     if target == Status.REPLIED:
+        if rng.random() < 0.5:
+            add_revisit(session, case, reason="unrated", now=moment)
+            step(Action.RECORD_REVISIT, actors["clerk"], minutes=(60, 600), outcome="not_reached")
         return
-    supervisor = actors["supervisor"]
     if target in (Status.EVALUATED, Status.CLOSED) and rng.random() < 0.15:
         # Unsatisfied once, re-handled by the same department; some escalate after a second try.
         step(
@@ -366,6 +481,23 @@ def _drive(
             higher = _handler_for(session, case.lead_department_id)
             step(Action.SIGN, higher, minutes=(5, 100))
             step(Action.REPLY, higher, minutes=(600, 3000), reply="上级部门已协调解决。")
+    _evaluate_and_close(step, case, target, rng, supervisor)
+    if case.status == Status.CLOSED and rng.random() < 0.2:
+        # A quality sample: the revisit call confirms the rating (002).
+        add_revisit(session, case, reason="sample", now=moment)
+        step(
+            Action.RECORD_REVISIT,
+            actors["clerk"],
+            minutes=(600, 3000),
+            outcome="reached",
+            rating=rng.choice([Rating.SATISFIED, Rating.BASICALLY_SATISFIED]),
+            method="phone",
+            notes="企业表示问题已解决。",
+        )
+
+
+def _evaluate_and_close(step, case, target: Status, rng: random.Random, supervisor: Actor) -> None:
+    """Rate the reply (by the reporter or a revisit call) and close where the target says."""
     unsatisfied = target == Status.UNSATISFIED or rng.random() < 0.05
     rating = (
         Rating.UNSATISFIED
@@ -381,7 +513,7 @@ def _drive(
         method=rng.choice(["phone", "sms"]),
         reason="问题没有实际解决。" if unsatisfied else None,
     )
-    if target == Status.UNSATISFIED:
+    if target == Status.UNSATISFIED or case.open_rectification is not None:
         return
     if unsatisfied:
         step(Action.CLOSE, supervisor, note="经核实，诉求超出政策范围，已向企业解释。")
@@ -452,7 +584,11 @@ def _demo_rewards(session, now: datetime):
     tier = session.query(RewardTier).filter_by(code="tier2").one()
     reports = (
         session.query(svc.Case)
-        .filter(svc.Case.case_type == CaseType.REPORT, svc.Case.status == Status.CLOSED)
+        .filter(
+            svc.Case.case_type == CaseType.REPORT,
+            svc.Case.status == Status.CLOSED,
+            svc.Case.finding.in_([str(f) for f in FOUNDED]),  # rewards only on truth (000)
+        )
         .order_by(svc.Case.id)
         .limit(5)
         .all()

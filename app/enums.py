@@ -98,6 +98,45 @@ class IdentityRequestState(StrEnum):
     REFUSED = "refused"
 
 
+class FindingResult(StrEnum):
+    """What verification (核查) established about a report or complaint (seed 000)."""
+
+    TRUE = "true"  # 属实
+    PARTLY_TRUE = "partly_true"  # 部分属实
+    UNTRUE = "untrue"  # 不属实
+    UNVERIFIABLE = "unverifiable"  # 无法核实
+
+
+# Findings that open rectification (整改) and may earn a reward.
+FOUNDED = frozenset({FindingResult.TRUE, FindingResult.PARTLY_TRUE})
+
+
+class RectificationState(StrEnum):
+    """整改: opened by a founded finding, planned by the department, re-checked (复核) by the office."""
+
+    AWAITING_PLAN = "awaiting_plan"
+    PLANNED = "planned"  # measures, responsible person and deadline set; being carried out
+    SUBMITTED = "submitted"  # completion reported with evidence, awaiting the re-check
+    ACCEPTED = "accepted"  # the office's re-check accepted it
+
+
+OPEN_RECTIFICATION = frozenset(
+    {RectificationState.AWAITING_PLAN, RectificationState.PLANNED, RectificationState.SUBMITTED}
+)
+
+
+class RevisitOutcome(StrEnum):
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
+
+
+class DisputeState(StrEnum):
+    """A dispute between departments over who is responsible (004), decided by the office."""
+
+    OPEN = "open"
+    DECIDED = "decided"
+
+
 class DeadlineState(StrEnum):
     NONE = "none"
     ON_TIME = "on_time"
@@ -154,6 +193,18 @@ LABELS: dict[StrEnum, str] = {
     IdentityRequestState.PENDING: N_("Pending"),
     IdentityRequestState.APPROVED: N_("Approved"),
     IdentityRequestState.REFUSED: N_("Refused"),
+    FindingResult.TRUE: N_("True"),
+    FindingResult.PARTLY_TRUE: N_("Partly true"),
+    FindingResult.UNTRUE: N_("Untrue"),
+    FindingResult.UNVERIFIABLE: N_("Cannot be verified"),
+    RectificationState.AWAITING_PLAN: N_("Awaiting the rectification plan"),
+    RectificationState.PLANNED: N_("Being rectified"),
+    RectificationState.SUBMITTED: N_("Completion reported, awaiting re-check"),
+    RectificationState.ACCEPTED: N_("Rectified and re-checked"),
+    RevisitOutcome.REACHED: N_("Reached"),
+    RevisitOutcome.NOT_REACHED: N_("Not reached"),
+    DisputeState.OPEN: N_("Awaiting the office's decision"),
+    DisputeState.DECIDED: N_("Decided"),
     DeadlineState.NONE: N_("No deadline"),
     DeadlineState.ON_TIME: N_("On time"),
     DeadlineState.DUE_SOON: N_("Due soon"),

@@ -431,6 +431,9 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("can_post", "CaseApi"),
         ("can_list|can_show", "IntakeQueueView"),
         ("menu_access", "New case|Intake queue"),
+        # Clerks (12345 agents) make revisit calls too (002), worked from the same queue.
+        ("can_list|can_show", "RevisitTaskView"),
+        ("menu_access", "Revisit calls"),
     ],
     Role.DISPATCHER: _CASE_READ
     + _REFERENCE_READ

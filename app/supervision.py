@@ -18,6 +18,7 @@ class NoticeKind(StrEnum):
     REMINDER = "reminder"
     RECTIFICATION = "rectification"
     INTERVIEW = "interview"
+    ASSIGNMENT = "assignment"  # 交办函: a C-grade report handed to its functional department
 
 
 class NoticeCause(StrEnum):
@@ -29,6 +30,8 @@ class NoticeCause(StrEnum):
     OVERDUE_AFTER_REMINDER = "overdue_after_reminder"
     REWARD_UNPAID = "reward_unpaid"
     SUPERVISOR_DECISION = "supervisor_decision"
+    IMPROPER_CLOSE_REQUESTS = "improper_close_requests"  # replies refused as improper, 004
+    GRADE_C_ASSIGNMENT = "grade_c_assignment"  # the 交办函 of a C-grade report, 002
 
 
 class NoticeState(StrEnum):
@@ -47,12 +50,15 @@ KIND_OF_CAUSE = {
     NoticeCause.OVERDUE_AFTER_REMINDER: NoticeKind.RECTIFICATION,
     NoticeCause.REWARD_UNPAID: NoticeKind.REMINDER,
     NoticeCause.SUPERVISOR_DECISION: NoticeKind.INTERVIEW,
+    NoticeCause.IMPROPER_CLOSE_REQUESTS: NoticeKind.RECTIFICATION,
+    NoticeCause.GRADE_C_ASSIGNMENT: NoticeKind.ASSIGNMENT,
 }
 
 NOTICE_LABELS = {
     NoticeKind.REMINDER: N_("Reminder letter"),
     NoticeKind.RECTIFICATION: N_("Rectification notice"),
     NoticeKind.INTERVIEW: N_("Interview notice"),
+    NoticeKind.ASSIGNMENT: N_("Assignment letter"),
     NoticeCause.UNSIGNED: N_("Dispatched case not signed for in time"),
     NoticeCause.OVERDUE: N_("Case not handled by its deadline"),
     NoticeCause.REPORTED_AGAIN: N_("Case reported again without being handled"),
@@ -61,6 +67,8 @@ NOTICE_LABELS = {
     NoticeCause.OVERDUE_AFTER_REMINDER: N_("Case still overdue after a reminder letter"),
     NoticeCause.REWARD_UNPAID: N_("Reward not paid by its deadline"),
     NoticeCause.SUPERVISOR_DECISION: N_("Decision of the supervisor's office"),
+    NoticeCause.IMPROPER_CLOSE_REQUESTS: N_("Replies refused repeatedly as improper requests to close"),
+    NoticeCause.GRADE_C_ASSIGNMENT: N_("C-grade report assigned with a rectification duty"),
     NoticeState.ISSUED: N_("Issued"),
     NoticeState.ACKNOWLEDGED: N_("Acknowledged"),
     NoticeState.ANSWERED: N_("Answered"),
@@ -72,6 +80,7 @@ DOCUMENT_TITLES = {
     NoticeKind.REMINDER: "提醒敦促函",
     NoticeKind.RECTIFICATION: "整改通知书",
     NoticeKind.INTERVIEW: "约谈通知书",
+    NoticeKind.ASSIGNMENT: "交办函",
 }
 
 

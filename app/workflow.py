@@ -108,6 +108,24 @@ class Action(StrEnum):
     ESCALATE = "escalate"
     CLOSE = "close"
     MERGE = "merge"
+    # Verification (核查) and rectification (整改), seed 000: 受理-核查-整改-反馈-公示.
+    RECORD_FINDING = "record_finding"
+    PLAN_RECTIFICATION = "plan_rectification"
+    REPORT_RECTIFICATION = "report_rectification"
+    ACCEPT_RECTIFICATION = "accept_rectification"
+    REJECT_RECTIFICATION = "reject_rectification"
+    # The clock stops while the department waits for the reporter's material (停表).
+    PAUSE_CLOCK = "pause_clock"
+    RESUME_CLOCK = "resume_clock"
+    # Co-handling (004): a co-handler returns or answers its own part; disputes go to the office.
+    RETURN_PART = "return_part"
+    REPLY_PART = "reply_part"
+    RAISE_DISPUTE = "raise_dispute"
+    DECIDE_DISPUTE = "decide_dispute"
+    # The office refuses a reply as an improper request to close (办结审核不通过).
+    REJECT_REPLY = "reject_reply"
+    # A revisit call worked from the queue (reached or not, the rating, notes).
+    RECORD_REVISIT = "record_revisit"
 
 
 ACTION_LABELS = {
@@ -127,6 +145,19 @@ ACTION_LABELS = {
     Action.ESCALATE: N_("Escalate to next level"),
     Action.CLOSE: N_("Close"),
     Action.MERGE: N_("Merge into another case"),
+    Action.RECORD_FINDING: N_("Record verification finding"),
+    Action.PLAN_RECTIFICATION: N_("Set rectification plan"),
+    Action.REPORT_RECTIFICATION: N_("Report rectification completed"),
+    Action.ACCEPT_RECTIFICATION: N_("Accept rectification after re-check"),
+    Action.REJECT_RECTIFICATION: N_("Send rectification back"),
+    Action.PAUSE_CLOCK: N_("Pause the clock"),
+    Action.RESUME_CLOCK: N_("Resume the clock"),
+    Action.RETURN_PART: N_("Return our part"),
+    Action.REPLY_PART: N_("Answer our part to the lead"),
+    Action.RAISE_DISPUTE: N_("Dispute responsibility"),
+    Action.DECIDE_DISPUTE: N_("Decide the dispute"),
+    Action.REJECT_REPLY: N_("Refuse the reply"),
+    Action.RECORD_REVISIT: N_("Record revisit call"),
 }
 
 # Lines of a case's history that change no status (not actions of the table).
@@ -136,6 +167,9 @@ EVENT_LABELS = {
     "merge_in": N_("Duplicate merged in"),
     "rate": N_("Rated by a reporter"),
     "assign_supervisor": N_("Supervisor named"),
+    "resume_on_material": N_("Clock resumed: the reporter sent material"),
+    "assignment_letter": N_("Assignment letter issued"),
+    "drop_rectification": N_("Rectification dropped: the revised finding found nothing to rectify"),
 }
 
 
@@ -150,6 +184,23 @@ class Guard(StrEnum):
     PENDING_EXTENSION = "pending_extension"
     REHANDLE_LEFT = "rehandle_left"  # fewer re-handlings than the configured maximum
     HAS_HIGHER_LEVEL = "has_higher_level"  # the lead department has a parent to escalate to
+    # Verification: who verifies (the lead department; the supervisor's office for B grades)
+    # and whether the finding a reply needs is there.
+    VERIFIER_IS_ACTOR = "verifier_is_actor"  # a complaint or report the actor is to verify
+    FINDING_RECORDED = "finding_recorded"  # no finding is needed, or one is recorded
+    VERIFIED_FIRST = "verified_first"  # not a B grade, or the office's preliminary finding is in
+    OFFICE_FOUND_UNFOUNDED = "office_found_unfounded"  # B grade the office found untrue/unverifiable
+    HANDLED_BY_DEPARTMENT = "handled_by_department"  # a lead department holds the case
+    RECTIFICATION_AWAITING_PLAN = "rectification_awaiting_plan"
+    RECTIFICATION_PLANNED = "rectification_planned"
+    RECTIFICATION_SUBMITTED = "rectification_submitted"
+    NO_OPEN_RECTIFICATION = "no_open_rectification"
+    CLOCK_RUNNING = "clock_running"
+    CLOCK_PAUSED = "clock_paused"
+    CO_HANDLER_IS_ACTOR = "co_handler_is_actor"  # actor's department has a running co-handling part
+    NO_OPEN_DISPUTE = "no_open_dispute"
+    OPEN_DISPUTE = "open_dispute"
+    REVISIT_DUE = "revisit_due"  # an open revisit call on the case
 
 
 @dataclass(frozen=True)
@@ -166,12 +217,14 @@ def _t(action, sources, target, roles, *guards):
 
 
 _S, _R, _A = Status, Role, Action
+# Statuses in which a rectification is planned, carried out and re-checked.
+RECTIFYING = [_S.HANDLING, _S.REPLIED, _S.UNSATISFIED, _S.EVALUATED]
 TRANSITIONS: tuple[Transition, ...] = tuple(
     _t(_A.CLASSIFY, [_S.SUBMITTED, _S.ACCEPTED, _S.RETURNED], SAME, [_R.CLERK])
     + _t(_A.ACCEPT, [_S.SUBMITTED], _S.ACCEPTED, [_R.CLERK])
     + _t(_A.DECLINE, [_S.SUBMITTED], _S.DECLINED, [_R.CLERK])
     + _t(_A.MERGE, [_S.SUBMITTED], _S.DECLINED, [_R.CLERK])
-    + _t(_A.DISPATCH, [_S.ACCEPTED, _S.RETURNED], _S.DISPATCHED, [_R.DISPATCHER])
+    + _t(_A.DISPATCH, [_S.ACCEPTED, _S.RETURNED], _S.DISPATCHED, [_R.DISPATCHER], Guard.VERIFIED_FIRST)
     + _t(
         _A.SIGN,
         [_S.DISPATCHED, _S.HANDLING],
@@ -181,7 +234,7 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         Guard.UNSIGNED_FOR_ACTOR,
     )
     + _t(_A.ADD_NOTE, [_S.HANDLING], SAME, [_R.HANDLER], Guard.ASSIGNED_TO_ACTOR)
-    + _t(_A.REPLY, [_S.HANDLING], _S.REPLIED, [_R.HANDLER], Guard.LEAD_IS_ACTOR)
+    + _t(_A.REPLY, [_S.HANDLING], _S.REPLIED, [_R.HANDLER], Guard.LEAD_IS_ACTOR, Guard.FINDING_RECORDED)
     + _t(
         _A.REQUEST_EXTENSION,
         [_S.HANDLING],
@@ -196,7 +249,65 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t(_A.EVALUATE, [_S.REPLIED], None, [_R.SUPERVISOR, _R.REPORTER])
     + _t(_A.REHANDLE, [_S.UNSATISFIED], _S.DISPATCHED, [_R.SUPERVISOR], Guard.REHANDLE_LEFT)
     + _t(_A.ESCALATE, [_S.UNSATISFIED, _S.HANDLING], _S.DISPATCHED, [_R.SUPERVISOR], Guard.HAS_HIGHER_LEVEL)
-    + _t(_A.CLOSE, [_S.EVALUATED, _S.UNSATISFIED], _S.CLOSED, [_R.SUPERVISOR])
+    + _t(_A.CLOSE, [_S.EVALUATED, _S.UNSATISFIED], _S.CLOSED, [_R.SUPERVISOR], Guard.NO_OPEN_RECTIFICATION)
+    # Verification: the lead department (or, for B grades, the office before dispatch).
+    + _t(
+        _A.RECORD_FINDING,
+        [_S.ACCEPTED, _S.HANDLING],
+        SAME,
+        [_R.HANDLER, _R.SUPERVISOR],
+        Guard.VERIFIER_IS_ACTOR,
+    )
+    # A B-grade report the office found untrue or unverifiable is answered by the office.
+    + _t(_A.REPLY, [_S.ACCEPTED], _S.REPLIED, [_R.SUPERVISOR], Guard.OFFICE_FOUND_UNFOUNDED)
+    # Rectification runs alongside the reply and the rating; the case does not close before it.
+    + _t(
+        _A.PLAN_RECTIFICATION,
+        RECTIFYING,
+        SAME,
+        [_R.HANDLER],
+        Guard.LEAD_IS_ACTOR,
+        Guard.RECTIFICATION_AWAITING_PLAN,
+    )
+    + _t(
+        _A.REPORT_RECTIFICATION,
+        RECTIFYING,
+        SAME,
+        [_R.HANDLER],
+        Guard.LEAD_IS_ACTOR,
+        Guard.RECTIFICATION_PLANNED,
+    )
+    + _t(_A.ACCEPT_RECTIFICATION, RECTIFYING, SAME, [_R.SUPERVISOR], Guard.RECTIFICATION_SUBMITTED)
+    + _t(_A.REJECT_RECTIFICATION, RECTIFYING, SAME, [_R.SUPERVISOR], Guard.RECTIFICATION_SUBMITTED)
+    + _t(_A.PAUSE_CLOCK, [_S.HANDLING], SAME, [_R.HANDLER], Guard.LEAD_IS_ACTOR, Guard.CLOCK_RUNNING)
+    + _t(_A.RESUME_CLOCK, [_S.HANDLING], SAME, [_R.HANDLER], Guard.LEAD_IS_ACTOR, Guard.CLOCK_PAUSED)
+    + _t(_A.RETURN_PART, [_S.DISPATCHED, _S.HANDLING], SAME, [_R.HANDLER], Guard.CO_HANDLER_IS_ACTOR)
+    + _t(_A.REPLY_PART, [_S.HANDLING], SAME, [_R.HANDLER], Guard.CO_HANDLER_IS_ACTOR)
+    + _t(
+        _A.RAISE_DISPUTE,
+        [_S.DISPATCHED, _S.HANDLING],
+        SAME,
+        [_R.HANDLER],
+        Guard.ASSIGNED_TO_ACTOR,
+        Guard.NO_OPEN_DISPUTE,
+    )
+    # None: the office's decision keeps the lead (same status) or names another (dispatched).
+    + _t(
+        _A.DECIDE_DISPUTE,
+        [_S.DISPATCHED, _S.HANDLING],
+        None,
+        [_R.DISPATCHER, _R.SUPERVISOR],
+        Guard.OPEN_DISPUTE,
+    )
+    + _t(_A.REJECT_REPLY, [_S.REPLIED], _S.HANDLING, [_R.SUPERVISOR], Guard.HANDLED_BY_DEPARTMENT)
+    # None: decided by the call (not reached: same; a rating: as an evaluation would).
+    + _t(
+        _A.RECORD_REVISIT,
+        [_S.REPLIED, _S.EVALUATED, _S.CLOSED],
+        None,
+        [_R.SUPERVISOR, _R.CLERK],
+        Guard.REVISIT_DUE,
+    )
 )
 
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}

@@ -2,6 +2,7 @@
 
 from models.audit import AuditHead, AuditRecord
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
+from models.handling import ClockPause, Dispute, Finding, Rectification
 from models.protection import IdentityRequest
 from models.publication import GeneratedReport, TypicalCase
 from models.reference import (
@@ -34,6 +35,10 @@ from models.supervision import (
 from models.user import Staff
 
 __all__ = [
+    "ClockPause",
+    "Dispute",
+    "Finding",
+    "Rectification",
     "AuditHead",
     "AuditRecord",
     "GeneratedReport",

@@ -27,6 +27,7 @@ from app.enums import (
     DeclineReason,
     EvaluationSource,
     ExtensionState,
+    FindingResult,
     Grade,
     Rating,
     Urgency,
@@ -63,6 +64,21 @@ class Case(Model):
             **_where("status = 'submitted' AND accept_reminded_at IS NULL"),
         ),
         Index("ix_cases_sweep_unrated", "replied_at", **_where("status = 'replied'")),
+        Index(
+            "ix_cases_sweep_first_response",
+            "first_response_due_at",
+            **_where("first_responded_at IS NULL AND first_response_reminded_at IS NULL"),
+        ),
+        Index(
+            "ix_cases_sweep_not_dispatched",
+            "dispatch_due_at",
+            **_where("status = 'accepted' AND dispatch_reminded_at IS NULL"),
+        ),
+        Index(
+            "ix_cases_sweep_not_verified",
+            "verify_due_at",
+            **_where("verified_at IS NULL AND verify_reminded_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +132,19 @@ class Case(Model):
     is_difficult: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     accept_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    # The clocks of the seeds besides handling: first response (24 hours, 000), dispatch
+    # (20 minutes, 002), the initial verification result (3 working days, 000; 1 for a 12345
+    # ticket, 004); each with when it was met and when the sweep reminded.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_responded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_response_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatch_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verify_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verify_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The current verification finding (the latest Finding row's result).
+    finding: Mapped[FindingResult | None] = mapped_column(enum_column_type(FindingResult))
+
     category: Mapped[Category | None] = relationship()
     concerned_department: Mapped[Department | None] = relationship(foreign_keys=[concerned_department_id])
     proposed_department: Mapped[Department | None] = relationship(foreign_keys=[proposed_department_id])
@@ -140,6 +169,11 @@ class Case(Model):
     )
     window: Mapped[ServiceWindow | None] = relationship()
     supervisor = relationship("Staff", foreign_keys=[supervisor_id])
+    findings = relationship("Finding", order_by="Finding.id", cascade="all, delete-orphan")
+    rectifications = relationship("Rectification", order_by="Rectification.id", cascade="all, delete-orphan")
+    pauses = relationship("ClockPause", order_by="ClockPause.id", cascade="all, delete-orphan")
+    disputes = relationship("Dispute", order_by="Dispute.id", cascade="all, delete-orphan")
+    revisits = relationship("RevisitTask", order_by="RevisitTask.id", viewonly=True)
 
     def __str__(self) -> str:
         return self.number or f"#{self.id}"
@@ -166,6 +200,23 @@ class Case(Model):
         ) else None
 
     @property
+    def open_rectification(self):
+        """The rectification not yet accepted on re-check, if any (a case has at most one)."""
+        from app.enums import OPEN_RECTIFICATION
+
+        return next((r for r in self.rectifications if r.state in OPEN_RECTIFICATION), None)
+
+    @property
+    def open_pause(self):
+        return next((p for p in self.pauses if p.resumed_at is None), None)
+
+    @property
+    def open_dispute(self):
+        from app.enums import DisputeState
+
+        return next((d for d in self.disputes if d.state == DisputeState.OPEN), None)
+
+    @property
     def pending_extension(self) -> ExtensionRequest | None:
         return next((e for e in self.extensions if e.state == ExtensionState.PENDING), None)
 
@@ -188,19 +239,23 @@ class Assignment(Model):
         Index(
             "ix_assignment_sweep_due_soon",
             "due_at",
-            **_where(f"active AND state IN {RUNNING_SQL} AND due_soon_notified_at IS NULL"),
+            **_where(
+                f"active AND state IN {RUNNING_SQL} AND paused_at IS NULL AND due_soon_notified_at IS NULL"
+            ),
         ),
         Index(
             "ix_assignment_sweep_overdue",
             "due_at",
-            **_where(f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NULL"),
+            **_where(
+                f"active AND state IN {RUNNING_SQL} AND paused_at IS NULL AND overdue_reminded_at IS NULL"
+            ),
         ),
         Index(
             "ix_assignment_sweep_still_overdue",
             "overdue_reminded_at",
             **_where(
-                f"active AND state IN {RUNNING_SQL} AND overdue_reminded_at IS NOT NULL "
-                "AND escalated_notice_at IS NULL"
+                f"active AND state IN {RUNNING_SQL} AND paused_at IS NULL "
+                "AND overdue_reminded_at IS NOT NULL AND escalated_notice_at IS NULL"
             ),
         ),
     )
@@ -222,6 +277,9 @@ class Assignment(Model):
     due_start_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     due_days: Mapped[int] = mapped_column(Integer, nullable=False)
     extension_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Working days the clock stood still (停表), added to the deadline on each resume.
+    pause_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime)  # set while the clock stands
     due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     due_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # When the sweep last acted on this assignment's deadlines (each fires once in effect).

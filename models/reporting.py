@@ -111,6 +111,12 @@ class Attachment(Model):
     clean_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     clean_queued_at: Mapped[datetime | None] = mapped_column(DateTime)
     cleaned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # What the file is: the reporter's material, or staff evidence for a finding or a
+    # rectification (ref_id: that row's id).
+    purpose: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="material", server_default="material"
+    )
+    ref_id: Mapped[int | None] = mapped_column(Integer)
 
     case = relationship("Case", back_populates="attachments")
 

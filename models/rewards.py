@@ -76,6 +76,8 @@ class Reward(Model):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
     payment_due_at: Mapped[datetime | None] = mapped_column(DateTime)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # One reward per case, unless the supervisor splits it among the case's reporters.
+    split: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
 
     case = relationship("Case")
     tier: Mapped[RewardTier] = relationship()

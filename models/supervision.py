@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.enums import Rating
 from app.supervision import NoticeCause, NoticeKind, NoticeState
 from models.reference import Department
 from models.types import EncryptedText, enum_column_type
@@ -141,5 +142,11 @@ class RevisitTask(Model):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
+    # Worked from the queue: each call attempt counts; a reached call records the rating.
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reached: Mapped[bool | None] = mapped_column(Boolean)
+    rating: Mapped[Rating | None] = mapped_column(enum_column_type(Rating))
+    notes: Mapped[str | None] = mapped_column(Text)
 
     case = relationship("Case")

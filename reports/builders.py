@@ -10,12 +10,12 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from app.clock import local_date, to_local
-from app.enums import LABELS
+from app.enums import FOUNDED, LABELS, RectificationState
 from app.publication import ReportKind, TypicalKind, TypicalState
 from app.services import assessment as kpi
 from app.services import typical as typical_services
 from app.supervision import NOTICE_LABELS
-from models import Case, Category, Department, Notice, TypicalCase
+from models import Case, Category, Department, Finding, Notice, Rectification, TypicalCase
 from reports import bulletin as doc
 
 
@@ -86,7 +86,24 @@ def figures(session, period: kpi.Period, ranked) -> doc.Figures:
         by_category=[doc.Count(parents.get(k, "—"), n) for k, n in by_category_rows],
         by_level=[doc.Count(_label(k), n) for k, n in by_level_rows],
         trend=trend,
+        **rectification_figures(session, period),
     )
+
+
+def rectification_figures(session, period: kpi.Period) -> dict[str, int]:
+    """The month's 整改 facts from the records: the cases found 属实/部分属实 (a finding recorded
+    in the month) and the rectifications accepted on re-check in the month."""
+    founded = session.scalar(
+        select(func.count(func.distinct(Finding.case_id))).where(
+            _in(Finding.recorded_at, period), Finding.result.in_([f.value for f in FOUNDED])
+        )
+    )
+    rectified = session.scalar(
+        select(func.count()).where(
+            _in(Rectification.reviewed_at, period), Rectification.state == RectificationState.ACCEPTED.value
+        )
+    )
+    return {"founded": founded or 0, "rectified": rectified or 0}
 
 
 def ranking_rows(ranked) -> list[doc.RankingRow]:
@@ -137,6 +154,7 @@ def _typical(session, period: kpi.Period, kind: TypicalKind) -> list[doc.Typical
                 heading=typical_services.public_heading(t),
                 department=(t.case.concerned_department or t.case.lead_department or "—").__str__(),
                 summary=t.summary,
+                rectification=typical_services.rectification_note(t.case),
             )
         )
     return items

@@ -45,6 +45,10 @@ class Figures:
     by_category: list[Count]
     by_level: list[Count]
     trend: list[TrendPoint]  # previous months, oldest first, current last
+    # 整改, from the records (Finding, Rectification): complaints and reports found 属实/部分属实
+    # in the month, and rectifications the office's re-check accepted in the month.
+    founded: int = 0
+    rectified: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class TypicalItem:
     heading: str
     department: str
     summary: str
+    # What the records say of its rectification (finding, accepted on re-check and when); no typed text.
+    rectification: str | None = None
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,25 @@ def file_case(
     return svc.create_case(session, actor=actors["clerk"], now=now, data=data)
 
 
-def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead="X102", co=(), **extra):
-    """Return a case driven through the services to ``status`` (lead department ``lead``)."""
+def case_in(
+    session,
+    actors,
+    cats,
+    depts,
+    status: Status,
+    *,
+    now: datetime,
+    lead="X102",
+    co=(),
+    finding="untrue",
+    **extra,
+):
+    """Return a case driven through the services to ``status`` (lead department ``lead``).
+
+    A complaint or report is verified once signed for (``finding``; None: not verified); a
+    founded finding is rectified and re-checked before the reply. A B-grade report is first
+    verified by the supervisor's office (``finding``, or unverifiable), then dispatched; an
+    A-grade report must be given a discipline inspection lead (``lead="P02"``)."""
     case = file_case(session, actors, cats, now=now, **extra)
     step = iter(now + timedelta(minutes=5 * i) for i in range(1, 100))
 
@@ -50,6 +67,14 @@ def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead
     do(Action.ACCEPT, actors["clerk"])
     if status == Status.ACCEPTED:
         return case
+    if case.grade == "b":  # the supervisor's office verifies a B-grade report before dispatch
+        do(
+            Action.RECORD_FINDING,
+            actors["supervisor"],
+            result=finding or "unverifiable",
+            facts="督办室初步核查。",
+            summary="初步核查结果已出，已转办理单位。",
+        )
     do(
         Action.DISPATCH,
         actors["dispatcher"],
@@ -62,6 +87,18 @@ def case_in(session, actors, cats, depts, status: Status, *, now: datetime, lead
         do(Action.RETURN, handler, reason="不属于本单位职责")
         return case
     do(Action.SIGN, handler)
+    if finding and case.case_type in ("complaint", "report"):
+        do(
+            Action.RECORD_FINDING,
+            handler,
+            result=finding,
+            facts="经核查，情况如下。",
+            summary="初步核查结果已出。",
+        )
+        if finding in ("true", "partly_true"):
+            do(Action.PLAN_RECTIFICATION, handler, measures="限期整改", responsible="王科长", days=5)
+            do(Action.REPORT_RECTIFICATION, handler, completion="已整改到位")
+            do(Action.ACCEPT_RECTIFICATION, actors["supervisor"])
     if status == Status.HANDLING:
         return case
     do(Action.REPLY, handler, reply="已办结")

@@ -21,8 +21,9 @@ from app import deadlines as dl
 from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError
 from app.extensions import db
-from app.services import attachments, notifications, protection, reporting, rewards, typical
+from app.services import attachments, cohandling, notifications, protection, reporting, rewards, typical
 from app.services import cases as svc
+from app.services import clocks as clock_services
 from app.uploads import download_name, open_for_staff, staff_content_type
 from app.workflow import Action, Role, Status
 from models import Case
@@ -138,6 +139,7 @@ def render_case(view, case: Case, reporters=None, **extra):
         label=label,
         local_time=local_time,
         deadline_badge=_deadline_badge,
+        clocks=clock_services.case_clocks(case),
         fixed_text=fixed_text,
         may_see_identity=protection.can_see_identity(case, actor),
         may_request_identity=protection.may_request_identity(db.session, case, actor),
@@ -177,13 +179,14 @@ class IntakeQueueView(CaseView):
 
 
 class DispatchQueueView(CaseView):
-    """Accepted and returned cases with the department the rules propose."""
+    """Accepted and returned cases with the department the rules propose, and the cases whose
+    responsibility is disputed (the office names the lead)."""
 
     route_base = "/cases/dispatch"
     list_title = _l("Dispatch queue")
     base_filters = [
         ["id", VisibleCaseFilter, None],
-        ["status", StatusInFilter, [Status.ACCEPTED, Status.RETURNED]],
+        ["id", ClauseFilter, lambda actor: cohandling.dispatch_queue_clause()],
     ]
     list_columns = [
         "number",

@@ -14,12 +14,12 @@ from app.errors import DomainError
 from app.extensions import db
 from app.ids import as_id
 from app.services import assessment as kpi
-from app.services.dashboard import hot_spots
+from app.services.dashboard import clock_figures, hot_spots
 from app.services.reports import parse_period
 from app.services.visibility import visible_cases_clause
 from models import Case, Department
 from reports.builders import figures, ranking_rows
-from views.common import current_actor, label
+from views.common import current_actor, fixed_text, label
 
 
 def _this_month():
@@ -57,7 +57,14 @@ def dashboard_data(period, department_ids) -> dict:
             for row, r in zip(ranking_rows(ranked), ranked, strict=True)
         ],
         "hot_spots": hot_spots(db.session, period),
+        "clocks": _clocks(period),
     }
+
+
+def _clocks(period) -> dict:
+    """The office's clocks in the period (as it stands now), for the page and the JSON."""
+    found = clock_figures(db.session, period, clock.utcnow())
+    return {**found, "clocks": [c.as_dict() for c in found["clocks"]]}
 
 
 class DashboardView(BaseView):
@@ -84,6 +91,7 @@ class DashboardView(BaseView):
             departments=departments,
             args=request.args,
             label=label,
+            fixed_text=fixed_text,
             period_error=period_error,
             appbuilder=self.appbuilder,
         ), status

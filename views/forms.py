@@ -26,9 +26,11 @@ from app.enums import (
     Channel,
     DeclineReason,
     EvaluationSource,
+    FindingResult,
     Grade,
     Rating,
     RevisitMethod,
+    RevisitOutcome,
     Urgency,
 )
 from app.workflow import Action
@@ -136,6 +138,17 @@ FIELDS = {
     "rating": lambda: _select(_l("Rating"), _choices(Rating, blank=True)),
     "source": lambda: _select(_l("Evaluation source"), _choices(EvaluationSource, blank=True)),
     "method": lambda: _select(_l("How the revisit was made"), _choices(RevisitMethod, blank=True)),
+    # Verification and rectification
+    "result": lambda: _select(_l("Finding"), _choices(FindingResult, blank=True)),
+    "facts": lambda: _text("facts", _l("Facts established (internal)"), area=True),
+    "summary": lambda: _text("summary", _l("Initial result for the reporter"), area=True),
+    "measures": lambda: _text("measures", _l("Rectification measures"), area=True),
+    "responsible": lambda: _text("responsible", _l("Person responsible")),
+    "completion": lambda: _text("completion", _l("What was rectified"), area=True),
+    # Co-handling and revisits
+    "part_answer": lambda: _text("part_answer", _l("Our part's answer to the lead department"), area=True),
+    "outcome": lambda: _select(_l("Call outcome"), _choices(RevisitOutcome, blank=True)),
+    "notes": lambda: _text("notes", _l("Call notes"), area=True),
 }
 
 INTAKE_FIELDS = [
@@ -176,8 +189,21 @@ ACTION_FIELDS: dict[Action, list[str]] = {
     Action.ESCALATE: ["note"],
     Action.CLOSE: ["note"],
     Action.MERGE: ["into_case", "note"],
+    Action.RECORD_FINDING: ["result", "facts", "summary", "attachments"],
+    Action.PLAN_RECTIFICATION: ["measures", "responsible", "days"],
+    Action.REPORT_RECTIFICATION: ["completion", "attachments"],
+    Action.ACCEPT_RECTIFICATION: ["note"],
+    Action.REJECT_RECTIFICATION: ["note", "days"],
+    Action.PAUSE_CLOCK: ["reason"],
+    Action.RESUME_CLOCK: ["note"],
+    Action.RETURN_PART: ["reason"],
+    Action.REPLY_PART: ["part_answer"],
+    Action.RAISE_DISPUTE: ["reason"],
+    Action.DECIDE_DISPUTE: ["lead_department_id", "note"],
+    Action.REJECT_REPLY: ["reason"],
+    Action.RECORD_REVISIT: ["outcome", "rating", "method", "notes"],
 }
-PARAM_NAMES = {"decline_reason": "reason"}
+PARAM_NAMES = {"decline_reason": "reason", "attachments": "files"}
 
 
 def build_form(field_names: list[str]) -> type[DynamicForm]:
@@ -187,5 +213,11 @@ def build_form(field_names: list[str]) -> type[DynamicForm]:
 
 
 def form_params(form, field_names: list[str]) -> dict:
-    """Turn submitted form data into service keyword arguments."""
-    return {PARAM_NAMES.get(n, n): getattr(form, n).data for n in field_names}
+    """Turn submitted form data into service keyword arguments (files as (name, bytes) pairs)."""
+    params = {}
+    for name in field_names:
+        data = getattr(form, name).data
+        if name == "attachments":
+            data = [(f.filename, f.read()) for f in data or () if f and getattr(f, "filename", None)]
+        params[PARAM_NAMES.get(name, name)] = data
+    return params

@@ -9,7 +9,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 from app.enums import CaseType, DeptLevel, Urgency
 from app.extensions import db
@@ -204,6 +204,30 @@ class CalendarDayView(_RecomputesDeadlines):
     base_order = ("day", "desc")
 
 
+class TriStateField(StrictSelectField):
+    """A yes / no / either select over a nullable Boolean column."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.coerce = lambda value: {"1": True, "0": False, "True": True, "False": False}.get(str(value))
+
+    def _value(self):
+        return {True: "1", False: "0"}.get(self.data, "")
+
+    def pre_validate(self, form):
+        if self.raw_data and self.raw_data[0] not in ("", "0", "1"):
+            raise ValidationError(str(_l("Choose one of the values offered.")))
+
+    def iter_choices(self):
+        current = self._value()
+        for value, text in self.choices:
+            yield (value, text, value == current, {})
+
+
+def _departments_label(multi) -> str:
+    return {True: str(_l("Several departments")), False: str(_l("One department"))}.get(multi, "—")
+
+
 class DeadlinePolicyView(_RecomputesDeadlines):
     datamodel = SQLAInterface(DeadlinePolicy)
     list_title = _l("Deadline policies")
@@ -211,10 +235,21 @@ class DeadlinePolicyView(_RecomputesDeadlines):
     show_title = _l("Deadline policy details")
     list_columns = ["case_type", "urgency", "multi_department", "working_days", "note"]
     add_columns = edit_columns = ["case_type", "urgency", "multi_department", "working_days", "note"]
-    formatters_columns = {"case_type": label, "urgency": label}
+    formatters_columns = {"case_type": label, "urgency": label, "multi_department": _departments_label}
     add_form_extra_fields = edit_form_extra_fields = {
         "case_type": enum_select(CaseType, _l("Case type")),
         "urgency": enum_select(Urgency, _l("Urgency")),
+        # Three answers, not a checkbox: an unticked box would restrict a policy to
+        # single-department cases (Chengde's 3 days single / 15 multi-department, seed 002).
+        "multi_department": TriStateField(
+            _l("Departments handling"),
+            choices_factory=lambda: [
+                ("", str(_l("One or several"))),
+                ("0", str(_l("One department"))),
+                ("1", str(_l("Several departments"))),
+            ],
+            widget=Select2Widget(),
+        ),
     }
     description_columns = {
         "case_type": _l("Leave empty to apply to every case type"),

@@ -145,6 +145,7 @@ class RewardActionView(BaseView):
                         reasons=request.form.get("reasons"),
                         evidence=request.form.get("evidence"),
                         interested_party=bool(request.form.get("interested_party")),
+                        split=bool(request.form.get("split")),
                     )
                 )
                 if error is None:
@@ -155,6 +156,10 @@ class RewardActionView(BaseView):
             "rewards/propose.html",
             case=case,
             tiers=list(tiers),
+            # The split choice only where there are several reporters (merged duplicates).
+            may_split=reward_services.may_split(case),
+            standing=reward_services.live_rewards(db.session, case.id),
+            label=reward_label,
             title=_l("Propose a reward"),
             appbuilder=self.appbuilder,
         )

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app import clock
+from app.enums import Rating, RevisitMethod
 from app.errors import DomainError
 from app.extensions import db
 from app.services import notices as notice_services
@@ -20,7 +21,7 @@ from app.services import notifications as notification_services
 from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
 from app.workflow import Role
 from models import Department, InboxMessage, Notice, Notification, RevisitTask
-from views.common import attempt, current_actor, local_time, run_posted
+from views.common import attempt, current_actor, label, local_time, run_posted
 from views.filters import NotAboutOwnDepartmentFilter, VisibleCaseChildFilter, VisibleCaseFilter
 
 
@@ -97,6 +98,7 @@ def notice_pdf_data(notice: Notice, cases) -> dict:
     are the ones it may name (notices.named_cases)."""
     return {
         "title": DOCUMENT_TITLES[notice.kind],
+        "kind": str(notice.kind),
         "number": notice.number,
         "department": notice.department.name,
         "issued_on": notice.issued_on.strftime("%Y年%m月%d日"),
@@ -229,6 +231,26 @@ OUTBOX_LABELS = {
     "identity_requested": _l("Request to see a reporter"),
     "identity_request_approved": _l("Request to see a reporter approved"),
     "identity_request_refused": _l("Request to see a reporter refused"),
+    "reward_approved": _l("Reward approved (to the reporter)"),
+    "reward_unpaid": _l("Reward not paid in time"),
+    "case_verified": _l("Initial verification result (to the reporter)"),
+    "rectification_reported": _l("Rectification reported done"),
+    "rectification_sent_back": _l("Rectification sent back"),
+    "rectification_accepted": _l("Rectification accepted on re-check"),
+    "case_rectified": _l("Rectification completed (to the reporter)"),
+    "case_replied_by_office": _l("Case answered by the office (to the reporter)"),
+    "assignment_letter": _l("Assignment letter issued"),
+    "first_response_late": _l("First response late"),
+    "not_dispatched": _l("Case not dispatched in time"),
+    "not_verified": _l("Initial verification result late"),
+    "rectification_overdue": _l("Rectification overdue"),
+    "case_paused": _l("Clock paused (to the reporter)"),
+    "clock_resumed_on_material": _l("Clock resumed on the reporter's material"),
+    "part_returned": _l("Co-handling part returned"),
+    "part_answered": _l("Co-handling part answered"),
+    "dispute_raised": _l("Dispute over responsibility raised"),
+    "dispute_decided": _l("Dispute over responsibility decided"),
+    "reply_refused": _l("Reply refused by the office"),
 }
 
 
@@ -324,28 +346,97 @@ class InboxView(ModelView):
         )
 
 
+class RevisitQueueFilter(BaseFilter):
+    """The revisit queue: open calls first, the one due soonest on top; ``?state=open`` or
+    ``?state=done`` keeps only those."""
+
+    name = "revisit_queue"
+
+    def apply(self, query, value):
+        state = request.args.get("state")
+        if state == "open":
+            query = query.filter(RevisitTask.done_at.is_(None))
+        elif state == "done":
+            query = query.filter(RevisitTask.done_at.isnot(None))
+        return query.order_by(RevisitTask.done_at.isnot(None), RevisitTask.due_at, RevisitTask.id)
+
+
+REVISIT_OUTCOMES = {"unreachable": _l("Unreachable: given up after the last attempt")}
+
+
+def revisit_outcome(outcome) -> str:
+    """How a call ended: the rating and how the call was made, or that it was given up."""
+    if not outcome:
+        return "—"
+    if outcome in REVISIT_OUTCOMES:
+        return str(REVISIT_OUTCOMES[outcome])
+    rating, _, method = str(outcome).partition(":")  # "satisfied:phone" (the rating, then how)
+    parts = [label(Rating(rating)) if rating in set(Rating) else rating]
+    if method:
+        parts.append(label(RevisitMethod(method)) if method in set(RevisitMethod) else method)
+    return " · ".join(parts)
+
+
+def _record_call(task_id) -> Markup | str:
+    """The link to record a call on an open task (the row is in the session already)."""
+    task = db.session.get(RevisitTask, task_id)
+    if task is None or task.done_at is not None:
+        return ""
+    return Markup('<a class="btn btn-xs btn-primary" href="{}">{}</a>').format(
+        url_for("CaseActionView.act", case_id=task.case_id, action="record_revisit"), gettext("Record call")
+    )
+
+
 class RevisitTaskView(ModelView):
+    """The revisit calls worked by supervisors and clerks: unrated replies and quality samples
+    (002), open ones first by the time they are due."""
+
     datamodel = SQLAInterface(RevisitTask)
     route_base = "/revisits"
     base_permissions = ["can_list", "can_show"]
-    base_filters = [["id", VisibleCaseChildFilter, None]]  # the case visibility rule
+    # the case visibility rule, then the queue's order and its open/done filter
+    base_filters = [["id", VisibleCaseChildFilter, None], ["id", RevisitQueueFilter, None]]
     search_form_query_rel_fields = {"case": [["id", VisibleCaseFilter, None]]}
-    base_order = ("id", "desc")
+    base_order = None  # open first, by due time (RevisitQueueFilter)
+    list_template = "supervision/revisits.html"
     list_title = _l("Revisit calls")
-    list_columns = ["case", "reason", "created_at", "due_at", "done_at"]
+    list_columns = ["case", "reason", "due_at", "attempts", "last_attempt_at", "outcome", "id"]
+    order_columns = ["due_at", "attempts", "last_attempt_at"]
+    show_columns = [
+        "case",
+        "reason",
+        "created_at",
+        "due_at",
+        "attempts",
+        "last_attempt_at",
+        "reached",
+        "notes",
+        "outcome",
+        "done_at",
+    ]
+    # Not the case: its choice would list every case there is.
+    search_columns = ["reason", "due_at", "last_attempt_at", "done_at"]
     label_columns = {
         "case": _l("Case"),
         "reason": _l("Reason"),
         "created_at": _l("Created at"),
         "due_at": _l("Call by"),
+        "attempts": _l("Call attempts"),
+        "last_attempt_at": _l("Last attempt"),
+        "reached": _l("Reporter reached"),
+        "notes": _l("Call notes"),
         "done_at": _l("Done at"),
         "outcome": _l("Outcome"),
+        "id": _l("Call"),
     }
     formatters_columns = {
         "reason": lambda r: str(_l("Unrated reply") if r.startswith("unrated") else _l("Quality sample")),
         "created_at": local_time,
         "due_at": local_time,
+        "last_attempt_at": local_time,
         "done_at": local_time,
+        "outcome": revisit_outcome,
+        "id": _record_call,
     }
 
 

@@ -35,10 +35,18 @@ from sqlalchemy import and_, case, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
 from app.clock import LOCAL_TZ
-from app.enums import AssignmentRole, AssignmentState, Rating
+from app.enums import (
+    FOUNDED,
+    OPEN_RECTIFICATION,
+    AssignmentRole,
+    AssignmentState,
+    CaseType,
+    Rating,
+    RectificationState,
+)
 from app.supervision import NoticeKind
-from app.workflow import Action, Status
-from models import Assignment, Case, CaseEvent, Department, Notice
+from app.workflow import Action
+from models import Assignment, Case, CaseEvent, Department, Notice, Rectification
 from models.supervision import notice_case
 
 # --- periods --------------------------------------------------------------------------------
@@ -129,7 +137,7 @@ class DepartmentKpi:
     handled: int  # lead rounds dispatched to the department in the period
     finished: int  # of which replied (lead assignment done)
     on_time: Rate  # finished by the round's deadline / finished
-    resolution: Rate  # closed straight after the reply / rounds whose outcome is settled
+    resolution: Rate  # founded problems whose rectification passed the re-check / founded ones replied
     satisfaction: Rate  # satisfied + basically satisfied / rated replies
     signing: Rate  # signed by the sign deadline / signed (lead and co-handling assignments)
     rehandle: Rate  # sent back for re-handling after the reply / finished
@@ -137,6 +145,9 @@ class DepartmentKpi:
     reminders: int  # 提醒敦促函 issued to the department in the period
     rectifications: int  # 整改通知书
     interviews: int  # 约谈通知书
+    # The initial verification result given in the department's round on time / given (seed 000).
+    verification: Rate = Rate(0, 0)
+    paused_days: int = 0  # working days its cases' clocks stood (停表), pauses begun in the period
 
     @property
     def late(self) -> int:
@@ -182,9 +193,9 @@ METRIC_LABELS = {
     "rated": "已评价件",
     "satisfied": "满意及基本满意件",
     "unsatisfied": "不满意件",
-    "settled": "结果已定件",
-    "resolved": "已解决件",
-    "unresolved": "未解决件（答复后被重办或提级）",
+    "settled": "查实件（经核查属实或部分属实、已答复的投诉举报）",
+    "resolved": "已解决件（整改经复核通过）",
+    "unresolved": "未解决件（整改尚未复核通过）",
     "rehandled": "被重办件",
     "returned": "退单件",
     "signed": "已签收件",
@@ -353,15 +364,21 @@ def formulas(weights: Mapping[str, float] | None = None) -> dict[str, str]:
         "承办件数": "考核期内分派给本单位牵头办理的工单轮次数（含其后被退回、撤回的）。",
         "办结件数": "承办件中本单位已答复（牵头任务已完成）的件数。",
         "按时办结率": "在办理时限（含批准的延期）截止前答复的件数 ÷ 办结件数 × 100%。",
-        "问题解决率": "答复后工单直接关闭、未被退回重办或提级办理的件数 ÷ 结果已定的件数 × 100%。"
-        "结果已定指答复后工单已关闭，或已被退回重办、提级办理；仍在评价或待关闭的不计入。"
-        "评价不满意但督办室认定诉求不合理、未重办即关闭的，计为已解决（只有合理的不满意诉求"
-        "才重办），故与满意率不同。",
+        "问题解决率": "已解决件数 ÷ 查实件数 × 100%。查实件指经核查“属实”或“部分属实”、"
+        "已由本单位答复的投诉和举报（重办、提级的工单只计最后一轮的牵头单位，每件计一次）；"
+        "已解决件指其中整改已完成并经督办室复核通过、没有未完成整改的件数。"
+        "答复不等于解决：整改尚在进行或被退回重新整改的计为未解决，复核通过后计入已解决。"
+        "核查结论为“不属实”“无法核实”的投诉举报没有需要整改的问题，咨询、求助、意见建议不作核查，"
+        "均不计入本项。",
         "满意率": "评价为“满意”“基本满意”的答复件数 ÷ 已评价的答复件数 × 100%。每轮答复按对该次答复"
         "的评价计（重办前的不满意评价仍计入），未评价的不计入分母。",
         "按时签收率": "在签收时限内签收的件数 ÷ 已签收件数 × 100%；含牵头与协办任务。",
         "重办率": "答复后因不满意被退回重办的件数 ÷ 办结件数 × 100%。",
         "退单率": "本单位以不属本单位职责退回的件数 ÷ 承办件数 × 100%。",
+        "按时告知核查结果率": "承办件中在本单位办理期间录入初步核查结论的投诉、举报件，"
+        "在初步核查结果告知时限（默认受理后3个工作日，12345工单1个工作日）内录入的件数"
+        " ÷ 初步核查件数 × 100%。",
+        "停表工作日数": "考核期内本单位申请停表（等待诉求人补充材料）的各次停表所停的工作日合计。",
         "提醒敦促函、整改通知书、约谈通知书": "考核期内（按签发时间）向本单位发出的份数。",
         "综合得分": f"100 × ({rate_terms}) ÷ 权重合计，减去督办扣分（{deductions or '不扣分'}），"
         f"最低 0 分。某项比率没有可计算的工单（分母为 0）时，按全体参评单位该项的合计比率计；"
@@ -395,7 +412,14 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
         select(evaluation.data["rating"].as_string())
         .where(
             evaluation.case_id == a.case_id,
-            evaluation.action == Action.EVALUATE.value,
+            or_(
+                evaluation.action == Action.EVALUATE.value,
+                # A revisit call that reached the reporter rates the reply as an evaluation does.
+                and_(
+                    evaluation.action == Action.RECORD_REVISIT.value,
+                    evaluation.data["rating"].as_string().isnot(None),
+                ),
+            ),
             evaluation.at >= a.done_at,
         )
         .order_by(evaluation.at, evaluation.id)
@@ -416,7 +440,13 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
             a.state,
             a.done_at,
             a.due_at,
-            Case.status.label("case_status"),
+            # A complaint or report found 属实/部分属实 (a small flag: the rows are sorted).
+            _flag(
+                and_(
+                    Case.case_type.in_([CaseType.COMPLAINT.value, CaseType.REPORT.value]),
+                    Case.finding.in_([f.value for f in FOUNDED]),
+                )
+            ).label("founded_case"),
             case((a.state == _DONE, rating), else_=null()).label("rating"),
             next_round_at.label("next_round_at"),
         )
@@ -429,8 +459,30 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
 
     rehandle = aliased(CaseEvent, name="rehandle")
     finished = r.c.state == _DONE
-    closed_here = and_(finished, r.c.next_round_at.is_(None), r.c.case_status == Status.CLOSED.value)
     moved_on = and_(finished, r.c.next_round_at.isnot(None))
+    # Resolution (问题解决率): a founded complaint or report, answered in its last round, counts
+    # for that round's department; it is resolved once its rectification passed the re-check.
+    # (Cheap tests first: PostgreSQL stops at the first false one, and only then runs the
+    # next-round and rectification subqueries.)
+    founded = and_(finished, r.c.founded_case == 1, r.c.next_round_at.is_(None))
+    # One look at the case's rectifications: 1 when one was accepted and none is open.
+    state = Rectification.state
+    rectified = (
+        func.coalesce(
+            select(
+                func.min(
+                    case(
+                        (state.in_([s.value for s in OPEN_RECTIFICATION]), 0),
+                        (state == RectificationState.ACCEPTED.value, 1),
+                    )
+                )
+            )
+            .where(Rectification.case_id == r.c.case_id)
+            .scalar_subquery(),
+            0,
+        )
+        == 1
+    )
     sent_back = exists().where(
         rehandle.case_id == r.c.case_id,
         rehandle.action == Action.REHANDLE.value,
@@ -450,9 +502,9 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
         _flag(r.c.rating.isnot(None)).label("rated"),
         _flag(r.c.rating.in_(_FAVOURABLE)).label("satisfied"),
         _flag(r.c.rating == Rating.UNSATISFIED.value).label("unsatisfied"),
-        _flag(or_(closed_here, moved_on)).label("settled"),
-        _flag(closed_here).label("resolved"),
-        _flag(moved_on).label("unresolved"),
+        _flag(founded).label("settled"),
+        _flag(and_(founded, rectified)).label("resolved"),
+        _flag(and_(founded, ~rectified)).label("unresolved"),
         _flag(and_(moved_on, sent_back)).label("rehandled"),
         _flag(r.c.state == AssignmentState.RETURNED.value).label("returned"),
     ).subquery("lead_rounds")
@@ -527,6 +579,7 @@ def department_kpis(
             select(
                 signing.c.department_id,
                 *[func.coalesce(func.sum(signing.c[m]), 0).label(m) for m in _SIGNING_METRICS],
+                *_clock_columns(period, signing.c.department_id),  # every department leading has signed
             ).group_by(signing.c.department_id)
         )
     }
@@ -566,9 +619,38 @@ def department_kpis(
                 reminders=int(notice.reminders) if notice else 0,
                 rectifications=int(notice.rectifications) if notice else 0,
                 interviews=int(notice.interviews) if notice else 0,
+                verification=Rate(int(sign.verified_on_time), int(sign.verified)) if sign else Rate(0, 0),
+                paused_days=int(sign.paused_days) if sign else 0,
             )
         )
     return kpis
+
+
+def _clock_columns(period: Period, department_id) -> list:
+    """Per department (correlated to ``department_id``): the initial verification results given
+    in its lead rounds of the period (the round running when the result was recorded; the
+    office's own before dispatch counts for no department), how many on time, and the working
+    days paused of the pauses (停表) begun in the period."""
+    from models import ClockPause
+
+    a = aliased(Assignment, name="verifying")
+    given = and_(
+        a.department_id == department_id,
+        a.role == _LEAD,
+        _in_period(a.dispatched_at, period),
+        Case.verify_due_at.isnot(None),
+        Case.verified_at >= a.dispatched_at,
+        or_(a.done_at.is_(None), Case.verified_at <= a.done_at),
+    )
+    verified = select(func.count()).select_from(a).join(Case, Case.id == a.case_id).where(given)
+    return [
+        verified.scalar_subquery().label("verified"),
+        verified.where(Case.verified_at <= Case.verify_due_at).scalar_subquery().label("verified_on_time"),
+        select(func.coalesce(func.sum(ClockPause.working_days), 0))
+        .where(ClockPause.department_id == department_id, _in_period(ClockPause.paused_at, period))
+        .scalar_subquery()
+        .label("paused_days"),
+    ]
 
 
 METRICS = tuple(METRIC_LABELS)
@@ -630,7 +712,7 @@ COLUMNS: list[tuple[str, Callable[[RankedDepartment], object], str]] = [
     ("办结件数", _count("finished"), "int"),
     ("按时办结件数", _part("on_time", "numerator"), "int"),
     ("按时办结率(%)", _percent("on_time"), "percent"),
-    ("结果已定件数", _part("resolution", "denominator"), "int"),
+    ("查实件数", _part("resolution", "denominator"), "int"),
     ("已解决件数", _part("resolution", "numerator"), "int"),
     ("问题解决率(%)", _percent("resolution"), "percent"),
     ("已评价件数", _part("satisfaction", "denominator"), "int"),
@@ -643,6 +725,9 @@ COLUMNS: list[tuple[str, Callable[[RankedDepartment], object], str]] = [
     ("重办率(%)", _percent("rehandle"), "percent"),
     ("退单件数", _part("returns", "numerator"), "int"),
     ("退单率(%)", _percent("returns"), "percent"),
+    ("初步核查件数", _part("verification", "denominator"), "int"),
+    ("按时告知核查结果率(%)", _percent("verification"), "percent"),
+    ("停表工作日数", _count("paused_days"), "int"),
     ("提醒敦促函", _count("reminders"), "int"),
     ("整改通知书", _count("rectifications"), "int"),
     ("约谈通知书", _count("interviews"), "int"),

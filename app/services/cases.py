@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, union
+from sqlalchemy import exists, func, select, union
 from sqlalchemy.orm import object_session
 
 from app import deadlines as dl
@@ -26,8 +26,10 @@ from app.enums import (
     DeclineReason,
     EvaluationSource,
     ExtensionState,
+    FindingResult,
     Grade,
     Rating,
+    RectificationState,
     RevisitMethod,
     Urgency,
 )
@@ -89,6 +91,27 @@ GUARD_MESSAGES = {
         "This case has already been re-handled the allowed number of times; escalate it."
     ),
     Guard.HAS_HIGHER_LEVEL: N_("The department has no higher level to escalate to."),
+    Guard.VERIFIER_IS_ACTOR: N_(
+        "Only the department (or office) verifying this complaint or report records its finding."
+    ),
+    Guard.FINDING_RECORDED: N_("Record the verification finding before replying to a complaint or report."),
+    Guard.VERIFIED_FIRST: N_(
+        "A B-grade report is verified by the supervisor's office before it is dispatched."
+    ),
+    Guard.OFFICE_FOUND_UNFOUNDED: N_(
+        "The office answers a B-grade report itself only when it found it untrue or unverifiable."
+    ),
+    Guard.HANDLED_BY_DEPARTMENT: N_("No department is handling this case."),
+    Guard.RECTIFICATION_AWAITING_PLAN: N_("There is no rectification waiting for its plan."),
+    Guard.RECTIFICATION_PLANNED: N_("There is no rectification being carried out."),
+    Guard.RECTIFICATION_SUBMITTED: N_("No rectification is waiting for its re-check."),
+    Guard.NO_OPEN_RECTIFICATION: N_("The case cannot close while its rectification is open."),
+    Guard.CLOCK_RUNNING: N_("The clock is already paused."),
+    Guard.CLOCK_PAUSED: N_("The clock is not paused."),
+    Guard.CO_HANDLER_IS_ACTOR: N_("Your department has no co-handling part of this case open."),
+    Guard.NO_OPEN_DISPUTE: N_("A dispute over responsibility is already waiting for the office."),
+    Guard.OPEN_DISPUTE: N_("There is no dispute over responsibility to decide."),
+    Guard.REVISIT_DUE: N_("No revisit call is open on this case."),
 }
 
 
@@ -109,20 +132,25 @@ HANDLING_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status
 
 
 def overdue_clause(now: datetime):
-    """Open cases past their stored deadline: the decision on acceptance, or the handling one."""
+    """Open cases past their stored deadline: the decision on acceptance, or the handling one
+    (not while its clock stands: the deadline moves when it restarts)."""
+    paused = exists().where(
+        Assignment.case_id == Case.id, Assignment.active.is_(True), Assignment.paused_at.is_not(None)
+    )
     return ((Case.status == Status.SUBMITTED.value) & (Case.accept_due_at < now)) | (
-        Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now)
+        Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now) & ~paused
     )
 
 
 def awaiting_supervisor_clause():
     """Cases waiting for the supervisor: a reply to evaluate, an unsatisfied rating to decide,
-    or an extension request."""
-    # One id set from two indexed lookups (an OR with EXISTS would scan every case).
+    an extension request, or a dispute over responsibility."""
+    # One id set from indexed lookups (an OR with EXISTS would scan every case).
     return Case.id.in_(
         union(
             select(Case.id).where(Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])),
             select(ExtensionRequest.case_id).where(ExtensionRequest.state == ExtensionState.PENDING.value),
+            cohandling.open_dispute_case_ids(),
         )
     )
 
@@ -145,20 +173,64 @@ def facts_for(case: Case, actor: Actor, settings: dict[str, int]) -> set[Guard]:
     """Work out which guards of the transition table hold for this case and actor."""
     facts = {Guard.NONE}
     mine = [a for a in case.active_assignments if a.department_id == actor.department_id]
+    lead = case.lead_assignment
     if actor.department_id is not None and mine:
         facts.add(Guard.ASSIGNED_TO_ACTOR)
         if any(a.state == AssignmentState.DISPATCHED for a in mine):
             facts.add(Guard.UNSIGNED_FOR_ACTOR)
-        lead = case.lead_assignment
         if lead is not None and lead.department_id == actor.department_id:
             facts.add(Guard.LEAD_IS_ACTOR)
+        if any(a.role == AssignmentRole.CO and a.state in RUNNING_STATES for a in mine):
+            facts.add(Guard.CO_HANDLER_IS_ACTOR)
     facts.add(Guard.PENDING_EXTENSION if case.pending_extension else Guard.NO_PENDING_EXTENSION)
     if case.rehandle_count < settings["max_rehandles"]:
         facts.add(Guard.REHANDLE_LEFT)
     lead_dept = case.lead_department
     if lead_dept is not None and lead_dept.parent_id is not None:
         facts.add(Guard.HAS_HIGHER_LEVEL)
+    if lead is not None:
+        facts.add(Guard.HANDLED_BY_DEPARTMENT)
+    facts |= verification_facts(case, actor, facts)
+    facts.add(Guard.CLOCK_PAUSED if case.open_pause else Guard.CLOCK_RUNNING)
+    facts.add(Guard.OPEN_DISPUTE if case.open_dispute else Guard.NO_OPEN_DISPUTE)
+    if any(task.done_at is None for task in case.revisits):
+        facts.add(Guard.REVISIT_DUE)
     return facts
+
+
+# Complaints and reports get a recorded finding (核查, seed 000) before the reply.
+NEEDS_FINDING = (CaseType.COMPLAINT, CaseType.REPORT)
+UNFOUNDED = (FindingResult.UNTRUE, FindingResult.UNVERIFIABLE)
+RUNNING_STATES = (AssignmentState.DISPATCHED, AssignmentState.SIGNED)
+
+
+def verification_facts(case: Case, actor: Actor, facts: set[Guard]) -> set[Guard]:
+    """Who verifies (the lead department; for a B grade also the supervisor's office before
+    dispatch), whether the finding a reply needs is there, and where rectification stands."""
+    found = set()
+    needs = case.case_type in NEEDS_FINDING
+    office_first = case.grade == Grade.B
+    if needs and (
+        Guard.LEAD_IS_ACTOR in facts
+        or (office_first and Role.SUPERVISOR in actor.roles and case.status == Status.ACCEPTED)
+    ):
+        found.add(Guard.VERIFIER_IS_ACTOR)
+    if not needs or case.finding is not None:
+        found.add(Guard.FINDING_RECORDED)
+    if not office_first or case.finding is not None:
+        found.add(Guard.VERIFIED_FIRST)
+    if office_first and case.finding in UNFOUNDED and case.lead_department_id is None:
+        found.add(Guard.OFFICE_FOUND_UNFOUNDED)
+    open_one = case.open_rectification
+    found.add(
+        {
+            None: Guard.NO_OPEN_RECTIFICATION,
+            RectificationState.AWAITING_PLAN: Guard.RECTIFICATION_AWAITING_PLAN,
+            RectificationState.PLANNED: Guard.RECTIFICATION_PLANNED,
+            RectificationState.SUBMITTED: Guard.RECTIFICATION_SUBMITTED,
+        }[open_one.state if open_one else None]
+    )
+    return found
 
 
 def available_actions(session, case: Case, actor: Actor) -> list[Action]:
@@ -298,9 +370,30 @@ def _refresh_case_due(case: Case, calendar, session) -> None:
         case.due_at, case.due_provisional = deadline.due_at, deadline.provisional
 
 
+def mark_first_response(case: Case, now: datetime) -> None:
+    """The first time staff tell the reporter something (accepted, declined, merged, a
+    message, a reply): the 24-hour first-response clock (seed 000) is met or missed then."""
+    if case.first_responded_at is None:
+        case.first_responded_at = now
+
+
+def set_verify_due(case: Case, calendar, settings: dict[str, int]) -> None:
+    """A complaint or report accepted gets its initial verification result due: 3 working days
+    from acceptance (seed 000), 1 for a 12345 ticket (seed 004); other types have none."""
+    if case.case_type not in NEEDS_FINDING or case.accepted_at is None:
+        case.verify_due_at = None
+        return
+    days = settings[
+        "verify_working_days_12345" if case.channel == Channel.PHONE_12345 else "verify_working_days"
+    ]
+    case.verify_due_at = dl.working_day_deadline(calendar, case.accepted_at, days).due_at
+
+
 def _set_assignment_due(assignment: Assignment, calendar) -> None:
     deadline = dl.working_day_deadline(
-        calendar, assignment.due_start_at, assignment.due_days + assignment.extension_days
+        calendar,
+        assignment.due_start_at,
+        assignment.due_days + assignment.extension_days + assignment.pause_days,
     )
     assignment.due_at, assignment.due_provisional = deadline.due_at, deadline.provisional
 
@@ -347,11 +440,30 @@ def recompute_open_deadlines(session) -> int:
         ]
         for assignment in running:
             assignment.due_days = _handling_days(session, case, len(case.active_assignments) > 1, policies)
+            assignment.due_start_at = (
+                assignment.dispatched_at if settings["handling_counts_from_dispatch"] else case.clock_start_at
+            )
             _set_assignment_due(assignment, calendar)
         _refresh_case_due(case, calendar, session)
+        _recompute_other_clocks(case, calendar, settings)
         count += 1
+    verification.recompute_rectification_due(session, calendar)
     session.flush()
     return count
+
+
+def _recompute_other_clocks(case: Case, calendar, settings: dict[str, int]) -> None:
+    """The clocks still running besides handling and rectification (verification's own):
+    first response, dispatch and the initial verification result."""
+    if case.first_responded_at is None:
+        case.first_response_due_at = dl.clock_deadline(
+            case.created_at, hours=settings["first_response_hours"]
+        ).due_at
+    if case.status == Status.ACCEPTED and case.accepted_at is not None:
+        minutes = settings["dispatch_minutes"]
+        case.dispatch_due_at = dl.clock_deadline(case.accepted_at, minutes=minutes).due_at
+    if case.verified_at is None:
+        set_verify_due(case, calendar, settings)
 
 
 # --- the actions -----------------------------------------------------------------------------
@@ -410,9 +522,9 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         data.get("credit_code"), N_("Unified social credit code"), required=False, limit=18
     )
     calendar = load_calendar(session)
-    case.accept_due_at = dl.working_day_deadline(
-        calendar, now, get_settings(session)["accept_working_days"]
-    ).due_at
+    settings = get_settings(session)
+    case.accept_due_at = dl.working_day_deadline(calendar, now, settings["accept_working_days"]).due_at
+    case.first_response_due_at = dl.clock_deadline(now, hours=settings["first_response_hours"]).due_at
     if postgres(session):
         # Take the id first, so the number goes in with the INSERT (no second write of the row).
         case.id = session.execute(select(func.nextval(func.pg_get_serial_sequence("cases", "id")))).scalar()
@@ -488,13 +600,52 @@ def classify_case(
         },
     )
     case.case_type, case.urgency, case.grade, case.category = case_type, urgency, grade, category
-    _refresh_case_due(case, load_calendar(session), session)
+    calendar = load_calendar(session)
+    set_verify_due(case, calendar, get_settings(session))
+    _refresh_case_due(case, calendar, session)
     session.flush()
     return case
 
 
+def discipline_inspection_for(session, case: Case) -> Department | None:
+    """The discipline inspection department (纪检监察) closest to the case's region that the
+    case may be sent to (never one it is about): where an A-grade report goes (002)."""
+    excluded = barred_departments(session, case)
+    excluded |= {a.department_id for a in case.assignments if a.state == AssignmentState.RETURNED}
+    found = [
+        d
+        for d in session.query(Department).filter(
+            Department.discipline_inspection.is_(True), Department.active.is_(True)
+        )
+        if d.id not in excluded
+    ]
+    region = case.region or ""
+
+    def closeness(d: Department):
+        own = d.region or ""
+        covers = not own or region == own or region.startswith(own + "/")
+        return (not covers, -len(own) if covers else 0, d.code)
+
+    return min(found, key=closeness, default=None)
+
+
+def check_grade_route(case: Case, departments: Iterable[Department]) -> None:
+    """An A-grade report (a detailed allegation against an official) is handled by discipline
+    inspection only (002, Qiu county): no other department leads or co-handles it."""
+    if case.grade == Grade.A and not all(d.discipline_inspection for d in departments):
+        raise Invalid(
+            N_(
+                "An A-grade report (a detailed allegation against an official) goes to discipline "
+                "inspection only: choose a discipline inspection department."
+            )
+        )
+
+
 def propose_department(session, case: Case) -> Department | None:
-    """Ask the dispatch rules which department should handle the case."""
+    """Ask the dispatch rules which department should handle the case (for an A-grade report,
+    the discipline inspection department)."""
+    if case.grade == Grade.A:
+        return discipline_inspection_for(session, case)
     path, category = [], case.category
     while category is not None:
         path.append(category.id)
@@ -528,10 +679,13 @@ def accept_case(session, case: Case, *, actor: Actor, now: datetime, note=None) 
         public_text=N_("Your case has been accepted."),
     )
     settings = get_settings(session)
+    calendar = load_calendar(session)
     case.accepted_at = now
+    mark_first_response(case, now)
     case.dispatch_due_at = dl.clock_deadline(now, minutes=settings["dispatch_minutes"]).due_at
+    set_verify_due(case, calendar, settings)
     case.proposed_department = propose_department(session, case)
-    _refresh_case_due(case, load_calendar(session), session)
+    _refresh_case_due(case, calendar, session)
     outbox.to_reporters(session, case, template="case_accepted", now=now, step="accept")
     session.flush()
     return case
@@ -551,6 +705,7 @@ def decline_case(session, case: Case, *, actor: Actor, now: datetime, reason, no
         data={"reason": str(reason)},
         changes={"decline_reason": reason, "decline_note": note, "closed_at": now, "due_at": None},
     )
+    mark_first_response(case, now)
     session.flush()
     return case
 
@@ -569,6 +724,7 @@ def _open_assignments(
     the departments (a new case, a re-handling, an escalation) and the reporters."""
     settings = get_settings(session)
     calendar = load_calendar(session)
+    clocks.end_pause(session, case, now, SYSTEM)  # a new round: the old one's pause ends
     for old in case.active_assignments:
         old.active = False
         if old.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
@@ -587,9 +743,12 @@ def _open_assignments(
             active=True,
             state=AssignmentState.DISPATCHED,
             sign_due_at=dl.clock_deadline(now, hours=settings["sign_hours"]).due_at,
-            due_start_at=case.clock_start_at,
+            # From filing (or the re-handling that restarted the clock), or from receipt by
+            # the department where the setting says so (Gangnan, seed 004).
+            due_start_at=now if settings["handling_counts_from_dispatch"] else case.clock_start_at,
             due_days=days,
             extension_days=0,
+            pause_days=0,
         )
         _set_assignment_due(assignment, calendar)
         case.assignments.append(assignment)
@@ -617,7 +776,9 @@ def _open_assignments(
 
 
 def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
+    departments = list(departments)
     check_departments(object_session(case), case, departments)
+    check_grade_route(case, departments)
 
 
 def dispatch_case(
@@ -647,6 +808,8 @@ def dispatch_case(
         data={"lead": lead.id, "co": [d.id for d in co]},
     )
     _open_assignments(session, case, now, lead, co)
+    if case.grade == Grade.C:  # to the functional department with a 交办函 (002)
+        verification.issue_assignment_letter(session, case, actor=actor, now=now)
     session.flush()
     return case
 
@@ -683,11 +846,15 @@ def reply_case(session, case: Case, *, actor: Actor, now: datetime, reply, note=
         public_text=reply,
         note=clean_text(note, N_("Internal note"), required=False),
     )
+    clocks.end_pause(session, case, now, actor)  # a reply ends the wait for material
+    mark_first_response(case, now)
     for assignment in case.active_assignments:
         if assignment.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
             assignment.state, assignment.done_at = AssignmentState.DONE, now
     case.reply, case.replied_at = reply, now
-    outbox.to_reporters(session, case, template="case_replied", now=now, step=f"reply:{len(case.events)}")
+    # No department held it: the office answered a B-grade report it found untrue itself.
+    template = "case_replied" if case.lead_department_id else "case_replied_by_office"
+    outbox.to_reporters(session, case, template=template, now=now, step=f"reply:{len(case.events)}")
     session.flush()
     return case
 
@@ -750,7 +917,7 @@ def extended_due(session, case: Case, calendar=None) -> datetime | None:
     return dl.working_day_deadline(
         calendar or load_calendar(session),
         lead.due_start_at,
-        lead.due_days + lead.extension_days + request.days,
+        lead.due_days + lead.extension_days + lead.pause_days + request.days,
     ).due_at
 
 
@@ -805,6 +972,7 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
     """Return a misrouted case to the dispatcher with a reason (退单)."""
     reason = clean_text(reason, N_("Reason"))
     move(session, case, Action.RETURN, actor, now, note=reason)
+    clocks.end_pause(session, case, now, actor)
     for assignment in case.active_assignments:
         assignment.active = False
         assignment.state = AssignmentState.RETURNED
@@ -854,12 +1022,48 @@ def evaluate_case(
     if source != EvaluationSource.REVISIT_CALL:
         method = None
     reason = clean_text(reason, N_("Reason"), required=rating == Rating.UNSATISFIED)
-    data = {"rating": str(rating), "source": str(source)}
+    record_rating(
+        session,
+        case,
+        Action.EVALUATE,
+        actor,
+        now,
+        target=EVALUATION_TARGETS[rating],
+        rating=rating,
+        source=source,
+        reason=reason,
+        method=method,
+    )
+    session.flush()
+    return case
+
+
+# The actions whose event may carry a rating that became the case's rating.
+RATING_ACTIONS = (Action.EVALUATE, Action.RECORD_REVISIT)
+
+
+def record_rating(
+    session,
+    case: Case,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    *,
+    target: Status,
+    rating: Rating,
+    source: EvaluationSource,
+    reason: str | None,
+    method: RevisitMethod | None,
+    changes: dict | None = None,
+    data: dict | None = None,
+) -> CaseEvent:
+    """Make a (checked) rating the case's rating through ``action`` (an evaluation, or a revisit
+    call): the move, the unrated-reply calls it answers, and the rectification notice at the
+    second unsatisfied result on the case (004)."""
+    data = {**(data or {}), "rating": str(rating), "source": str(source)}
     if method:
         data["method"] = str(method)
-    move(
-        session, case, Action.EVALUATE, actor, now, target=EVALUATION_TARGETS[rating], note=reason, data=data
-    )
+    event = move(session, case, action, actor, now, target=target, note=reason, data=data, changes=changes)
     case.rating, case.rating_source, case.rating_reason = rating, source, reason
     for task in session.query(RevisitTask).filter(
         RevisitTask.case_id == case.id, RevisitTask.reason.like("unrated%"), RevisitTask.done_at.is_(None)
@@ -869,7 +1073,7 @@ def evaluate_case(
     unsatisfied = sum(
         1
         for e in case.events
-        if e.action == Action.EVALUATE and (e.data or {}).get("rating") == Rating.UNSATISFIED
+        if e.action in RATING_ACTIONS and (e.data or {}).get("rating") == Rating.UNSATISFIED
     )
     if unsatisfied >= 2 and case.lead_department_id:
         raise_notice(
@@ -882,20 +1086,22 @@ def evaluate_case(
             actor=SYSTEM,
             details=f"工单{case.number}两次答复均被评价为不满意。",
         )
-    session.flush()
-    return case
+    return event
 
 
 def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note, lead_department_id=None) -> Case:
     """Send an unsatisfied case back for re-handling (二次分办) with a new deadline."""
     note = clean_text(note, N_("Reason"))
     _check(session, case, Action.REHANDLE, actor)
-    previous = [a for a in case.assignments if a.round == max(x.round for x in case.assignments)]
+    last_round = max((x.round for x in case.assignments), default=0)
+    previous = [a for a in case.assignments if a.round == last_round]
     lead = (
         _department(session, lead_department_id, N_("Lead department"))
         if lead_department_id not in (None, "")
         else case.lead_department
     )
+    if lead is None:  # the office answered it itself (a B grade found untrue): name a department
+        raise Invalid(N_("Choose the lead department that is to handle the case again."))
     co = [a.department for a in previous if a.role == AssignmentRole.CO and a.department_id != lead.id]
     _check_not_concerned(case, [lead, *co])
     move(
@@ -972,6 +1178,9 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
     return reporting.merge_case(session, case, actor=actor, now=now, into_case=into_case, note=note)
 
 
+# The services of the handling steps build on this module's checks and moves.
+from app.services import clocks, cohandling, revisits, verification  # noqa: E402
+
 ACTION_SERVICES = {
     Action.CLASSIFY: classify_case,
     Action.ACCEPT: accept_case,
@@ -989,6 +1198,19 @@ ACTION_SERVICES = {
     Action.ESCALATE: escalate_case,
     Action.CLOSE: close_case,
     Action.MERGE: merge_case,
+    Action.RECORD_FINDING: verification.record_finding,
+    Action.PLAN_RECTIFICATION: verification.plan_rectification,
+    Action.REPORT_RECTIFICATION: verification.report_rectification,
+    Action.ACCEPT_RECTIFICATION: verification.accept_rectification,
+    Action.REJECT_RECTIFICATION: verification.reject_rectification,
+    Action.PAUSE_CLOCK: clocks.pause_clock,
+    Action.RESUME_CLOCK: clocks.resume_clock,
+    Action.RETURN_PART: cohandling.return_part,
+    Action.REPLY_PART: cohandling.reply_part,
+    Action.RAISE_DISPUTE: cohandling.raise_dispute,
+    Action.DECIDE_DISPUTE: cohandling.decide_dispute,
+    Action.REJECT_REPLY: cohandling.reject_reply,
+    Action.RECORD_REVISIT: revisits.record_revisit,
 }
 
 

@@ -38,6 +38,44 @@ TEMPLATES = {
             "reply and rate the result with your receipt."
         ),
     ),
+    "case_verified": (
+        N_("Case %(number)s: initial verification result"),
+        N_("The initial verification result of your case %(number)s is ready; see it with your receipt."),
+    ),
+    # Rectification (整改) and its re-check (复核), the office's own answer, the 交办函.
+    "rectification_reported": (
+        N_("Rectification of case %(number)s reported completed"),
+        N_(
+            "%(department)s reports the rectification of case %(number)s completed; re-check it "
+            "on the case page."
+        ),
+    ),
+    "rectification_sent_back": (
+        N_("Rectification of case %(number)s sent back"),
+        N_("The rectification of case %(number)s was sent back after the re-check; complete it by %(due)s."),
+    ),
+    "rectification_accepted": (
+        N_("Rectification of case %(number)s accepted"),
+        N_("The rectification of case %(number)s has been accepted after the re-check."),
+    ),
+    "case_rectified": (
+        N_("Case %(number)s: rectification completed"),
+        N_("The rectification concerning your case %(number)s has been completed and re-checked."),
+    ),
+    "case_replied_by_office": (
+        N_("Case %(number)s answered"),
+        N_(
+            "The supervisor's office has answered your case %(number)s. Please read the "
+            "reply and rate the result with your receipt."
+        ),
+    ),
+    "assignment_letter": (
+        N_("Assignment letter %(notice)s: case %(number)s"),
+        N_(
+            "Assignment letter %(notice)s hands case %(number)s to your department: verify the "
+            "problem, rectify what is found and answer by %(due)s."
+        ),
+    ),
     "case_closed": (
         N_("Case %(number)s closed"),
         N_("Your case %(number)s has been closed. Thank you for your supervision."),
@@ -170,6 +208,70 @@ TEMPLATES = {
     "revisit": (
         N_("Revisit case %(number)s"),
         N_("Call the reporter of case %(number)s for their evaluation (%(reason)s)."),
+    ),
+    # The clocks the sweep watches besides handling, and the stop of the clock (停表).
+    "first_response_late": (
+        N_("Case %(number)s: no first response to the reporter"),
+        N_("The reporter of case %(number)s was to be given a first response by %(due)s."),
+    ),
+    "not_dispatched": (
+        N_("Case %(number)s not dispatched in time"),
+        N_(
+            "Case %(number)s was accepted and was to be dispatched by %(due)s; it waits in the "
+            "dispatch queue."
+        ),
+    ),
+    "not_verified": (
+        N_("Case %(number)s: initial verification result overdue"),
+        N_("The reporter of case %(number)s was to be told the initial verification result by %(due)s."),
+    ),
+    "rectification_overdue": (
+        N_("Case %(number)s: rectification overdue"),
+        N_("The rectification of case %(number)s was to be completed by %(due)s."),
+    ),
+    "case_paused": (
+        N_("Case %(number)s: material needed"),
+        N_(
+            "The department handling your case %(number)s needs material from you; its clock is "
+            "paused until you add it with your receipt."
+        ),
+    ),
+    "clock_resumed_on_material": (
+        N_("Case %(number)s: the reporter sent material"),
+        N_(
+            "The reporter of case %(number)s has added material: the clock runs again after "
+            "%(days)s working days paused; the case is now due by %(due)s."
+        ),
+    ),
+    # Co-handling (004): parts returned or answered, disputes, replies refused.
+    "part_returned": (
+        N_("Case %(number)s: a co-handling part returned"),
+        N_(
+            "%(department)s has returned its co-handling part of case %(number)s with a reason; "
+            "the lead department keeps the case and its deadline."
+        ),
+    ),
+    "part_answered": (
+        N_("Case %(number)s: a co-handling part answered"),
+        N_("%(department)s has answered its co-handling part of case %(number)s; read it on the case page."),
+    ),
+    "dispute_raised": (
+        N_("Case %(number)s: responsibility disputed"),
+        N_(
+            "%(department)s disputes who is responsible for case %(number)s. Name the lead "
+            "department on the case page."
+        ),
+    ),
+    "dispute_decided": (
+        N_("Case %(number)s: the lead department is named"),
+        N_("The office has decided the dispute over case %(number)s: %(department)s leads it."),
+    ),
+    "reply_refused": (
+        N_("Case %(number)s: reply refused"),
+        N_(
+            "The supervisor's office has refused the reply to case %(number)s as an improper "
+            "request to close (refusal %(count)s); handle it further and reply again."
+        ),
     ),
 }
 

@@ -148,7 +148,14 @@ def entitlement(
         return None
     if Role.CUSTODIAN in actor.roles:
         return CUSTODIAN
-    if Role.SUPERVISOR in actor.roles and case.supervisor_id is not None and case.supervisor_id == actor.id:
+    # An A-grade report (an allegation against an official) is investigated by discipline
+    # inspection (002): its reporter is theirs to know, not the office's supervisor's.
+    if (
+        Role.SUPERVISOR in actor.roles
+        and case.supervisor_id is not None
+        and case.supervisor_id == actor.id
+        and case.grade != Grade.A
+    ):
         return ASSIGNED_SUPERVISOR
     mine = _handles(case, actor)
     if case.grade == Grade.A and any(a.department.discipline_inspection for a in mine):

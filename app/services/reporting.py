@@ -70,11 +70,14 @@ def attach_files(
     now: datetime,
     reporter: Reporter | None = None,
     staff: Actor | None = None,
+    purpose: str = "material",
+    ref_id: int | None = None,
 ) -> list:
     """Store the originals under generated names and record them, pending: the staff copies
     without hidden data are made once the unit commits (app.services.attachments), so the
     reporter does not wait for them. Return what was written (so a failed transaction can
-    remove it)."""
+    remove it). Staff evidence says what it is for (``purpose``: "finding" or "rectification",
+    ``ref_id``: that row's id)."""
     written, added = [], []
     session = object_session(case)
     if session is not None and files:  # a rolled-back filing leaves no file behind
@@ -97,6 +100,8 @@ def attach_files(
                 uploaded_at=now,
                 clean_state=attachments.PENDING,
                 clean_attempts=0,
+                purpose=purpose,
+                ref_id=ref_id,
             )
             case.attachments.append(attachment)
             added.append(attachment)
@@ -194,8 +199,12 @@ def tracked_case(session, reporter_id: int | None) -> tuple[Reporter, Case]:
 
 
 def public_timeline(case: Case) -> list[CaseEvent]:
-    """The steps a reporter sees: only events with text meant for them (never internal notes)."""
-    return [e for e in case.events if e.public_text]
+    """The steps a reporter sees: only events with text meant for them (never internal notes),
+    and never a reply the office refused as an improper request to close (not the answer)."""
+    from app.services.cohandling import refused_reply_event_ids
+
+    refused = refused_reply_event_ids(case)
+    return [e for e in case.events if e.public_text and e.id not in refused]
 
 
 def _message_text(body) -> str:
@@ -238,6 +247,7 @@ def staff_message(session, case_id: int, *, actor: Actor, now: datetime, body) -
         from_reporter=False, author_id=actor.id, author_name=actor.name, body=_message_text(body), at=now
     )
     case.messages.append(message)
+    svc.mark_first_response(case, now)
     session.flush()
     return message
 
@@ -266,6 +276,9 @@ def add_material(
             public_text=N_("You added material to your case."),
         )
     )
+    from app.services import clocks  # builds on the cases module, as this one does
+
+    clocks.resume_on_material(session, case, actor=REPORTER, now=now)  # the material it waited for
     session.flush()
     return written
 
@@ -401,6 +414,7 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
             "decline_note": main.number,
         },
     )
+    svc.mark_first_response(case, now)
     with session.no_autoflush:  # re-parent, never orphan: a flush in between deletes them
         for collection in ("reporters", "attachments", "messages"):
             for item in list(getattr(case, collection)):

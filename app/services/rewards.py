@@ -3,6 +3,14 @@
 Each step appends a ledger row (RewardEntry, never updated) and refreshes the reward's
 projection; totals are computed from the ledger. Payment details are encrypted and shown only
 to Finance; they never appear in lists, logs or exports.
+
+Rewards only on truth (000): a reward is proposed only for a report found 属实 or 部分属实 whose
+rectification was accepted on the office's re-check (none still open), once evaluated or closed.
+One reward per case, unless the supervisor splits it among the case's reporters (a case with
+several, e.g. merged duplicates; DOMAIN.md): every share is then proposed as ``split``, one per
+reporter, all in one tier; the shares together never exceed the tier's maximum (checked at each
+proposal) and reach its minimum before any share is approved (checked at approval); the second
+approval follows the total of the shares. A refused reward no longer counts.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 
 from app import deadlines as dl
-from app.enums import CaseType
+from app.enums import FOUNDED, CaseType, RectificationState
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
 from app.receipts import keyed_digest
@@ -98,13 +106,105 @@ def ineligibility(session, case: Case, reporter: Reporter) -> str | None:
     return None
 
 
+# When a report may be rewarded (000): verified as true or partly true, its rectification
+# accepted on re-check, the reply rated.
+REWARDABLE_STATUSES = (Status.EVALUATED, Status.CLOSED)
+
+
+def why_not_rewardable(case: Case) -> str | None:
+    """Why this case cannot earn a reward (a message id), or None: only a report found 属实 or
+    部分属实 whose rectification was accepted on re-check, once evaluated or closed."""
+    if case.case_type != CaseType.REPORT:
+        return N_("Only reports are rewarded.")
+    if case.finding is None:
+        return N_("A report is rewarded only once verification has found it true or partly true.")
+    if case.finding not in FOUNDED:
+        return N_("A report found untrue or unverifiable earns no reward.")
+    if case.open_rectification is not None or not any(
+        r.state == RectificationState.ACCEPTED for r in case.rectifications
+    ):
+        return N_("A report is rewarded once its rectification has been accepted on re-check.")
+    if case.status not in REWARDABLE_STATUSES:
+        return N_("A report is rewarded once it has been verified and rectified.")
+    return None
+
+
 def may_propose(case: Case, actor: Actor) -> bool:
     """The supervisor's office proposes rewards for reports once verified and rectified."""
+    return Role.SUPERVISOR in actor.roles and why_not_rewardable(case) is None
+
+
+def live_rewards(session, case_id: int) -> list[Reward]:
+    """The rewards of a case that still stand (proposed, approved or paid; not refused)."""
     return (
-        Role.SUPERVISOR in actor.roles
-        and case.case_type == CaseType.REPORT
-        and case.status in (Status.EVALUATED, Status.CLOSED)
+        session.query(Reward)
+        .filter(Reward.case_id == case_id, Reward.status != RewardState.REFUSED.value)
+        .order_by(Reward.id)
+        .all()
     )
+
+
+def may_split(case: Case) -> bool:
+    """A reward may be split among the reporters of a case that has several (merged duplicates)."""
+    return len(case.reporters) > 1
+
+
+def _check_amount(session, case: Case, tier: RewardTier, amount: int, split: bool) -> None:
+    """One reward per case, within its tier; or, split among the case's reporters, shares of one
+    tier that together stay within the tier's maximum (the minimum applies to the whole reward
+    when a share is approved, see ``_check_split_total``)."""
+    others = live_rewards(session, case.id)
+    if split and not may_split(case):
+        raise Invalid(N_("A reward is split only among the several reporters of one case."))
+    if others and not split:
+        raise IllegalMove(
+            N_("This case already has a reward: one reward per case, unless it is split among its reporters.")
+        )
+    if others and not all(r.split for r in others):
+        raise IllegalMove(
+            N_("This case's reward was not proposed as split; only shares of a split reward may be added.")
+        )
+    low, high = tier.min_yuan, tier.max_yuan
+    if not split:
+        if not amount_within(Tier(tier.code, low, high), amount):
+            raise Invalid(
+                N_("The amount must be between %(low)s and %(high)s yuan for this tier."), low=low, high=high
+            )
+        return
+    if any(r.tier_id != tier.id for r in others):
+        raise Invalid(N_("The shares of a split reward are all of the same tier."))
+    given = sum(r.amount_yuan for r in others)
+    if amount < 1 or given + amount > high:
+        raise Invalid(
+            N_(
+                "The shares of a split reward together must stay within %(low)s to %(high)s yuan for "
+                "this tier (already proposed: %(given)s yuan)."
+            ),
+            low=low,
+            high=high,
+            given=given,
+        )
+
+
+def split_total(session, case_id: int) -> int:
+    """The amounts of a case's split reward, all its standing shares together."""
+    return sum(r.amount_yuan for r in live_rewards(session, case_id) if r.split)
+
+
+def _check_split_total(session, reward: Reward) -> int:
+    """A share of a split reward is approved only once the shares together reach the tier's
+    minimum; returns the total."""
+    total = split_total(session, reward.case_id)
+    if total < reward.tier.min_yuan:
+        raise Invalid(
+            N_(
+                "The shares of this split reward come to %(total)s yuan, below this tier's minimum of "
+                "%(low)s yuan: propose the other reporters' shares first."
+            ),
+            total=total,
+            low=reward.tier.min_yuan,
+        )
+    return total
 
 
 def propose_reward(
@@ -119,17 +219,19 @@ def propose_reward(
     reasons,
     evidence=None,
     interested_party: bool = False,
+    split: bool = False,
 ) -> Reward:
-    """Propose a reward for a verified and rectified report."""
+    """Propose a reward for a report found true or partly true and rectified (000); with
+    ``split``, one reporter's share of a reward split among the case's reporters."""
     from app.services.cases import get_case
 
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office proposes rewards."))
     case = get_case(session, case_id, actor)
-    if case.case_type != CaseType.REPORT:
-        raise Invalid(N_("Only reports are rewarded."))
-    if case.status not in (Status.EVALUATED, Status.CLOSED):
-        raise Invalid(N_("A report is rewarded once it has been verified and rectified."))
+    why_not = why_not_rewardable(case)
+    if why_not:
+        raise Invalid(why_not)
+    split = bool(split)
     try:
         reporter = next(r for r in case.reporters if r.id == int(reporter_id))
         tier_id = as_id(tier_id)
@@ -139,12 +241,9 @@ def propose_reward(
         raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan.")) from None
     if tier is None or not tier.active:
         raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan."))
-    if not amount_within(Tier(tier.code, tier.min_yuan, tier.max_yuan), amount):
-        raise Invalid(
-            N_("The amount must be between %(low)s and %(high)s yuan for this tier."),
-            low=tier.min_yuan,
-            high=tier.max_yuan,
-        )
+    if session.query(Reward.id).filter_by(case_id=case.id, reporter_id=reporter.id).first():
+        raise IllegalMove(N_("This reporter already has a reward on this case."))
+    _check_amount(session, case, tier, amount, split)
     reasons = (reasons or "").strip()
     if not reasons:
         raise Invalid(N_("State the reasons for the reward."))
@@ -153,8 +252,6 @@ def propose_reward(
     why_not = ineligibility(session, case, reporter)
     if why_not:
         raise Invalid(N_("This reporter is not eligible: %(reason)s"), reason=why_not)
-    if session.query(Reward.id).filter_by(case_id=case.id, reporter_id=reporter.id).first():
-        raise IllegalMove(N_("This reporter already has a reward on this case."))
     settings = get_settings(session)
     reward = Reward(
         case_id=case.id,
@@ -165,6 +262,7 @@ def propose_reward(
         status=RewardState.PROPOSED,
         proposed_at=now,
         approvals_needed=approvals_needed(amount, settings["reward_second_approval_above"]),
+        split=split,
     )
     session.add(reward)
     _entry(
@@ -197,6 +295,10 @@ def approve_reward(session, reward_id, *, actor: Actor, now: datetime, note=None
         raise IllegalMove(
             N_("The approver must be someone other than the proposer and any earlier approver.")
         )
+    if reward.split:  # the second approval follows the whole reward, not one share
+        total = _check_split_total(session, reward)
+        limit = get_settings(session)["reward_second_approval_above"]
+        reward.approvals_needed = max(reward.approvals_needed, approvals_needed(total, limit))
     given = len(approvers) + 1
     due = None
     if given >= reward.approvals_needed:

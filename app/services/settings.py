@@ -39,6 +39,22 @@ DEFAULTS: dict[str, tuple[int, str]] = {
         N_("Points deducted per interview notice (tenths of a point)"),
     ),
     "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
+    "first_response_hours": (24, N_("Hours to give the reporter a first response")),
+    "verify_working_days": (
+        3,
+        N_("Working days from acceptance to tell the reporter the initial verification result"),
+    ),
+    "verify_working_days_12345": (1, N_("Working days to verify a 12345 hotline ticket")),
+    "handling_counts_from_dispatch": (
+        0,
+        N_("Handling period counts from dispatch to the department (1) or from filing (0)"),
+    ),
+    "max_rectification_working_days": (30, N_("Most working days a rectification plan may take")),
+    "improper_replies_for_rectification": (
+        2,
+        N_("Replies of one case refused as improper that bring a rectification notice"),
+    ),
+    "revisit_attempts": (3, N_("Unanswered revisit calls before the call is given up")),
     "identity_grant_hours": (
         24,
         N_("Hours an approved request lets its holder see who filed a case"),
@@ -58,6 +74,7 @@ RATE_WEIGHTS = (
 HIGHEST = {
     **dict.fromkeys((*RATE_WEIGHTS, "sample_percent"), 100),
     "reward_second_approval_above": 100_000_000,
+    "handling_counts_from_dispatch": 1,
 }
 HIGHEST_DEFAULT = 1000
 

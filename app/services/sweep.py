@@ -3,6 +3,11 @@
 Each query uses an index on (state, deadline) and a 'done' column, so a sweep's cost grows
 with the number of due items, not with the number of cases. Rows are locked with SKIP LOCKED
 (PostgreSQL) and every effect has a unique key, so two sweeps at once cause no double effect.
+
+The clocks watched: the acceptance decision, the first response to the reporter, the dispatch
+of an accepted case, the initial verification result, a planned rectification, signing, and
+handling (due soon, overdue, still overdue after the reminder). A handling clock that stands
+(停表, ``Assignment.paused_at``) is neither due soon nor overdue until it runs again.
 """
 
 from __future__ import annotations
@@ -11,18 +16,18 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, true, update
+from sqlalchemy import exists, func, or_, select, true, update
 from sqlalchemy.orm import joinedload
 
-from app.enums import AssignmentState
+from app.enums import AssignmentState, Grade, RectificationState
 from app.services import notifications as outbox
 from app.services.bulk import any_of
 from app.services.calendar import load_calendar
 from app.services.notices import Draft, raise_notices
 from app.services.settings import get_settings
 from app.supervision import NoticeCause, cause_key
-from app.workflow import Status
-from models import Assignment, Case, Notification, RevisitTask
+from app.workflow import Role, Status
+from models import Assignment, Case, Notification, Rectification, RevisitTask
 
 RUNNING = (AssignmentState.DISPATCHED.value, AssignmentState.SIGNED.value)
 BATCH = 500
@@ -81,7 +86,21 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     calendar = load_calendar(session)
     session.info.pop("staff_by_role", None)
     shared = {"settings": settings, "calendar": calendar}
-    done = dict.fromkeys(["not_accepted", "unsigned", "due_soon", "overdue", "still_overdue", "unrated"], 0)
+    done = dict.fromkeys(
+        [
+            "not_accepted",
+            "first_response",
+            "not_dispatched",
+            "not_verified",
+            "rectification_overdue",
+            "unsigned",
+            "due_soon",
+            "overdue",
+            "still_overdue",
+            "unrated",
+        ],
+        0,
+    )
 
     for batch in batches(
         session,
@@ -100,6 +119,8 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
             )
         _mark(session, batch, accept_reminded_at=now)
         done["not_accepted"] += len(batch)
+
+    done.update(_other_clocks(session, now))
 
     for batch in batches(
         session,
@@ -138,6 +159,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         select(Assignment).where(
             Assignment.active == true(),
             Assignment.state.in_(RUNNING),
+            Assignment.paused_at.is_(None),
             Assignment.due_at >= now,
             Assignment.due_at < now + warn,
             Assignment.due_soon_notified_at.is_(None),
@@ -163,6 +185,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         select(Assignment).where(
             Assignment.active == true(),
             Assignment.state.in_(RUNNING),
+            Assignment.paused_at.is_(None),
             Assignment.due_at < now,
             Assignment.overdue_reminded_at.is_(None),
         ),
@@ -217,6 +240,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         select(Assignment).where(
             Assignment.active == true(),
             Assignment.state.in_(RUNNING),
+            Assignment.paused_at.is_(None),
             Assignment.due_at < now,
             Assignment.overdue_reminded_at < now - timedelta(days=grace),
             Assignment.escalated_notice_at.is_(None),
@@ -280,12 +304,123 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     return done
 
 
+def _other_clocks(session, now: datetime) -> dict[str, int]:
+    """The clocks of the seeds besides acceptance, signing and handling, each reminded once:
+    the first response to the reporter (24 hours, 000), the dispatch of an accepted case (20
+    minutes, 002), the initial verification result (3 working days, 1 for a 12345 ticket;
+    000, 004) and a planned rectification's deadline."""
+    done = dict.fromkeys(["first_response", "not_dispatched", "not_verified", "rectification_overdue"], 0)
+    for batch in batches(
+        session,
+        select(Case).where(
+            Case.first_responded_at.is_(None),
+            Case.first_response_reminded_at.is_(None),
+            Case.first_response_due_at < now,
+        ),
+    ):
+        clerks = outbox.staff_with_role(session, role=Role.CLERK)
+        for case in batch:
+            told = {
+                "key": f"first_response:{case.id}",
+                "template": "first_response_late",
+                "params": {"number": case.number, "due": outbox.when(case.first_response_due_at)},
+                "now": now,
+                "case_id": case.id,
+            }
+            outbox.to_supervisors(session, **told)
+            outbox.to_staff(session, clerks, **told)
+        _mark(session, batch, first_response_reminded_at=now)
+        done["first_response"] += len(batch)
+
+    for batch in batches(
+        session,
+        select(Case).where(
+            Case.status == Status.ACCEPTED.value,
+            Case.dispatch_reminded_at.is_(None),
+            Case.dispatch_due_at < now,
+            # A B-grade report waits for the office's verification before it can be dispatched.
+            or_(Case.grade.is_(None), Case.grade != Grade.B.value, Case.finding.isnot(None)),
+        ),
+    ):
+        dispatchers = outbox.staff_with_role(session, role=Role.DISPATCHER)
+        for case in batch:
+            outbox.to_staff(
+                session,
+                dispatchers,
+                key=f"not_dispatched:{case.id}",
+                template="not_dispatched",
+                params={"number": case.number, "due": outbox.when(case.dispatch_due_at)},
+                now=now,
+                case_id=case.id,
+            )
+        _mark(session, batch, dispatch_reminded_at=now)
+        done["not_dispatched"] += len(batch)
+
+    for batch in batches(
+        session,
+        select(Case).where(
+            Case.verified_at.is_(None),
+            Case.verify_reminded_at.is_(None),
+            Case.verify_due_at < now,
+        ),
+    ):
+        for case in batch:
+            told = {
+                "key": f"not_verified:{case.id}",
+                "template": "not_verified",
+                "params": {"number": case.number, "due": outbox.when(case.verify_due_at)},
+                "now": now,
+                "case_id": case.id,
+            }
+            outbox.to_supervisors(session, **told)
+            if case.lead_department_id is not None:
+                outbox.to_department(session, case.lead_department_id, **told)
+        _mark(session, batch, verify_reminded_at=now)
+        done["not_verified"] += len(batch)
+
+    for batch in batches(
+        session,
+        select(Rectification).where(
+            Rectification.state == RectificationState.PLANNED.value,
+            Rectification.overdue_reminded_at.is_(None),
+            Rectification.due_at < now,
+        ),
+    ):
+        numbers = dict(
+            session.execute(
+                select(Case.id, Case.number).where(
+                    any_of(session, Case.id, sorted({r.case_id for r in batch}))
+                )
+            ).all()
+        )
+        for rectification in batch:
+            told = {
+                "key": f"rectification_overdue:{rectification.id}:{rectification.send_backs}",
+                "template": "rectification_overdue",
+                "params": {
+                    "number": numbers[rectification.case_id],
+                    "due": outbox.when(rectification.due_at),
+                },
+                "now": now,
+                "case_id": rectification.case_id,
+            }
+            outbox.to_supervisors(session, **told)
+            if rectification.department_id is not None:
+                outbox.to_department(session, rectification.department_id, **told)
+        _mark(session, batch, overdue_reminded_at=now)
+        done["rectification_overdue"] += len(batch)
+    return done
+
+
 def add_revisit(session, case: Case, *, reason: str, now: datetime) -> RevisitTask | None:
     """Create a revisit call task once per case and reason, and tell the supervisors."""
     if session.query(RevisitTask.id).filter_by(case_id=case.id, reason=reason).first():
         return None
     task = RevisitTask(case_id=case.id, reason=reason, created_at=now, due_at=now + timedelta(days=2))
     session.add(task)
+    if "revisits" in case.__dict__:  # a loaded list would not show the new call (viewonly)
+        session.flush()
+        session.expire(case, ["revisits"])
     outbox.to_supervisors(
         session,
         key=f"revisit:{reason}:{case.id}",

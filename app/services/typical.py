@@ -8,9 +8,11 @@ the refusal says what was found and where."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from app.clock import local_date
+from app.enums import FindingResult, RectificationState
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
 from app.publication import TypicalKind, TypicalState
@@ -43,13 +45,56 @@ def _department(case: Case) -> str | None:
     return department.name if department else None
 
 
+def accepted_rectifications(case: Case) -> list:
+    """The case's rectifications that passed the office's re-check (复核), oldest first."""
+    return [r for r in case.rectifications if r.state == RectificationState.ACCEPTED]
+
+
+RECTIFICATION_PART = 300  # characters of the measures, and of the completion, in a draft
+FINDING_WORDS = {FindingResult.TRUE: "属实", FindingResult.PARTLY_TRUE: "部分属实"}
+
+
+def _part(text: str) -> str:
+    text = " ".join((text or "").split())
+    if len(text) > RECTIFICATION_PART:
+        text = text[: RECTIFICATION_PART - 1] + "…"
+    return text if not text or text[-1] in "。！？；…" else text + "。"
+
+
+def rectification_paragraph(case: Case, kind: TypicalKind) -> str | None:
+    """What was rectified, as the records say (seed 000: 核查-整改): the finding and, of each
+    rectification accepted on re-check, its measures and completion as the department reported
+    them, redacted for publication; never the responsible person's name. None without one."""
+    from app.redaction import for_publication, third_person
+
+    accepted = accepted_rectifications(case)
+    if not accepted:
+        return None
+    warning, place = kind == TypicalKind.WARNING, _department(case) or "相关部门"
+    # The person responsible is redacted as a reporter's name is (王某), in warning cases too.
+    responsible = tuple(r.responsible.strip() for r in accepted if r.responsible and r.responsible.strip())
+    parties = replace(_parties(case), reporter_names=_parties(case).reporter_names + responsible)
+
+    def public(text: str | None) -> str:
+        told = third_person(text or "", speaker=place, organisation=place)  # the department's own words
+        return _part(for_publication(told, parties, warning=warning))
+
+    said = f"经核查，反映问题{FINDING_WORDS[case.finding]}。" if case.finding in FINDING_WORDS else ""
+    parts = []
+    for r in accepted:
+        measures, done = public(r.measures), public(r.completion)
+        parts.append((f"整改措施：{measures}" if measures else "") + (f"完成情况：{done}" if done else ""))
+    return f"三、整改情况。{said}{''.join(parts)}经督办室复核，整改已到位。"
+
+
 def draft_for(case: Case, kind: TypicalKind) -> str:
     """The automatic, redacted draft in the third person (reporters' names, phones, ids, accounts,
     addresses, companies and case numbers removed; for warning cases the official and department
-    concerned are kept)."""
+    concerned are kept). What was rectified comes from the accepted rectification records, never
+    from a guess at the reply: a paragraph 三、整改情况 before the closing one (then 四)."""
     from app.redaction import draft_summary
 
-    return draft_summary(
+    draft = draft_summary(
         title=case.title,
         content=case.content,
         reply=case.reply,
@@ -58,7 +103,26 @@ def draft_for(case: Case, kind: TypicalKind) -> str:
         official=case.concerned_official,
         parties=_parties(case),
         warning=kind == TypicalKind.WARNING,
-    )[:MAX_SUMMARY]
+    )
+    rectified = rectification_paragraph(case, kind)
+    if rectified:
+        *body, closing = draft.split("\n\n")
+        closing = "四、" + closing.removeprefix("三、")
+        draft = "\n\n".join([*body, rectified, closing])
+    return draft[:MAX_SUMMARY]
+
+
+def rectification_note(case: Case) -> str | None:
+    """The bulletin's line on a published case's rectification, from the records alone (no
+    typed text): the finding and when the office's re-check accepted it."""
+    accepted = accepted_rectifications(case)
+    if not accepted:
+        return None
+    reviewed = local_date(max(r.reviewed_at or r.opened_at for r in accepted))
+    finding = FINDING_WORDS.get(case.finding, "")
+    return (
+        f"经核查{finding}，" if finding else ""
+    ) + f"已整改到位，督办室于{reviewed.year}年{reviewed.month}月{reviewed.day}日复核通过。"
 
 
 def heading_for(case: Case, kind: TypicalKind) -> str:

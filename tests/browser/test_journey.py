@@ -334,6 +334,32 @@ def test_report_journey(server, browser, tmp_path):
     # (4) The handler of 长河县行政审批局 signs and replies.
     handler = j.login("handler")
     j.act(handler, case_id, "sign", "handler-signed", texts={"#note": "已签收。"}, status=HANDLING)
+    # Verified (核查): found true, which opens a rectification the department plans.
+    j.act(
+        handler,
+        case_id,
+        "record_finding",
+        "handler-finding",
+        selects={"#result": "true"},
+        texts={
+            "#facts": "调阅收费台账：该窗口收取无依据的材料费3000元。",
+            "#summary": "经核查，您反映的问题属实，已责令限期整改。",
+        },
+        status=HANDLING,
+    )
+    expect(handler.locator("body")).to_contain_text("调阅收费台账")
+    j.act(
+        handler,
+        case_id,
+        "plan_rectification",
+        "handler-rectification-plan",
+        texts={
+            "#measures": "退还无依据收取的费用并公开收费清单。",
+            "#responsible": "窗口负责人",
+            "#days": "5",
+        },
+        status=HANDLING,
+    )
     j.act(
         handler,
         case_id,
@@ -381,6 +407,23 @@ def test_report_journey(server, browser, tmp_path):
         "reply",
         "handler-replied-again",
         texts={"#reply": "已责令退还多收的费用，并对该工作人员作出处理。"},
+        status=REPLIED,
+    )
+    # The rectification is reported done and re-checked (复核) before the case may close.
+    j.act(
+        handler,
+        case_id,
+        "report_rectification",
+        "handler-rectified",
+        texts={"#completion": "已退还3000元，收费清单已在窗口公示。"},
+        status=REPLIED,
+    )
+    j.act(
+        supervisor,
+        case_id,
+        "accept_rectification",
+        "supervisor-rechecked",
+        texts={"#note": "经复核，费用已退还，整改到位。"},
         status=REPLIED,
     )
     j.act(
@@ -556,6 +599,19 @@ def test_decline_merge_return_extension_rehandling_and_escalation_show_no_error_
     supervisor.goto(f"/cases/act/{main}/approve_extension")
     expect(supervisor.locator("body")).to_contain_text("需会同市场监管部门核查。")
     j.act(supervisor, main, "approve_extension", "approve-extension", status=HANDLING)
+    # The clock stops while the department waits for the reporter's material.
+    j.act(handler, main, "pause_clock", "pause", texts={"#reason": "等待企业补充租赁合同。"}, status=HANDLING)
+    expect(handler.locator("body")).to_contain_text("等待企业补充租赁合同。")
+    j.act(handler, main, "resume_clock", "resume", texts={"#note": "材料已补齐。"}, status=HANDLING)
+    j.act(
+        handler,
+        main,
+        "record_finding",
+        "finding",
+        selects={"#result": "unverifiable"},
+        texts={"#facts": "审批系统无该申请记录。", "#summary": "经核查，暂无法核实，请补充受理回执。"},
+        status=HANDLING,
+    )
     j.act(handler, main, "reply", "reply", texts={"#reply": "已督促审批科室限期办结。"}, status=REPLIED)
 
     def rate_unsatisfied(step: str) -> None:

@@ -234,8 +234,31 @@ def test_no_canary_runs_in_the_supervisors_or_the_reporters_browser(server, brow
     handler.locator("form:has(textarea[name=body]) button[type=submit]").click()
     handler.wait_for_load_state()
     a.check(handler, "case page after the message")
+    # The clock stops and restarts; the report is verified (found true) and its rectification planned.
+    a.act(handler, report, "pause_clock", texts={"#reason": a.canary("pause reason")})
+    a.act(handler, report, "resume_clock", texts={"#note": a.canary("resume note")})
+    a.act(
+        handler,
+        report,
+        "record_finding",
+        selects={"#result": "true"},
+        texts={"#facts": a.canary("finding facts", 5000), "#summary": a.canary("finding summary", 5000)},
+    )
+    a.act(
+        handler,
+        report,
+        "plan_rectification",
+        texts={
+            "#measures": a.canary("rectification measures"),
+            "#responsible": a.canary("rectification responsible", 100),
+            "#days": "5",
+        },
+    )
     a.act(
         handler, report, "reply", texts={"#reply": a.canary("reply", 5000), "#note": a.canary("reply note")}
+    )
+    a.act(
+        handler, report, "report_rectification", texts={"#completion": a.canary("rectification completion")}
     )
 
     # The reporters read their tracking pages; one answers and rates with canaries.

@@ -197,6 +197,13 @@ def test_the_whole_flow_through_the_screens(session, client, depts, cats):
     act("dispatcher", "dispatch", lead_department_id=str(depts["X102"].id))
     act("handler", "sign")
     act("handler", "add_note", note="已联系企业")
+    act(
+        "handler",
+        "record_finding",
+        result="untrue",
+        facts="审批记录显示已按时办结",
+        summary="经核查，未发现超时",
+    )
     act("handler", "reply", reply="已办结，请查收营业执照。")
     act("supervisor", "evaluate", rating="satisfied", source="revisit_call", method="phone")
     act("supervisor", "close")
@@ -236,15 +243,21 @@ def test_the_whole_flow_through_the_rest_api(session, client, depts, cats):
     act("dispatcher", "dispatch", lead_department_id=depts["X102"].id)
     assert client.get(f"/api/v1/case/{case_id}/actions", headers=api_token(client, "handler")).json[
         "actions"
-    ] == ["sign", "return"]
+    ] == ["sign", "return", "raise_dispute"]
     act("handler", "sign")
+    act("handler", "reply", expect=409, reply="已退还违规收费")  # not verified yet
+    act("handler", "record_finding", result="true", facts="收费无文件依据", summary="经核查，反映属实")
+    act("handler", "plan_rectification", measures="退还违规收费", responsible="财务科科长", days=5)
     act("handler", "reply", expect=422, reply="")
     act("handler", "reply", reply="已退还违规收费")
+    act("handler", "report_rectification", completion="已全额退还")
     act("supervisor", "close", expect=409)  # not yet evaluated
     result = act(
         "supervisor", "evaluate", rating="basically_satisfied", source="revisit_call", method="phone"
     )
     assert result["status"] == "evaluated"
+    act("supervisor", "close", expect=409)  # the rectification is not re-checked yet
+    act("supervisor", "accept_rectification", note="经复核，已退还")
     assert act("supervisor", "close")["status"] == "closed"
 
 

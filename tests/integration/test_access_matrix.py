@@ -155,7 +155,7 @@ def _build_objects(app, session, actors, cats, depts):
             now=NOW,
             lead="C10",
             case_type="report",
-            grade="a",
+            grade="c",  # an A grade would go to discipline inspection only
             anonymous=True,
             concerned_department_id=depts["X102"].id,
         ),
@@ -184,9 +184,18 @@ def _build_objects(app, session, actors, cats, depts):
             actor=actors["supervisor"],
         )
         objs["notices"][k] = (notice.id, depts[dept].id)
-    # A closed, named report carries the reward and the typical case.
+    # A closed, named report, found true and rectified, carries the reward and the typical case.
     support = case_in(
-        session, actors, cats, depts, Status.CLOSED, now=NOW, lead="X102", case_type="report", grade="a"
+        session,
+        actors,
+        cats,
+        depts,
+        Status.CLOSED,
+        now=NOW,
+        lead="X102",
+        case_type="report",
+        grade="c",
+        finding="true",
     )
     later = NOW + timedelta(days=1)
     tier = session.query(m.RewardTier).order_by(m.RewardTier.min_yuan).first()

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from app.enums import AssignmentRole
+from app.enums import FOUNDED, AssignmentRole, RectificationState
 from app.services import assessment as asm
 from app.services import cases as svc
 from app.services.assessment import DepartmentKpi, Period, Rate
@@ -46,13 +46,36 @@ def notice(session, cause, department, case, when):
 
 @pytest.fixture
 def november(session, actors, cats, depts):
-    """Four departments with known outcomes (see the expected figures in the tests below)."""
+    """Four departments with known outcomes (see the expected figures in the tests below).
+    ``finding="true"`` complaints are found true and their rectification accepted on re-check
+    (tests.factories); the others are found untrue unless said otherwise."""
     h102, h103, sup = handler_of(actors, "X102"), handler_of(actors, "X103"), actors["supervisor"]
     c = {}
     # X102 -----------------------------------------------------------------------------------
-    c["a1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-02 10:00"))
-    # a2: replied ten hours after its deadline, rated basically satisfied, not closed yet.
-    c["a2"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-03 09:00"))
+    c["a1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-02 10:00"), finding="true")
+    # a2: found partly true, replied ten hours after its deadline while its rectification is
+    # still being carried out (not resolved), rated basically satisfied, not closed yet.
+    c["a2"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-03 09:00"), finding=None)
+    act(
+        session,
+        c["a2"],
+        Action.RECORD_FINDING,
+        h102,
+        at("2026-11-03 12:00"),
+        result="partly_true",
+        facts="部分属实。",
+        summary="经核查部分属实。",
+    )
+    act(
+        session,
+        c["a2"],
+        Action.PLAN_RECTIFICATION,
+        h102,
+        at("2026-11-03 12:10"),
+        measures="限期整改",
+        responsible="赵科长",
+        days=10,
+    )
     due = c["a2"].lead_assignment.due_at
     act(session, c["a2"], Action.REPLY, h102, due + timedelta(hours=10), reply="已处理")
     act(
@@ -66,7 +89,9 @@ def november(session, actors, cats, depts):
         method="phone",
     )
     # a3: unsatisfied, re-handled by X102 (signed late in the second round), then satisfied.
-    c["a3"] = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-04 09:00"))
+    c["a3"] = case_in(
+        session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-04 09:00"), finding="true"
+    )
     act(session, c["a3"], Action.REHANDLE, sup, at("2026-11-05 09:00"), note="诉求合理，重办")
     act(session, c["a3"], Action.SIGN, h102, at("2026-11-05 12:00"))  # due 11:00
     act(session, c["a3"], Action.REPLY, h102, at("2026-11-06 10:00"), reply="已整改")
@@ -84,9 +109,11 @@ def november(session, actors, cats, depts):
     # a4: still being handled; X103 co-handles and signs late (dispatched 09:10, due 11:10).
     c["a4"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-11-09 09:00"), co=("X103",))
     act(session, c["a4"], Action.SIGN, h103, at("2026-11-09 12:00"))
-    # e1: unsatisfied, escalated to the city (C10), which settles it: unresolved for X102 but
-    # not a re-handling.
-    c["e1"] = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-19 09:00"))
+    # e1: unsatisfied, escalated to the city (C10), which answers it: it counts for C10's round
+    # (the last one) in the resolution rate; not a re-handling.
+    c["e1"] = case_in(
+        session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-19 09:00"), finding="true"
+    )
     act(session, c["e1"], Action.ESCALATE, sup, at("2026-11-20 10:00"), note="疑难复杂，提级办理")
     h10 = handler_of(actors, "C10")
     act(session, c["e1"], Action.SIGN, h10, at("2026-11-20 10:05"))
@@ -114,12 +141,30 @@ def november(session, actors, cats, depts):
         lead_department_id=depts["X102"].id,
     )
     act(session, c["b1"], Action.SIGN, h102, at("2026-11-10 10:05"))
+    act(
+        session,
+        c["b1"],
+        Action.RECORD_FINDING,
+        h102,
+        at("2026-11-10 10:30"),
+        result="untrue",
+        facts="反映不实。",
+        summary="经核查不属实。",
+    )
     act(session, c["b1"], Action.REPLY, h102, at("2026-11-10 11:00"), reply="已办理")
     act(session, c["b1"], Action.EVALUATE, sup, at("2026-11-10 11:30"), rating="satisfied", source="reporter")
     act(session, c["b1"], Action.CLOSE, sup, at("2026-11-10 12:00"))
-    # b2: unsatisfied, but the office finds the complaint unreasonable and closes it: resolved.
+    # b2: found partly true and rectified; unsatisfied, but the office finds the complaint
+    # unreasonable and closes it: resolved (the rectification was accepted).
     c["b2"] = case_in(
-        session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-11 09:00"), lead="X103"
+        session,
+        actors,
+        cats,
+        depts,
+        Status.UNSATISFIED,
+        now=at("2026-11-11 09:00"),
+        lead="X103",
+        finding="partly_true",
     )
     act(session, c["b2"], Action.CLOSE, sup, at("2026-11-12 09:00"), note="诉求不合理，不予重办")
     c["b3"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-12 09:00"), lead="X103")
@@ -128,9 +173,17 @@ def november(session, actors, cats, depts):
     b4_due = c["b4"].lead_assignment.due_at
     act(session, c["b4"], Action.REPLY, h103, b4_due + timedelta(days=3), reply="已办理")
     # C11 and X201: everything perfect; C11 handles two cases, X201 one ----------------------
-    c["c1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-16 09:00"), lead="C11")
-    c["c2"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-17 09:00"), lead="C11")
-    c["d1"] = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-11-18 09:00"), lead="X201")
+    for key, day, lead in (("c1", 16, "C11"), ("c2", 17, "C11"), ("d1", 18, "X201")):
+        c[key] = case_in(
+            session,
+            actors,
+            cats,
+            depts,
+            Status.CLOSED,
+            now=at(f"2026-11-{day} 09:00"),
+            lead=lead,
+            finding="true",
+        )
     # October: not in November's figures.
     c["old"] = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-10-28 09:00"))
     act(session, c["old"], Action.REPLY, h102, at("2026-11-03 09:00"), reply="已办理")
@@ -179,7 +232,14 @@ def python_figures(session, period: Period) -> dict[str, dict[str, list[int]]]:
         f["finished"].append(case.id)
         f["on_time" if reply.at <= a.due_at else "late"].append(case.id)
         rating = next(
-            ((e.data or {}).get("rating") for e in mine if e.action == "evaluate" and e.at >= reply.at), None
+            (
+                e.data["rating"]
+                for e in mine
+                if e.action in ("evaluate", "record_revisit")
+                and (e.data or {}).get("rating")
+                and e.at >= reply.at
+            ),
+            None,
         )
         if rating is not None:
             f["rated"].append(case.id)
@@ -187,13 +247,14 @@ def python_figures(session, period: Period) -> dict[str, dict[str, list[int]]]:
                 case.id
             )
         if later:
-            f["settled"].append(case.id)
-            f["unresolved"].append(case.id)
             if any(e.action == "rehandle" and e.at >= reply.at for e in mine):
                 f["rehandled"].append(case.id)
-        elif case.status == Status.CLOSED:
-            f["settled"].append(case.id)
-            f["resolved"].append(case.id)
+        elif case.case_type in ("complaint", "report") and case.finding in FOUNDED:
+            f["settled"].append(case.id)  # a founded problem, answered in its last round
+            rectified = case.open_rectification is None and any(
+                r.state == RectificationState.ACCEPTED for r in case.rectifications
+            )
+            f["resolved" if rectified else "unresolved"].append(case.id)
     kinds = {"reminder": "reminders", "rectification": "rectifications", "interview": "interviews"}
     for n in session.query(Notice):
         if period.start <= n.issued_at < period.end and n.department.code in figures:
@@ -239,8 +300,9 @@ def test_every_kpi_of_a_hand_made_month(session, november):
     x102 = k["X102"]  # rounds: a1, a2, a3 (twice: re-handled), a4, b1 (after X103 returned it), e1
     assert (x102.handled, x102.finished, x102.late) == (7, 6, 1)
     assert x102.on_time == Rate(5, 6)  # a2 replied late
-    # Settled: a1, both rounds of a3, b1, e1; resolved: a1, a3's second round, b1.
-    assert x102.resolution == Rate(3, 5)
+    # Founded and answered in their last round: a1, a2, a3's second round (a3's first round and
+    # e1 went on; b1 was found untrue); a2's rectification is still open: not resolved.
+    assert x102.resolution == Rate(2, 3)
     assert x102.satisfaction == Rate(4, 6)  # a3's first reply and e1 unsatisfied
     assert x102.signing == Rate(6, 7)  # a3's second round signed an hour late
     assert x102.rehandle == Rate(1, 6)  # a3; e1 was escalated, not re-handled
@@ -250,7 +312,7 @@ def test_every_kpi_of_a_hand_made_month(session, november):
     x103 = k["X103"]  # rounds: b1 (returned), b2, b3, b4 (replied late in December)
     assert (x103.handled, x103.finished, x103.late) == (4, 3, 1)
     assert x103.on_time == Rate(2, 3)
-    assert x103.resolution == Rate(2, 2)  # b2 closed unsatisfied without re-handling: resolved
+    assert x103.resolution == Rate(1, 1)  # b2 rectified (closed unsatisfied); b3, b4 found untrue
     assert x103.satisfaction == Rate(1, 2)  # b4 is not rated
     assert x103.signing == Rate(3, 4)  # the co-handling of a4 signed late; b1 never signed
     assert x103.rehandle == Rate(0, 3)
@@ -288,15 +350,16 @@ def test_drilldown_lists_the_cases_behind_the_figures(session, november):
     )
     assert drill(x102, "late") == [ids["a2"]]
     assert drill(x102, "unfinished") == [ids["a4"]]
-    assert drill(x102, "unsatisfied") == drill(x102, "unresolved") == [ids["a3"], ids["e1"]]
+    assert drill(x102, "unsatisfied") == [ids["a3"], ids["e1"]]
+    assert drill(x102, "unresolved") == [ids["a2"]]
     assert drill(x102, "rehandled") == [ids["a3"]]
-    assert drill(x102, "settled") == sorted([ids["a1"], ids["a3"], ids["a3"], ids["b1"], ids["e1"]])
+    assert drill(x102, "settled") == sorted([ids["a1"], ids["a2"], ids["a3"]])
     assert drill(x102, "signed_late") == [ids["a3"]]
     assert drill(x102, "rectifications") == [ids["a2"]]
     assert drill(x102, "reminders") == sorted([ids["a2"], ids["a3"]])
     assert drill(x103, "returned") == [ids["b1"]]
     assert drill(x103, "unsatisfied") == [ids["b2"]]
-    assert drill(x103, "resolved") == sorted([ids["b2"], ids["b3"]])
+    assert drill(x103, "resolved") == [ids["b2"]]
     assert drill(x103, "late") == [ids["b4"]]
     assert drill(x103, "signed_late") == [ids["a4"]]
     assert drill(x103, "interviews") == [ids["b1"]]
@@ -339,13 +402,15 @@ def test_score_and_ranking_of_the_month(session, november):
         (1, 1, "C11"),
         (2, 2, "C10"),
         (3, 2, "X201"),
-        (4, 3, "X103"),
-        (5, 4, "X102"),
+        (4, 3, "X102"),
+        (5, 4, "X103"),
     ]
     scores = {r.code: r.score for r in ranked}
     assert scores["C11"] == scores["C10"] == scores["X201"] == 100.0
-    # X102: 100 × (0.35×5/6 + 0.25×3/5 + 0.25×4/6 + 0.15×6/7) − 2×0.5 − 1×2
-    assert scores["X102"] == pytest.approx(100 * (0.35 * 5 / 6 + 0.15 + 0.25 * 4 / 6 + 0.15 * 6 / 7) - 3)
+    # X102: 100 × (0.35×5/6 + 0.25×2/3 + 0.25×4/6 + 0.15×6/7) − 2×0.5 − 1×2
+    assert scores["X102"] == pytest.approx(
+        100 * (0.35 * 5 / 6 + 0.25 * 2 / 3 + 0.25 * 4 / 6 + 0.15 * 6 / 7) - 3
+    )
     # X103: 100 × (0.35×2/3 + 0.25×1 + 0.25×0.5 + 0.15×0.75) − 0.5 (interviews deduct nothing)
     assert scores["X103"] == pytest.approx(72.083333 - 0.5, abs=1e-5)
     weights = {"interview": 5}
@@ -354,9 +419,76 @@ def test_score_and_ranking_of_the_month(session, november):
     ] == pytest.approx(72.083333 - 5.5, abs=1e-5)
 
 
+def test_the_resolution_rate_counts_founded_cases_whose_rectification_was_accepted(
+    session, actors, cats, depts
+):
+    h201, sup = handler_of(actors, "X201"), actors["supervisor"]
+
+    def made(day, status, **extra):
+        return case_in(
+            session, actors, cats, depts, status, now=at(f"2026-12-{day:02d} 09:00"), lead="X201", **extra
+        )
+
+    rectified = made(1, Status.CLOSED, finding="true")  # found true, rectified, closed
+    untrue = made(2, Status.CLOSED, finding="untrue")  # nothing to rectify: not counted
+    unverifiable = made(3, Status.CLOSED, finding="unverifiable")  # not counted
+    consultation = made(4, Status.CLOSED, case_type="consultation")  # not verified: not counted
+    in_hand = made(7, Status.HANDLING, finding="true")  # not answered yet: not counted
+    # Found partly true and answered while its rectification waits for the re-check.
+    answered = made(8, Status.HANDLING, finding=None, case_type="report", grade="c", category="FEE01")
+    for action, actor, when, params in (
+        (
+            Action.RECORD_FINDING,
+            h201,
+            "2026-12-08 11:00",
+            {"result": "partly_true", "facts": "部分属实。", "summary": "经核查部分属实。"},
+        ),
+        (
+            Action.PLAN_RECTIFICATION,
+            h201,
+            "2026-12-08 11:10",
+            {"measures": "退费", "responsible": "钱科长", "days": 5},
+        ),
+        (Action.REPORT_RECTIFICATION, h201, "2026-12-09 10:00", {"completion": "已退费"}),
+        (Action.REPLY, h201, "2026-12-09 11:00", {"reply": "已核实，正在整改。"}),
+        (Action.EVALUATE, sup, "2026-12-09 12:00", {"rating": "satisfied", "source": "reporter"}),
+    ):
+        act(session, answered, action, actor, at(when), **params)
+    session.commit()
+    x201 = depts["X201"].id
+
+    def resolution():
+        [kpi] = asm.department_kpis(session, DEC, [x201])
+        return kpi.resolution, {
+            m: asm.drilldown_case_ids(session, DEC, x201, m) for m in asm.RATE_METRICS["resolution"]
+        }
+
+    # A reply is not a solution: the answered case counts, unresolved, until its re-check.
+    rate, cases = resolution()
+    assert rate == Rate(1, 2)
+    assert cases == {"resolved": [rectified.id], "settled": sorted([rectified.id, answered.id])}
+    assert asm.drilldown_case_ids(session, DEC, x201, "unresolved") == [answered.id]
+    assert not {untrue.id, unverifiable.id, consultation.id, in_hand.id} & set(cases["settled"])
+    act(session, answered, Action.ACCEPT_RECTIFICATION, sup, at("2026-12-10 10:00"))
+    session.commit()
+    assert resolution()[0] == Rate(2, 2)
+    # The appendix says so, in Chinese.
+    text = asm.FORMULAS["问题解决率"]
+    assert "属实" in text and "复核通过" in text and "不属实" in text and "咨询" in text
+
+
 def test_a_rehandling_after_an_escalation_counts_for_the_higher_level_only(session, actors, cats, depts):
     sup, h11 = actors["supervisor"], handler_of(actors, "C11")
-    case = case_in(session, actors, cats, depts, Status.UNSATISFIED, now=at("2026-11-02 10:00"), lead="X103")
+    case = case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.UNSATISFIED,
+        now=at("2026-11-02 10:00"),
+        lead="X103",
+        finding="true",
+    )
     act(session, case, Action.ESCALATE, sup, at("2026-11-03 10:00"), note="提级")  # to C11
     act(session, case, Action.SIGN, h11, at("2026-11-03 10:30"))
     act(session, case, Action.REPLY, h11, at("2026-11-04 10:00"), reply="已答复")
@@ -387,8 +519,9 @@ def test_a_rehandling_after_an_escalation_counts_for_the_higher_level_only(sessi
     act(session, case, Action.CLOSE, sup, at("2026-11-06 12:00"))
     session.commit()
     k = by_code(asm.department_kpis(session, NOV))
-    assert (k["X103"].rehandle, k["X103"].resolution) == (Rate(0, 1), Rate(0, 1))
-    assert (k["C11"].rehandle, k["C11"].resolution) == (Rate(1, 2), Rate(1, 2))
+    # The founded, rectified case counts once for resolution: for the round that answered it last.
+    assert (k["X103"].rehandle, k["X103"].resolution) == (Rate(0, 1), Rate(0, 0))
+    assert (k["C11"].rehandle, k["C11"].resolution) == (Rate(1, 2), Rate(1, 1))
     assert k["C11"].satisfaction == Rate(1, 2) and k["C11"].rectifications == 1
     assert asm.drilldown_case_ids(session, NOV, depts["C11"].id, "rectifications") == [case.id]
     expected = python_figures(session, NOV)
@@ -573,13 +706,14 @@ def test_csv_and_xlsx_carry_the_same_figures(session, november):
     assert len(table) == 1 + len(ranked)
     rows = {row[1]: dict(zip(table[0], row, strict=True)) for row in table[1:]}
     x102 = rows["X102"]
-    assert x102["名次"] == "4" and x102["单位名称"] == "长河县行政审批局"
-    assert float(x102["综合得分"]) == 70.69
+    assert x102["名次"] == "3" and x102["单位名称"] == "长河县行政审批局"
+    assert float(x102["综合得分"]) == 72.36
     assert (x102["承办件数"], x102["办结件数"], x102["按时办结件数"]) == ("7", "6", "5")
-    assert float(x102["按时办结率(%)"]) == 83.33 and float(x102["问题解决率(%)"]) == 60.0
+    assert float(x102["按时办结率(%)"]) == 83.33 and float(x102["问题解决率(%)"]) == 66.67
+    assert (x102["查实件数"], x102["已解决件数"]) == ("3", "2")
     assert float(x102["满意率(%)"]) == 66.67 and float(x102["按时签收率(%)"]) == 85.71
     assert float(x102["重办率(%)"]) == 16.67 and float(x102["退单率(%)"]) == 0.0
-    assert [row[1] for row in table[1:]] == ["C11", "C10", "X201", "X103", "X102"]
+    assert [row[1] for row in table[1:]] == ["C11", "C10", "X201", "X102", "X103"]
     assert (x102["提醒敦促函"], x102["整改通知书"], x102["考核期间"]) == ("2", "1", "2026年11月")
     assert float(rows["X103"]["按时办结率(%)"]) == 66.67 and rows["X103"]["约谈通知书"] == "1"
 
@@ -593,3 +727,66 @@ def test_csv_and_xlsx_carry_the_same_figures(session, november):
     notes = {row[0]: row[1] for row in workbook["指标说明"].iter_rows(min_row=2, values_only=True)}
     assert set(asm.FORMULAS) == set(notes)
     assert "0.35" in notes["综合得分"] and "满意率" in notes
+
+
+# --- the bulletin's 整改 facts --------------------------------------------------------------------
+
+
+def test_the_bulletin_states_what_was_rectified_from_the_rectification_records(session, actors, cats, depts):
+    from app.publication import TypicalKind
+    from app.services import typical as typical_services
+    from reports import builders
+
+    h102, sup = handler_of(actors, "X102"), actors["supervisor"]
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=at("2026-12-01 09:00"), finding=None)
+    for action, actor, when, params in (
+        (
+            Action.RECORD_FINDING,
+            h102,
+            "12-01 11:00",
+            {"result": "true", "facts": "属实。", "summary": "属实。"},
+        ),
+        (
+            Action.PLAN_RECTIFICATION,
+            h102,
+            "12-01 11:10",
+            {"measures": "由王建业科长牵头，向张三退还多收的费用", "responsible": "王建业", "days": 5},
+        ),
+        (
+            Action.REPORT_RECTIFICATION,
+            h102,
+            "12-02 10:00",
+            {"completion": "已退还全部费用，王建业已向张三（13900000000）当面致歉"},
+        ),
+        (Action.ACCEPT_RECTIFICATION, sup, "12-02 15:00", {}),
+        (Action.REPLY, h102, "12-02 16:00", {"reply": "已退还费用。"}),
+        (
+            Action.EVALUATE,
+            sup,
+            "12-02 17:00",
+            {"rating": "satisfied", "source": "revisit_call", "method": "phone"},
+        ),
+        (Action.CLOSE, sup, "12-02 18:00", {}),
+    ):
+        act(session, case, action, actor, at(f"2026-{when}"), **params)
+    typical = typical_services.mark_typical(
+        session, case.id, actor=sup, now=at("2026-12-03 09:00"), kind=TypicalKind.EXEMPLARY
+    )
+    # The draft says what was rectified as the records say it: measures and completion, redacted.
+    paragraphs = typical_services.paragraphs(typical.summary)
+    assert [p[:2] for p in paragraphs] == ["一、", "二、", "三、", "四、"]
+    rectified = paragraphs[2]
+    assert rectified.startswith("三、整改情况。经核查，反映问题属实。整改措施：由王某科长牵头")
+    assert "完成情况：已退还全部费用" in rectified and rectified.endswith("经督办室复核，整改已到位。")
+    for name in ("张三", "王建业", "13900000000"):
+        assert name not in typical.summary
+    typical_services.edit_summary(
+        session, typical.id, actor=sup, now=at("2026-12-03 10:00"), summary=typical.summary, submit=True
+    )
+    typical_services.decide(
+        session, typical.id, actor=actors["leader"], now=at("2026-12-03 11:00"), approve=True
+    )
+    data = builders.bulletin_data(session, DEC, [], at("2027-01-01 09:00").date())
+    [item] = data.exemplary
+    assert item.rectification == "经核查属实，已整改到位，督办室于2026年12月2日复核通过。"
+    assert (data.figures.founded, data.figures.rectified) == (1, 1)

@@ -270,7 +270,7 @@ def crawl_data(session, actors, cats, depts):
     ]
     cases.append(
         case_in(
-            session, actors, cats, depts, Status.CLOSED, now=NOW, case_type="report", grade="a", lead="X103"
+            session, actors, cats, depts, Status.CLOSED, now=NOW, case_type="report", grade="a", lead="P02"
         )
     )
     cases.append(case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, lead="C10", co=("X102",)))

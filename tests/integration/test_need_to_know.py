@@ -126,7 +126,8 @@ def test_the_case_supervisor_is_named_by_the_dispatcher_never_by_themselves(
 def test_discipline_inspection_sees_who_filed_an_a_grade_report_it_handles(session, actors, cats, depts):
     a_grade = named_report(session, actors, cats, depts, grade="a", lead="P02")
     b_grade = named_report(session, actors, cats, depts, grade="b", lead="P02")
-    a_elsewhere = named_report(session, actors, cats, depts, grade="a", lead="X103")
+    # An A-grade report goes to discipline inspection only: one not dispatched yet is no one's.
+    a_elsewhere = named_report(session, actors, cats, depts, grade="a", status=Status.ACCEPTED)
     inspector = actors["handler6"]  # 清源省纪委监委驻营商局纪检组 (P02), a discipline inspection department
     assert depts["P02"].discipline_inspection
     assert protection.can_see_identity(a_grade, inspector)

@@ -68,6 +68,13 @@ def close_through_the_workflow(session, actors, depts, case: Case) -> None:
     do(Action.DISPATCH, actors["dispatcher"], lead_department_id=depts["X102"].id, co_department_ids=[])
     do(Action.SIGN, actors["handler"])
     do(
+        Action.RECORD_FINDING,
+        actors["handler"],
+        result="untrue",
+        facts=f"{NAME}反映的情况经核查。",
+        summary=f"经核查，{NAME}反映的问题已有结论。",
+    )
+    do(
         Action.REPLY,
         actors["handler"],
         reply=f"经核查，{NAME}反映的问题属实，已责令窗口退还{COMPANY}缴纳的3000元，并对窗口工作人员批评教育。",

@@ -348,6 +348,8 @@ def test_the_reporter_follows_talks_to_the_staff_and_rates(session, client, cats
     login(client, "handler")
     staff_page = client.get(f"/cases/show/{case.id}").get_data(as_text=True)
     assert "回执照片已补充，请查收。" in staff_page and "回执.jpg" in staff_page
+    finding = {"result": "untrue", "facts": "内部：审批记录完整", "summary": "经核查，审批未超时。"}
+    client.post(f"/cases/act/{case.id}/record_finding", data=finding)
     client.post(f"/cases/act/{case.id}/reply", data={"reply": "已为您办结营业执照。"})
     client.post("/logout/")
 
@@ -611,6 +613,13 @@ def test_the_reporter_rates_every_reply_also_after_re_handling_and_escalation(se
     staff("clerk", "accept")
     staff("dispatcher", "dispatch", lead_department_id=depts["X102"].id)
     staff("handler", "sign")
+    staff(
+        "handler",
+        "record_finding",
+        result="untrue",
+        facts="窗口记录显示已受理",
+        summary="经核查，已在办理中。",
+    )
     staff("handler", "reply", reply="第一次答复：已督促窗口办理。")
     rate("unsatisfied", "执照仍未办下来")
     page = tracking_page()

@@ -26,17 +26,19 @@ def tiers(session):
     return {t.code: t for t in session.query(RewardTier)}
 
 
-def verified_report(session, actors, cats, depts, **extra):
+def verified_report(session, actors, cats, depts, status=Status.CLOSED, finding="true", **extra):
+    """A report found true whose rectification was accepted on re-check (the factory's path)."""
     return case_in(
         session,
         actors,
         cats,
         depts,
-        Status.CLOSED,
+        status,
         now=NOW,
         case_type="report",
         category="FEE01",
         grade="c",
+        finding=finding,
         **extra,
     )
 
@@ -64,21 +66,126 @@ def test_the_amount_must_fit_the_tier(session, actors, cats, depts, tiers):
 
 
 def test_only_verified_reports_are_rewarded(session, actors, cats, depts, tiers):
-    complaint = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
-    handling = case_in(
-        session,
-        actors,
-        cats,
-        depts,
-        Status.HANDLING,
-        now=NOW,
-        case_type="report",
-        category="FEE01",
-        grade="c",
-    )
-    for case in (complaint, handling):
-        with pytest.raises(Invalid):
+    complaint = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, finding="true")
+    handling = verified_report(session, actors, cats, depts, status=Status.HANDLING)  # not replied yet
+    for case, why in (
+        (complaint, "Only reports are rewarded."),
+        (handling, "A report is rewarded once it has been verified and rectified."),
+    ):
+        with pytest.raises(Invalid) as refused:
             propose(session, actors, case, tiers)
+        assert refused.value.msgid == why
+
+
+def test_a_report_found_untrue_cannot_earn_a_reward(session, actors, cats, depts, tiers):
+    for finding in ("untrue", "unverifiable"):
+        case = verified_report(session, actors, cats, depts, finding=finding)
+        assert case.status == Status.CLOSED
+        assert not rw.may_propose(case, actors["supervisor"])
+        with pytest.raises(Invalid) as refused:
+            propose(session, actors, case, tiers)
+        assert refused.value.msgid == "A report found untrue or unverifiable earns no reward."
+    assert not session.query(Reward).count()
+
+
+def test_a_founded_report_earns_a_reward_only_once_rectified(session, actors, cats, depts, tiers):
+    from app.services import cases as svc
+    from tests.factories import handler_of
+
+    case = verified_report(session, actors, cats, depts, status=Status.HANDLING, finding=None)
+    handler, supervisor = handler_of(actors, "X102"), actors["supervisor"]
+    steps = iter(NOW + timedelta(minutes=i) for i in range(1, 50))
+
+    def do(action, actor, **params):
+        svc.perform(session, case.id, action, actor=actor, now=next(steps), **params)
+
+    do("record_finding", handler, result="partly_true", facts="部分收费无依据。", summary="经核查部分属实。")
+    do("reply", handler, reply="已核实，正在整改。")
+    do("evaluate", supervisor, rating="satisfied", source="revisit_call", method="phone")
+    assert case.status == Status.EVALUATED and case.open_rectification is not None
+    refusal = "A report is rewarded once its rectification has been accepted on re-check."
+    for step in (
+        lambda: do("plan_rectification", handler, measures="退还违规收费", responsible="李科长", days=5),
+        lambda: do("report_rectification", handler, completion="已退还全部费用"),
+        lambda: do("reject_rectification", supervisor, note="凭证不全"),  # sent back: open again
+        lambda: do("report_rectification", handler, completion="已退还全部费用，附凭证"),
+    ):
+        step()
+        assert not rw.may_propose(case, supervisor)
+        with pytest.raises(Invalid) as refused:
+            propose(session, actors, case, tiers)
+        assert refused.value.msgid == refusal
+    do("accept_rectification", supervisor)
+    assert rw.may_propose(case, supervisor)
+    assert propose(session, actors, case, tiers).status == RewardState.PROPOSED
+
+
+def test_one_reward_per_case_unless_split_among_its_reporters(session, actors, cats, depts, tiers):
+    from app.services import cases as svc
+    from tests.factories import file_case
+
+    case = verified_report(session, actors, cats, depts, status=Status.EVALUATED)
+    single = verified_report(session, actors, cats, depts)
+    with pytest.raises(Invalid):  # one reporter: nothing to split
+        propose(session, actors, single, tiers, split=True)
+    duplicate = file_case(
+        session, actors, cats, now=NOW, case_type="report", grade="c", category="FEE01", reporter_name="李四"
+    )
+    svc.perform(
+        session,
+        duplicate.id,
+        "merge",
+        actor=actors["clerk"],
+        now=NOW + timedelta(hours=1),
+        into_case=case.number,
+    )
+    first, second = case.reporters
+
+    def offer(reporter, amount, tier="tier3", **extra):  # tier 3: 100–200 yuan for the whole reward
+        return rw.propose_reward(
+            session,
+            case.id,
+            actor=actors["supervisor"],
+            now=NOW,
+            reporter_id=reporter.id,
+            tier_id=tiers[tier].id,
+            amount=amount,
+            reasons="两人分别提供关键线索",
+            **extra,
+        )
+
+    whole = offer(first, 150)
+    assert not whole.split
+    with pytest.raises(IllegalMove):  # one reward per case
+        offer(second, 50)
+    with pytest.raises(IllegalMove):  # the first was not proposed as split
+        offer(second, 50, split=True)
+    rw.refuse_reward(session, whole.id, actor=actors["leader"], now=NOW, note="改为分配给两名举报人")
+
+    with pytest.raises(Invalid):  # a share alone may be below the minimum, never above the maximum
+        offer(second, 201, split=True)
+    low = offer(second, 60, split=True)
+    with pytest.raises(Invalid):  # below the tier's minimum together: not approved yet
+        rw.approve_reward(session, low.id, actor=actors["leader"], now=NOW)
+    with pytest.raises(IllegalMove):  # one reward per reporter (the refused one stays on record)
+        offer(first, 141, split=True)
+    third = file_case(
+        session, actors, cats, now=NOW, case_type="report", grade="c", category="FEE01", reporter_name="王五"
+    )
+    svc.perform(
+        session, third.id, "merge", actor=actors["clerk"], now=NOW + timedelta(hours=2), into_case=case.number
+    )
+    with pytest.raises(Invalid):  # all shares in one tier
+        offer(case.reporters[2], 60, split=True, tier="tier2")
+    with pytest.raises(Invalid) as refused:  # together at most 200 yuan
+        offer(case.reporters[2], 141, split=True)
+    assert refused.value.params == {"low": 100, "high": 200, "given": 60}
+    other = offer(case.reporters[2], 140, split=True)
+    assert (low.split, other.split) == (True, True)
+    assert rw.split_total(session, case.id) == 200
+    for reward in (low, other):
+        rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+        assert reward.status == RewardState.APPROVED
 
 
 def test_staff_and_interested_parties_are_not_eligible(app, session, actors, cats, depts, tiers):
@@ -184,6 +291,18 @@ def test_an_anonymous_reporter_claims_with_the_receipt_and_finance_alone_sees_th
         ("accept", actors["clerk"], {}),
         ("dispatch", actors["dispatcher"], {"lead_department_id": depts["X102"].id}),
         ("sign", handler_of(actors, "X102"), {}),
+        (
+            "record_finding",
+            handler_of(actors, "X102"),
+            {"result": "true", "facts": "收费无依据。", "summary": "经核查属实。"},
+        ),
+        (
+            "plan_rectification",
+            handler_of(actors, "X102"),
+            {"measures": "退还费用", "responsible": "王科长", "days": 5},
+        ),
+        ("report_rectification", handler_of(actors, "X102"), {"completion": "已退还"}),
+        ("accept_rectification", actors["supervisor"], {}),
         ("reply", handler_of(actors, "X102"), {"reply": "已查实并整改"}),
         (
             "evaluate",
@@ -302,3 +421,37 @@ def test_the_reward_api_follows_the_same_rules(app, session, actors, cats, depts
     approved = client.post(f"/api/v1/reward/{reward.id}/actions/approve", json={}, headers=token("leader"))
     assert approved.status_code == 200 and approved.json["status"] == "approved"
     assert session.query(RewardEntry).count() == 2 and session.query(RewardClaim).count() == 0
+
+
+def test_the_proposal_form_offers_the_split_only_where_there_are_several_reporters(
+    app, session, actors, cats, depts, tiers
+):
+    from app.services import cases as svc
+    from tests.factories import file_case
+
+    single = verified_report(session, actors, cats, depts)
+    merged = verified_report(session, actors, cats, depts, status=Status.EVALUATED)
+    duplicate = file_case(
+        session, actors, cats, now=NOW, case_type="report", grade="c", category="FEE01", reporter_name="李四"
+    )
+    svc.perform(session, duplicate.id, "merge", actor=actors["clerk"], now=NOW, into_case=merged.number)
+    untrue = verified_report(session, actors, cats, depts, finding="untrue")
+    session.commit()
+    client = app.test_client()
+    login(client, "supervisor")
+    assert 'name="split"' not in client.get(f"/rewards/act/propose/{single.id}").get_data(as_text=True)
+    page = client.get(f"/rewards/act/propose/{merged.id}").get_data(as_text=True)
+    assert 'name="split"' in page
+    # The case page offers a proposal only for a report found true and rectified.
+    assert "/rewards/act/propose/" in client.get(f"/cases/show/{merged.id}").get_data(as_text=True)
+    assert "/rewards/act/propose/" not in client.get(f"/cases/show/{untrue.id}").get_data(as_text=True)
+    share = {"tier_id": str(tiers["tier3"].id), "amount": "80", "reasons": "分别提供线索", "split": "y"}
+    for reporter in merged.reporters:
+        response = client.post(
+            f"/rewards/act/propose/{merged.id}", data={**share, "reporter_id": str(reporter.id)}
+        )
+        assert response.status_code == 302
+    session.expire_all()
+    shares = session.query(Reward).filter_by(case_id=merged.id).all()
+    assert [(r.split, r.amount_yuan) for r in shares] == [(True, 80), (True, 80)]
+    assert 'id="standing-rewards"' in client.get(f"/rewards/act/propose/{merged.id}").get_data(as_text=True)

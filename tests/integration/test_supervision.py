@@ -311,7 +311,14 @@ def test_reporters_are_told_at_the_key_steps_without_identity_in_the_payload(ses
         reporter_phone="13987654321",
     )
     sms = session.query(Notification).filter_by(channel="sms", case_id=case.id).all()
-    assert {n.template for n in sms} == {"case_accepted", "case_dispatched", "case_replied", "case_closed"}
+    # ...including the initial verification result of a complaint (seed 000)
+    assert {n.template for n in sms} == {
+        "case_accepted",
+        "case_dispatched",
+        "case_verified",
+        "case_replied",
+        "case_closed",
+    }
     for notification in sms:
         assert "金丝雀丁" not in json.dumps(notification.params, ensure_ascii=False)
         assert "13987654321" not in json.dumps(notification.params)

@@ -38,8 +38,11 @@ def client(app):
     return app.test_client()
 
 
-def report_against(session, actors, cats, depts, code: str, status=Status.SUBMITTED, lead="P02", **extra):
-    """A named report accusing department ``code``, with the canary in its title and text."""
+def report_against(
+    session, actors, cats, depts, code: str, status=Status.SUBMITTED, lead="P02", grade="a", **extra
+):
+    """A named report accusing department ``code``, with the canary in its title and text (an
+    A grade goes to discipline inspection, P02)."""
     return case_in(
         session,
         actors,
@@ -50,7 +53,7 @@ def report_against(session, actors, cats, depts, code: str, status=Status.SUBMIT
         lead=lead,
         case_type="report",
         category="INT01",
-        grade="a",
+        grade=grade,
         title=f"{CANARY}（{code}）",
         content=f"{CANARY}，地点在三楼审批科。",
         concerned_department_id=depts[code].id,
@@ -154,7 +157,9 @@ def test_the_dispatch_proposal_never_names_a_department_under_the_accused_one(se
 
 def test_the_parent_of_the_accused_department_may_handle_the_report(session, actors, cats, depts):
     """The upper office oversees the one below: a report against X102 may go to C10."""
-    report = report_against(session, actors, cats, depts, "X102", status=Status.DISPATCHED, lead="C10")
+    report = report_against(
+        session, actors, cats, depts, "X102", status=Status.DISPATCHED, lead="C10", grade="c"
+    )
     assert report.lead_department_id == depts["C10"].id
     assert visibility.may_see(session, report, actors["handler3"])
     assert not visibility.may_see(session, report, actors["handler"])

@@ -450,10 +450,43 @@ def seed(app, session, actors, depts, cats) -> Seeded:
     act("dispatcher", complaint_id, "dispatch", lead_department_id=str(lead.id))
     act("handler", report_id, "sign", note=c("sign: note"))
     act("handler", report_id, "add_note", note=c("internal note"))
+    # --- the clock stops, a dispute is decided, the report is verified and rectified -----------
+    act("handler", report_id, "pause_clock", reason=c("pause: reason"))
+    act("handler", report_id, "resume_clock", note=c("resume: note"))
+    act("handler", report_id, "raise_dispute", reason=c("dispute: reason"))
+    act(
+        "dispatcher",
+        report_id,
+        "decide_dispute",
+        lead_department_id=str(lead.id),
+        note=c("dispute: decision"),
+    )
+    act(
+        "handler",
+        report_id,
+        "record_finding",
+        result="true",
+        facts=c("finding: facts", 5000),
+        summary=c("finding: summary for the reporter", 5000),
+    )
+    act(
+        "handler",
+        report_id,
+        "plan_rectification",
+        measures=c("rectification: measures"),
+        responsible=c("rectification: responsible", 100),
+        days="5",
+    )
     act("handler", report_id, "request_extension", days="3", reason=c("extension: reason"))
     act("supervisor", report_id, "approve_extension", note=c("extension decision: note"))
     handler.post(f"/cases/act/{report_id}/message", data={"body": c("message to the reporter", 5000)})
+    act("handler", report_id, "reply", reply=c("refused reply", 5000), note=c("refused reply: note"))
+    act("supervisor", report_id, "reject_reply", reason=c("reply refused: reason"))
     act("handler", report_id, "reply", reply=c("reply", 5000), note=c("reply: note"))
+    act("handler", report_id, "report_rectification", completion=c("rectification: completion"))
+    act("supervisor", report_id, "reject_rectification", note=c("rectification sent back: note"), days="2")
+    act("handler", report_id, "report_rectification", completion="已补充整改佐证材料。")
+    act("supervisor", report_id, "accept_rectification", note=c("rectification re-check: note"))
 
     # --- the reporter: messages, material, rating ----------------------------------------------
     reporter.post("/track/message", data={"body": c("message from the reporter", 5000)})
@@ -463,6 +496,14 @@ def seed(app, session, actors, depts, cats) -> Seeded:
 
     # --- the complaint: evaluated unsatisfied, re-handled, escalated ----------------------------
     act("handler", complaint_id, "sign")
+    act(
+        "handler",
+        complaint_id,
+        "record_finding",
+        result="untrue",
+        facts="经核查。",
+        summary="经核查，未发现问题。",
+    )
     act("handler", complaint_id, "reply", reply=c("complaint reply", 5000))
     evaluation = {"rating": "unsatisfied", "source": "revisit_call", "method": "phone"}
     act("supervisor", complaint_id, "evaluate", **evaluation, reason=c("evaluation: reason"))

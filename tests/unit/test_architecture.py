@@ -20,3 +20,11 @@ def test_only_the_unit_of_work_commits_or_rolls_back():
                 if re.search(r"\.(commit|rollback)\(\)", line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_every_message_template_has_a_label_in_the_outbox():
+    """The outbox shows each message's template by a translated name, never by its key."""
+    from app.services.notifications import TEMPLATES
+    from views.supervision import OUTBOX_LABELS
+
+    assert set(TEMPLATES) - set(OUTBOX_LABELS) == set()

@@ -61,7 +61,37 @@ EXPECTED: dict[tuple[Status, Action], frozenset[Role]] = {
     (S.HANDLING, A.ESCALATE): frozenset({R.SUPERVISOR}),
     (S.EVALUATED, A.CLOSE): frozenset({R.SUPERVISOR}),
     (S.UNSATISFIED, A.CLOSE): frozenset({R.SUPERVISOR}),
+    # Verification (核查, 000): the department handling the case records the finding; a B-grade
+    # report is verified by the supervisor's office before dispatch (002, Qiu county), and the
+    # office answers it itself when it found it untrue or unverifiable.
+    (S.ACCEPTED, A.RECORD_FINDING): frozenset({R.HANDLER, R.SUPERVISOR}),
+    (S.HANDLING, A.RECORD_FINDING): frozenset({R.HANDLER, R.SUPERVISOR}),
+    (S.ACCEPTED, A.REPLY): frozenset({R.SUPERVISOR}),
+    # The office refuses an improper reply (a request to close, 004): the case goes back.
+    (S.REPLIED, A.REJECT_REPLY): frozenset({R.SUPERVISOR}),
+    # Stopping the clock while waiting for the reporter's material (停表).
+    (S.HANDLING, A.PAUSE_CLOCK): frozenset({R.HANDLER}),
+    (S.HANDLING, A.RESUME_CLOCK): frozenset({R.HANDLER}),
+    # Co-handling (004): a co-handler returns or answers its own part; disputes go to the office.
+    (S.DISPATCHED, A.RETURN_PART): frozenset({R.HANDLER}),
+    (S.HANDLING, A.RETURN_PART): frozenset({R.HANDLER}),
+    (S.HANDLING, A.REPLY_PART): frozenset({R.HANDLER}),
+    (S.DISPATCHED, A.RAISE_DISPUTE): frozenset({R.HANDLER}),
+    (S.HANDLING, A.RAISE_DISPUTE): frozenset({R.HANDLER}),
+    (S.DISPATCHED, A.DECIDE_DISPUTE): frozenset({R.DISPATCHER, R.SUPERVISOR}),
+    (S.HANDLING, A.DECIDE_DISPUTE): frozenset({R.DISPATCHER, R.SUPERVISOR}),
+    # Revisit calls (002, 004): unrated replies, and the sample of closed (or rated) cases.
+    (S.REPLIED, A.RECORD_REVISIT): frozenset({R.SUPERVISOR, R.CLERK}),
+    (S.EVALUATED, A.RECORD_REVISIT): frozenset({R.SUPERVISOR, R.CLERK}),
+    (S.CLOSED, A.RECORD_REVISIT): frozenset({R.SUPERVISOR, R.CLERK}),
 }
+# Rectification (整改) runs beside the reply and the rating, from handling until closing: the
+# lead department plans it and reports it done, the office re-checks it (复核).
+for _status in (S.HANDLING, S.REPLIED, S.UNSATISFIED, S.EVALUATED):
+    EXPECTED[(_status, A.PLAN_RECTIFICATION)] = frozenset({R.HANDLER})
+    EXPECTED[(_status, A.REPORT_RECTIFICATION)] = frozenset({R.HANDLER})
+    EXPECTED[(_status, A.ACCEPT_RECTIFICATION)] = frozenset({R.SUPERVISOR})
+    EXPECTED[(_status, A.REJECT_RECTIFICATION)] = frozenset({R.SUPERVISOR})
 
 ALL_FACTS = frozenset(Guard)
 COMBINATIONS = list(itertools.product(Status, Action, Role))
@@ -102,11 +132,18 @@ def test_leaders_and_administrators_never_act_on_a_case(role, status):
     assert allowed_actions(status, {role}, ALL_FACTS) == []
 
 
-@pytest.mark.parametrize("status", [S.CLOSED, S.DECLINED])
-def test_closed_and_declined_cases_are_terminal(status):
-    assert allowed_actions(status, set(Role), ALL_FACTS) == []
-    assert all(find_transition(action, status) is None for action in Action)
-    assert status not in OPEN_STATUSES
+def test_a_declined_case_is_terminal():
+    assert allowed_actions(S.DECLINED, set(Role), ALL_FACTS) == []
+    assert all(find_transition(action, S.DECLINED) is None for action in Action)
+    assert S.DECLINED not in OPEN_STATUSES
+
+
+def test_a_closed_case_is_only_reopened_by_an_unsatisfied_revisit_call():
+    """A sampled revisit of a closed case (002) records the call; an unsatisfied rating
+    re-opens the path to re-handling (the outcome decides the target)."""
+    assert allowed_actions(S.CLOSED, set(Role), ALL_FACTS) == [A.RECORD_REVISIT]
+    assert find_transition(A.RECORD_REVISIT, S.CLOSED).target is None
+    assert S.CLOSED not in OPEN_STATUSES
 
 
 def test_every_other_status_is_open():
@@ -191,7 +228,7 @@ EXPECTED_GUARDS = {
     (S.DISPATCHED, A.SIGN): {Guard.ASSIGNED_TO_ACTOR, Guard.UNSIGNED_FOR_ACTOR},
     (S.HANDLING, A.SIGN): {Guard.ASSIGNED_TO_ACTOR, Guard.UNSIGNED_FOR_ACTOR},
     (S.HANDLING, A.ADD_NOTE): {Guard.ASSIGNED_TO_ACTOR},
-    (S.HANDLING, A.REPLY): {Guard.LEAD_IS_ACTOR},
+    (S.HANDLING, A.REPLY): {Guard.LEAD_IS_ACTOR, Guard.FINDING_RECORDED},
     (S.HANDLING, A.REQUEST_EXTENSION): {Guard.LEAD_IS_ACTOR, Guard.NO_PENDING_EXTENSION},
     (S.HANDLING, A.APPROVE_EXTENSION): {Guard.PENDING_EXTENSION},
     (S.HANDLING, A.REFUSE_EXTENSION): {Guard.PENDING_EXTENSION},
@@ -200,7 +237,37 @@ EXPECTED_GUARDS = {
     (S.UNSATISFIED, A.REHANDLE): {Guard.REHANDLE_LEFT},
     (S.UNSATISFIED, A.ESCALATE): {Guard.HAS_HIGHER_LEVEL},
     (S.HANDLING, A.ESCALATE): {Guard.HAS_HIGHER_LEVEL},
+    # A B-grade report is dispatched only after the office's preliminary verification.
+    (S.ACCEPTED, A.DISPATCH): {Guard.VERIFIED_FIRST},
+    (S.RETURNED, A.DISPATCH): {Guard.VERIFIED_FIRST},
+    # No case closes while its rectification is open.
+    (S.EVALUATED, A.CLOSE): {Guard.NO_OPEN_RECTIFICATION},
+    (S.UNSATISFIED, A.CLOSE): {Guard.NO_OPEN_RECTIFICATION},
+    (S.ACCEPTED, A.RECORD_FINDING): {Guard.VERIFIER_IS_ACTOR},
+    (S.HANDLING, A.RECORD_FINDING): {Guard.VERIFIER_IS_ACTOR},
+    (S.ACCEPTED, A.REPLY): {Guard.OFFICE_FOUND_UNFOUNDED},
+    (S.REPLIED, A.REJECT_REPLY): {Guard.HANDLED_BY_DEPARTMENT},
+    (S.HANDLING, A.PAUSE_CLOCK): {Guard.LEAD_IS_ACTOR, Guard.CLOCK_RUNNING},
+    (S.HANDLING, A.RESUME_CLOCK): {Guard.LEAD_IS_ACTOR, Guard.CLOCK_PAUSED},
+    (S.DISPATCHED, A.RETURN_PART): {Guard.CO_HANDLER_IS_ACTOR},
+    (S.HANDLING, A.RETURN_PART): {Guard.CO_HANDLER_IS_ACTOR},
+    (S.HANDLING, A.REPLY_PART): {Guard.CO_HANDLER_IS_ACTOR},
+    (S.DISPATCHED, A.RAISE_DISPUTE): {Guard.ASSIGNED_TO_ACTOR, Guard.NO_OPEN_DISPUTE},
+    (S.HANDLING, A.RAISE_DISPUTE): {Guard.ASSIGNED_TO_ACTOR, Guard.NO_OPEN_DISPUTE},
+    (S.DISPATCHED, A.DECIDE_DISPUTE): {Guard.OPEN_DISPUTE},
+    (S.HANDLING, A.DECIDE_DISPUTE): {Guard.OPEN_DISPUTE},
+    (S.REPLIED, A.RECORD_REVISIT): {Guard.REVISIT_DUE},
+    (S.EVALUATED, A.RECORD_REVISIT): {Guard.REVISIT_DUE},
+    (S.CLOSED, A.RECORD_REVISIT): {Guard.REVISIT_DUE},
 }
+for _status in (S.HANDLING, S.REPLIED, S.UNSATISFIED, S.EVALUATED):
+    EXPECTED_GUARDS[(_status, A.PLAN_RECTIFICATION)] = {
+        Guard.LEAD_IS_ACTOR,
+        Guard.RECTIFICATION_AWAITING_PLAN,
+    }
+    EXPECTED_GUARDS[(_status, A.REPORT_RECTIFICATION)] = {Guard.LEAD_IS_ACTOR, Guard.RECTIFICATION_PLANNED}
+    EXPECTED_GUARDS[(_status, A.ACCEPT_RECTIFICATION)] = {Guard.RECTIFICATION_SUBMITTED}
+    EXPECTED_GUARDS[(_status, A.REJECT_RECTIFICATION)] = {Guard.RECTIFICATION_SUBMITTED}
 GUARD_CASES = [(s, a, g) for (s, a), guards in EXPECTED_GUARDS.items() for g in sorted(guards)]
 
 
@@ -225,7 +292,7 @@ def test_an_unguarded_move_needs_no_facts(status, action):
 
 def test_only_the_lead_departments_handler_replies():
     co_handler = {Guard.ASSIGNED_TO_ACTOR, Guard.NO_PENDING_EXTENSION}
-    lead = co_handler | {Guard.LEAD_IS_ACTOR}
+    lead = co_handler | {Guard.LEAD_IS_ACTOR, Guard.FINDING_RECORDED}
     assert A.REPLY not in allowed_actions(S.HANDLING, {R.HANDLER}, co_handler)
     assert A.REPLY in allowed_actions(S.HANDLING, {R.HANDLER}, lead)
     assert A.ADD_NOTE in allowed_actions(S.HANDLING, {R.HANDLER}, co_handler)
@@ -255,10 +322,42 @@ def test_one_extension_request_at_a_time():
 
 
 def test_when_no_re_handling_is_left_an_unsatisfied_case_is_escalated_or_closed():
-    actions = allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, {Guard.HAS_HIGHER_LEVEL})
-    assert set(actions) == {A.ESCALATE, A.CLOSE}
+    facts = {Guard.HAS_HIGHER_LEVEL, Guard.NO_OPEN_RECTIFICATION}
+    assert set(allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, facts)) == {A.ESCALATE, A.CLOSE}
 
 
 def test_at_the_top_level_an_unsatisfied_case_can_only_be_re_handled_or_closed():
-    actions = allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, {Guard.REHANDLE_LEFT})
-    assert set(actions) == {A.REHANDLE, A.CLOSE}
+    facts = {Guard.REHANDLE_LEFT, Guard.NO_OPEN_RECTIFICATION}
+    assert set(allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, facts)) == {A.REHANDLE, A.CLOSE}
+
+
+def test_a_reply_to_a_complaint_or_report_waits_for_its_finding():
+    lead = {Guard.ASSIGNED_TO_ACTOR, Guard.LEAD_IS_ACTOR}
+    assert A.REPLY not in allowed_actions(S.HANDLING, {R.HANDLER}, lead)
+    assert A.REPLY in allowed_actions(S.HANDLING, {R.HANDLER}, lead | {Guard.FINDING_RECORDED})
+
+
+def test_no_case_closes_while_its_rectification_is_open():
+    for status in (S.EVALUATED, S.UNSATISFIED):
+        assert A.CLOSE not in allowed_actions(
+            status, {R.SUPERVISOR}, ALL_FACTS - {Guard.NO_OPEN_RECTIFICATION}
+        )
+
+
+def test_every_action_has_its_service_form_and_label():
+    """The litmus test of ARCHITECTURE.md: a new step is a row, a service, a form and a label."""
+    import inspect
+
+    from app.services.cases import ACTION_SERVICES
+    from app.workflow import ACTION_LABELS
+    from views.forms import ACTION_FIELDS, FIELDS, PARAM_NAMES
+
+    for action in Action:
+        assert action in ACTION_LABELS, action
+        assert any(t.action == action for t in TRANSITIONS), action
+        service = ACTION_SERVICES[action]
+        assert "NotImplementedError" not in inspect.getsource(service), action
+        parameters = inspect.signature(service).parameters
+        for field in ACTION_FIELDS[action]:
+            assert field in FIELDS, (action, field)
+            assert PARAM_NAMES.get(field, field) in parameters, (action, field)
