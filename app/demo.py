@@ -366,7 +366,20 @@ def _drive(
         step(Action.PAUSE_CLOCK, handler, minutes=(30, 600), reason="等待企业补充营业执照及相关合同材料。")
         if target == Status.HANDLING and rng.random() < 0.5:
             return  # still waiting for the material
-        step(Action.RESUME_CLOCK, handler, minutes=(600, 4000), note="企业已补充材料。")
+        if rng.random() < 0.5:  # the reporter sends it with the receipt: the clock restarts
+            from app.services import reporting
+
+            moment = min(moment + timedelta(minutes=rng.randint(600, 4000)), now)
+            reporting.add_material(
+                session,
+                case,
+                case.reporters[0],
+                now=moment,
+                text="已补充营业执照复印件及租赁合同。",
+                files=[],
+            )
+        else:
+            step(Action.RESUME_CLOCK, handler, minutes=(600, 4000), note="企业已补充材料。")
     if rng.random() < 0.06:
         step(
             Action.RAISE_DISPUTE,
@@ -424,7 +437,8 @@ def _drive(
         )
     reply = REPLIES.get(case.finding, "已就您的诉求进行办理，具体情况已电话告知，感谢您的支持。")
     step(Action.REPLY, handler, minutes=(600, 6000), reply=reply, note="办理材料存档。")
-    if rng.random() < 0.08:
+    refusals = 2 if rng.random() < 0.03 else 1 if rng.random() < 0.08 else 0
+    for _ in range(refusals):  # refused twice: the department gets a 整改通知书 (004)
         step(
             Action.REJECT_REPLY,
             supervisor,

@@ -88,6 +88,7 @@ class ExtensionState(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REFUSED = "refused"
+    WITHDRAWN = "withdrawn"  # its round ended (another department, a re-handling) undecided
 
 
 class IdentityRequestState(StrEnum):
@@ -190,6 +191,7 @@ LABELS: dict[StrEnum, str] = {
     ExtensionState.PENDING: N_("Pending"),
     ExtensionState.APPROVED: N_("Approved"),
     ExtensionState.REFUSED: N_("Refused"),
+    ExtensionState.WITHDRAWN: N_("Withdrawn with its round"),
     IdentityRequestState.PENDING: N_("Pending"),
     IdentityRequestState.APPROVED: N_("Approved"),
     IdentityRequestState.REFUSED: N_("Refused"),

@@ -45,3 +45,14 @@ class NotFound(DomainError):
     """The object does not exist or the actor may not see it (the two answer alike)."""
 
     status = 404
+
+
+class DoneMeanwhile(IllegalMove):
+    """The same thing was done at the same moment (a second click, another user): a uniqueness
+    rule of the database refused this one, and nothing of it was saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This was done at the same moment by another request (a second click or another "
+            "user); nothing was saved twice. Reload the page to see the case as it is now."
+        )

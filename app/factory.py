@@ -229,6 +229,18 @@ def register_error_pages(app: Flask) -> None:
     app.register_error_handler(InternalServerError, server_error)
     app.register_error_handler(DomainError, domain_error)
 
+    from sqlalchemy.exc import IntegrityError
+
+    from app.errors import DoneMeanwhile
+
+    def done_meanwhile(error: IntegrityError):
+        """A uniqueness rule refused a second, simultaneous submit: say so, never a 500
+        (the request boundary has rolled the unit of work back)."""
+        app.logger.warning("refused by a uniqueness rule: %s", str(getattr(error, "orig", error))[:200])
+        return domain_error(DoneMeanwhile())
+
+    app.register_error_handler(IntegrityError, done_meanwhile)
+
 
 def _back(g, request, url_for) -> str:
     """Where a refused action returns to: the page the view named, the page the user came from

@@ -42,6 +42,14 @@ class Rectification(Model):
     __table_args__ = (
         CheckConstraint("due_days IS NULL OR due_days > 0", name="ck_rectification_due_days"),
         Index("ix_rectification_case_state", "case_id", "state"),
+        # At most one open rectification per case, even for two submits at once.
+        Index(
+            "uq_rectification_open_per_case",
+            "case_id",
+            unique=True,
+            postgresql_where=text("state <> 'accepted'"),
+            sqlite_where=text("state <> 'accepted'"),
+        ),
         # The sweep's pending work: planned rectifications past their deadline, not yet reminded.
         Index(
             "ix_rectification_sweep_overdue",

@@ -8,10 +8,11 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from marshmallow import Schema, ValidationError, fields
+from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.enums import CaseType, Channel, Grade, Urgency
-from app.errors import DomainError
+from app.errors import DomainError, DoneMeanwhile
 from app.extensions import db
 from app.services import cases as case_services
 from app.services import reporting
@@ -242,6 +243,8 @@ class CaseApi(ModelRestApi):
             )
         except DomainError as error:
             return _error(self, error)
+        except IntegrityError:  # the same action twice at once: the database kept one
+            return _error(self, DoneMeanwhile())
         return self.response(
             200,
             id=case.id,
@@ -335,6 +338,8 @@ class RewardApi(ModelRestApi):
             reward = service(db.session, pk, actor=current_actor(), now=clock.utcnow(), **params)
         except DomainError as error:
             return _error(self, error)
+        except IntegrityError:
+            return _error(self, DoneMeanwhile())
         except TypeError:
             discard(db.session)
             return self.response_422(message="Invalid parameters for this action")

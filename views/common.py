@@ -81,7 +81,9 @@ def run_posted(do, success, back: str, then=None):
 def attempt(do):
     """Call a service whose refusal shows the form again with what was typed: on a domain
     error the unit of work is discarded and the error returned; a missing object is a 404."""
-    from app.errors import DomainError, NotFound
+    from sqlalchemy.exc import IntegrityError
+
+    from app.errors import DomainError, DoneMeanwhile, NotFound
     from app.extensions import db
     from app.transaction import discard
 
@@ -92,3 +94,6 @@ def attempt(do):
     except DomainError as error:
         discard(db.session)
         return None, error
+    except IntegrityError:  # a double submit the checks could not see (SQLite locks no rows)
+        discard(db.session)
+        return None, DoneMeanwhile()

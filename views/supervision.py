@@ -251,6 +251,7 @@ OUTBOX_LABELS = {
     "dispute_raised": _l("Dispute over responsibility raised"),
     "dispute_decided": _l("Dispute over responsibility decided"),
     "reply_refused": _l("Reply refused by the office"),
+    "case_reply_withdrawn": _l("Reply refused, handled further (to the reporter)"),
 }
 
 

@@ -251,7 +251,9 @@ def _check(session, case: Case, action: Action, actor: Actor) -> Transition:
         raise NotAllowed(N_("Your role may not perform “%(action)s”."), action=_label(ACTION_LABELS[action]))
     missing = set(transition.guards) - facts_for(case, actor, get_settings(session))
     if missing:
-        raise IllegalMove(GUARD_MESSAGES[sorted(missing)[0]])
+        # The most basic missing fact speaks (the table's order): "only the lead department"
+        # before "record the finding first".
+        raise IllegalMove(GUARD_MESSAGES[min(missing, key=list(Guard).index)])
     return transition
 
 
@@ -719,12 +721,18 @@ def _open_assignments(
     *,
     department_template: str = "new_case",
     reporter_template: str = "case_dispatched",
+    actor: Actor = SYSTEM,
 ) -> None:
     """Withdraw the current assignments and give the case to ``lead`` (and co-handlers); tell
-    the departments (a new case, a re-handling, an escalation) and the reporters."""
+    the departments (a new case, a re-handling, an escalation) and the reporters. A C-grade
+    report's new lead gets its own 交办函 (002); a letter to a department no longer leading
+    is withdrawn."""
     settings = get_settings(session)
     calendar = load_calendar(session)
     clocks.end_pause(session, case, now, SYSTEM)  # a new round: the old one's pause ends
+    pending = case.pending_extension
+    if pending is not None:  # asked for the old round: the new department asks its own
+        pending.state, pending.decided_at = ExtensionState.WITHDRAWN, now
     for old in case.active_assignments:
         old.active = False
         if old.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED):
@@ -773,6 +781,8 @@ def _open_assignments(
     outbox.to_reporters(
         session, case, template=reporter_template, now=now, step=f"dispatch:{round_no}", department=lead.name
     )
+    if case.grade == Grade.C:  # to the functional department with a 交办函 (002)
+        verification.issue_assignment_letter(session, case, actor=actor, now=now)
 
 
 def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
@@ -807,9 +817,7 @@ def dispatch_case(
         public_text=N_("Your case has been sent to the responsible department."),
         data={"lead": lead.id, "co": [d.id for d in co]},
     )
-    _open_assignments(session, case, now, lead, co)
-    if case.grade == Grade.C:  # to the functional department with a 交办函 (002)
-        verification.issue_assignment_letter(session, case, actor=actor, now=now)
+    _open_assignments(session, case, now, lead, co, actor=actor)
     session.flush()
     return case
 
@@ -1117,7 +1125,14 @@ def rehandle_case(session, case: Case, *, actor: Actor, now: datetime, note, lea
     case.clock_start_at = now
     case.rating = case.rating_source = case.rating_reason = None
     _open_assignments(
-        session, case, now, lead, co, department_template="rehandle", reporter_template="case_rehandled"
+        session,
+        case,
+        now,
+        lead,
+        co,
+        department_template="rehandle",
+        reporter_template="case_rehandled",
+        actor=actor,
     )
     session.flush()
     return case
@@ -1145,7 +1160,14 @@ def escalate_case(session, case: Case, *, actor: Actor, now: datetime, note) -> 
     case.rating = case.rating_source = case.rating_reason = None
     previous = {a.department_id for a in case.active_assignments} - {higher.id}
     _open_assignments(
-        session, case, now, higher, [], department_template="escalated_to", reporter_template="case_escalated"
+        session,
+        case,
+        now,
+        higher,
+        [],
+        department_template="escalated_to",
+        reporter_template="case_escalated",
+        actor=actor,
     )
     key = f"escalated:{case.id}:{case.escalation_count}"
     told = {
@@ -1237,9 +1259,17 @@ def perform(
     try:
         if params.keys() & {"session", "case", "actor", "now"}:
             raise TypeError
-        inspect.signature(service).bind(session, case, actor=actor, now=now, **params)
+        signature = inspect.signature(service)
+        signature.bind(session, case, actor=actor, now=now, **params)
     except TypeError:
-        raise Invalid(N_("Invalid parameters for this action.")) from None
+        expected = [
+            name
+            for name, p in inspect.signature(service).parameters.items()
+            if p.kind == p.KEYWORD_ONLY and name not in ("actor", "now")
+        ]
+        raise Invalid(
+            N_("Invalid parameters for this action; it takes: %(names)s."), names=", ".join(expected) or "—"
+        ) from None
     return service(session, case, actor=actor, now=now, **params)
 
 

@@ -204,7 +204,7 @@ def decide_dispute(session, case: Case, *, actor: Actor, now: datetime, lead_dep
     dispute.state, dispute.decided_at, dispute.decided_by_id = DisputeState.DECIDED, now, actor.id
     dispute.lead_department_id, dispute.decision_note = lead.id, note
     if not keeps:
-        core._open_assignments(session, case, now, lead, co)
+        core._open_assignments(session, case, now, lead, co, actor=actor)
     session.flush()
     for department_id in told:
         outbox.to_department(
@@ -266,6 +266,8 @@ def reject_reply(session, case: Case, *, actor: Actor, now: datetime, reason) ->
             case_id=case.id,
             params={"number": case.number, "count": refusals},
         )
+    # The reporter was told of the reply; the refused reply is gone from their page: say why.
+    outbox.to_reporters(session, case, template="case_reply_withdrawn", now=now, step=f"refused:{refusals}")
     if department_id is not None and refusals >= get_settings(session)["improper_replies_for_rectification"]:
         raise_notice(
             session,

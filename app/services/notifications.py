@@ -76,6 +76,13 @@ TEMPLATES = {
             "problem, rectify what is found and answer by %(due)s."
         ),
     ),
+    "case_reply_withdrawn": (
+        N_("Case %(number)s is being handled further"),
+        N_(
+            "The supervisor's office did not accept the answer to your case %(number)s; the "
+            "department is handling it further and will answer you again."
+        ),
+    ),
     "case_closed": (
         N_("Case %(number)s closed"),
         N_("Your case %(number)s has been closed. Thank you for your supervision."),

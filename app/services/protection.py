@@ -167,8 +167,8 @@ def entitlement(
         and any(not r.confidential for r in named)
     ):
         return HANDLING_DEPARTMENT
-    if active_grant(session, case, actor, now) is not None:
-        return APPROVED_REQUEST
+    if case.grade != Grade.A and active_grant(session, case, actor, now) is not None:
+        return APPROVED_REQUEST  # an A grade's reporter is never lent out beyond discipline inspection
     return None
 
 
@@ -231,6 +231,7 @@ def may_request_identity(session, case: Case, actor: Actor) -> bool:
     return (
         actor.id is not None
         and bool(actor.roles & REQUEST_ROLES)
+        and case.grade != Grade.A  # restricted to discipline inspection (002)
         and any(not r.anonymous for r in case.reporters)
         and not can_see_identity(case, actor)
         and visibility.may_see(session, case, actor)

@@ -129,6 +129,17 @@ def why_not_rewardable(case: Case) -> str | None:
     return None
 
 
+def _still_rewardable(reward: Reward) -> None:
+    """A reward is approved and paid only while its report stands as found true and rectified:
+    a later finding (after a re-handling) that it is untrue stops it until the office decides."""
+    why_not = why_not_rewardable(reward.case)
+    if why_not is not None:
+        raise IllegalMove(
+            N_("This reward cannot go further now: %(reason)s Refuse it or wait for the re-check."),
+            reason=_label(why_not),
+        )
+
+
 def may_propose(case: Case, actor: Actor) -> bool:
     """The supervisor's office proposes rewards for reports once verified and rectified."""
     return Role.SUPERVISOR in actor.roles and why_not_rewardable(case) is None
@@ -289,6 +300,7 @@ def approve_reward(session, reward_id, *, actor: Actor, now: datetime, note=None
     """Approve; the payment clock starts when the last approval needed is given."""
     reward = _reward(session, reward_id)
     _check(reward, RewardAction.APPROVE, actor)
+    _still_rewardable(reward)
     proposer = next(e.actor_id for e in reward.entries if e.kind == EntryKind.PROPOSED)
     approvers = {e.actor_id for e in reward.entries if e.kind == EntryKind.APPROVED}
     if actor.id == proposer or actor.id in approvers:
@@ -392,6 +404,7 @@ def pay_reward(session, reward_id, *, actor: Actor, now: datetime, method, refer
     """Finance records the payment (date, method, reference)."""
     reward = _reward(session, reward_id)
     _check(reward, RewardAction.PAY, actor)
+    _still_rewardable(reward)
     try:
         method = PayMethod(method)
     except ValueError:

@@ -140,6 +140,16 @@ def issue_assignment_letter(session, case: Case, *, actor: Actor, now: datetime)
     from models import Notice
 
     lead = case.lead_assignment
+    from app.supervision import NoticeState
+
+    for earlier in session.query(Notice).filter(
+        Notice.cause == NoticeCause.GRADE_C_ASSIGNMENT.value,
+        Notice.cause_key.like(f"%:case:{case.id}:%"),
+        Notice.department_id != lead.department_id,
+        Notice.state != NoticeState.CLOSED.value,
+    ):  # the department no longer leads: its letter is withdrawn
+        earlier.state, earlier.closed_at = NoticeState.CLOSED, now
+        earlier.closing_note = f"工单{case.number}已改由其他单位牵头办理，本交办函撤回。"
     due = to_local(lead.due_at)
     details = (
         f"工单{case.number}反映的问题经分级认定为一般性营商环境问题（C类），现交由你单位办理。"

@@ -42,6 +42,12 @@ def _where(condition):
     return {"postgresql_where": sa.text(condition), "sqlite_where": sa.text(condition)}
 
 
+def _extension_check(states):
+    with op.batch_alter_table("extension_request") as batch:
+        batch.drop_constraint("ck_extensionstate", type_="check")
+        batch.create_check_constraint("ck_extensionstate", _in("state", states))
+
+
 def _notice_checks(kinds, causes):
     with op.batch_alter_table("notice") as batch:
         batch.drop_constraint("ck_noticekind", type_="check")
@@ -119,6 +125,13 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_rectification_case_state", "rectification", ["case_id", "state"])
+    op.create_index(
+        "uq_rectification_open_per_case",
+        "rectification",
+        ["case_id"],
+        unique=True,
+        **_where("state <> 'accepted'"),
+    )
     op.create_index(
         "ix_rectification_sweep_overdue",
         "rectification",
@@ -217,9 +230,11 @@ def upgrade():
         batch.add_column(sa.Column("purpose", sa.String(length=16), nullable=False, server_default="material"))
         batch.add_column(sa.Column("ref_id", sa.Integer(), nullable=True))
     _notice_checks(NEW_KINDS, NEW_CAUSES)
+    _extension_check(("pending", "approved", "refused", "withdrawn"))
 
 
 def downgrade():
+    _extension_check(("pending", "approved", "refused"))
     _notice_checks(OLD_KINDS, OLD_CAUSES)
     with op.batch_alter_table("attachment") as batch:
         batch.drop_column("ref_id")
