@@ -301,6 +301,18 @@ def _after_action(case_id: int, actor) -> str:
     return url_for("HomeView.index")
 
 
+def _posted_case(case_id: int, actor, back: str):
+    """The case of a CSRF-checked POST that shows something recorded (an original file, the
+    number to call), or the redirect back when the form does not check; unseen: 404."""
+    if not DynamicForm().validate_on_submit():
+        flash(_l("The form could not be submitted; please try again."), "danger")
+        return None, redirect(back)
+    try:
+        return svc.get_case(db.session, case_id, actor), None
+    except DomainError:
+        abort(404)
+
+
 class CaseActionView(BaseView):
     """One page per action: shows its form, calls its service, reports refusals clearly."""
 
@@ -368,13 +380,9 @@ class CaseActionView(BaseView):
         cached, never prefetched, CSRF-checked)."""
         actor = current_actor()
         back = url_for("CaseView.show", pk=case_id)
-        if not DynamicForm().validate_on_submit():
-            flash(_l("The form could not be submitted; please try again."), "danger")
-            return redirect(back)
-        try:
-            case = svc.get_case(db.session, case_id, actor)
-        except DomainError:
-            abort(404)
+        case, refused = _posted_case(case_id, actor, back)
+        if refused is not None:
+            return refused
         opened, error = attempt(
             lambda: attachments.open_original_file(
                 db.session, case, attachment_id, actor=actor, now=clock.utcnow()
@@ -430,6 +438,36 @@ class CaseActionView(BaseView):
             ),
             _l("The case's supervisor has been named."),
             url_for("CaseView.show", pk=case_id),
+        )
+
+    @expose("/<int:case_id>/revisit_number", methods=["POST"])
+    @has_access
+    @permission_name("act")  # whoever may record the call; the open call decides
+    def revisit_number(self, case_id: int):
+        """Show the revisit caller the number to dial (POST: never cached, never prefetched,
+        CSRF-checked; each look recorded)."""
+        actor = current_actor()
+        back = url_for("CaseActionView.act", case_id=case_id, action=Action.RECORD_REVISIT.value)
+        case, refused = _posted_case(case_id, actor, back)
+        if refused is not None:
+            return refused
+        numbers, error = attempt(
+            lambda: protection.revisit_numbers(db.session, case, actor=actor, now=clock.utcnow())
+        )
+        if error is not None:
+            flash(error.message, "danger")
+            return redirect(back)
+        fields = ACTION_FIELDS[Action.RECORD_REVISIT]
+        return self.render_template(
+            "case/form.html",
+            form=build_form(fields)(),
+            case=case,
+            extension=None,
+            revisit_numbers=numbers,
+            form_action=back,  # the call is recorded by the action, not by this page
+            local_time=local_time,
+            title=label(Action.RECORD_REVISIT),
+            appbuilder=self.appbuilder,
         )
 
     @expose("/<int:case_id>/<action>", methods=["GET", "POST"])
@@ -491,6 +529,7 @@ class CaseActionView(BaseView):
             form=form,
             case=case,
             extension=extension,
+            may_call_back=action == Action.RECORD_REVISIT and protection.may_call_back(case, actor),
             local_time=local_time,
             title=label(action),
             appbuilder=self.appbuilder,

@@ -188,27 +188,70 @@ def reveal_identity(
     shown = [
         r for r in case.reporters if not r.anonymous and (why != HANDLING_DEPARTMENT or not r.confidential)
     ]
-    session.add(
-        IdentityAccess(case_id=case.id, actor_id=actor.id, actor_name=actor.name, at=now, purpose=why)
-    )
-    from app.services import audit
-
     grant = active_grant(session, case, actor, now) if why == APPROVED_REQUEST else None
-    audit.record(
+    _record_look(
         session,
-        "identity_view",
-        actor=actor,
-        now=now,
-        subject=case.number,
-        details={
+        case,
+        actor,
+        now,
+        why,
+        {
             "purpose": purpose,
             "entitlement": why,
             "reporters": len(shown),
             **({"request": grant.id} if grant else {}),
         },
     )
-    session.flush()
     return shown
+
+
+def _record_look(session, case: Case, actor: Actor, now: datetime, purpose: str, details: dict) -> None:
+    """Every look at who filed a case is kept: an append-only access row and the audit log."""
+    from app.services import audit
+
+    session.add(
+        IdentityAccess(case_id=case.id, actor_id=actor.id, actor_name=actor.name, at=now, purpose=purpose)
+    )
+    audit.record(session, "identity_view", actor=actor, now=now, subject=case.number, details=details)
+    session.flush()
+
+
+# --- the number a revisit caller dials ----------------------------------------------------
+
+REVISIT_CALL = "revisit_call"
+REVISIT_CALLERS = frozenset({Role.CLERK, Role.SUPERVISOR})
+
+
+def may_call_back(case: Case, actor: Actor) -> bool:
+    """A revisit caller (a clerk or supervisor, 12345 seat) working an open revisit call on
+    the case may be shown the number to dial."""
+    return bool(actor.roles & REVISIT_CALLERS) and any(t.done_at is None for t in case.revisits)
+
+
+def revisit_numbers(session, case: Case, *, actor: Actor, now: datetime) -> list[str]:
+    """The phone numbers to dial for the case's open revisit call — only the numbers, not
+    names or companies — recording the look like any other (append-only, audited). Those
+    entitled to the identity get every named reporter's number; other callers those of named
+    reporters who did not ask for confidentiality, never for an A-grade report (its reporter is
+    discipline inspection's to contact)."""
+    if not may_call_back(case, actor):
+        raise NotAllowed(N_("Only the caller of an open revisit call is shown the number to dial."))
+    entitled = can_see_identity(case, actor)
+    numbers = [
+        r.phone
+        for r in case.reporters
+        if not r.anonymous and r.phone and (entitled or (not r.confidential and case.grade != Grade.A))
+    ]
+    if not numbers:
+        raise NotAllowed(
+            N_(
+                "No number can be shown to you for this call: the reporter is anonymous, asked for "
+                "confidentiality, or gave no phone. The case's supervisor makes this call."
+            )
+        )
+    details = {"purpose": REVISIT_CALL, "entitlement": "identity" if entitled else REVISIT_CALL}
+    _record_look(session, case, actor, now, REVISIT_CALL, details)
+    return numbers
 
 
 # --- requests to the custodian --------------------------------------------------------------

@@ -210,3 +210,60 @@ def test_the_reporter_is_told_when_the_answer_they_were_sent_is_refused(session,
     act(session, case, Action.REJECT_REPLY, actors["supervisor"], reason="答复过于简单")
     [told] = session.query(Notification).filter_by(case_id=case.id, template="case_reply_withdrawn").all()
     assert told.channel == "sms" and "答复过于简单" not in str(told.params)
+
+
+def _open_call(session, actors, cats, depts, **extra):
+    case = case_in(
+        session,
+        actors,
+        cats,
+        depts,
+        Status.REPLIED,
+        now=NOW,
+        reporter_name="林晓燕",
+        reporter_phone="13912345678",
+        reporter_company="晓燕商贸有限公司",
+        **extra,
+    )
+    sweep.add_revisit(session, case, reason="unrated", now=NOW + timedelta(days=5))
+    session.commit()
+    return case
+
+
+def test_the_revisit_caller_is_shown_only_the_number_to_dial_and_the_look_is_recorded(
+    app, session, actors, cats, depts
+):
+    from models import IdentityAccess
+
+    case = _open_call(session, actors, cats, depts)
+    client = app.test_client()
+    login(client, "clerk")
+    form = client.get(f"/cases/act/{case.id}/record_revisit").get_data(as_text=True)
+    assert 'id="revisit-number-form"' in form and "13912345678" not in form  # one click, a POST
+    page = client.post(f"/cases/act/{case.id}/revisit_number", data={}).get_data(as_text=True)
+    assert 'href="tel:13912345678"' in page
+    assert "林晓燕" not in page and "晓燕商贸" not in page  # the number, not who it is
+    assert f'action="/cases/act/{case.id}/record_revisit"' in page
+    [look] = session.query(IdentityAccess).filter_by(case_id=case.id, purpose="revisit_call").all()
+    assert look.actor_name
+
+
+def test_a_confidential_reporter_is_called_back_by_the_cases_supervisor_not_the_clerk(
+    app, session, actors, cats, depts
+):
+    case = _open_call(session, actors, cats, depts, confidential=True)
+    with pytest.raises(Exception) as refused:
+        protection.revisit_numbers(session, case, actor=actors["clerk"], now=NOW)
+    assert refused.value.status == 403
+    case.supervisor_id = actors["supervisor"].id
+    session.flush()
+    assert protection.revisit_numbers(session, case, actor=actors["supervisor"], now=NOW) == ["13912345678"]
+
+
+def test_no_number_is_shown_without_an_open_revisit_call(app, session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW, reporter_phone="13912345678")
+    session.commit()
+    client = app.test_client()
+    login(client, "clerk")
+    page = client.post(f"/cases/act/{case.id}/revisit_number", data={}, follow_redirects=True)
+    assert "13912345678" not in page.get_data(as_text=True) and "alert-danger" in page.get_data(as_text=True)
