@@ -440,8 +440,12 @@ def recompute_open_deadlines(session) -> int:
             for a in case.active_assignments
             if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)
         ]
+        # A multi-department problem stays one when a co-handler has returned its part: count
+        # the departments the round was dispatched to, not those still on it.
+        rounds = {a.round for a in running}
+        multi = len([a for a in case.assignments if a.round in rounds]) > 1
         for assignment in running:
-            assignment.due_days = _handling_days(session, case, len(case.active_assignments) > 1, policies)
+            assignment.due_days = _handling_days(session, case, multi, policies)
             assignment.due_start_at = (
                 assignment.dispatched_at if settings["handling_counts_from_dispatch"] else case.clock_start_at
             )

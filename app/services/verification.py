@@ -154,7 +154,7 @@ def issue_assignment_letter(session, case: Case, *, actor: Actor, now: datetime)
     details = (
         f"工单{case.number}反映的问题经分级认定为一般性营商环境问题（C类），现交由你单位办理。"
         f"你单位负有核查整改责任：应核实反映的问题，对查实的问题明确整改措施、责任人和整改时限并整改到位，"
-        f"于{due:%Y年%m月%d日}前通过平台答复核查和整改情况。"
+        f"于{due.year}年{due.month}月{due.day}日前通过平台答复核查和整改情况。"
     )
     draft = Draft(
         NoticeCause.GRADE_C_ASSIGNMENT,

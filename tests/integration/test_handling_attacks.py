@@ -267,3 +267,13 @@ def test_no_number_is_shown_without_an_open_revisit_call(app, session, actors, c
     login(client, "clerk")
     page = client.post(f"/cases/act/{case.id}/revisit_number", data={}, follow_redirects=True)
     assert "13912345678" not in page.get_data(as_text=True) and "alert-danger" in page.get_data(as_text=True)
+
+
+def test_a_multi_department_problem_keeps_its_fifteen_days_when_a_co_handler_returns_its_part(
+    session, actors, cats, depts
+):
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, co=["X103"])
+    act(session, case, Action.RETURN_PART, handler_of(actors, "X103"), reason="不属于本单位职责")
+    due = case.due_at
+    svc.recompute_open_deadlines(session)  # after any calendar or policy edit
+    assert case.lead_assignment.due_days == 15 and case.due_at == due
