@@ -252,6 +252,7 @@ OUTBOX_LABELS = {
     "dispute_decided": _l("Dispute over responsibility decided"),
     "reply_refused": _l("Reply refused by the office"),
     "case_reply_withdrawn": _l("Reply refused, handled further (to the reporter)"),
+    "reopened_by_revisit": _l("Case re-opened by a revisit call"),
 }
 
 

@@ -83,6 +83,13 @@ TEMPLATES = {
             "department is handling it further and will answer you again."
         ),
     ),
+    "reopened_by_revisit": (
+        N_("Case %(number)s re-opened by a revisit call"),
+        N_(
+            "The reporter of closed case %(number)s was unsatisfied on a revisit call; decide on "
+            "re-handling, escalation or closing on the case page."
+        ),
+    ),
     "case_closed": (
         N_("Case %(number)s closed"),
         N_("Your case %(number)s has been closed. Thank you for your supervision."),

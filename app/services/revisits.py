@@ -82,6 +82,17 @@ def record_revisit(
         )
         task.done_at, task.done_by_id = now, actor.id
         task.rating, task.outcome = rating, f"{rating}:{method}"
+        if target == Status.UNSATISFIED and changes:  # re-opened: the supervisors decide now
+            from app.services import notifications as outbox
+
+            outbox.to_supervisors(
+                session,
+                key=f"reopened_by_revisit:{task.id}",
+                template="reopened_by_revisit",
+                now=now,
+                case_id=case.id,
+                params={"number": case.number},
+            )
     task.attempts, task.last_attempt_at, task.notes = attempt, now, notes
     task.reached = outcome == RevisitOutcome.REACHED
     session.flush()

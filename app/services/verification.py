@@ -136,7 +136,7 @@ def issue_assignment_letter(session, case: Case, *, actor: Actor, now: datetime)
     department issues none). Return the notice, or None if it was issued before."""
     from app.clock import to_local
     from app.services.notices import Draft, raise_notices
-    from app.supervision import NoticeCause
+    from app.supervision import NoticeCause, cause_key
     from models import Notice
 
     lead = case.lead_assignment
@@ -164,8 +164,16 @@ def issue_assignment_letter(session, case: Case, *, actor: Actor, now: datetime)
         (case.id,),
     )
     issued = raise_notices(session, [draft], now=now, actor=actor, announce=False)
-    if not issued:
-        return None
+    if not issued:  # this department had a letter: withdrawn when it stopped leading, it stands again
+        again = session.query(Notice).filter_by(cause_key=cause_key(draft.cause, draft.subject)).one_or_none()
+        if again is None or again.state != NoticeState.CLOSED:
+            return None
+        again.state, again.closed_at, again.reply_due_at = NoticeState.ISSUED, None, lead.due_at
+        again.closing_note = None
+        core._record(
+            case, "assignment_letter", actor, now, case.status, note=again.number, data={"notice": again.id}
+        )
+        return again
     notice = session.get(Notice, issued[0].id)
     notice.reply_due_at = lead.due_at  # answered with the case, by its handling deadline
     core._record(

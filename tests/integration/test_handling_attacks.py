@@ -277,3 +277,32 @@ def test_a_multi_department_problem_keeps_its_fifteen_days_when_a_co_handler_ret
     due = case.due_at
     svc.recompute_open_deadlines(session)  # after any calendar or policy edit
     assert case.lead_assignment.due_days == 15 and case.due_at == due
+
+
+def test_a_letter_withdrawn_from_a_department_stands_again_when_it_leads_again(session, actors, cats, depts):
+    case = report(session, actors, cats, depts, Status.HANDLING, co=["X103"], finding=None)
+    x102, x103 = depts["X102"].id, depts["X103"].id
+    act(session, case, Action.RAISE_DISPUTE, handler_of(actors, "X102"), reason="职责在X103")
+    act(session, case, Action.DECIDE_DISPUTE, actors["dispatcher"], lead_department_id=x103, note="X103牵头")
+    act(session, case, Action.RAISE_DISPUTE, handler_of(actors, "X103"), reason="职责在X102")
+    act(
+        session,
+        case,
+        Action.DECIDE_DISPUTE,
+        actors["supervisor"],
+        lead_department_id=x102,
+        note="仍由X102牵头",
+    )
+    letters = {n.department_id: n for n in session.query(Notice).filter_by(kind="assignment")}
+    assert letters[x102].state == NoticeState.ISSUED and letters[x102].reply_due_at == case.due_at
+    assert letters[x103].state == NoticeState.CLOSED
+
+
+def test_the_supervisors_are_told_when_a_revisit_call_re_opens_a_closed_case(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
+    sweep.add_revisit(session, case, reason="sample", now=NOW + timedelta(days=5))
+    unsatisfied = {"outcome": "reached", "rating": "unsatisfied", "method": "phone", "notes": "问题没有解决"}
+    act(session, case, Action.RECORD_REVISIT, actors["clerk"], NOW + timedelta(days=5), **unsatisfied)
+    assert case.status == Status.UNSATISFIED
+    told = session.query(Notification).filter_by(case_id=case.id, template="reopened_by_revisit").all()
+    assert told and {n.channel for n in told} >= {"inbox"}  # delivered to their inbox by the worker
