@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+
+import pytest
 
 from app.services import cases as svc
 from app.workflow import Action, Status
@@ -134,3 +138,11 @@ HANDLER_OF = {
 
 def handler_of(actors, department_code: str):
     return actors[HANDLER_OF[department_code]]
+
+
+@contextmanager
+def refused(kind, words: str) -> Iterator[None]:
+    """Expect a refusal whose message id says ``words`` (the message is shown translated)."""
+    with pytest.raises(kind) as caught:
+        yield
+    assert words in caught.value.msgid, caught.value.msgid

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from app.services import protection
 from app.workflow import Action, Status
 from models import Notice, Notification, Staff
 from tests.conftest import at, login, visible_text
-from tests.factories import case_in, handler_of
+from tests.factories import case_in, handler_of, refused
 
 NOW = at("2026-09-30 10:00")
 NAME, PHONE = "林晓燕", "13912345678"
@@ -28,14 +27,6 @@ NAME, PHONE = "林晓燕", "13912345678"
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@contextmanager
-def refused(kind, words: str):
-    """Expect a refusal whose message id says ``words`` (the message is shown translated)."""
-    with pytest.raises(kind) as caught:
-        yield
-    assert words in caught.value.msgid, caught.value.msgid
 
 
 def act(session, case, action, actor, when=None, **params):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from app.services.calendar import load_calendar
 from app.workflow import Action, Status
 from models import Attachment, CalendarDay, Case, CaseEvent, Finding, Notification, Rectification, Staff
 from tests.conftest import at, login, visible_text
-from tests.factories import case_in, handler_of
+from tests.factories import case_in, handler_of, refused
 from tests.integration.test_reporter_side import track
 
 NOW = at("2026-09-30 10:00")  # the eve of National Day: Oct 1-7 off, Sat Oct 10 a workday
@@ -35,14 +34,6 @@ COMPLETION = "积压件已全部办结，办理时限已在窗口公示。"
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@contextmanager
-def refused(kind, words: str):
-    """Expect a refusal whose message id says ``words`` (the message is shown translated)."""
-    with pytest.raises(kind) as caught:
-        yield
-    assert words in caught.value.msgid, caught.value.msgid
 
 
 def act(session, case, action, actor, when=None, **params):
