@@ -224,9 +224,9 @@ def end_sessions(user) -> None:
 def _demo_exempt(user) -> bool:
     if not current_app.config.get("YS_DEMO"):
         return False
-    from app.demo import USERS
+    from app.demo import USERS, demo_office_usernames
 
-    return user.username in {username for username, *_ in USERS}
+    return user.username in {username for username, *_ in USERS} | demo_office_usernames()
 
 
 def needs_second_factor(user) -> bool:

@@ -151,5 +151,36 @@ def reset_password_command(username, password) -> None:
     click.echo(f"password of {username} set; its sessions have ended")
 
 
+@ys.command("holidays")
+@click.argument("preset")
+@click.argument("jurisdiction_code")
+@click.argument("years", nargs=-1, type=int)
+def holidays_command(preset: str, jurisdiction_code: str, years: tuple[int, ...]) -> None:
+    """Add a regional holiday to a jurisdiction's calendar (default: this year and the next).
+
+    PRESET is one of: guangxi-sanyuesan (壮族三月三), xinjiang-kurban (古尔邦节), tibet-losar (藏历新年)."""
+    from app import clock
+    from app.calendar import PRESETS
+    from app.errors import DomainError
+    from app.services.calendar import apply_holiday_preset
+    from models import Jurisdiction
+
+    if preset not in PRESETS:
+        raise click.ClickException(f"no preset {preset}; choose one of: {', '.join(PRESETS)}")
+    this_year = clock.local_date(clock.utcnow()).year
+    years = years or (this_year, this_year + 1)
+    with unit_of_work() as session:
+        place = session.query(Jurisdiction).filter_by(code=jurisdiction_code).one_or_none()
+        if place is None:
+            raise click.ClickException(f"no jurisdiction {jurisdiction_code}")
+        try:
+            added = apply_holiday_preset(session, preset, place, years)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(
+        f"{added} days of {PRESETS[preset].name} added to {place.name} for {', '.join(map(str, years))}"
+    )
+
+
 def register_cli(app) -> None:
     app.cli.add_command(ys)

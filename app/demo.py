@@ -10,11 +10,11 @@ from app import clock
 from app.enums import FOUNDED, CaseType, Channel, DeptLevel, FindingResult, Grade, Rating, Urgency
 from app.errors import DomainError
 from app.services import cases as svc
-from app.services import protection
+from app.services import levels, protection
 from app.services.actor import Actor
 from app.services.windows import new_window_token
 from app.workflow import Action, Role, Status
-from models import Category, Department, DispatchRule, ServiceWindow, Staff
+from models import Category, Department, DispatchRule, Jurisdiction, ServiceWindow, Staff
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -38,6 +38,35 @@ DEPARTMENTS = [
     ("X203", "西山县市场监督管理局", DeptLevel.COUNTY, "C21", "杨帆", "清源省/北岭市/西山县"),
 ]
 
+# The jurisdictions that run a 营商环境 office: (code, name, level, parent code, region, office,
+# document-number prefix). The root (created by the migration) becomes the province.
+JURISDICTIONS = [
+    ("QY", "清源省", DeptLevel.PROVINCE, None, "清源省", "清源省营商环境建设局", "清营商督"),
+    ("SM", "石门市", DeptLevel.CITY, "QY", "清源省/石门市", "石门市营商环境建设局", "石营商督"),
+    ("BL", "北岭市", DeptLevel.CITY, "QY", "清源省/北岭市", "北岭市营商环境建设局", "北营商督"),
+    ("CH", "长河县", DeptLevel.COUNTY, "SM", "清源省/石门市/长河县", "长河县营商环境建设局", "长营商督"),
+    (
+        "DC",
+        "东城区",
+        DeptLevel.COUNTY,
+        "SM",
+        "清源省/石门市/东城区",
+        "石门市东城区营商环境建设局",
+        "东营商督",
+    ),
+    ("XS", "西山县", DeptLevel.COUNTY, "BL", "清源省/北岭市/西山县", "西山县营商环境建设局", "西营商督"),
+]
+# Each city's and county's office: a clerk, a dispatcher, a supervisor and a leader
+# (ch_clerk, sm_supervisor …); the province's are the accounts of USERS.
+OFFICE_ROLES = [
+    ("clerk", "受理", Role.CLERK),
+    ("dispatcher", "分办", Role.DISPATCHER),
+    ("supervisor", "督办", Role.SUPERVISOR),
+    ("leader", "领导", Role.LEADER),
+]
+# The department each office's staff work in (an office without one has none).
+OFFICE_DEPARTMENTS = {"QY": "P00", "SM": "C10", "BL": "C20", "CH": "X101", "XS": "X201"}
+
 # (category code or None, region or None, keywords, department code, priority)
 RULES = [
     ("GOV01", "清源省/石门市/长河县", None, "X102", 0),
@@ -54,6 +83,10 @@ RULES = [
     (None, None, "土地,规划,不动产", "X202", 0),
     (None, "清源省/石门市", None, "C10", -1),
     (None, "清源省/北岭市", None, "C20", -1),
+    # Each county office's catch-all: its own cases stay with its own departments.
+    (None, "清源省/石门市/长河县", None, "X101", -1),
+    (None, "清源省/石门市/东城区", None, "X111", -1),
+    (None, "清源省/北岭市/西山县", None, "X201", -1),
     (None, None, None, "P00", -10),
 ]
 
@@ -166,13 +199,53 @@ STORIES = [
 ]
 
 
+def load_jurisdictions(session) -> dict[str, Jurisdiction]:
+    """The province (the root the migration made, renamed), its cities and counties (idempotent)."""
+    from app.services import jurisdictions as js
+
+    found = {j.code: j for j in session.query(Jurisdiction)}
+    root = js.root(session)
+    for code, name, level, parent, region, office, prefix in JURISDICTIONS:
+        if code in found:
+            continue
+        if parent is None:
+            root.code, root.name, root.level, root.region = code, name, level, region
+            root.office_name = root.issuing_authority = office
+            root.doc_prefix = prefix
+            found[code] = root
+        else:
+            found[code] = js.add(
+                session,
+                code=code,
+                name=name,
+                level=level,
+                region=region,
+                parent=found[parent],
+                office_name=office,
+                issuing_authority=office,
+                doc_prefix=prefix,
+            )
+    session.flush()
+    return found
+
+
 def load_org(session) -> dict[str, Department]:
-    """Create the demo department tree, dispatch rules and one user per role (idempotent)."""
+    """Create the demo jurisdictions, department tree, dispatch rules and the users: one per
+    role at the province, and an office at each city and county (idempotent)."""
+    from app.services import jurisdictions as js
+
+    places = load_jurisdictions(session)
     departments = {d.code: d for d in session.query(Department)}
     for code, name, level, parent, head, region in DEPARTMENTS:
         if code not in departments:
             departments[code] = Department(
-                code=code, name=name, level=level, parent=departments.get(parent), head=head, region=region
+                code=code,
+                name=name,
+                level=level,
+                parent=departments.get(parent),
+                head=head,
+                region=region,
+                jurisdiction=js.for_region(session, region),
             )
             session.add(departments[code])
     departments["P02"].discipline_inspection = True  # 纪检组: investigates A-grade reports
@@ -216,8 +289,54 @@ def load_org(session) -> dict[str, Department]:
                 hashed_password=_demo_password_hash(),
             )
             user.department_id = departments[department].id if department else None
+            user.jurisdiction_id = (
+                departments[department].jurisdiction_id
+                if department and role == Role.HANDLER
+                else places["QY"].id
+            )
+    for code, place in places.items():
+        if place.parent_id is None:
+            continue
+        for suffix, title, role in OFFICE_ROLES:
+            username = f"{code.lower()}_{suffix}"
+            if sm.find_user(username=username) is None:
+                user = sm.add_user(
+                    username,
+                    title,
+                    place.name,
+                    f"{username}@demo.yingshang110.cn",
+                    sm.find_role(role.value),
+                    hashed_password=_demo_password_hash(),
+                )
+                office = OFFICE_DEPARTMENTS.get(code)
+                user.department_id = departments[office].id if office else None
+                user.jurisdiction_id = place.id
     session.flush()
     return departments
+
+
+def demo_office_usernames() -> set[str]:
+    """The demo accounts of the city and county offices (ch_clerk, sm_supervisor …)."""
+    return {
+        f"{code.lower()}_{suffix}"
+        for code, _, _, parent, *_ in JURISDICTIONS
+        if parent is not None
+        for suffix, _, _ in OFFICE_ROLES
+    }
+
+
+def office_actors(session) -> dict[int, dict[str, Actor]]:
+    """Each jurisdiction's office staff as actors: {jurisdiction id: {"clerk": …, "dispatcher": …,
+    "supervisor": …, "leader": …}} (the province's are the plain demo accounts)."""
+    offices: dict[int, dict[str, Actor]] = {}
+    for place in session.query(Jurisdiction):
+        prefix = "" if place.parent_id is None else f"{place.code.lower()}_"
+        offices[place.id] = {
+            suffix: actor_for(session, f"{prefix}{suffix}")
+            for suffix, _, _ in OFFICE_ROLES
+            if session.query(Staff.id).filter_by(username=f"{prefix}{suffix}").first()
+        }
+    return offices
 
 
 def _demo_password_hash() -> str:
@@ -342,10 +461,17 @@ def _drive(
             return
     if target == Status.ACCEPTED:
         return
+    while case.proposed_department_id is None and case.jurisdiction.parent_id is not None:
+        # No department of this office's jurisdiction fits (an A-grade report needs discipline
+        # inspection): 提级办理 to the office above, which takes the case on from here.
+        step(Action.REFER_UP, actors["dispatcher"], note="本级无对口办理部门，提级办理。")
+        actors = office_actors(session)[case.jurisdiction_id]
+        supervisor = actors["supervisor"]
     lead = case.proposed_department_id
     co = []
-    if rng.random() < 0.15:
-        co = [d for d in (case.proposed_department.parent_id,) if d and d != lead]
+    parent = case.proposed_department.parent if case.proposed_department else None
+    if rng.random() < 0.15 and parent is not None and levels.department_in_scope(case, parent):
+        co = [parent.id] if parent.id != lead else []
     step(
         Action.DISPATCH, actors["dispatcher"], minutes=(3, 40), lead_department_id=lead, co_department_ids=co
     )
@@ -482,7 +608,8 @@ def _drive(
         step(Action.REHANDLE, supervisor, minutes=(60, 600), note="诉求合理，重新办理。")
         step(Action.SIGN, handler, minutes=(5, 100))
         step(Action.REPLY, handler, minutes=(600, 3000), reply="已再次核查并督促整改到位。")
-        if rng.random() < 0.4 and case.lead_department.parent_id:
+        parent = case.lead_department.parent
+        if rng.random() < 0.4 and parent is not None and levels.department_in_scope(case, parent):
             step(
                 Action.EVALUATE,
                 supervisor,
@@ -546,7 +673,7 @@ def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | Non
     rng = random.Random(seed)
     categories = {c.code: c.id for c in session.query(Category)}
     departments = {d.code: d.id for d in session.query(Department)}
-    actors = {name: actor_for(session, name) for name in ("clerk", "dispatcher", "supervisor")}
+    offices = office_actors(session)
     statuses, weights = zip(*TARGETS, strict=True)
     for index in range(cases):
         category, case_type, region, title, content = rng.choice(STORIES)
@@ -580,14 +707,142 @@ def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | Non
             data["concerned_department_id"] = departments["X202"]
             data["concerned_official"] = "审批科某工作人员"
         try:
-            case = svc.create_case(session, actor=actors["clerk"], now=start, data=data)
-            _drive(session, case.id, target, start, rng, actors, now)
+            case = svc.create_case(
+                session,
+                actor=offices[svc.jurisdictions.for_region(session, region).id]["clerk"],
+                now=start,
+                data=data,
+            )
+            _drive(session, case.id, target, start, rng, offices[case.jurisdiction_id], now)
         except DomainError as error:  # a demo path the rules refuse: keep the case where it is
             yield f"case {index}: stopped early ({error.msgid})"
         if index % 50 == 49:
             session.flush()
+    yield from _demo_levels(session, now, offices)
     yield from _demo_rewards(session, now)
     yield f"loaded {cases} demo cases"
+
+
+# Cases that crossed the levels of government (issue 15): (region, category, title, what
+# happened, the moves). A move is (action, the office's code, its role, its parameters).
+LEVEL_STORIES = [
+    (
+        "清源省/石门市/长河县",
+        "GOV01",
+        "工业园区项目施工许可涉及市县两级审批长期卡住",
+        "项目施工许可需要县审批局和市住建局分别出具意见，两边互相等待，已拖延两个月。",
+        [
+            ("dispatch", "CH", "dispatcher", {"lead": "X102"}),
+            ("sign", "X102", "handler", {}),
+            ("refer_up", "CH", "supervisor", {"note": "涉及市住建局审批权限，县级难以协调，提级办理。"}),
+            ("dispatch", "SM", "dispatcher", {"lead": "C12"}),
+        ],
+    ),
+    (
+        "清源省/石门市",
+        "POL01",
+        "市级招商引资奖励涉及省级配套资金未到位",
+        "市里承诺的设备补贴需要省级配套资金，市发改部门称省里资金未下达，企业无法申领。",
+        [("refer_up", "SM", "supervisor", {"note": "涉及省级专项资金拨付，提请省级协调办理。"})],
+    ),
+    (
+        "清源省/北岭市/西山县",
+        "GOV",
+        "跨县域企业迁移登记无人受理",
+        "企业从西山县迁往外市，迁出地与迁入地都称不归本级办理，已逾一个月。",
+        [
+            ("refer_up", "XS", "dispatcher", {"note": "涉及跨市迁移，县级无法办理。"}),
+            ("refer_up", "BL", "supervisor", {"note": "涉及跨市协调，提请省级办理。"}),
+            ("dispatch", "QY", "dispatcher", {"lead": "P01"}),
+        ],
+    ),
+    (
+        "清源省/石门市/东城区",
+        "GOV02",
+        "企业变更登记在区直部门间反复推诿",
+        "法定代表人变更登记，区审批局与区市场监管部门互相推诿，企业已多次往返。",
+        [
+            ("dispatch", "DC", "dispatcher", {"lead": "X111"}),
+            ("pull_up", "SM", "supervisor", {"note": "反复推诿，市级上收直接督办。"}),
+            ("dispatch", "SM", "dispatcher", {"lead": "X111"}),
+        ],
+    ),
+    (
+        "清源省",
+        "ENF01",
+        "省级专项检查中发现的石门市重复检查问题",
+        "企业反映石门市多个部门在同一周内重复上门检查，影响正常经营。",
+        [
+            ("send_down", "QY", "supervisor", {"to": "SM", "working_days": 10, "note": "交石门市属地办理。"}),
+            ("dispatch", "SM", "dispatcher", {"lead": "C11"}),
+        ],
+    ),
+    (
+        "清源省/石门市/长河县",
+        "FEE01",
+        "县级部门要求缴纳无依据的技术服务费",
+        "办理施工许可时被要求缴纳技术服务费，未出示收费依据，县里答复需请示市里。",
+        [("pull_up", "QY", "dispatcher", {"note": "省级直接受理督办。"})],
+    ),
+]
+
+
+def _demo_levels(session, now: datetime, offices: dict[int, dict[str, Actor]]):
+    """A handful of cases that crossed the levels, through the services: referred up from a
+    county to its city and from a city to the province (提级办理), taken over by an upper office
+    (上收), and sent down by the province to a city with a deadline (交办)."""
+    places = {j.code: j for j in session.query(Jurisdiction)}
+    categories = {c.code: c.id for c in session.query(Category)}
+    departments = {d.code: d.id for d in session.query(Department)}
+    for index, (region, category, title, content, moves) in enumerate(LEVEL_STORIES):
+        moment = now - timedelta(days=6 - index % 3, hours=index)
+        place = svc.jurisdictions.for_region(session, region)
+
+        def office(code: str, role: str) -> Actor:
+            return offices[places[code].id][role]
+
+        try:
+            case = svc.create_case(
+                session,
+                actor=offices[place.id]["clerk"],
+                now=moment,
+                data={
+                    "case_type": CaseType.COMPLAINT,
+                    "channel": Channel.PHONE_12345,
+                    "urgency": Urgency.NORMAL,
+                    "category_id": categories.get(category) or categories["GOV02"],
+                    "title": title,
+                    "content": content,
+                    "region": region,
+                    "reporter_name": f"跨级企业联系人{index:02d}",
+                    "reporter_phone": f"1370000{index:04d}",
+                    "reporter_company": f"跨级示范有限公司{index:02d}",
+                },
+            )
+            pulled_before_acceptance = moves[0][0] == "pull_up"
+            if not pulled_before_acceptance:
+                moment += timedelta(hours=2)
+                svc.perform(session, case.id, Action.ACCEPT, actor=offices[place.id]["clerk"], now=moment)
+            for action, code, role, params in moves:
+                moment += timedelta(hours=3)
+                if action == "dispatch":
+                    actor, params = office(code, role), {"lead_department_id": departments[params["lead"]]}
+                elif action == "sign":
+                    actor, params = _handler_for(session, departments[code]), {}
+                elif action == "send_down":
+                    actor = office(code, role)
+                    params = {
+                        "jurisdiction_id": places[params["to"]].id,
+                        "working_days": params["working_days"],
+                        "note": params["note"],
+                    }
+                else:
+                    actor = office(code, role)
+                svc.perform(session, case.id, Action(action), actor=actor, now=moment, **params)
+        except DomainError as error:  # a demo path the rules refuse: keep the case where it is
+            yield f"cross-level case {index}: stopped early ({error.msgid})"
+    session.flush()
+    yield f"loaded {len(LEVEL_STORIES)} cases that crossed the levels of government"
 
 
 def _demo_rewards(session, now: datetime):

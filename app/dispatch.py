@@ -1,7 +1,9 @@
 """Dispatch rule matching: category / region / keywords → department (pure).
 
-The most specific matching rule wins; ties are broken by priority, then by the lower rule id, so
-the proposal is deterministic. A department the case accuses is never proposed.
+The most specific matching rule wins; between rules equally specific, the one set by the nearer
+jurisdiction (the case's own office before its city, the city before the province, the province
+before the rules of every jurisdiction), then the higher priority, then the lower rule id, so the
+proposal is deterministic. A department the case accuses is never proposed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ class Rule:
     region: str | None = None
     keywords: tuple[str, ...] = ()
     priority: int = 0
+    # How near the case the jurisdiction that set the rule is: 0 for a rule of every
+    # jurisdiction, then 1 for the root, 2 for a city... (the depth of its jurisdiction).
+    nearness: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def _score(rule: Rule, facts: CaseFacts) -> tuple | None:
             return None
         keyword_score = len(hits)
     criteria = sum(bool(x) for x in (rule.category_id, rule.region, rule.keywords))
-    return (criteria, category_score, region_score, keyword_score, rule.priority, -rule.id)
+    return (criteria, category_score, region_score, keyword_score, rule.nearness, rule.priority, -rule.id)
 
 
 def propose_department(

@@ -73,6 +73,7 @@ def audit_configuration_changes() -> None:
     from app.services import audit
 
     audit.audit_configuration(
+        m.Jurisdiction,
         m.Department,
         m.Category,
         m.CalendarYear,
@@ -80,6 +81,7 @@ def audit_configuration_changes() -> None:
         m.DeadlinePolicy,
         m.DispatchRule,
         m.Setting,
+        m.JurisdictionSetting,
         m.RewardTier,
         m.IneligiblePerson,
         m.ServiceWindow,

@@ -9,6 +9,7 @@ from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.manager import SecurityManager as BaseSecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
@@ -54,35 +55,107 @@ def _roles_field(validators=()):
     )
 
 
+def _acting_user():
+    """The logged-in user as a service actor (anonymous: no roles, the province's scope)."""
+    from app.services.actor import Actor
+
+    user = current_app.appbuilder.sm.current_user
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor(None, "anonymous", frozenset())
+    return Actor.from_user(user)
+
+
+def own_jurisdiction():
+    """The logged-in user's jurisdiction (an account of none works for the province)."""
+    from app.services import jurisdictions
+
+    return jurisdictions.get(current_app.appbuilder.sm.session, _acting_user().jurisdiction_id)
+
+
+class OwnOrBelowJurisdictionFilter(BaseFilter):
+    """Jurisdictions the logged-in user's office may choose: its own and every one under it."""
+
+    name = "own_or_below"
+
+    def apply(self, query, value):
+        from app.services import jurisdictions
+
+        return query.filter(jurisdictions.scope_clause(self.model.id, _acting_user()))
+
+
+class InJurisdictionScopeFilter(BaseFilter):
+    """Rows (staff accounts, departments) whose ``jurisdiction_id`` is the logged-in user's
+    jurisdiction or one under it (rows of none belong to the province)."""
+
+    name = "jurisdiction_scope"
+
+    def apply(self, query, value):
+        from app.services import jurisdictions
+
+        return query.filter(jurisdictions.scope_clause(self.model.jurisdiction_id, _acting_user()))
+
+
 class StaffUserView(UserDBModelView):
     """The user screens, with the department each user works for (role changes are audited
     by app.services.audit, for the screens and the API alike)."""
 
     # FAB's default "roles or groups" validator reads a groups field this form does not have.
-    validators_columns = {"roles": [DataRequired()]}
+    validators_columns = {
+        "roles": [DataRequired()],
+        "jurisdiction": [lambda form, field: _jurisdiction_chosen(field)],
+        "department": [lambda form, field: _department_in_jurisdiction(form, field)],
+    }
 
-    list_columns = ["first_name", "last_name", "username", "department", "active", "roles"]
+    list_columns = ["first_name", "last_name", "username", "jurisdiction", "department", "active", "roles"]
     add_columns = [
         "first_name",
         "last_name",
         "username",
         "active",
         "email",
+        "jurisdiction",
         "department",
         "roles",
         "password",
         "conf_password",
     ]
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "department", "roles"]
-    search_columns = ["first_name", "last_name", "username", "email", "department", "roles"]
+    edit_columns = [
+        "first_name",
+        "last_name",
+        "username",
+        "active",
+        "email",
+        "jurisdiction",
+        "department",
+        "roles",
+    ]
+    search_columns = ["first_name", "last_name", "username", "email", "jurisdiction", "department", "roles"]
     show_fieldsets = [
         (
             UserDBModelView.show_fieldsets[0][0],
-            {"fields": ["username", "active", "roles", "department", "login_count"]},
+            {"fields": ["username", "active", "roles", "jurisdiction", "department", "login_count"]},
         ),
         *UserDBModelView.show_fieldsets[1:],
     ]
-    label_columns = {**UserDBModelView.label_columns, "department": _l("Department")}
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "department": _l("Department"),
+        "jurisdiction": _l("Jurisdiction"),
+    }
+    description_columns = {
+        **UserDBModelView.description_columns,
+        "jurisdiction": _l(
+            "The office the account works for: it sees that jurisdiction's cases and those below it."
+        ),
+    }
+    # An administrator of a city or county manages the accounts of its jurisdiction and of
+    # those under it (the province's manage every account): list, pages and choices alike.
+    base_filters = [["id", InJurisdictionScopeFilter, None]]
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "jurisdiction": [["id", OwnOrBelowJurisdictionFilter, None]],
+        "department": [["id", InJurisdictionScopeFilter, None]],
+    }
+    search_form_query_rel_fields = {"jurisdiction": [["id", OwnOrBelowJurisdictionFilter, None]]}
     formatters_columns = {
         "roles": role_labels,
         "groups": lambda groups: "、".join(str(g.label or g.name) for g in groups or ()),
@@ -93,6 +166,32 @@ class StaffUserView(UserDBModelView):
     }
     edit_form_extra_fields = {"roles": _roles_field([DataRequired()])}
     search_form_extra_fields = {"roles": _roles_field()}
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        """The add form starts in the administrator's own jurisdiction."""
+        from flask import request
+
+        if request.method == "GET" and form.jurisdiction.data is None:
+            form.jurisdiction.data = own_jurisdiction()
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def process_form(self, form, is_created):
+        """A form that does not send the jurisdiction (an older client) leaves it as it is."""
+        from flask import request
+
+        if "jurisdiction" not in request.form:
+            del form["jurisdiction"]
+
+    def pre_add(self, item):
+        """An account added without a jurisdiction works for its department's, else for the
+        administrator's own."""
+        with self.datamodel.session.no_autoflush:  # the new account is not in the session yet
+            if item.jurisdiction is None:
+                if item.department is not None and item.department.jurisdiction is not None:
+                    item.jurisdiction = item.department.jurisdiction
+                else:
+                    item.jurisdiction = own_jurisdiction()
+        super().pre_add(item)
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -122,6 +221,92 @@ class StaffUserView(UserDBModelView):
         from flask import redirect, url_for
 
         return redirect(url_for("TotpResetView.confirm", pk=item.id))
+
+
+# What an administrator of a city or county may not open: the roles, groups and permissions
+# are the whole installation's, and the accounts REST API knows no jurisdiction.
+ROOT_ONLY_VIEWS = frozenset(
+    {
+        "StaffRoleView",
+        "StaffGroupView",
+        "StaffStatsChartView",
+        "PermissionModelView",
+        "ViewMenuModelView",
+        "PermissionViewModelView",
+        "UserApi",
+        "RoleApi",
+        "GroupApi",
+        "PermissionApi",
+        "ViewMenuApi",
+        "PermissionViewMenuApi",
+    }
+)
+# FAB's account pages that name a user by id beside the list (whose filter they do not apply).
+_NAMED_USER = {
+    "StaffUserView.action": lambda r: [(r.view_args or {}).get("pk")],
+    "StaffUserView.action_post": lambda r: r.form.getlist("rowid"),
+    "TotpResetView.confirm": lambda r: [(r.view_args or {}).get("pk")],
+    "ResetPasswordView.this_form_get": lambda r: [r.args.get("pk")],
+    "ResetPasswordView.this_form_post": lambda r: [r.args.get("pk")],
+}
+
+
+def guard_account_scope():
+    """An administrator of a city or county manages only the accounts of its jurisdiction and
+    of those under it: the pages naming another account answer 404, the installation-wide
+    ones (roles, permissions, the accounts API) 403. The province's administrators are not
+    limited."""
+    from flask import abort, request
+
+    from app.services import jurisdictions
+
+    endpoint = request.endpoint or ""
+    root_only = endpoint.partition(".")[0] in ROOT_ONLY_VIEWS
+    if not root_only and endpoint not in _NAMED_USER:
+        return None
+    actor = _acting_user()
+    if Role.ADMIN not in actor.roles or own_jurisdiction().parent_id is None:
+        return None  # FAB's permissions decide for everyone else
+    if root_only:
+        abort(403)
+    session = current_app.appbuilder.sm.session
+    for pk in _NAMED_USER[endpoint](request):
+        text = str(pk or "")
+        user = session.get(Staff, int(text)) if text.isascii() and text.isdigit() and len(text) < 10 else None
+        if user is None or not jurisdictions.is_within(user.jurisdiction, actor.jurisdiction_path):
+            abort(404)
+    return None
+
+
+def _jurisdiction_chosen(field) -> None:
+    """Every staff account works for one jurisdiction (a blank choice is refused)."""
+    from wtforms.validators import StopValidation
+
+    if field.raw_data and field.data is None:
+        raise StopValidation(gettext("Choose the jurisdiction the account works for."))
+
+
+def _department_in_jurisdiction(form, field) -> None:
+    """A staff account's department belongs to the account's jurisdiction (a department of
+    none belongs to the province)."""
+    from wtforms.validators import ValidationError
+
+    from app.services import jurisdictions
+
+    department = field.data
+    jurisdiction = form.jurisdiction.data if "jurisdiction" in form else None
+    if department is None or jurisdiction is None:
+        return
+    session = current_app.appbuilder.sm.session
+    if (department.jurisdiction_id or jurisdictions.root_id(session)) != jurisdiction.id:
+        # the form template escapes it (views/templates/appbuilder/general/lib.html)
+        raise ValidationError(
+            gettext(
+                "%(department)s belongs to another jurisdiction than %(jurisdiction)s.",
+                department=department.name,
+                jurisdiction=jurisdiction.name,
+            )
+        )
 
 
 class StaffGroupView(UserGroupModelView):
@@ -367,6 +552,7 @@ class SecurityManager(BaseSecurityManager):
         super().register_views()
         if current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
             self.appbuilder.add_view_no_menu(accounts.TotpResetView())
+        current_app.before_request(guard_account_scope)
 
     authdbview = accounts.AuthDBView
     resetmypasswordview = accounts.ResetMyPasswordView

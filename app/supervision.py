@@ -84,9 +84,11 @@ DOCUMENT_TITLES = {
 }
 
 
-def notice_number(year: int, sequence: int, prefix: str = "营商督") -> str:
-    """Format a notice number the way Chinese government documents are numbered."""
-    return f"{prefix}〔{year}〕第{sequence}号"
+def notice_number(prefix: str, year: int, sequence: int) -> str:
+    """Format a notice number the way Chinese government documents are numbered (GB/T 9704:
+    发文机关代字, the year in 六角括号, the sequence without 第 or leading zeros), in the issuing
+    office's own series: ``石营商督〔2026〕12号``."""
+    return f"{prefix}〔{year}〕{sequence}号"
 
 
 def cause_key(cause: NoticeCause, subject: str) -> str:

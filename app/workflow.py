@@ -126,6 +126,11 @@ class Action(StrEnum):
     REJECT_REPLY = "reject_reply"
     # A revisit call worked from the queue (reached or not, the rating, notes).
     RECORD_REVISIT = "record_revisit"
+    # Across the levels of government (issue 15): 提级办理 to the office above, an upper
+    # office taking a lower one's case over (上收), and sending a case down (交办) with a deadline.
+    REFER_UP = "refer_up"
+    PULL_UP = "pull_up"
+    SEND_DOWN = "send_down"
 
 
 ACTION_LABELS = {
@@ -158,6 +163,9 @@ ACTION_LABELS = {
     Action.DECIDE_DISPUTE: N_("Decide the dispute"),
     Action.REJECT_REPLY: N_("Refuse the reply"),
     Action.RECORD_REVISIT: N_("Record revisit call"),
+    Action.REFER_UP: N_("Refer up to the higher office"),
+    Action.PULL_UP: N_("Take over from the lower office"),
+    Action.SEND_DOWN: N_("Send down to a lower office"),
 }
 
 # Lines of a case's history that change no status (not actions of the table).
@@ -177,6 +185,13 @@ class Guard(StrEnum):
     """Facts about a case, besides its status, that some moves depend on."""
 
     NONE = "none"
+    # The case is the office's own jurisdiction's (or the actor acts for a department, not an
+    # office): every office row of the table carries it, so an upper office reads a lower one's
+    # case and can take it over, but does not act on it in its place.
+    OWN_JURISDICTION = "own_jurisdiction"
+    IN_LOWER_JURISDICTION = "in_lower_jurisdiction"  # the case is an office under the actor's
+    HAS_PARENT_JURISDICTION = "has_parent_jurisdiction"  # the case's office has one above it
+    HAS_LOWER_JURISDICTION = "has_lower_jurisdiction"  # the case's office has offices under it
     ASSIGNED_TO_ACTOR = "assigned_to_actor"  # actor's department holds an active assignment
     LEAD_IS_ACTOR = "lead_is_actor"  # actor's department is the lead department
     UNSIGNED_FOR_ACTOR = "unsigned_for_actor"  # actor's department has not signed yet
@@ -308,6 +323,40 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         [_R.SUPERVISOR, _R.CLERK],
         Guard.REVISIT_DUE,
     )
+)
+
+# Moves across levels: refer up or send down one's own case; take over a lower office's.
+_CROSSABLE = [_S.ACCEPTED, _S.RETURNED, _S.DISPATCHED, _S.HANDLING, _S.UNSATISFIED]
+TRANSITIONS += tuple(
+    _t(_A.REFER_UP, _CROSSABLE, _S.ACCEPTED, [_R.DISPATCHER, _R.SUPERVISOR], Guard.HAS_PARENT_JURISDICTION)
+    # None: a case not yet accepted stays so (the upper office's clerk accepts it); else accepted.
+    + _t(
+        _A.PULL_UP,
+        [_S.SUBMITTED, *_CROSSABLE],
+        None,
+        [_R.DISPATCHER, _R.SUPERVISOR],
+        Guard.IN_LOWER_JURISDICTION,
+    )
+    + _t(
+        _A.SEND_DOWN,
+        [_S.ACCEPTED, _S.RETURNED],
+        _S.ACCEPTED,
+        [_R.DISPATCHER, _R.SUPERVISOR],
+        Guard.HAS_LOWER_JURISDICTION,
+    )
+)
+
+#: The roles of an office (the others act for a department, a reporter or a connected system).
+OFFICE_ROLES = frozenset(
+    {Role.ADMIN, Role.CLERK, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER, Role.CUSTODIAN}
+)
+# The one move an office makes on a case that is not its own jurisdiction's.
+ACROSS_JURISDICTIONS = frozenset({Action.PULL_UP})
+TRANSITIONS = tuple(
+    t
+    if t.action in ACROSS_JURISDICTIONS or not t.roles & OFFICE_ROLES
+    else Transition(t.action, t.source, t.target, t.roles, (Guard.OWN_JURISDICTION, *t.guards))
+    for t in TRANSITIONS
 )
 
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}

@@ -1,4 +1,5 @@
-"""Benchmark: the case list screens at 1 million cases (PostgreSQL), for a handler and a supervisor.
+"""Benchmark: the case list screens at 1 million cases (PostgreSQL), for a handler, the province's
+supervisor and, since the jurisdictions (issue 15), a county's and a city's supervisor.
 
     make bench-lists            # or: .venv/bin/python bench/lists.py --cases 1000000 [--5m] [--reuse]
 
@@ -6,6 +7,10 @@ For each page (first page, a deep page, filtered by status and by department) pr
 repeated requests through the real Flask-AppBuilder views, the number of SQL statements per
 request (the same for every row count: no N+1) and whether any statement counted the whole
 table. Target (issue 7): p95 under 300 ms.
+
+The cases are spread over 113 offices (bench/seed.py): the county (长河县, ch_supervisor) sees its
+own, the city (石门市, sm_supervisor) its own and its counties', the province (supervisor) all —
+each list through the one scope clause (``jurisdictions.scope_clause``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.seed import add_arguments, case_count, seeded_app  # noqa: E402
 
 TARGET_P95_MS = 300
+# The figures before the jurisdictions (issue 7's closing note, 1 million cases): the handler's
+# and the province supervisor's pages, worst p95 114 ms (the supervision queue).
+BEFORE_WORST_P95_MS = 114
+DISPATCHERS = ("dispatcher", "sm_dispatcher", "ch_dispatcher")
 
 
 def filter_index(view_class, column: str, filter_name: str) -> int:
@@ -99,40 +108,78 @@ def list_figures(app, handler_department: int, repeat: int = 30) -> float:
             ("my department, page 200", "/cases/department/list/?page_DepartmentCaseView=200"),
             ("my department, status = handling", f"/cases/department/list/?_flt_{status}_status=handling"),
         ],
-        "supervisor": [
-            ("home page (what waits)", "/"),
-            ("all cases, first page", "/cases/list/"),
-            ("all cases, page 200", "/cases/list/?page_CaseView=200"),
-            ("all cases, last page", "/cases/list/?page_CaseView=last"),
-            (
-                "all cases, by department and status",
-                f"/cases/list/?_flt_{dept}_lead_department={handler_department}&_flt_{status}_status=closed",
-            ),
-            ("all cases, status = handling", f"/cases/list/?_flt_{status}_status=handling"),
-            ("awaiting supervision, first page", "/cases/supervision/list/"),
-            ("overdue, first page", "/cases/overdue/list/"),
-        ],
+        "supervisor": office_pages(status, dept, handler_department),
+        # The offices below the province (issue 15): the scope clause on every list.
+        "sm_supervisor": office_pages(status, dept, handler_department),
+        "ch_supervisor": office_pages(status, dept, handler_department),
+        # Each level's dispatch queue (accepted and returned cases, disputes).
+        **{user: [("dispatch queue, first page", "/cases/dispatch/list/")] for user in DISPATCHERS},
     }
     worst = 0.0
-    print(f"\n{'user':<11} {'page':<38} {'p50 ms':>7} {'p95 ms':>7} {'SQL':>4}  full COUNT")
+    print(f"\n{'user':<14} {'page':<38} {'p50 ms':>7} {'p95 ms':>7} {'SQL':>4} {'cases':>9}  full COUNT")
     for user, urls in pages.items():
-        client = app.test_client()
-        response = client.post("/login/", data={"username": user, "password": "Demo@2026"})
-        assert response.status_code == 302, f"login of {user} failed"
+        client = log_in(app, user)
         for name, url in urls:
             if url.endswith("=last"):
                 url = url.replace("=last", "=" + str(last_page(client, url)))
-            p50, p95, statements, full, _ = measure(client, counter, url, repeat)
+            p50, p95, statements, full, body = measure(client, counter, url, repeat)
             worst = max(worst, p95)
             print(
-                f"{user:<11} {name:<38} {p50:7.1f} {p95:7.1f} {statements:4d}  "
+                f"{user:<14} {name:<38} {p50:7.1f} {p95:7.1f} {statements:4d} {matching(body):>9}  "
                 f"{'YES: ' + full[0][:60] if full else 'no'}"
             )
     print(
         f"\nworst p95 {worst:.0f} ms (target {TARGET_P95_MS} ms): "
-        f"{'met' if worst < TARGET_P95_MS else 'MISSED'}"
+        f"{'met' if worst < TARGET_P95_MS else 'MISSED'}; before the jurisdictions: "
+        f"{BEFORE_WORST_P95_MS} ms (handler and province supervisor)"
     )
     return worst
+
+
+def log_in(app, username: str):
+    """A client logged in as a demo account; an account that needs a second factor (the
+    offices' accounts) is set up with an authenticator as a person's would be (pyotp)."""
+    import pyotp
+
+    from app.extensions import db
+    from models import Staff
+
+    client = app.test_client()
+    response = client.post("/login/", data={"username": username, "password": "Demo@2026"})
+    assert response.status_code == 302, f"login of {username} failed"
+    if "/login/code/" in response.headers["Location"]:
+        client.get("/login/code/")  # a first login sets the authenticator up
+        with app.app_context():
+            secret = db.session.query(Staff.totp_secret).filter_by(username=username).scalar()
+        response = client.post("/login/code/", data={"code": pyotp.TOTP(secret).now()})
+        assert "/login" not in response.headers.get("Location", "/login"), f"second factor of {username}"
+    return client
+
+
+def office_pages(status: int, dept: int, handler_department: int) -> list[tuple[str, str]]:
+    """The pages of an office's supervisor (the same for the province, a city and a county)."""
+    return [
+        ("home page (what waits)", "/"),
+        ("all cases, first page", "/cases/list/"),
+        ("all cases, page 200", "/cases/list/?page_CaseView=200"),
+        ("all cases, last page", "/cases/list/?page_CaseView=last"),
+        (
+            "all cases, by department and status",
+            f"/cases/list/?_flt_{dept}_lead_department={handler_department}&_flt_{status}_status=closed",
+        ),
+        ("all cases, status = handling", f"/cases/list/?_flt_{status}_status=handling"),
+        ("awaiting supervision, first page", "/cases/supervision/list/"),
+        ("overdue, first page", "/cases/overdue/list/"),
+    ]
+
+
+def matching(body: str) -> str:
+    """How many cases the list says match (its bounded count: 10,000+ beyond 10,000)."""
+    found = re.search(r"(?:Record Count|记录数)\s*:?\s*</strong>\s*([^<]+)", body)
+    if not found:
+        return "-"
+    text = " ".join(found.group(1).split())
+    return text if text.replace(",", "").isdigit() else "10,000+"
 
 
 def last_page(client, url: str) -> int:

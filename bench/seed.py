@@ -8,6 +8,11 @@ Used by every benchmark in bench/. The distributions follow what a provincial pl
   third of a weekday's cases;
 * departments are skewed: the demo handler's department (X102) is the busiest of 100, the rest
   follow a power law (a few county bureaus receive most complaints);
+* jurisdictions (issue 15): the demo's province, 2 cities and 3 counties, plus 10 cities and 97
+  counties (12 cities, 100 counties in all, 113 offices): the benchmark departments belong to
+  the province (2), a city (one each) or a county (one each, the rest); a case belongs to its
+  lead department's jurisdiction, and one not dispatched yet to any jurisdiction at random
+  (every office has cases waiting for it);
 * types: 45 % complaints, 20 % consultations, 15 % help requests, 12 % reports, 8 % suggestions;
   channels: half by the 12345 hotline, then web, window, QR code, letter, API; 5 % urgent;
 * status follows age: today's cases wait for acceptance or dispatch, the last three weeks are
@@ -33,7 +38,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 # Benchmarks run the platform with the demo's published keys (app/keys.py); they hold no real data.
 os.environ.setdefault("YS_DEMO", "1")
 SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
-DATABASE = "ys110_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "ys110_bench")  # another name: a second seeded copy
 HANDLER_DEPARTMENT = "X102"  # the demo user "handler" works here
 
 
@@ -53,12 +58,43 @@ SELECT '基准县直单位' || g, 'B' || lpad(g::text, 3, '0'), 'county', :paren
 FROM generate_series(1, :n) AS g
 """
 
+# The benchmark's cities and counties under the demo province (each county under a city, round
+# robin over all twelve), their paths, and the departments placed in them.
+JURISDICTIONS = """
+INSERT INTO jurisdiction (code, name, level, parent_id, region, path, office_name, issuing_authority,
+                          doc_prefix, active)
+SELECT 'BC' || lpad(g::text, 2, '0'), '基准市' || g, 'city', :root, '清源省/基准市' || g, '',
+       '基准市' || g || '营商环境建设局', '基准市' || g || '营商环境建设局', '基市' || g || '营商督', true
+FROM generate_series(1, :cities) AS g;
+UPDATE jurisdiction SET path = '/' || parent_id || '/' || id || '/' WHERE code LIKE 'BC%';
+CREATE TEMP TABLE bench_city AS
+SELECT row_number() OVER (ORDER BY id) - 1 AS k, id, region FROM jurisdiction WHERE level = 'city';
+INSERT INTO jurisdiction (code, name, level, parent_id, region, path, office_name, issuing_authority,
+                          doc_prefix, active)
+SELECT 'BX' || lpad(g::text, 3, '0'), '基准县' || g, 'county', c.id, c.region || '/基准县' || g, '',
+       '基准县' || g || '营商环境建设局', '基准县' || g || '营商环境建设局', '基县' || g || '营商督', true
+FROM generate_series(1, :counties) AS g
+JOIN bench_city AS c ON c.k = g % (SELECT count(*) FROM bench_city);
+UPDATE jurisdiction AS j SET path = c.path || j.id || '/'
+FROM jurisdiction AS c WHERE j.parent_id = c.id AND j.code LIKE 'BX%';
+DROP TABLE bench_city;
+CREATE TEMP TABLE bench_place AS
+SELECT row_number() OVER (ORDER BY CASE level WHEN 'province' THEN 0 WHEN 'city' THEN 1 ELSE 2 END, id) - 1
+       AS k, id, level, region
+FROM jurisdiction;
+UPDATE department AS d SET jurisdiction_id = p.id, region = p.region
+FROM (SELECT row_number() OVER (ORDER BY id) AS g, id FROM department WHERE code LIKE 'B%') AS b,
+     (SELECT k, id, region, level FROM bench_place) AS p
+WHERE d.id = b.id AND p.k = CASE WHEN b.g <= 2 THEN 0 ELSE b.g - 2 END
+"""
+
 # Two handlers (inbox and e-mail) in each benchmark department, as the demo departments have.
 HANDLERS = """
 INSERT INTO ab_user (first_name, last_name, username, password, active, email, department_id,
-                     created_on, changed_on, login_count, fail_login_count)
+                     jurisdiction_id, created_on, changed_on, login_count, fail_login_count)
 SELECT '经办' || n, d.code, 'bench_' || d.code || '_' || n, NULL, true,
-       'bench_' || d.code || '_' || n || '@bench.yingshang110.cn', d.id, now(), now(), 0, 0
+       'bench_' || d.code || '_' || n || '@bench.yingshang110.cn', d.id, d.jurisdiction_id, now(), now(),
+       0, 0
 FROM department AS d CROSS JOIN generate_series(1, 2) AS n WHERE d.code LIKE 'B%';
 INSERT INTO ab_user_role (user_id, role_id)
 SELECT u.id, r.id FROM ab_user AS u, ab_role AS r
@@ -68,21 +104,25 @@ WHERE u.username LIKE 'bench\\_%' AND r.name = 'Handler'
 # The departments in rank order: the handler's first (busiest), then the benchmark ones.
 RANKED_DEPARTMENTS = """
 CREATE TEMP TABLE bench_dept AS
-SELECT row_number() OVER (ORDER BY code <> :handler, code) - 1 AS rank, id
-FROM department WHERE code = :handler OR code LIKE 'B%'
+SELECT row_number() OVER (ORDER BY d.code <> :handler, d.code) - 1 AS rank, d.id, d.jurisdiction_id,
+       j.region
+FROM department AS d JOIN jurisdiction AS j ON j.id = d.jurisdiction_id
+WHERE d.code = :handler OR d.code LIKE 'B%'
 """
 
 # One row of random draws per case; the outer query turns them into columns. Volatile random()
 # in a subquery's select list keeps PostgreSQL from flattening it, so each row draws anew.
 CASES = """
 INSERT INTO cases (number, status, case_type, urgency, channel, title, content, region,
-                   created_at, clock_start_at, accept_due_at, accepted_at, dispatched_at,
-                   replied_at, closed_at, due_at, due_provisional, lead_department_id,
-                   category_id, decline_reason, rehandle_count, escalation_count, is_difficult,
-                   rating, rating_source)
+                   jurisdiction_id, created_at, clock_start_at, accept_due_at, accepted_at,
+                   dispatched_at, replied_at, closed_at, due_at, due_provisional,
+                   lead_department_id, category_id, decline_reason, rehandle_count,
+                   escalation_count, is_difficult, rating, rating_source)
 SELECT 'YB' || to_char(t, 'YYYYMMDD') || lpad(g::text, 8, '0'), status, case_type, urgency,
        channel, category_name || '问题反映（基准' || g || '）',
-       '企业反映在办理' || category_name || '相关事项时遇到的问题，请核实处理。', '清源省/石门市/基准县',
+       '企业反映在办理' || category_name || '相关事项时遇到的问题，请核实处理。',
+       CASE WHEN status IN ('submitted', 'declined', 'accepted') THEN place_region ELSE dept_region END,
+       CASE WHEN status IN ('submitted', 'declined', 'accepted') THEN place ELSE dept_place END,
        t, t, t + interval '1 day',
        CASE WHEN status NOT IN ('submitted', 'declined') THEN t + interval '2 hours' END,
        CASE WHEN status NOT IN ('submitted', 'declined', 'accepted') THEN t + interval '4 hours' END,
@@ -100,7 +140,7 @@ SELECT 'YB' || to_char(t, 'YYYYMMDD') || lpad(g::text, 8, '0'), status, case_typ
        CASE WHEN status IN ('evaluated', 'closed', 'unsatisfied')
             THEN CASE WHEN r_source < 0.4 THEN 'reporter' ELSE 'revisit_call' END END
 FROM (
-  SELECT g, t, replied, dept, category_id, category_name,
+  SELECT g, t, replied, dept, dept_place, dept_region, place, place_region, category_id, category_name,
          CASE WHEN r_type < 0.45 THEN 'complaint' WHEN r_type < 0.65 THEN 'consultation'
               WHEN r_type < 0.80 THEN 'help' WHEN r_type < 0.92 THEN 'report'
               ELSE 'suggestion' END AS case_type,
@@ -128,11 +168,13 @@ FROM (
   FROM (
     SELECT g, r_type, r_channel, r_urgency, r_rating, r_source, r_status, age, t,
            t + make_interval(hours => 6 + (r_reply * 13 * 24)::int) AS replied,
-           d.id AS dept, c.id AS category_id, c.name AS category_name
+           d.id AS dept, d.jurisdiction_id AS dept_place, d.region AS dept_region,
+           p.id AS place, p.region AS place_region, c.id AS category_id, c.name AS category_name
     FROM (
       SELECT g, random() AS r_type, random() AS r_channel, random() AS r_urgency,
              random() AS r_rating, random() AS r_source, random() AS r_status,
              random() AS r_dept, random() AS r_reply, 1 + floor(random() * :categories) AS r_cat,
+             floor(random() * :places) AS r_place,
              age,
              -- weekends receive a third of a weekday's cases: two thirds of the weekend's
              -- draws move to a random weekday of the same week
@@ -149,6 +191,7 @@ FROM (
     JOIN (SELECT row_number() OVER (ORDER BY id) AS k, id, name FROM category
           WHERE parent_id IS NOT NULL) AS c ON c.k = r.r_cat
     JOIN bench_dept AS d ON d.rank = least(floor(:depts * power(r.r_dept, 1.8)), :depts - 1)
+    JOIN bench_place AS p ON p.k = r.r_place
   ) AS s
 ) AS cases_to_be
 ORDER BY t  -- ids follow filing time, as they do in production
@@ -195,20 +238,25 @@ FROM cases WHERE rating IS NOT NULL
 """
 
 
-def seed(session, cases: int, departments: int = 100) -> dict:
+def seed(session, cases: int, departments: int = 100, cities: int = 10, counties: int = 97) -> dict:
     """Fill an initialised database (migrations, demo org and users) with ``cases`` cases."""
     from app.demo import load_org
+    from app.services import jurisdictions
 
     org = load_org(session)
     session.commit()
     started = time.perf_counter()
     session.execute(text("SELECT setseed(0.42)"))
     session.execute(text(DEPARTMENTS), {"n": departments - 1, "parent": org["C10"].id})
+    root = jurisdictions.root_id(session)
+    for statement in JURISDICTIONS.split(";"):
+        session.execute(text(statement), {"root": root, "cities": cities, "counties": counties})
     session.execute(text(RANKED_DEPARTMENTS), {"handler": HANDLER_DEPARTMENT})
     for statement in HANDLERS.split(";"):
         session.execute(text(statement))
     categories = session.execute(text("SELECT count(*) FROM category WHERE parent_id IS NOT NULL")).scalar()
-    params = {"n": cases, "depts": departments, "categories": categories}
+    places = session.execute(text("SELECT count(*) FROM bench_place")).scalar()
+    params = {"n": cases, "depts": departments, "categories": categories, "places": places}
     # Bulk load: drop the secondary indexes, insert, build them again (several times faster
     # than maintaining ten indexes row by row).
     indexes = session.execute(
@@ -230,6 +278,7 @@ def seed(session, cases: int, departments: int = 100) -> dict:
         session.execute(text(definition))
     print(f"  {len(indexes)} indexes built again in {time.perf_counter() - step:.1f} s")
     session.execute(text("DROP TABLE bench_dept"))
+    session.execute(text("DROP TABLE bench_place"))
     session.commit()
     # As autovacuum would after a bulk load: statistics, and the visibility map that lets
     # PostgreSQL answer from an index alone.
@@ -239,7 +288,13 @@ def seed(session, cases: int, departments: int = 100) -> dict:
     counts = dict(
         session.execute(text("SELECT status, count(*) FROM cases GROUP BY status ORDER BY 2 DESC")).all()
     )
-    return {"seconds": elapsed, "statuses": counts, "handler_department": org[HANDLER_DEPARTMENT].id}
+    offices = session.execute(text("SELECT count(DISTINCT jurisdiction_id) FROM cases")).scalar()
+    return {
+        "seconds": elapsed,
+        "statuses": counts,
+        "offices": offices,
+        "handler_department": org[HANDLER_DEPARTMENT].id,
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser, default: int = 1_000_000) -> None:
@@ -257,10 +312,13 @@ def case_count(args) -> int:
 
 
 def seeded_count() -> int | None:
-    """How many cases the existing benchmark database holds (None if there is none)."""
+    """How many cases the existing benchmark database holds (None if there is none, or if it
+    was seeded before the jurisdictions: its cases would all be the province's)."""
     engine = create_engine(f"{SERVER}/{DATABASE}")
     try:
         with engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM jurisdiction WHERE code LIKE 'BX%'")).scalar() == 0:
+                return None
             return conn.execute(text("SELECT count(*) FROM cases")).scalar()
     except Exception:  # noqa: BLE001 - no database or no schema yet
         return None
@@ -293,7 +351,10 @@ def seeded_app(cases: int, departments: int = 100, reuse: bool = False):
         init_database()
         info = seed(db.session, cases, departments)
     total = sum(info["statuses"].values())
-    print(f"seeded {total:,} cases over {departments} departments in {info['seconds']:.1f} s")
+    print(
+        f"seeded {total:,} cases over {departments} departments and {info['offices']} offices "
+        f"in {info['seconds']:.1f} s"
+    )
     print("  by status: " + ", ".join(f"{k} {v:,}" for k, v in info["statuses"].items()))
     return app, url, info
 

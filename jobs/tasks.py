@@ -125,17 +125,23 @@ def generate_report(report_id: int) -> str:
 
 
 def monthly_bulletin() -> int:
-    """On the 1st of each month: the bulletin and the assessment of the previous month."""
+    """On the 1st of each month: every office's bulletin and assessment of the previous month."""
     from app.services.actor import SYSTEM
-    from app.services.reports import request_report
+    from app.services.reports import office_choices, request_report
 
     with job() as session:
         today = clock.local_date(clock.utcnow())
         year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
         ids = [
             request_report(
-                session, actor=SYSTEM, now=clock.utcnow(), kind=kind, period=f"{year}-{month:02d}"
+                session,
+                actor=SYSTEM,
+                now=clock.utcnow(),
+                kind=kind,
+                period=f"{year}-{month:02d}",
+                jurisdiction_id=office.id,
             ).id
+            for office in office_choices(session, SYSTEM)
             for kind in ("bulletin", "assessment")
         ]
     for report_id in ids:

@@ -12,6 +12,8 @@ from models.reference import (
     DeadlinePolicy,
     Department,
     DispatchRule,
+    Jurisdiction,
+    JurisdictionSetting,
     Setting,
 )
 from models.reporting import (
@@ -35,6 +37,8 @@ from models.supervision import (
 from models.user import Staff
 
 __all__ = [
+    "Jurisdiction",
+    "JurisdictionSetting",
     "ClockPause",
     "Dispute",
     "Finding",

@@ -56,6 +56,9 @@ class GeneratedReport(Model):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(500))
     published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The office it is issued by and whose cases it covers (None: the root).
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    jurisdiction = relationship("Jurisdiction")
 
     @property
     def download(self) -> tuple[int, str, str]:

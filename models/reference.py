@@ -5,11 +5,52 @@ from __future__ import annotations
 from datetime import date
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import CaseType, DeptLevel, Urgency
 from models.types import enum_column_type
+
+
+def _where(condition: str) -> dict:
+    """A partial index's condition, on PostgreSQL and SQLite alike."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
+class Jurisdiction(Model):
+    """A level of government that runs a 营商环境 office (province, city, county): it owns the
+    cases of its region, its staff act on them, and it issues documents in its own name.
+
+    ``path`` holds the ids from the root down to this one ("/1/4/9/"), kept by
+    ``app.services.jurisdictions``: "this jurisdiction and every one under it" is then one
+    ``LIKE '/1/4/%'`` on a small table (the scope clause, DOMAIN.md "Jurisdictions")."""
+
+    __tablename__ = "jurisdiction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    level: Mapped[DeptLevel] = mapped_column(enum_column_type(DeptLevel), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    # The region path it governs (清源省/石门市/长河县): a case of this region or below is its own.
+    region: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    path: Mapped[str] = mapped_column(String(200), nullable=False, default="", index=True)
+    # The office that runs the platform here, and the authority documents are issued by.
+    office_name: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    issuing_authority: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    # The prefix of its document numbers: 石营商督 gives 石营商督〔2026〕12号.
+    doc_prefix: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id], backref="children")
+
+    @property
+    def authority(self) -> str:
+        """The name documents are issued under."""
+        return self.issuing_authority or self.office_name or self.name
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Department(Model):
@@ -23,6 +64,8 @@ class Department(Model):
     head: Mapped[str | None] = mapped_column(String(64))
     region: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # The jurisdiction whose government the department belongs to (None: the root).
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
     # 纪检监察: its staff investigate A-grade reports (a detailed allegation against an official)
     # and see who filed the ones their department handles.
     discipline_inspection: Mapped[bool] = mapped_column(
@@ -30,6 +73,7 @@ class Department(Model):
     )
 
     parent: Mapped[Department | None] = relationship(remote_side=[id], backref="children")
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
 
     def __str__(self) -> str:
         return self.name
@@ -66,15 +110,24 @@ class CalendarYear(Model):
 
 
 class CalendarDay(Model):
-    """An exception to Monday–Friday: a holiday, or a make-up workday (调休)."""
+    """An exception to Monday–Friday: a holiday, or a make-up workday (调休). Without a
+    jurisdiction it is the State Council's; with one, a regional day of that jurisdiction
+    (Guangxi's 三月三), inherited by the jurisdictions below it."""
 
     __tablename__ = "calendar_day"
-    __table_args__ = (CheckConstraint("kind in ('holiday', 'workday')", name="ck_calendar_kind"),)
+    __table_args__ = (
+        CheckConstraint("kind in ('holiday', 'workday')", name="ck_calendar_kind"),
+        Index("uq_calendar_day_national", "day", unique=True, **_where("jurisdiction_id IS NULL")),
+        Index("uq_calendar_day_regional", "jurisdiction_id", "day", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, unique=True, nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"))
+
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.day} {self.name}"
@@ -92,6 +145,10 @@ class DeadlinePolicy(Model):
     multi_department: Mapped[bool | None] = mapped_column(Boolean)
     working_days: Mapped[int] = mapped_column(Integer, nullable=False)
     note: Mapped[str | None] = mapped_column(String(200))
+    # None: the rule of every jurisdiction; else this jurisdiction's (and those below it).
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
 
 
 class DispatchRule(Model):
@@ -107,9 +164,11 @@ class DispatchRule(Model):
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     note: Mapped[str | None] = mapped_column(String(200))
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
 
     category: Mapped[Category | None] = relationship()
     department: Mapped[Department] = relationship()
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
 
 
 class Setting(Model):
@@ -120,3 +179,19 @@ class Setting(Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, nullable=False)
     description: Mapped[str | None] = mapped_column(String(200))
+
+
+class JurisdictionSetting(Model):
+    """A jurisdiction's own value of a setting (the settings table holds the root's): the
+    nearest jurisdiction up the tree that sets a key wins."""
+
+    __tablename__ = "jurisdiction_setting"
+
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    jurisdiction: Mapped[Jurisdiction] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction_id}:{self.key}={self.value}"

@@ -19,20 +19,29 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.rewards import EntryKind, PayMethod, RewardState
-from models.reference import Department
+from models.reference import Department, Jurisdiction, _where
 from models.types import EncryptedText, append_only, enum_column_type
 
 
 class RewardTier(Model):
     __tablename__ = "reward_tier"
-    __table_args__ = (CheckConstraint("min_yuan > 0 AND max_yuan >= min_yuan", name="ck_tier_range"),)
+    __table_args__ = (
+        CheckConstraint("min_yuan > 0 AND max_yuan >= min_yuan", name="ck_tier_range"),
+        # A code once for every jurisdiction, and once more in each jurisdiction that overrides it.
+        Index("uq_reward_tier_code", "code", unique=True, **_where("jurisdiction_id IS NULL")),
+        Index("uq_reward_tier_jurisdiction_code", "jurisdiction_id", "code", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    code: Mapped[str] = mapped_column(String(16), nullable=False)
+    # None: the tier of every jurisdiction; else a jurisdiction's own tier of that code.
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"))
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     min_yuan: Mapped[int] = mapped_column(Integer, nullable=False)
     max_yuan: Mapped[int] = mapped_column(Integer, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.name}（{self.min_yuan}–{self.max_yuan}元）"

@@ -35,17 +35,21 @@ notice_case = Table(
 
 
 class NoticeCounter(Model):
-    """The last notice number of a year (locked while a number is taken)."""
+    """The last notice number of a jurisdiction's year (locked while a number is taken): each
+    office numbers its own documents."""
 
     __tablename__ = "notice_counter"
 
+    jurisdiction_id: Mapped[int] = mapped_column(
+        ForeignKey("jurisdiction.id"), primary_key=True, autoincrement=False
+    )
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class Notice(Model):
     __tablename__ = "notice"
-    __table_args__ = (UniqueConstraint("year", "sequence", name="uq_notice_number"),)
+    __table_args__ = (UniqueConstraint("jurisdiction_id", "year", "sequence", name="uq_notice_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[NoticeKind] = mapped_column(enum_column_type(NoticeKind), nullable=False)
@@ -57,6 +61,8 @@ class Notice(Model):
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
     issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    # The office that issued it (its number series and its name on the document).
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), nullable=False, index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False, index=True)
     details: Mapped[str] = mapped_column(Text, nullable=False)
     reply_due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
@@ -70,6 +76,7 @@ class Notice(Model):
     closing_note: Mapped[str | None] = mapped_column(Text)
 
     department: Mapped[Department] = relationship()
+    jurisdiction = relationship("Jurisdiction")  # the issuing office
     cases = relationship("Case", secondary=notice_case, order_by="Case.id")
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.reference import Department
+from models.reference import Department, Jurisdiction
 from models.types import EncryptedText
 
 
@@ -18,6 +18,9 @@ class Staff(User):
 
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     department: Mapped[Department | None] = relationship()
+    # The office the account works for (None: the root jurisdiction, the province).
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
     # Raised at logout and whenever the password, roles, active flag or second factor change:
     # a session cookie or API token carrying an older version is refused.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)

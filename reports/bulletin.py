@@ -12,7 +12,7 @@ pages) renders in ~1.4 s, the 100-department assessment report (7 pages, 5 of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reports.charts import grouped_bar_chart, horizontal_bar_chart
 from reports.pdf import render_pdf
@@ -90,6 +90,21 @@ class RankingRow:
 
 
 @dataclass(frozen=True)
+class OfficeRow:
+    """One lower office (a city's county, the province's city) ranked by its upper office, over
+    the cases of its jurisdiction and of those under it."""
+
+    rank: int
+    office: str  # e.g. "长河县营商环境建设局"
+    jurisdiction: str  # e.g. "长河县"
+    level: str
+    handled: int
+    on_time_rate: float | None
+    satisfaction_rate: float | None
+    supervision: int  # 督办 received: reminders, rectification and interview notices
+
+
+@dataclass(frozen=True)
 class BulletinData:
     title: str  # e.g. "营商环境投诉举报办理情况通报"
     issue: str  # e.g. "2026年第11期"
@@ -100,6 +115,8 @@ class BulletinData:
     warning: list[TypicalItem]
     notices: list[NoticeItem]
     ranking: list[RankingRow]
+    issuer: str  # the issuing office, e.g. "石门市营商环境建设局"
+    area: str  # the cases it covers, e.g. "石门市（含所辖县区）"
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,10 @@ class AssessmentData:
     deductions: dict[str, float]  # e.g. {"提醒敦促函（每份）": 0.5, "整改通知书（每份）": 2}
     formulas: dict[str, str]  # Chinese definitions for the appendix
     tie_breaks: list[str]  # Chinese, in order
+    issuer: str  # the issuing office
+    area: str  # e.g. "石门市本级"
+    offices: list[OfficeRow] = field(default_factory=list)  # its lower offices, ranked
+    office_tie_breaks: list[str] = field(default_factory=list)
 
 
 def pct(rate: float | None) -> str:
@@ -134,7 +155,13 @@ def score(value: float) -> str:
 
 
 def _helpers() -> dict:
-    return {"pct": pct, "share": share, "number": number, "score": score, "DASH": DASH}
+    return {
+        "pct": pct,
+        "share": share,
+        "number": number,
+        "score": score,
+        "DASH": DASH,
+    }
 
 
 def _charts(figures: Figures) -> dict[str, str | None]:

@@ -41,6 +41,24 @@ def _reset_database(url: str) -> None:
     engine.dispose()
 
 
+def throwaway_database_url(tmp_path_factory, suffix: str) -> str:
+    """A database of its own for tests that must not touch the shared one: a second SQLite
+    file, or a second PostgreSQL database next to TEST_DATABASE_URL (created empty)."""
+    if not DATABASE_URL:
+        return f"sqlite:///{tmp_path_factory.mktemp(suffix) / f'{suffix}.db'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(DATABASE_URL)
+    name = f"{url.database}_{suffix}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def _sqlite_savepoints(engine) -> None:
     """pysqlite starts transactions lazily and breaks SAVEPOINT; let SQLAlchemy emit BEGIN
     (SQLAlchemy's documented recipe), so the outer test transaction holds everything."""

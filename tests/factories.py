@@ -20,7 +20,7 @@ def file_case(
     now: datetime,
     case_type="complaint",
     category="GOV01",
-    region="清源省/石门市/长河县",
+    region="清源省",
     **extra,
 ):
     data = {
@@ -138,6 +138,33 @@ HANDLER_OF = {
 
 def handler_of(actors, department_code: str):
     return actors[HANDLER_OF[department_code]]
+
+
+# The region of each demo jurisdiction's own cases.
+REGION_OF = {
+    "qy": "清源省",
+    "sm": "清源省/石门市",
+    "bl": "清源省/北岭市",
+    "ch": "清源省/石门市/长河县",
+    "dc": "清源省/石门市/东城区",
+    "xs": "清源省/北岭市/西山县",
+}
+
+
+def office_of(session, actors, code: str) -> dict:
+    """``actors`` with the clerk, dispatcher, supervisor and leader of the jurisdiction ``code``
+    (ch_clerk …) in place of the province's: the office that acts on that jurisdiction's cases."""
+    from app.demo import actor_for
+
+    if code == "qy":
+        return dict(actors)
+    return {
+        **actors,
+        **{
+            role: actor_for(session, f"{code}_{role}")
+            for role in ("clerk", "dispatcher", "supervisor", "leader")
+        },
+    }
 
 
 @contextmanager

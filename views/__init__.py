@@ -40,6 +40,7 @@ def register_views(appbuilder) -> None:
         cases,
         dashboard,
         identity,
+        jurisdictions,
         public,
         publication,
         reference,
@@ -176,6 +177,13 @@ def register_views(appbuilder) -> None:
     )
 
     config = {"category": "Configuration", "category_label": _l("Configuration"), "category_icon": "fa-cogs"}
+    add(
+        jurisdictions.JurisdictionView,
+        "Jurisdictions",
+        label=_l("Jurisdictions"),
+        icon="fa-university",
+        **config,
+    )
     add(reference.DepartmentView, "Departments", label=_l("Departments"), icon="fa-sitemap", **config)
     add(reference.CategoryView, "Categories", label=_l("Categories"), icon="fa-tags", **config)
     add(
@@ -218,6 +226,29 @@ def register_views(appbuilder) -> None:
         **config,
     )
     add(reference.SettingView, "Settings", label=_l("Settings"), icon="fa-sliders", **config)
+    # Per-level rules (issue 15): a jurisdiction's own values, its regional holidays, and
+    # what is in force there with where each rule comes from.
+    add(
+        reference.JurisdictionSettingView,
+        "Jurisdiction settings",
+        label=_l("Jurisdiction settings"),
+        icon="fa-sliders",
+        **config,
+    )
+    add(
+        reference.HolidayPresetView,
+        "Regional holidays",
+        label=_l("Regional holidays"),
+        icon="fa-calendar-plus-o",
+        **config,
+    )
+    add(
+        reference.EffectiveRulesView,
+        "Effective rules",
+        label=_l("Effective rules"),
+        icon="fa-list-alt",
+        **config,
+    )
 
     appbuilder.add_view_no_menu(public.PublicReportView)
     appbuilder.add_view_no_menu(public.PublicTrackView)

@@ -15,7 +15,7 @@ from app.enums import CaseType, Channel, Grade, Urgency
 from app.errors import DomainError, DoneMeanwhile
 from app.extensions import db
 from app.services import cases as case_services
-from app.services import reporting
+from app.services import reporting, visibility
 from app.services.reference import validate_department
 from app.transaction import discard
 from models import (
@@ -30,7 +30,7 @@ from models import (
 from models import Case as CaseModel
 from models import Reward as RewardModel
 from views.common import current_actor
-from views.filters import NotAboutOwnDepartmentFilter, VisibleCaseChildFilter, VisibleCaseFilter
+from views.filters import ClauseFilter, VisibleCaseChildFilter, VisibleCaseFilter
 from views.paging import BoundedCountApiInterface
 
 
@@ -261,7 +261,7 @@ class RewardApi(ModelRestApi):
     datamodel = SQLAInterface(RewardModel)
     allow_browser_login = False
     base_permissions = ["can_get", "can_info", "can_act"]
-    base_filters = [["id", NotAboutOwnDepartmentFilter, None]]  # the case visibility rule
+    base_filters = [["id", ClauseFilter, visibility.visible_rewards_clause]]  # seen when its case is
     # _info lists the values of the related fields: only the cases the caller may see.
     add_query_rel_fields = edit_query_rel_fields = {"case": [["id", VisibleCaseFilter, None]]}
     list_columns = show_columns = [

@@ -21,7 +21,17 @@ from app import deadlines as dl
 from app.enums import CaseType, Channel, Urgency
 from app.errors import DomainError
 from app.extensions import db
-from app.services import attachments, cohandling, notifications, protection, reporting, rewards, typical
+from app.security import OwnOrBelowJurisdictionFilter
+from app.services import (
+    attachments,
+    cohandling,
+    jurisdictions,
+    notifications,
+    protection,
+    reporting,
+    rewards,
+    typical,
+)
 from app.services import cases as svc
 from app.services import clocks as clock_services
 from app.uploads import download_name, open_for_staff, staff_content_type
@@ -62,7 +72,16 @@ class CaseView(ModelView):
     base_order = ("id", "desc")
     list_title = _l("All cases")
     show_title = _l("Case")
-    list_columns = ["number", "title", "case_type", "status", "lead_department", "created_at", "deadline"]
+    list_columns = [
+        "number",
+        "title",
+        "case_type",
+        "status",
+        "jurisdiction",
+        "lead_department",
+        "created_at",
+        "deadline",
+    ]
     search_columns = [
         "number",
         "title",
@@ -71,6 +90,7 @@ class CaseView(ModelView):
         "urgency",
         "channel",
         "category",
+        "jurisdiction",
         "lead_department",
         "created_at",
         "due_at",
@@ -90,7 +110,10 @@ class CaseView(ModelView):
         "category": _l("Category"),
         "grade": _l("Grade"),
         "proposed_department": _l("Proposed department"),
+        "jurisdiction": _l("Jurisdiction"),
     }
+    # The jurisdiction filter offers the user's own jurisdiction and those under it.
+    search_form_query_rel_fields = {"jurisdiction": [["id", OwnOrBelowJurisdictionFilter, None]]}
     formatters_columns = {
         "case_type": label,
         "status": label,
@@ -125,6 +148,27 @@ def _file_refusal(attachment) -> str | None:
     return gettext(refused[0], **refused[1]) if refused else None
 
 
+# Events that move a case from one jurisdiction's office to another's (data "from" and "to").
+MOVES = frozenset({Action.REFER_UP, Action.PULL_UP, Action.SEND_DOWN})
+
+
+def _jurisdiction_moves(case: Case) -> dict[int, str]:
+    """Each cross-level event of the case as "石门市 → 清源省", by event id. The names are
+    those recorded with the event, else the jurisdictions' current names."""
+    moves = [e for e in case.events if e.action in MOVES and isinstance(e.data, dict)]
+    ids = [e.data.get(k) for e in moves for k in ("from", "to") if isinstance(e.data.get(k), int)]
+    names = jurisdictions.names(db.session, ids)
+
+    def name(data: dict, key: str) -> str:
+        recorded = data.get(f"{key}_name")
+        if isinstance(recorded, str) and recorded:
+            return recorded
+        value = data.get(key)
+        return value if isinstance(value, str) else names.get(value, "—")
+
+    return {e.id: f"{name(e.data, 'from')} → {name(e.data, 'to')}" for e in moves}
+
+
 def render_case(view, case: Case, reporters=None, **extra):
     """The case page: details, reporter panel, actions, departments, files, messages, similar
     and linked cases, timeline."""
@@ -139,6 +183,7 @@ def render_case(view, case: Case, reporters=None, **extra):
         label=label,
         local_time=local_time,
         deadline_badge=_deadline_badge,
+        jurisdiction_moves=_jurisdiction_moves(case),
         clocks=clock_services.case_clocks(case),
         fixed_text=fixed_text,
         may_see_identity=protection.can_see_identity(case, actor),
@@ -146,7 +191,9 @@ def render_case(view, case: Case, reporters=None, **extra):
         identity_request=protection.pending_request(db.session, case, actor),
         identity_grant=protection.active_grant(db.session, case, actor),
         supervisors=(
-            protection.supervisors_for(db.session, case) if protection.may_assign_supervisor(actor) else None
+            protection.supervisors_for(db.session, case)
+            if protection.may_assign_supervisor(actor, case)
+            else None
         ),
         file_refusal=_file_refusal,
         reporters=reporters,
@@ -168,7 +215,7 @@ class IntakeQueueView(CaseView):
     route_base = "/cases/intake"
     list_title = _l("Intake queue")
     base_filters = [["id", VisibleCaseFilter, None], ["status", StatusInFilter, [Status.SUBMITTED]]]
-    list_columns = ["number", "title", "case_type", "channel", "created_at", "accept_due_at"]
+    list_columns = ["number", "title", "case_type", "channel", "jurisdiction", "created_at", "accept_due_at"]
     base_order = ("accept_due_at", "asc")  # the acceptance decision that falls due first
     order_columns = [*CaseView.order_columns, "accept_due_at"]
     label_columns = {**CaseView.label_columns, "accept_due_at": _l("Decide on acceptance by")}
@@ -193,6 +240,7 @@ class DispatchQueueView(CaseView):
         "title",
         "category",
         "status",
+        "jurisdiction",
         "proposed_department",
         "accepted_at",
         "dispatch_due_at",
@@ -254,17 +302,23 @@ class CaseIntakeView(BaseView):
     @has_access
     def new(self):
         form = build_form(INTAKE_FIELDS + ["attachments"])()
+        # The region is chosen from the tree; a clerk's own jurisdiction's region to start with.
+        own_region = jurisdictions.get(db.session, current_actor().jurisdiction_id).region
+        if request.method == "GET":
+            form.region.data = own_region
         if request.method == "POST" and form.validate_on_submit():
 
             def file_it():  # files of a refused filing are removed on its rollback
                 files = [
                     (f.filename, f.read()) for f in request.files.getlist("attachments") if f and f.filename
                 ]
+                data = form_params(form, INTAKE_FIELDS)
+                data["region"] = data.get("region") or own_region
                 case, _ = reporting.file_case(
                     db.session,
                     actor=current_actor(),
                     now=clock.utcnow(),
-                    data=form_params(form, INTAKE_FIELDS),
+                    data=data,
                     files=files,
                 )
                 return case

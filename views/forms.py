@@ -84,6 +84,45 @@ def _departments():
     return [("", "—")] + [(str(d.id), f"{label(d.level)} · {d.name}") for d in rows]
 
 
+def _departments_in_scope():
+    """The departments the actor's office may send a case to: those of its jurisdiction and of
+    the jurisdictions under it (the services refuse any other)."""
+    from app.extensions import db
+    from app.services import jurisdictions
+    from models import Department
+    from views.common import current_actor
+
+    rows = (
+        db.session.query(Department)
+        .filter(
+            Department.active.is_(True),
+            jurisdictions.scope_clause(Department.jurisdiction_id, current_actor()),
+        )
+        .order_by(Department.code)
+    )
+    return [("", "—")] + [(str(d.id), f"{label(d.level)} · {d.name}") for d in rows]
+
+
+def _lower_jurisdictions():
+    """The jurisdictions directly under the actor's office (a case is sent down to one)."""
+    from app.errors import DomainError
+    from app.extensions import db
+    from app.services import jurisdictions
+    from views.common import current_actor
+
+    try:
+        own = jurisdictions.get(db.session, current_actor().jurisdiction_id)
+    except DomainError:
+        return [("", "—")]
+    return [("", "—")] + [(str(j.id), j.name) for j in jurisdictions.children(db.session, own.id)]
+
+
+def _intake_regions():
+    from views.jurisdictions import intake_region_choices
+
+    return intake_region_choices()
+
+
 def _categories():
     from app.extensions import db
     from models import Category
@@ -113,7 +152,10 @@ FIELDS = {
     ),
     "title": lambda: _text("title", _l("Title")),
     "content": lambda: _text("content", _l("What happened"), area=True),
-    "region": lambda: _text("region", _l("Region")),
+    # chosen from the region tree (views/jurisdictions.py): the case lands in its jurisdiction
+    "region": lambda: StrictSelectField(
+        _l("Region"), choices_factory=_intake_regions, widget=Select2Widget()
+    ),
     "location": lambda: _text("location", _l("Window or office")),
     "concerned_department_id": lambda: _select(_l("Department concerned"), _departments),
     "concerned_official": lambda: _text("concerned_official", _l("Official concerned")),
@@ -127,9 +169,11 @@ FIELDS = {
     "reason": lambda: _text("reason", _l("Reason"), area=True),
     "reply": lambda: _text("reply", _l("Reply to the reporter"), area=True),
     "decline_reason": lambda: _select(_l("Reason"), _choices(DeclineReason)),
-    "lead_department_id": lambda: _select(_l("Lead department"), _departments),
+    "lead_department_id": lambda: _select(_l("Lead department"), _departments_in_scope),
     "co_department_ids": lambda: LazyMultiSelectField(
-        _l("Co-handling departments"), choices_factory=lambda: _departments()[1:], widget=Select2ManyWidget()
+        _l("Co-handling departments"),
+        choices_factory=lambda: _departments_in_scope()[1:],
+        widget=Select2ManyWidget(),
     ),
     "into_case": lambda: _text("into_case", _l("Case number to merge into")),
     "attachments": lambda: MultipleFileField(_l("Attachments")),
@@ -149,6 +193,11 @@ FIELDS = {
     "part_answer": lambda: _text("part_answer", _l("Our part's answer to the lead department"), area=True),
     "outcome": lambda: _select(_l("Call outcome"), _choices(RevisitOutcome, blank=True)),
     "notes": lambda: _text("notes", _l("Call notes"), area=True),
+    # Across the levels of government: the lower office a case is sent down to, and its deadline
+    "jurisdiction_id": lambda: _select(_l("Lower office"), _lower_jurisdictions),
+    "working_days": lambda: IntegerField(
+        _l("Deadline (working days)"), widget=BS3TextFieldWidget(), validators=[Optional()]
+    ),
 }
 
 INTAKE_FIELDS = [
@@ -202,6 +251,9 @@ ACTION_FIELDS: dict[Action, list[str]] = {
     Action.DECIDE_DISPUTE: ["lead_department_id", "note"],
     Action.REJECT_REPLY: ["reason"],
     Action.RECORD_REVISIT: ["outcome", "rating", "method", "notes"],
+    Action.REFER_UP: ["note"],
+    Action.PULL_UP: ["note"],
+    Action.SEND_DOWN: ["jurisdiction_id", "working_days", "note"],
 }
 PARAM_NAMES = {"decline_reason": "reason", "attachments": "files"}
 

@@ -15,15 +15,17 @@ from app.workflow import OPEN_STATUSES, Status
 from models import Assignment, Case
 from views.common import current_actor, label
 
-# What waits, per scope (all cases, one department, one connected system): counting tens of
-# thousands of open cases on every visit of the landing page costs 300-450 ms at 1 million
-# cases, so the figures are kept for HOME_COUNTS_SECONDS (the lists themselves are always live).
+# What waits, per scope (one office's jurisdiction and those under it, one department, one
+# connected system): counting tens of thousands of open cases on every visit of the landing
+# page costs 300-450 ms at 1 million cases, so the figures are kept for HOME_COUNTS_SECONDS
+# (the lists themselves are always live).
 _counted: dict[tuple, tuple[float, dict, int]] = {}
 
 
 def _scope(actor) -> tuple:
-    if actor.sees_all_cases:
-        return ("all",)
+    """What decides the figures: the same key, the same counts (the visibility rule's inputs)."""
+    if actor.sees_all_cases:  # an office: its jurisdiction's scope, less its own department's cases
+        return ("office", actor.jurisdiction_path, actor.department_id)
     return (tuple(sorted(actor.roles)), actor.department_id, actor.id)
 
 

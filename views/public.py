@@ -32,7 +32,7 @@ from app.transaction import unit_of_work
 from app.workflow import N_, OPEN_STATUSES
 from models import Category, Department, ServiceWindow
 from views.common import attempt, fixed_text, label, local_time, reporter_status
-from views.forms import LazySelectField, _choices
+from views.forms import LazySelectField, StrictSelectField, _choices
 
 SESSION_KEY = "tracked_reporter"
 RECEIPT_KEY = "receipt"  # the sealed receipt shown after filing (app.receipts)
@@ -50,8 +50,11 @@ def _public_departments():
 
 
 def _regions():
-    rows = db.session.query(Department.region).filter(Department.active.is_(True)).distinct()
-    return [("", "—")] + sorted((r, r) for (r,) in rows if r)
+    """The region tree (views/jurisdictions.py): the case lands in the jurisdiction of the
+    region chosen."""
+    from views.jurisdictions import region_choices
+
+    return region_choices()
 
 
 class PublicReportForm(FlaskForm):
@@ -59,7 +62,7 @@ class PublicReportForm(FlaskForm):
     category_id = LazySelectField(_l("Category"), choices_factory=_categories_grouped)
     title = StringField(_l("Title"), validators=[Optional()])
     content = TextAreaField(_l("What happened"), validators=[Optional()])
-    region = LazySelectField(_l("Region"), choices_factory=_regions)
+    region = StrictSelectField(_l("Region"), choices_factory=_regions)
     location = StringField(_l("Window or office"), validators=[Optional()])
     concerned_department_id = LazySelectField(_l("Department concerned"), choices_factory=_public_departments)
     concerned_official = StringField(_l("Official concerned"), validators=[Optional()])
@@ -165,12 +168,17 @@ class PublicReportView(BaseView):
         if token:
             window = db.session.query(ServiceWindow).filter_by(token=token, active=True).first()
             form.window_token.data = token if window else ""
+        if window and window.region and window.region not in dict(form.region.choices):
+            form.region.choices.append((window.region, window.region))  # the window's own region
         if request.method == "GET":
             if window:
                 form.region.data = window.region
             return self._render_form(form, window)
         if not form.validate_on_submit():
-            flash(gettext("The page expired; please submit the form again."), "danger")
+            if form.region.errors and "csrf_token" not in form.errors:
+                flash(gettext("Please correct the marked field."), "danger")
+            else:
+                flash(gettext("The page expired; please submit the form again."), "danger")
             return self._render_form(form, window, 400)
         now = clock.utcnow()
 

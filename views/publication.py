@@ -1,15 +1,18 @@
 """Publication screens: typical cases (mark, edit, approve), the report archive (request,
-download, publish) and the public list of published bulletins."""
+download, publish) and the public list of published bulletins. Each office has its own
+reports: the archive shows those of the reader's scope, the public page every office's."""
 
 from __future__ import annotations
 
 from flask import abort, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import clock
+from app.errors import DomainError
 from app.extensions import db
 from app.publication import PUBLICATION_LABELS, ReportKind
 from app.services import reports as report_services
@@ -19,6 +22,15 @@ from models import GeneratedReport, TypicalCase
 from reports import archive
 from views.common import attempt, current_actor, local_time, run_posted
 from views.filters import VisibleCaseChildFilter
+
+
+class ReportsInScopeFilter(BaseFilter):
+    """The reports of the reader's jurisdiction and of the ones under it (reports.reports_clause)."""
+
+    name = "reports_in_scope"
+
+    def apply(self, query, value):
+        return query.filter(report_services.reports_clause(current_actor()))
 
 
 def pub_label(value) -> str:
@@ -127,6 +139,8 @@ class TypicalActionView(BaseView):
         )
         if error is not None:
             typical = db.session.get(TypicalCase, typical_id)
+            if typical is None or error.status == 404:  # not one the reader may see: nothing of it
+                abort(404)
             flash(error.message, "danger")
             return render_typical(
                 self, typical, {k: v for k, v in typed.items() if v is not None}, error.status
@@ -157,9 +171,11 @@ class ReportArchiveView(ModelView):
     datamodel = SQLAInterface(GeneratedReport)
     route_base = "/reports"
     base_permissions = ["can_list", "can_show"]
+    base_filters = [["id", ReportsInScopeFilter, None]]
     base_order = ("id", "desc")
     list_title = _l("Bulletins and reports")
     list_columns = [
+        "jurisdiction",
         "kind",
         "period_label",
         "state",
@@ -171,6 +187,7 @@ class ReportArchiveView(ModelView):
         "download",
     ]
     label_columns = {
+        "jurisdiction": _l("Issuing office"),
         "kind": _l("Report type"),
         "period_label": _l("Period"),
         "state": _l("State"),
@@ -234,6 +251,7 @@ class ReportActionView(BaseView):
                     now=now,
                     kind=request.form.get("kind"),
                     period=request.form.get("period"),
+                    jurisdiction_id=request.form.get("jurisdiction_id"),
                 ),
                 _l("The report is being generated; it appears in the archive when ready."),
                 url_for("ReportActionView.request_report"),
@@ -243,14 +261,18 @@ class ReportActionView(BaseView):
             "publication/request.html",
             title=_l("Generate a report"),
             kinds=[(k.value, pub_label(k)) for k in ReportKind],
+            offices=report_services.office_choices(db.session, current_actor()),
             appbuilder=self.appbuilder,
         )
 
     @expose("/download/<int:report_id>/<fmt>", methods=["GET"])
     @has_access
     def download(self, report_id, fmt):
-        report = db.session.get(GeneratedReport, report_id)
-        if report is None or report.state != "done" or fmt not in ("pdf", "csv", "xlsx"):
+        try:  # a report outside the reader's scope is not found (a county, its city's)
+            report = report_services.report_for(db.session, report_id, current_actor())
+        except DomainError:
+            abort(404)
+        if report.state != "done" or fmt not in ("pdf", "csv", "xlsx"):
             abort(404)
         path = report_services.report_file(report, fmt)
         if path is None:
@@ -262,9 +284,9 @@ class ReportActionView(BaseView):
             "export",
             actor=current_actor(),
             now=clock.utcnow(),
-            subject=f"{report.kind}:{report.period_label}:{fmt}",
+            subject=f"{report.kind}:{report.jurisdiction_id}:{report.period_label}:{fmt}",
         )
-        return send_file(path, as_attachment=True, download_name=f"{report.kind}-{report.period_label}.{fmt}")
+        return send_file(path, as_attachment=True, download_name=_download_name(report, fmt))
 
     @expose("/publish/<int:report_id>", methods=["POST"])
     @has_access
@@ -276,8 +298,14 @@ class ReportActionView(BaseView):
         )
 
 
+def _download_name(report: GeneratedReport, fmt: str) -> str:
+    office = report.jurisdiction.code if report.jurisdiction is not None else "root"
+    return f"{report.kind}-{office}-{report.period_label}.{fmt}"
+
+
 class PublicBulletinView(BaseView):
-    """The public list of published bulletins (no account)."""
+    """The public list of every office's published bulletins, each with the office that
+    issued it (no account)."""
 
     route_base = "/bulletins"
     default_view = "index"
@@ -287,11 +315,17 @@ class PublicBulletinView(BaseView):
         reports = (
             db.session.query(GeneratedReport)
             .filter_by(published=True, kind=ReportKind.BULLETIN, state="done")
-            .order_by(GeneratedReport.period_start.desc())
+            .order_by(
+                GeneratedReport.period_start.desc(), GeneratedReport.jurisdiction_id, GeneratedReport.id
+            )
             .all()
         )
+        offices = {report.id: report_services.issuer_of(db.session, report).authority for report in reports}
         return self.render_template(
-            "publication/public_list.html", reports=reports, title=gettext("Published bulletins")
+            "publication/public_list.html",
+            reports=reports,
+            offices=offices,
+            title=gettext("Published bulletins"),
         )
 
     @expose("/<int:report_id>.pdf")
@@ -302,4 +336,4 @@ class PublicBulletinView(BaseView):
         path = report_services.report_file(report, "pdf")
         if path is None:
             abort(404)
-        return send_file(path, as_attachment=True, download_name=f"bulletin-{report.period_label}.pdf")
+        return send_file(path, as_attachment=True, download_name=_download_name(report, "pdf"))

@@ -18,10 +18,11 @@ from app.extensions import db
 from app.rewards import REWARD_LABELS, PayMethod, RewardState, allowed_reward_actions
 from app.services import cases as case_services
 from app.services import rewards as reward_services
+from app.services import visibility
 from app.workflow import N_, Role
 from models import Department, Reward, RewardTier
 from views.common import attempt, current_actor, local_time
-from views.filters import NotAboutOwnDepartmentFilter
+from views.filters import ClauseFilter
 from views.forms import LazySelectField
 
 
@@ -33,7 +34,7 @@ class RewardView(ModelView):
     datamodel = SQLAInterface(Reward)
     route_base = "/rewards"
     base_permissions = ["can_list", "can_show"]
-    base_filters = [["id", NotAboutOwnDepartmentFilter, None]]  # the case visibility rule
+    base_filters = [["id", ClauseFilter, visibility.visible_rewards_clause]]  # seen when its case is
     base_order = ("id", "desc")
     list_title = _l("Rewards")
     list_columns = [
@@ -151,7 +152,7 @@ class RewardActionView(BaseView):
                 if error is None:
                     return redirect(url_for("RewardView.show", pk=reward.id))
                 flash(error.message, "danger")
-        tiers = db.session.query(RewardTier).filter_by(active=True).order_by(RewardTier.code)
+        tiers = reward_services.tiers_for(db.session, case)  # the case's jurisdiction's tiers
         return self.render_template(
             "rewards/propose.html",
             case=case,
@@ -168,7 +169,7 @@ class RewardActionView(BaseView):
     @has_access
     def totals(self):
         """Net amounts paid per tier and department in a period (default: this year)."""
-        now = clock.utcnow()
+        now, actor = clock.utcnow(), current_actor()
         try:
             start = datetime.fromisoformat(request.args.get("from") or f"{now.year}-01-01")
             end = datetime.fromisoformat(request.args.get("to") or f"{now.year + 1}-01-01")
@@ -176,15 +177,19 @@ class RewardActionView(BaseView):
         except (ValueError, OverflowError):  # not a date, or the first day there is (0001-01-01)
             start, end = datetime(now.year, 1, 1), datetime(now.year + 1, 1, 1)
             last_day = (end - timedelta(days=1)).date()
-        tiers = {t.id: str(t) for t in db.session.query(RewardTier)}
+        # a jurisdiction's own tier of a code is named with its jurisdiction (长河县's tier2)
+        tiers = {
+            t.id: f"{t}（{t.jurisdiction}）" if t.jurisdiction_id else str(t)
+            for t in db.session.query(RewardTier)
+        }
         departments = {d.id: d.name for d in db.session.query(Department)}
         by_tier = [
             (tiers.get(k, "—"), total, count)
-            for k, total, count in reward_services.paid_totals(db.session, start, end, "tier")
+            for k, total, count in reward_services.paid_totals(db.session, start, end, "tier", actor)
         ]
         by_department = [
             (departments.get(k, "—"), total, count)
-            for k, total, count in reward_services.paid_totals(db.session, start, end, "department")
+            for k, total, count in reward_services.paid_totals(db.session, start, end, "department", actor)
         ]
         return self.render_template(
             "rewards/totals.html",

@@ -20,7 +20,7 @@ from app.services import notices as notice_services
 from app.services import notifications as notification_services
 from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
 from app.workflow import Role
-from models import Department, InboxMessage, Notice, Notification, RevisitTask
+from models import InboxMessage, Notice, Notification, RevisitTask
 from views.common import attempt, current_actor, label, local_time, run_posted
 from views.filters import NotAboutOwnDepartmentFilter, VisibleCaseChildFilter, VisibleCaseFilter
 
@@ -30,15 +30,13 @@ def notice_label(value) -> str:
 
 
 class MyNoticesFilter(BaseFilter):
-    """Supervisors and leaders see every notice; a department sees the ones addressed to it."""
+    """An office sees the notices issued or addressed within its scope; a department sees the
+    ones addressed to it (notices.visible_notices_clause)."""
 
     name = "my_notices"
 
     def apply(self, query, value):
-        actor = current_actor()
-        if actor.roles & {Role.SUPERVISOR, Role.LEADER, Role.ADMIN}:
-            return query
-        return query.filter(Notice.department_id == actor.department_id)
+        return query.filter(notice_services.visible_notices_clause(current_actor()))
 
 
 class OwnInboxFilter(BaseFilter):
@@ -55,10 +53,20 @@ class NoticeView(ModelView):
     base_filters = [["id", MyNoticesFilter, None]]
     base_order = ("id", "desc")
     list_title = _l("Supervision notices")
-    list_columns = ["number", "kind", "cause", "department", "issued_on", "reply_due_at", "state"]
+    list_columns = [
+        "number",
+        "jurisdiction",
+        "kind",
+        "cause",
+        "department",
+        "issued_on",
+        "reply_due_at",
+        "state",
+    ]
     search_columns = ["number", "department", "issued_on"]
     label_columns = {
         "number": _l("Notice number"),
+        "jurisdiction": _l("Issued by"),
         "kind": _l("Kind"),
         "cause": _l("Cause"),
         "department": _l("Department"),
@@ -87,7 +95,9 @@ class NoticeView(ModelView):
             label=notice_label,
             local_time=local_time,
             may_answer=Role.HANDLER in actor.roles and notice.department_id == actor.department_id,
-            may_close=Role.SUPERVISOR in actor.roles,
+            may_close=Role.SUPERVISOR in actor.roles
+            and notice_services.is_issued_in_scope(db.session, notice, actor),
+            issuer=notice_services.issuer_of(db.session, notice).authority,
             title=notice.number,
             appbuilder=self.appbuilder,
         )
@@ -95,8 +105,9 @@ class NoticeView(ModelView):
 
 def notice_pdf_data(notice: Notice, cases) -> dict:
     """Plain data for the notice document (no ORM objects, no reporter identity); ``cases``
-    are the ones it may name (notices.named_cases)."""
+    are the ones it may name (notices.named_cases). It is issued in the name of its office."""
     return {
+        "issuer": notice_services.issuer_of(db.session, notice).authority,
         "title": DOCUMENT_TITLES[notice.kind],
         "kind": str(notice.kind),
         "number": notice.number,
@@ -190,7 +201,7 @@ class NoticeActionView(BaseView):
             "supervision/interview.html",
             title=_l("Interview notice"),
             candidates=notice_services.interview_candidates(db.session, current_actor()),
-            departments=db.session.query(Department).order_by(Department.code).all(),
+            departments=list(notice_services.interview_departments(db.session, current_actor()).values()),
             appbuilder=self.appbuilder,
         )
 
@@ -253,6 +264,12 @@ OUTBOX_LABELS = {
     "reply_refused": _l("Reply refused by the office"),
     "case_reply_withdrawn": _l("Reply refused, handled further (to the reporter)"),
     "reopened_by_revisit": _l("Case re-opened by a revisit call"),
+    "case_referred_up": _l("Case referred up to the higher office"),
+    "case_pulled_up": _l("Case taken over from a lower office"),
+    "case_taken_over": _l("Case taken over by the higher office"),
+    "case_sent_down": _l("Case sent down to a lower office"),
+    "case_withdrawn": _l("Case withdrawn from the department"),
+    "case_office_changed": _l("Handling office changed (to the reporter)"),
 }
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, exists, func, literal, null, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
 from app.clock import LOCAL_TZ
@@ -241,11 +241,12 @@ WEIGHT_SETTINGS = {
 }
 
 
-def weights_from_settings(session) -> dict[str, float]:
-    """The weights from the settings table where an administrator set them, else the defaults."""
+def weights_from_settings(session, jurisdiction=None) -> dict[str, float]:
+    """The weights in force in ``jurisdiction`` (None: the root's): its own, else its parent's
+    ... else the settings table where an administrator set them, else the defaults."""
     from app.services.settings import get_settings
 
-    settings = get_settings(session)
+    settings = get_settings(session, jurisdiction)
     weights = dict(DEFAULT_WEIGHTS)
     for key, (setting, scale) in WEIGHT_SETTINGS.items():
         if setting in settings:
@@ -366,7 +367,7 @@ def formulas(weights: Mapping[str, float] | None = None) -> dict[str, str]:
         "按时办结率": "在办理时限（含批准的延期）截止前答复的件数 ÷ 办结件数 × 100%。",
         "问题解决率": "已解决件数 ÷ 查实件数 × 100%。查实件指经核查“属实”或“部分属实”、"
         "已由本单位答复的投诉和举报（重办、提级的工单只计最后一轮的牵头单位，每件计一次）；"
-        "已解决件指其中整改已完成并经督办室复核通过、没有未完成整改的件数。"
+        "已解决件指其中整改已完成并经复核通过、没有未完成整改的件数。"
         "答复不等于解决：整改尚在进行或被退回重新整改的计为未解决，复核通过后计入已解决。"
         "核查结论为“不属实”“无法核实”的投诉举报没有需要整改的问题，咨询、求助、意见建议不作核查，"
         "均不计入本项。",
@@ -402,7 +403,7 @@ def _flag(condition):
     return case((condition, 1), else_=0)
 
 
-def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
+def _lead_rounds(period: Period, department_ids: Iterable[int] | Select | None = None):
     """One row per lead round dispatched in the period, with 0/1 flags for every metric."""
     a = aliased(Assignment, name="a")
     nxt = aliased(Assignment, name="nxt")
@@ -453,7 +454,9 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | None = None):
         .join(Case, Case.id == a.case_id)
         .where(a.role == _LEAD, _in_period(a.dispatched_at, period))
     )
-    if department_ids is not None:
+    if isinstance(department_ids, Select):  # a subquery of ids (an office's subtree)
+        rounds = rounds.where(a.department_id.in_(department_ids))
+    elif department_ids is not None:
         rounds = rounds.where(a.department_id.in_(list(department_ids)))
     r = rounds.subquery("rounds")
 
@@ -687,6 +690,235 @@ def drilldown_case_ids(session, period: Period, department_id: int, metric: str)
     return list(session.execute(query.order_by(*order)).scalars())
 
 
+# --- per level: an office's own departments, and its lower offices --------------------------
+#
+# Each office (jurisdiction) ranks the departments of its own government; a city also ranks its
+# counties' offices and the province its cities, one row per child jurisdiction, over the
+# rounds led by the departments of that child's subtree (a round counts where it was handled,
+# even after the case moved up or down), and the supervision that subtree received.
+
+
+def office_department_ids(session, jurisdiction) -> list[int]:
+    """The departments an office ranks: those of its own government (the root's office also
+    those of no jurisdiction)."""
+    own = Department.jurisdiction_id == jurisdiction.id
+    if jurisdiction.parent_id is None:
+        own = or_(own, Department.jurisdiction_id.is_(None))
+    return list(session.execute(select(Department.id).where(own).order_by(Department.id)).scalars())
+
+
+@dataclass(frozen=True)
+class OfficeKpi:
+    """A lower office's figures over its jurisdiction and those under it."""
+
+    jurisdiction_id: int
+    code: str
+    name: str  # the jurisdiction, e.g. 长河县
+    office: str  # the issuing authority, e.g. 长河县营商环境建设局
+    level: str
+    period: Period
+    handled: int  # lead rounds dispatched in the period to departments of the subtree
+    finished: int
+    on_time: Rate
+    satisfaction: Rate
+    reminders: int  # supervision received (see ``office_kpis``), by kind
+    rectifications: int
+    interviews: int
+
+    @property
+    def supervision(self) -> int:
+        return self.reminders + self.rectifications + self.interviews
+
+    def rate(self, key: str) -> Rate:
+        return getattr(self, key)
+
+
+@dataclass(frozen=True)
+class RankedOffice:
+    rank: int  # dense over every criterion but the code
+    position: int
+    kpi: OfficeKpi
+    on_time_scored: float  # the rates as ranked (a missing one filled in)
+    satisfaction_scored: float
+
+
+OFFICE_TIE_BREAKS = [
+    "下级辖区按其辖区内（含再下级辖区）各单位牵头办理的工单计算，按时办结率高者在前；",
+    "按时办结率相同的，满意率高者在前；",
+    "仍相同的，收到督办通知（提醒敦促函、整改通知书、约谈通知书）少者在前；",
+    "仍相同的，办理量多者在前；",
+    "以上均相同的，名次相同，按辖区编码顺序排列。",
+    "某项比率没有可计算的工单的，按全体下级辖区该项的合计比率计；均无时按满分计。",
+]
+
+
+def _subtree_pairs(child_ids: list[int], name: str = "subtree"):
+    """(jurisdiction, child): each jurisdiction paired with the given one whose subtree holds
+    it (a join on the small jurisdiction table, by the materialised paths)."""
+    from models import Jurisdiction
+
+    inner, child = aliased(Jurisdiction, name=f"{name}_inner"), aliased(Jurisdiction, name=f"{name}_child")
+    return (
+        select(inner.id.label("jurisdiction_id"), child.id.label("child_id"))
+        .join(child, inner.path.like(child.path + "%"))
+        .where(child.id.in_(child_ids))
+        .subquery(name)
+    )
+
+
+def office_kpis(session, period: Period, offices: Iterable) -> list[OfficeKpi]:
+    """The figures of each given jurisdiction over itself and every jurisdiction under it, in
+    the order given. Three grouped queries whatever the number of offices and cases.
+
+    Supervision received: the reminders, rectification and interview notices issued in the
+    period to a department of the subtree, and those an upper office issued about a case of
+    the subtree (to whichever department); each notice counts once."""
+    from models import Jurisdiction
+
+    offices = list(offices)
+    if not offices:
+        return []
+    ids = [office.id for office in offices]
+    root_id = session.scalar(
+        select(Jurisdiction.id).where(Jurisdiction.parent_id.is_(None)).order_by(Jurisdiction.id)
+    )
+    pairs = _subtree_pairs(ids)
+    department_j = func.coalesce(Department.jurisdiction_id, root_id)
+    # Only the rounds of the subtrees' departments are computed (not the whole province's).
+    within = _subtree_pairs(ids, "within")
+    rounds = _lead_rounds(
+        period, select(Department.id).join(within, within.c.jurisdiction_id == department_j)
+    )
+    round_rows = {
+        row.child_id: row
+        for row in session.execute(
+            select(
+                pairs.c.child_id,
+                *[func.coalesce(func.sum(rounds.c[m]), 0).label(m) for m in _OFFICE_METRICS],
+            )
+            .select_from(rounds)
+            .join(Department, Department.id == rounds.c.department_id)
+            .join(pairs, pairs.c.jurisdiction_id == department_j)
+            .group_by(pairs.c.child_id)
+        )
+    }
+
+    kinds = [kind.value for kind in _NOTICE_METRICS.values()]
+    received = and_(_in_period(Notice.issued_at, period), Notice.kind.in_(kinds))
+    to_departments = (
+        select(Notice.id.label("notice_id"), Notice.kind.label("kind"), pairs.c.child_id)
+        .join(Department, Department.id == Notice.department_id)
+        .join(pairs, pairs.c.jurisdiction_id == department_j)
+        .where(received)
+    )
+    child, issuer = aliased(Jurisdiction, name="child_o"), aliased(Jurisdiction, name="issuer_o")
+    from_above = (
+        select(Notice.id.label("notice_id"), Notice.kind.label("kind"), pairs.c.child_id)
+        .join(notice_case, notice_case.c.notice_id == Notice.id)
+        .join(Case, Case.id == notice_case.c.case_id)
+        .join(pairs, pairs.c.jurisdiction_id == Case.jurisdiction_id)
+        .join(child, child.id == pairs.c.child_id)
+        .join(issuer, issuer.id == Notice.jurisdiction_id)
+        .where(received, issuer.id != child.id, child.path.like(issuer.path + "%"))
+    )
+    both = to_departments.union(from_above).subquery("received")  # UNION: each notice once
+    notices = {
+        row.child_id: row
+        for row in session.execute(
+            select(
+                both.c.child_id,
+                *[
+                    func.coalesce(func.sum(_flag(both.c.kind == kind.value)), 0).label(metric)
+                    for metric, kind in _NOTICE_METRICS.items()
+                ],
+            ).group_by(both.c.child_id)
+        )
+    }
+
+    def value(metric: str, source) -> int:
+        return int(getattr(source, metric)) if source is not None else 0
+
+    kpis = []
+    for office in offices:
+        row, notice = round_rows.get(office.id), notices.get(office.id)
+        kpis.append(
+            OfficeKpi(
+                jurisdiction_id=office.id,
+                code=office.code,
+                name=office.name,
+                office=office.authority,
+                level=str(office.level),
+                period=period,
+                handled=value("handled", row),
+                finished=value("finished", row),
+                on_time=Rate(value("on_time", row), value("finished", row)),
+                satisfaction=Rate(value("satisfied", row), value("rated", row)),
+                reminders=value("reminders", notice),
+                rectifications=value("rectifications", notice),
+                interviews=value("interviews", notice),
+            )
+        )
+    return kpis
+
+
+_OFFICE_METRICS = ("handled", "finished", "on_time", "rated", "satisfied")
+
+
+def rank_offices(kpis: Iterable[OfficeKpi]) -> list[RankedOffice]:
+    """Rank lower offices: on-time rate, then satisfaction (high first), supervision received
+    (few first), cases handled (many first), and finally the code (``OFFICE_TIE_BREAKS``)."""
+    kpis = list(kpis)
+    averages = {}
+    for key in ("on_time", "satisfaction"):
+        denominator = sum(k.rate(key).denominator for k in kpis)
+        averages[key] = sum(k.rate(key).numerator for k in kpis) / denominator if denominator else None
+
+    def scored(kpi, key):
+        value = kpi.rate(key).value
+        value = averages[key] if value is None else value
+        return 1.0 if value is None else value
+
+    keyed = sorted(
+        (
+            ((-scored(k, "on_time"), -scored(k, "satisfaction"), k.supervision, -k.handled), k.code, k)
+            for k in kpis
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    ranked, previous, number = [], None, 0
+    for position, (key, _, kpi) in enumerate(keyed, 1):
+        if key != previous:
+            number, previous = number + 1, key
+        ranked.append(RankedOffice(number, position, kpi, -key[0], -key[1]))
+    return ranked
+
+
+def lower_office_ranking(session, period: Period, jurisdiction) -> list[RankedOffice]:
+    """The ranking of an office's child jurisdictions (none for a county)."""
+    from app.services import jurisdictions
+
+    return rank_offices(office_kpis(session, period, jurisdictions.children(session, jurisdiction.id)))
+
+
+def assessed_office(session, actor, jurisdiction_id=None):
+    """The office whose assessment ``actor`` asks for: their own (the root's for an account of
+    no jurisdiction), or one under it. Drill-down follows the scope: any other is not found (a
+    county cannot open its city's ranking, nor a sibling county's)."""
+    from app.errors import NotFound
+    from app.ids import as_id
+    from app.services import jurisdictions
+    from app.workflow import N_
+    from models import Jurisdiction
+
+    if jurisdiction_id in (None, ""):
+        return jurisdictions.get(session, actor.jurisdiction_id)
+    wanted = as_id(jurisdiction_id)
+    found = session.get(Jurisdiction, wanted) if wanted is not None else None
+    if found is None or not jurisdictions.is_within(found, actor.jurisdiction_path):
+        raise NotFound(N_("Jurisdiction not found."))
+    return found
+
+
 # --- exports ---------------------------------------------------------------------------------
 
 
@@ -760,11 +992,57 @@ def to_csv(ranked: Iterable[RankedDepartment]) -> str:
     return out.getvalue()
 
 
-def to_xlsx(ranked: Iterable[RankedDepartment], weights: Mapping[str, float] | None = None) -> bytes:
-    """The ranking as an XLSX workbook: the table, and a sheet with the definitions."""
-    from openpyxl import Workbook
+# The ranking of the lower offices (a sheet of its own in the XLSX).
+OFFICE_COLUMNS: list[tuple[str, Callable[[RankedOffice], object], str]] = [
+    ("名次", lambda r: r.rank, "int"),
+    ("辖区编码", lambda r: r.kpi.code, "text"),
+    ("辖区", lambda r: r.kpi.name, "text"),
+    ("营商环境工作机构", lambda r: r.kpi.office, "text"),
+    ("承办件数", lambda r: r.kpi.handled, "int"),
+    ("办结件数", lambda r: r.kpi.finished, "int"),
+    ("按时办结件数", lambda r: r.kpi.on_time.numerator, "int"),
+    ("按时办结率(%)", lambda r: r.kpi.on_time.percent, "percent"),
+    ("已评价件数", lambda r: r.kpi.satisfaction.denominator, "int"),
+    ("满意及基本满意件数", lambda r: r.kpi.satisfaction.numerator, "int"),
+    ("满意率(%)", lambda r: r.kpi.satisfaction.percent, "percent"),
+    ("提醒敦促函", lambda r: r.kpi.reminders, "int"),
+    ("整改通知书", lambda r: r.kpi.rectifications, "int"),
+    ("约谈通知书", lambda r: r.kpi.interviews, "int"),
+    ("收到督办合计", lambda r: r.kpi.supervision, "int"),
+    ("考核期间", lambda r: r.kpi.period.label, "text"),
+]
+
+
+def _table_sheet(sheet, columns, ranked, freeze: str) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+
+    sheet.append([header for header, _, _ in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    formats = {"int": "0", "percent": "0.00", "score": "0.00"}
+    for r in ranked:
+        sheet.append([_safe_text(value(r)) for _, value, _ in columns])
+        for cell, (_, _, kind) in zip(sheet[sheet.max_row], columns, strict=True):
+            if kind in formats:
+                cell.number_format = formats[kind]
+    for index, (header, _, kind) in enumerate(columns, 1):
+        wide = header in ("单位名称", "营商环境工作机构")
+        width = 28 if wide else 12 if kind == "text" else max(8, len(header) * 2)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = freeze
+
+
+def to_xlsx(
+    ranked: Iterable[RankedDepartment],
+    weights: Mapping[str, float] | None = None,
+    offices: Iterable[RankedOffice] = (),
+) -> bytes:
+    """The ranking as an XLSX workbook: the table, the lower offices' ranking when there is
+    one, and a sheet with the definitions."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
 
     ranked = list(ranked)
     if weights is None and ranked:
@@ -772,20 +1050,10 @@ def to_xlsx(ranked: Iterable[RankedDepartment], weights: Mapping[str, float] | N
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "考核排名"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    formats = {"int": "0", "percent": "0.00", "score": "0.00"}
-    for row in rows(ranked):
-        sheet.append([_safe_text(v) for v in row])
-        for cell, (_, _, kind) in zip(sheet[sheet.max_row], COLUMNS, strict=True):
-            if kind in formats:
-                cell.number_format = formats[kind]
-    for index, (header, _, kind) in enumerate(COLUMNS, 1):
-        width = 28 if header == "单位名称" else 12 if kind == "text" else max(8, len(header) * 2)
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "D2"
+    _table_sheet(sheet, COLUMNS, ranked, "D2")
+    offices = list(offices)
+    if offices:
+        _table_sheet(workbook.create_sheet("下级辖区排名"), OFFICE_COLUMNS, offices, "E2")
 
     notes = workbook.create_sheet("指标说明")
     notes.append(["指标", "计算方法"])
@@ -793,6 +1061,8 @@ def to_xlsx(ranked: Iterable[RankedDepartment], weights: Mapping[str, float] | N
         cell.font = Font(bold=True)
     for name, text in formulas(weights).items():
         notes.append([name, text])
+    if offices:
+        notes.append(["下级辖区排名", "".join(OFFICE_TIE_BREAKS)])
     notes.column_dimensions["A"].width = 24
     notes.column_dimensions["B"].width = 100
     for (cell,) in notes.iter_rows(min_row=2, min_col=2, max_col=2):

@@ -116,7 +116,17 @@ _BOOKKEEPING = frozenset(
     }
 )
 # What makes an account change worth a record: who it is, what it may do, how it logs in.
-_ACCOUNT = ("roles", "department_id", "active", "username", "email", "password", "first_name", "last_name")
+_ACCOUNT = (
+    "roles",
+    "department_id",
+    "jurisdiction_id",
+    "active",
+    "username",
+    "email",
+    "password",
+    "first_name",
+    "last_name",
+)
 
 
 def _changed(obj) -> dict:

@@ -13,9 +13,12 @@ import enum
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import JSON, Enum, String, bindparam, cast, column, func, select
+from sqlalchemy import JSON, Boolean, Enum, String, bindparam, cast, column, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 def postgres(session) -> bool:
@@ -32,6 +35,37 @@ def any_of(session, col, values: Sequence):
     if postgres(session):
         return col == func.any(bindparam(None, list(values), type_=ARRAY(col.type)))
     return col.in_(list(values))
+
+
+class in_select(ColumnElement):  # noqa: N801  (reads as the operator it stands for)
+    """``column IN (query)``; on PostgreSQL ``column = ANY(ARRAY(query))``, an array read once,
+    which the planner looks up in an index and ORs with other indexed conditions (a BitmapOr),
+    where a sub-select is a hashed filter applied to every row of the table: the supervision
+    queue counted its cases in 430 ms at 1 million cases that way, 60 ms this way (bench/lists.py)."""
+
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition, not a value to compare with true
+    inherit_cache = True
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("query", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column, query):
+        self.column = column
+        self.query = query.scalar_subquery() if hasattr(query, "scalar_subquery") else query
+
+
+@compiles(in_select)
+def _in_select(element, compiler, **kw):
+    column, query = compiler.process(element.column, **kw), compiler.process(element.query.element, **kw)
+    return f"{column} IN ({query})"
+
+
+@compiles(in_select, "postgresql")
+def _in_select_postgresql(element, compiler, **kw):
+    column, query = compiler.process(element.column, **kw), compiler.process(element.query.element, **kw)
+    return f"{column} = ANY(ARRAY({query}))"
 
 
 def _storable(value):

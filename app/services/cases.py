@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, union
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import object_session
 
 from app import deadlines as dl
@@ -35,9 +35,10 @@ from app.enums import (
 )
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
+from app.services import jurisdictions, levels_rules
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
-from app.services.bulk import postgres
+from app.services.bulk import in_select, postgres
 from app.services.calendar import load_calendar
 from app.services.notices import raise_notice
 from app.services.protection import new_reporter
@@ -54,6 +55,7 @@ from app.workflow import (
     ACTION_LABELS,
     EVALUATION_TARGETS,
     N_,
+    OFFICE_ROLES,
     OPEN_STATUSES,
     STATUS_LABELS,
     Action,
@@ -69,9 +71,7 @@ from models import (
     Case,
     CaseEvent,
     Category,
-    DeadlinePolicy,
     Department,
-    DispatchRule,
     ExtensionRequest,
     RevisitTask,
     ServiceWindow,
@@ -82,6 +82,13 @@ MAX_CONTENT = 20000
 MAX_NOTE = 5000
 
 GUARD_MESSAGES = {
+    Guard.OWN_JURISDICTION: N_(
+        "This case belongs to another office's jurisdiction: read and supervise it here, "
+        "or take it over first."
+    ),
+    Guard.IN_LOWER_JURISDICTION: N_("Only an upper office takes over a case of an office under it."),
+    Guard.HAS_PARENT_JURISDICTION: N_("This office has no higher office to refer the case to."),
+    Guard.HAS_LOWER_JURISDICTION: N_("This office has no lower office to send the case to."),
     Guard.ASSIGNED_TO_ACTOR: N_("Your department is not handling this case."),
     Guard.LEAD_IS_ACTOR: N_("Only the lead department may do this."),
     Guard.UNSIGNED_FOR_ACTOR: N_("Your department has already signed for this case."),
@@ -90,7 +97,10 @@ GUARD_MESSAGES = {
     Guard.REHANDLE_LEFT: N_(
         "This case has already been re-handled the allowed number of times; escalate it."
     ),
-    Guard.HAS_HIGHER_LEVEL: N_("The department has no higher level to escalate to."),
+    Guard.HAS_HIGHER_LEVEL: N_(
+        "The department has no higher level in this jurisdiction to escalate to; "
+        "refer the case up to the higher office instead."
+    ),
     Guard.VERIFIER_IS_ACTOR: N_(
         "Only the department (or office) verifying this complaint or report records its finding."
     ),
@@ -145,13 +155,15 @@ def overdue_clause(now: datetime):
 def awaiting_supervisor_clause():
     """Cases waiting for the supervisor: a reply to evaluate, an unsatisfied rating to decide,
     an extension request, or a dispute over responsibility."""
-    # One id set from indexed lookups (an OR with EXISTS would scan every case).
-    return Case.id.in_(
-        union(
-            select(Case.id).where(Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value])),
+    # Indexed lookups OR'ed (the status index; the primary key for the few ids of the small
+    # tables, as arrays): an OR with EXISTS, or an IN of one UNION, scanned every case.
+    return or_(
+        Case.status.in_([Status.REPLIED.value, Status.UNSATISFIED.value]),
+        in_select(
+            Case.id,
             select(ExtensionRequest.case_id).where(ExtensionRequest.state == ExtensionState.PENDING.value),
-            cohandling.open_dispute_case_ids(),
-        )
+        ),
+        in_select(Case.id, cohandling.open_dispute_case_ids()),
     )
 
 
@@ -171,7 +183,7 @@ def get_case(session, case_id: int, actor: Actor, *, for_update: bool = False) -
 
 def facts_for(case: Case, actor: Actor, settings: dict[str, int]) -> set[Guard]:
     """Work out which guards of the transition table hold for this case and actor."""
-    facts = {Guard.NONE}
+    facts = {Guard.NONE} | jurisdiction_facts(case, actor)
     mine = [a for a in case.active_assignments if a.department_id == actor.department_id]
     lead = case.lead_assignment
     if actor.department_id is not None and mine:
@@ -186,7 +198,11 @@ def facts_for(case: Case, actor: Actor, settings: dict[str, int]) -> set[Guard]:
     if case.rehandle_count < settings["max_rehandles"]:
         facts.add(Guard.REHANDLE_LEFT)
     lead_dept = case.lead_department
-    if lead_dept is not None and lead_dept.parent_id is not None:
+    if (
+        lead_dept is not None
+        and lead_dept.parent_id is not None
+        and levels.department_in_scope(case, lead_dept.parent)  # else refer the case up
+    ):
         facts.add(Guard.HAS_HIGHER_LEVEL)
     if lead is not None:
         facts.add(Guard.HANDLED_BY_DEPARTMENT)
@@ -196,6 +212,21 @@ def facts_for(case: Case, actor: Actor, settings: dict[str, int]) -> set[Guard]:
     if any(task.done_at is None for task in case.revisits):
         facts.add(Guard.REVISIT_DUE)
     return facts
+
+
+def jurisdiction_facts(case: Case, actor: Actor) -> set[Guard]:
+    """Where the case stands among the levels of government, seen from the actor's office."""
+    found = set()
+    own = case.jurisdiction
+    if not actor.roles & OFFICE_ROLES or jurisdictions.is_own(actor, own):
+        found.add(Guard.OWN_JURISDICTION)
+    if actor.roles & OFFICE_ROLES and jurisdictions.is_below(actor, own):
+        found.add(Guard.IN_LOWER_JURISDICTION)
+    if own is not None and own.parent_id is not None:
+        found.add(Guard.HAS_PARENT_JURISDICTION)
+    if own is not None and any(child.active for child in own.children):
+        found.add(Guard.HAS_LOWER_JURISDICTION)
+    return found
 
 
 # Complaints and reports get a recorded finding (核查, seed 000) before the reply.
@@ -235,7 +266,9 @@ def verification_facts(case: Case, actor: Actor, facts: set[Guard]) -> set[Guard
 
 def available_actions(session, case: Case, actor: Actor) -> list[Action]:
     """List the actions the actor may take on the case now (for buttons and the API)."""
-    return allowed_actions(case.status, actor.roles, facts_for(case, actor, get_settings(session)))
+    return allowed_actions(
+        case.status, actor.roles, facts_for(case, actor, get_settings(session, case.jurisdiction))
+    )
 
 
 def _check(session, case: Case, action: Action, actor: Actor) -> Transition:
@@ -249,7 +282,7 @@ def _check(session, case: Case, action: Action, actor: Actor) -> Transition:
         )
     if not transition.roles & actor.roles:
         raise NotAllowed(N_("Your role may not perform “%(action)s”."), action=_label(ACTION_LABELS[action]))
-    missing = set(transition.guards) - facts_for(case, actor, get_settings(session))
+    missing = set(transition.guards) - facts_for(case, actor, get_settings(session, case.jurisdiction))
     if missing:
         # The most basic missing fact speaks (the table's order): "only the lead department"
         # before "record the finding first".
@@ -347,16 +380,14 @@ def _category(session, category_id) -> Category | None:
 # --- deadlines -------------------------------------------------------------------------------
 
 
-def _policies(session) -> list[dl.Policy]:
-    return [
-        dl.Policy(p.working_days, p.case_type, p.urgency, p.multi_department, p.id)
-        for p in session.query(DeadlinePolicy).all()
-    ] or list(dl.DEFAULT_POLICIES)
+def _policies(session, jurisdiction=None) -> list[dl.Policy]:
+    """The deadline policies in force in the jurisdiction (its own, else its parent's...)."""
+    return levels_rules.deadline_policies(session, jurisdiction)
 
 
 def _handling_days(session, case: Case, multi_department: bool, policies=None) -> int:
     return dl.select_policy(
-        policies or _policies(session), case.case_type, case.urgency, multi_department
+        policies or _policies(session, case.jurisdiction), case.case_type, case.urgency, multi_department
     ).working_days
 
 
@@ -370,6 +401,8 @@ def _refresh_case_due(case: Case, calendar, session) -> None:
             calendar, case.clock_start_at, _handling_days(session, case, False)
         )
         case.due_at, case.due_provisional = deadline.due_at, deadline.provisional
+        if case.jurisdiction_due_at is not None and case.due_at > case.jurisdiction_due_at:
+            case.due_at, case.due_provisional = case.jurisdiction_due_at, False  # 交办 deadline
 
 
 def mark_first_response(case: Case, now: datetime) -> None:
@@ -391,13 +424,19 @@ def set_verify_due(case: Case, calendar, settings: dict[str, int]) -> None:
     case.verify_due_at = dl.working_day_deadline(calendar, case.accepted_at, days).due_at
 
 
-def _set_assignment_due(assignment: Assignment, calendar) -> None:
+def _set_assignment_due(assignment: Assignment, calendar, cap: datetime | None = None) -> None:
+    """Store the assignment's deadline; never past ``cap`` (default: the deadline the case's
+    office was given when an upper office sent the case down, ``Case.jurisdiction_due_at``)."""
     deadline = dl.working_day_deadline(
         calendar,
         assignment.due_start_at,
         assignment.due_days + assignment.extension_days + assignment.pause_days,
     )
     assignment.due_at, assignment.due_provisional = deadline.due_at, deadline.provisional
+    if cap is None and assignment.case is not None:
+        cap = assignment.case.jurisdiction_due_at
+    if cap is not None and assignment.due_at > cap:
+        assignment.due_at, assignment.due_provisional = cap, False
 
 
 def request_recompute(session) -> str:
@@ -423,39 +462,56 @@ def request_recompute(session) -> str:
     return "queued"
 
 
-def recompute_open_deadlines(session) -> int:
-    """Recompute every stored deadline of open cases from the current calendar, policies and
-    settings (after an administrator edits one of them); return the number of cases."""
-    calendar = load_calendar(session)
-    settings = get_settings(session)
-    policies = _policies(session)
+def recompute_open_deadlines(session, case_ids=None) -> int:
+    """Recompute every stored deadline of open cases (or of the cases ``case_ids``) from the
+    current calendar of each case's jurisdiction, the policies and the settings (after an
+    administrator edits one of them, or a case moves to another jurisdiction); return the
+    number of cases."""
+    rulebook = levels_rules.RulesCache(session)  # read once per jurisdiction, not per case
+    query = session.query(Case).filter(Case.status.in_([s.value for s in OPEN_STATUSES]))
+    if case_ids is not None:
+        query = query.filter(Case.id.in_(list(case_ids)))
     count = 0
-    for case in session.query(Case).filter(Case.status.in_([s.value for s in OPEN_STATUSES])):
-        if case.status == Status.SUBMITTED:
-            case.accept_due_at = dl.working_day_deadline(
-                calendar, case.created_at, settings["accept_working_days"]
-            ).due_at
-        running = [
-            a
-            for a in case.active_assignments
-            if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)
-        ]
-        # A multi-department problem stays one when a co-handler has returned its part: count
-        # the departments the round was dispatched to, not those still on it.
-        rounds = {a.round for a in running}
-        multi = len([a for a in case.assignments if a.round in rounds]) > 1
-        for assignment in running:
-            assignment.due_days = _handling_days(session, case, multi, policies)
-            assignment.due_start_at = (
-                assignment.dispatched_at if settings["handling_counts_from_dispatch"] else case.clock_start_at
-            )
-            _set_assignment_due(assignment, calendar)
-        _refresh_case_due(case, calendar, session)
-        _recompute_other_clocks(case, calendar, settings)
+    for case in query:
+        place = case.jurisdiction_id
+        recompute_case_deadlines(
+            session,
+            case,
+            settings=rulebook.settings(place),
+            policies=rulebook.policies(place),
+            calendar=rulebook.calendar(place),
+        )
         count += 1
-    verification.recompute_rectification_due(session, calendar)
+    verification.recompute_rectification_due(session, case_ids=case_ids, rulebook=rulebook)
     session.flush()
     return count
+
+
+def recompute_case_deadlines(session, case: Case, *, settings=None, policies=None, calendar=None) -> None:
+    """Recompute one open case's stored deadlines with the calendar, settings and policies of
+    its jurisdiction."""
+    calendar = calendar or load_calendar(session, case.jurisdiction)
+    settings = settings or get_settings(session, case.jurisdiction)
+    policies = policies or _policies(session, case.jurisdiction)
+    if case.status == Status.SUBMITTED:
+        case.accept_due_at = dl.working_day_deadline(
+            calendar, case.created_at, settings["accept_working_days"]
+        ).due_at
+    running = [
+        a for a in case.active_assignments if a.state in (AssignmentState.DISPATCHED, AssignmentState.SIGNED)
+    ]
+    # A multi-department problem stays one when a co-handler has returned its part: count
+    # the departments the round was dispatched to, not those still on it.
+    rounds = {a.round for a in running}
+    multi = len([a for a in case.assignments if a.round in rounds]) > 1
+    for assignment in running:
+        assignment.due_days = _handling_days(session, case, multi, policies)
+        assignment.due_start_at = (
+            assignment.dispatched_at if settings["handling_counts_from_dispatch"] else case.clock_start_at
+        )
+        _set_assignment_due(assignment, calendar)
+    _refresh_case_due(case, calendar, session)
+    _recompute_other_clocks(case, calendar, settings)
 
 
 def _recompute_other_clocks(case: Case, calendar, settings: dict[str, int]) -> None:
@@ -467,7 +523,9 @@ def _recompute_other_clocks(case: Case, calendar, settings: dict[str, int]) -> N
         ).due_at
     if case.status == Status.ACCEPTED and case.accepted_at is not None:
         minutes = settings["dispatch_minutes"]
-        case.dispatch_due_at = dl.clock_deadline(case.accepted_at, minutes=minutes).due_at
+        # From acceptance, or from when the case reached this office from another (levels.py).
+        start = max(case.accepted_at, case.clock_start_at or case.accepted_at)
+        case.dispatch_due_at = dl.clock_deadline(start, minutes=minutes).due_at
     if case.verified_at is None:
         set_verify_due(case, calendar, settings)
 
@@ -523,12 +581,13 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     if window is not None:
         case.location = case.location or str(window)
         case.region = case.region or window.region
+    case.jurisdiction = jurisdictions.for_region(session, case.region)
     company = clean_text(data.get("reporter_company"), N_("Company"), required=False, limit=200)
     credit_code = clean_text(
         data.get("credit_code"), N_("Unified social credit code"), required=False, limit=18
     )
-    calendar = load_calendar(session)
-    settings = get_settings(session)
+    calendar = load_calendar(session, case.jurisdiction)
+    settings = get_settings(session, case.jurisdiction)
     case.accept_due_at = dl.working_day_deadline(calendar, now, settings["accept_working_days"]).due_at
     case.first_response_due_at = dl.clock_deadline(now, hours=settings["first_response_hours"]).due_at
     if postgres(session):
@@ -606,8 +665,8 @@ def classify_case(
         },
     )
     case.case_type, case.urgency, case.grade, case.category = case_type, urgency, grade, category
-    calendar = load_calendar(session)
-    set_verify_due(case, calendar, get_settings(session))
+    calendar = load_calendar(session, case.jurisdiction)
+    set_verify_due(case, calendar, get_settings(session, case.jurisdiction))
     _refresh_case_due(case, calendar, session)
     session.flush()
     return case
@@ -618,6 +677,7 @@ def discipline_inspection_for(session, case: Case) -> Department | None:
     case may be sent to (never one it is about): where an A-grade report goes (002)."""
     excluded = barred_departments(session, case)
     excluded |= {a.department_id for a in case.assignments if a.state == AssignmentState.RETURNED}
+    excluded |= levels.departments_outside(session, case)  # dispatch stays in the jurisdiction
     found = [
         d
         for d in session.query(Department).filter(
@@ -658,12 +718,9 @@ def propose_department(session, case: Case) -> Department | None:
         category = category.parent
     excluded = barred_departments(session, case)
     excluded |= {a.department_id for a in case.assignments if a.state == AssignmentState.RETURNED}
-    active_rules = [
-        rules.Rule(
-            r.id, r.department_id, r.category_id, r.region, rules.parse_keywords(r.keywords), r.priority
-        )
-        for r in session.query(DispatchRule).filter(DispatchRule.active.is_(True))
-    ]
+    excluded |= levels.departments_outside(session, case)  # dispatch stays in the jurisdiction
+    # The rules of the case's jurisdiction chain; a nearer office's rule wins a tie.
+    active_rules = levels_rules.dispatch_rules(session, case.jurisdiction)
     facts = rules.CaseFacts(path, case.region, f"{case.title}\n{case.content}")
     winner = rules.propose_department(active_rules, facts, excluded)
     return session.get(Department, winner.department_id) if winner else None
@@ -684,8 +741,8 @@ def accept_case(session, case: Case, *, actor: Actor, now: datetime, note=None) 
         note=clean_text(note, N_("Note"), required=False),
         public_text=N_("Your case has been accepted."),
     )
-    settings = get_settings(session)
-    calendar = load_calendar(session)
+    settings = get_settings(session, case.jurisdiction)
+    calendar = load_calendar(session, case.jurisdiction)
     case.accepted_at = now
     mark_first_response(case, now)
     case.dispatch_due_at = dl.clock_deadline(now, minutes=settings["dispatch_minutes"]).due_at
@@ -731,8 +788,8 @@ def _open_assignments(
     the departments (a new case, a re-handling, an escalation) and the reporters. A C-grade
     report's new lead gets its own 交办函 (002); a letter to a department no longer leading
     is withdrawn."""
-    settings = get_settings(session)
-    calendar = load_calendar(session)
+    settings = get_settings(session, case.jurisdiction)
+    calendar = load_calendar(session, case.jurisdiction)
     clocks.end_pause(session, case, now, SYSTEM)  # a new round: the old one's pause ends
     pending = case.pending_extension
     if pending is not None:  # asked for the old round: the new department asks its own
@@ -762,7 +819,7 @@ def _open_assignments(
             extension_days=0,
             pause_days=0,
         )
-        _set_assignment_due(assignment, calendar)
+        _set_assignment_due(assignment, calendar, cap=case.jurisdiction_due_at)
         case.assignments.append(assignment)
     case.lead_department = lead
     case.dispatched_at = now
@@ -792,6 +849,7 @@ def _open_assignments(
 def _check_not_concerned(case: Case, departments: Iterable[Department]) -> None:
     departments = list(departments)
     check_departments(object_session(case), case, departments)
+    levels.check_departments_in_scope(object_session(case), case, departments)
     check_grade_route(case, departments)
 
 
@@ -877,7 +935,7 @@ def request_extension(session, case: Case, *, actor: Actor, now: datetime, days,
         days = int(days)
     except (TypeError, ValueError):
         days = 0
-    limit = get_settings(session)["max_extension_days"]
+    limit = get_settings(session, case.jurisdiction)["max_extension_days"]
     if not 1 <= days <= limit:
         raise Invalid(N_("An extension must be between 1 and %(limit)s working days."), limit=limit)
     reason = clean_text(reason, N_("Reason"))
@@ -926,11 +984,12 @@ def extended_due(session, case: Case, calendar=None) -> datetime | None:
     request, lead = case.pending_extension, case.lead_assignment
     if request is None or lead is None:
         return None
-    return dl.working_day_deadline(
-        calendar or load_calendar(session),
+    due = dl.working_day_deadline(
+        calendar or load_calendar(session, case.jurisdiction),
         lead.due_start_at,
         lead.due_days + lead.extension_days + lead.pause_days + request.days,
     ).due_at
+    return min(due, case.jurisdiction_due_at) if case.jurisdiction_due_at is not None else due
 
 
 def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approve: bool, note=None) -> Case:
@@ -945,7 +1004,7 @@ def decide_extension(session, case: Case, *, actor: Actor, now: datetime, approv
     request.decided_at, request.decided_by_id, request.decision_note = now, actor.id, note
     told = [case.lead_assignment.department_id]
     if approve:
-        calendar = load_calendar(session)
+        calendar = load_calendar(session, case.jurisdiction)
         extended = _extended_assignments(case)
         for assignment in extended:
             assignment.extension_days += request.days
@@ -992,7 +1051,7 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
     department = case.lead_department
     case.lead_department = None
     case.proposed_department = propose_department(session, case)
-    _refresh_case_due(case, load_calendar(session), session)
+    _refresh_case_due(case, load_calendar(session, case.jurisdiction), session)
     returns = sum(1 for e in case.events if e.action == Action.RETURN)
     told = {
         "key": f"case_returned:{case.id}:{returns}",
@@ -1002,8 +1061,9 @@ def return_case(session, case: Case, *, actor: Actor, now: datetime, reason) -> 
         "params": {"number": case.number, "department": department.name},
     }
     outbox.to_supervisors(session, **told)
-    outbox.to_staff(session, outbox.staff_with_role(session, role=Role.DISPATCHER), **told)
-    if returns >= get_settings(session)["returns_for_rectification"] and actor.department_id:
+    outbox.to_office(session, Role.DISPATCHER, **told)
+    limit = get_settings(session, case.jurisdiction)["returns_for_rectification"]
+    if returns >= limit and actor.department_id:
         raise_notice(
             session,
             cause=NoticeCause.REPEATED_RETURNS,
@@ -1205,7 +1265,7 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
 
 
 # The services of the handling steps build on this module's checks and moves.
-from app.services import clocks, cohandling, revisits, verification  # noqa: E402
+from app.services import clocks, cohandling, levels, revisits, verification  # noqa: E402
 
 ACTION_SERVICES = {
     Action.CLASSIFY: classify_case,
@@ -1237,6 +1297,9 @@ ACTION_SERVICES = {
     Action.DECIDE_DISPUTE: cohandling.decide_dispute,
     Action.REJECT_REPLY: cohandling.reject_reply,
     Action.RECORD_REVISIT: revisits.record_revisit,
+    Action.REFER_UP: levels.refer_up,
+    Action.PULL_UP: levels.pull_up,
+    Action.SEND_DOWN: levels.send_down,
 }
 
 
@@ -1277,6 +1340,7 @@ def perform(
     return service(session, case, actor=actor, now=now, **params)
 
 
-def due_soon_window(session) -> timedelta:
-    """How long before a deadline a case counts as due soon (a setting)."""
-    return timedelta(hours=get_settings(session)["due_soon_hours"])
+def due_soon_window(session, jurisdiction=None) -> timedelta:
+    """How long before a deadline a case counts as due soon (a setting of the jurisdiction;
+    None: the root's)."""
+    return timedelta(hours=get_settings(session, jurisdiction)["due_soon_hours"])

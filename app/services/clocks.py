@@ -72,7 +72,7 @@ def end_pause(session, case: Case, now: datetime, actor: Actor) -> ClockPause | 
     pause = case.open_pause
     if pause is None:
         return None
-    calendar = load_calendar(session)
+    calendar = load_calendar(session, case.jurisdiction)
     days = calendar.working_days_between(local_date(pause.paused_at), local_date(now))
     pause.resumed_at, pause.resumed_by_id, pause.working_days = now, actor.id, days
     for assignment in case.assignments:

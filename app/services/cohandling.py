@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, union
+from sqlalchemy import or_, select
 
 from app.enums import AssignmentRole, AssignmentState, DisputeState
 from app.errors import IllegalMove
 from app.services import cases as core
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
+from app.services.bulk import in_select
 from app.services.notices import raise_notice
 from app.services.settings import get_settings
 from app.supervision import NoticeCause
@@ -39,12 +40,10 @@ def open_dispute_case_ids():
 
 def dispatch_queue_clause():
     """What waits for the dispatcher: accepted and returned cases, and the cases whose
-    responsibility is disputed (one id set from indexed lookups, as the supervision queue)."""
-    return Case.id.in_(
-        union(
-            select(Case.id).where(Case.status.in_([Status.ACCEPTED.value, Status.RETURNED.value])),
-            open_dispute_case_ids(),
-        )
+    responsibility is disputed (indexed lookups OR'ed, as the supervision queue)."""
+    return or_(
+        Case.status.in_([Status.ACCEPTED.value, Status.RETURNED.value]),
+        in_select(Case.id, open_dispute_case_ids()),
     )
 
 
@@ -80,7 +79,7 @@ def _my_co_part(case: Case, actor: Actor) -> Assignment | None:
 def _to_office(session, *, key: str, template: str, now: datetime, case: Case, params: dict) -> None:
     """Tell the dispatchers and the supervisors (the office)."""
     told = {"key": key, "template": template, "now": now, "case_id": case.id, "params": params}
-    outbox.to_staff(session, outbox.staff_with_role(session, role=Role.DISPATCHER), **told)
+    outbox.to_office(session, Role.DISPATCHER, **told)
     outbox.to_supervisors(session, **told)
 
 
@@ -268,7 +267,8 @@ def reject_reply(session, case: Case, *, actor: Actor, now: datetime, reason) ->
         )
     # The reporter was told of the reply; the refused reply is gone from their page: say why.
     outbox.to_reporters(session, case, template="case_reply_withdrawn", now=now, step=f"refused:{refusals}")
-    if department_id is not None and refusals >= get_settings(session)["improper_replies_for_rectification"]:
+    limit = get_settings(session, case.jurisdiction)["improper_replies_for_rectification"]
+    if department_id is not None and refusals >= limit:
         raise_notice(
             session,
             cause=NoticeCause.IMPROPER_CLOSE_REQUESTS,
@@ -277,7 +277,7 @@ def reject_reply(session, case: Case, *, actor: Actor, now: datetime, reason) ->
             cases=[case],
             now=now,
             actor=SYSTEM,
-            details=f"工单{case.number}的答复已{refusals}次被督办室认定为不当办结申请并退回。",
+            details=f"工单{case.number}的答复已{refusals}次被{case.jurisdiction.authority}认定为不当办结申请并退回。",
         )
     session.flush()
     return case

@@ -1,6 +1,10 @@
 """The leaders' dashboard: the same figures as the bulletin and the assessment (one definition),
 plus hot spots — rising categories and departments, repeated complaints about one window or one
-official. Set-based queries only."""
+official. Set-based queries only.
+
+Every figure counts only the cases the reader may see: ``scope`` is the visibility rule's clause
+(``visibility.visible_cases_clause``: a county's office its county, a city its city and its
+counties, the province all), never a rule of its own; None counts every case (jobs, tests)."""
 
 from __future__ import annotations
 
@@ -20,11 +24,23 @@ def previous_period(period: kpi.Period) -> kpi.Period:
     return kpi.Period(period.start - length, period.start, "")
 
 
-def _counts(session, column, period: kpi.Period) -> dict:
+def _scoped(query, scope):
+    return query if scope is None else query.where(scope)
+
+
+def _cases_in(scope):
+    """The ids of the cases in scope, for rows that belong to a case (assignments, pauses)."""
+    return select(Case.id).where(scope)
+
+
+def _counts(session, column, period: kpi.Period, scope=None) -> dict:
     rows = session.execute(
-        select(column, func.count())
-        .where(column.isnot(None), Case.created_at >= period.start, Case.created_at < period.end)
-        .group_by(column)
+        _scoped(
+            select(column, func.count()).where(
+                column.isnot(None), Case.created_at >= period.start, Case.created_at < period.end
+            ),
+            scope,
+        ).group_by(column)
     ).all()
     return dict(rows)
 
@@ -44,21 +60,24 @@ def _rising(now: dict, before: dict, names: dict, limit: int = 5) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["change"], -r["now"], str(r["name"])))[:limit]
 
 
-def hot_spots(session, period: kpi.Period) -> dict[str, list[dict]]:
+def hot_spots(session, period: kpi.Period, scope=None) -> dict[str, list[dict]]:
+    """What rises among the cases in ``scope`` (see the module docstring)."""
     before = previous_period(period)
     categories = {c.id: str(c) for c in session.query(Category)}
     departments = {d.id: d.name for d in session.query(Department)}
     windows = {w.id: str(w) for w in session.query(ServiceWindow)}
     department_column = func.coalesce(Case.concerned_department_id, Case.lead_department_id)
-    windows_now = _counts(session, Case.window_id, period)
-    officials_now = _counts(session, Case.concerned_official, period)
+    windows_now = _counts(session, Case.window_id, period, scope)
+    officials_now = _counts(session, Case.concerned_official, period, scope)
     return {
         "categories": _rising(
-            _counts(session, Case.category_id, period), _counts(session, Case.category_id, before), categories
+            _counts(session, Case.category_id, period, scope),
+            _counts(session, Case.category_id, before, scope),
+            categories,
         ),
         "departments": _rising(
-            _counts(session, department_column, period),
-            _counts(session, department_column, before),
+            _counts(session, department_column, period, scope),
+            _counts(session, department_column, before, scope),
             departments,
         ),
         "windows": sorted(
@@ -130,12 +149,12 @@ def _clock_columns(key: str, counted, due, done, still_open, now: datetime) -> l
     ]
 
 
-def clock_figures(session, period: kpi.Period, now: datetime) -> dict:
+def clock_figures(session, period: kpi.Period, now: datetime, scope=None) -> dict:
     """How the office kept every clock of the seeds in the period (four aggregate queries):
     first response, acceptance decision and (from acceptance) dispatch and initial
     verification of the cases filed or accepted in it; signing and handling of the
     assignments dispatched in it; the rectifications planned in it; and the pauses (停表)
-    begun in it with their working days."""
+    begun in it with their working days — of the cases in ``scope`` (module docstring)."""
     filed = _within(Case.created_at, period)
     accepted = _within(Case.accepted_at, period)
     first_dispatch = (
@@ -174,7 +193,7 @@ def clock_figures(session, period: kpi.Period, now: datetime) -> dict:
                 Case.status.in_(open_statuses),
                 now,
             ),
-        ).where(or_(filed, accepted))
+        ).where(or_(filed, accepted), *([] if scope is None else [scope]))
     ).one()
 
     dispatched = _within(Assignment.dispatched_at, period)
@@ -198,7 +217,7 @@ def clock_figures(session, period: kpi.Period, now: datetime) -> dict:
                 and_(Assignment.active, Assignment.state.in_(_RUNNING), Assignment.paused_at.is_(None)),
                 now,
             ),
-        ).where(dispatched)
+        ).where(dispatched, *([] if scope is None else [Assignment.case_id.in_(_cases_in(scope))]))
     ).one()
 
     reported = case(
@@ -218,7 +237,10 @@ def clock_figures(session, period: kpi.Period, now: datetime) -> dict:
                 Rectification.state == RectificationState.PLANNED.value,
                 now,
             )
-        ).where(_within(Rectification.planned_at, period))
+        ).where(
+            _within(Rectification.planned_at, period),
+            *([] if scope is None else [Rectification.case_id.in_(_cases_in(scope))]),
+        )
     ).one()
 
     pauses = session.execute(
@@ -226,7 +248,10 @@ def clock_figures(session, period: kpi.Period, now: datetime) -> dict:
             func.count(ClockPause.id),
             func.coalesce(func.sum(ClockPause.working_days), 0),
             _sum(ClockPause.resumed_at.is_(None)),
-        ).where(_within(ClockPause.paused_at, period))
+        ).where(
+            _within(ClockPause.paused_at, period),
+            *([] if scope is None else [ClockPause.case_id.in_(_cases_in(scope))]),
+        )
     ).one()
 
     rows = {**cases._mapping, **assignments._mapping, **rectifications._mapping}

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import false, or_, select, update
+from sqlalchemy.sql.elements import True_
 
 from app import deadlines as dl
 from app.clock import local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
+from app.services import jurisdictions, visibility
 from app.services import notifications as outbox
-from app.services import visibility
 from app.services.actor import SYSTEM, Actor
 from app.services.bulk import any_of, dialect_insert, insert_rows
 from app.services.calendar import load_calendar
@@ -30,17 +31,17 @@ from app.supervision import (
     notice_number,
 )
 from app.workflow import N_, OPEN_STATUSES, Role
-from models import Case, Department, Notice, NoticeCounter
+from models import Case, Department, Jurisdiction, Notice, NoticeCounter
 from models.supervision import notice_case
 
 
-def _take_numbers(session, year: int, count: int) -> int:
-    """Take the next ``count`` numbers of the year and return the last one. The counter row
-    stays locked until commit, so numbers have no gaps and no duplicates even with concurrent
-    sweeps."""
+def _take_numbers(session, jurisdiction_id: int, year: int, count: int) -> int:
+    """Take the next ``count`` numbers of an office's year and return the last one. The counter
+    row stays locked until commit, so numbers have no gaps and no duplicates even with
+    concurrent sweeps."""
     bump = (
         update(NoticeCounter)
-        .where(NoticeCounter.year == year)
+        .where(NoticeCounter.jurisdiction_id == jurisdiction_id, NoticeCounter.year == year)
         .values(last=NoticeCounter.last + count)
         .returning(NoticeCounter.last)
     )
@@ -48,8 +49,8 @@ def _take_numbers(session, year: int, count: int) -> int:
     if number is None:
         session.execute(
             dialect_insert(session, NoticeCounter)
-            .values(year=year, last=0)
-            .on_conflict_do_nothing(index_elements=["year"])
+            .values(jurisdiction_id=jurisdiction_id, year=year, last=0)
+            .on_conflict_do_nothing(index_elements=["jurisdiction_id", "year"])
         )
         number = session.execute(bump).scalar()
     return number
@@ -58,13 +59,15 @@ def _take_numbers(session, year: int, count: int) -> int:
 @dataclass(frozen=True)
 class Draft:
     """A notice to raise: its cause and subject (together, its once-only key), the department
-    it is addressed to, the text and the cases it concerns."""
+    it is addressed to, the text and the cases it concerns, and the office that issues it (its
+    name, number series and calendar; None: the actor's own office, the root's for the system)."""
 
     cause: NoticeCause
     subject: str
     department_id: int
     details: str
     case_ids: tuple[int, ...] = ()
+    jurisdiction_id: int | None = None
 
 
 class Issued(NamedTuple):
@@ -72,6 +75,24 @@ class Issued(NamedTuple):
     cause_key: str
     number: str
     reply_due_at: datetime
+    jurisdiction_id: int
+
+
+def _issuers(session, drafts: Iterable[Draft], actor: Actor) -> dict[int, Jurisdiction]:
+    """The issuing office of each draft's jurisdiction id (None resolved as the actor's)."""
+    ids = {draft.jurisdiction_id or actor.jurisdiction_id for draft in drafts}
+    found = {}
+    if None in ids:
+        ids.discard(None)
+        root = jurisdictions.root(session)
+        found[None] = root
+    if ids:
+        for row in session.execute(select(Jurisdiction).where(Jurisdiction.id.in_(ids))).scalars():
+            found[row.id] = row
+    missing = ids - set(found)
+    if missing:
+        raise Invalid(N_("Jurisdiction: choose an existing jurisdiction."))
+    return found
 
 
 def raise_notices(
@@ -82,14 +103,20 @@ def raise_notices(
     actor: Actor = SYSTEM,
     settings=None,
     calendar=None,
+    rules=None,
     announce: bool = True,
 ) -> list[Issued]:
     """Issue the notice of each draft whose cause has none yet; return the new notices. With
     ``announce`` the department is told of each (the sweep tells it in its own message).
 
-    A handful of statements whatever the number of drafts (the sweep raises hundreds at once).
-    The cause key is unique, so a concurrent writer of the same cause makes the insert skip that
-    row; the numbers are then closed up, so the year's numbering keeps no gap."""
+    Each office numbers its own notices (石营商督〔2026〕1号, 长营商督〔2026〕1号) and gives the
+    reply deadline by its own settings and calendar: those of ``rules`` (a
+    ``levels_rules.RulesCache``, which the sweep keeps for its run), else ``settings`` and
+    ``calendar`` when the caller has the issuing office's (drafts of one office only), else
+    read here. A handful of statements whatever the number of drafts (the sweep
+    raises hundreds at once). The cause key is unique, so a concurrent writer of the same cause
+    makes the insert skip that row; the numbers are then closed up, so an office's year keeps
+    no gap."""
     by_key: dict[str, Draft] = {}
     for draft in drafts:
         by_key.setdefault(cause_key(draft.cause, draft.subject), draft)
@@ -106,41 +133,59 @@ def raise_notices(
     fresh = [(key, draft) for key, draft in by_key.items() if key not in taken]
     if not fresh:
         return []
-    settings = settings or get_settings(session)
-    calendar = calendar or load_calendar(session)
+    issuers = _issuers(session, [draft for _, draft in fresh], actor)
+    office_of = {key: issuers[draft.jurisdiction_id or actor.jurisdiction_id] for key, draft in fresh}
+    offices = sorted({office.id: office for office in office_of.values()}.values(), key=lambda j: j.id)
+    if (calendar is not None or settings is not None) and len(offices) > 1:
+        raise ValueError("One office's calendar or settings were given for the notices of several offices.")
     today = local_date(now)
-    first = _take_numbers(session, today.year, len(fresh)) - len(fresh) + 1
-    reply_due_at = dl.working_day_deadline(calendar, now, settings["notice_reply_working_days"]).due_at
     table = Notice.__table__  # Core: the batch goes out in one multi-row INSERT
-    rows = [
-        {
-            "kind": KIND_OF_CAUSE[draft.cause],
-            "cause": draft.cause,
-            "cause_key": key,
-            "year": today.year,
-            "sequence": first + i,
-            "number": notice_number(today.year, first + i),
-            "issued_on": today,
-            "issued_at": now,
-            "issued_by_id": actor.id,
-            "department_id": draft.department_id,
-            "details": draft.details,
-            "reply_due_at": reply_due_at,
-            "state": NoticeState.ISSUED,
-        }
-        for i, (key, draft) in enumerate(fresh)
-    ]
+    rows, first_of, due_of = [], {}, {}
+    for office in offices:  # counters locked in id order: concurrent sweeps never deadlock
+        own = [(key, draft) for key, draft in fresh if office_of[key].id == office.id]
+        first = _take_numbers(session, office.id, today.year, len(own)) - len(own) + 1
+        if rules is not None:
+            office_settings, office_calendar = rules.settings(office.id), rules.calendar(office.id)
+        else:
+            office_settings = settings or get_settings(session, office)
+            office_calendar = calendar or load_calendar(session, office)
+        reply_due_at = dl.working_day_deadline(
+            office_calendar, now, office_settings["notice_reply_working_days"]
+        ).due_at
+        first_of[office.id], due_of[office.id] = first, reply_due_at
+        rows.extend(
+            {
+                "kind": KIND_OF_CAUSE[draft.cause],
+                "cause": draft.cause,
+                "cause_key": key,
+                "year": today.year,
+                "sequence": first + i,
+                "number": notice_number(office.doc_prefix, today.year, first + i),
+                "issued_on": today,
+                "issued_at": now,
+                "issued_by_id": actor.id,
+                "jurisdiction_id": office.id,
+                "department_id": draft.department_id,
+                "details": draft.details,
+                "reply_due_at": reply_due_at,
+                "state": NoticeState.ISSUED,
+            }
+            for i, (key, draft) in enumerate(own)
+        )
     inserted = insert_rows(
         session,
         table,
         rows,
         skip_conflicts_on="cause_key",
-        returning=[table.c.id, table.c.cause_key, table.c.sequence],
+        returning=[table.c.id, table.c.cause_key, table.c.sequence, table.c.jurisdiction_id],
     ).all()
-    inserted.sort(key=lambda row: row.sequence)
+    inserted.sort(key=lambda row: (row.jurisdiction_id, row.sequence))
     sequences = {row.id: row.sequence for row in inserted}
     if len(inserted) < len(fresh):  # lost a race for some causes: close up the numbers
-        sequences = _close_up(session, today.year, first, inserted)
+        for office in offices:
+            own = [row for row in inserted if row.jurisdiction_id == office.id]
+            sequences.update(_close_up(session, office, today.year, first_of[office.id], own))
+    prefixes = {office.id: office.doc_prefix for office in offices}
     drafts_by_key = dict(fresh)
     links = [
         {"notice_id": row.id, "case_id": case_id}
@@ -150,33 +195,39 @@ def raise_notices(
     if links:
         insert_rows(session, notice_case, links)
     issued = [
-        Issued(row.id, row.cause_key, notice_number(today.year, sequences[row.id]), reply_due_at)
+        Issued(
+            row.id,
+            row.cause_key,
+            notice_number(prefixes[row.jurisdiction_id], today.year, sequences[row.id]),
+            due_of[row.jurisdiction_id],
+            row.jurisdiction_id,
+        )
         for row in inserted
     ]
     if not announce:
         return issued
     with outbox.buffered(session):
-        for row in inserted:
-            draft = drafts_by_key[row.cause_key]
+        for notice in issued:
+            draft = drafts_by_key[notice.cause_key]
             kind = KIND_OF_CAUSE[draft.cause]
             outbox.to_department(
                 session,
                 draft.department_id,
-                key=f"notice:{row.id}",
+                key=f"notice:{notice.id}",
                 template="notice_issued",
                 now=now,
                 params={
                     "kind": NOTICE_LABELS[kind],
-                    "notice": notice_number(today.year, sequences[row.id]),
-                    "reply_due": outbox.when(reply_due_at),
+                    "notice": notice.number,
+                    "reply_due": outbox.when(notice.reply_due_at),
                 },
             )
     return issued
 
 
-def _close_up(session, year: int, first: int, inserted) -> dict[int, int]:
-    """Renumber the notices just inserted first, first + 1, ... and give the unused numbers
-    back (the counter row is still locked by this transaction, so nobody took them)."""
+def _close_up(session, office: Jurisdiction, year: int, first: int, inserted) -> dict[int, int]:
+    """Renumber an office's notices just inserted first, first + 1, ... and give the unused
+    numbers back (the counter row is still locked by this transaction, so nobody took them)."""
     sequences = {}
     for offset, row in enumerate(inserted):  # ascending: each moves down into a free number
         sequence = first + offset
@@ -184,11 +235,13 @@ def _close_up(session, year: int, first: int, inserted) -> dict[int, int]:
             session.execute(
                 update(Notice)
                 .where(Notice.id == row.id)
-                .values(sequence=sequence, number=notice_number(year, sequence))
+                .values(sequence=sequence, number=notice_number(office.doc_prefix, year, sequence))
             )
         sequences[row.id] = sequence
     session.execute(
-        update(NoticeCounter).where(NoticeCounter.year == year).values(last=first + len(inserted) - 1)
+        update(NoticeCounter)
+        .where(NoticeCounter.jurisdiction_id == office.id, NoticeCounter.year == year)
+        .values(last=first + len(inserted) - 1)
     )
     return sequences
 
@@ -205,32 +258,73 @@ def raise_notice(
     actor: Actor = SYSTEM,
     settings=None,
     calendar=None,
+    rules=None,
     load: bool = True,
+    jurisdiction_id: int | None = None,
 ) -> Notice | None:
-    """Issue the notice for one cause once; return None if that cause already has its notice."""
+    """Issue the notice for one cause once; return None if that cause already has its notice.
+
+    The issuing office is ``jurisdiction_id``, else a person's own office; a notice a rule
+    raises (the system actor) is issued by the office of the case it concerns."""
+    if jurisdiction_id is None and actor.id is None and cases:
+        jurisdiction_id = cases[0].jurisdiction_id
     issued = raise_notices(
         session,
-        [Draft(cause, subject, department_id, details, tuple(c.id for c in cases))],
+        [Draft(cause, subject, department_id, details, tuple(c.id for c in cases), jurisdiction_id)],
         now=now,
         actor=actor,
         settings=settings,
         calendar=calendar,
+        rules=rules,
     )
     if not issued:
         return None
     return session.get(Notice, issued[0].id) if load else None
 
 
+#: Office roles that read the notices of their scope (the others read their department's).
+NOTICE_READERS = frozenset({Role.SUPERVISOR, Role.LEADER, Role.ADMIN})
+
+
+def visible_notices_clause(actor: Actor):
+    """A WHERE clause keeping the notices ``actor`` may see: an office (supervisor, leader,
+    administrator) those issued by an office of its scope or addressed to a department of it
+    (a city sees the province's notice to one of its counties' departments); anyone else those
+    addressed to their own department."""
+    if actor.roles & NOTICE_READERS:
+        issued_in_scope = jurisdictions.scope_clause(Notice.jurisdiction_id, actor)
+        if isinstance(issued_in_scope, True_):  # the root's office: every notice
+            return issued_in_scope
+        departments = select(Department.id).where(
+            jurisdictions.scope_clause(Department.jurisdiction_id, actor)
+        )
+        return or_(issued_in_scope, Notice.department_id.in_(departments))
+    if actor.department_id is None:
+        return false()
+    return Notice.department_id == actor.department_id
+
+
 def notice_for(session, notice_id: int, actor: Actor) -> Notice:
     notice_id = as_id(notice_id)
-    notice = session.get(Notice, notice_id) if notice_id is not None else None
+    notice = (
+        session.execute(select(Notice).where(Notice.id == notice_id, visible_notices_clause(actor))).scalar()
+        if notice_id is not None
+        else None
+    )
     if notice is None:
         raise NotFound(N_("Notice not found."))
-    if not (actor.roles & {Role.SUPERVISOR, Role.LEADER, Role.ADMIN}) and (
-        notice.department_id != actor.department_id
-    ):
-        raise NotFound(N_("Notice not found."))
     return notice
+
+
+def issuer_of(session, notice: Notice) -> Jurisdiction:
+    """The office that issued a notice."""
+    return notice.jurisdiction or jurisdictions.get(session, notice.jurisdiction_id)
+
+
+def is_issued_in_scope(session, notice: Notice, actor: Actor) -> bool:
+    """Whether the notice was issued by the actor's office or by one under it (that office
+    closes it; an office that only sees it, as addressed to a department of its scope, does not)."""
+    return jurisdictions.is_within(issuer_of(session, notice), actor.jurisdiction_path)
 
 
 def acknowledge_notice(session, notice_id: int, *, actor: Actor, now: datetime) -> Notice:
@@ -266,6 +360,8 @@ def close_notice(session, notice_id: int, *, actor: Actor, now: datetime, note=N
     notice = notice_for(session, notice_id, actor)
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office closes a notice."))
+    if not is_issued_in_scope(session, notice, actor):
+        raise NotAllowed(N_("Only the office that issued the notice (or one above it) closes it."))
     if notice.state != NoticeState.ANSWERED:
         raise IllegalMove(N_("A notice is closed once the department has answered it."))
     notice.state, notice.closed_at, notice.closing_note = NoticeState.CLOSED, now, note
@@ -285,10 +381,12 @@ def interview_candidates(session, actor: Actor) -> list[tuple[Department, list[C
     still open, per department (the supervisor decides)."""
     rows = (
         session.query(Notice)
-        .filter(Notice.kind == NoticeKind.RECTIFICATION.value)
+        .filter(Notice.kind == NoticeKind.RECTIFICATION.value, visible_notices_clause(actor))
         .order_by(Notice.department_id, Notice.id)
         .all()
     )
+    departments = interview_departments(session, actor)
+    rows = [notice for notice in rows if notice.department_id in departments]
     found: dict[int, tuple[Department, list[Case]]] = {}
     for notice in rows:
         open_cases = [c for c in named_cases(session, notice, actor) if c.status in OPEN_STATUSES]
@@ -296,6 +394,17 @@ def interview_candidates(session, actor: Actor) -> list[tuple[Department, list[C
             department, cases = found.setdefault(notice.department_id, (notice.department, []))
             cases.extend(c for c in open_cases if c not in cases)
     return list(found.values())
+
+
+def interview_departments(session, actor: Actor) -> dict[int, Department]:
+    """The departments an office may summon to an interview: those of its jurisdiction and of
+    the jurisdictions under it."""
+    rows = session.execute(
+        select(Department)
+        .where(jurisdictions.scope_clause(Department.jurisdiction_id, actor))
+        .order_by(Department.code)
+    ).scalars()
+    return {department.id: department for department in rows}
 
 
 def issue_interview(session, *, actor: Actor, now: datetime, department_id, case_ids, details) -> Notice:
@@ -308,7 +417,7 @@ def issue_interview(session, *, actor: Actor, now: datetime, department_id, case
     department_id = as_id(department_id)
     department = session.get(Department, department_id) if department_id is not None else None
     ids = [i for i in map(as_id, case_ids or []) if i is not None]
-    if department is None:
+    if department is None or department.id not in interview_departments(session, actor):
         raise Invalid(N_("Choose the department."))
     cases = (
         session.query(Case).filter(Case.id.in_(ids), visibility.visible_cases_clause(actor)).all()

@@ -19,7 +19,7 @@ from app.clock import to_local
 from app.services.bulk import insert_rows
 from app.transaction import after_commit
 from app.workflow import N_, Role
-from models import Case, InboxMessage, Notification, Staff
+from models import Case, InboxMessage, Jurisdiction, Notification, Staff
 
 # template -> (subject, body); translated at delivery (Chinese by default).
 TEMPLATES = {
@@ -280,6 +280,37 @@ TEMPLATES = {
         N_("Case %(number)s: the lead department is named"),
         N_("The office has decided the dispute over case %(number)s: %(department)s leads it."),
     ),
+    # Across the levels of government (issue 15): 提级办理, 上收, 交办.
+    "case_referred_up": (
+        N_("Case %(number)s referred up to your office"),
+        N_(
+            "%(office)s has referred case %(number)s up to your office as a difficult case; it "
+            "waits in your dispatch queue."
+        ),
+    ),
+    "case_pulled_up": (
+        N_("Case %(number)s taken over by your office"),
+        N_("Your office has taken case %(number)s over from %(office)s; it waits in your office's queue."),
+    ),
+    "case_taken_over": (
+        N_("Case %(number)s taken over by %(office)s"),
+        N_("%(office)s has taken case %(number)s over; your office no longer handles it."),
+    ),
+    "case_sent_down": (
+        N_("Case %(number)s sent down to your office"),
+        N_(
+            "%(office)s has sent case %(number)s down to your office: it is to be handled by "
+            "%(due)s and waits in your dispatch queue."
+        ),
+    ),
+    "case_withdrawn": (
+        N_("Case %(number)s withdrawn from your department"),
+        N_("Case %(number)s is now handled by %(office)s; your department's assignment is withdrawn."),
+    ),
+    "case_office_changed": (
+        N_("Case %(number)s: handling office changed"),
+        N_("Your case %(number)s is now handled by %(office)s."),
+    ),
     "reply_refused": (
         N_("Case %(number)s: reply refused"),
         N_(
@@ -381,23 +412,61 @@ def buffered(session):
         _write(session, list(rows.values()))
 
 
-def staff_with_role(session, *, role: Role, department_id: int | None = None) -> list[Staff]:
-    """Active users with a role (in a department), as (id, e-mail). Read once per transaction
-    for all departments: the sweep writes to a hundred departments in one go."""
+def staff_with_role(
+    session, *, role: Role, department_id: int | None = None, jurisdiction_id: int | None = None
+) -> list[Staff]:
+    """Active users with a role (in a department, or of an office), as (id, e-mail). Read once
+    per transaction for all departments and offices: the sweep writes to a hundred departments
+    in one go. With ``jurisdiction_id``: the users of that jurisdiction's office, or, when it
+    has nobody in the role, of the nearest office above it that has (a county without a
+    custodian is served by the city's or the province's)."""
     cache = session.info.setdefault("staff_by_role", {})
     if role not in cache:
         query = (
-            session.query(Staff.id, Staff.email, Staff.department_id)
+            session.query(Staff.id, Staff.email, Staff.department_id, Staff.jurisdiction_id)
             .filter(Staff.active.is_(True), Staff.roles.any(name=role.value))
             .order_by(Staff.id)
         )
-        everyone, by_department = [], {}
-        for user_id, email, department in query:
+        everyone, by_department, by_office = [], {}, {}
+        root = next(iter(_office_chains(session)[None]), None)
+        for user_id, email, department, office in query:
             everyone.append((user_id, email))
             by_department.setdefault(department, []).append((user_id, email))
-        cache[role] = (everyone, by_department)
-    everyone, by_department = cache[role]
-    return everyone if department_id is None else by_department.get(department_id, [])
+            by_office.setdefault(office if office is not None else root, []).append((user_id, email))
+        cache[role] = (everyone, by_department, by_office)
+    everyone, by_department, by_office = cache[role]
+    if department_id is not None:
+        return by_department.get(department_id, [])
+    if jurisdiction_id is not None:
+        chain = _office_chains(session, jurisdiction_id).get(jurisdiction_id, ())
+        return next((by_office[j] for j in chain if j in by_office), [])
+    return everyone
+
+
+def _office_chains(session, jurisdiction_id: int | None = None) -> dict[int | None, tuple[int, ...]]:
+    """Each jurisdiction's id with those above it, nearest first (None: the root's), read once
+    per transaction like the staff (a table of a few hundred rows; read again when asked for
+    a jurisdiction added since)."""
+    cache = session.info.setdefault("staff_by_role", {})
+    known = cache.get("office_chains")
+    if known is None or (jurisdiction_id is not None and jurisdiction_id not in known):
+        paths = session.execute(select(Jurisdiction.id, Jurisdiction.path)).all()
+        chains = {
+            j: tuple(int(part) for part in reversed(path.strip("/").split("/")) if part) or (j,)
+            for j, path in paths
+        }
+        root = next((c[-1] for c in chains.values()), None)
+        chains[None] = (root,) if root is not None else ()
+        cache["office_chains"] = chains
+    return cache["office_chains"]
+
+
+def office_of_case(session, case_id: int | None) -> int | None:
+    """The jurisdiction whose office holds a case (None when there is no case)."""
+    if case_id is None:
+        return None
+    case = session.get(Case, case_id)  # in the session already for every caller
+    return case.jurisdiction_id if case is not None else None
 
 
 def to_staff(
@@ -463,8 +532,22 @@ def email_department_digest(
             )
 
 
-def to_supervisors(session, **kwargs) -> None:
-    to_staff(session, staff_with_role(session, role=Role.SUPERVISOR), **kwargs)
+def to_office(session, role: Role, *, jurisdiction_id: int | None = None, **kwargs) -> None:
+    """Tell the staff with ``role`` of the office that holds the case (``case_id``), or of
+    ``jurisdiction_id`` for a batch (the sweep knows it already); an office without anyone in
+    the role is served by the nearest one above it. Never every office of the province: a
+    county's case is the county's business (DOMAIN.md "Levels and jurisdictions")."""
+    if jurisdiction_id is None:
+        jurisdiction_id = office_of_case(session, kwargs.get("case_id"))
+    if jurisdiction_id is None:  # nothing to go by: the root's office
+        jurisdiction_id = next(iter(_office_chains(session)[None]), None)
+    users = staff_with_role(session, role=role, jurisdiction_id=jurisdiction_id) if jurisdiction_id else []
+    to_staff(session, users, **kwargs)
+
+
+def to_supervisors(session, *, jurisdiction_id: int | None = None, **kwargs) -> None:
+    """Tell the supervisors of the case's office (see ``to_office``)."""
+    to_office(session, Role.SUPERVISOR, jurisdiction_id=jurisdiction_id, **kwargs)
 
 
 def to_reporters(session, case: Case, *, template: str, now: datetime, step: str, **more: str) -> None:

@@ -23,14 +23,14 @@ import unicodedata
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import object_session
 
 from app.enums import CaseType, Grade, IdentityRequestState
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
 from app.receipts import code_hash, keyed_digest, new_query_code
-from app.services import visibility
+from app.services import jurisdictions, visibility
 from app.services.actor import Actor
 from app.workflow import N_, Role
 from models import Case, CaseEvent, IdentityAccess, IdentityRequest, Reporter, Staff
@@ -223,9 +223,13 @@ REVISIT_CALLERS = frozenset({Role.CLERK, Role.SUPERVISOR})
 
 
 def may_call_back(case: Case, actor: Actor) -> bool:
-    """A revisit caller (a clerk or supervisor, 12345 seat) working an open revisit call on
-    the case may be shown the number to dial."""
-    return bool(actor.roles & REVISIT_CALLERS) and any(t.done_at is None for t in case.revisits)
+    """A revisit caller (a clerk or supervisor, 12345 seat) of the case's own office working an
+    open revisit call on the case may be shown the number to dial."""
+    return (
+        bool(actor.roles & REVISIT_CALLERS)
+        and jurisdictions.is_own(actor, case.jurisdiction)  # the case's own office calls back
+        and any(t.done_at is None for t in case.revisits)
+    )
 
 
 def revisit_numbers(session, case: Case, *, actor: Actor, now: datetime) -> list[str]:
@@ -314,9 +318,9 @@ def request_identity(session, case_id, *, actor: Actor, now: datetime, reason) -
         subject=case.number,
         details={"request": request.id, "reason": reason},
     )
-    outbox.to_staff(
+    outbox.to_office(
         session,
-        outbox.staff_with_role(session, role=Role.CUSTODIAN),
+        Role.CUSTODIAN,
         key=f"identity_requested:{request.id}",
         template="identity_requested",
         now=now,
@@ -400,15 +404,25 @@ def decide_identity_request(
 ASSIGN_SUPERVISOR_ROLES = frozenset({Role.DISPATCHER, Role.CUSTODIAN, Role.ADMIN})
 
 
-def may_assign_supervisor(actor: Actor) -> bool:
-    return bool(actor.roles & ASSIGN_SUPERVISOR_ROLES)
+def may_assign_supervisor(actor: Actor, case: Case | None = None) -> bool:
+    """The dispatcher (or administrator) of the case's own office, or the custodian."""
+    if not actor.roles & ASSIGN_SUPERVISOR_ROLES:
+        return False
+    return case is None or Role.CUSTODIAN in actor.roles or jurisdictions.is_own(actor, case.jurisdiction)
 
 
 def supervisors_for(session, case: Case) -> list[Staff]:
-    """Active supervisors who may see the case (the choices for its supervisor)."""
+    """Active supervisors who may see the case (the choices for its supervisor): those of its
+    jurisdiction's office and of the offices above it (an account of no jurisdiction is the
+    root's), each checked by the visibility rule."""
+    offices = jurisdictions.chain_ids(case.jurisdiction)
     staff = (
         session.query(Staff)
-        .filter(Staff.active.is_(True), Staff.roles.any(name=Role.SUPERVISOR.value))
+        .filter(
+            Staff.active.is_(True),
+            Staff.roles.any(name=Role.SUPERVISOR.value),
+            or_(Staff.jurisdiction_id.in_(offices), Staff.jurisdiction_id.is_(None)),
+        )
         .order_by(Staff.id)
         .all()
     )
@@ -424,6 +438,8 @@ def assign_supervisor(session, case_id, *, actor: Actor, now: datetime, supervis
     if not may_assign_supervisor(actor):
         raise NotAllowed(N_("Only the dispatcher or the identity custodian names a case's supervisor."))
     case = get_case(session, case_id, actor)
+    if Role.CUSTODIAN not in actor.roles and not jurisdictions.is_own(actor, case.jurisdiction):
+        raise NotAllowed(N_("The dispatcher of the case's own office names its supervisor."))
     supervisor_id = as_id(supervisor_id)
     supervisor = session.get(Staff, supervisor_id) if supervisor_id is not None else None
     if supervisor is None or supervisor not in supervisors_for(session, case):

@@ -14,7 +14,7 @@ from app import similarity
 from app.enums import Channel, DeclineReason, EvaluationSource, Rating
 from app.errors import DomainError, IllegalMove, Invalid, NotFound
 from app.ids import as_id
-from app.services import attachments, visibility
+from app.services import attachments, jurisdictions, visibility
 from app.services import cases as svc
 from app.services.actor import Actor
 from app.services.notices import raise_notice
@@ -230,9 +230,11 @@ def messages_for(case: Case, reporter: Reporter) -> list[CaseMessage]:
 
 
 def may_message(case: Case, actor: Actor) -> bool:
-    """Staff who may write to the reporter: the supervisor, the clerk, the handling department."""
+    """Staff who may write to the reporter: the supervisor and the clerk of the case's own
+    office (an upper office reads a lower one's case, it does not speak for it), the handling
+    department."""
     if actor.roles & {Role.SUPERVISOR, Role.CLERK}:
-        return True
+        return jurisdictions.is_own(actor, case.jurisdiction)
     return Role.HANDLER in actor.roles and any(
         a.department_id == actor.department_id for a in case.active_assignments
     )
@@ -452,6 +454,8 @@ def link_cases(session, case_id: int, *, actor: Actor, now: datetime, other) -> 
     if Role.CLERK not in actor.roles:
         raise IllegalMove(N_("Only the intake clerk links cases."))
     case = svc.get_case(session, case_id, actor)
+    if not jurisdictions.is_own(actor, case.jurisdiction):
+        raise IllegalMove(N_("Only the clerk of the case's own office links it to another case."))
     target = _other_case(session, other, actor)
     if target.id == case.id:
         raise Invalid(N_("A case cannot be linked to itself."))

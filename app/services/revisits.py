@@ -53,7 +53,7 @@ def record_revisit(
     attempt = (task.attempts or 0) + 1
     call = {"outcome": str(outcome), "task": task.reason, "attempt": attempt}
     if outcome == RevisitOutcome.NOT_REACHED:
-        gave_up = attempt >= get_settings(session)["revisit_attempts"]
+        gave_up = attempt >= get_settings(session, case.jurisdiction)["revisit_attempts"]
         if gave_up:
             call["gave_up"] = True
         core.move(session, case, Action.RECORD_REVISIT, actor, now, target=case.status, note=notes, data=call)

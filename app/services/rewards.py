@@ -37,6 +37,7 @@ from app.rewards import (
     approvals_needed,
     find_move,
 )
+from app.services import jurisdictions, visibility
 from app.services import notifications as outbox
 from app.services.actor import Actor
 from app.services.calendar import load_calendar
@@ -142,7 +143,11 @@ def _still_rewardable(reward: Reward) -> None:
 
 def may_propose(case: Case, actor: Actor) -> bool:
     """The supervisor's office proposes rewards for reports once verified and rectified."""
-    return Role.SUPERVISOR in actor.roles and why_not_rewardable(case) is None
+    return (
+        Role.SUPERVISOR in actor.roles
+        and jurisdictions.is_own(actor, case.jurisdiction)
+        and why_not_rewardable(case) is None
+    )
 
 
 def live_rewards(session, case_id: int) -> list[Reward]:
@@ -153,6 +158,14 @@ def live_rewards(session, case_id: int) -> list[Reward]:
         .order_by(Reward.id)
         .all()
     )
+
+
+def tiers_for(session, case: Case) -> list[RewardTier]:
+    """The reward tiers of the case's jurisdiction: its own tier of a code overrides the one it
+    inherits (levels_rules)."""
+    from app.services.levels_rules import reward_tiers
+
+    return reward_tiers(session, case.jurisdiction)
 
 
 def may_split(case: Case) -> bool:
@@ -239,6 +252,7 @@ def propose_reward(
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office proposes rewards."))
     case = get_case(session, case_id, actor)
+    _check_own_office(case, actor)
     why_not = why_not_rewardable(case)
     if why_not:
         raise Invalid(why_not)
@@ -250,7 +264,7 @@ def propose_reward(
         amount = int(amount)
     except (StopIteration, TypeError, ValueError):
         raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan.")) from None
-    if tier is None or not tier.active:
+    if tier is None or tier.id not in {t.id for t in tiers_for(session, case)}:
         raise Invalid(N_("Choose the reporter, the tier and a whole amount in yuan."))
     if session.query(Reward.id).filter_by(case_id=case.id, reporter_id=reporter.id).first():
         raise IllegalMove(N_("This reporter already has a reward on this case."))
@@ -263,7 +277,7 @@ def propose_reward(
     why_not = ineligibility(session, case, reporter)
     if why_not:
         raise Invalid(N_("This reporter is not eligible: %(reason)s"), reason=why_not)
-    settings = get_settings(session)
+    settings = get_settings(session, case.jurisdiction)
     reward = Reward(
         case_id=case.id,
         reporter_id=reporter.id,
@@ -288,17 +302,31 @@ def propose_reward(
     return reward
 
 
-def _reward(session, reward_id) -> Reward:
+def _reward(session, reward_id, actor: Actor | None = None) -> Reward:
+    """A reward the actor may see (its case's visibility); an office acts only on the rewards
+    of its own jurisdiction's cases (an upper office reads a county's, the county decides)."""
     reward_id = as_id(reward_id)
     reward = session.get(Reward, reward_id) if reward_id is not None else None
+    if reward is not None and actor is not None:
+        seen = session.execute(
+            select(Reward.id).where(Reward.id == reward.id, visibility.visible_rewards_clause(actor))
+        ).first()
+        reward = reward if seen else None
     if reward is None:
         raise NotFound(N_("Reward not found."))
+    if actor is not None:
+        _check_own_office(reward.case, actor)
     return reward
+
+
+def _check_own_office(case: Case, actor: Actor) -> None:
+    if actor.sees_all_cases and not jurisdictions.is_own(actor, case.jurisdiction):
+        raise NotAllowed(N_("A reward is decided by the office of the case's own jurisdiction."))
 
 
 def approve_reward(session, reward_id, *, actor: Actor, now: datetime, note=None) -> Reward:
     """Approve; the payment clock starts when the last approval needed is given."""
-    reward = _reward(session, reward_id)
+    reward = _reward(session, reward_id, actor)
     _check(reward, RewardAction.APPROVE, actor)
     _still_rewardable(reward)
     proposer = next(e.actor_id for e in reward.entries if e.kind == EntryKind.PROPOSED)
@@ -309,13 +337,14 @@ def approve_reward(session, reward_id, *, actor: Actor, now: datetime, note=None
         )
     if reward.split:  # the second approval follows the whole reward, not one share
         total = _check_split_total(session, reward)
-        limit = get_settings(session)["reward_second_approval_above"]
+        limit = get_settings(session, reward.case.jurisdiction)["reward_second_approval_above"]
         reward.approvals_needed = max(reward.approvals_needed, approvals_needed(total, limit))
     given = len(approvers) + 1
     due = None
     if given >= reward.approvals_needed:
+        place = reward.case.jurisdiction
         due = dl.working_day_deadline(
-            load_calendar(session), now, get_settings(session)["reward_payment_working_days"]
+            load_calendar(session, place), now, get_settings(session, place)["reward_payment_working_days"]
         ).due_at
         reward.status, reward.approved_at, reward.payment_due_at = RewardState.APPROVED, now, due
         reporter = session.get(Reporter, reward.reporter_id)
@@ -338,7 +367,7 @@ def approve_reward(session, reward_id, *, actor: Actor, now: datetime, note=None
 
 
 def refuse_reward(session, reward_id, *, actor: Actor, now: datetime, note) -> Reward:
-    reward = _reward(session, reward_id)
+    reward = _reward(session, reward_id, actor)
     _check(reward, RewardAction.REFUSE, actor)
     note = (note or "").strip()
     if not note:
@@ -396,13 +425,13 @@ def payment_details(session, reward_id, *, actor: Actor) -> RewardClaim | None:
     """The latest payment details, for Finance only."""
     if Role.FINANCE not in actor.roles:
         raise NotAllowed(N_("Only those who pay see payment details."))
-    reward = _reward(session, reward_id)
+    reward = _reward(session, reward_id, actor)
     return session.query(RewardClaim).filter_by(reward_id=reward.id).order_by(RewardClaim.id.desc()).first()
 
 
 def pay_reward(session, reward_id, *, actor: Actor, now: datetime, method, reference, note=None) -> Reward:
     """Finance records the payment (date, method, reference)."""
-    reward = _reward(session, reward_id)
+    reward = _reward(session, reward_id, actor)
     _check(reward, RewardAction.PAY, actor)
     _still_rewardable(reward)
     try:
@@ -429,7 +458,7 @@ def pay_reward(session, reward_id, *, actor: Actor, now: datetime, method, refer
 
 def reverse_payment(session, reward_id, *, actor: Actor, now: datetime, note) -> Reward:
     """A payment that did not arrive is reversed by a new, negative row (never an edit)."""
-    reward = _reward(session, reward_id)
+    reward = _reward(session, reward_id, actor)
     _check(reward, RewardAction.REVERSE, actor)
     note = (note or "").strip()
     if not note:
@@ -460,8 +489,9 @@ REWARD_SERVICES = {
 }
 
 
-def paid_totals(session, start: datetime, end: datetime, by: str = "tier"):
-    """Net amounts paid in a period (payments minus reversals), per tier or department."""
+def paid_totals(session, start: datetime, end: datetime, by: str = "tier", actor: Actor | None = None):
+    """Net amounts paid in a period (payments minus reversals), per tier or department (of the
+    rewards the actor may see; None: all)."""
     column = {"tier": Reward.tier_id, "department": Reward.department_id}[by]
     net = func.sum(RewardEntry.amount_yuan)
     count = func.sum(sql_case((RewardEntry.kind == EntryKind.PAID.value, 1), else_=0))
@@ -472,6 +502,7 @@ def paid_totals(session, start: datetime, end: datetime, by: str = "tier"):
             RewardEntry.kind.in_([EntryKind.PAID.value, EntryKind.REVERSED.value]),
             RewardEntry.at >= start,
             RewardEntry.at < end,
+            *([] if actor is None else [visibility.visible_rewards_clause(actor)]),
         )
         .group_by(column)
         .order_by(column)
@@ -513,9 +544,10 @@ def sweep_unpaid(session, now: datetime, settings=None, calendar=None) -> int:
             details=f"工单{reward.case.number}的举报奖励应于"
             f"{outbox.when(reward.payment_due_at)}前兑付，至今未支付。",
         )
-        outbox.to_staff(
+        outbox.to_office(
             session,
-            outbox.staff_with_role(session, role=Role.FINANCE),
+            Role.FINANCE,
+            jurisdiction_id=reward.case.jurisdiction_id,
             key=f"reward_unpaid:{reward.id}",
             template="reward_unpaid",
             now=now,

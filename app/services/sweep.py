@@ -22,9 +22,8 @@ from sqlalchemy.orm import joinedload
 from app.enums import AssignmentState, Grade, RectificationState
 from app.services import notifications as outbox
 from app.services.bulk import any_of
-from app.services.calendar import load_calendar
+from app.services.levels_rules import RulesCache
 from app.services.notices import Draft, raise_notices
-from app.services.settings import get_settings
 from app.supervision import NoticeCause, cause_key
 from app.workflow import Role, Status
 from models import Assignment, Case, Notification, Rectification, RevisitTask
@@ -74,6 +73,15 @@ def _params(case: Case, assignment: Assignment | None = None) -> dict:
     }
 
 
+def _due_soon(rulebook: RulesCache, jurisdiction_id: int | None) -> timedelta:
+    return timedelta(hours=rulebook.settings(jurisdiction_id)["due_soon_hours"])
+
+
+def _grace(rulebook: RulesCache, jurisdiction_id: int | None) -> int:
+    """Working days an overdue case may stay so after its reminder, in its jurisdiction."""
+    return rulebook.settings(jurisdiction_id)["rectify_after_reminder_working_days"]
+
+
 def _working_days_since(calendar, start: datetime, now: datetime) -> int:
     from app.clock import local_date
 
@@ -82,8 +90,11 @@ def _working_days_since(calendar, start: datetime, now: datetime) -> int:
 
 def run_sweep(session, now: datetime) -> dict[str, int]:
     """Act on everything due at ``now``; return how many items each rule handled."""
-    settings = get_settings(session)
-    calendar = load_calendar(session)
+    # Each jurisdiction's settings and calendar, read once for the run (never per case); the
+    # queries below use the loosest value of a setting, each row is then held to its own.
+    rulebook = RulesCache(session, every=True)
+    settings = rulebook.settings(None)  # the root's
+    calendar = rulebook.calendar(None)
     session.info.pop("staff_by_role", None)
     shared = {"settings": settings, "calendar": calendar}
     done = dict.fromkeys(
@@ -111,6 +122,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         for case in batch:
             outbox.to_supervisors(
                 session,
+                jurisdiction_id=case.jurisdiction_id,
                 key=f"not_accepted:{case.id}",
                 template="not_accepted",
                 params={"number": case.number, "due": outbox.when(case.accept_due_at)},
@@ -141,11 +153,12 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
                     f"工单{a.case.number}已于{outbox.when(a.dispatched_at)}分办，"
                     f"未在{outbox.when(a.sign_due_at)}前签收。",
                     (a.case_id,),
+                    a.case.jurisdiction_id,  # issued by the case's office, on its calendar
                 )
                 for a in batch
             ],
             now=now,
-            **shared,
+            rules=rulebook,  # each office's settings and calendar
         )
         _mark(session, batch, sign_reminded_at=now)
         done["unsigned"] += len(batch)
@@ -153,7 +166,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
     # Each case due soon or overdue goes to the handlers' inbox; by e-mail they get one digest
     # per department and rule for this sweep, not one e-mail per case.
     digests: dict[tuple[str, int], list[str]] = {}
-    warn = timedelta(hours=settings["due_soon_hours"])
+    warn = timedelta(hours=max(rulebook.values("due_soon_hours")))
     for batch in batches(
         session,
         select(Assignment).where(
@@ -165,6 +178,9 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
             Assignment.due_soon_notified_at.is_(None),
         ),
     ):
+        batch = [a for a in batch if a.due_at < now + _due_soon(rulebook, a.case.jurisdiction_id)]
+        if not batch:
+            continue
         for a in batch:
             outbox.to_department(
                 session,
@@ -201,12 +217,13 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
                         a.department_id,
                         f"工单{a.case.number}办理时限为{outbox.when(a.due_at)}，已逾期。",
                         (a.case_id,),
+                        a.case.jurisdiction_id,
                     )
                     for a in batch
                 ],
                 now=now,
                 announce=False,
-                **shared,
+                rules=rulebook,
             )
         }
         for a in batch:  # one message per case: it is overdue, and the notice it received
@@ -234,7 +251,7 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
                 session, department_id, template=template, numbers=numbers, now=now
             )
 
-    grace = settings["rectify_after_reminder_working_days"]
+    grace = min(rulebook.values("rectify_after_reminder_working_days"))
     for batch in batches(
         session,
         select(Assignment).where(
@@ -246,7 +263,12 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
             Assignment.escalated_notice_at.is_(None),
         ),
     ):
-        late = [a for a in batch if _working_days_since(calendar, a.overdue_reminded_at, now) >= grace]
+        late = [
+            a
+            for a in batch
+            if _working_days_since(rulebook.calendar(a.case.jurisdiction_id), a.overdue_reminded_at, now)
+            >= _grace(rulebook, a.case.jurisdiction_id)
+        ]
         if not late:
             continue
         raise_notices(
@@ -256,18 +278,20 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
                     NoticeCause.OVERDUE_AFTER_REMINDER,
                     f"assignment:{a.id}",
                     a.department_id,
-                    f"工单{a.case.number}经提醒敦促后{grace}个工作日仍未办结。",
+                    f"工单{a.case.number}经提醒敦促后"
+                    f"{_grace(rulebook, a.case.jurisdiction_id)}个工作日仍未办结。",
                     (a.case_id,),
+                    a.case.jurisdiction_id,
                 )
                 for a in late
             ],
             now=now,
-            **shared,
+            rules=rulebook,
         )
         _mark(session, late, escalated_notice_at=now)
         done["still_overdue"] += len(late)
 
-    wait = settings["revisit_after_working_days"]
+    wait = min(rulebook.values("revisit_after_working_days"))
     # Every reply is rated (the 100% rule): a reply after a re-handling or an escalation that
     # goes unrated gets a revisit call of its own ("unrated:2", "unrated:3"...).
     called_since_reply = exists().where(
@@ -284,7 +308,8 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
         ),
     ):
         for case in batch:
-            if _working_days_since(calendar, case.replied_at, now) < wait:
+            own_wait = rulebook.settings(case.jurisdiction_id)["revisit_after_working_days"]
+            if _working_days_since(rulebook.calendar(case.jurisdiction_id), case.replied_at, now) < own_wait:
                 continue
             earlier = session.scalar(
                 select(func.count())
@@ -318,7 +343,6 @@ def _other_clocks(session, now: datetime) -> dict[str, int]:
             Case.first_response_due_at < now,
         ),
     ):
-        clerks = outbox.staff_with_role(session, role=Role.CLERK)
         for case in batch:
             told = {
                 "key": f"first_response:{case.id}",
@@ -326,9 +350,10 @@ def _other_clocks(session, now: datetime) -> dict[str, int]:
                 "params": {"number": case.number, "due": outbox.when(case.first_response_due_at)},
                 "now": now,
                 "case_id": case.id,
+                "jurisdiction_id": case.jurisdiction_id,
             }
             outbox.to_supervisors(session, **told)
-            outbox.to_staff(session, clerks, **told)
+            outbox.to_office(session, Role.CLERK, **told)
         _mark(session, batch, first_response_reminded_at=now)
         done["first_response"] += len(batch)
 
@@ -342,11 +367,11 @@ def _other_clocks(session, now: datetime) -> dict[str, int]:
             or_(Case.grade.is_(None), Case.grade != Grade.B.value, Case.finding.isnot(None)),
         ),
     ):
-        dispatchers = outbox.staff_with_role(session, role=Role.DISPATCHER)
         for case in batch:
-            outbox.to_staff(
+            outbox.to_office(
                 session,
-                dispatchers,
+                Role.DISPATCHER,
+                jurisdiction_id=case.jurisdiction_id,
                 key=f"not_dispatched:{case.id}",
                 template="not_dispatched",
                 params={"number": case.number, "due": outbox.when(case.dispatch_due_at)},
@@ -372,7 +397,7 @@ def _other_clocks(session, now: datetime) -> dict[str, int]:
                 "now": now,
                 "case_id": case.id,
             }
-            outbox.to_supervisors(session, **told)
+            outbox.to_supervisors(session, jurisdiction_id=case.jurisdiction_id, **told)
             if case.lead_department_id is not None:
                 outbox.to_department(session, case.lead_department_id, **told)
         _mark(session, batch, verify_reminded_at=now)
@@ -386,13 +411,13 @@ def _other_clocks(session, now: datetime) -> dict[str, int]:
             Rectification.due_at < now,
         ),
     ):
-        numbers = dict(
-            session.execute(
-                select(Case.id, Case.number).where(
-                    any_of(session, Case.id, sorted({r.case_id for r in batch}))
-                )
-            ).all()
-        )
+        numbers, offices = {}, {}
+        for case_id, number, office in session.execute(
+            select(Case.id, Case.number, Case.jurisdiction_id).where(
+                any_of(session, Case.id, sorted({r.case_id for r in batch}))
+            )
+        ):
+            numbers[case_id], offices[case_id] = number, office
         for rectification in batch:
             told = {
                 "key": f"rectification_overdue:{rectification.id}:{rectification.send_backs}",
@@ -404,7 +429,7 @@ def _other_clocks(session, now: datetime) -> dict[str, int]:
                 "now": now,
                 "case_id": rectification.case_id,
             }
-            outbox.to_supervisors(session, **told)
+            outbox.to_supervisors(session, jurisdiction_id=offices[rectification.case_id], **told)
             if rectification.department_id is not None:
                 outbox.to_department(session, rectification.department_id, **told)
         _mark(session, batch, overdue_reminded_at=now)
@@ -423,6 +448,7 @@ def add_revisit(session, case: Case, *, reason: str, now: datetime) -> RevisitTa
         session.expire(case, ["revisits"])
     outbox.to_supervisors(
         session,
+        jurisdiction_id=case.jurisdiction_id,
         key=f"revisit:{reason}:{case.id}",
         template="revisit",
         params={"number": case.number, "reason": reason},
@@ -434,38 +460,41 @@ def add_revisit(session, case: Case, *, reason: str, now: datetime) -> RevisitTa
 
 def sample_closed_cases(session, *, week_start: datetime, now: datetime, seed: int | None = None) -> int:
     """Sample at least the configured share of the cases closed in the week before
-    ``week_start`` for a quality revisit; running it again adds nothing."""
-    percent = get_settings(session)["sample_percent"]
-    closed = (
-        session.execute(
-            select(Case.id)
-            .where(
-                Case.status == Status.CLOSED.value,
-                Case.closed_at >= week_start - timedelta(days=7),
-                Case.closed_at < week_start,
-            )
-            .order_by(Case.id)
+    ``week_start`` for a quality revisit, each jurisdiction's cases at its own share; running it
+    again adds nothing."""
+    rows = session.execute(
+        select(Case.id, Case.jurisdiction_id)
+        .where(
+            Case.status == Status.CLOSED.value,
+            Case.closed_at >= week_start - timedelta(days=7),
+            Case.closed_at < week_start,
         )
-        .scalars()
-        .all()
-    )
-    if not closed:
+        .order_by(Case.id)
+    ).all()
+    if not rows:
         return 0
-    target = math.ceil(len(closed) * percent / 100)
+    closed = [case_id for case_id, _ in rows]
     sampled = set(
         session.execute(
             select(RevisitTask.case_id).where(RevisitTask.reason == "sample", RevisitTask.case_id.in_(closed))
         ).scalars()
     )
-    missing = target - len(sampled)
-    if missing <= 0:
-        return 0
+    by_jurisdiction: dict[int, list[int]] = {}
+    for case_id, jurisdiction_id in rows:
+        by_jurisdiction.setdefault(jurisdiction_id, []).append(case_id)
+    rulebook = RulesCache(session)
     rng = random.Random(seed if seed is not None else week_start.toordinal())
-    chosen = rng.sample([c for c in closed if c not in sampled], missing)
+    chosen: list[int] = []
+    for jurisdiction_id in sorted(by_jurisdiction):
+        ids = by_jurisdiction[jurisdiction_id]
+        target = math.ceil(len(ids) * rulebook.settings(jurisdiction_id)["sample_percent"] / 100)
+        missing = target - len(sampled.intersection(ids))
+        if missing > 0:
+            chosen += rng.sample([c for c in ids if c not in sampled], missing)
     for case in session.query(Case).filter(Case.id.in_(chosen)):
         add_revisit(session, case, reason="sample", now=now)
     session.flush()
-    return missing
+    return len(chosen)
 
 
 def pending_notifications(session, now: datetime, limit: int = 1000) -> list[int]:

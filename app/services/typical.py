@@ -16,6 +16,7 @@ from app.enums import FindingResult, RectificationState
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
 from app.publication import TypicalKind, TypicalState
+from app.services import jurisdictions, visibility
 from app.services.actor import Actor
 from app.workflow import N_, Role, Status
 from models import Case, TypicalCase
@@ -196,8 +197,20 @@ def _refuse_personal_data(typical: TypicalCase) -> None:
 
 
 def may_mark(case: Case, actor: Actor) -> bool:
-    """The supervisor's office chooses typical cases among closed ones."""
-    return Role.SUPERVISOR in actor.roles and case.status == Status.CLOSED
+    """The supervisor's office chooses typical cases among its own jurisdiction's closed ones
+    (an upper office's bulletin covers the jurisdictions under it: it reads theirs)."""
+    return (
+        Role.SUPERVISOR in actor.roles
+        and case.status == Status.CLOSED
+        and jurisdictions.is_own(actor, case.jurisdiction)
+    )
+
+
+def _check_own_office(case: Case, actor: Actor) -> None:
+    if not jurisdictions.is_own(actor, case.jurisdiction):
+        raise NotAllowed(
+            N_("A typical case is chosen and decided by the office of the case's own jurisdiction.")
+        )
 
 
 def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) -> TypicalCase:
@@ -210,6 +223,7 @@ def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) ->
     except ValueError:
         raise Invalid(N_("Choose typical, exemplary or warning.")) from None
     case = get_case(session, case_id, actor)
+    _check_own_office(case, actor)
     if not may_mark(case, actor):
         raise Invalid(N_("Only closed cases can be chosen as typical."))
     if session.query(TypicalCase.id).filter_by(case_id=case.id).first():
@@ -228,11 +242,13 @@ def mark_typical(session, case_id: int, *, actor: Actor, now: datetime, kind) ->
     return typical
 
 
-def _typical(session, typical_id) -> TypicalCase:
+def _typical(session, typical_id, actor: Actor) -> TypicalCase:
+    """A typical case whose case the actor may see, of the actor's own office."""
     typical_id = as_id(typical_id)
     typical = session.get(TypicalCase, typical_id) if typical_id is not None else None
-    if typical is None:
+    if typical is None or not visibility.may_see(session, typical.case, actor):
         raise NotFound(N_("Typical case not found."))
+    _check_own_office(typical.case, actor)
     return typical
 
 
@@ -241,7 +257,7 @@ def edit_summary(
 ) -> TypicalCase:
     """The supervisor edits the draft heading and summary (and may submit them to a leader, which
     is refused while they hold personal data). ``heading=None`` keeps the heading."""
-    typical = _typical(session, typical_id)
+    typical = _typical(session, typical_id, actor)
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office edits typical cases."))
     if typical.state not in (TypicalState.DRAFT, TypicalState.RETURNED):
@@ -264,7 +280,7 @@ def edit_summary(
 
 def decide(session, typical_id, *, actor: Actor, now: datetime, approve: bool, note=None) -> TypicalCase:
     """A leader approves (publishes in this month's bulletin) or returns the summary."""
-    typical = _typical(session, typical_id)
+    typical = _typical(session, typical_id, actor)
     if Role.LEADER not in actor.roles:
         raise NotAllowed(N_("Only a leader approves the publication of typical cases."))
     if typical.state != TypicalState.SUBMITTED:

@@ -42,9 +42,10 @@ RECTIFIED_TEXT = N_("The rectification has been completed and re-checked.")
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _working_days(session, value, field: str, *, required: bool = True) -> int:
-    """A number of working days between 1 and the setting max_rectification_working_days."""
-    limit = get_settings(session)["max_rectification_working_days"]
+def _working_days(session, value, field: str, *, required: bool = True, jurisdiction=None) -> int:
+    """A number of working days between 1 and the setting max_rectification_working_days
+    (of the case's jurisdiction)."""
+    limit = get_settings(session, jurisdiction)["max_rectification_working_days"]
     if value in (None, "") and not required:
         return 0
     try:
@@ -98,20 +99,28 @@ def _set_due(rectification: Rectification, calendar) -> None:
     rectification.due_at, rectification.due_provisional = deadline.due_at, deadline.provisional
 
 
-def recompute_rectification_due(session, calendar=None) -> int:
+def recompute_rectification_due(session, calendar=None, *, case_ids=None, rulebook=None) -> int:
     """Recompute the deadline of every rectification being carried out or waiting for its
-    re-check from the current calendar (after the calendar changes); return how many."""
-    calendar = calendar or load_calendar(session)
-    rows = session.execute(
-        select(Rectification).where(
+    re-check (of the cases ``case_ids``, or all) from the current calendar of its case's
+    jurisdiction (after the calendar changes); return how many. ``calendar``: one calendar
+    for them all instead."""
+    from app.services.levels_rules import RulesCache
+
+    rulebook = rulebook or RulesCache(session)
+    query = (
+        select(Rectification, Case.jurisdiction_id)
+        .join(Case, Case.id == Rectification.case_id)
+        .where(
             Rectification.state.in_([RectificationState.PLANNED.value, RectificationState.SUBMITTED.value]),
             Rectification.due_start_at.is_not(None),
             Rectification.due_days.is_not(None),
         )
-    ).scalars()
+    )
+    if case_ids is not None:
+        query = query.where(Rectification.case_id.in_(list(case_ids)))
     count = 0
-    for rectification in rows:
-        _set_due(rectification, calendar)
+    for rectification, jurisdiction_id in session.execute(query).all():
+        _set_due(rectification, calendar or rulebook.calendar(jurisdiction_id))
         count += 1
     session.flush()
     return count
@@ -162,6 +171,7 @@ def issue_assignment_letter(session, case: Case, *, actor: Actor, now: datetime)
         lead.department_id,
         details,
         (case.id,),
+        case.jurisdiction_id,  # in the name of the office that handles the case
     )
     issued = raise_notices(session, [draft], now=now, actor=actor, announce=False)
     if not issued:  # this department had a letter: withdrawn when it stopped leading, it stands again
@@ -248,7 +258,7 @@ def record_finding(
         case.verified_at = now
     core.mark_first_response(case, now)
     if stage == "preliminary":  # a B grade waits for the office: its dispatch clock starts now
-        minutes = core.get_settings(session)["dispatch_minutes"]
+        minutes = core.get_settings(session, case.jurisdiction)["dispatch_minutes"]
         case.dispatch_due_at = core.dl.clock_deadline(now, minutes=minutes).due_at
         case.dispatch_reminded_at = None
     if result in FOUNDED and open_one is None:
@@ -288,7 +298,7 @@ def plan_rectification(
     core._check(session, case, Action.PLAN_RECTIFICATION, actor)
     measures = core.clean_text(measures, N_("Rectification measures"), limit=core.MAX_CONTENT)
     responsible = core.clean_text(responsible, N_("Person responsible"), limit=MAX_RESPONSIBLE)
-    days = _working_days(session, days, N_("The rectification period"))
+    days = _working_days(session, days, N_("The rectification period"), jurisdiction=case.jurisdiction)
     rectification = _open(case)
     event = core.move(
         session,
@@ -304,7 +314,7 @@ def plan_rectification(
     rectification.department_id = actor.department_id or rectification.department_id
     rectification.due_days, rectification.due_start_at, rectification.planned_at = days, now, now
     rectification.overdue_reminded_at = None
-    _set_due(rectification, load_calendar(session))
+    _set_due(rectification, load_calendar(session, case.jurisdiction))
     rectification.state = RectificationState.PLANNED
     event.data = {**event.data, "due_at": rectification.due_at.isoformat()}
     session.flush()
@@ -381,7 +391,13 @@ def reject_rectification(session, case: Case, *, actor: Actor, now: datetime, no
     more working days added to its period); the department is told the new deadline."""
     core._check(session, case, Action.REJECT_RECTIFICATION, actor)
     note = core.clean_text(note, N_("Why the rectification is sent back"))
-    extra = _working_days(session, days, N_("The additional rectification period"), required=False)
+    extra = _working_days(
+        session,
+        days,
+        N_("The additional rectification period"),
+        required=False,
+        jurisdiction=case.jurisdiction,
+    )
     rectification = _open(case)
     event = core.move(
         session,
@@ -397,7 +413,7 @@ def reject_rectification(session, case: Case, *, actor: Actor, now: datetime, no
     rectification.reviewed_at, rectification.reviewed_by_id, rectification.review_note = now, actor.id, note
     rectification.completed_at = None  # the completion reported was not accepted
     rectification.due_days += extra
-    _set_due(rectification, load_calendar(session))
+    _set_due(rectification, load_calendar(session, case.jurisdiction))
     if rectification.due_at > now:
         rectification.overdue_reminded_at = None  # a new deadline: remind again if it is missed
     event.data = {**event.data, "due_at": rectification.due_at.isoformat()}

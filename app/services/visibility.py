@@ -2,9 +2,11 @@
 
 Two parts (DOMAIN.md "Protection of reporters", "Dispatch"):
 
-1. Role: the platform's office (clerk, dispatcher, supervisor, leader, administrator) sees
-   every case; a handler sees the cases their own department is handling now; a connected
-   system the cases it filed.
+1. Role and jurisdiction: an office (clerk, dispatcher, supervisor, leader, administrator,
+   custodian) sees every case of its jurisdiction and of the jurisdictions under it (a county
+   its own, a city its own and its counties', the province all: ``jurisdictions.scope_clause``);
+   a handler sees the cases their own department is handling now; a connected system the cases
+   it filed.
 2. Conflict of interest: a case about a department (被反映单位, ``concerned_department``: the
    department a report accuses or a complaint is about) never reaches that department or any
    department under it, whatever the role of the person there. Departments form a tree
@@ -24,9 +26,10 @@ from collections.abc import Iterable
 from sqlalchemy import exists, or_, select, true
 
 from app.errors import Invalid
+from app.services import jurisdictions
 from app.services.actor import Actor
 from app.workflow import N_, Role
-from models import Assignment, Case, Department
+from models import Assignment, Case, Department, Reward
 
 
 def _chain_select(department_id: int):
@@ -89,7 +92,7 @@ def department_cases_clause(department_id: int | None):
 def visible_cases_clause(actor: Actor):
     """A WHERE clause keeping the cases ``actor`` may see (both parts of the rule)."""
     if actor.sees_all_cases:
-        by_role = Case.id.isnot(None)
+        by_role = jurisdictions.scope_clause(Case.jurisdiction_id, actor)
     elif Role.INTEGRATION in actor.roles:  # a connected system reads back what it filed
         by_role = Case.created_by_id == actor.id if actor.id is not None else Case.id.is_(None)
     else:
@@ -97,6 +100,21 @@ def visible_cases_clause(actor: Actor):
     if actor.department_id is None:
         return by_role
     return by_role & not_about_clause(actor.department_id)
+
+
+def reward_cases_clause(actor: Actor):
+    """The cases whose rewards the actor may see: the cases they may see; for Finance, who pays
+    rewards without reading cases, the cases of their jurisdiction and those under it (still
+    never a case about their own department)."""
+    if Role.FINANCE in actor.roles and not actor.sees_all_cases:
+        by_role = jurisdictions.scope_clause(Case.jurisdiction_id, actor)
+        return by_role if actor.department_id is None else by_role & not_about_clause(actor.department_id)
+    return visible_cases_clause(actor)
+
+
+def visible_rewards_clause(actor: Actor):
+    """A WHERE clause on rewards: a reward is seen when its case is (``reward_cases_clause``)."""
+    return Reward.case_id.in_(select(Case.id).where(reward_cases_clause(actor)))
 
 
 def visible(session, cases: Iterable[Case], actor: Actor) -> list[Case]:

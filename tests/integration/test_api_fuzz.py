@@ -12,24 +12,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import DATABASE_URL, _reset_database
+from tests.conftest import _reset_database, throwaway_database_url
 from tests.conftest import api_token as conftest_api_token
-
-
-def _throwaway_url(tmp_path_factory) -> str:
-    if not DATABASE_URL:
-        return f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(DATABASE_URL)
-    name = f"{url.database}_fuzz"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +23,7 @@ def fuzz_app(tmp_path_factory):
     from app.extensions import db
     from app.factory import create_app
 
-    url = _throwaway_url(tmp_path_factory)
+    url = throwaway_database_url(tmp_path_factory, "fuzz")
     _reset_database(url)
     application = create_app(
         {

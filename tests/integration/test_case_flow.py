@@ -13,7 +13,7 @@ from app.services import protection
 from app.workflow import Action, Status
 from models import CalendarDay, CalendarYear, Case
 from tests.conftest import at, login
-from tests.factories import case_in, file_case, handler_of
+from tests.factories import REGION_OF, case_in, file_case, handler_of, office_of
 
 NOW = at("2026-09-30 10:00")
 
@@ -106,7 +106,9 @@ def test_only_reports_carry_an_abc_grade(session, actors, cats):
 
 
 def test_the_rules_propose_the_department_and_the_dispatcher_confirms(session, actors, cats, depts):
-    case = case_in(session, actors, cats, depts, Status.ACCEPTED, now=NOW)
+    county = office_of(session, actors, "ch")
+    case = case_in(session, county, cats, depts, Status.ACCEPTED, now=NOW, region=REGION_OF["ch"])
+    assert case.jurisdiction.name == "长河县"
     assert case.proposed_department == depts["X102"]
 
 

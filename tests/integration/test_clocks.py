@@ -45,11 +45,15 @@ def told(session, template):
     return {n.user_id for n in session.query(Notification).filter_by(template=template, channel="inbox")}
 
 
-def with_role(session, role):
+def with_role(session, role, jurisdiction_id=None):
+    """The staff in ``role`` of an office (the province's by default: the factories file
+    province cases), the ones told about its cases."""
+    from app.services import jurisdictions
     from app.services import notifications as outbox
 
     session.info.pop("staff_by_role", None)
-    return {user_id for user_id, _ in outbox.staff_with_role(session, role=role)}
+    office = jurisdiction_id or jurisdictions.root_id(session)
+    return {user_id for user_id, _ in outbox.staff_with_role(session, role=role, jurisdiction_id=office)}
 
 
 def set_setting(session, key, value):

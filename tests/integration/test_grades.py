@@ -44,7 +44,7 @@ def report(session, actors, cats, depts, grade, status=Status.ACCEPTED, **extra)
         now=NOW,
         case_type="report",
         category="ENF01",
-        region="清源省/石门市/长河县",
+        region="清源省",
         grade=grade,
         reporter_name=NAME,
         reporter_phone=PHONE,
@@ -277,7 +277,7 @@ def test_a_c_grade_report_is_dispatched_with_a_numbered_assignment_letter(
     case = report(session, actors, cats, depts, "c", status=Status.DISPATCHED, lead="X103")
     [letter] = session.query(Notice).filter_by(kind="assignment").all()
     assert letter.cause == "grade_c_assignment" and letter.department == depts["X103"]
-    assert re.fullmatch(r"营商督〔2026〕第\d+号", letter.number)
+    assert re.fullmatch(r"清营商督〔2026〕\d+号", letter.number)  # the province office's series
     assert letter.cases == [case] and letter.reply_due_at == case.due_at == case.lead_assignment.due_at
     assert "核查整改责任" in letter.details and "2026年10月20日" in letter.details  # frozen when issued
     [event] = [e for e in case.events if e.action == "assignment_letter"]

@@ -36,7 +36,7 @@ def named_report(session, actors, cats, depts, *, grade="b", lead="X103", status
         lead=lead,
         case_type="report",
         category="ENF01",
-        region="清源省/石门市/长河县",
+        region="清源省",
         grade=grade,
         reporter_name=NAME,
         reporter_phone=PHONE,

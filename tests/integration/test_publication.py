@@ -116,16 +116,19 @@ def test_the_monthly_bulletin_is_a_chinese_pdf_with_approved_cases_and_no_identi
 
 def test_the_assessment_comes_as_pdf_csv_and_xlsx_with_the_same_figures(app, session, actors, cats, depts):
     from app.services import assessment as kpi
+    from app.services import jurisdictions
 
-    case_in(session, actors, cats, depts, Status.CLOSED, now=NOW)
-    case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, lead="X103")
+    case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, lead="P00")
+    case_in(session, actors, cats, depts, Status.CLOSED, now=NOW, lead="X103")  # a county department
     session.commit()
     report = generate(session, "assessment", "2026-10", actors["supervisor"])
     assert report.state == "done", report.error
     csv_text = report_services.report_file(report, "csv").read_text(encoding="utf-8-sig")
+    own = kpi.office_department_ids(session, jurisdictions.root(session))  # the province ranks its own
     ranked = kpi.rank(
-        kpi.department_kpis(session, kpi.Period.month(2026, 10)), kpi.weights_from_settings(session)
+        kpi.department_kpis(session, kpi.Period.month(2026, 10), own), kpi.weights_from_settings(session)
     )
+    assert [r.kpi.code for r in ranked] == ["P00"]
     assert csv_text.splitlines() == kpi.to_csv(ranked).lstrip("\ufeff").splitlines()
     assert report_services.report_file(report, "xlsx").read_bytes().startswith(b"PK")
     assert "附录" in pdf_text(report_services.report_file(report, "pdf").read_bytes())
@@ -144,20 +147,25 @@ def test_only_published_bulletins_are_public(app, session, actors):
     assert download.status_code == 200 and download.data.startswith(b"%PDF")
 
 
-def test_the_monthly_job_makes_last_months_bulletin_and_assessment(app, session):
+def test_the_monthly_job_makes_every_offices_bulletin_and_assessment_of_last_month(app, session):
     from jobs import tasks
+    from models import Jurisdiction
 
-    assert tasks.monthly_bulletin() == 2
+    offices = {j.id for j in session.query(Jurisdiction).filter_by(active=True)}
+    assert tasks.monthly_bulletin() == 2 * len(offices)
     session.expire_all()
     reports = session.query(GeneratedReport).all()
-    assert {r.kind for r in reports} == {"bulletin", "assessment"}
+    assert {(r.jurisdiction_id, r.kind) for r in reports} == {
+        (office, kind) for office in offices for kind in ("bulletin", "assessment")
+    }
     assert all(r.state == "done" and r.requested_by_name == SYSTEM.name for r in reports)
 
 
 def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, session, actors, cats, depts):
     from app.services import assessment as kpi
+    from app.services import jurisdictions
 
-    late = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-10-05 10:00"))
+    late = case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-10-05 10:00"), lead="P00")
     case_in(session, actors, cats, depts, Status.CLOSED, now=at("2026-10-06 10:00"), lead="X103")
     session.commit()
     client = app.test_client()
@@ -166,8 +174,9 @@ def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, se
     assert page.status_code == 200 and "echarts.min.js" in page.get_data(as_text=True)
     assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
     data = client.get("/dashboard/data?period=2026-10").json
+    own = kpi.office_department_ids(session, jurisdictions.root(session))  # the province ranks its own
     ranked = kpi.rank(
-        kpi.department_kpis(session, kpi.Period.month(2026, 10)), kpi.weights_from_settings(session)
+        kpi.department_kpis(session, kpi.Period.month(2026, 10), own), kpi.weights_from_settings(session)
     )
     csv_rows = kpi.to_csv(ranked).lstrip("\ufeff").splitlines()[1:]
     assert [row["department"] for row in data["ranking"]] == [r.kpi.name for r in ranked]
@@ -175,7 +184,7 @@ def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, se
     assert len(csv_rows) == len(data["ranking"])
     assert data["figures"]["closed"] == 2
     drill = client.get(
-        f"/dashboard/drill?period=2026-10&department={depts['X102'].id}&metric=handled"
+        f"/dashboard/drill?period=2026-10&department={depts['P00'].id}&metric=handled"
     ).get_data(as_text=True)
     assert late.number in drill
     login(client, "handler")

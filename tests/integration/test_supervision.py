@@ -35,7 +35,7 @@ def test_a_case_not_signed_within_two_hours_gets_one_reminder_letter(session, ac
     assert sweep.run_sweep(session, later + timedelta(minutes=1))["unsigned"] == 0
     [notice] = notices(session, NoticeCause.UNSIGNED)
     assert notice.kind == "reminder" and notice.department_id == depts["X102"].id
-    assert notice.number == "营商督〔2026〕第1号" and notice.cases == [case]
+    assert notice.number == "清营商督〔2026〕1号" and notice.cases == [case]
     inbox = session.query(Notification).filter_by(template="notice_issued", channel="inbox").all()
     assert {n.user_id for n in inbox} == {handler_of(actors, "X102").id}
 
@@ -51,12 +51,12 @@ def test_an_overdue_case_gets_a_reminder_then_a_rectification_notice(session, ac
     assert sweep.run_sweep(session, due + timedelta(days=4))["still_overdue"] == 1
     assert sweep.run_sweep(session, due + timedelta(days=5))["still_overdue"] == 0
     [rectification] = notices(session, NoticeCause.OVERDUE_AFTER_REMINDER)
-    assert rectification.kind == "rectification" and rectification.number.endswith("第2号")
+    assert rectification.kind == "rectification" and rectification.number.endswith("〕2号")
     templates = {n.template for n in session.query(Notification)}
     assert {"due_soon", "overdue_notice", "notice_issued"} <= templates
     # The overdue case is told once, naming the reminder notice it received.
     [told] = session.query(Notification).filter_by(template="overdue_notice", channel="inbox").all()
-    assert told.params["notice"].endswith("第1号") and told.params["number"] == case.number
+    assert told.params["notice"].endswith("〕1号") and told.params["number"] == case.number
 
 
 def test_a_case_not_accepted_in_time_is_flagged_to_the_supervisors(session, actors, cats, depts):
@@ -173,7 +173,7 @@ def test_notice_numbers_count_up_within_a_year_and_restart_the_next(session, act
         ).number
         for i, moment in enumerate([NOW, NOW, at("2027-01-04 10:00")])
     ]
-    assert numbers == ["营商督〔2026〕第1号", "营商督〔2026〕第2号", "营商督〔2027〕第1号"]
+    assert numbers == ["清营商督〔2026〕1号", "清营商督〔2026〕2号", "清营商督〔2027〕1号"]
     assert (
         notice_services.raise_notice(
             session,
@@ -199,18 +199,18 @@ def test_a_cause_raised_meanwhile_elsewhere_leaves_no_gap_in_the_year_numbers(
     def draft(subject):
         return notice_services.Draft(NoticeCause.OVERDUE, subject, dept, "测试", (case.id,))
 
-    notice_services.raise_notices(session, [draft("race:b")], now=NOW)  # 第1号
+    notice_services.raise_notices(session, [draft("race:b")], now=NOW)  # 清营商督〔2026〕1号
     # Another sweep committed "race:b" after this one looked: its insert skips that row.
     monkeypatch.setattr(notice_services, "any_of", lambda *args: false())
     new = notice_services.raise_notices(session, [draft("race:a"), draft("race:b"), draft("race:c")], now=NOW)
     assert len(new) == 2
     numbers = sorted(n.number for n in notices(session))
-    assert numbers == ["营商督〔2026〕第1号", "营商督〔2026〕第2号", "营商督〔2026〕第3号"]
+    assert numbers == ["清营商督〔2026〕1号", "清营商督〔2026〕2号", "清营商督〔2026〕3号"]
     monkeypatch.undo()
     [fourth] = [
         session.get(Notice, n.id) for n in notice_services.raise_notices(session, [draft("race:d")], now=NOW)
     ]
-    assert fourth.number == "营商督〔2026〕第4号"  # the counter was given the unused number back
+    assert fourth.number == "清营商督〔2026〕4号"  # the counter was given the unused number back
 
 
 def test_a_sweep_over_more_than_one_batch_acts_on_every_item_once(session, actors, cats, depts, monkeypatch):
@@ -222,7 +222,7 @@ def test_a_sweep_over_more_than_one_batch_acts_on_every_item_once(session, actor
         c.id for c in cases
     )
     assert sweep.run_sweep(session, NOW + timedelta(hours=4))["unsigned"] == 0
-    numbers = sorted(int(n.number.split("第")[1].rstrip("号")) for n in notices(session))
+    numbers = sorted(n.sequence for n in notices(session))
     assert numbers == list(range(1, len(numbers) + 1))
 
 

@@ -174,3 +174,111 @@ def test_working_days_between_counts_the_end_day_but_not_the_start_day(calendar)
 def test_counting_between_a_start_and_its_deadline_gives_back_the_period(calendar, start, days):
     due, _ = calendar.add_working_days(start, days)
     assert calendar.working_days_between(start, due) == days
+
+
+# --- regional holidays: the presets an administrator applies (issue 15) ---------------------
+# A preset gives the days its rule yields in a year; 2027 has no State Council schedule yet,
+# so its weekdays count as working days there.
+
+
+def days_of(code, year, calendar):
+    from app.calendar import preset_days
+
+    return [(d.day, d.kind) for d in preset_days(code, year, calendar)]
+
+
+def holidays(*days):
+    return [(d, "holiday") for d in days]
+
+
+@pytest.mark.parametrize(
+    "year, third, fourth",
+    [
+        (2024, date(2024, 4, 11), date(2024, 4, 12)),  # Thu, Fri
+        (2025, date(2025, 3, 31), date(2025, 4, 1)),  # Mon, Tue
+        (2026, date(2026, 4, 19), date(2026, 4, 20)),  # Sun, Mon
+        (2027, date(2027, 4, 9), date(2027, 4, 10)),  # Fri, Sat
+    ],
+)
+def test_sanyuesan_is_the_third_and_fourth_day_of_the_third_lunar_month(calendar, year, third, fourth):
+    assert days_of("guangxi-sanyuesan", year, calendar) == holidays(third, fourth)
+
+
+def test_a_weekend_day_of_sanyuesan_is_not_made_up(calendar):
+    # 2026: 三月初三 is a Sunday; the two days stay the two days, no Tuesday is added.
+    days = days_of("guangxi-sanyuesan", 2026, calendar)
+    assert len(days) == 2 and date(2026, 4, 21) not in {d for d, _ in days}
+
+
+@pytest.mark.parametrize(
+    "year, expected",
+    [
+        # The 2025 notice: "6月6日（周五）是古尔邦节，6月6日（周五）至10日（周二）放假，共5天".
+        (2025, holidays(date(2025, 6, 6), date(2025, 6, 9), date(2025, 6, 10))),
+        # 2022: the festival was announced for Sunday 10 July (a day after Umm al-Qura's):
+        # "7月9日至13日放假调休" — Monday to Wednesday off.
+        (2022, holidays(date(2022, 7, 11), date(2022, 7, 12), date(2022, 7, 13))),
+        (2024, holidays(date(2024, 6, 17), date(2024, 6, 18), date(2024, 6, 19))),  # Sun 16 June
+        (2026, holidays(date(2026, 5, 27), date(2026, 5, 28), date(2026, 5, 29))),  # Wed 27 May
+        (2027, holidays(date(2027, 5, 17), date(2027, 5, 18), date(2027, 5, 19))),  # Sun 16 May
+    ],
+)
+def test_kurban_gives_three_working_days_off_from_the_day_of_the_festival(calendar, year, expected):
+    assert days_of("xinjiang-kurban", year, calendar) == expected
+
+
+def test_kurban_falls_on_10_dhu_al_hijjah_by_umm_al_qura_unless_announced_otherwise():
+    from app.calendar import kurban_day
+
+    assert kurban_day(2005) == date(2005, 1, 21)  # as the 2005 notice of the region says
+    assert kurban_day(2016) == date(2016, 9, 11)
+    assert kurban_day(2022) == date(2022, 7, 10)  # Umm al-Qura: 9 July
+    assert kurban_day(2025) == date(2025, 6, 6)
+
+
+def test_losar_2025_is_the_four_days_of_lhasas_notice(calendar):
+    # "2月27日至3月4日，共6天，其中放假4天、周末2天，不调休"
+    assert days_of("tibet-losar", 2025, calendar) == holidays(
+        date(2025, 2, 27), date(2025, 2, 28), date(2025, 3, 3), date(2025, 3, 4)
+    )
+
+
+def test_losar_2026_extends_the_spring_festival_to_26_february(calendar):
+    # "2月15日至2月26日放假调休": the State Council's break ends on 23 February.
+    assert days_of("tibet-losar", 2026, calendar) == holidays(
+        date(2026, 2, 24), date(2026, 2, 25), date(2026, 2, 26)
+    )
+
+
+def test_losar_2023_brings_its_make_up_weekend_as_regional_workdays(calendar):
+    days = days_of("tibet-losar", 2023, calendar)
+    assert [d for d, kind in days if kind == "workday"] == [date(2023, 2, 18), date(2023, 2, 19)]
+    assert [d for d, kind in days if kind == "holiday"] == [date(2023, 2, d) for d in range(20, 25)]
+
+
+def test_losar_without_a_notice_gives_the_seven_days_from_the_tibetan_new_years_eve(calendar):
+    # 2027: 藏历正月初一 on Sunday 7 February; the seven days run Sat 6 to Fri 12; without a
+    # State Council schedule for 2027 its weekdays Mon 8 to Fri 12 are the ones added.
+    assert days_of("tibet-losar", 2027, calendar) == holidays(*(date(2027, 2, d) for d in range(8, 13)))
+    # 2024: 初一 on 10 February, in the Spring Festival break: only the eve (a working day) is added.
+    assert days_of("tibet-losar", 2024, calendar) == holidays(date(2024, 2, 9))
+
+
+@pytest.mark.parametrize(
+    "code, year", [("tibet-losar", 2031), ("tibet-losar", 2022), ("guangxi-sanyuesan", 2100)]
+)
+def test_a_year_a_preset_cannot_give_is_refused(calendar, code, year):
+    from app.calendar import preset_days
+
+    with pytest.raises(LookupError):
+        preset_days(code, year, calendar)
+
+
+def test_every_preset_names_its_holiday_and_the_years_it_gives(calendar):
+    from app.calendar import PRESETS
+
+    assert {p.name for p in PRESETS.values()} == {"壮族三月三", "古尔邦节", "藏历新年"}
+    for preset in PRESETS.values():
+        for year in (2024, 2025, 2026, 2027):
+            assert year in preset.years
+            assert all(d.name.startswith(preset.name) for d in preset.days(year, calendar))

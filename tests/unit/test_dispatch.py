@@ -165,3 +165,40 @@ def test_an_empty_keyword_list_has_no_keywords(raw):
 def test_parsed_keywords_drive_matching():
     rule = Rule(1, HOUSING_BUREAU, keywords=parse_keywords("违建，拖欠工程款"))
     assert proposed([rule]) == HOUSING_BUREAU
+
+
+# --- jurisdictions: a case sees the rules of its chain; the nearer office's rule wins a tie ----
+# nearness: 0 for a rule of every jurisdiction, then the depth of the jurisdiction that set it.
+
+
+def test_between_rules_equally_specific_the_nearer_jurisdictions_wins_over_priority():
+    rules = [
+        Rule(1, MARKET_BUREAU, category_id=PRICES, priority=9, nearness=0),  # every jurisdiction's
+        Rule(2, CITY_MARKET, category_id=PRICES, nearness=2),  # the city's
+    ]
+    assert proposed(rules) == CITY_MARKET
+
+
+def test_the_countys_own_rule_beats_its_citys():
+    rules = [
+        Rule(1, CITY_MARKET, category_id=PRICES, nearness=2),
+        Rule(2, COUNTY_MARKET, category_id=PRICES, nearness=3),
+    ]
+    assert proposed(rules) == COUNTY_MARKET
+
+
+def test_a_more_specific_rule_of_a_farther_jurisdiction_beats_a_nearer_vaguer_one():
+    rules = [
+        Rule(1, DISTRICT_MARKET, category_id=PRICES, region="130102", nearness=0),
+        Rule(2, COUNTY_MARKET, category_id=PRICES, nearness=3),
+    ]
+    assert proposed(rules) == DISTRICT_MARKET
+
+
+def test_rules_of_one_jurisdiction_equally_specific_still_go_by_priority_then_id():
+    rules = [
+        Rule(3, CITY_MARKET, category_id=PRICES, priority=1, nearness=2),
+        Rule(1, COUNTY_MARKET, category_id=PRICES, priority=1, nearness=2),
+        Rule(2, MARKET_BUREAU, category_id=PRICES, priority=0, nearness=2),
+    ]
+    assert proposed(rules) == COUNTY_MARKET

@@ -20,6 +20,7 @@ from reports.bulletin import (
     Count,
     Figures,
     NoticeItem,
+    OfficeRow,
     RankingRow,
     TrendPoint,
     TypicalItem,
@@ -44,6 +45,7 @@ OFFICES = (
     "城市管理局",
 )
 LAST_DEPARTMENT = f"{REGIONS[-1]}区{OFFICES[-1]}（第{DEPARTMENTS}号）"
+ISSUER = "石门市营商环境建设局"  # the issuing office, named on the document
 
 
 def department(i: int) -> str:
@@ -141,7 +143,7 @@ def bulletin_data(**changes) -> BulletinData:
         warning=typical("警示"),
         notices=[
             NoticeItem(
-                number=f"营商督〔2026〕{i}号",
+                number=f"石营商督〔2026〕{i}号",
                 kind=("提醒敦促函", "整改通知书", "约谈通知书")[i % 3],
                 department=department(i * 9),
                 cause="工单超期未办结，经提醒仍未答复企业诉求",
@@ -150,6 +152,8 @@ def bulletin_data(**changes) -> BulletinData:
             for i in range(1, 9)
         ],
         ranking=ranking(),
+        issuer=ISSUER,
+        area="石门市（含所辖县区）",
     )
     return dataclasses.replace(data, **changes)
 
@@ -175,16 +179,18 @@ def assessment_data(**changes) -> AssessmentData:
             "仍相同的，办理量多者在前；",
             "仍相同的，按单位编码顺序排列。",
         ],
+        issuer=ISSUER,
+        area="石门市直",
     )
     return dataclasses.replace(data, **changes)
 
 
 BULLETIN_HEADINGS = (
-    "营商环境投诉举报平台",
+    ISSUER,
     "营商环境投诉举报办理情况通报",
     "2026年第11期",
     "2026年10月",
-    "营商环境投诉举报平台督办室",
+    "2026年10月，石门市（含所辖县区）共登记投诉举报",
     "2026年11月1日",
     "一、总体情况",
     "二、示范案例",
@@ -240,7 +246,7 @@ def test_bulletin_has_every_section_and_the_last_department(bulletin_pdf, tmp_pa
         "1386",
         "92.9%",
         "94.1%",
-        "营商督〔2026〕8号",
+        "石营商督〔2026〕8号",
         "示范案例：某企业反映施工许可",
         "警示案例：某企业反映施工许可",
         "容缺受理机制",
@@ -320,7 +326,8 @@ def test_assessment_embeds_chinese_fonts_and_has_every_part(assessment_pdf, tmp_
         "营商环境投诉举报办理考核排名",
         "2026年第三季度",
         "2026年10月15日",
-        "营商环境投诉举报平台督办室",
+        ISSUER,
+        "石门市直各承办单位",
         "附录：指标口径与计分方法",
         "35%",
         "0.5分",
@@ -349,6 +356,40 @@ def test_assessment_ranking_is_landscape_with_repeated_header(assessment_pdf, tm
     assert set(with_header) <= landscape
     assert 1 not in landscape  # title page and appendix stay portrait
     assert int(sizes[-1][0]) not in landscape
+
+
+def test_the_documents_never_name_the_old_central_office(bulletin_pdf, assessment_pdf, tmp_path):
+    for pdf, _ in (bulletin_pdf, assessment_pdf):
+        text = plain(poppler("pdftotext", pdf, tmp_path))
+        assert "督办室" not in text and text.count(ISSUER) >= 3  # masthead, imprint, signature
+
+
+def test_a_long_office_name_is_set_smaller_to_stay_on_one_masthead_line(tmp_path):
+    from reports.pdf import masthead_pt
+
+    long_name = "清源省石门市东城区营商环境建设局（优化营商环境投诉中心）"
+    assert masthead_pt("长河县营商环境建设局", 34, 0.12) == 34
+    assert 14 <= masthead_pt(long_name, 34, 0.12) < 20
+    pdf, _, _ = rendered(render_bulletin_pdf, bulletin_data(issuer=long_name, ranking=ranking(3)))
+    lines = [plain(line) for line in poppler("pdftotext", pdf, tmp_path, "-layout").splitlines()]
+    assert long_name in lines
+
+
+def test_the_assessment_of_a_city_ranks_its_counties_in_a_table_of_their_own(tmp_path):
+    offices = [
+        OfficeRow(1, "石门市东城区营商环境建设局", "东城区", "县级", 12, 0.95, 0.9, 0),
+        OfficeRow(2, "长河县营商环境建设局", "长河县", "县级", 30, 0.5, None, 3),
+    ]
+    data = assessment_data(ranking=ranking(3), offices=offices, office_tie_breaks=["按时办结率高者在前；"])
+    pdf, warnings, _ = rendered(render_assessment_pdf, data)
+    assert_chinese_fonts(pdf, warnings, tmp_path)
+    text = plain(poppler("pdftotext", pdf, tmp_path))
+    assert "一、石门市直承办单位排名" in text and "二、下级辖区排名" in text
+    assert "1东城区石门市东城区营商环境建设局县级1295.0%90.0%0" in text
+    assert "2长河县长河县营商环境建设局县级3050.0%—3" in text
+    assert "五、下级辖区排名规则" in text and "下级辖区2个" in text
+    alone = plain(poppler("pdftotext", render_assessment_pdf(assessment_data(ranking=ranking(3))), tmp_path))
+    assert "下级辖区" not in alone  # a county: no such table
 
 
 # --- fetching --------------------------------------------------------------------------------------

@@ -85,6 +85,19 @@ EXPECTED: dict[tuple[Status, Action], frozenset[Role]] = {
     (S.EVALUATED, A.RECORD_REVISIT): frozenset({R.SUPERVISOR, R.CLERK}),
     (S.CLOSED, A.RECORD_REVISIT): frozenset({R.SUPERVISOR, R.CLERK}),
 }
+# Across the levels of government (issue 15, 001/003): the office whose case it is refers a
+# difficult one up to the office above (提级办理) or sends an accepted one down to an office
+# below with a deadline (交办); an upper office takes over (上收) a lower office's case, even one
+# not yet accepted. Dispatchers and supervisors decide these moves; a case already answered
+# (replied, evaluated) or finished stays where it is.
+OFFICE_DECIDES = frozenset({R.DISPATCHER, R.SUPERVISOR})
+ON_THE_WAY = (S.ACCEPTED, S.RETURNED, S.DISPATCHED, S.HANDLING, S.UNSATISFIED)
+for _status in ON_THE_WAY:
+    EXPECTED[(_status, A.REFER_UP)] = OFFICE_DECIDES
+    EXPECTED[(_status, A.PULL_UP)] = OFFICE_DECIDES
+EXPECTED[(S.SUBMITTED, A.PULL_UP)] = OFFICE_DECIDES
+for _status in (S.ACCEPTED, S.RETURNED):  # sent down before it is dispatched
+    EXPECTED[(_status, A.SEND_DOWN)] = OFFICE_DECIDES
 # Rectification (整改) runs beside the reply and the rating, from handling until closing: the
 # lead department plans it and reports it done, the office re-checks it (复核).
 for _status in (S.HANDLING, S.REPLIED, S.UNSATISFIED, S.EVALUATED):
@@ -170,6 +183,12 @@ def test_every_other_status_is_open():
         (A.ESCALATE, S.HANDLING, S.DISPATCHED),
         (A.CLOSE, S.EVALUATED, S.CLOSED),
         (A.CLOSE, S.UNSATISFIED, S.CLOSED),
+        # A case referred up or sent down waits in the receiving office's dispatch queue.
+        (A.REFER_UP, S.HANDLING, S.ACCEPTED),
+        (A.REFER_UP, S.UNSATISFIED, S.ACCEPTED),
+        (A.REFER_UP, S.RETURNED, S.ACCEPTED),
+        (A.SEND_DOWN, S.ACCEPTED, S.ACCEPTED),
+        (A.SEND_DOWN, S.RETURNED, S.ACCEPTED),
     ],
 )
 def test_each_step_leads_to_the_next_status(action, source, target):
@@ -268,6 +287,21 @@ for _status in (S.HANDLING, S.REPLIED, S.UNSATISFIED, S.EVALUATED):
     EXPECTED_GUARDS[(_status, A.REPORT_RECTIFICATION)] = {Guard.LEAD_IS_ACTOR, Guard.RECTIFICATION_PLANNED}
     EXPECTED_GUARDS[(_status, A.ACCEPT_RECTIFICATION)] = {Guard.RECTIFICATION_SUBMITTED}
     EXPECTED_GUARDS[(_status, A.REJECT_RECTIFICATION)] = {Guard.RECTIFICATION_SUBMITTED}
+# Across levels: referring up needs an office above, sending down one below; taking over needs
+# the case to be of an office under the actor's.
+for _status in ON_THE_WAY:
+    EXPECTED_GUARDS[(_status, A.REFER_UP)] = {Guard.HAS_PARENT_JURISDICTION}
+    EXPECTED_GUARDS[(_status, A.PULL_UP)] = {Guard.IN_LOWER_JURISDICTION}
+EXPECTED_GUARDS[(S.SUBMITTED, A.PULL_UP)] = {Guard.IN_LOWER_JURISDICTION}
+for _status in (S.ACCEPTED, S.RETURNED):
+    EXPECTED_GUARDS[(_status, A.SEND_DOWN)] = {Guard.HAS_LOWER_JURISDICTION}
+# 属地管理: an office acts only on its own jurisdiction's cases. An upper office reads and
+# supervises a lower office's case, and the one thing it does to it is take it over (上收).
+# Departments (handlers) and the reporter are not offices: they are not bound by this rule.
+OFFICES = frozenset({R.CLERK, R.DISPATCHER, R.SUPERVISOR, R.LEADER, R.ADMIN, R.CUSTODIAN})
+for (_status, _action), _roles in EXPECTED.items():
+    if _roles & OFFICES and _action != A.PULL_UP:
+        EXPECTED_GUARDS.setdefault((_status, _action), set()).add(Guard.OWN_JURISDICTION)
 GUARD_CASES = [(s, a, g) for (s, a), guards in EXPECTED_GUARDS.items() for g in sorted(guards)]
 
 
@@ -315,19 +349,23 @@ def test_one_extension_request_at_a_time():
     none_pending = lead | {Guard.NO_PENDING_EXTENSION}
     assert A.REQUEST_EXTENSION in allowed_actions(S.HANDLING, {R.HANDLER}, none_pending)
     assert A.REQUEST_EXTENSION not in allowed_actions(S.HANDLING, {R.HANDLER}, pending)
-    supervisor_sees = allowed_actions(S.HANDLING, {R.SUPERVISOR}, pending)
+    supervisor_sees = allowed_actions(S.HANDLING, {R.SUPERVISOR}, pending | OWN_CASE)
     assert {A.APPROVE_EXTENSION, A.REFUSE_EXTENSION} <= set(supervisor_sees)
-    nothing_to_decide = allowed_actions(S.HANDLING, {R.SUPERVISOR}, none_pending)
+    nothing_to_decide = allowed_actions(S.HANDLING, {R.SUPERVISOR}, none_pending | OWN_CASE)
     assert not {A.APPROVE_EXTENSION, A.REFUSE_EXTENSION} & set(nothing_to_decide)
 
 
+# The office's own jurisdiction's case (the facts of every office row).
+OWN_CASE = {Guard.OWN_JURISDICTION}
+
+
 def test_when_no_re_handling_is_left_an_unsatisfied_case_is_escalated_or_closed():
-    facts = {Guard.HAS_HIGHER_LEVEL, Guard.NO_OPEN_RECTIFICATION}
+    facts = {Guard.HAS_HIGHER_LEVEL, Guard.NO_OPEN_RECTIFICATION} | OWN_CASE
     assert set(allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, facts)) == {A.ESCALATE, A.CLOSE}
 
 
 def test_at_the_top_level_an_unsatisfied_case_can_only_be_re_handled_or_closed():
-    facts = {Guard.REHANDLE_LEFT, Guard.NO_OPEN_RECTIFICATION}
+    facts = {Guard.REHANDLE_LEFT, Guard.NO_OPEN_RECTIFICATION} | OWN_CASE
     assert set(allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, facts)) == {A.REHANDLE, A.CLOSE}
 
 
@@ -335,6 +373,49 @@ def test_a_reply_to_a_complaint_or_report_waits_for_its_finding():
     lead = {Guard.ASSIGNED_TO_ACTOR, Guard.LEAD_IS_ACTOR}
     assert A.REPLY not in allowed_actions(S.HANDLING, {R.HANDLER}, lead)
     assert A.REPLY in allowed_actions(S.HANDLING, {R.HANDLER}, lead | {Guard.FINDING_RECORDED})
+
+
+def test_an_unsatisfied_case_of_a_lower_office_can_also_be_referred_up():
+    facts = {Guard.REHANDLE_LEFT, Guard.NO_OPEN_RECTIFICATION, Guard.HAS_PARENT_JURISDICTION} | OWN_CASE
+    assert set(allowed_actions(S.UNSATISFIED, {R.SUPERVISOR}, facts)) == {A.REHANDLE, A.CLOSE, A.REFER_UP}
+
+
+# --- across the levels of government ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_an_upper_office_does_nothing_to_a_lower_offices_case_but_take_it_over(status):
+    """It reads and supervises the case (the scope), but accepts, dispatches, decides or closes
+    only once the case is its own."""
+    lower_case = ALL_FACTS - {Guard.OWN_JURISDICTION}
+    assert set(allowed_actions(status, OFFICES, lower_case)) <= {A.PULL_UP}
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_an_office_never_takes_over_its_own_or_an_upper_offices_case(status):
+    not_below = ALL_FACTS - {Guard.IN_LOWER_JURISDICTION}
+    assert A.PULL_UP not in allowed_actions(status, OFFICES, not_below)
+
+
+def test_a_case_taken_over_before_acceptance_keeps_waiting_for_it():
+    """上收 of a case not yet accepted leaves it to the upper office's clerk: the service keeps
+    it submitted; any other case waits for dispatch there (the table leaves it to the service)."""
+    assert find_transition(A.PULL_UP, S.SUBMITTED).target is None
+    assert all(find_transition(A.PULL_UP, s).target is None for s in ON_THE_WAY)
+
+
+def test_the_top_office_refers_nothing_up_and_the_bottom_one_sends_nothing_down():
+    top = ALL_FACTS - {Guard.HAS_PARENT_JURISDICTION}
+    bottom = ALL_FACTS - {Guard.HAS_LOWER_JURISDICTION}
+    for status in Status:
+        assert A.REFER_UP not in allowed_actions(status, OFFICES, top)
+        assert A.SEND_DOWN not in allowed_actions(status, OFFICES, bottom)
+
+
+def test_departments_and_reporters_are_not_bound_to_a_jurisdiction():
+    for t in TRANSITIONS:
+        if not t.roles & OFFICES:
+            assert Guard.OWN_JURISDICTION not in t.guards, t
 
 
 def test_no_case_closes_while_its_rectification_is_open():
