@@ -251,24 +251,65 @@ _NAMED_USER = {
 }
 
 
+# What an administrator of a city or county manages beside the office's own work: the accounts
+# and the jurisdictions under its own (each view limits its rows to them).
+SCOPED_ADMIN_VIEWS = frozenset({"JurisdictionView", "StaffUserView", "ResetPasswordView", "TotpResetView"})
+
+
+def _office_may(endpoint: str) -> bool:
+    """Whether some office role other than the administrator holds the permission behind an
+    endpoint (the office's own work, scoped by the case rules), or the endpoint needs none."""
+    view_name, _, method = endpoint.partition(".")
+    view = next((v for v in current_app.appbuilder.baseviews if v.endpoint == view_name), None)
+    if view is None:
+        return True  # not an AppBuilder view (static files …)
+    if method in ("action", "action_post"):
+        return False  # list actions: the administrator's bulk tools
+    function = getattr(view, method, None)
+    name = (getattr(view, "method_permission_name", None) or {}).get(method) or getattr(
+        function, "_permission_name", None
+    )
+    if not name:
+        return True  # no permission asked (public pages, login …)
+    permission, resource = f"can_{name}", view.class_permission_name
+    return any(
+        re.fullmatch(p, permission) and re.fullmatch(v, resource)
+        for role, patterns in ROLE_PERMISSIONS.items()
+        if role != Role.ADMIN
+        for p, v in patterns
+    )
+
+
 def guard_account_scope():
-    """An administrator of a city or county manages only the accounts of its jurisdiction and
-    of those under it: the pages naming another account answer 404, the installation-wide
-    ones (roles, permissions, the accounts API) 403. The province's administrators are not
-    limited."""
+    """An administrator of a city or county manages only the accounts and jurisdictions of its
+    jurisdiction and of those under it: the pages naming another account answer 404. The
+    installation's configuration (roles and permissions, reference data, rules and their
+    per-jurisdiction values, holidays, settings, the outbox and queues, the accounts API) is the
+    province's: 403. Beside that it does the office's work, whose rules scope it. The
+    province's administrators are not limited."""
     from flask import abort, request
 
     from app.services import jurisdictions
 
     endpoint = request.endpoint or ""
-    root_only = endpoint.partition(".")[0] in ROOT_ONLY_VIEWS
-    if not root_only and endpoint not in _NAMED_USER:
-        return None
+    if request.path.startswith("/api/"):  # a token's user is known once the token is read
+        from flask_jwt_extended import verify_jwt_in_request
+
+        try:
+            verify_jwt_in_request(optional=True)
+        except Exception:  # noqa: BLE001 - a bad token: FAB's own check answers 401
+            return None
+    user = current_app.appbuilder.sm.current_user
+    if user is None or not any(r.name == Role.ADMIN.value for r in getattr(user, "roles", None) or ()):
+        return None  # FAB's permissions decide for everyone but administrators
     actor = _acting_user()
-    if Role.ADMIN not in actor.roles or own_jurisdiction().parent_id is None:
-        return None  # FAB's permissions decide for everyone else
-    if root_only:
+    if own_jurisdiction().parent_id is None:
+        return None  # the province's administrators are not limited
+    view_name = endpoint.partition(".")[0]
+    if view_name in ROOT_ONLY_VIEWS or (view_name not in SCOPED_ADMIN_VIEWS and not _office_may(endpoint)):
         abort(403)
+    if endpoint not in _NAMED_USER:
+        return None
     session = current_app.appbuilder.sm.session
     for pk in _NAMED_USER[endpoint](request):
         text = str(pk or "")

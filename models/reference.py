@@ -137,7 +137,7 @@ class DeadlinePolicy(Model):
     """Working days allowed for a case type / urgency / multi-department combination."""
 
     __tablename__ = "deadline_policy"
-    __table_args__ = (CheckConstraint("working_days >= 0", name="ck_policy_days"),)
+    __table_args__ = (CheckConstraint("working_days >= 0 AND working_days <= 365", name="ck_policy_days"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_type: Mapped[CaseType | None] = mapped_column(enum_column_type(CaseType))

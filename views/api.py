@@ -17,6 +17,7 @@ from app.extensions import db
 from app.services import cases as case_services
 from app.services import reporting, visibility
 from app.services.reference import validate_department
+from app.services.settings import check_policy_days
 from app.transaction import discard
 from models import (
     CalendarDay,
@@ -423,6 +424,8 @@ DeadlinePolicyApi = _reference_api(
     DeadlinePolicy,
     "deadline_policy",
     ["id", "case_type", "urgency", "multi_department", "working_days", "note"],
+    pre_add=lambda self, item: check_policy_days(item.working_days),
+    pre_update=lambda self, item: check_policy_days(item.working_days),
 )
 DispatchRuleApi = _reference_api(
     DispatchRule,

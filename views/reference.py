@@ -9,14 +9,14 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.enums import CaseType, DeptLevel, Urgency
 from app.errors import DomainError
 from app.extensions import db
 from app.ids import as_id
 from app.services.reference import validate_department
-from app.services.settings import check_setting
+from app.services.settings import MAX_POLICY_WORKING_DAYS, check_setting
 from app.services.windows import new_window_token, window_filing_url
 from models import (
     CalendarDay,
@@ -424,6 +424,7 @@ class DeadlinePolicyView(_RecomputesDeadlines):
             widget=Select2Widget(),
         ),
     }
+    validators_columns = {"working_days": [NumberRange(0, MAX_POLICY_WORKING_DAYS)]}
     description_columns = {
         "case_type": _l("Leave empty to apply to every case type"),
         "urgency": _l("Leave empty to apply to every urgency"),

@@ -396,6 +396,10 @@ def merge_case(session, case: Case, *, actor: Actor, now: datetime, into_case, n
     main = _other_case(session, into_case, actor)
     if main.id == case.id or main.status not in OPEN_STATUSES:
         raise Invalid(N_("Merge into another case that is still open."))
+    if main.jurisdiction_id != case.jurisdiction_id:
+        # its reporters, files and messages would move to another office's case: that office
+        # takes the duplicate over, or the two are linked
+        raise Invalid(N_("Merge only into a case of the same office; link the two cases instead."))
     visibility.check_merge(session, case, main)  # no conflict of interest
     svc.move(
         session,

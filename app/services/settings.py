@@ -131,6 +131,17 @@ def _overrides(session, chain: tuple[int, ...]) -> list[tuple[int, str, int]]:
     return sorted(rows, key=lambda r: depth[r[0]])
 
 
+# The most working days a deadline policy may give (a year and a half of working days): more
+# would put a deadline past any calendar and nobody would be held to it.
+MAX_POLICY_WORKING_DAYS = 365
+
+
+def check_policy_days(days) -> None:
+    """Refuse a deadline policy's working days outside 0 … MAX_POLICY_WORKING_DAYS."""
+    if days is None or not 0 <= int(days) <= MAX_POLICY_WORKING_DAYS:
+        raise Invalid(N_("Enter a value between 0 and %(high)s."), high=MAX_POLICY_WORKING_DAYS)
+
+
 def get_settings(session, jurisdiction=None) -> dict[str, int]:
     """Return every setting in force in ``jurisdiction`` (None: the root): the defaults, then
     the stored values (the root's), then the values of the jurisdictions from the root down

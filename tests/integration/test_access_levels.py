@@ -8,7 +8,8 @@ department, and Finance. Objects: a case in each jurisdiction (清源省, 石门
 (长河县, 北岭市), each with a reward and a typical case.
 
 Every rule of the application's URL map that takes a case id (or a reward's or typical case's)
-is requested by every user for every object: GET for all of them, and the mutating requests of
+is requested by every user for every object (FAB's generic edit and delete, which no role
+holds, for one): GET for all of them, and the mutating requests of
 the action endpoints (every action of the transition table that could apply to the case's
 status, with the parameters a legitimate caller would send, through the API; the offices' and
 departments' moves on the screens). What each user may do is decided here from the rules, never
@@ -495,6 +496,8 @@ def targets(app, session, objs) -> list[Target]:
         for key, object_id in objects.items():
             if key in LIST_ONLY and kind == "case":
                 continue
+            if method_name in MUTATING_FAB_METHODS and key != next(iter(objects)):
+                continue  # FAB's generic edit and delete: no role holds them, whatever the object
             case_id = objs["cases"][key]
             values = {"case_id": case_id} if "case_id" in args else {"pk": object_id}
             if kind != "case":
@@ -511,6 +514,8 @@ def targets(app, session, objs) -> list[Target]:
                 values["attachment_id"] = objs["attachments"][key]
             params = _case_params(session, objs, key)
             params["reporter_id"] = _first_reporter(session, case_id)
+            if kind == "reward":
+                params["method"] = "bank"  # paid by bank transfer (a revisit's "method" is a call's)
             actions = [None]
             if "action" in args:
                 actions = (

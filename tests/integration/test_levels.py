@@ -520,3 +520,30 @@ def test_the_demo_has_cases_that_crossed_the_levels(session, places):
     assert [("send_down", "清源省", "石门市")] in crossed  # the province sends one down
     sent = session.query(Case).filter(Case.jurisdiction_due_at.is_not(None)).one()
     assert sent.lead_assignment.due_at <= sent.jurisdiction_due_at
+
+
+def test_a_city_cannot_merge_its_case_into_a_county_case_it_has_not_taken_over(session, cats, when):
+    # The merge would move the city's reporter, files and messages into 长河县's case.
+    county_case = accepted(session, cats, when)
+    city_case = filed(session, cats, region=CITY, clerk="sm_clerk")
+    with refused(Invalid, "same office"):
+        act(session, city_case, Action.MERGE, "sm_clerk", when, into_case=county_case.number, note="重复")
+    assert city_case.status == Status.SUBMITTED and city_case.merged_into_id is None
+    assert not [e for e in county_case.events if e.action == "merge_in"]
+
+
+def test_a_deadline_policy_beyond_any_calendar_is_refused_on_the_form_and_the_api(app, session):
+    from models import DeadlinePolicy
+    from tests.conftest import api_token
+
+    before = session.query(DeadlinePolicy).count()
+    admin = login(app.test_client(), "admin")
+    for days in ("1000000000", "366", "-1"):
+        page = admin.post(
+            "/deadlinepolicyview/add", data={"case_type": "suggestion", "working_days": days, "note": "x"}
+        )
+        assert page.status_code == 200, days  # the form again, with its message
+    headers = {"Authorization": f"Bearer {api_token(app.test_client(), 'admin')}"}
+    answer = app.test_client().post("/api/v1/deadline_policy/", json={"working_days": 10**9}, headers=headers)
+    assert 400 <= answer.status_code < 500 and answer.status_code != 409, answer.get_data(as_text=True)
+    assert session.query(DeadlinePolicy).count() == before

@@ -14,7 +14,7 @@ import pytest
 from app.services import jurisdictions as js
 from app.workflow import Action
 from models import AuditRecord, Case, CaseEvent, Department, Jurisdiction, Staff
-from tests.conftest import at, login
+from tests.conftest import api_token, at, login
 from tests.factories import file_case
 
 NOW = at("2026-11-02 10:00")
@@ -510,3 +510,48 @@ def test_a_form_message_quoting_typed_names_shows_them_as_text(app, session, adm
     assert '<img src=x onerror="alert(1)">' not in page
     assert "&lt;img src=x onerror=" in page
     assert "&amp;lt;" not in page  # escaped once, not twice
+
+
+def test_a_city_administrator_cannot_change_the_installations_configuration(
+    app, session, city_admin, places, depts
+):
+    """Reference data, rules and their per-jurisdiction values, holidays, settings, the outbox
+    are the province's to configure: a city's administrator is refused every one (screens and
+    API), and still reaches its own accounts, jurisdictions and the office's case work."""
+    from models import DeadlinePolicy
+
+    before = session.query(DeadlinePolicy).count()
+    refused_pages = {
+        "/deadlinepolicyview/list/": "GET",
+        "/deadlinepolicyview/add": "POST",
+        f"/departmentview/edit/{depts['C20'].id}": "POST",
+        "/dispatchruleview/list/": "GET",
+        "/calendardayview/add": "POST",
+        "/rewardtierview/add": "POST",
+        "/settingview/list/": "GET",
+        "/rules/settings/set": "POST",
+        "/rules/holidays/apply": "POST",
+        f"/rules/effective/?jurisdiction={places['QY'].id}": "GET",
+        "/outbox/list/": "GET",
+    }
+    for url, method in refused_pages.items():
+        data = {
+            "working_days": "0",
+            "jurisdiction_id": str(places["BL"].id),
+            "key": "sign_hours",
+            "value": "1",
+        }
+        response = city_admin.open(url, method=method, data=data if method == "POST" else None)
+        assert response.status_code == 403, (url, response.status_code)
+    token = api_token(app.test_client(), "sm_admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    api = app.test_client()
+    assert (
+        api.put(f"/api/v1/department/{depts['C20'].id}", json={"head": "x"}, headers=headers).status_code
+        == 403
+    )
+    assert api.post("/api/v1/deadline_policy/", json={"working_days": 0}, headers=headers).status_code == 403
+    assert api.get("/api/v1/department/", headers=headers).status_code == 200  # reading, as every office does
+    assert session.query(DeadlinePolicy).count() == before
+    for url in ("/jurisdictionview/list/", "/users/list/", "/cases/list/", "/"):
+        assert city_admin.get(url).status_code == 200, url

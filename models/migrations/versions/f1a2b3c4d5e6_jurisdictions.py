@@ -163,5 +163,12 @@ def upgrade():
     )
 
 
+    # A policy's working days have an upper bound (10**9 days ran past any calendar: a 500).
+    op.execute("UPDATE deadline_policy SET working_days = 365 WHERE working_days > 365")
+    with op.batch_alter_table("deadline_policy") as batch:
+        batch.drop_constraint("ck_policy_days", type_="check")
+        batch.create_check_constraint("ck_policy_days", "working_days >= 0 AND working_days <= 365")
+
+
 def downgrade():
     raise NotImplementedError("jurisdictions cannot be folded back into one office without loss")
