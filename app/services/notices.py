@@ -35,25 +35,22 @@ from models import Case, Department, Jurisdiction, Notice, NoticeCounter
 from models.supervision import notice_case
 
 
-def _take_numbers(session, jurisdiction_id: int, year: int, count: int) -> int:
-    """Take the next ``count`` numbers of an office's year and return the last one. The counter
-    row stays locked until commit, so numbers have no gaps and no duplicates even with
-    concurrent sweeps."""
-    bump = (
-        update(NoticeCounter)
-        .where(NoticeCounter.jurisdiction_id == jurisdiction_id, NoticeCounter.year == year)
-        .values(last=NoticeCounter.last + count)
-        .returning(NoticeCounter.last)
-    )
-    number = session.execute(bump).scalar()
-    if number is None:
-        session.execute(
-            dialect_insert(session, NoticeCounter)
-            .values(jurisdiction_id=jurisdiction_id, year=year, last=0)
-            .on_conflict_do_nothing(index_elements=["jurisdiction_id", "year"])
+def _take_numbers(session, year: int, counts: dict[int, int]) -> dict[int, int]:
+    """Take the next ``counts[office]`` numbers of each office's year and return the last one
+    taken per office: one upsert for every office of the batch (the sweep issues notices for a
+    hundred offices at once). The counter rows stay locked until commit, so numbers have no
+    gaps and no duplicates even with concurrent sweeps; they are locked in office order, so
+    two sweeps never deadlock."""
+    insert = dialect_insert(session, NoticeCounter)
+    upsert = (
+        insert.values([{"jurisdiction_id": j, "year": year, "last": counts[j]} for j in sorted(counts)])
+        .on_conflict_do_update(
+            index_elements=["jurisdiction_id", "year"],
+            set_={"last": NoticeCounter.last + insert.excluded.last},
         )
-        number = session.execute(bump).scalar()
-    return number
+        .returning(NoticeCounter.jurisdiction_id, NoticeCounter.last)
+    )
+    return dict(session.execute(upsert).all())
 
 
 @dataclass(frozen=True)
@@ -141,9 +138,13 @@ def raise_notices(
     today = local_date(now)
     table = Notice.__table__  # Core: the batch goes out in one multi-row INSERT
     rows, first_of, due_of = [], {}, {}
-    for office in offices:  # counters locked in id order: concurrent sweeps never deadlock
-        own = [(key, draft) for key, draft in fresh if office_of[key].id == office.id]
-        first = _take_numbers(session, office.id, today.year, len(own)) - len(own) + 1
+    own_of: dict[int, list] = {}
+    for key, draft in fresh:
+        own_of.setdefault(office_of[key].id, []).append((key, draft))
+    last_of = _take_numbers(session, today.year, {office: len(own) for office, own in own_of.items()})
+    for office in offices:
+        own = own_of.get(office.id, [])
+        first = last_of[office.id] - len(own) + 1
         if rules is not None:
             office_settings, office_calendar = rules.settings(office.id), rules.calendar(office.id)
         else:
