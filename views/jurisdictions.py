@@ -24,17 +24,22 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.enums import DeptLevel
-from app.errors import DomainError, Invalid
+from app.errors import DomainError
 from app.extensions import db
 from app.security import OwnOrBelowJurisdictionFilter
 from app.services import jurisdictions
-from app.workflow import N_
+from app.services.jurisdictions import (
+    check_active,
+    check_code,
+    check_doc_prefix,
+    check_placement,
+    check_region,
+    compose_region,
+    within,
+)
 from models import Department, Jurisdiction
 from views.common import current_actor, label
 from views.forms import StrictSelectField, enum_select
-
-LEVEL_RANK = {level: rank for rank, level in enumerate(DeptLevel)}  # province 0, city 1, county 2
-
 
 # --- the region tree ---------------------------------------------------------------------------
 
@@ -49,13 +54,6 @@ def region_tree(session) -> list[str]:
         parts = [p for p in (region or "").split("/") if p]
         regions.update("/".join(parts[: i + 1]) for i in range(len(parts)))
     return sorted(regions)
-
-
-def within(region: str | None, outer: str | None) -> bool:
-    """Whether ``region`` is ``outer`` or lies under it (no ``outer``: anywhere)."""
-    if not outer:
-        return True
-    return bool(region) and (region == outer or region.startswith(outer + "/"))
 
 
 def region_choices(outer: str | None = None, blank: bool = True) -> list[tuple[str, str]]:
@@ -96,123 +94,6 @@ class BelowOwnJurisdictionFilter(BaseFilter):
             return query
         own = own_jurisdiction(actor)
         return query.filter(and_(jurisdictions.scope_clause(self.model.id, actor), self.model.id != own.id))
-
-
-# --- the rules of the tree, checked on the form -----------------------------------------------
-
-
-def _other(session, column, value, own_id) -> Jurisdiction | None:
-    query = session.query(Jurisdiction).filter(column == value)
-    if own_id is not None:
-        query = query.filter(Jurisdiction.id != own_id)
-    return query.first()
-
-
-def check_code(session, code: str, own_id: int | None) -> None:
-    other = _other(session, Jurisdiction.code, code, own_id)
-    if other is not None:
-        raise Invalid(N_("Another jurisdiction already has this code: %(name)s."), name=other.name)
-
-
-def check_doc_prefix(session, prefix: str, own_id: int | None) -> None:
-    other = _other(session, Jurisdiction.doc_prefix, prefix, own_id)
-    if other is not None:
-        raise Invalid(
-            N_("Another jurisdiction already uses this document number prefix: %(name)s."), name=other.name
-        )
-
-
-def compose_region(region: str | None, new_place: str | None) -> str:
-    """The region chosen from the tree, with a new place under it when one is typed."""
-    region, place = (region or "").strip(), (new_place or "").strip()
-    if place and "/" in place:
-        raise Invalid(N_("Type only the name of the new place (without “/”)."))
-    if not region:
-        raise Invalid(N_("Choose the region the jurisdiction governs."))
-    return f"{region}/{place}" if place else region
-
-
-def check_region(session, region: str, parent: Jurisdiction | None, own_id: int | None) -> None:
-    """A region of its own, inside the parent's, and around the regions of those under it."""
-    other = _other(session, Jurisdiction.region, region, own_id)
-    if other is not None:
-        raise Invalid(N_("Another jurisdiction already governs this region: %(name)s."), name=other.name)
-    if parent is not None and not region.startswith(parent.region + "/"):
-        raise Invalid(
-            N_("The region must lie inside the region of the parent jurisdiction (%(region)s)."),
-            region=parent.region,
-        )
-    if own_id is not None:
-        outside = [
-            j.name
-            for j in session.query(Jurisdiction).filter(Jurisdiction.parent_id == own_id)
-            if not j.region.startswith(region + "/")
-        ]
-        if outside:
-            raise Invalid(
-                N_("Jurisdictions under it govern regions outside this region: %(names)s."),
-                names="、".join(outside),
-            )
-
-
-def check_placement(session, parent: Jurisdiction | None, level, own_id: int | None) -> None:
-    """The root (the province) stays at the top; every other jurisdiction has a parent of a
-    higher level that is neither itself nor one below it."""
-    own = session.get(Jurisdiction, own_id) if own_id is not None else None
-    if own is not None and own.parent_id is None:
-        if parent is not None:
-            raise Invalid(N_("The province (the root jurisdiction) cannot be placed under another one."))
-        return
-    if parent is None:
-        raise Invalid(N_("Choose the parent jurisdiction: only the province is at the top."))
-    if own is not None and jurisdictions.is_within(parent, own.path):
-        raise Invalid(N_("A jurisdiction cannot be placed under itself or under one below it."))
-    try:
-        level = DeptLevel(level) if level else None
-    except ValueError:
-        level = None
-    if level is None:
-        raise Invalid(N_("Choose the jurisdiction's level."))
-    if LEVEL_RANK[level] <= LEVEL_RANK[DeptLevel(parent.level)]:
-        raise Invalid(
-            N_("A %(level)s jurisdiction cannot be placed under a %(parent)s one."),
-            level=label(level),
-            parent=label(DeptLevel(parent.level)),
-        )
-    if own is not None:
-        higher = [
-            j.name
-            for j in session.query(Jurisdiction).filter(Jurisdiction.parent_id == own.id)
-            if LEVEL_RANK[DeptLevel(j.level)] <= LEVEL_RANK[level]
-        ]
-        if higher:
-            raise Invalid(
-                N_("Jurisdictions under it would not be of a lower level: %(names)s."),
-                names="、".join(higher),
-            )
-
-
-def check_active(session, active: bool, own_id: int | None) -> None:
-    """The province stays active; a jurisdiction with active ones under it stays active."""
-    if active or own_id is None:
-        return
-    own = session.get(Jurisdiction, own_id)
-    if own is not None and own.parent_id is None:
-        raise Invalid(N_("The province (the root jurisdiction) cannot be deactivated."))
-    if jurisdictions.children(session, own_id):
-        raise Invalid(N_("Deactivate the jurisdictions under it first."))
-
-
-def check_department_jurisdiction(region: str | None, jurisdiction: Jurisdiction | None) -> None:
-    """A department works inside its jurisdiction: its region is the jurisdiction's or under it."""
-    if jurisdiction is None or not region:
-        return
-    if not within(region, jurisdiction.region):
-        raise Invalid(
-            N_("The department's region (%(region)s) lies outside the region of %(jurisdiction)s."),
-            region=region,
-            jurisdiction=jurisdiction.name,
-        )
 
 
 def _form_pk(form) -> int | None:

@@ -15,6 +15,7 @@ from app.enums import CaseType, DeptLevel, Urgency
 from app.errors import DomainError
 from app.extensions import db
 from app.ids import as_id
+from app.services.jurisdictions import check_department_jurisdiction
 from app.services.reference import validate_department
 from app.services.settings import MAX_POLICY_WORKING_DAYS, check_setting
 from app.services.windows import new_window_token, window_filing_url
@@ -32,7 +33,7 @@ from models import (
 )
 from views.common import label
 from views.forms import LazySelectField, StrictSelectField, enum_select
-from views.jurisdictions import OwnOrBelowJurisdictionFilter, check_department_jurisdiction, field_error
+from views.jurisdictions import OwnOrBelowJurisdictionFilter, field_error
 
 COMMON_LABELS = {
     "name": _l("Name"),

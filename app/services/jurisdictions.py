@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select, true
 
+from app.enums import LABELS, DeptLevel
 from app.errors import Invalid
 from app.workflow import N_
 from models import Jurisdiction
@@ -179,3 +180,136 @@ def names(session, ids: Iterable[int]) -> dict[int, str]:
     return dict(
         session.execute(select(Jurisdiction.id, Jurisdiction.name).where(Jurisdiction.id.in_(ids))).all()
     )
+
+
+def within(region: str | None, outer: str | None) -> bool:
+    """Whether ``region`` is ``outer`` or lies under it (no ``outer``: anywhere)."""
+    if not outer:
+        return True
+    return bool(region) and (region == outer or region.startswith(outer + "/"))
+
+
+LEVEL_RANK = {level: rank for rank, level in enumerate(DeptLevel)}  # province 0, city 1, county 2
+
+
+def _level_label(level) -> str:
+    from flask_babel import gettext
+
+    return gettext(LABELS[level])
+
+
+# --- the rules of the tree (the jurisdiction form checks each one) ---------------------------
+
+
+def _other(session, column, value, own_id) -> Jurisdiction | None:
+    query = session.query(Jurisdiction).filter(column == value)
+    if own_id is not None:
+        query = query.filter(Jurisdiction.id != own_id)
+    return query.first()
+
+
+def check_code(session, code: str, own_id: int | None) -> None:
+    other = _other(session, Jurisdiction.code, code, own_id)
+    if other is not None:
+        raise Invalid(N_("Another jurisdiction already has this code: %(name)s."), name=other.name)
+
+
+def check_doc_prefix(session, prefix: str, own_id: int | None) -> None:
+    other = _other(session, Jurisdiction.doc_prefix, prefix, own_id)
+    if other is not None:
+        raise Invalid(
+            N_("Another jurisdiction already uses this document number prefix: %(name)s."), name=other.name
+        )
+
+
+def compose_region(region: str | None, new_place: str | None) -> str:
+    """The region chosen from the tree, with a new place under it when one is typed."""
+    region, place = (region or "").strip(), (new_place or "").strip()
+    if place and "/" in place:
+        raise Invalid(N_("Type only the name of the new place (without “/”)."))
+    if not region:
+        raise Invalid(N_("Choose the region the jurisdiction governs."))
+    return f"{region}/{place}" if place else region
+
+
+def check_region(session, region: str, parent: Jurisdiction | None, own_id: int | None) -> None:
+    """A region of its own, inside the parent's, and around the regions of those under it."""
+    other = _other(session, Jurisdiction.region, region, own_id)
+    if other is not None:
+        raise Invalid(N_("Another jurisdiction already governs this region: %(name)s."), name=other.name)
+    if parent is not None and not region.startswith(parent.region + "/"):
+        raise Invalid(
+            N_("The region must lie inside the region of the parent jurisdiction (%(region)s)."),
+            region=parent.region,
+        )
+    if own_id is not None:
+        outside = [
+            j.name
+            for j in session.query(Jurisdiction).filter(Jurisdiction.parent_id == own_id)
+            if not j.region.startswith(region + "/")
+        ]
+        if outside:
+            raise Invalid(
+                N_("Jurisdictions under it govern regions outside this region: %(names)s."),
+                names="、".join(outside),
+            )
+
+
+def check_placement(session, parent: Jurisdiction | None, level, own_id: int | None) -> None:
+    """The root (the province) stays at the top; every other jurisdiction has a parent of a
+    higher level that is neither itself nor one below it."""
+    own = session.get(Jurisdiction, own_id) if own_id is not None else None
+    if own is not None and own.parent_id is None:
+        if parent is not None:
+            raise Invalid(N_("The province (the root jurisdiction) cannot be placed under another one."))
+        return
+    if parent is None:
+        raise Invalid(N_("Choose the parent jurisdiction: only the province is at the top."))
+    if own is not None and is_within(parent, own.path):
+        raise Invalid(N_("A jurisdiction cannot be placed under itself or under one below it."))
+    try:
+        level = DeptLevel(level) if level else None
+    except ValueError:
+        level = None
+    if level is None:
+        raise Invalid(N_("Choose the jurisdiction's level."))
+    if LEVEL_RANK[level] <= LEVEL_RANK[DeptLevel(parent.level)]:
+        raise Invalid(
+            N_("A %(level)s jurisdiction cannot be placed under a %(parent)s one."),
+            level=_level_label(level),
+            parent=_level_label(DeptLevel(parent.level)),
+        )
+    if own is not None:
+        higher = [
+            j.name
+            for j in session.query(Jurisdiction).filter(Jurisdiction.parent_id == own.id)
+            if LEVEL_RANK[DeptLevel(j.level)] <= LEVEL_RANK[level]
+        ]
+        if higher:
+            raise Invalid(
+                N_("Jurisdictions under it would not be of a lower level: %(names)s."),
+                names="、".join(higher),
+            )
+
+
+def check_active(session, active: bool, own_id: int | None) -> None:
+    """The province stays active; a jurisdiction with active ones under it stays active."""
+    if active or own_id is None:
+        return
+    own = session.get(Jurisdiction, own_id)
+    if own is not None and own.parent_id is None:
+        raise Invalid(N_("The province (the root jurisdiction) cannot be deactivated."))
+    if children(session, own_id):
+        raise Invalid(N_("Deactivate the jurisdictions under it first."))
+
+
+def check_department_jurisdiction(region: str | None, jurisdiction: Jurisdiction | None) -> None:
+    """A department works inside its jurisdiction: its region is the jurisdiction's or under it."""
+    if jurisdiction is None or not region:
+        return
+    if not within(region, jurisdiction.region):
+        raise Invalid(
+            N_("The department's region (%(region)s) lies outside the region of %(jurisdiction)s."),
+            region=region,
+            jurisdiction=jurisdiction.name,
+        )
