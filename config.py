@@ -23,6 +23,12 @@ QUERY_CODE_KEY = os.environ.get("QUERY_CODE_KEY", "")
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(VAR_DIR / "uploads"))
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024  # one file
 REPORT_DIR = os.environ.get("REPORT_DIR", str(VAR_DIR / "reports"))
+# Issued notices, stored once as PDF under their SHA-256, and the offices' seal images.
+NOTICE_DIR = os.environ.get("NOTICE_DIR", str(VAR_DIR / "notices"))
+SEAL_DIR = os.environ.get("SEAL_DIR", str(VAR_DIR / "seals"))
+# An office's licensed faces (方正小标宋, 仿宋_GB2312, 楷体_GB2312, 黑体): .ttf/.otf files dropped here
+# win over the bundled substitutes (reports/pdf.py).
+REPORT_FONTS_DIR = os.environ.get("REPORT_FONTS_DIR", str(VAR_DIR / "fonts"))
 # FAB's generic file download route reads this; no screen stores files there (404 for anything).
 UPLOAD_FOLDER = str(VAR_DIR / "fab-files")
 UPLOAD_MAX_FILES = 10

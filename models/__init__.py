@@ -4,7 +4,7 @@ from models.audit import AuditHead, AuditRecord
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
 from models.handling import ClockPause, Dispute, Finding, Rectification
 from models.protection import IdentityRequest
-from models.publication import GeneratedReport, TypicalCase
+from models.publication import GeneratedReport, ReportCounter, TypicalCase
 from models.reference import (
     CalendarDay,
     CalendarYear,
@@ -55,6 +55,7 @@ __all__ = [
     "InboxMessage",
     "Notice",
     "NoticeCounter",
+    "ReportCounter",
     "Notification",
     "RevisitTask",
     "Attachment",

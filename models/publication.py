@@ -36,6 +36,20 @@ class TypicalCase(Model):
     case = relationship("Case")
 
 
+class ReportCounter(Model):
+    """The last issue number of an office's series of one kind in a year (locked while taken)."""
+
+    __tablename__ = "report_counter"
+
+    jurisdiction_id: Mapped[int] = mapped_column(
+        ForeignKey("jurisdiction.id"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    series: Mapped[str] = mapped_column(String(10), primary_key=True)  # month, quarter, year
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
 class GeneratedReport(Model):
     """An archived bulletin or assessment report: who asked, when, and the file."""
 
@@ -59,6 +73,21 @@ class GeneratedReport(Model):
     # The office it is issued by and whose cases it covers (None: the root).
     jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
     jurisdiction = relationship("Jurisdiction")
+    # Its place in the office's series (2026年第11期): one number per office, kind, series
+    # (month, quarter, year) and year, kept by every later draft of the same period.
+    issue_year: Mapped[int | None] = mapped_column(Integer)
+    issue_number: Mapped[int | None] = mapped_column(Integer)
+    # What the supervisor's office writes before a leader publishes (the system proposes a
+    # draft from the figures): the problem analysis and the next-step requirements, and the
+    # 主送/抄送 lines (one office per line).
+    analysis: Mapped[str | None] = mapped_column(Text)
+    requirements: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[str | None] = mapped_column(Text)
+    copy_to: Mapped[str | None] = mapped_column(Text)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    edited_by_name: Mapped[str | None] = mapped_column(String(128))
+    # The PDF as generated last (and, once published, as published).
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def download(self) -> tuple[int, str, str]:

@@ -41,6 +41,13 @@ class Jurisdiction(Model):
     # The prefix of its document numbers: 石营商督 gives 石营商督〔2026〕12号.
     doc_prefix: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # What its official documents print (GB/T 9704): the 附注 contact person and phone, the 抄送
+    # line of notices (one office per line), and the seal image an administrator uploaded (the
+    # SHA-256 of a PNG kept content-addressed under SEAL_DIR; None: the no-seal layout).
+    contact_name: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    notice_copy_to: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    seal_sha256: Mapped[str | None] = mapped_column(String(64))
 
     parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id], backref="children")
 

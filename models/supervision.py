@@ -74,6 +74,17 @@ class Notice(Model):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closing_note: Mapped[str | None] = mapped_column(Text)
+    # 约谈通知书: when and where, who must attend, what to bring (None on the other kinds).
+    meeting_at: Mapped[datetime | None] = mapped_column(DateTime)
+    meeting_place: Mapped[str | None] = mapped_column(String(200))
+    attendees: Mapped[str | None] = mapped_column(Text)
+    materials: Mapped[str | None] = mapped_column(Text)
+    # Frozen when issued: the document's content (plain data in Chinese, taken in the issuing
+    # transaction), then the PDF rendered once from it, stored under NOTICE_DIR by its SHA-256
+    # and served as issued; a later change to the data never changes an issued notice.
+    document: Mapped[dict | None] = mapped_column(JSON)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_pages: Mapped[int | None] = mapped_column(Integer)
 
     department: Mapped[Department] = relationship()
     jurisdiction = relationship("Jurisdiction")  # the issuing office

@@ -206,6 +206,26 @@ def masthead_pt(name: str, largest: float, spacing: float = 0.0) -> float:
 _env.globals["masthead_pt"] = masthead_pt
 
 
+def cn_date(value) -> str:
+    """A date as official documents write it: 2026年8月4日 (no leading zeros, GB/T 9704 7.3.5.3).
+    Takes a date or a datetime (already in local time); None prints as an em dash."""
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value) -> str:
+    """A local date and time as documents write it: 2026年8月4日9时30分 (minutes left out on the hour)."""
+    if value is None:
+        return "—"
+    minutes = f"{value.minute}分" if value.minute else ""
+    return f"{cn_date(value)}{value.hour}时{minutes}"
+
+
+_env.filters["cn_date"] = cn_date
+_env.filters["cn_datetime"] = cn_datetime
+
+
 def _reject_orm(value, where: str, depth: int = 0) -> None:
     """Raise TypeError for SQLAlchemy-mapped objects anywhere in the (shallow) context."""
     if hasattr(value, "_sa_instance_state"):

@@ -12,14 +12,34 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 # chromium for the browser tests (tests/browser, driven by Playwright without a browser download).
 # ffmpeg removes the location and other tags from the recordings and videos staff open (app/scrub.py);
 # exiftool is the tests' independent reader of hidden data in every kind of file.
+# Official documents (GB/T 9704): Noto Serif CJK SC Bold stands in for 小标宋 (fonts-noto-cjk); the
+# 仿宋, 楷体 and 黑体 faces are the Fandol fonts, taken below from texlive-lang-chinese.
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-arphic-gbsn00lp fonts-wqy-microhei \
-           fonts-liberation fonts-dejavu-core poppler-utils chromium ffmpeg libimage-exiftool-perl; do
+           fonts-liberation fonts-dejavu-core fonts-noto-cjk poppler-utils chromium ffmpeg \
+           libimage-exiftool-perl; do
   # "install ok installed", not just known to dpkg (a removed package keeps "config-files")
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# FandolFang (a real simplified-Chinese 仿宋), FandolKai and FandolHei ship only inside Debian's
+# texlive-lang-chinese, which would pull in all of TeX Live: the package is downloaded and just
+# these font files are unpacked into /usr/local/share/fonts/fandol (GPL-3 with the font exception).
+fandol=/usr/local/share/fonts/fandol
+if [ ! -f "$fandol/FandolFang-Regular.otf" ]; then
+  echo "installing the Fandol fonts from texlive-lang-chinese"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq texlive-lang-chinese 2>/dev/null \
+     || { apt-get update -qq && apt-get download -qq texlive-lang-chinese; })
+  mkdir -p "$fandol"
+  dpkg-deb --fsys-tarfile "$tmp"/texlive-lang-chinese_*.deb \
+    | tar -x -C "$tmp" --wildcards './usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/Fandol*.otf'
+  cp "$tmp"/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/Fandol{Fang-Regular,Kai-Regular,Hei-Regular,Hei-Bold}.otf "$fandol/"
+  rm -rf "$tmp"
+  fc-cache -f "$fandol" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
