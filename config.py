@@ -53,6 +53,8 @@ AUTH_RATE_LIMIT = _login_rate_limit
 TRACKING_RATE_LIMIT = "20 per hour"
 TRACKING_GLOBAL_RATE_LIMIT = "2000 per hour"
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+# The platform's public phone line, printed on the windows' QR sheets ("" prints none).
+PUBLIC_HOTLINE = os.environ.get("PUBLIC_HOTLINE", "")
 
 # Notifications: without MAIL_SERVER / SMS_GATEWAY_URL messages are held in the outbox (demo).
 MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

@@ -56,6 +56,15 @@ JURISDICTIONS = [
     ),
     ("XS", "西山县", DeptLevel.COUNTY, "BL", "清源省/北岭市/西山县", "西山县营商环境建设局", "西营商督"),
 ]
+# What each office's notices print: the 附注 contact and the 抄送 line (one office a line).
+OFFICE_CONTACTS = {
+    "QY": ("李晓东", "0311-87901110", "清源省纪委监委驻省营商环境建设局纪检监察组"),
+    "SM": ("王敏", "0311-86012345", "石门市纪委监委驻市营商环境建设局纪检监察组\n石门市人民政府办公室"),
+    "BL": ("赵静", "0319-52023456", "北岭市纪委监委驻市营商环境建设局纪检监察组"),
+    "CH": ("陈刚", "0311-82213456", "长河县纪委监委派驻纪检监察组"),
+    "DC": ("刘洋", "0311-86654321", "东城区纪委监委派驻纪检监察组"),
+    "XS": ("孙丽", "0319-56123456", "西山县纪委监委派驻纪检监察组"),
+}
 # Each city's and county's office: a clerk, a dispatcher, a supervisor and a leader
 # (ch_clerk, sm_supervisor …); the province's are the accounts of USERS.
 OFFICE_ROLES = [
@@ -225,6 +234,10 @@ def load_jurisdictions(session) -> dict[str, Jurisdiction]:
                 issuing_authority=office,
                 doc_prefix=prefix,
             )
+    for code, (contact, phone, copy_to) in OFFICE_CONTACTS.items():
+        office = found.get(code)
+        if office is not None and not (office.contact_name or office.contact_phone or office.notice_copy_to):
+            office.contact_name, office.contact_phone, office.notice_copy_to = contact, phone, copy_to
     session.flush()
     return found
 

@@ -59,6 +59,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     guard_api_input(app)
     guard_screen_input(app)
     audit_configuration_changes()
+    from reports.pdf import set_office_fonts_dir
+
+    set_office_fonts_dir(app.config.get("REPORT_FONTS_DIR"))  # the offices' licensed faces (小标宋, 仿宋…)
     from app.cli import register_cli
 
     register_cli(app)

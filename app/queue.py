@@ -23,6 +23,7 @@ JOBS = frozenset(
         "generate_report",
         "monthly_bulletin",
         "clean_attachment",
+        "render_notices",
     }
 )
 

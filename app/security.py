@@ -704,6 +704,7 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("can_act", "RewardApi"),
         *_PUBLICATION_READ,
         *_REPORTS_WRITE,
+        ("can_edit", "ReportActionView"),  # a bulletin's analysis, requirements, 主送/抄送
         ("can_mark|can_edit", "TypicalActionView"),
         ("can_list|can_show", "RevisitTaskView"),
         ("menu_access", "Interview notice|Revisit calls"),

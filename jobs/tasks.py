@@ -124,6 +124,22 @@ def generate_report(report_id: int) -> str:
         return generate(session, report_id).state
 
 
+def render_notices(notice_ids) -> int:
+    """Render the issued PDF of each notice from its frozen document, once (a notice rendered
+    already is left as it is); each in a unit of its own, so one failure keeps the others."""
+    from reports.notice_files import ensure_pdf
+
+    done = 0
+    for notice_id in notice_ids:
+        try:
+            with job() as session:
+                ensure_pdf(session, notice_id)
+            done += 1
+        except Exception:  # noqa: BLE001 - rendered at its first download instead
+            log.exception("notice %s: PDF not rendered", notice_id)
+    return done
+
+
 def monthly_bulletin() -> int:
     """On the 1st of each month: every office's bulletin and assessment of the previous month."""
     from app.services.actor import SYSTEM

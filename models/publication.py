@@ -92,3 +92,15 @@ class GeneratedReport(Model):
     @property
     def download(self) -> tuple[int, str, str]:
         return self.id, self.state, self.kind
+
+    @property
+    def issue(self) -> str:
+        """2026年第11期 (empty for a report requested before issue numbers existed)."""
+        if self.issue_year is None or self.issue_number is None:
+            return ""
+        return f"{self.issue_year}年第{self.issue_number}期"
+
+    @property
+    def editing(self) -> tuple[int, str, bool, int | None]:
+        """What the archive needs to offer a bulletin's edit screen."""
+        return self.id, self.kind, self.published, self.jurisdiction_id

@@ -3,6 +3,7 @@ files go to the report archive. Runs in a job; inline only where no queue is con
 
 from __future__ import annotations
 
+import hashlib
 import traceback
 
 from flask import current_app
@@ -37,7 +38,8 @@ def _generate_in_own_unit(report_id: int) -> None:
 
 
 def generate(session, report_id: int) -> GeneratedReport:
-    """Build the report's data with set-based queries, render it, archive the files."""
+    """Build the report's data with set-based queries, render it, archive the files (again,
+    over the earlier ones, after a bulletin's edit: the edit queues it)."""
     from reports import builders
 
     report = session.get(GeneratedReport, report_id)
@@ -52,6 +54,7 @@ def generate(session, report_id: int) -> GeneratedReport:
             (report_dir() / f"{name}.{fmt}").write_bytes(content)
         report.file_name, report.state, report.error = name, "done", None
         report.pages = _page_count(report_dir() / f"{name}.pdf")
+        report.pdf_sha256 = hashlib.sha256(files["pdf"]).hexdigest()
     except Exception as error:  # noqa: BLE001 - recorded for the archive screen
         report.state, report.error = "failed", (type(error).__name__ + ": " + str(error))[:500]
         current_app.logger.error("report %s failed: %s", report_id, traceback.format_exc())

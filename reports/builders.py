@@ -7,21 +7,26 @@ its own government and (a city, the province) its lower offices. Both are issued
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import func, select, true
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from app.clock import local_date, to_local
-from app.enums import FOUNDED, LABELS, DeptLevel, RectificationState
+from app.enums import FOUNDED, LABELS, DeptLevel, Rating, RectificationState
 from app.publication import ReportKind, TypicalKind, TypicalState
 from app.services import assessment as kpi
 from app.services import jurisdictions
 from app.services import typical as typical_services
-from app.supervision import NOTICE_LABELS
+from app.supervision import NOTICE_LABELS, NoticeKind
+from app.workflow import Status
 from models import Case, Category, Department, Finding, Jurisdiction, Notice, Rectification, TypicalCase
 from reports import bulletin as doc
+from reports import drafting
+from reports.pdf import cn_date
 
 
 def _label(value) -> str:
@@ -65,6 +70,32 @@ def _counts(session, column, period, labels=None, scope=None) -> list[doc.Count]
     return [doc.Count((labels or _label)(key), n) for key, n in rows]
 
 
+def series_of(period: kpi.Period) -> str:
+    """month, quarter or year: what the period is (its label says: 2026年11月, 2026年第3季度,
+    2026年度)."""
+    if period.label.endswith("年度"):
+        return "year"
+    if period.label.endswith("季度"):
+        return "quarter"
+    return "month"
+
+
+def _same_kind(period: kpi.Period, back: int) -> kpi.Period:
+    """The period of the same kind ``back`` periods before (a month, a quarter or a year)."""
+    first = to_local(period.start)
+    series = series_of(period)
+    if series == "year":
+        return kpi.Period.year(first.year - back)
+    step = 3 if series == "quarter" else 1
+    index = first.year * 12 + first.month - 1 - step * back
+    year, month = divmod(index, 12)
+    return kpi.Period.quarter(year, month // 3 + 1) if step == 3 else kpi.Period.month(year, month + 1)
+
+
+def _year_before(period: kpi.Period) -> kpi.Period:
+    return _same_kind(period, {"year": 1, "quarter": 4, "month": 12}[series_of(period)])
+
+
 def _month_periods(period: kpi.Period, months: int = 6) -> list[kpi.Period]:
     last = local_date(period.end - timedelta(seconds=1))
     year, month, result = last.year, last.month, []
@@ -74,57 +105,194 @@ def _month_periods(period: kpi.Period, months: int = 6) -> list[kpi.Period]:
     return list(reversed(result))
 
 
+def _flag(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+FAVOURABLE = (Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value)
+# 办结: closed in the period (and closed still); on time: its last reply by its handling deadline
+# (extensions and pauses included, as the deadline is stored).
+ON_TIME = Case.replied_at.isnot(None) & Case.due_at.isnot(None) & (Case.replied_at <= Case.due_at)
+LATE_MINIMUM = 3  # a department's on-time rate is compared from this many closed cases on
+
+
+def _closed_in(period: kpi.Period):
+    return _in(Case.closed_at, period) & (Case.status == Status.CLOSED.value)
+
+
+def headline(session, period: kpi.Period, scope) -> doc.Headline:
+    """登记, 受理, 办结 and the on-time and satisfaction counts of the closed, in one query."""
+    closed = _closed_in(period)
+    row = session.execute(
+        select(
+            _flag(_in(Case.created_at, period)),
+            _flag(_in(Case.accepted_at, period)),
+            _flag(closed),
+            _flag(closed & ON_TIME),
+            _flag(closed & Case.rating.isnot(None)),
+            _flag(closed & Case.rating.in_(FAVOURABLE)),
+        ).where(
+            scope,
+            or_(_in(Case.created_at, period), _in(Case.accepted_at, period), _in(Case.closed_at, period)),
+        )
+    ).one()
+    return doc.Headline(*(int(value) for value in row))
+
+
+def _trend(session, period: kpi.Period, scope) -> list[doc.TrendPoint]:
+    """登记 and 办结 of each month (the year's twelve, else the last six), in one query."""
+    months = trend_months(period)
+    columns = []
+    for p in months:
+        columns += [_flag(_in(Case.created_at, p)), _flag(_closed_in(p))]
+    first, last = months[0], months[-1]
+    row = session.execute(
+        select(*columns).where(
+            scope,
+            or_(
+                _in(Case.created_at, kpi.Period(first.start, last.end, "")),
+                _in(Case.closed_at, kpi.Period(first.start, last.end, "")),
+            ),
+        )
+    ).one()
+    return [
+        doc.TrendPoint(f"{to_local(p.start).month}月", int(row[2 * i]), int(row[2 * i + 1]))
+        for i, p in enumerate(months)
+    ]
+
+
+def trend_months(period: kpi.Period) -> list[kpi.Period]:
+    """The months a trend chart shows: a year's twelve, else the six up to the period's end."""
+    return _month_periods(period, 12 if series_of(period) == "year" else 6)
+
+
+def trend_range(period: kpi.Period) -> str:
+    """The months of the trend chart as its caption names them: 2026年6月至11月."""
+    months = trend_months(period)
+    first, last = to_local(months[0].start), to_local(months[-1].start)
+    if first.year == last.year:
+        return f"{first.year}年{first.month}月至{last.month}月"
+    return f"{first.year}年{first.month}月至{last.year}年{last.month}月"
+
+
+def _top_categories(session, period, scope) -> dict[int | None, int]:
+    """登记 per top-level category (None: not classified)."""
+    top = func.coalesce(Category.parent_id, Category.id)
+    rows = session.execute(
+        select(top, func.count())
+        .select_from(Case)
+        .outerjoin(Category, Case.category_id == Category.id)
+        .where(_in(Case.created_at, period), scope)
+        .group_by(top)
+    ).all()
+    return {key: n for key, n in rows}
+
+
+def _concerned(session, period, scope, only=None) -> dict[int, int]:
+    """登记 per department complained about (被反映单位)."""
+    query = (
+        select(Case.concerned_department_id, func.count())
+        .where(_in(Case.created_at, period), scope, Case.concerned_department_id.isnot(None))
+        .group_by(Case.concerned_department_id)
+    )
+    if only is not None:
+        query = query.where(Case.concerned_department_id.in_(list(only)))
+    return dict(session.execute(query).all())
+
+
+LEVEL_ORDER = (DeptLevel.PROVINCE.value, DeptLevel.CITY.value, DeptLevel.COUNTY.value)
+UNDISPATCHED, DECLINED = "尚未分办", "不予受理"
+
+
+def _by_level(session, period, scope) -> list[doc.Count]:
+    """登记 by the level of the lead department, with the cases not (yet) dispatched."""
+    key = case(
+        (Case.lead_department_id.isnot(None), Department.level),
+        (Case.status == Status.DECLINED.value, DECLINED),
+        else_=UNDISPATCHED,
+    )
+    rows = dict(
+        session.execute(
+            select(key, func.count())
+            .select_from(Case)
+            .outerjoin(Department, Case.lead_department_id == Department.id)
+            .where(_in(Case.created_at, period), scope)
+            .group_by(key)
+        ).all()
+    )
+    order = [*LEVEL_ORDER, UNDISPATCHED, DECLINED]
+    keys = sorted(rows, key=lambda k: (order.index(k) if k in order else len(order), str(k)))
+    return [doc.Count(k if k in (UNDISPATCHED, DECLINED) else _label(DeptLevel(k)), rows[k]) for k in keys]
+
+
+def _late_departments(session, period, scope, average: float | None) -> list[doc.DepartmentRate]:
+    """The lead departments whose on-time rate is below ``average`` (lowest first, at most 5)."""
+    if average is None:
+        return []
+    closed = _closed_in(period)
+    rows = session.execute(
+        select(Department.name, _flag(ON_TIME), func.count())
+        .select_from(Case)
+        .join(Department, Case.lead_department_id == Department.id)
+        .where(closed, scope)
+        .group_by(Department.id, Department.name)
+        .having(func.count() >= LATE_MINIMUM)
+    ).all()
+    found = [doc.DepartmentRate(name, int(on_time), n) for name, on_time, n in rows]
+    found = [d for d in found if d.rate is not None and d.rate < average]
+    return sorted(found, key=lambda d: (d.rate, -d.closed, d.label))[:5]
+
+
 def figures(
     session, period: kpi.Period, ranked=None, *, jurisdiction: Jurisdiction | None = None
 ) -> doc.Figures:
-    """The key figures of the cases of ``jurisdiction`` and those under it (None: every case).
-    The on-time and satisfaction rates pool the given ranked departments, or (``ranked`` None)
-    every round led by a department of the jurisdiction's subtree."""
+    """The key figures of the cases of ``jurisdiction`` and those under it (None: every case),
+    of the cases led by the ranked departments only when ``ranked`` is given (a filtered
+    dashboard). One definition each: 登记 filed in the period, 受理 accepted in it, 办结 closed in
+    it, 按时办结 of those closed, replied by the deadline, 满意 of those closed and rated. Every
+    table counts the period's filed cases and adds up to 登记."""
     scope = cases_clause(jurisdiction)
-
-    def count(where):
-        return session.scalar(select(func.count()).select_from(Case).where(where, scope)) or 0
+    if ranked is not None:
+        scope = and_(scope, Case.lead_department_id.in_([r.kpi.department_id for r in ranked] or [-1]))
+    now = headline(session, period, scope)
+    series = series_of(period)
+    year_ago = headline(session, _year_before(period), scope)
+    previous = None if series == "year" else headline(session, _same_kind(period, 1), scope)
 
     parents = {c.id: c.name for c in session.query(Category).filter(Category.parent_id.is_(None))}
-    by_category_rows = session.execute(
-        select(Category.parent_id, func.count())
-        .select_from(Case)
-        .join(Category, Case.category_id == Category.id)
-        .where(_in(Case.created_at, period), scope)
-        .group_by(Category.parent_id)
-        .order_by(func.count().desc())
-    ).all()
-    by_level_rows = session.execute(
-        select(Department.level, func.count())
-        .select_from(Case)
-        .join(Department, Case.lead_department_id == Department.id)
-        .where(_in(Case.created_at, period), scope)
-        .group_by(Department.level)
-    ).all()
-    if ranked is not None:
-        pooled = kpi.pooled_averages([r.kpi for r in ranked])
-    else:
-        whole = kpi.office_kpis(session, period, [jurisdiction or jurisdictions.root(session)])[0]
-        pooled = {"on_time": whole.on_time.value, "satisfaction": whole.satisfaction.value}
-    trend = [
-        doc.TrendPoint(
-            to_local(p.start).strftime("%Y-%m"),
-            count(_in(Case.created_at, p)),
-            count(_in(Case.closed_at, p) & (Case.status == "closed")),
+    categories = _top_categories(session, period, scope)
+    before = _top_categories(session, _same_kind(period, 1), scope)
+    by_category = sorted(categories.items(), key=lambda kv: (-kv[1], parents.get(kv[0], "")))
+    hot_categories = [
+        doc.HotItem(parents.get(k, "未分类") if k is not None else "未分类", n, before.get(k, 0))
+        for k, n in by_category
+        if k is not None
+    ][:5]
+    concerned = {k: n for k, n in _concerned(session, period, scope).items() if n >= doc.HOT_MINIMUM}
+    hot_departments = []
+    if concerned:
+        top = sorted(concerned.items(), key=lambda kv: -kv[1])[:5]
+        names = dict(
+            session.execute(
+                select(Department.id, Department.name).where(Department.id.in_([k for k, _ in top]))
+            ).all()
         )
-        for p in _month_periods(period)
-    ]
+        earlier = _concerned(session, _same_kind(period, 1), scope, only=[k for k, _ in top])
+        hot_departments = [doc.HotItem(names[k], n, earlier.get(k, 0)) for k, n in top]
     return doc.Figures(
-        filed=count(_in(Case.created_at, period)),
-        accepted=count(_in(Case.accepted_at, period)),
-        closed=count(_in(Case.closed_at, period) & (Case.status == "closed")),
-        on_time_rate=pooled.get("on_time"),
-        satisfaction_rate=pooled.get("satisfaction"),
+        **{f.name: getattr(now, f.name) for f in dataclasses.fields(now) if f.init},
         by_type=_counts(session, Case.case_type, period, scope=scope),
         by_channel=_counts(session, Case.channel, period, scope=scope),
-        by_category=[doc.Count(parents.get(k, "—"), n) for k, n in by_category_rows],
-        by_level=[doc.Count(_label(k), n) for k, n in by_level_rows],
-        trend=trend,
+        by_category=[
+            doc.Count(parents.get(k, "未分类") if k is not None else "未分类", n) for k, n in by_category
+        ],
+        by_level=_by_level(session, period, scope),
+        trend=_trend(session, period, scope),
+        previous=previous,
+        year_ago=year_ago,
+        hot_categories=hot_categories,
+        hot_departments=hot_departments,
+        late_departments=_late_departments(session, period, scope, now.on_time_rate),
         **rectification_figures(session, period, jurisdiction),
     )
 
@@ -154,25 +322,47 @@ def rectification_figures(
     return {"founded": founded or 0, "rectified": rectified or 0}
 
 
+def _ratio(rate: kpi.Rate) -> doc.Ratio:
+    return doc.Ratio(rate.numerator, rate.denominator)
+
+
 def ranking_rows(ranked) -> list[doc.RankingRow]:
-    return [
-        doc.RankingRow(
-            rank=r.rank,
-            department=r.kpi.name,
-            level=_label(r.kpi.level),
-            handled=r.kpi.handled,
-            on_time_rate=r.kpi.on_time.value,
-            resolution_rate=r.kpi.resolution.value,
-            satisfaction_rate=r.kpi.satisfaction.value,
-            signing_rate=r.kpi.signing.value,
-            reminders=r.kpi.reminders,
-            rectifications=r.kpi.rectifications,
-            rehandle_rate=r.kpi.rehandle.value,
-            return_rate=r.kpi.returns.value,
-            score=r.score,
+    """The ranking (``assessment.RankedDepartment``) as document rows: each scored rate with its
+    numerator, denominator and part of the score, each kind of notice with its deduction (the
+    parts of ``assessment.breakdown``, the very numbers the score was computed from)."""
+    rows = []
+    for r in ranked:
+        parts = {p.key: p for p in r.breakdown.parts} if r.breakdown else {}
+        shares = kpi.rate_shares(r.weights or None)
+        taken = r.breakdown.deductions if r.breakdown else kpi.deductions(r.kpi, r.weights or None)
+        rows.append(
+            doc.RankingRow(
+                rank=r.rank,
+                department=r.kpi.name,
+                level=_label(r.kpi.level),
+                handled=r.kpi.handled,
+                rates=[
+                    doc.ScoredRate(
+                        key=key,
+                        label=kpi.RATE_LABELS[key],
+                        ratio=_ratio(r.kpi.rate(key)),
+                        weight=shares[key],
+                        points=parts[key].points if key in parts else None,
+                        filled=key in parts and parts[key].filled,
+                    )
+                    for key in kpi.SCORED_RATES
+                ],
+                deductions=[
+                    doc.NoticeDeduction(kpi.notice_name(d.key), d.count, d.per, d.points) for d in taken
+                ],
+                rehandle=_ratio(r.kpi.rehandle),
+                returns=_ratio(r.kpi.returns),
+                weighted=r.breakdown.weighted if r.breakdown else None,
+                deducted=sum(d.points for d in taken),
+                score=r.score,
+            )
         )
-        for r in ranked
-    ]
+    return rows
 
 
 def office_rows(offices) -> list[doc.OfficeRow]:
@@ -184,9 +374,11 @@ def office_rows(offices) -> list[doc.OfficeRow]:
             jurisdiction=r.kpi.name,
             level=_label(r.kpi.level),
             handled=r.kpi.handled,
-            on_time_rate=r.kpi.on_time.value,
-            satisfaction_rate=r.kpi.satisfaction.value,
-            supervision=r.kpi.supervision,
+            on_time=_ratio(r.kpi.on_time),
+            satisfaction=_ratio(r.kpi.satisfaction),
+            reminders=r.kpi.reminders,
+            rectifications=r.kpi.rectifications,
+            interviews=r.kpi.interviews,
         )
         for r in offices
     ]
@@ -203,6 +395,7 @@ def _typical(
     rows = (
         session.query(TypicalCase)
         .join(Case, Case.id == TypicalCase.case_id)
+        .options(joinedload(TypicalCase.case).joinedload(Case.lead_department))
         .filter(
             TypicalCase.state == TypicalState.APPROVED,
             TypicalCase.kind == kind,
@@ -221,7 +414,9 @@ def _typical(
         items.append(
             doc.TypicalItem(
                 heading=typical_services.public_heading(t),
-                department=(t.case.concerned_department or t.case.lead_department or "—").__str__(),
+                # 承办单位: the department that led its handling; never the one it was about (the
+                # concerned department is the case's secret: it never reaches that department)
+                department=t.case.lead_department.name if t.case.lead_department else "—",
                 summary=t.summary,
                 rectification=typical_services.rectification_note(t.case),
             )
@@ -229,29 +424,76 @@ def _typical(
     return items
 
 
+NOTICE_KINDS = (NoticeKind.REMINDER, NoticeKind.RECTIFICATION, NoticeKind.INTERVIEW, NoticeKind.ASSIGNMENT)
+
+
+def _notice_summary(session, period, issued_by) -> doc.NoticeSummary:
+    """The period's notices by department and kind (one query), departments with most first."""
+    rows = session.execute(
+        select(Department.name, Notice.kind, func.count())
+        .join(Department, Department.id == Notice.department_id)
+        .where(_in(Notice.issued_at, period), issued_by)
+        .group_by(Department.name, Notice.kind)
+    ).all()
+    kinds = [k for k in NOTICE_KINDS if any(kind == k for _, kind, _ in rows)]
+    per: dict[str, dict] = {}
+    for name, kind, n in rows:
+        per.setdefault(name, {})[kind] = n
+    table = sorted(
+        ((name, [counts.get(k, 0) for k in kinds], sum(counts.values())) for name, counts in per.items()),
+        key=lambda row: (-row[2], row[0]),
+    )
+    totals = [sum(row[1][i] for row in table) for i in range(len(kinds))]
+    return doc.NoticeSummary([gettext(NOTICE_LABELS[k]) for k in kinds], table, totals, sum(totals))
+
+
+def lines(text: str | None) -> list[str]:
+    """What a person typed, one paragraph (or office) a line, blank lines dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def issue_label(report) -> str:
+    """2026年第11期: the report's place in its office's series (empty for a report never requested)."""
+    if report.issue_year is None or report.issue_number is None:
+        return ""
+    return f"{report.issue_year}年第{report.issue_number}期"
+
+
 def bulletin_data(
-    session, period: kpi.Period, ranked, issued_on, jurisdiction: Jurisdiction | None = None
+    session,
+    period: kpi.Period,
+    ranked,
+    issued_on,
+    jurisdiction: Jurisdiction | None = None,
+    report=None,
 ) -> doc.BulletinData:
     """The bulletin of ``jurisdiction``'s office (None: the root's): the cases of its
     jurisdiction and of those under it, the notices their offices issued, the ranking of its
-    own departments."""
+    own departments; with the archived ``report``'s number, texts and recipients (its analysis
+    and requirements, else the ones the figures propose)."""
     jurisdiction = jurisdiction or jurisdictions.root(session)
     issued_by = (
         true()
         if jurisdiction.parent_id is None
         else Notice.jurisdiction_id.in_(jurisdictions.subtree_ids_select(jurisdiction.path))
     )
-    notices = (
-        session.query(Notice)
-        .filter(_in(Notice.issued_at, period), issued_by)
-        .order_by(Notice.jurisdiction_id, Notice.year, Notice.sequence)
-        .all()
-    )
-    return doc.BulletinData(
+    series = series_of(period)
+    summary, notices = None, []
+    if series == "month":
+        notices = (
+            session.query(Notice)
+            .options(joinedload(Notice.department))
+            .filter(_in(Notice.issued_at, period), issued_by)
+            .order_by(Notice.jurisdiction_id, Notice.year, Notice.sequence)
+            .all()
+        )
+    else:
+        summary = _notice_summary(session, period, issued_by)
+    data = doc.BulletinData(
         title="营商环境投诉举报办理情况通报",
-        issue=f"{issued_on.year}年第{issued_on.month}期",
+        issue=issue_label(report) if report is not None else "",
         period_label=period.label,
-        issued_on=f"{issued_on.year}年{issued_on.month}月{issued_on.day}日",
+        issued_on=cn_date(issued_on),
         figures=figures(session, period, jurisdiction=jurisdiction),
         exemplary=_typical(session, period, TypicalKind.EXEMPLARY, jurisdiction),
         warning=_typical(session, period, TypicalKind.WARNING, jurisdiction),
@@ -261,53 +503,76 @@ def bulletin_data(
                 kind=gettext(NOTICE_LABELS[n.kind]),
                 department=n.department.name,
                 cause=gettext(NOTICE_LABELS[n.cause]),
-                issued_on=n.issued_on.isoformat(),
+                issued_on=n.issued_on,
             )
             for n in notices
         ],
         ranking=ranking_rows(ranked),
         issuer=jurisdiction.authority,
         area=area(session, jurisdiction),
+        series=series,
+        notice_summary=summary,
+        trend_range=trend_range(period),
+    )
+    analysis = requirements = None
+    if report is not None:
+        analysis, requirements = report.analysis, report.requirements
+        data = dataclasses.replace(data, recipients=lines(report.recipients), copy_to=lines(report.copy_to))
+    return dataclasses.replace(
+        data,
+        analysis=lines(analysis) if analysis is not None else drafting.analysis(data),
+        requirements=lines(requirements) if requirements is not None else drafting.requirements(data),
     )
 
 
 def assessment_data(
-    period: kpi.Period, ranked, weights, issued_on, jurisdiction: Jurisdiction, offices=()
+    period: kpi.Period, ranked, weights, issued_on, jurisdiction: Jurisdiction, offices=(), min_cases: int = 0
 ) -> doc.AssessmentData:
     """The assessment of ``jurisdiction``'s office: its own departments ranked, and its lower
-    offices (``assessment.RankedOffice``) when it has some."""
+    offices (``assessment.RankedOffice``) when it has some; departments and offices with fewer
+    than ``min_cases`` cases are listed after the ranked ones, not ranked."""
+    shares = kpi.rate_shares(weights)
     return doc.AssessmentData(
         title="营商环境投诉举报办理考核排名",
         period_label=period.label,
-        issued_on=f"{issued_on.year}年{issued_on.month}月{issued_on.day}日",
+        issued_on=cn_date(issued_on),
         ranking=ranking_rows(ranked),
-        weights={kpi.RATE_LABELS[k]: weights[k] for k in kpi.SCORED_RATES},
+        weights={kpi.RATE_LABELS[k]: shares[k] / 100 for k in kpi.SCORED_RATES},
         deductions={kpi.DEDUCTION_LABELS[k]: weights[k] for k in kpi.DEDUCTIONS},
-        formulas=kpi.formulas(weights),
+        formulas=kpi.formulas(weights, min_cases),
         tie_breaks=list(kpi.TIE_BREAKS),
         issuer=jurisdiction.authority,
         area=own_departments_label(jurisdiction),
         offices=office_rows(offices),
         office_tie_breaks=list(kpi.OFFICE_TIE_BREAKS) if offices else [],
+        summary=kpi.score_summary(weights, min_cases),
+        min_cases=min_cases,
     )
 
 
 def build_files(session, report) -> dict[str, bytes]:
     """Everything a generated report consists of: the PDF, and CSV/XLSX for the assessment,
-    issued by the report's office (None: the root's)."""
+    issued by the report's office (None: the root's). A bulletin without an analysis or
+    requirements yet gets the draft the figures propose (kept on the report, for the
+    supervisor's office to edit)."""
     period = kpi.Period(report.period_start, report.period_end, report.period_label)
     jurisdiction = jurisdictions.get(session, report.jurisdiction_id)
     weights = kpi.weights_from_settings(session, jurisdiction)  # the office's own, else inherited
     own = kpi.office_department_ids(session, jurisdiction)
-    ranked = kpi.rank(kpi.department_kpis(session, period, own), weights)
+    min_cases = kpi.min_cases_from_settings(session, jurisdiction)  # fewer cases: not ranked
+    ranked = kpi.rank(kpi.department_kpis(session, period, own), weights, min_cases)
     issued_on = local_date(report.requested_at)
     if report.kind == ReportKind.BULLETIN:
-        data = bulletin_data(session, period, ranked, issued_on, jurisdiction)
+        data = bulletin_data(session, period, ranked, issued_on, jurisdiction, report)
+        if report.analysis is None:
+            report.analysis = "\n".join(data.analysis)
+        if report.requirements is None:
+            report.requirements = "\n".join(data.requirements)
         return {"pdf": doc.render_bulletin_pdf(data)}
-    offices = kpi.lower_office_ranking(session, period, jurisdiction)
+    offices = kpi.lower_office_ranking(session, period, jurisdiction, min_cases)
     return {
         "pdf": doc.render_assessment_pdf(
-            assessment_data(period, ranked, weights, issued_on, jurisdiction, offices)
+            assessment_data(period, ranked, weights, issued_on, jurisdiction, offices, min_cases)
         ),
         "csv": kpi.to_csv(ranked).encode("utf-8"),
         "xlsx": kpi.to_xlsx(ranked, weights, offices),

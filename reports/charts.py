@@ -38,7 +38,22 @@ _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 _VALUE = re.compile(r'<text text-anchor="middle" x="([\d.]+)"([^>]*) class="value"')
 
 
-def _style() -> Style:
+# Text sizes at print size (points): every label, value and legend at least MIN_PRINT_PT.
+MIN_PRINT_PT = 8
+LABEL_PT, VALUE_PT, LEGEND_PT = 9.5, 8.5, 9.5
+PT_MM = 25.4 / 72
+
+
+def px_for(points: float, width_px: int, print_mm: float) -> int:
+    """The SVG font size (px) that prints at ``points`` when ``width_px`` is set ``print_mm`` wide
+    (rounded up: never smaller than asked)."""
+    import math
+
+    return math.ceil(points * PT_MM * width_px / print_mm)
+
+
+def _style(width_px: int = 900, print_mm: float = 156) -> Style:
+    label, value, legend = (px_for(pt, width_px, print_mm) for pt in (LABEL_PT, VALUE_PT, LEGEND_PT))
     return Style(
         font_family=FONT,
         background="#fff",
@@ -48,20 +63,22 @@ def _style() -> Style:
         foreground_subtle="#555",
         colors=("#4a4a4a", "#999999", "#ffffff"),
         value_colors=("#000", "#000", "#000"),
-        label_font_size=13,
-        major_label_font_size=13,
-        legend_font_size=15,
-        value_font_size=12,
-        title_font_size=16,
+        label_font_size=label,
+        major_label_font_size=label,
+        legend_font_size=legend,
+        value_font_size=value,
+        value_label_font_size=value,
+        tooltip_font_size=label,
+        title_font_size=legend,
         opacity="1",
         opacity_hover="1",
         transition="none",
     )
 
 
-def _config(**options) -> dict:
+def _config(print_mm: float, **options) -> dict:
     return dict(
-        style=_style(),
+        style=_style(options["width"], print_mm),
         js=[],
         css=["file://style.css", "file://graph.css", _SERIES_CSS],
         disable_xml_declaration=True,
@@ -69,7 +86,7 @@ def _config(**options) -> dict:
         print_values_position="top",
         show_y_guides=True,
         legend_at_bottom=True,
-        legend_box_size=14,
+        legend_box_size=px_for(LEGEND_PT, options["width"], print_mm),
         truncate_label=-1,
         truncate_legend=-1,
         margin=12,
@@ -87,6 +104,10 @@ def _values_after_bars(svg: str) -> str:
 
 def _data_uri(chart, horizontal: bool = False) -> str:
     svg = chart.render(is_unicode=True)
+    # an intrinsic size (pygal writes only a viewBox): the page layout then knows the height
+    # the chart takes at its printed width, and keeps it on the page it fits
+    size = chart.config.width, chart.config.height
+    svg = svg.replace("<svg ", f'<svg width="{size[0]}" height="{size[1]}" ', 1)
     if horizontal:
         svg = _values_after_bars(svg)
     # pygal always writes its config as an inline <script> (even with js=[]): drop it, the PDF is static.
@@ -96,12 +117,18 @@ def _data_uri(chart, horizontal: bool = False) -> str:
 
 
 def grouped_bar_chart(
-    labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], width: int = 900, height: int = 400
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    width: int = 900,
+    height: int = 400,
+    print_mm: float = 156,
 ) -> str:
     """Vertical bars, one group per label and one bar per series (at most three, see above), values
-    printed on top of the bars, legend underneath. Returns a ``data:image/svg+xml`` URI."""
+    printed on top of the bars, legend underneath; text sized for ``print_mm`` wide. Returns a
+    ``data:image/svg+xml`` URI."""
     chart = pygal.Bar(
         **_config(
+            print_mm,
             width=width,
             height=height,
             show_legend=len(series) > 1,
@@ -117,11 +144,16 @@ def grouped_bar_chart(
 
 
 def horizontal_bar_chart(
-    labels: Sequence[str], values: Sequence[int], width: int = 640, height: int | None = None
-) -> str:
+    labels: Sequence[str],
+    values: Sequence[int],
+    width: int = 640,
+    height: int | None = None,
+    print_mm: float = 125,
+    with_height: bool = False,
+):
     """One horizontal bar per label (label on the left, value and share of the total at the bar's
     end, e.g. "812（58.6%）"), solid dark grey, first label on top. Returns a ``data:image/svg+xml``
-    URI."""
+    URI (with ``with_height``: the URI and the chart's height in px)."""
     rows = max(len(labels), 1)
     top = max([*values, 1])
     total = sum(values)
@@ -129,10 +161,12 @@ def horizontal_bar_chart(
     def label(value):
         return f"{value:g}（{value / total * 100:.1f}%）" if total else f"{value:g}"
 
+    row_px = px_for(LABEL_PT, width, print_mm) * 2 + 8
     chart = pygal.HorizontalBar(
         **_config(
+            print_mm,
             width=width,
-            height=height or 60 + 36 * rows,
+            height=height or 60 + row_px * rows,
             show_legend=False,
             range=(0, top * 1.3),
             min_scale=4,
@@ -143,4 +177,5 @@ def horizontal_bar_chart(
     # pygal draws the first x label at the bottom: reverse so the list reads top-down.
     chart.x_labels = list(reversed(labels))
     chart.add("", list(reversed(values)))
-    return _data_uri(chart, horizontal=True)
+    uri = _data_uri(chart, horizontal=True)
+    return (uri, chart.config.height) if with_height else uri

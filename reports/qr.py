@@ -1,9 +1,13 @@
-"""Printable QR sheets for service windows: one A4 page per window, to cut out and post.
+"""Printable QR sheets for service windows: one A4 poster per window, to cut out and post.
 
-Each page shows a large QR code (segno, error correction level M, black on white, inlined as an SVG
-``data:`` URI so nothing is fetched), the call to action, the URL in small print under the code,
-the window, hall and department, and a dashed cut line. Everything is black on white, so sheets
-stay legible on a black-and-white office printer.
+A citizen at the window reads it from a few steps away: the big line says what to do (扫码反映问题),
+the line under it what it is for (营商环境投诉举报), then a large QR code (segno, error correction
+level M, black on white, inlined as an SVG ``data:`` URI so nothing is fetched; 90 mm, quiet zone
+included), what they can report in their own words (吃拿卡要、推诿扯皮、违规收费…), that they
+may stay anonymous and their identity is protected, the platform's hotline when one is configured,
+and the window, hall and department, with the URL in small print and a dashed cut line.
+Everything is black on white, so sheets stay legible on a black-and-white office printer; the text
+is the document's own Chinese, whatever the interface language.
 """
 
 from __future__ import annotations
@@ -14,9 +18,17 @@ import segno
 
 from reports.pdf import render_pdf
 
-CALL_TO_ACTION = "扫码反映营商环境问题 · 可匿名 · 全程保密"
+HEADLINE = "扫码反映问题"
+SUBHEADLINE = "营商环境投诉举报"
+# What a business or a citizen meets at a window, in the words they use (seed 000's 吃拿卡要,
+# 推诿扯皮, 违规收费 …); one sheet line each row.
+WHAT_TO_REPORT = (
+    ("吃拿卡要", "推诿扯皮", "违规收费"),
+    ("办事拖延", "乱检查乱罚款", "政策不落实"),
+)
+PROTECTION = "可实名、可匿名，投诉举报人信息依法严格保密"
 QR_BORDER = 4  # quiet zone, in modules (the QR standard's minimum)
-QR_SIZE_MM = 124  # printed width and height of the code, quiet zone included
+QR_SIZE_MM = 90  # printed width and height of the code, quiet zone included
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,9 @@ def qr_svg_data_uri(url: str) -> str:
     )
 
 
-def render_qr_sheet_pdf(windows: list[QrWindowData], title: str) -> bytes:
-    """One A4 page per window, in the given order, as PDF bytes; ``title`` heads every sheet."""
+def render_qr_sheet_pdf(windows: list[QrWindowData], hotline: str = "") -> bytes:
+    """One A4 page per window, in the given order, as PDF bytes; ``hotline`` (the platform's
+    phone number, "" for none) is printed on every sheet."""
     if not windows:
         raise ValueError("no windows to print")
     sheets = [
@@ -57,5 +70,13 @@ def render_qr_sheet_pdf(windows: list[QrWindowData], title: str) -> bytes:
     ]
     return render_pdf(
         "qr_sheet.html",
-        {"title": title, "sheets": sheets, "call_to_action": CALL_TO_ACTION, "qr_size_mm": QR_SIZE_MM},
+        {
+            "headline": HEADLINE,
+            "subheadline": SUBHEADLINE,
+            "what_to_report": WHAT_TO_REPORT,
+            "protection": PROTECTION,
+            "hotline": (hotline or "").strip(),
+            "sheets": sheets,
+            "qr_size_mm": QR_SIZE_MM,
+        },
     )

@@ -114,6 +114,8 @@ def app(tmp_path_factory):
             "HOME_COUNTS_SECONDS": 0,
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("up")),
             "REPORT_DIR": str(tmp_path_factory.mktemp("reports")),
+            "NOTICE_DIR": str(tmp_path_factory.mktemp("notices")),
+            "SEAL_DIR": str(tmp_path_factory.mktemp("seals")),
         }
     )
     application.test_client_class = FreshContextClient

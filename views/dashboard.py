@@ -81,10 +81,12 @@ def dashboard_data(period, department_ids, actor=None, office=None) -> dict:
     office = office or _office(actor)
     scope = and_(visible_cases_clause(actor), cases_clause(office))
     weights = kpi.weights_from_settings(db.session, office)
-    ranked = kpi.rank(kpi.department_kpis(db.session, period, department_ids), weights)
-    lower = kpi.lower_office_ranking(db.session, period, office)
+    min_cases = kpi.min_cases_from_settings(db.session, office)  # fewer cases: listed, not ranked
+    ranked = kpi.rank(kpi.department_kpis(db.session, period, department_ids), weights, min_cases)
+    lower = kpi.lower_office_ranking(db.session, period, office, min_cases)
     return {
         "period": period.label,
+        "min_cases": min_cases,
         "office": {"id": office.id, "name": office.name, "authority": office.authority},
         "figures": asdict(figures(db.session, period, ranked if _filtered() else None, jurisdiction=office)),
         "ranking": [

@@ -14,20 +14,20 @@ from __future__ import annotations
 
 from flask import request
 from flask_appbuilder import ModelView
-from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_
 from sqlalchemy.exc import SQLAlchemyError
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, FileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.enums import DeptLevel
 from app.errors import DomainError
 from app.extensions import db
 from app.security import OwnOrBelowJurisdictionFilter
-from app.services import jurisdictions
+from app.services import jurisdictions, seals
 from app.services.jurisdictions import (
     check_active,
     check_code,
@@ -151,6 +151,30 @@ def _validate_region(form, field):
     )
 
 
+def _validate_seal(form, field):
+    """A seal upload is a real PNG of at most 1 MB and 2000 × 2000 pixels (app.services.seals)."""
+    upload = field.data
+    if not upload or not getattr(upload, "filename", ""):
+        return
+    data = upload.read(seals.MAX_BYTES + 1)
+    upload.seek(0)
+    try:
+        seals.check_seal(data)
+    except DomainError as error:
+        raise field_error(error) from None
+
+
+def _seal_state(sha256) -> str:
+    """What the screen says of an office's seal (its file is named by its SHA-256)."""
+    if not sha256:
+        return str(_l("No seal: notices are issued without one"))
+    return str(_l("Seal uploaded (SHA-256 %(sha)s…)", sha=sha256[:12]))
+
+
+def _one_per_line(text) -> str:
+    return "\n".join(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
 class CheckedSelectField(StrictSelectField):
     """A strict select with further checks of the chosen value (run even when it is empty)."""
 
@@ -218,7 +242,7 @@ class JurisdictionView(ModelView):
         "doc_prefix",
         "active",
     ]
-    show_columns = list_columns
+    show_columns = [*list_columns, "contact_name", "contact_phone", "notice_copy_to", "seal_sha256"]
     add_columns = edit_columns = [
         "code",
         "name",
@@ -229,6 +253,11 @@ class JurisdictionView(ModelView):
         "office_name",
         "issuing_authority",
         "doc_prefix",
+        "contact_name",
+        "contact_phone",
+        "notice_copy_to",
+        "seal",
+        "remove_seal",
         "active",
     ]
     search_columns = ["code", "name", "level", "parent", "region", "doc_prefix", "active"]
@@ -244,12 +273,18 @@ class JurisdictionView(ModelView):
         "doc_prefix": _l("Document number prefix"),
         "active": _l("Active"),
         "path": _l("Place in the tree"),
+        "contact_name": _l("Contact person"),
+        "contact_phone": _l("Contact phone"),
+        "notice_copy_to": _l("Notices copied to"),
+        "seal": _l("Seal (PNG)"),
+        "remove_seal": _l("Remove the seal"),
+        "seal_sha256": _l("Seal"),
     }
     description_columns = {
         "parent": _l("The office above it: a case it refers up goes there."),
         "office_name": _l("The 营商环境 office that runs the platform here."),
     }
-    formatters_columns = {"level": label}
+    formatters_columns = {"level": label, "seal_sha256": _seal_state}
     validators_columns = {"parent": [_validate_parent]}
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "parent": [["id", OwnOrBelowJurisdictionFilter, None]]
@@ -290,6 +325,33 @@ class JurisdictionView(ModelView):
             validators=[DataRequired(), Length(max=20), _validate_prefix],
             widget=BS3TextFieldWidget(),
         ),
+        "contact_name": StringField(
+            _l("Contact person"),
+            description=_l("Printed on its notices: （联系人：…，电话：…）."),
+            validators=[Optional(), Length(max=40)],
+            widget=BS3TextFieldWidget(),
+        ),
+        "contact_phone": StringField(
+            _l("Contact phone"), validators=[Optional(), Length(max=40)], widget=BS3TextFieldWidget()
+        ),
+        "notice_copy_to": TextAreaField(
+            _l("Notices copied to"),
+            description=_l("The offices its notices are copied to (抄送), one per line."),
+            validators=[Optional(), Length(max=2000)],
+            widget=BS3TextAreaFieldWidget(),
+        ),
+        "seal": FileField(
+            _l("Seal (PNG)"),
+            description=_l(
+                "A PNG image of at most 1 MB and 2000 × 2000 pixels, with a transparent background "
+                "(recommended). Notices issued from now on carry it; those issued before keep theirs."
+            ),
+            validators=[_validate_seal],
+        ),
+        "remove_seal": BooleanField(
+            _l("Remove the seal"),
+            description=_l("Notices issued from now on carry no seal; those issued before keep theirs."),
+        ),
         # FAB makes a NOT NULL boolean "required", so a jurisdiction could never be deactivated
         "active": BooleanField(_l("Active"), default=True, validators=[_validate_active]),
     }
@@ -300,5 +362,14 @@ class JurisdictionView(ModelView):
         item.code, item.doc_prefix = item.code.strip(), item.doc_prefix.strip()
         item.issuing_authority = (item.issuing_authority or "").strip()
         item.path = item.path or ""
+        item.contact_name = (item.contact_name or "").strip()
+        item.contact_phone = (item.contact_phone or "").strip()
+        item.notice_copy_to = _one_per_line(item.notice_copy_to)
+        upload = getattr(item, "seal", None)
+        if upload is not None and getattr(upload, "filename", ""):
+            upload.seek(0)
+            item.seal_sha256 = seals.store_seal(upload.read(seals.MAX_BYTES + 1))
+        elif getattr(item, "remove_seal", False):
+            item.seal_sha256 = None
 
     pre_update = pre_add

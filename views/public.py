@@ -11,6 +11,7 @@ Filing and lookups are rate-limited; forms carry CSRF tokens.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from flask import current_app, flash, make_response, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
@@ -37,6 +38,7 @@ from views.forms import LazySelectField, StrictSelectField, _choices
 SESSION_KEY = "tracked_reporter"
 RECEIPT_KEY = "receipt"  # the sealed receipt shown after filing (app.receipts)
 RECEIPT_SECONDS = 900  # long enough to write the code down, short on a shared computer
+NUMBER_SHAPE = re.compile(r"[A-Z0-9]{1,20}")  # a case number as the tracking link may carry it
 
 
 def _categories_grouped():
@@ -253,14 +255,17 @@ class PublicReportView(BaseView):
 
     @expose("/receipt.pdf", methods=["POST"])
     def receipt_pdf(self):
-        from reports.receipt import render_receipt_pdf
+        from reports.receipt import receipt_data, render_receipt_pdf
 
         if not _csrf_ok():
             return make_response(gettext("The page expired; please submit the form again."), 400)
         reporter = reporting.find_reporter(db.session, request.form.get("number"), request.form.get("code"))
         if reporter is None:
             return make_response(gettext("The case number or query code is not correct."), 404)
-        pdf = render_receipt_pdf(receipt_data(reporter, request.form["code"]))
+        tracking_page = current_app.config["PUBLIC_BASE_URL"] + url_for("PublicTrackView.form")
+        pdf = render_receipt_pdf(
+            receipt_data(reporter, request.form["code"], now=clock.utcnow(), tracking_page=tracking_page)
+        )
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = (
@@ -268,41 +273,6 @@ class PublicReportView(BaseView):
         )
         response.headers["Cache-Control"] = "no-store"
         return response
-
-
-def receipt_data(reporter, code: str):
-    """Plain data for the receipt PDF: the case, never the reporter's identity (the title without
-    the personal data it holds: reports.receipt.receipt_title)."""
-    from app.redaction import KnownParties
-    from reports.receipt import ReceiptData, receipt_title
-
-    case = reporter.case
-    named = [r for r in case.reporters if not r.anonymous]
-    title, title_note = receipt_title(
-        case.title,
-        KnownParties(
-            reporter_names=tuple(r.name for r in named if r.name),
-            reporter_phones=tuple(r.phone for r in named if r.phone),
-            reporter_companies=tuple(r.company for r in named if r.company),
-            credit_codes=tuple(r.credit_code for r in named if r.credit_code),
-        ),
-    )
-    return ReceiptData(
-        number=reporter.receipt_number,
-        query_code=code,
-        filed_at_local=local_time(reporter.created_at),
-        case_type_label=label(case.case_type),
-        category_label=str(case.category or "—"),
-        title=title,
-        title_note=title_note,
-        channel_label=label(case.channel),
-        window_label=str(case.window) if case.window else None,
-        deadline_note=gettext(
-            "A decision on acceptance is made within 5 working days; complaints "
-            "and reports are answered within 10 working days of filing."
-        ),
-        tracking_url=current_app.config["PUBLIC_BASE_URL"] + url_for("PublicTrackView.form"),
-    )
 
 
 class PublicTrackView(BaseView):
@@ -315,7 +285,10 @@ class PublicTrackView(BaseView):
     def form(self):
         title = gettext("Follow my case")
         if request.method == "GET":
-            return self.render_template("public/track_form.html", title=title)
+            # The receipt's QR code opens this page with the case number (never the query code).
+            number = request.args.get("number", "").strip().upper()
+            number = number if NUMBER_SHAPE.fullmatch(number) else ""
+            return self.render_template("public/track_form.html", title=title, number=number)
         if not _csrf_ok():
             flash(gettext("The page expired; please submit the form again."), "danger")
             return self.render_template("public/track_form.html", title=title), 400

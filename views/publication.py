@@ -178,6 +178,7 @@ class ReportArchiveView(ModelView):
         "jurisdiction",
         "kind",
         "period_label",
+        "issue",
         "state",
         "requested_by_name",
         "requested_at",
@@ -185,8 +186,22 @@ class ReportArchiveView(ModelView):
         "pages",
         "published",
         "download",
+        "editing",
     ]
+    order_columns = [
+        "kind",
+        "period_label",
+        "state",
+        "requested_by_name",
+        "requested_at",
+        "finished_at",
+        "pages",
+        "published",
+    ]
+    search_columns = ["jurisdiction", "kind", "period_label", "state", "requested_by_name", "published"]
     label_columns = {
+        "issue": _l("Issue"),
+        "editing": _l("Texts"),
         "jurisdiction": _l("Issuing office"),
         "kind": _l("Report type"),
         "period_label": _l("Period"),
@@ -214,6 +229,7 @@ class ReportArchiveView(ModelView):
             )
         ),
         "download": lambda d: download_links(*d),
+        "editing": lambda e: edit_link(*e),
     }
 
 
@@ -228,6 +244,24 @@ def download_links(report_id: int, state: str, kind: str):
             url_for("ReportActionView.download", report_id=report_id, fmt=fmt), fmt.upper()
         )
         for fmt in formats
+    )
+
+
+def edit_link(report_id: int, kind: str, published: bool, jurisdiction_id):
+    """The edit screen of a bulletin not yet published, for the supervisor's office (or an
+    administrator) of the office that issues it."""
+    from markupsafe import Markup
+
+    actor = current_actor()
+    if (
+        kind != ReportKind.BULLETIN
+        or published
+        or not actor.roles & {Role.SUPERVISOR, Role.ADMIN}
+        or jurisdiction_id != actor.jurisdiction_id
+    ):
+        return ""
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("ReportActionView.edit", report_id=report_id), gettext("Edit")
     )
 
 
@@ -287,6 +321,52 @@ class ReportActionView(BaseView):
             subject=f"{report.kind}:{report.jurisdiction_id}:{report.period_label}:{fmt}",
         )
         return send_file(path, as_attachment=True, download_name=_download_name(report, fmt))
+
+    @expose("/edit/<int:report_id>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, report_id):
+        """The bulletin's 问题分析, 下一步工作要求, 主送 and 抄送 (drafted from the figures) for the
+        supervisor's office to edit before a leader publishes; saving makes the PDF again (a job)."""
+        from flask import flash, make_response, redirect
+        from flask_appbuilder.forms import DynamicForm
+
+        actor = current_actor()
+        try:
+            report = report_services.report_for(db.session, report_id, actor)
+        except DomainError:
+            abort(404)
+        if report.kind != ReportKind.BULLETIN:
+            abort(404)
+        fields = ("analysis", "requirements", "recipients", "copy_to")
+        typed, status = {name: getattr(report, name) or "" for name in fields}, 200
+        if request.method == "POST":
+            if not DynamicForm().validate_on_submit():
+                flash(_l("The form could not be submitted; please try again."), "danger")
+                return redirect(url_for("ReportActionView.edit", report_id=report_id))
+            typed = {name: request.form.get(name, "") for name in fields}
+            edited, error = attempt(
+                lambda: report_services.edit_bulletin(
+                    db.session, report_id, actor=actor, now=clock.utcnow(), **typed
+                )
+            )
+            if error is None:
+                archive.start(db.session, edited.id)  # a job; inline when no queue is configured
+                flash(_l("Saved; the bulletin is being generated again."), "success")
+                return redirect(url_for("ReportArchiveView.list"))
+            flash(error.message, "danger")
+            status = error.status
+            report = db.session.get(GeneratedReport, report_id)
+        issuer = report_services.issuer_of(db.session, report)
+        page = self.render_template(
+            "publication/edit_bulletin.html",
+            title=_l("Edit the bulletin"),
+            report=report,
+            issuer=issuer.authority if issuer is not None else "",
+            typed=typed,
+            may_edit=report_services.may_edit(actor, report, issuer),
+            appbuilder=self.appbuilder,
+        )
+        return make_response(page, status)
 
     @expose("/publish/<int:report_id>", methods=["POST"])
     @has_access

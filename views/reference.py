@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect
+from flask import current_app, flash, make_response, redirect
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -510,7 +510,7 @@ class ServiceWindowView(_Reference):
                 )
                 for w in items
             ],
-            title=str(_l("Service windows and QR codes")),
+            hotline=current_app.config.get("PUBLIC_HOTLINE", ""),
         )
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"

@@ -3,7 +3,9 @@ viewer, the inbox, revisit tasks and the queue monitor."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from urllib.parse import quote
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.filters import BaseFilter
@@ -18,7 +20,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.services import notices as notice_services
 from app.services import notifications as notification_services
-from app.supervision import DOCUMENT_TITLES, NOTICE_LABELS
+from app.supervision import NOTICE_LABELS
 from app.workflow import Role
 from models import InboxMessage, Notice, Notification, RevisitTask
 from views.common import attempt, current_actor, label, local_time, run_posted
@@ -98,26 +100,16 @@ class NoticeView(ModelView):
             may_close=Role.SUPERVISOR in actor.roles
             and notice_services.is_issued_in_scope(db.session, notice, actor),
             issuer=notice_services.issuer_of(db.session, notice).authority,
+            document=notice.document,
             title=notice.number,
             appbuilder=self.appbuilder,
         )
 
 
-def notice_pdf_data(notice: Notice, cases) -> dict:
-    """Plain data for the notice document (no ORM objects, no reporter identity); ``cases``
-    are the ones it may name (notices.named_cases). It is issued in the name of its office."""
-    return {
-        "issuer": notice_services.issuer_of(db.session, notice).authority,
-        "title": DOCUMENT_TITLES[notice.kind],
-        "kind": str(notice.kind),
-        "number": notice.number,
-        "department": notice.department.name,
-        "issued_on": notice.issued_on.strftime("%Y年%m月%d日"),
-        "cause": notice_label(notice.cause),
-        "details": notice.details,
-        "reply_due": local_time(notice.reply_due_at),
-        "cases": [{"number": c.number, "title": c.title} for c in cases],
-    }
+def attachment_header(filename: str, fallback: str) -> str:
+    """A Content-Disposition naming the file in Chinese (RFC 5987/6266: ``filename*``), with
+    an ASCII name for the clients that read only ``filename``."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class NoticeActionView(BaseView):
@@ -162,18 +154,40 @@ class NoticeActionView(BaseView):
     @expose("/<int:notice_id>/pdf", methods=["GET"])
     @has_access
     def pdf(self, notice_id):
-        from reports.pdf import render_pdf
+        """The notice as issued: the stored PDF, checked against its SHA-256, the same bytes
+        for every reader and interface language (reports/notice_files.py)."""
+        from reports.notice_files import NoticeFileError, issued_pdf
 
         actor = current_actor()
         try:
             notice = notice_services.notice_for(db.session, notice_id, actor)
         except DomainError:
             abort(404)
-        cases = notice_services.named_cases(db.session, notice, actor)
-        document = render_pdf("notice.html", notice_pdf_data(notice, cases))
+        try:
+            document = issued_pdf(db.session, notice)
+        except NoticeFileError:
+            response = make_response(
+                render_template(
+                    "errors/error.html",
+                    status=500,
+                    heading=gettext("The notice cannot be served"),
+                    message=gettext(
+                        "The stored PDF of notice %(number)s is missing or does not match the one "
+                        "issued, so it is not served. The administrators have been told.",
+                        number=notice.number,
+                    ),
+                    title=gettext("The notice cannot be served"),
+                    back=url_for("NoticeView.show", pk=notice.id),
+                ),
+                500,
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
         response = make_response(document)
         response.headers["Content-Type"] = "application/pdf"
-        response.headers["Content-Disposition"] = f'attachment; filename="notice-{notice.id}.pdf"'
+        response.headers["Content-Disposition"] = attachment_header(
+            f"{notice.number}.pdf", f"notice-{notice.id}.pdf"
+        )
         return response
 
     @expose("/interview", methods=["GET", "POST"])
@@ -192,6 +206,10 @@ class NoticeActionView(BaseView):
                         department_id=request.form.get("department_id"),
                         case_ids=request.form.getlist("case_ids"),
                         details=request.form.get("details"),
+                        meeting_at=request.form.get("meeting_at"),
+                        place=request.form.get("meeting_place"),
+                        attendees=request.form.get("attendees"),
+                        materials=request.form.get("materials"),
                     )
                 )
                 if error is None:
@@ -202,6 +220,8 @@ class NoticeActionView(BaseView):
             title=_l("Interview notice"),
             candidates=notice_services.interview_candidates(db.session, current_actor()),
             departments=list(notice_services.interview_departments(db.session, current_actor()).values()),
+            form=request.form if request.method == "POST" else {},
+            chosen=request.form.getlist("case_ids") if request.method == "POST" else [],
             appbuilder=self.appbuilder,
         )
 

@@ -254,6 +254,17 @@ def weights_from_settings(session, jurisdiction=None) -> dict[str, float]:
     return weights
 
 
+MIN_CASES_SETTING = "assessment_min_cases"
+
+
+def min_cases_from_settings(session, jurisdiction=None) -> int:
+    """The fewest lead rounds in the period a department (or a lower office) needs to be ranked
+    in ``jurisdiction`` (its own setting, else inherited)."""
+    from app.services.settings import get_settings
+
+    return int(get_settings(session, jurisdiction)[MIN_CASES_SETTING])
+
+
 def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     merged = {**DEFAULT_WEIGHTS, **(weights or {})}
     unknown = set(merged) - set(DEFAULT_WEIGHTS)
@@ -285,31 +296,98 @@ def pooled_averages(kpis: Iterable[DepartmentKpi]) -> dict[str, float | None]:
     return averages
 
 
+@dataclass(frozen=True)
+class ScoredPart:
+    """One scored rate as the score counts it."""
+
+    key: str  # SCORED_RATES
+    rate: Rate  # the department's own figure (may be 0/0)
+    weight: float  # its share of the score (the weights normalised by their sum), 0..1
+    scored: float  # the rate as scored, 0..1: its value, else the average filled in, else 1
+    filled: bool  # no case to compute it from: the average (or full marks) counted instead
+    points: float  # 100 × weight × scored
+
+
+@dataclass(frozen=True)
+class DeductionPart:
+    """The notices of one kind (``DEDUCTIONS``) and what they take off the score."""
+
+    key: str  # reminder, rectification, interview
+    count: int
+    per: float  # points per notice
+    points: float  # count × per
+
+
+@dataclass(frozen=True)
+class ScoreBreakdown:
+    """The score and every part of it: ``total = max(0, weighted − deducted)``."""
+
+    parts: tuple[ScoredPart, ...]
+    deductions: tuple[DeductionPart, ...]
+    weighted: float  # 100 × Σ weight × scored rate
+    deducted: float  # Σ count × points per notice, every kind of ``DEDUCTIONS``
+    total: float
+
+
+def deductions(kpi, weights: Mapping[str, float] | None = None) -> tuple[DeductionPart, ...]:
+    """The one definition of the deductions: every notice kind of ``DEDUCTIONS`` (提醒敦促函,
+    整改通知书, 约谈通知书), its count and its points, whatever the points per notice (0 too)."""
+    w = _weights(weights)
+    return tuple(
+        DeductionPart(key, getattr(kpi, attr), w[key], getattr(kpi, attr) * w[key])
+        for key, attr in DEDUCTIONS.items()
+    )
+
+
+def breakdown(
+    kpi: DepartmentKpi,
+    weights: Mapping[str, float] | None = None,
+    averages: Mapping[str, float | None] | None = None,
+) -> ScoreBreakdown:
+    """The weighted score on a 100-point scale, less the deductions for notices, never below 0,
+    with its parts. A rate with no cases behind it counts as ``averages[rate]`` (``rank`` passes
+    the pooled rate of all ranked departments), or full marks when no average is known."""
+    w = _weights(weights)
+    total = sum(w[k] for k in SCORED_RATES)
+    parts = []
+    for key in SCORED_RATES:
+        scored = effective_rate(kpi, key, averages)
+        share = w[key] / total
+        filled = kpi.rate(key).value is None
+        parts.append(ScoredPart(key, kpi.rate(key), share, scored, filled, 100 * share * scored))
+    base = 100 * sum(w[k] * effective_rate(kpi, k, averages) for k in SCORED_RATES) / total
+    taken = deductions(kpi, w)
+    deducted = sum(d.points for d in taken)
+    return ScoreBreakdown(
+        tuple(parts), taken, round(base, 6), round(deducted, 6), round(max(0.0, base - deducted), 6)
+    )
+
+
 def score(
     kpi: DepartmentKpi,
     weights: Mapping[str, float] | None = None,
     averages: Mapping[str, float | None] | None = None,
 ) -> float:
-    """The weighted score on a 100-point scale, less the deductions for notices, never below 0.
-
-    A rate with no cases behind it counts as ``averages[rate]`` (``rank`` passes the pooled rate
-    of all ranked departments), or full marks when no average is known."""
-    w = _weights(weights)
-    total = sum(w[k] for k in SCORED_RATES)
-    base = 100 * sum(w[k] * effective_rate(kpi, k, averages) for k in SCORED_RATES) / total
-    deduction = sum(w[k] * getattr(kpi, attr) for k, attr in DEDUCTIONS.items())
-    return round(max(0.0, base - deduction), 6)
+    """The score of ``breakdown``."""
+    return breakdown(kpi, weights, averages).total
 
 
 @dataclass(frozen=True)
 class RankedDepartment:
-    rank: int  # dense: departments equal on every criterion but the code share a rank
+    rank: int | None  # dense: departments equal on every criterion but the code share a rank;
+    # None: fewer lead rounds than the minimum (样本不足), listed after the ranked ones, no score
     position: int  # 1..n in the published order (the code decides among equals)
-    score: float
+    score: float | None
     kpi: DepartmentKpi
     on_time_scored: float  # the rates as scored (missing ones filled in), used by the tie-breaks
     satisfaction_scored: float
     weights: dict[str, float] = field(default_factory=dict, compare=False)
+    breakdown: ScoreBreakdown | None = field(default=None, compare=False)  # None when not ranked
+    min_cases: int = field(default=0, compare=False)
+
+    @property
+    def ranked(self) -> bool:
+        return self.rank is not None
 
     @property
     def code(self) -> str:
@@ -329,35 +407,92 @@ TIE_BREAKS = [
 ]
 
 
-def rank(kpis: Iterable[DepartmentKpi], weights: Mapping[str, float] | None = None) -> list[RankedDepartment]:
+def too_few(handled: int, min_cases: int) -> bool:
+    """A department or office with fewer lead rounds than ``min_cases`` is not ranked (样本不足)."""
+    return handled < min_cases
+
+
+def rank(
+    kpis: Iterable[DepartmentKpi], weights: Mapping[str, float] | None = None, min_cases: int = 0
+) -> list[RankedDepartment]:
     """Rank by score (high first), then on-time rate, satisfaction (high first), notices (few
     first), cases handled (many first) and finally the department code. Rank numbers are dense
-    over every criterion but the code: departments equal on all of them share a rank."""
+    over every criterion but the code: departments equal on all of them share a rank.
+
+    A department with fewer than ``min_cases`` lead rounds (``assessment_min_cases``) is not
+    scored nor ranked: it is listed after the ranked ones, by code, with its figures; the
+    averages that fill a missing rate pool the ranked departments only."""
     kpis = list(kpis)
     w = _weights(weights)
-    averages = pooled_averages(kpis)
+    eligible = [k for k in kpis if not too_few(k.handled, min_cases)]
+    averages = pooled_averages(eligible)
     scored = []
-    for kpi in kpis:
+    for kpi in eligible:
         on_time = effective_rate(kpi, "on_time", averages)
         satisfaction = effective_rate(kpi, "satisfaction", averages)
-        key = (-score(kpi, w, averages), -on_time, -satisfaction, kpi.notices, -kpi.handled)
-        scored.append((key, kpi.code, kpi, on_time, satisfaction))
+        parts = breakdown(kpi, w, averages)
+        key = (-parts.total, -on_time, -satisfaction, kpi.notices, -kpi.handled)
+        scored.append((key, kpi.code, kpi, on_time, satisfaction, parts))
     scored.sort(key=lambda item: (item[0], item[1]))
     ranked, previous, number = [], None, 0
-    for position, (key, _, kpi, on_time, satisfaction) in enumerate(scored, 1):
+    for position, (key, _, kpi, on_time, satisfaction, parts) in enumerate(scored, 1):
         if key != previous:
             number, previous = number + 1, key
-        ranked.append(RankedDepartment(number, position, -key[0], kpi, on_time, satisfaction, w))
+        ranked.append(
+            RankedDepartment(number, position, -key[0], kpi, on_time, satisfaction, w, parts, min_cases)
+        )
+    others = sorted((k for k in kpis if too_few(k.handled, min_cases)), key=lambda k: k.code)
+    for position, kpi in enumerate(others, len(ranked) + 1):
+        on_time = effective_rate(kpi, "on_time", averages)
+        satisfaction = effective_rate(kpi, "satisfaction", averages)
+        ranked.append(RankedDepartment(None, position, None, kpi, on_time, satisfaction, w, None, min_cases))
     return ranked
 
 
-def formulas(weights: Mapping[str, float] | None = None) -> dict[str, str]:
+def _points(value: float) -> str:
+    """A number of points or a percentage as printed: 0.5, 2, 33.33 (no trailing zeros)."""
+    return f"{round(value, 2):g}"
+
+
+def notice_name(key: str) -> str:
+    """提醒敦促函, 整改通知书, 约谈通知书 (``DEDUCTIONS`` keys)."""
+    return DEDUCTION_LABELS[key].removesuffix("（每份）")
+
+
+def rate_shares(weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Each scored rate's share of the score in percent (the weights normalised by their sum)."""
+    w = _weights(weights)
+    total = sum(w[k] for k in SCORED_RATES)
+    return {k: 100 * w[k] / total for k in SCORED_RATES}
+
+
+def score_summary(weights: Mapping[str, float] | None = None, min_cases: int = 0) -> str:
+    """The scoring rule in one paragraph of Chinese, with the weights and points in force: the
+    text above the ranking tables."""
+    w = _weights(weights)
+    shares = rate_shares(w)
+    terms = " + ".join(f"{RATE_LABELS[k]}×{_points(shares[k])}%" for k in SCORED_RATES if w[k])
+    minus = "".join(f" − {notice_name(k)}件数×{_points(w[k])}分" for k in DEDUCTIONS)
+    free = [notice_name(k) for k in DEDUCTIONS if not w[k]]
+    text = (
+        f"综合得分 = 100×（{terms}）{minus}，最低0分。"
+        "各项比率按“分子/分母”计算，分母为0的比率按全体参与排名单位该项的合计比率计（表中标“*”），"
+        "全体单位均无时按满分计。"
+    )
+    if free:
+        text += f"{'、'.join(free)}本期每件扣0分，件数照列。"
+    if min_cases > 0:
+        text += (
+            f"考核期内承办件少于{min_cases}件的单位样本不足，不计分、不排名，列于排名单位之后，各项数据照列。"
+        )
+    return text + "各项得分保留两位小数，四舍五入后合计可能与综合得分相差0.01分。"
+
+
+def formulas(weights: Mapping[str, float] | None = None, min_cases: int = 0) -> dict[str, str]:
     """The definitions, in Chinese, for the appendix of the assessment report."""
     w = _weights(weights)
     rate_terms = " + ".join(f"{RATE_LABELS[k]} × {w[k]:g}" for k in SCORED_RATES if w[k])
-    deductions = "、".join(
-        f"{DEDUCTION_LABELS[k].removesuffix('（每份）')}每份扣 {w[k]:g} 分" for k in DEDUCTIONS if w[k]
-    )
+    deductions = "、".join(f"{notice_name(k)}每份扣 {w[k]:g} 分" for k in DEDUCTIONS)
     return {
         "考核对象与期间": "考核期内有工单分派其牵头办理的单位。以每一轮牵头承办任务计件：工单按分派时间"
         "（北京时间）归入考核期；重办、提级或退单后重新分派的，另计一轮。各项结果按统计时"
@@ -384,6 +519,10 @@ def formulas(weights: Mapping[str, float] | None = None) -> dict[str, str]:
         "综合得分": f"100 × ({rate_terms}) ÷ 权重合计，减去督办扣分（{deductions or '不扣分'}），"
         f"最低 0 分。某项比率没有可计算的工单（分母为 0）时，按全体参评单位该项的合计比率计；"
         f"全体单位均无时按满分计。",
+        "样本量": f"考核期内承办件少于 {min_cases} 件的单位样本不足，不计分、不排名，列于排名单位之后，"
+        "各项数据照列。"
+        if min_cases > 0
+        else "不设最低承办件数，所有参评单位均计分排名。",
         "排名": "".join(TIE_BREAKS),
         "比率为空": "分母为 0 的比率显示为空（—），不作 0 计。",
     }
@@ -735,11 +874,16 @@ class OfficeKpi:
 
 @dataclass(frozen=True)
 class RankedOffice:
-    rank: int  # dense over every criterion but the code
+    rank: int | None  # dense over every criterion but the code; None: too few cases (样本不足)
     position: int
     kpi: OfficeKpi
     on_time_scored: float  # the rates as ranked (a missing one filled in)
     satisfaction_scored: float
+    min_cases: int = field(default=0, compare=False)
+
+    @property
+    def ranked(self) -> bool:
+        return self.rank is not None
 
 
 OFFICE_TIE_BREAKS = [
@@ -864,14 +1008,17 @@ def office_kpis(session, period: Period, offices: Iterable) -> list[OfficeKpi]:
 _OFFICE_METRICS = ("handled", "finished", "on_time", "rated", "satisfied")
 
 
-def rank_offices(kpis: Iterable[OfficeKpi]) -> list[RankedOffice]:
+def rank_offices(kpis: Iterable[OfficeKpi], min_cases: int = 0) -> list[RankedOffice]:
     """Rank lower offices: on-time rate, then satisfaction (high first), supervision received
-    (few first), cases handled (many first), and finally the code (``OFFICE_TIE_BREAKS``)."""
+    (few first), cases handled (many first), and finally the code (``OFFICE_TIE_BREAKS``).
+    An office whose subtree led fewer than ``min_cases`` rounds is listed after the ranked ones,
+    by code, without a rank (样本不足); the averages pool the ranked offices only."""
     kpis = list(kpis)
+    eligible = [k for k in kpis if not too_few(k.handled, min_cases)]
     averages = {}
     for key in ("on_time", "satisfaction"):
-        denominator = sum(k.rate(key).denominator for k in kpis)
-        averages[key] = sum(k.rate(key).numerator for k in kpis) / denominator if denominator else None
+        denominator = sum(k.rate(key).denominator for k in eligible)
+        averages[key] = sum(k.rate(key).numerator for k in eligible) / denominator if denominator else None
 
     def scored(kpi, key):
         value = kpi.rate(key).value
@@ -881,7 +1028,7 @@ def rank_offices(kpis: Iterable[OfficeKpi]) -> list[RankedOffice]:
     keyed = sorted(
         (
             ((-scored(k, "on_time"), -scored(k, "satisfaction"), k.supervision, -k.handled), k.code, k)
-            for k in kpis
+            for k in eligible
         ),
         key=lambda item: (item[0], item[1]),
     )
@@ -889,15 +1036,21 @@ def rank_offices(kpis: Iterable[OfficeKpi]) -> list[RankedOffice]:
     for position, (key, _, kpi) in enumerate(keyed, 1):
         if key != previous:
             number, previous = number + 1, key
-        ranked.append(RankedOffice(number, position, kpi, -key[0], -key[1]))
+        ranked.append(RankedOffice(number, position, kpi, -key[0], -key[1], min_cases))
+    others = sorted((k for k in kpis if too_few(k.handled, min_cases)), key=lambda k: k.code)
+    for position, kpi in enumerate(others, len(ranked) + 1):
+        ranked.append(
+            RankedOffice(None, position, kpi, scored(kpi, "on_time"), scored(kpi, "satisfaction"), min_cases)
+        )
     return ranked
 
 
-def lower_office_ranking(session, period: Period, jurisdiction) -> list[RankedOffice]:
+def lower_office_ranking(session, period: Period, jurisdiction, min_cases: int = 0) -> list[RankedOffice]:
     """The ranking of an office's child jurisdictions (none for a county)."""
     from app.services import jurisdictions
 
-    return rank_offices(office_kpis(session, period, jurisdictions.children(session, jurisdiction.id)))
+    children = jurisdictions.children(session, jurisdiction.id)
+    return rank_offices(office_kpis(session, period, children), min_cases)
 
 
 def assessed_office(session, actor, jurisdiction_id=None):
@@ -934,12 +1087,34 @@ def _part(key: str, part: str) -> Callable[[RankedDepartment], int]:
     return lambda r: getattr(r.kpi.rate(key), part)
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _deducted(r: RankedDepartment, key: str) -> float | None:
+    """The points one kind of notice took off (None for a department not scored)."""
+    if r.breakdown is None:
+        return None
+    return round(next(d.points for d in r.breakdown.deductions if d.key == key), 2)
+
+
+def not_ranked_note(min_cases: int) -> str:
+    return f"样本不足（承办件少于{min_cases}件），不计分、不排名"
+
+
+def _not_ranked(r) -> str:
+    return "" if r.ranked else not_ranked_note(r.min_cases)
+
+
 # (header, value, kind): kind "text", "int", "percent" (already ×100, 2 decimals) or "score".
 COLUMNS: list[tuple[str, Callable[[RankedDepartment], object], str]] = [
     ("名次", lambda r: r.rank, "int"),
     ("单位编码", lambda r: r.kpi.code, "text"),
     ("单位名称", lambda r: r.kpi.name, "text"),
-    ("综合得分", lambda r: round(r.score, 2), "score"),
+    ("综合得分", lambda r: _rounded(r.score), "score"),
+    ("加权得分小计", lambda r: _rounded(r.breakdown.weighted) if r.breakdown else None, "score"),
+    *[(f"{notice_name(k)}扣分", lambda r, k=k: _deducted(r, k), "score") for k in DEDUCTIONS],
+    ("督办扣分合计", lambda r: _rounded(r.breakdown.deducted) if r.breakdown else None, "score"),
     ("承办件数", _count("handled"), "int"),
     ("办结件数", _count("finished"), "int"),
     ("按时办结件数", _part("on_time", "numerator"), "int"),
@@ -964,6 +1139,7 @@ COLUMNS: list[tuple[str, Callable[[RankedDepartment], object], str]] = [
     ("整改通知书", _count("rectifications"), "int"),
     ("约谈通知书", _count("interviews"), "int"),
     ("考核期间", lambda r: r.kpi.period.label, "text"),
+    ("排名说明", lambda r: _not_ranked(r), "text"),
 ]
 HEADERS = [header for header, _, _ in COLUMNS]
 
@@ -1010,6 +1186,7 @@ OFFICE_COLUMNS: list[tuple[str, Callable[[RankedOffice], object], str]] = [
     ("约谈通知书", lambda r: r.kpi.interviews, "int"),
     ("收到督办合计", lambda r: r.kpi.supervision, "int"),
     ("考核期间", lambda r: r.kpi.period.label, "text"),
+    ("排名说明", lambda r: _not_ranked(r), "text"),
 ]
 
 
@@ -1047,6 +1224,7 @@ def to_xlsx(
     ranked = list(ranked)
     if weights is None and ranked:
         weights = ranked[0].weights or None
+    min_cases = ranked[0].min_cases if ranked else 0
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "考核排名"
@@ -1059,7 +1237,8 @@ def to_xlsx(
     notes.append(["指标", "计算方法"])
     for cell in notes[1]:
         cell.font = Font(bold=True)
-    for name, text in formulas(weights).items():
+    notes.append(["计分公式", score_summary(weights, min_cases)])
+    for name, text in formulas(weights, min_cases).items():
         notes.append([name, text])
     if offices:
         notes.append(["下级辖区排名", "".join(OFFICE_TIE_BREAKS)])

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import false, or_, select, update
 from sqlalchemy.sql.elements import True_
 
 from app import deadlines as dl
-from app.clock import local_date
+from app import queue
+from app.clock import LOCAL_TZ, local_date
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
-from app.services import jurisdictions, visibility
+from app.services import jurisdictions, notice_documents, visibility
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
 from app.services.bulk import any_of, dialect_insert, insert_rows
 from app.services.calendar import load_calendar
+from app.services.notice_documents import Meeting
 from app.services.settings import get_settings
 from app.supervision import (
     KIND_OF_CAUSE,
@@ -57,7 +59,9 @@ def _take_numbers(session, year: int, counts: dict[int, int]) -> dict[int, int]:
 class Draft:
     """A notice to raise: its cause and subject (together, its once-only key), the department
     it is addressed to, the text and the cases it concerns, and the office that issues it (its
-    name, number series and calendar; None: the actor's own office, the root's for the system)."""
+    name, number series and calendar; None: the actor's own office, the root's for the system);
+    an interview's arrangements; a reply deadline of its own (else the office's notice reply
+    working days)."""
 
     cause: NoticeCause
     subject: str
@@ -65,6 +69,8 @@ class Draft:
     details: str
     case_ids: tuple[int, ...] = ()
     jurisdiction_id: int | None = None
+    meeting: Meeting | None = None
+    reply_due_at: datetime | None = None
 
 
 class Issued(NamedTuple):
@@ -113,7 +119,12 @@ def raise_notices(
     read here. A handful of statements whatever the number of drafts (the sweep
     raises hundreds at once). The cause key is unique, so a concurrent writer of the same cause
     makes the insert skip that row; the numbers are then closed up, so an office's year keeps
-    no gap."""
+    no gap.
+
+    Each notice is frozen as it is issued: its document (notice_documents, the Chinese text
+    with the names, contact, 抄送 and seal of this moment) goes into the same INSERT, and its
+    PDF is rendered from that document by a job once the transaction commits (without a
+    queue, at its first download)."""
     by_key: dict[str, Draft] = {}
     for draft in drafts:
         by_key.setdefault(cause_key(draft.cause, draft.subject), draft)
@@ -142,6 +153,7 @@ def raise_notices(
     for key, draft in fresh:
         own_of.setdefault(office_of[key].id, []).append((key, draft))
     last_of = _take_numbers(session, today.year, {office: len(own) for office, own in own_of.items()})
+    facts = notice_documents.Facts(session, [draft for _, draft in fresh])
     for office in offices:
         own = own_of.get(office.id, [])
         first = last_of[office.id] - len(own) + 1
@@ -154,25 +166,42 @@ def raise_notices(
             office_calendar, now, office_settings["notice_reply_working_days"]
         ).due_at
         first_of[office.id], due_of[office.id] = first, reply_due_at
-        rows.extend(
-            {
-                "kind": KIND_OF_CAUSE[draft.cause],
-                "cause": draft.cause,
-                "cause_key": key,
-                "year": today.year,
-                "sequence": first + i,
-                "number": notice_number(office.doc_prefix, today.year, first + i),
-                "issued_on": today,
-                "issued_at": now,
-                "issued_by_id": actor.id,
-                "jurisdiction_id": office.id,
-                "department_id": draft.department_id,
-                "details": draft.details,
-                "reply_due_at": reply_due_at,
-                "state": NoticeState.ISSUED,
-            }
-            for i, (key, draft) in enumerate(own)
-        )
+        for i, (key, draft) in enumerate(own):
+            number = notice_number(office.doc_prefix, today.year, first + i)
+            meeting = draft.meeting
+            rows.append(
+                {
+                    "kind": KIND_OF_CAUSE[draft.cause],
+                    "cause": draft.cause,
+                    "cause_key": key,
+                    "year": today.year,
+                    "sequence": first + i,
+                    "number": number,
+                    "issued_on": today,
+                    "issued_at": now,
+                    "issued_by_id": actor.id,
+                    "jurisdiction_id": office.id,
+                    "department_id": draft.department_id,
+                    "details": draft.details,
+                    "reply_due_at": draft.reply_due_at or reply_due_at,
+                    "state": NoticeState.ISSUED,
+                    "meeting_at": meeting.at if meeting else None,
+                    "meeting_place": meeting.place if meeting else None,
+                    "attendees": meeting.attendees if meeting else None,
+                    "materials": "\n".join(meeting.materials) if meeting else None,
+                    "document": notice_documents.document_for(
+                        facts,
+                        draft,
+                        office=office,
+                        number=number,
+                        now=now,
+                        reply_due_at=draft.reply_due_at or reply_due_at,
+                        calendar=office_calendar,
+                        settings=office_settings,
+                        meeting=meeting,
+                    ),
+                }
+            )
     inserted = insert_rows(
         session,
         table,
@@ -183,10 +212,15 @@ def raise_notices(
     inserted.sort(key=lambda row: (row.jurisdiction_id, row.sequence))
     sequences = {row.id: row.sequence for row in inserted}
     if len(inserted) < len(fresh):  # lost a race for some causes: close up the numbers
+        documents = {row["cause_key"]: row["document"] for row in rows}
         for office in offices:
             own = [row for row in inserted if row.jurisdiction_id == office.id]
-            sequences.update(_close_up(session, office, today.year, first_of[office.id], own))
+            sequences.update(_close_up(session, office, today.year, first_of[office.id], own, documents))
+    if inserted and queue.enabled():
+        ids = [row.id for row in inserted]
+        queue.enqueue_after_commit(session, "render_notices", ids, job_id=f"notices-{ids[0]}-{len(ids)}")
     prefixes = {office.id: office.doc_prefix for office in offices}
+    due_by_key = {row["cause_key"]: row["reply_due_at"] for row in rows}
     drafts_by_key = dict(fresh)
     links = [
         {"notice_id": row.id, "case_id": case_id}
@@ -200,7 +234,7 @@ def raise_notices(
             row.id,
             row.cause_key,
             notice_number(prefixes[row.jurisdiction_id], today.year, sequences[row.id]),
-            due_of[row.jurisdiction_id],
+            due_by_key[row.cause_key],
             row.jurisdiction_id,
         )
         for row in inserted
@@ -226,17 +260,21 @@ def raise_notices(
     return issued
 
 
-def _close_up(session, office: Jurisdiction, year: int, first: int, inserted) -> dict[int, int]:
-    """Renumber an office's notices just inserted first, first + 1, ... and give the unused
-    numbers back (the counter row is still locked by this transaction, so nobody took them)."""
+def _close_up(session, office: Jurisdiction, year: int, first: int, inserted, documents) -> dict[int, int]:
+    """Renumber an office's notices just inserted first, first + 1, ... (their documents too)
+    and give the unused numbers back (the counter row is still locked by this transaction, so
+    nobody took them)."""
     sequences = {}
     for offset, row in enumerate(inserted):  # ascending: each moves down into a free number
         sequence = first + offset
         if sequence != row.sequence:
+            number = notice_number(office.doc_prefix, year, sequence)
             session.execute(
                 update(Notice)
                 .where(Notice.id == row.id)
-                .values(sequence=sequence, number=notice_number(office.doc_prefix, year, sequence))
+                .values(
+                    sequence=sequence, number=number, document={**documents[row.cause_key], "number": number}
+                )
             )
         sequences[row.id] = sequence
     session.execute(
@@ -408,13 +446,48 @@ def interview_departments(session, actor: Actor) -> dict[int, Department]:
     return {department.id: department for department in rows}
 
 
-def issue_interview(session, *, actor: Actor, now: datetime, department_id, case_ids, details) -> Notice:
-    """The supervisor issues an interview notice (约谈通知书) to a department."""
+def parse_meeting_at(text, *, now: datetime) -> datetime:
+    """The meeting time typed on the form (local time, ``2026-08-06T09:30`` or ``2026-08-06 09:30``)
+    as naive UTC; it must lie in the future."""
+    text = (text or "").strip().replace("T", " ")
+    try:
+        local = datetime.strptime(text, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise Invalid(N_("Meeting time: give a date and time, e.g. 2026-08-06 09:30.")) from None
+    moment = local.replace(tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
+    if moment <= now:
+        raise Invalid(N_("Meeting time: choose a time in the future."))
+    return moment
+
+
+def _typed(value, msgid: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(msgid)
+    if len(value) > limit:
+        raise Invalid(N_("A text is too long (at most %(limit)s characters)."), limit=limit)
+    return value
+
+
+def issue_interview(
+    session,
+    *,
+    actor: Actor,
+    now: datetime,
+    department_id,
+    case_ids,
+    details,
+    meeting_at=None,
+    place=None,
+    attendees=None,
+    materials=None,
+) -> Notice:
+    """The supervisor issues an interview notice (约谈通知书) to a department: the reasons, the
+    cases it names, when (local time, in the future) and where the interview is held, who
+    attends and what they bring (one material per line)."""
     if Role.SUPERVISOR not in actor.roles:
         raise NotAllowed(N_("Only the supervisor's office issues an interview notice."))
-    details = (details or "").strip()
-    if not details:
-        raise Invalid(N_("State the reasons for the interview."))
+    details = _typed(details, N_("State the reasons for the interview."), 10000)
     department_id = as_id(department_id)
     department = session.get(Department, department_id) if department_id is not None else None
     ids = [i for i in map(as_id, case_ids or []) if i is not None]
@@ -434,14 +507,25 @@ def issue_interview(session, *, actor: Actor, now: datetime, department_id, case
                 "(or about one above it): remove that case."
             )
         )
-    notice = raise_notice(
+    moment = parse_meeting_at(meeting_at, now=now)
+    place = _typed(place, N_("Give the place of the interview."), 200)
+    attendees = _typed(attendees, N_("Say who must attend the interview."), 1000)
+    materials = tuple(notice_documents.lines(materials))
+    if sum(len(m) for m in materials) > 5000:
+        raise Invalid(N_("A text is too long (at most %(limit)s characters)."), limit=5000)
+    issued = raise_notices(
         session,
-        cause=NoticeCause.SUPERVISOR_DECISION,
-        subject=f"department:{department.id}:{now.isoformat()}",
-        department_id=department.id,
-        cases=cases,
-        details=details,
+        [
+            Draft(
+                NoticeCause.SUPERVISOR_DECISION,
+                f"department:{department.id}:{now.isoformat()}",
+                department.id,
+                details,
+                tuple(c.id for c in cases),
+                meeting=Meeting(moment, place, attendees, materials),
+            )
+        ],
         now=now,
         actor=actor,
     )
-    return notice
+    return session.get(Notice, issued[0].id) if issued else None

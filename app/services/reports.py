@@ -9,15 +9,19 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.clock import local_date
+from app.enums import DeptLevel
 from app.errors import Invalid, NotAllowed, NotFound
 from app.ids import as_id
 from app.publication import ReportKind
 from app.services import jurisdictions
 from app.services.actor import SYSTEM, Actor
+from app.services.bulk import dialect_insert
 from app.workflow import N_, Role
-from models import GeneratedReport, Jurisdiction
+from models import GeneratedReport, Jurisdiction, ReportCounter
 
 
 def parse_period(text: str | None):
@@ -99,6 +103,25 @@ def request_report(
             or not jurisdictions.is_within(office, actor.jurisdiction_path)
         ):
             raise Invalid(N_("Choose your own office or one under it."))
+    earlier = session.execute(
+        select(GeneratedReport)
+        .where(
+            GeneratedReport.jurisdiction_id == office.id,
+            GeneratedReport.kind == kind,
+            GeneratedReport.period_start == period.start,
+            GeneratedReport.period_end == period.end,
+            GeneratedReport.issue_number.isnot(None),
+        )
+        .order_by(GeneratedReport.id.desc())
+        .limit(1)
+    ).scalar()
+    if earlier is not None:  # a later draft of the same issue keeps its number and its lines
+        year, number = earlier.issue_year, earlier.issue_number
+        recipients, copy_to = earlier.recipients, earlier.copy_to
+    else:
+        year = local_date(period.start).year  # the period's year, not the request's
+        number = take_issue_number(session, office.id, kind, series_of(period.label), year)
+        recipients, copy_to = default_recipients(session, office), default_copy_to(session, office)
     report = GeneratedReport(
         jurisdiction_id=office.id,
         kind=kind,
@@ -109,8 +132,123 @@ def request_report(
         requested_at=now,
         requested_by_id=actor.id,
         requested_by_name=actor.name,
+        issue_year=year,
+        issue_number=number,
+        recipients=recipients if kind == ReportKind.BULLETIN else None,
+        copy_to=copy_to if kind == ReportKind.BULLETIN else None,
     )
     session.add(report)
+    session.flush()
+    return report
+
+
+def series_of(label: str) -> str:
+    """month, quarter or year, from a period's label (2026年11月, 2026年第3季度, 2026年度)."""
+    if label.endswith("年度"):
+        return "year"
+    return "quarter" if label.endswith("季度") else "month"
+
+
+def take_issue_number(session, jurisdiction_id: int, kind: str, series: str, year: int) -> int:
+    """The next number of an office's series (kind, month/quarter/year) in a year: one upsert
+    that locks the counter row until commit (no gaps, no duplicates under concurrent requests)."""
+    insert = dialect_insert(session, ReportCounter)
+    upsert = (
+        insert.values(jurisdiction_id=jurisdiction_id, kind=str(kind), series=series, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=["jurisdiction_id", "kind", "series", "year"],
+            set_={"last": ReportCounter.last + 1},
+        )
+        .returning(ReportCounter.last)
+    )
+    return session.execute(upsert).scalar_one()
+
+
+_LOWER = {DeptLevel.PROVINCE: "各市营商环境主管部门", DeptLevel.CITY: "各县（市、区）营商环境主管部门"}
+
+
+def default_recipients(session, office: Jurisdiction) -> str:
+    """主送 proposed for an office's bulletin: its own government's departments, and its lower
+    offices when it has some (one a line; the supervisor's office edits them)."""
+    found = [f"{office.name}直各部门"]
+    if jurisdictions.children(session, office.id):
+        found.append(_LOWER.get(office.level, "下级营商环境主管部门"))
+    return "\n".join(found)
+
+
+def default_copy_to(session, office: Jurisdiction) -> str:
+    """抄送 proposed: the upper office and the discipline inspection of the office's level."""
+    found = []
+    if office.parent_id is not None:
+        found.append(jurisdictions.get(session, office.parent_id).authority)
+    found.append(f"{office.name}纪委监委")
+    return "\n".join(found)
+
+
+MAX_TEXT = 6000  # characters of an analysis or a requirements text
+MAX_LINES, MAX_LINE = 20, 100  # 主送/抄送: offices, characters each
+
+
+def _paragraphs(text: str | None, what: str) -> str:
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    kept = "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    if len(kept) > MAX_TEXT:
+        raise Invalid(N_("%(what)s is too long (at most %(n)s characters)."), what=what, n=MAX_TEXT)
+    return kept
+
+
+def _offices(text: str | None, what: str) -> str:
+    found = [line.strip() for line in (text or "").replace("\r", "\n").split("\n") if line.strip()]
+    if len(found) > MAX_LINES or any(len(line) > MAX_LINE for line in found):
+        raise Invalid(
+            N_("%(what)s: at most %(n)s offices, one a line, %(m)s characters each."),
+            what=what,
+            n=MAX_LINES,
+            m=MAX_LINE,
+        )
+    return "\n".join(found)
+
+
+def may_edit(actor: Actor, report: GeneratedReport, issuer) -> bool:
+    """The supervisor's office (or an administrator) of the issuing office edits its bulletin
+    until a leader publishes it."""
+    return (
+        report.kind == ReportKind.BULLETIN
+        and not report.published
+        and bool(actor.roles & {Role.SUPERVISOR, Role.ADMIN})
+        and jurisdictions.is_own(actor, issuer)
+    )
+
+
+def edit_bulletin(
+    session,
+    report_id,
+    *,
+    actor: Actor,
+    now: datetime,
+    analysis: str | None,
+    requirements: str | None,
+    recipients: str | None,
+    copy_to: str | None,
+) -> GeneratedReport:
+    """Keep what the supervisor's office wrote (问题分析, 下一步工作要求, 主送, 抄送; a paragraph
+    or an office a line) and queue the PDF to be made again. A published bulletin stays as it
+    was published."""
+    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN}:
+        raise NotAllowed(N_("Only the supervisor's office edits a bulletin."))
+    report = report_for(session, report_id, actor)
+    if report.kind != ReportKind.BULLETIN:
+        raise NotFound(N_("Report not found."))
+    if not jurisdictions.is_own(actor, issuer_of(session, report)):
+        raise NotAllowed(N_("Only the supervisor's office of the issuing office edits its bulletin."))
+    if report.published:
+        raise Invalid(N_("A published bulletin can no longer be edited."))
+    report.analysis = _paragraphs(analysis, _l("Problem analysis"))
+    report.requirements = _paragraphs(requirements, _l("Next steps"))
+    report.recipients = _offices(recipients, _l("Main recipients"))
+    report.copy_to = _offices(copy_to, _l("Copied to"))
+    report.edited_at, report.edited_by_name = now, actor.name
+    report.state, report.error = "queued", None  # made again (a job), then downloadable
     session.flush()
     return report
 
@@ -134,10 +272,12 @@ def publish(session, report_id: int, *, actor: Actor) -> GeneratedReport:
     if not actor.roles & {Role.LEADER}:
         raise NotAllowed(N_("Only a leader publishes a bulletin."))
     report = report_for(session, report_id, actor)
-    if report.kind != ReportKind.BULLETIN or report.state != "done":
+    if report.kind != ReportKind.BULLETIN or report.state not in ("done", "queued"):
         raise NotFound(N_("Report not found."))
     if not jurisdictions.is_own(actor, issuer_of(session, report)):
         raise NotAllowed(N_("Only a leader of the issuing office publishes its bulletin."))
+    if report.state != "done":  # an edit is being made into the PDF: publish what it becomes
+        raise Invalid(N_("The bulletin is being generated again; publish it when it is ready."))
     report.published = True
     session.flush()
     return report

@@ -43,6 +43,10 @@ DEFAULTS: dict[str, tuple[int, str]] = {
         0,
         N_("Points deducted per interview notice (tenths of a point)"),
     ),
+    "assessment_min_cases": (
+        5,
+        N_("Fewest cases a department or lower office must handle in the period to be ranked"),
+    ),
     "sample_percent": (10, N_("Percent of closed cases sampled each week for a quality revisit")),
     "first_response_hours": (24, N_("Hours to give the reporter a first response")),
     "verify_working_days": (

@@ -172,6 +172,7 @@ def issue_assignment_letter(session, case: Case, *, actor: Actor, now: datetime)
         details,
         (case.id,),
         case.jurisdiction_id,  # in the name of the office that handles the case
+        reply_due_at=lead.due_at,  # answered with the case, by its handling deadline
     )
     issued = raise_notices(session, [draft], now=now, actor=actor, announce=False)
     if not issued:  # this department had a letter: withdrawn when it stopped leading, it stands again
@@ -185,7 +186,6 @@ def issue_assignment_letter(session, case: Case, *, actor: Actor, now: datetime)
         )
         return again
     notice = session.get(Notice, issued[0].id)
-    notice.reply_due_at = lead.due_at  # answered with the case, by its handling deadline
     core._record(
         case,
         "assignment_letter",

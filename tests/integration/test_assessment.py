@@ -725,8 +725,9 @@ def test_csv_and_xlsx_carry_the_same_figures(session, november):
         [normalise(v) for v in row] for row in table[1:]
     ]
     notes = {row[0]: row[1] for row in workbook["指标说明"].iter_rows(min_row=2, values_only=True)}
-    assert set(asm.FORMULAS) == set(notes)
+    assert set(asm.FORMULAS) | {"计分公式"} == set(notes)
     assert "0.35" in notes["综合得分"] and "满意率" in notes
+    assert notes["计分公式"] == asm.score_summary(asm.DEFAULT_WEIGHTS)
 
 
 # --- the bulletin's 整改 facts --------------------------------------------------------------------

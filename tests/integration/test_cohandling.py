@@ -307,8 +307,7 @@ def test_a_reply_refused_twice_brings_one_rectification_notice(session, actors, 
 def test_the_rectification_notice_for_improper_replies_is_a_pdf(app, session, actors, cats, depts):
     import subprocess
 
-    from reports.pdf import render_pdf
-    from views.supervision import notice_pdf_data
+    from reports.notice import render_notice_pdf
 
     case = co_handled(session, actors, cats, depts, status=Status.REPLIED)
     act(session, case, Action.REJECT_REPLY, actors["supervisor"], reason="答复不当")
@@ -324,7 +323,7 @@ def test_the_rectification_notice_for_improper_replies_is_a_pdf(app, session, ac
         reason="仍不当",
     )
     [notice] = session.query(Notice).filter_by(cause=NoticeCause.IMPROPER_CLOSE_REQUESTS).all()
-    pdf = render_pdf("notice.html", notice_pdf_data(notice, notice.cases))
+    pdf = render_notice_pdf(notice.document)
     assert pdf.startswith(b"%PDF")
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode()
     assert "整改通知书" in text and notice.number in text and case.number in text

@@ -29,6 +29,8 @@ from tests.conftest import at, login
 from tests.factories import case_in
 
 NOW = at("2026-10-12 10:00")  # a Monday after the National Day holidays
+# An interview's arrangements (the meeting lies after every test's clock).
+MEETING = {"meeting_at": "2027-01-05 09:30", "place": "政务服务中心三楼会议室", "attendees": "主要负责人"}
 OCTOBER = kpi.Period.month(2026, 10)
 REGION = {
     "QY": "清源省",
@@ -106,6 +108,7 @@ def test_a_supervisors_notice_is_issued_by_their_own_office_within_its_scope(ses
         department_id=depts["X102"].id,
         case_ids=[county_case.id],
         details="多次超期，约谈主要负责人。",
+        **MEETING,
     )
     assert notice.number == "石营商督〔2026〕1号" and notice.jurisdiction.code == "SM"
     # A county office summons its own departments, never its city's.
@@ -117,6 +120,7 @@ def test_a_supervisors_notice_is_issued_by_their_own_office_within_its_scope(ses
             department_id=depts["C10"].id,
             case_ids=[],
             details="约谈",
+            **MEETING,
         )
 
 
@@ -175,13 +179,12 @@ def test_a_notice_pdf_names_the_issuing_office_on_one_masthead_line(app, session
 
 
 def test_a_c_grade_assignment_letter_is_issued_by_the_case_office(session, offices, cats, depts):
-    from reports.pdf import render_pdf
-    from views.supervision import notice_pdf_data
+    from reports.notice import render_notice_pdf
 
     case = case_of(session, offices, cats, depts, "CH", Status.DISPATCHED, case_type="report", grade="c")
     [letter] = session.query(Notice).filter_by(kind="assignment").all()
     assert letter.cases == [case] and letter.number == "长营商督〔2026〕1号"
-    text = pdf_text(render_pdf("notice.html", notice_pdf_data(letter, letter.cases)))
+    text = pdf_text(render_notice_pdf(letter.document))
     assert "报长河县营商环境建设局复核" in re.sub(r"\s", "", text)
 
 
@@ -197,6 +200,7 @@ def test_the_notice_list_shows_the_notices_of_the_scope(app, session, offices, c
         department_id=depts["X102"].id,
         case_ids=[county.id],
         details="约谈",
+        **MEETING,
     )
     by = {n.jurisdiction.code if n.id != from_province.id else "QY→X102": n for n in session.query(Notice)}
     session.commit()
@@ -227,6 +231,7 @@ def test_only_the_issuing_office_or_one_above_closes_a_notice(session, offices, 
         department_id=depts["X102"].id,
         case_ids=[county.id],
         details="约谈",
+        **MEETING,
     )
     notice_services.answer_notice(session, notice.id, actor=actors["handler"], now=NOW, answer="已整改")
     with pytest.raises(NotAllowed):  # the county sees it (its department) but did not issue it
@@ -392,6 +397,7 @@ def city_with_known_outcomes(session, offices, cats, depts, actors):
             department_id=depts[department].id,
             case_ids=[case.id],
             details="约谈",
+            **MEETING,
         )
     return on_time, late
 
@@ -443,13 +449,17 @@ def test_the_assessment_report_has_the_lower_offices_table(app, session, offices
 
     from openpyxl import load_workbook
 
+    from models import Setting
+
+    session.get(Setting, "assessment_min_cases").value = 1  # a handful of cases: every office ranked
+    session.commit()
     report = generate(session, "assessment", offices["SM"]["leader"])
     assert report.state == "done", report.error
     text = re.sub(r"\s", "", pdf_text(report_services.report_file(report, "pdf").read_bytes()))
     assert "石门市营商环境建设局" in text and "督办室" not in text
     assert "一、石门市直承办单位排名" in text and "二、下级辖区排名" in text
-    assert "1东城区石门市东城区营商环境建设局县级1100.0%100.0%0" in text
-    assert "2长河县长河县营商环境建设局县级250.0%50.0%3" in text
+    assert "1东城区石门市东城区营商环境建设局县级1100.0%（1/1）100.0%（1/1）0000" in text
+    assert "2长河县长河县营商环境建设局县级250.0%（1/2）50.0%（1/2）" in text
     workbook = load_workbook(BytesIO(report_services.report_file(report, "xlsx").read_bytes()))
     sheet = workbook["下级辖区排名"]
     assert [c.value for c in sheet[2]][:5] == [1, "DC", "东城区", "石门市东城区营商环境建设局", 1]
@@ -458,6 +468,9 @@ def test_the_assessment_report_has_the_lower_offices_table(app, session, offices
 
 
 def test_drill_down_follows_the_scope(app, session, places, depts, city_with_known_outcomes):
+    from models import Setting
+
+    session.get(Setting, "assessment_min_cases").value = 1  # a handful of cases: every office ranked
     session.commit()
     client = app.test_client()
     login(client, "sm_leader")

@@ -126,7 +126,9 @@ def test_the_assessment_comes_as_pdf_csv_and_xlsx_with_the_same_figures(app, ses
     csv_text = report_services.report_file(report, "csv").read_text(encoding="utf-8-sig")
     own = kpi.office_department_ids(session, jurisdictions.root(session))  # the province ranks its own
     ranked = kpi.rank(
-        kpi.department_kpis(session, kpi.Period.month(2026, 10), own), kpi.weights_from_settings(session)
+        kpi.department_kpis(session, kpi.Period.month(2026, 10), own),
+        kpi.weights_from_settings(session),
+        kpi.min_cases_from_settings(session),  # one case: listed, not ranked (样本不足)
     )
     assert [r.kpi.code for r in ranked] == ["P00"]
     assert csv_text.splitlines() == kpi.to_csv(ranked).lstrip("\ufeff").splitlines()
@@ -176,11 +178,14 @@ def test_the_dashboard_shows_the_same_figures_as_the_csv_and_drills_down(app, se
     data = client.get("/dashboard/data?period=2026-10").json
     own = kpi.office_department_ids(session, jurisdictions.root(session))  # the province ranks its own
     ranked = kpi.rank(
-        kpi.department_kpis(session, kpi.Period.month(2026, 10), own), kpi.weights_from_settings(session)
+        kpi.department_kpis(session, kpi.Period.month(2026, 10), own),
+        kpi.weights_from_settings(session),
+        kpi.min_cases_from_settings(session),  # one case: listed, not ranked (样本不足)
     )
     csv_rows = kpi.to_csv(ranked).lstrip("\ufeff").splitlines()[1:]
     assert [row["department"] for row in data["ranking"]] == [r.kpi.name for r in ranked]
-    assert [round(row["score"], 2) for row in data["ranking"]] == [round(r.score, 2) for r in ranked]
+    assert [row["score"] for row in data["ranking"]] == [r.score for r in ranked] == [None]
+    assert [row["rank"] for row in data["ranking"]] == [None]
     assert len(csv_rows) == len(data["ranking"])
     assert data["figures"]["closed"] == 2
     drill = client.get(

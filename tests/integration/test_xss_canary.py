@@ -255,6 +255,8 @@ class Seeded:
 
 def seed(app, session, actors, depts, cats) -> Seeded:
     """Type a canary into every text field, through the real forms, as the people who fill them."""
+    from datetime import timedelta
+
     from app import clock
     from app.workflow import Status
     from models import (
@@ -583,6 +585,10 @@ def seed(app, session, actors, depts, cats) -> Seeded:
             "department_id": str(lead.id),
             "case_ids": [str(complaint_id)],
             "details": c("interview: reasons"),
+            "meeting_at": (clock.to_local(clock.utcnow()) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+            "meeting_place": c("interview: place", 200),
+            "attendees": c("interview: attendees"),
+            "materials": c("interview: materials"),
         },
     )
     notice = session.query(Notice).order_by(Notice.id.desc()).first()

@@ -11,6 +11,7 @@ import re
 import subprocess
 import time
 import urllib.request
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,16 @@ from PIL import Image
 
 from reports import pdf as report_pdf
 from reports.pdf import FetchRefused, FontsMissing, check_url, make_url_fetcher, render_pdf
-from reports.qr import CALL_TO_ACTION, QR_BORDER, QR_SIZE_MM, QrWindowData, make_qr, render_qr_sheet_pdf
+from reports.qr import (
+    HEADLINE,
+    PROTECTION,
+    QR_BORDER,
+    QR_SIZE_MM,
+    SUBHEADLINE,
+    QrWindowData,
+    make_qr,
+    render_qr_sheet_pdf,
+)
 from reports.receipt import TITLE_REDACTED, ReceiptData, receipt_title, render_receipt_pdf
 
 NOTDEF = re.compile(r"notdef|missing glyph|unsupported by fonts", re.IGNORECASE)
@@ -30,18 +40,16 @@ def receipt(**changes) -> ReceiptData:
     data = ReceiptData(
         number="YS20250312000123",
         query_code="ABCD-EFGH-JKLM-NPQR-STUV-WXYZ",
-        filed_at_local="2025年3月12日 14:35",
+        filed_at=datetime(2025, 3, 12, 14, 35),
         case_type_label="投诉",
         category_label="政务服务 · 办事效率",
         title="企业开办窗口多次要求补交材料，一次性告知制度未落实",
         channel_label="窗口二维码",
         window_label="综合受理 3 号窗口（市民中心一楼）",
-        deadline_note=(
-            "平台将在 2 个工作日内完成受理审核，并转交责任单位办理。\n"
-            "责任单位应在受理之日起 10 个工作日内办结并答复；情况复杂的，经批准可延长 10 个工作日。\n"
-            "办理期间如需补充材料，请通过查询页面提交。"
-        ),
-        tracking_url="https://ys110.example.gov.cn/track",
+        accept_due=date(2025, 3, 19),
+        tracking_page="https://ys110.example.gov.cn/track/",
+        tracking_url="https://ys110.example.gov.cn/track/?number=YS20250312000123",
+        printed_at=datetime(2025, 3, 12, 14, 36),
     )
     return dataclasses.replace(data, **changes)
 
@@ -115,7 +123,7 @@ def receipt_pdf():
 
 @pytest.fixture(scope="module")
 def qr_pdf():
-    pdf, warnings, seconds = rendered(render_qr_sheet_pdf, WINDOWS, "营商环境投诉举报")
+    pdf, warnings, seconds = rendered(render_qr_sheet_pdf, WINDOWS, "0311-12345")
     print(f"\n3-window QR sheet rendered in {seconds:.3f} s")
     return pdf, warnings
 
@@ -135,18 +143,18 @@ def test_receipt_is_one_page_with_number_code_and_details(receipt_pdf, tmp_path)
     text = poppler("pdftotext", pdf, tmp_path)
     for expected in (
         "投诉举报登记回执",
-        "受理回执",
         "YS20250312000123",
         "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ",
         "请妥善保管查询码",
         "查询码只显示一次",
         "工作人员不会以任何理由向您索要查询码",
-        "2025年3月12日 14:35",
+        "2025年3月12日14时35分",
         "企业开办窗口多次要求补交材料",
         "窗口二维码",
         "综合受理 3 号窗口",
-        "10 个工作日内办结",
-        "https://ys110.example.gov.cn/track",
+        "平台将于2025年3月19日前告知您是否受理",
+        "https://ys110.example.gov.cn/track/",
+        "本回执由系统自动生成",
         "营商110 营商环境投诉举报平台",
     ):
         assert expected in text, expected
@@ -163,8 +171,22 @@ def test_receipt_with_longest_title_and_no_window_stays_one_page(tmp_path):
     assert_chinese_fonts(pdf, warnings, tmp_path)
     text = re.sub(r"\s", "", poppler("pdftotext", pdf, tmp_path))
     assert title[-20:] in text
+    # printed again after acceptance, with every deadline line and the merge note: still one page
+    later = receipt(
+        title=title,
+        accepted_on=date(2025, 3, 14),
+        verify_due=date(2025, 3, 19),
+        handling_due=date(2025, 3, 28),
+        handling_provisional=True,
+        merged_into="YS20250310000077",
+    )
+    pdf = render_receipt_pdf(later)
+    assert pages(pdf, tmp_path) == 1
+    text = re.sub(r"\s", "", poppler("pdftotext", pdf, tmp_path))
+    assert "已于2025年3月14日受理" in text and "2025年3月28日前答复办理结果" in text
+    assert "YS20250310000077合并办理" in text and "投诉举报登记回执" in text
     pdf = render_receipt_pdf(receipt(window_label=None))
-    assert "受理窗口" not in poppler("pdftotext", pdf, tmp_path)
+    assert "服务窗口" not in poppler("pdftotext", pdf, tmp_path)
 
 
 def test_receipt_has_no_reporter_identity_field():
@@ -172,15 +194,23 @@ def test_receipt_has_no_reporter_identity_field():
     assert fields == {
         "number",
         "query_code",
-        "filed_at_local",
+        "filed_at",
         "case_type_label",
         "category_label",
         "title",
         "title_note",
         "channel_label",
         "window_label",
-        "deadline_note",
+        "accept_due",
+        "tracking_page",
         "tracking_url",
+        "printed_at",
+        "accepted_on",
+        "declined",
+        "merged_into",
+        "verify_due",
+        "handling_due",
+        "handling_provisional",
     }
 
 
@@ -217,8 +247,11 @@ def test_qr_sheet_has_one_page_per_window_with_its_details(qr_pdf, tmp_path):
             window.hall,
             window.department,
             window.url,
-            CALL_TO_ACTION,
-            "营商环境投诉举报",
+            HEADLINE,
+            SUBHEADLINE,
+            PROTECTION,
+            "吃拿卡要",
+            "0311-12345",
             "沿虚线剪下",
         ):
             assert expected in text, (number, expected)
@@ -301,16 +334,17 @@ def test_printed_qr_code_matches_the_url(qr_pdf, tmp_path):
 
 def test_qr_sheet_needs_a_window():
     with pytest.raises(ValueError):
-        render_qr_sheet_pdf([], "营商环境投诉举报")
+        render_qr_sheet_pdf([])
 
 
 # --- fonts, fetching, context --------------------------------------------------------------------
 
 
 def test_missing_glyphs_are_caught_by_the_warning_check():
-    """The .notdef check above is live: a character no installed font has (𠮷, CJK Extension B)
+    """The .notdef check above is live: a character no installed font has (U+2A6D6, the last of
+    CJK Extension B: Noto CJK, which the receipt's title face pulls in, has 𠮷 but not this one)
     is reported."""
-    _, warnings, _ = rendered(render_receipt_pdf, receipt(title="吉野家𠮷"))
+    _, warnings, _ = rendered(render_receipt_pdf, receipt(title="吉野家\U0002a6d6"))
     assert [m for m in warnings if NOTDEF.search(m)]
 
 
@@ -380,7 +414,8 @@ def test_remote_image_in_a_template_is_never_fetched(tmp_path, monkeypatch):
     )
     pdf, warnings, _ = rendered(render_pdf, "remote.html", {})
     assert "外部资源" in poppler("pdftotext", pdf, tmp_path)
-    assert not [url for url in opened if not url.startswith("file:///usr/share/fonts/")], opened
+    fonts = ("file:///usr/share/fonts/", "file:///usr/local/share/fonts/")  # the latter: the Fandol faces
+    assert not [url for url in opened if not url.startswith(fonts)], opened
     refused = [m for m in warnings if "FetchRefused" in m]
     assert len(refused) == 3, warnings
 
