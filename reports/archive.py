@@ -7,6 +7,7 @@ import hashlib
 import traceback
 
 from flask import current_app
+from sqlalchemy import update
 
 from app import clock, queue
 from app.errors import NotFound
@@ -17,13 +18,16 @@ from models import GeneratedReport
 
 
 def start(session, report_id: int) -> str:
-    """Generate in a job once the request commits; without a queue, right away."""
+    """Generate in a job once the request commits; without a queue, right away. Each edit of a
+    bulletin is its own job (an edit made while the previous one renders is not folded into it)."""
     if queue.enabled():
+        report = session.get(GeneratedReport, report_id)
+        version = _version(report.edited_at) if report is not None else "0"
         queue.enqueue_after_commit(
             session,
             "generate_report",
             report_id,
-            job_id=f"report-{report_id}",
+            job_id=f"report-{report_id}-{version}",
             job_timeout=1800,
             fallback=lambda: _generate_in_own_unit(report_id),
         )
@@ -47,20 +51,47 @@ def generate(session, report_id: int) -> GeneratedReport:
         raise NotFound(N_("Report not found."))
     if report.state == "done":
         return report  # a job run twice does nothing twice
-    name = f"{report.kind}-{report.period_label}-{report.id}"
+    # The texts this run renders are those of the edit it was started for; if another edit
+    # comes while it renders, its result is dropped (that edit's own job renders again), so a
+    # bulletin is "done" only with a PDF of its latest texts, and only that one is published.
+    edited_at = report.edited_at
+    values: dict = {"finished_at": clock.utcnow()}
     try:
         files = builders.build_files(session, report)
+        sha256 = hashlib.sha256(files["pdf"]).hexdigest()
+        # Files named by their content: an earlier version stays whole until the row points here.
+        name = f"{report.kind}-{report.period_label}-{report.id}-{sha256[:12]}"
         for fmt, content in files.items():
             (report_dir() / f"{name}.{fmt}").write_bytes(content)
-        report.file_name, report.state, report.error = name, "done", None
-        report.pages = _page_count(report_dir() / f"{name}.pdf")
-        report.pdf_sha256 = hashlib.sha256(files["pdf"]).hexdigest()
+        values.update(
+            file_name=name,
+            state="done",
+            error=None,
+            pages=_page_count(report_dir() / f"{name}.pdf"),
+            pdf_sha256=sha256,
+        )
     except Exception as error:  # noqa: BLE001 - recorded for the archive screen
-        report.state, report.error = "failed", (type(error).__name__ + ": " + str(error))[:500]
+        values.update(state="failed", error=(type(error).__name__ + ": " + str(error))[:500])
         current_app.logger.error("report %s failed: %s", report_id, traceback.format_exc())
-    report.finished_at = clock.utcnow()
-    session.flush()
-    return report
+    session.execute(
+        update(GeneratedReport)
+        .where(
+            GeneratedReport.id == report_id,
+            GeneratedReport.state != "done",
+            GeneratedReport.edited_at.is_(None)
+            if edited_at is None
+            else GeneratedReport.edited_at == edited_at,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(report)
+    return session.get(GeneratedReport, report_id)
+
+
+def _version(edited_at) -> str:
+    """The job id's suffix of a report's texts as last edited."""
+    return "0" if edited_at is None else edited_at.strftime("%Y%m%d%H%M%S%f")
 
 
 def _page_count(path) -> int | None:

@@ -162,10 +162,12 @@ def _seal(seal_png: bytes | None) -> dict | None:
             width, height = image.size
     except OSError as error:
         raise ValueError(f"the seal is not a readable PNG image: {error}") from error
-    height_mm = SEAL_WIDTH_MM * height / width
+    # 42 mm across its longer side (check_seal keeps seals about as high as they are wide).
+    width_mm = SEAL_WIDTH_MM * min(1.0, width / height)
+    height_mm = width_mm * height / width
     return {
         "uri": "data:image/png;base64," + base64.b64encode(seal_png).decode("ascii"),
-        "width_mm": SEAL_WIDTH_MM,
+        "width_mm": round(width_mm, 3),
         "height_mm": round(height_mm, 3),
     }
 

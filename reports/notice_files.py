@@ -95,9 +95,13 @@ def ensure_pdf(session, notice_id: int) -> tuple[str, int | None]:
     document = freeze_document(session, notice)
     pdf = render(document)
     sha256 = hashlib.sha256(pdf).hexdigest()
-    path = pdf_path(sha256)
-    if not path.exists():
-        _write_atomic(path, pdf)
+    try:
+        path = pdf_path(sha256)
+        if not path.exists():
+            _write_atomic(path, pdf)
+    except OSError as error:  # the folder is not writable, the disk is full: nothing stored
+        log.error("notice %s (%s): its PDF cannot be stored: %s", notice.id, notice.number, error)
+        raise NoticeFileError("not stored") from error
     session.execute(
         update(Notice)
         .where(Notice.id == notice.id, Notice.pdf_sha256.is_(None))

@@ -172,8 +172,9 @@ class NoticeActionView(BaseView):
                     status=500,
                     heading=gettext("The notice cannot be served"),
                     message=gettext(
-                        "The stored PDF of notice %(number)s is missing or does not match the one "
-                        "issued, so it is not served. The administrators have been told.",
+                        "The PDF of notice %(number)s cannot be served as issued: its stored file "
+                        "is missing, does not match the one issued, or cannot be written. The "
+                        "administrators have been told.",
                         number=notice.number,
                     ),
                     title=gettext("The notice cannot be served"),

@@ -318,7 +318,7 @@ def _facts(
         )
         notes.update((case.id, "重复反映未办") for case in cases)
     elif cause == NoticeCause.GRADE_C_ASSIGNMENT:
-        text = f"{numbers}工单反映的问题经分级认定为一般性营商环境问题（C类），你单位负有核查整改责任。"
+        text = f"{numbers}工单反映的问题属你单位职责范围，由你单位负责核查整改。"
     elif cause == NoticeCause.SUPERVISOR_DECISION:
         text = ""
     else:  # the details the rule wrote hold the counts (returns, refusals) and no date
@@ -331,7 +331,9 @@ def _interview(
 ) -> tuple[dict, dict[int, str]]:
     """The interview block: the reasons the supervisor wrote, then the facts of each named case
     (what went wrong: days overdue, notices already issued on it)."""
-    reasons, notes = lines(draft.details), {}
+    # each reason the supervisor typed is a paragraph of its own: it ends with a full stop
+    reasons = [r if r[-1] in "。！？；：.!?;:" else f"{r}。" for r in lines(draft.details)]
+    notes = {}
     for case in cases:
         parts = []
         if case.due_at is not None and case.closed_at is None and local_date(case.due_at) < today:

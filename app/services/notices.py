@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import false, or_, select, update
@@ -33,7 +33,7 @@ from app.supervision import (
     notice_number,
 )
 from app.workflow import N_, OPEN_STATUSES, Role
-from models import Case, Department, Jurisdiction, Notice, NoticeCounter
+from models import Assignment, Case, Department, Jurisdiction, Notice, NoticeCounter
 from models.supervision import notice_case
 
 
@@ -454,10 +454,19 @@ def parse_meeting_at(text, *, now: datetime) -> datetime:
         local = datetime.strptime(text, "%Y-%m-%d %H:%M")
     except ValueError:
         raise Invalid(N_("Meeting time: give a date and time, e.g. 2026-08-06 09:30.")) from None
-    moment = local.replace(tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
+    try:
+        moment = local.replace(tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):  # year 1 less eight hours: before the first date
+        raise Invalid(N_("Meeting time: choose a time in the future.")) from None
     if moment <= now:
         raise Invalid(N_("Meeting time: choose a time in the future."))
+    if moment > now + MEETING_WITHIN:
+        raise Invalid(N_("Meeting time: choose a time within the coming year."))
     return moment
+
+
+#: How far ahead an interview may be set.
+MEETING_WITHIN = timedelta(days=366)
 
 
 def _typed(value, msgid: str, limit: int) -> str:
@@ -493,13 +502,19 @@ def issue_interview(
     ids = [i for i in map(as_id, case_ids or []) if i is not None]
     if department is None or department.id not in interview_departments(session, actor):
         raise Invalid(N_("Choose the department."))
+    # The cases it names are the department's own (it was sent them): the issued document is
+    # served whole to the department, so it never names a case the department may not see.
+    handled = select(Assignment.case_id).where(Assignment.department_id == department.id)
     cases = (
-        session.query(Case).filter(Case.id.in_(ids), visibility.visible_cases_clause(actor)).all()
+        session.query(Case)
+        .filter(Case.id.in_(ids), Case.id.in_(handled), visibility.visible_cases_clause(actor))
+        .order_by(Case.id)
+        .all()
         if ids
         else []
     )
     if len(cases) < len(set(ids)):
-        raise Invalid(N_("Choose cases among those listed."))
+        raise Invalid(N_("Choose cases among those listed: cases the department was sent."))
     if visibility.reaching(session, cases, [department.id]) != cases:
         raise Invalid(
             N_(
@@ -513,12 +528,15 @@ def issue_interview(
     materials = tuple(notice_documents.lines(materials))
     if sum(len(m) for m in materials) > 5000:
         raise Invalid(N_("A text is too long (at most %(limit)s characters)."), limit=5000)
+    # One interview of a department at one time: a second submit of the same form (a double
+    # click, a replay) finds the notice the first one issued instead of a second number.
+    subject = f"department:{department.id}:{moment.isoformat()}"
     issued = raise_notices(
         session,
         [
             Draft(
                 NoticeCause.SUPERVISOR_DECISION,
-                f"department:{department.id}:{now.isoformat()}",
+                subject,
                 department.id,
                 details,
                 tuple(c.id for c in cases),
@@ -528,4 +546,8 @@ def issue_interview(
         now=now,
         actor=actor,
     )
-    return session.get(Notice, issued[0].id) if issued else None
+    if issued:
+        return session.get(Notice, issued[0].id)
+    return session.execute(
+        select(Notice).where(Notice.cause_key == cause_key(NoticeCause.SUPERVISOR_DECISION, subject))
+    ).scalar_one()

@@ -54,12 +54,16 @@ def issuer_of(session, report: GeneratedReport):
     return report.jurisdiction or jurisdictions.get(session, report.jurisdiction_id)
 
 
-def report_for(session, report_id, actor: Actor) -> GeneratedReport:
-    """A report of the actor's scope (any other is not found: a county cannot open its city's)."""
+def report_for(session, report_id, actor: Actor, *, lock: bool = False) -> GeneratedReport:
+    """A report of the actor's scope (any other is not found: a county cannot open its city's).
+    ``lock``: the row stays locked until commit (an edit and a publication never interleave)."""
     report_id = as_id(report_id)
+    query = select(GeneratedReport).where(GeneratedReport.id == report_id, reports_clause(actor))
     report = (
         session.execute(
-            select(GeneratedReport).where(GeneratedReport.id == report_id, reports_clause(actor))
+            query.with_for_update(of=GeneratedReport).execution_options(populate_existing=True)
+            if lock
+            else query
         ).scalar()
         if report_id is not None
         else None
@@ -236,7 +240,7 @@ def edit_bulletin(
     was published."""
     if not actor.roles & {Role.SUPERVISOR, Role.ADMIN}:
         raise NotAllowed(N_("Only the supervisor's office edits a bulletin."))
-    report = report_for(session, report_id, actor)
+    report = report_for(session, report_id, actor, lock=True)
     if report.kind != ReportKind.BULLETIN:
         raise NotFound(N_("Report not found."))
     if not jurisdictions.is_own(actor, issuer_of(session, report)):
@@ -271,7 +275,7 @@ def publish(session, report_id: int, *, actor: Actor) -> GeneratedReport:
     in a lower one's name)."""
     if not actor.roles & {Role.LEADER}:
         raise NotAllowed(N_("Only a leader publishes a bulletin."))
-    report = report_for(session, report_id, actor)
+    report = report_for(session, report_id, actor, lock=True)
     if report.kind != ReportKind.BULLETIN or report.state not in ("done", "queued"):
         raise NotFound(N_("Report not found."))
     if not jurisdictions.is_own(actor, issuer_of(session, report)):

@@ -21,6 +21,7 @@ from app.workflow import N_
 
 MAX_BYTES = 1024 * 1024
 MAX_SIDE = 2000
+MIN_SIDE = 100  # pixels: smaller prints blurred at 42 mm
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -47,6 +48,11 @@ def check_seal(data: bytes) -> tuple[int, int, bool]:
             width, height = image.size
             if width > MAX_SIDE or height > MAX_SIDE:
                 raise Invalid(N_("Seal: the image is larger than 2000 × 2000 pixels."))
+            # A seal is round (or square): a strip of pixels would print as a bar over the text.
+            if min(width, height) < MIN_SIDE or max(width, height) > 1.5 * min(width, height):
+                raise Invalid(
+                    N_("Seal: the image must be about as wide as it is high, at least 100 × 100 pixels.")
+                )
             image.load()  # decodes the whole image: a truncated or forged file fails here
             transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     except Invalid:

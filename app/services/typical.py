@@ -85,7 +85,7 @@ def rectification_paragraph(case: Case, kind: TypicalKind) -> str | None:
     for r in accepted:
         measures, done = public(r.measures), public(r.completion)
         parts.append((f"整改措施：{measures}" if measures else "") + (f"完成情况：{done}" if done else ""))
-    return f"三、整改情况。{said}{''.join(parts)}经督办室复核，整改已到位。"
+    return f"三、整改情况。{said}{''.join(parts)}经{_office(case)}复核，整改已到位。"
 
 
 def draft_for(case: Case, kind: TypicalKind) -> str:
@@ -123,7 +123,13 @@ def rectification_note(case: Case) -> str | None:
     finding = FINDING_WORDS.get(case.finding, "")
     return (
         f"经核查{finding}，" if finding else ""
-    ) + f"已整改到位，督办室于{reviewed.year}年{reviewed.month}月{reviewed.day}日复核通过。"
+    ) + f"已整改到位，{_office(case)}于{reviewed.year}年{reviewed.month}月{reviewed.day}日复核通过。"
+
+
+def _office(case: Case) -> str:
+    """The office that re-checked a case's rectification, as its documents name it."""
+    jurisdiction = case.jurisdiction
+    return jurisdiction.authority if jurisdiction is not None else "营商环境主管部门"
 
 
 def heading_for(case: Case, kind: TypicalKind) -> str:

@@ -778,7 +778,8 @@ def test_the_bulletin_states_what_was_rectified_from_the_rectification_records(s
     assert [p[:2] for p in paragraphs] == ["一、", "二、", "三、", "四、"]
     rectified = paragraphs[2]
     assert rectified.startswith("三、整改情况。经核查，反映问题属实。整改措施：由王某科长牵头")
-    assert "完成情况：已退还全部费用" in rectified and rectified.endswith("经督办室复核，整改已到位。")
+    assert "完成情况：已退还全部费用" in rectified
+    assert rectified.endswith("经清源省营商环境建设局复核，整改已到位。")  # the office that re-checked it
     for name in ("张三", "王建业", "13900000000"):
         assert name not in typical.summary
     typical_services.edit_summary(
@@ -789,5 +790,5 @@ def test_the_bulletin_states_what_was_rectified_from_the_rectification_records(s
     )
     data = builders.bulletin_data(session, DEC, [], at("2027-01-01 09:00").date())
     [item] = data.exemplary
-    assert item.rectification == "经核查属实，已整改到位，督办室于2026年12月2日复核通过。"
+    assert item.rectification == "经核查属实，已整改到位，清源省营商环境建设局于2026年12月2日复核通过。"
     assert (data.figures.founded, data.figures.rectified) == (1, 1)

@@ -215,6 +215,43 @@ def test_only_the_issuing_supervisors_office_edits_and_never_a_published_bulleti
     assert client.get(f"/reports/act/edit/{report.id}").status_code == 403
 
 
+def test_an_edit_made_while_the_pdf_is_made_is_never_lost_nor_published_stale(session, actors, monkeypatch):
+    report = request(session, actors["supervisor"], "2026-10", at("2026-11-01 09:00"))
+    texts = {"requirements": "乙", "recipients": "丙", "copy_to": "丁"}
+
+    def edit(analysis, minute):
+        report_services.edit_bulletin(
+            session,
+            report.id,
+            actor=actors["supervisor"],
+            now=at(f"2026-11-02 09:{minute:02}"),
+            analysis=analysis,
+            **texts,
+        )
+
+    edit("第一稿分析", 0)
+    build = builders.build_files
+
+    def second_edit_arrives_while_rendering(session_, report_):
+        files = build(session_, report_)
+        edit("第二稿分析", 1)  # the supervisor saves again before the first PDF is done
+        return files
+
+    monkeypatch.setattr(builders, "build_files", second_edit_arrives_while_rendering)
+    archive.generate(session, report.id)  # the first edit's job
+    monkeypatch.setattr(builders, "build_files", build)
+    session.expire_all()
+    assert session.get(GeneratedReport, report.id).state == "queued"  # not done with the old text
+    with pytest.raises(Invalid):
+        report_services.publish(session, report.id, actor=actors["leader"])
+    archive.generate(session, report.id)  # the second edit's job
+    session.expire_all()
+    done = session.get(GeneratedReport, report.id)
+    assert done.state == "done" and "第二稿分析" in plain(pdf_text(done))
+    assert "第一稿分析" not in plain(pdf_text(done))
+    report_services.publish(session, report.id, actor=actors["leader"])
+
+
 # --- layout rules ----------------------------------------------------------------------------------
 
 

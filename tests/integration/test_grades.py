@@ -292,13 +292,13 @@ def test_a_c_grade_report_is_dispatched_with_a_numbered_assignment_letter(
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
     text = pdf_text(response.data)
     for expected in (
-        "交办函",
+        f"关于交办{case.number}号问题线索的函",  # the 交办函's title names its subject
         letter.number,
         "长河县市场监督管理局",
         case.number,
         "核查",
         "整改",
-        "2026-10-2023:59",
+        "2026年10月20日前",  # the reply date as documents write it
     ):
         assert expected in text, expected
     assert "提醒敦促函" not in text and NAME not in text and PHONE not in text

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import event
 
+from app.errors import Invalid
 from app.services import jurisdictions as js
 from app.services import notices as notice_services
 from app.services import sweep
@@ -27,6 +28,7 @@ from tests.factories import case_in
 
 NOW = at("2026-11-02 10:00")  # a Monday
 MEETING = {"meeting_at": "2027-01-05 09:30", "place": "政务服务中心三楼会议室", "attendees": "主要负责人"}
+# NOW is 2026-11-02: a meeting in January 2027 lies within the coming year.
 
 
 @pytest.fixture(autouse=True)
@@ -214,7 +216,13 @@ def test_an_interview_notice_states_the_facts_time_place_and_materials(session, 
 
 @pytest.mark.parametrize(
     ("meeting_at", "said"),
-    [("2026-01-01T09:00", "future"), ("next tuesday", "e.g."), ("", "e.g.")],
+    [
+        ("2026-01-01T09:00", "future"),
+        ("0001-01-01T00:00", "future"),  # before the first date once in UTC: no 500
+        ("9999-12-31T09:00", "within the coming year"),
+        ("next tuesday", "e.g."),
+        ("", "e.g."),
+    ],
 )
 def test_an_interview_with_a_bad_meeting_time_is_refused_on_the_form(
     app, session, actors, cats, depts, meeting_at, said
@@ -301,6 +309,8 @@ def test_an_administrator_sets_the_contact_copy_line_and_seal(app, session):
         b"\x89PNG\r\n\x1a\n" + b"truncated",
         "big",
         "wide",
+        "strip",  # a 1 × 2000 strip would print as a red bar 84 m long over every notice
+        "tiny",
     ],
 )
 def test_a_seal_that_is_not_a_small_png_is_refused_on_the_form(app, session, upload):
@@ -311,6 +321,10 @@ def test_a_seal_that_is_not_a_small_png_is_refused_on_the_form(app, session, upl
         upload = upload + b"\0" * (1024 * 1024 + 1 - len(upload)) if len(upload) <= 1024 * 1024 else upload
     elif upload == "wide":
         upload = png(size=(2100, 10))
+    elif upload == "strip":
+        upload = png(size=(1, 2000))
+    elif upload == "tiny":
+        upload = png(size=(40, 40))
     office = session.query(Jurisdiction).filter_by(code="SM").one()
     client = app.test_client()
     login(client, "admin")
@@ -376,3 +390,50 @@ def test_issuing_a_batch_of_notices_takes_the_same_statements_for_2_or_40(sessio
         assert len(issued) == size
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_an_interview_names_only_cases_the_department_was_sent(session, actors, cats, depts):
+    own = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    other = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, lead="X103")
+    for named in ([other.id], [own.id, other.id]):
+        with pytest.raises(Invalid) as refused:
+            notice_services.issue_interview(
+                session,
+                actor=actors["supervisor"],
+                now=NOW,
+                department_id=depts["X102"].id,
+                case_ids=named,
+                details="约谈",
+                **MEETING,
+            )
+        assert "the department was sent" in refused.value.message
+    assert session.query(Notice).filter_by(cause=NoticeCause.SUPERVISOR_DECISION).count() == 0
+
+
+def test_the_same_interview_submitted_twice_is_one_notice(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW)
+    form = {"department_id": depts["X102"].id, "case_ids": [case.id], "details": "约谈", **MEETING}
+    first = notice_services.issue_interview(session, actor=actors["supervisor"], now=NOW, **form)
+    again = notice_services.issue_interview(
+        session, actor=actors["supervisor"], now=NOW + timedelta(seconds=2), **form
+    )
+    assert again.id == first.id and again.number == first.number
+    later = notice_services.issue_interview(
+        session, actor=actors["supervisor"], now=NOW, **{**form, "meeting_at": "2027-01-06 09:30"}
+    )
+    assert later.id != first.id  # another interview, another time: its own notice
+
+
+def test_a_notice_that_cannot_be_stored_answers_a_clear_error_page(app, session, actors, cats, depts, caplog):
+    notice = unsigned_notice(session, actors, cats, depts)
+    session.commit()
+    blocked = Path(app.config["NOTICE_DIR"])
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_bytes(b"a file where the folder should be")
+    client = app.test_client()
+    login(client, "supervisor")
+    response = client.get(f"/notices/act/{notice.id}/pdf")
+    assert response.status_code == 500 and notice.number in response.get_data(as_text=True)
+    assert any("cannot be stored" in r.getMessage() for r in caplog.records)
+    session.expire_all()
+    assert notice.pdf_sha256 is None  # nothing recorded: the next download tries again

@@ -359,7 +359,7 @@ def test_assessment_embeds_chinese_fonts_and_has_every_part(assessment_pdf, tmp_
         "已评价工单数",
         "仍相同的，按单位编码顺序排列",
         "重办率",
-        "退回率",
+        "退单率",
         "签收率",
         "综合得分",
         LAST_DEPARTMENT,
