@@ -373,7 +373,8 @@ def finish(session, office, case, handler, *, replied_at, rating):
 def city_with_known_outcomes(session, offices, cats, depts, actors):
     """October in 石门市: 长河县 finished one case on time (satisfied) and one late (unsatisfied,
     after its own reminder letter); 东城区 one on time (satisfied); the city one of its own. The
-    city summoned 长河县's department X102, and its own C10 about a 长河县 case."""
+    city summoned 长河县's department X102 twice (an interview names only cases the department
+    was sent): about each of the two cases, at two times."""
     on_time = case_of(session, offices, cats, depts, "CH", Status.EVALUATED)
     late = case_of(session, offices, cats, depts, "CH", Status.HANDLING)
     due = late.lead_assignment.due_at
@@ -389,15 +390,15 @@ def city_with_known_outcomes(session, offices, cats, depts, actors):
     )
     case_of(session, offices, cats, depts, "DC", Status.EVALUATED)
     case_of(session, offices, cats, depts, "SM", Status.EVALUATED)
-    for department, case in (("X102", on_time), ("C10", late)):
+    for case, meeting_at in ((on_time, "2026-12-05 09:30"), (late, "2026-12-06 09:30")):
         notice_services.issue_interview(
             session,
             actor=offices["SM"]["supervisor"],
             now=NOW + timedelta(hours=6),
-            department_id=depts[department].id,
+            department_id=depts["X102"].id,
             case_ids=[case.id],
             details="约谈",
-            **MEETING,
+            **{**MEETING, "meeting_at": meeting_at},
         )
     return on_time, late
 
@@ -417,7 +418,7 @@ def test_a_city_ranks_its_counties_offices_with_their_figures(session, places, c
     }
     assert rows == {
         "DC": (1, 1, kpi.Rate(1, 1), kpi.Rate(1, 1), 0, 0),
-        # its reminder, the city's interview of X102 and the city's interview of C10 about its case
+        # its reminder and the city's two interviews of X102 about its cases
         "CH": (2, 2, kpi.Rate(1, 2), kpi.Rate(1, 2), 1, 2),
     }
     assert [r.kpi.office for r in ranked] == ["石门市东城区营商环境建设局", "长河县营商环境建设局"]

@@ -406,7 +406,7 @@ def test_an_interview_names_only_cases_the_department_was_sent(session, actors, 
                 details="约谈",
                 **MEETING,
             )
-        assert "the department was sent" in refused.value.message
+        assert "the department was sent" in refused.value.msgid
     assert session.query(Notice).filter_by(cause=NoticeCause.SUPERVISOR_DECISION).count() == 0
 
 
