@@ -33,7 +33,7 @@ PUBLICATION_LABELS = {
     TypicalState.SUBMITTED: N_("Awaiting approval"),
     TypicalState.APPROVED: N_("Approved and published"),
     TypicalState.RETURNED: N_("Returned for revision"),
-    ReportKind.BULLETIN: N_("Monthly bulletin"),
+    ReportKind.BULLETIN: N_("Bulletin"),  # monthly, quarterly or annual, by its period
     ReportKind.ASSESSMENT: N_("Assessment report"),
 }
 

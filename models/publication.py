@@ -101,6 +101,6 @@ class GeneratedReport(Model):
         return f"{self.issue_year}年第{self.issue_number}期"
 
     @property
-    def editing(self) -> tuple[int, str, bool, int | None]:
-        """What the archive needs to offer a bulletin's edit screen."""
-        return self.id, self.kind, self.published, self.jurisdiction_id
+    def editing(self) -> tuple[int, str, bool, int | None, str]:
+        """What the archive needs to offer a bulletin's edit screen and its publication."""
+        return self.id, self.kind, self.published, self.jurisdiction_id, self.state

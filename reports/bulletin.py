@@ -315,10 +315,12 @@ def change(current: int | None, base: int | None) -> str:
 
 
 def point_change(rate: float | None, base: float | None) -> str:
-    """A rate against its base in percentage points: 上升 1.2 个百分点; ``—`` with no base."""
+    """A rate against its base in percentage points: 上升 1.2 个百分点; ``—`` with no base. The
+    difference of the two rates as printed (82.1% against 86.1% is 4.0 points, whatever the
+    unrounded rates give), so a reader can check it."""
     if rate is None or base is None:
         return DASH
-    points = round((rate - base) * 100, 1)
+    points = round(float(pct(rate)[:-1]) - float(pct(base)[:-1]), 1)
     if points == 0:
         return "持平"
     return f"{'上升' if points > 0 else '下降'}{abs(points):.1f}个百分点"

@@ -247,22 +247,36 @@ def download_links(report_id: int, state: str, kind: str):
     )
 
 
-def edit_link(report_id: int, kind: str, published: bool, jurisdiction_id):
-    """The edit screen of a bulletin not yet published, for the supervisor's office (or an
-    administrator) of the office that issues it."""
+def edit_link(report_id: int, kind: str, published: bool, jurisdiction_id, state: str = "done"):
+    """A bulletin not yet published of the actor's own office: the edit screen for its
+    supervisor's office (or an administrator), the publish button for its leader once its PDF
+    is ready (report_services.publish decides; this only offers it)."""
+    from flask_wtf.csrf import generate_csrf
     from markupsafe import Markup
 
     actor = current_actor()
-    if (
-        kind != ReportKind.BULLETIN
-        or published
-        or not actor.roles & {Role.SUPERVISOR, Role.ADMIN}
-        or jurisdiction_id != actor.jurisdiction_id
-    ):
+    if kind != ReportKind.BULLETIN or published or jurisdiction_id != actor.jurisdiction_id:
         return ""
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("ReportActionView.edit", report_id=report_id), gettext("Edit")
-    )
+    parts = []
+    if actor.roles & {Role.SUPERVISOR, Role.ADMIN}:
+        parts.append(
+            Markup('<a href="{}">{}</a>').format(
+                url_for("ReportActionView.edit", report_id=report_id), gettext("Edit")
+            )
+        )
+    if Role.LEADER in actor.roles and state == "done":
+        parts.append(
+            Markup(
+                '<form method="post" action="{}" style="display:inline" class="publish-form">'
+                '<input type="hidden" name="csrf_token" value="{}">'
+                '<button type="submit" class="btn btn-xs btn-success">{}</button></form>'
+            ).format(
+                url_for("ReportActionView.publish", report_id=report_id),
+                generate_csrf(),
+                gettext("Publish"),
+            )
+        )
+    return Markup(" ").join(parts)
 
 
 class ReportActionView(BaseView):

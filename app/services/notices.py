@@ -143,6 +143,11 @@ def raise_notices(
         return []
     issuers = _issuers(session, [draft for _, draft in fresh], actor)
     office_of = {key: issuers[draft.jurisdiction_id or actor.jurisdiction_id] for key, draft in fresh}
+    fresh, moved = _never_to_itself(session, fresh, office_of)
+    if not fresh:
+        return []
+    if moved:  # an office above issues some: the caller's calendar and settings are not its own
+        calendar = settings = None
     offices = sorted({office.id: office for office in office_of.values()}.values(), key=lambda j: j.id)
     if (calendar is not None or settings is not None) and len(offices) > 1:
         raise ValueError("One office's calendar or settings were given for the notices of several offices.")
@@ -258,6 +263,36 @@ def raise_notices(
                 },
             )
     return issued
+
+
+def is_own_bureau(office: Jurisdiction, department_name: str | None) -> bool:
+    """Whether a department is the office itself (its 营商环境 bureau, named as the office's
+    issuing authority or office name): an office never addresses a notice to itself."""
+    return bool(department_name) and department_name in {office.authority, office.office_name}
+
+
+def _never_to_itself(session, fresh, office_of):
+    """Drafts addressed to the issuing office's own bureau are issued by the office above it
+    (supervision of the supervisor comes from above); at the top nobody issues them (the
+    overdue alerts still go out). Returns the drafts kept and whether any changed office."""
+    names = dict(
+        session.execute(
+            select(Department.id, Department.name).where(
+                any_of(session, Department.id, list({draft.department_id for _, draft in fresh}))
+            )
+        ).all()
+    )
+    kept, moved = [], False
+    for key, draft in fresh:
+        office = office_of[key]
+        while office is not None and is_own_bureau(office, names.get(draft.department_id)):
+            office, moved = office.parent, True
+        if office is None:
+            del office_of[key]
+            continue
+        office_of[key] = office
+        kept.append((key, draft))
+    return kept, moved
 
 
 def _close_up(session, office: Jurisdiction, year: int, first: int, inserted, documents) -> dict[int, int]:
@@ -443,7 +478,8 @@ def interview_departments(session, actor: Actor) -> dict[int, Department]:
         .where(jurisdictions.scope_clause(Department.jurisdiction_id, actor))
         .order_by(Department.code)
     ).scalars()
-    return {department.id: department for department in rows}
+    office = jurisdictions.get(session, actor.jurisdiction_id)
+    return {department.id: department for department in rows if not is_own_bureau(office, department.name)}
 
 
 def parse_meeting_at(text, *, now: datetime) -> datetime:
@@ -504,17 +540,16 @@ def issue_interview(
         raise Invalid(N_("Choose the department."))
     # The cases it names are the department's own (it was sent them): the issued document is
     # served whole to the department, so it never names a case the department may not see.
-    handled = select(Assignment.case_id).where(Assignment.department_id == department.id)
     cases = (
         session.query(Case)
-        .filter(Case.id.in_(ids), Case.id.in_(handled), visibility.visible_cases_clause(actor))
+        .filter(Case.id.in_(ids), visibility.visible_cases_clause(actor))
         .order_by(Case.id)
         .all()
         if ids
         else []
     )
     if len(cases) < len(set(ids)):
-        raise Invalid(N_("Choose cases among those listed: cases the department was sent."))
+        raise Invalid(N_("Choose cases among those listed."))
     if visibility.reaching(session, cases, [department.id]) != cases:
         raise Invalid(
             N_(
@@ -522,6 +557,15 @@ def issue_interview(
                 "(or about one above it): remove that case."
             )
         )
+    sent = set(
+        session.execute(
+            select(Assignment.case_id).where(
+                Assignment.department_id == department.id, Assignment.case_id.in_([c.id for c in cases])
+            )
+        ).scalars()
+    )
+    if any(case.id not in sent for case in cases):
+        raise Invalid(N_("Choose cases among those listed: cases the department was sent."))
     moment = parse_meeting_at(meeting_at, now=now)
     place = _typed(place, N_("Give the place of the interview."), 200)
     attendees = _typed(attendees, N_("Say who must attend the interview."), 1000)

@@ -174,10 +174,19 @@ _LOWER = {DeptLevel.PROVINCE: "各市营商环境主管部门", DeptLevel.CITY: 
 def default_recipients(session, office: Jurisdiction) -> str:
     """主送 proposed for an office's bulletin: its own government's departments, and its lower
     offices when it has some (one a line; the supervisor's office edits them)."""
-    found = [f"{office.name}直各部门"]
-    if jurisdictions.children(session, office.id):
-        found.append(_LOWER.get(office.level, "下级营商环境主管部门"))
+    found = [f"{_level_word(office)}直各有关部门"]
+    if jurisdictions.children(session, office.id):  # the lower offices first, as documents list them
+        found.insert(0, _LOWER.get(office.level, "下级营商环境主管部门"))
     return "\n".join(found)
+
+
+def _level_word(office: Jurisdiction) -> str:
+    """省, 市, 县 or 区: how documents name the level's own departments (省直, 市直, 区直)."""
+    if office.level == DeptLevel.PROVINCE:
+        return "省"
+    if office.level == DeptLevel.CITY:
+        return "市"
+    return "区" if office.name.endswith("区") else "县"
 
 
 def default_copy_to(session, office: Jurisdiction) -> str:

@@ -133,7 +133,7 @@ def test_the_printed_bulletin_shows_the_figures_their_parts_the_definitions_and_
     assert "50.0%" in text and "1/2" in text  # the rate with its numerator and denominator
     assert "口径说明" in text and "尚未分办" in text
     assert "上升400.0%" in text  # 登记 against September
-    assert "主送：清源省直各部门，各市营商环境主管部门。" in text
+    assert "主送：各市营商环境主管部门，省直各有关部门。" in text
     assert "抄送：清源省纪委监委。" in text
     imprint = text[text.index("主送：") :]
     assert "清源省营商环境建设局" in imprint and "2026年11月1日印发" in imprint
@@ -318,3 +318,18 @@ def test_notice_numbers_never_wrap_and_dates_print_in_chinese(tmp_path):
     ).stdout.decode()
     assert any("石门东营商督〔2026〕1234号" in line and "2026年8月4日" in line for line in text.splitlines())
     assert "2026-08-04" not in text
+
+
+def test_a_leader_publishes_from_the_archive_once_the_pdf_is_ready(app, session, actors):
+    report = request(session, actors["supervisor"], "2026-10", at("2026-11-01 09:00"))
+    client = app.test_client()
+    login(client, "supervisor")
+    assert f"/reports/act/publish/{report.id}" not in client.get("/reports/list/").get_data(as_text=True)
+    login(client, "leader")
+    page = client.get("/reports/list/").get_data(as_text=True)
+    assert f'action="/reports/act/publish/{report.id}"' in page and "情况通报" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    client.post(f"/reports/act/publish/{report.id}", data={"csrf_token": token})
+    session.expire_all()
+    assert session.get(GeneratedReport, report.id).published
+    assert f"/reports/act/publish/{report.id}" not in client.get("/reports/list/").get_data(as_text=True)

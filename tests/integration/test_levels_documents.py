@@ -40,7 +40,9 @@ REGION = {
     "BL": "清源省/北岭市",
     "XS": "清源省/北岭市/西山县",
 }
-LEAD = {"QY": "P00", "SM": "C10", "CH": "X102", "DC": "X111", "BL": "C20", "XS": "X201"}
+# Each office's cases lie with a department of its government other than its own bureau (an
+# office never addresses a notice to itself: see test_an_office_never_addresses_a_notice_to_itself).
+LEAD = {"QY": "P01", "SM": "C11", "CH": "X102", "DC": "X111", "BL": "C21", "XS": "X202"}
 
 
 @pytest.fixture
@@ -51,13 +53,15 @@ def places(session) -> dict[str, Jurisdiction]:
 @pytest.fixture
 def offices(session, actors, monkeypatch):
     """Each office's staff by role, as ``case_in`` expects them (its clerk files, its dispatcher
-    dispatches, its supervisor rates), with the demo handlers; 东城区's department X111 has no
-    demo handler, so a stand-in acts for it."""
+    dispatches, its supervisor rates), with the demo handlers; for departments without one
+    (东城区's X111, P01, C21, X202) a stand-in acts."""
     from models import Department
 
-    x111 = session.query(Department).filter_by(code="X111").one()
-    monkeypatch.setitem(factories.HANDLER_OF, "X111", "x111_handler")
-    handlers = {**actors, "x111_handler": Actor(None, "经办人", frozenset({Role.HANDLER}), x111.id)}
+    handlers = dict(actors)
+    for code in ("X111", "P01", "C21", "X202"):  # departments without a demo handler
+        department = session.query(Department).filter_by(code=code).one()
+        monkeypatch.setitem(factories.HANDLER_OF, code, f"{code.lower()}_handler")
+        handlers[f"{code.lower()}_handler"] = Actor(None, "经办人", frozenset({Role.HANDLER}), department.id)
     found = {"QY": handlers}
     for code in ("SM", "CH", "DC", "BL", "XS"):
         found[code] = {
@@ -70,10 +74,19 @@ def offices(session, actors, monkeypatch):
     return found
 
 
-def case_of(session, offices, cats, depts, code, status, *, now=NOW, **extra):
-    """A case of jurisdiction ``code`` driven by its own office to ``status``."""
+def case_of(session, offices, cats, depts, code, status, *, now=NOW, lead=None, **extra):
+    """A case of jurisdiction ``code`` driven by its own office to ``status`` (led by ``lead``,
+    else by the office's usual department)."""
     return case_in(
-        session, offices[code], cats, depts, status, now=now, region=REGION[code], lead=LEAD[code], **extra
+        session,
+        offices[code],
+        cats,
+        depts,
+        status,
+        now=now,
+        region=REGION[code],
+        lead=lead or LEAD[code],
+        **extra,
     )
 
 
@@ -97,6 +110,23 @@ def test_two_offices_number_their_notices_independently(session, offices, cats, 
         "长营商督〔2026〕2号": places["CH"].id,
         "清营商督〔2026〕1号": places["QY"].id,
     }
+
+
+def test_an_office_never_addresses_a_notice_to_itself(session, offices, cats, depts, places):
+    """A case that lies with the office's own bureau (石门市营商环境建设局 is department C10) is
+    supervised by the office above; the province's own bureau (P00) gets no letter from itself."""
+    city = case_of(session, offices, cats, depts, "SM", Status.DISPATCHED, lead="C10")
+    province = case_of(session, offices, cats, depts, "QY", Status.DISPATCHED, lead="P00")
+    assert depts["C10"].name == places["SM"].authority and depts["P00"].name == places["QY"].authority
+    sweep.run_sweep(session, NOW + timedelta(hours=3))
+    [notice] = session.query(Notice).all()
+    assert notice.cases == [city] and notice.department_id == depts["C10"].id
+    assert notice.jurisdiction_id == places["QY"].id and notice.document["issuer"] == places["QY"].authority
+    assert notice.document["addressee"] != notice.document["issuer"]
+    assert not [n for n in session.query(Notice) if province in n.cases]
+    # nor does a supervisor summon its own bureau: the city's list of departments leaves C10 out
+    offered = notice_services.interview_departments(session, offices["SM"]["supervisor"])
+    assert depts["C10"].id not in offered and depts["C11"].id in offered
 
 
 def test_a_supervisors_notice_is_issued_by_their_own_office_within_its_scope(session, offices, cats, depts):
@@ -439,7 +469,7 @@ def test_each_office_ranks_its_own_departments(session, places, depts, city_with
         own = kpi.office_department_ids(session, places[code])
         return [k.code for k in kpi.department_kpis(session, OCTOBER, own)]
 
-    assert ranked("SM") == ["C10"]
+    assert ranked("SM") == ["C11"]
     assert ranked("CH") == ["X102"]
     assert ranked("DC") == ["X111"]
     assert ranked("QY") == []  # no province department led a case
@@ -465,7 +495,7 @@ def test_the_assessment_report_has_the_lower_offices_table(app, session, offices
     sheet = workbook["下级辖区排名"]
     assert [c.value for c in sheet[2]][:5] == [1, "DC", "东城区", "石门市东城区营商环境建设局", 1]
     csv_text = report_services.report_file(report, "csv").read_text(encoding="utf-8-sig")
-    assert "石门市营商环境建设局" in csv_text and "长河县行政审批局" not in csv_text  # its own departments
+    assert "石门市市场监督管理局" in csv_text and "长河县行政审批局" not in csv_text  # its own departments
 
 
 def test_drill_down_follows_the_scope(app, session, places, depts, city_with_known_outcomes):
@@ -489,5 +519,5 @@ def test_drill_down_follows_the_scope(app, session, places, depts, city_with_kno
     assert client.get(f"/dashboard/?period=2026-10&jurisdiction={places['SM'].id}").status_code == 404
     assert client.get(f"/dashboard/data?period=2026-10&jurisdiction={places['SM'].id}").status_code == 404
     assert client.get(f"/dashboard/?period=2026-10&jurisdiction={places['DC'].id}").status_code == 404
-    drill = f"/dashboard/drill?period=2026-10&department={depts['C10'].id}&metric=handled"
+    drill = f"/dashboard/drill?period=2026-10&department={depts['C11'].id}&metric=handled"
     assert client.get(drill).status_code == 404  # the city's department is not the county's to open

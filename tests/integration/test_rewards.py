@@ -13,7 +13,7 @@ from app.rewards import RewardState
 from app.services import rewards as rw
 from app.services import sweep
 from app.workflow import Status
-from models import IneligiblePerson, Notice, Reward, RewardClaim, RewardEntry, RewardTier
+from models import IneligiblePerson, Notice, Notification, Reward, RewardClaim, RewardEntry, RewardTier, Staff
 from tests.conftest import api_token as conftest_api_token
 from tests.conftest import at, login
 from tests.factories import case_in
@@ -400,8 +400,26 @@ def test_an_unpaid_reward_raises_supervision_once(session, actors, cats, depts, 
     assert sweep.run_sweep(session, due - timedelta(hours=1))["unpaid_rewards"] == 0
     assert sweep.run_sweep(session, due + timedelta(hours=1))["unpaid_rewards"] == 1
     assert sweep.run_sweep(session, due + timedelta(hours=2))["unpaid_rewards"] == 0
+    # The leader who approved it is of the province's own bureau: an office writes no letter to
+    # itself (and nobody is above the province), so its finance staff are told instead, once.
+    assert session.query(Notice).filter_by(cause="reward_unpaid").count() == 0
+    told = session.query(Notification).filter_by(template="reward_unpaid").all()
+    assert {n.channel for n in told} == {"inbox", "email"} and len(told) == 2  # once per channel
+
+
+def test_an_unpaid_reward_of_a_department_raises_its_reminder_letter(session, actors, cats, depts, tiers):
+    from app.services import notices as notice_services
+
+    case = verified_report(session, actors, cats, depts)
+    reward = propose(session, actors, case, tiers)
+    rw.approve_reward(session, reward.id, actor=actors["leader"], now=NOW)
+    staff = session.get(Staff, actors["leader"].id)
+    staff.department_id = depts["P01"].id  # a leader of the market regulator approved and pays it
+    session.flush()
+    assert sweep.run_sweep(session, reward.payment_due_at + timedelta(hours=1))["unpaid_rewards"] == 1
     [notice] = session.query(Notice).filter_by(cause="reward_unpaid").all()
-    assert notice.kind == "reminder" and case in notice.cases
+    assert notice.kind == "reminder" and case in notice.cases and notice.department_id == depts["P01"].id
+    assert notice_services.is_own_bureau(notice.jurisdiction, depts["P00"].name)
 
 
 def test_the_reward_api_follows_the_same_rules(app, session, actors, cats, depts, tiers):

@@ -447,3 +447,12 @@ def test_png_preview_renders(bulletin_pdf, tmp_path):
         timeout=120,
     )
     assert len(list(tmp_path.glob("p-*.png"))) == pages(bulletin_pdf[0], tmp_path)
+
+
+def test_a_rate_change_is_the_difference_of_the_rates_as_printed():
+    from reports.bulletin import point_change
+
+    # 82.1% against 86.1%: the reader subtracts the printed figures and gets 4.0, not 4.1
+    assert point_change(0.8214, 0.8606) == "下降4.0个百分点"
+    assert point_change(0.95, 0.9) == "上升5.0个百分点"
+    assert point_change(0.90049, 0.9) == "持平" and point_change(None, 0.9) == "—"
