@@ -58,6 +58,23 @@ def enqueue(name: str, *args, job_id: str | None = None, **options) -> bool:
         return False
 
 
+def waiting(job_ids) -> set[str]:
+    """The ids among ``job_ids`` whose job is already queued or running (one round trip; empty
+    when Redis is down: then nothing is skipped and nothing is lost)."""
+    from rq.job import Job, JobStatus
+
+    job_ids = list(job_ids)
+    if not job_ids:
+        return set()
+    try:
+        jobs = Job.fetch_many(job_ids, connection=default_queue().connection)
+    except Exception as error:  # noqa: BLE001 - Redis holds only work in flight
+        log.warning("job states not read (%s)", error)
+        return set()
+    busy = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+    return {job.id for job in jobs if job is not None and job.get_status(refresh=False) in busy}
+
+
 def enqueue_after_commit(
     session, name: str, *args, job_id: str | None = None, fallback=None, **options
 ) -> None:

@@ -383,16 +383,15 @@ def _hand_to_workers(session) -> None:
 
 
 def hand_to_workers(ids) -> int:
-    """One delivery job per message; those Redis does not take, the next sweep retries."""
+    """One delivery job per message; those Redis does not take, the next sweep retries. A
+    message whose job still waits in the queue (busy workers) is not queued again: every sweep
+    would otherwise add the same thousand jobs once a minute, and the reports behind them wait."""
+    job_ids = {notification_id: f"deliver-{notification_id}" for notification_id in ids}
+    waiting = queue.waiting(job_ids.values())
     return sum(
-        queue.enqueue(
-            "deliver",
-            notification_id,
-            job_id=f"deliver-{notification_id}",
-            result_ttl=3600,
-            failure_ttl=86400,
-        )
-        for notification_id in ids
+        queue.enqueue("deliver", notification_id, job_id=job_id, result_ttl=3600, failure_ttl=86400)
+        for notification_id, job_id in job_ids.items()
+        if job_id not in waiting
     )
 
 

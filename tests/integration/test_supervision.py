@@ -720,3 +720,19 @@ def test_inbox_messages_link_to_their_case_and_stay_unread_until_opened(app, ses
     assert not any(
         m.read for m in session.query(InboxMessage).filter_by(user_id=actors["supervisor2"].id)
     )  # each user's own messages
+
+
+def test_a_message_still_waiting_in_the_queue_is_not_queued_again(app, fake_queue):
+    """Busy workers: each minute's sweep finds the same pending messages; each is queued once."""
+    from rq import SimpleWorker
+
+    from app.services.notifications import hand_to_workers
+
+    queue, connection = fake_queue
+    with app.app_context():
+        assert hand_to_workers([1, 2, 3]) == 3
+        assert hand_to_workers([1, 2, 3, 4]) == 1  # 1–3 still wait: only 4 is new
+        assert sorted(queue.job_ids) == ["deliver-1", "deliver-2", "deliver-3", "deliver-4"]
+        SimpleWorker([queue], connection=connection).work(burst=True)  # done (or failed): gone
+        assert queue.count == 0
+        assert hand_to_workers([1]) == 1  # still pending in the database: queued again
