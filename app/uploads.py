@@ -511,6 +511,11 @@ def _write_atomic(directory: Path, name: str, data: bytes) -> None:
         raise
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write the file at ``path`` whole or not at all (issued notices, seals: see _write_atomic)."""
+    _write_atomic(path.parent, path.name, data)
+
+
 def _sync_directory(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)

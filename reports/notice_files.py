@@ -10,18 +10,16 @@ caller shows an error, never a different document.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import String, cast, or_, select, update
 
 from app.services import notice_documents, seals
+from app.uploads import write_atomic
 from models import Notice
 from reports.archive import _page_count
 
@@ -43,21 +41,6 @@ def pdf_path(sha256: str) -> Path:
     if not _HEX.match(sha256 or ""):
         raise NoticeFileError(f"not a SHA-256: {sha256!r}")
     return notice_dir() / f"{sha256}.pdf"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing: a temp file in the same directory, then a rename."""
-    fd, temp = tempfile.mkstemp(prefix=".notice-", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def freeze_document(session, notice: Notice) -> dict:
@@ -98,7 +81,7 @@ def ensure_pdf(session, notice_id: int) -> tuple[str, int | None]:
     try:
         path = pdf_path(sha256)
         if not path.exists():
-            _write_atomic(path, pdf)
+            write_atomic(path, pdf)
     except OSError as error:  # the folder is not writable, the disk is full: nothing stored
         log.error("notice %s (%s): its PDF cannot be stored: %s", notice.id, notice.number, error)
         raise NoticeFileError("not stored") from error

@@ -188,16 +188,8 @@ class ReportArchiveView(ModelView):
         "download",
         "editing",
     ]
-    order_columns = [
-        "kind",
-        "period_label",
-        "state",
-        "requested_by_name",
-        "requested_at",
-        "finished_at",
-        "pages",
-        "published",
-    ]
+    # Sorted by its stored columns only (the issue, links and office are computed or related).
+    order_columns = [c for c in list_columns if c not in ("jurisdiction", "issue", "download", "editing")]
     search_columns = ["jurisdiction", "kind", "period_label", "state", "requested_by_name", "published"]
     label_columns = {
         "issue": _l("Issue"),

@@ -5,18 +5,16 @@ removing the seal from the office only stops new notices from carrying it."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from flask import current_app
 from PIL import Image
 
 from app.errors import Invalid
+from app.uploads import write_atomic
 from app.workflow import N_
 
 MAX_BYTES = 1024 * 1024
@@ -68,17 +66,7 @@ def store_seal(data: bytes) -> str:
     sha256 = hashlib.sha256(data).hexdigest()
     path = seal_dir() / f"{sha256}.png"
     if not path.exists():
-        fd, temp = tempfile.mkstemp(prefix=".seal-", suffix=".part", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_atomic(path, data)
     return sha256
 
 
