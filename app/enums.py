@@ -37,6 +37,8 @@ class Channel(StrEnum):
     LETTER = "letter"
     QR = "qr"
     API = "api"
+    INSPECTION = "inspection"  # an enterprise reporting a problem with an inspection (入企扫码)
+    WARNING = "warning"  # an early warning the supervisor's office dispatched as a case
 
 
 class Rating(StrEnum):
@@ -166,6 +168,8 @@ LABELS: dict[StrEnum, str] = {
     Channel.LETTER: N_("Letter"),
     Channel.QR: N_("Window QR code"),
     Channel.API: N_("Connected system"),
+    Channel.INSPECTION: N_("Inspection registration (enterprise)"),
+    Channel.WARNING: N_("Early warning"),
     Rating.SATISFIED: N_("Satisfied"),
     Rating.BASICALLY_SATISFIED: N_("Basically satisfied"),
     Rating.UNSATISFIED: N_("Unsatisfied"),

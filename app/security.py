@@ -642,6 +642,16 @@ _PUBLICATION_READ = [
     ("menu_access", "Publication|Typical cases|Bulletins and reports"),
 ]
 _REPORTS_WRITE = [("can_request_report", "ReportActionView"), ("menu_access", "Generate a report")]
+# Inspections (入企扫码) and early warnings, as the supervisor's office and the leaders read them.
+_INSPECTIONS_READ = [
+    ("can_list|can_show", "EnterpriseView|InspectionView"),
+    ("can_index|can_drill|can_export", "InspectionStatsView"),
+    ("menu_access", "Inspections|Enterprises|Inspection register|Inspection counts and flags"),
+]
+_WARNINGS_READ = [
+    ("can_list|can_show", "WarningView"),
+    ("menu_access", "Early warnings"),
+]
 ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.FINANCE: _REWARDS_READ
     + _SELF
@@ -710,6 +720,16 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("menu_access", "Interview notice|Revisit calls"),
         ("can_list|can_show", "SupervisionQueueView|OverdueCaseView"),
         ("menu_access", "Awaiting supervision|Overdue cases"),
+        *_INSPECTIONS_READ,
+        *_WARNINGS_READ,
+        ("can_dispatch|can_notice|can_dismiss", "WarningActionView"),
+    ],
+    # A law-enforcement officer: registers and finishes the inspections of their unit from a
+    # phone (the enterprise's code opens the form); sees nothing of the cases.
+    Role.INSPECTOR: _SELF
+    + [
+        ("can_index|can_scan|can_register|can_finish|can_show", "InspectorView"),
+        ("menu_access", "Inspections|My inspections"),
     ],
     Role.LEADER: [
         ("can_list|can_show", "CaseView"),
@@ -725,7 +745,9 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     + [("can_act", "RewardActionView|RewardApi")]
     + _PUBLICATION_READ
     + _REPORTS_WRITE
-    + [("can_decide", "TypicalActionView"), ("can_publish", "ReportActionView")],
+    + [("can_decide", "TypicalActionView"), ("can_publish", "ReportActionView")]
+    + _INSPECTIONS_READ
+    + _WARNINGS_READ,
 }
 
 

@@ -32,6 +32,8 @@ class NoticeCause(StrEnum):
     SUPERVISOR_DECISION = "supervisor_decision"
     IMPROPER_CLOSE_REQUESTS = "improper_close_requests"  # replies refused as improper, 004
     GRADE_C_ASSIGNMENT = "grade_c_assignment"  # the 交办函 of a C-grade report, 002
+    WARNING_REMINDER = "warning_reminder"  # an early warning worked by a reminder letter
+    WARNING_RECTIFICATION = "warning_rectification"  # an early warning worked by a rectification notice
 
 
 class NoticeState(StrEnum):
@@ -52,6 +54,8 @@ KIND_OF_CAUSE = {
     NoticeCause.SUPERVISOR_DECISION: NoticeKind.INTERVIEW,
     NoticeCause.IMPROPER_CLOSE_REQUESTS: NoticeKind.RECTIFICATION,
     NoticeCause.GRADE_C_ASSIGNMENT: NoticeKind.ASSIGNMENT,
+    NoticeCause.WARNING_REMINDER: NoticeKind.REMINDER,
+    NoticeCause.WARNING_RECTIFICATION: NoticeKind.RECTIFICATION,
 }
 
 NOTICE_LABELS = {
@@ -69,6 +73,8 @@ NOTICE_LABELS = {
     NoticeCause.SUPERVISOR_DECISION: N_("Decision of the supervisor's office"),
     NoticeCause.IMPROPER_CLOSE_REQUESTS: N_("Replies refused repeatedly as improper requests to close"),
     NoticeCause.GRADE_C_ASSIGNMENT: N_("C-grade report assigned with a rectification duty"),
+    NoticeCause.WARNING_REMINDER: N_("Early warning"),
+    NoticeCause.WARNING_RECTIFICATION: N_("Early warning"),
     NoticeState.ISSUED: N_("Issued"),
     NoticeState.ACKNOWLEDGED: N_("Acknowledged"),
     NoticeState.ANSWERED: N_("Answered"),

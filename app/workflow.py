@@ -75,6 +75,7 @@ class Role(StrEnum):
     INTEGRATION = "Integration"  # a connected system (e.g. a 12345 platform) with an API key
     FINANCE = "Finance"  # pays rewards; the only staff who see payment details
     CUSTODIAN = "Custodian"  # keeps reporters' identities: decides who else may see one
+    INSPECTOR = "Inspector"  # a law-enforcement officer registering inspections (入企扫码)
 
 
 ROLE_LABELS = {
@@ -88,6 +89,7 @@ ROLE_LABELS = {
     Role.INTEGRATION: N_("Connected system"),
     Role.FINANCE: N_("Finance"),
     Role.CUSTODIAN: N_("Identity custodian"),
+    Role.INSPECTOR: N_("Enforcement officer"),
 }
 
 

@@ -2,7 +2,17 @@
 
 from models.audit import AuditHead, AuditRecord
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
+from models.early_warning import EarlyWarning, WarningEvent, WarningModel, early_warning_case
 from models.handling import ClockPause, Dispute, Finding, Rectification
+from models.inspection import (
+    EnforcementOfficer,
+    Enterprise,
+    Inspection,
+    InspectionItem,
+    inspection_item_link,
+    inspection_officer,
+    inspection_unit,
+)
 from models.protection import IdentityRequest
 from models.publication import GeneratedReport, ReportCounter, TypicalCase
 from models.reference import (
@@ -37,6 +47,17 @@ from models.supervision import (
 from models.user import Staff
 
 __all__ = [
+    "EarlyWarning",
+    "WarningEvent",
+    "WarningModel",
+    "early_warning_case",
+    "EnforcementOfficer",
+    "Enterprise",
+    "Inspection",
+    "InspectionItem",
+    "inspection_item_link",
+    "inspection_officer",
+    "inspection_unit",
     "Jurisdiction",
     "JurisdictionSetting",
     "ClockPause",

@@ -108,6 +108,8 @@ class Case(Model):
     concerned_official: Mapped[str | None] = mapped_column(String(100))
     window_id: Mapped[int | None] = mapped_column(ForeignKey("service_window.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # A problem an enterprise reported about an inspection (入企扫码) files a case linked to it.
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspection.id"), index=True)
     # The supervisor investigating the case (named by the dispatcher or the identity
     # custodian, never by themselves): the one supervisor who sees who filed it.
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
@@ -177,6 +179,7 @@ class Case(Model):
         back_populates="case", order_by="CaseMessage.id", cascade="all, delete-orphan"
     )
     window: Mapped[ServiceWindow | None] = relationship()
+    inspection = relationship("Inspection", back_populates="problem_cases")
     supervisor = relationship("Staff", foreign_keys=[supervisor_id])
     findings = relationship("Finding", order_by="Finding.id", cascade="all, delete-orphan")
     rectifications = relationship("Rectification", order_by="Rectification.id", cascade="all, delete-orphan")

@@ -72,6 +72,26 @@ DEFAULTS: dict[str, tuple[int, str]] = {
         24,
         N_("Hours an approved request lets its holder see who filed a case"),
     ),
+    # Inspections (入企扫码, seed 002) and early warnings (seed 003).
+    "inspection_repeat_times": (
+        3,
+        N_("Inspections of one enterprise allowed within the set days before it is flagged"),
+    ),
+    "inspection_repeat_days": (30, N_("Days over which repeated inspections of one enterprise are counted")),
+    "inspection_multi_units": (
+        2,
+        N_("Different units that may inspect one enterprise within the set days before it is flagged"),
+    ),
+    "inspection_officer_repeat_times": (
+        2,
+        N_("Inspections of one enterprise by the same officer within the set days that are flagged"),
+    ),
+    "inspection_confirm_days": (3, N_("Days an enterprise has to confirm a finished inspection")),
+    "warning_work_working_days": (5, N_("Working days the supervisor's office has to work a warning")),
+    "assessment_deduction_warning_tenths": (
+        0,
+        N_("Points deducted per early warning received (tenths of a point)"),
+    ),
 }
 
 
