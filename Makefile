@@ -1,4 +1,4 @@
-.PHONY: setup run test test-quick test-slow lint bench bench-sweep bench-reports bench-web bench-lists bench-uploads bench-detector
+.PHONY: setup run test test-quick test-slow lint bench bench-warnings bench-sweep bench-reports bench-web bench-lists bench-uploads bench-detector
 setup:
 	bash scripts/setup.sh
 run: setup
@@ -15,6 +15,8 @@ bench: setup
 	YS_DEMO=1 .venv/bin/python bench/all.py
 bench-sweep: setup
 	YS_DEMO=1 .venv/bin/python bench/sweep.py --due 10 100 1000
+bench-warnings: setup
+	YS_DEMO=1 .venv/bin/python bench/warning_models.py --cases 1000000 --inspections 200000
 bench-lists: setup
 	YS_DEMO=1 .venv/bin/python bench/lists.py
 bench-reports: setup

@@ -118,6 +118,8 @@ USERS = [
     ("finance", "财务", "吴", Role.FINANCE, "P00"),
     ("supervisor2", "督办", "郑", Role.SUPERVISOR, "P00"),
     ("custodian", "保管", "冯", Role.CUSTODIAN, "P00"),
+    ("inspector", "执法", "黄", Role.INSPECTOR, "X103"),  # an officer who registers inspections
+    ("inspector2", "执法", "何", Role.INSPECTOR, "C11"),
 ]
 
 STORIES = [
@@ -304,7 +306,7 @@ def load_org(session) -> dict[str, Department]:
             user.department_id = departments[department].id if department else None
             user.jurisdiction_id = (
                 departments[department].jurisdiction_id
-                if department and role == Role.HANDLER
+                if department and role in (Role.HANDLER, Role.INSPECTOR)
                 else places["QY"].id
             )
     for code, place in places.items():
@@ -733,6 +735,8 @@ def load_demo(session, *, cases: int = 300, seed: int = 110, now: datetime | Non
             session.flush()
     yield from _demo_levels(session, now, offices)
     yield from _demo_rewards(session, now)
+    yield from _demo_inspections(session, now, rng)
+    yield from _demo_warnings(session, now)
     yield f"loaded {cases} demo cases"
 
 
@@ -911,3 +915,160 @@ def _demo_rewards(session, now: datetime):
                 )
         except DomainError as error:
             yield f"reward {index}: {error.msgid}"
+
+
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015 (no I, O, S, V, Z)
+
+
+def credit_code(first17: str) -> str:
+    """A unified social credit code: ``first17`` and its check character (GB 32100-2015)."""
+    total = sum(CREDIT_ALPHABET.index(ch) * pow(3, i, 31) for i, ch in enumerate(first17))
+    return first17 + CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+# (name, region, industry, on the 无事不扰 list)
+ENTERPRISES = [
+    ("长河县恒信机械制造有限公司", "清源省/石门市/长河县", "制造业", False),
+    ("长河县绿源食品有限公司", "清源省/石门市/长河县", "食品加工", True),
+    ("石门市东城区悦来餐饮管理有限公司", "清源省/石门市/东城区", "餐饮", False),
+    ("石门市华辰建材贸易有限公司", "清源省/石门市", "批发零售", False),
+    ("石门市智联软件科技有限公司", "清源省/石门市", "软件和信息技术服务", True),
+    ("长河县安泰物流有限公司", "清源省/石门市/长河县", "交通运输", False),
+    ("东城区百草堂大药房有限公司", "清源省/石门市/东城区", "医药零售", False),
+]
+# (name, certificate number, unit, the staff account that registers for it)
+OFFICERS = [
+    ("黄志远", "13010300101", "X103", "inspector"),
+    ("林晓", "13010300102", "X103", None),
+    ("何建国", "13011000201", "C11", "inspector2"),
+    ("马丽", "13011000202", "C11", None),
+    ("蒋涛", "13010200301", "X112", None),
+    ("宋佳", "13010200302", "X112", None),
+]
+
+
+def _demo_inspections(session, now: datetime, rng: random.Random):
+    """A few enterprises (two on the 无事不扰 list), officers of three units with two inspector
+    accounts, the inspection bases and items, and about forty inspections over the last sixty
+    days: one enterprise inspected five times by three units (多头检查, 重复检查), one officer
+    back at the same enterprise, some confirmed by the enterprise, some not."""
+    import secrets
+
+    from app.clock import local_date
+    from app.inspections import BasisKind, InspectionResult, InspectionState
+    from app.services import jurisdictions as js
+    from models import EnforcementOfficer, Enterprise, Inspection, InspectionItem
+
+    if session.query(Enterprise.id).first() is not None:
+        return
+    enterprises = []
+    for index, (name, region, industry, no_disturb) in enumerate(ENTERPRISES, start=1):
+        enterprises.append(
+            Enterprise(
+                name=name,
+                credit_code=credit_code(f"91130102MA{index:06d}X"),
+                region=region,
+                industry=industry,
+                jurisdiction_id=js.for_region(session, region).id,
+                contact_name="办公室",
+                token=secrets.token_urlsafe(16)[:22],
+                confirm_token=secrets.token_urlsafe(16)[:22],
+                no_disturb=no_disturb,
+                created_at=now - timedelta(days=90),
+            )
+        )
+    session.add_all(enterprises)
+    departments = {d.code: d for d in session.query(Department)}
+    users = {u.username: u.id for u in session.query(Staff).filter(Staff.username.like("inspector%"))}
+    officers: dict[str, list[EnforcementOfficer]] = {}
+    for name, number, unit, username in OFFICERS:
+        officer = EnforcementOfficer(
+            name=name, certificate_no=number, department_id=departments[unit].id, user_id=users.get(username)
+        )
+        session.add(officer)
+        officers.setdefault(unit, []).append(officer)
+    try:
+        from app.services.enterprises import seed_inspection_items
+
+        seed_inspection_items(session)
+    except ImportError:
+        pass
+    if session.query(InspectionItem.id).first() is None:
+        for order, (kind, code, name) in enumerate(
+            [
+                (BasisKind.BASIS, "B01", "双随机抽查任务"),
+                (BasisKind.BASIS, "B02", "投诉举报核查"),
+                (BasisKind.BASIS, "B03", "专项检查"),
+                (BasisKind.ITEM, "I01", "消防安全"),
+                (BasisKind.ITEM, "I02", "食品安全"),
+                (BasisKind.ITEM, "I03", "安全生产"),
+            ],
+            start=1,
+        ):
+            session.add(InspectionItem(kind=kind, code=code, name=name, sort_order=order, active=True))
+    session.flush()
+    bases = session.query(InspectionItem).filter_by(kind=BasisKind.BASIS, active=True).all()
+    items = session.query(InspectionItem).filter_by(kind=BasisKind.ITEM, active=True).all()
+
+    # (enterprise index, unit, days ago, the unit's officers by index) — the repeated ones first:
+    # enterprise 0 five times in three weeks by three units, officer 黄志远 three times.
+    plan = [
+        (0, "X103", 20, (0, 1)),
+        (0, "C11", 16, (0, 1)),
+        (0, "X103", 12, (0, 1)),
+        (0, "X112", 8, (0, 1)),
+        (0, "X103", 4, (0, 1)),
+    ]
+    units = list(officers)
+    while len(plan) < 40:
+        plan.append((rng.randrange(1, len(enterprises)), rng.choice(units), rng.uniform(0.2, 60), (0, 1)))
+    results = [InspectionResult.NO_PROBLEM] * 5 + [InspectionResult.ADVISED] * 2 + [InspectionResult.RECTIFY]
+    for index, (which, unit, days_ago, team) in enumerate(plan):
+        enterprise = enterprises[which]
+        started = now - timedelta(days=days_ago, hours=rng.uniform(0, 6))
+        crew = [officers[unit][i] for i in team]
+        joint = index % 6 == 5
+        inspection = Inspection(
+            number=f"JCDEMO{index:06d}",
+            enterprise_id=enterprise.id,
+            department_id=departments[unit].id,
+            jurisdiction_id=enterprise.jurisdiction_id,
+            registered_by_id=crew[0].user_id,
+            basis=rng.choice(bases),
+            basis_note="双随机抽查任务 2026-季度" if index % 3 == 0 else None,
+            joint=joint,
+            started_at=started,
+            no_disturb_reason="接群众投诉举报，需现场核查。" if enterprise.no_disturb else None,
+            created_at=started,
+            officers=crew,
+            items=rng.sample(items, k=min(2, len(items))),
+        )
+        if joint:
+            inspection.partner_units = [departments[u] for u in units if u != unit][:1]
+        if days_ago < 0.5:  # still inside the enterprise
+            inspection.state = InspectionState.IN_PROGRESS
+        else:
+            inspection.state = InspectionState.FINISHED
+            inspection.ended_at = started + timedelta(hours=rng.uniform(0.5, 3))
+            inspection.result = rng.choice(results)
+            # the older ones confirmed by the enterprise, about one in three left unconfirmed
+            if days_ago > 4 and rng.random() < 0.65:
+                inspection.state = InspectionState.CONFIRMED
+                inspection.confirmed_at = inspection.ended_at + timedelta(hours=rng.uniform(2, 48))
+                inspection.rating = rng.choice([Rating.SATISFIED] * 4 + [Rating.BASICALLY_SATISFIED])
+        session.add(inspection)
+        session.flush()
+        inspection.number = f"JC{local_date(started):%Y%m%d}{inspection.id:06d}"
+    session.flush()
+    yield f"loaded {len(enterprises)} enterprises and {len(plan)} inspections"
+
+
+def _demo_warnings(session, now: datetime):
+    """The built-in warning models, run once over the demo data (when the engine is there)."""
+    try:
+        from app.services.early_warnings import evaluate, seed_models
+    except ImportError:
+        return
+    seed_models(session)
+    raised = evaluate(session, now=now)
+    yield f"raised {len(raised)} early warnings"

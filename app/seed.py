@@ -94,3 +94,9 @@ def seed_reference_data(session) -> None:
     seed_categories(session)
     seed_policies(session)
     seed_settings(session)
+    from app.services.early_warnings import seed_models
+
+    seed_models(session)
+    from app.services.enterprises import seed_inspection_items
+
+    seed_inspection_items(session)

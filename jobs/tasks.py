@@ -55,6 +55,16 @@ def sweep() -> dict:
     return {**done, "to_deliver": len(pending)}
 
 
+def evaluate_warnings() -> int:
+    """Run the active early-warning models over their current and previous periods (idempotent)."""
+    from app.services.early_warnings import evaluate
+
+    with job() as session:
+        raised = evaluate(session, now=clock.utcnow())
+    log.info("early warnings: %d raised", len(raised))
+    return len(raised)
+
+
 def deliver(notification_id: int) -> str:
     """Deliver one outbox message (at least once; seen once thanks to its key)."""
     from app.services.delivery import deliver as deliver_one

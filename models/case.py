@@ -61,6 +61,7 @@ class Case(Model):
         Index("ix_cases_lead_status", "lead_department_id", "status"),
         Index("ix_cases_status_accept_due", "status", "accept_due_at"),
         Index("ix_cases_status_replied", "status", "replied_at"),
+        Index("ix_cases_replied_at", "replied_at"),  # early warnings: replies of a period
         # The sweep's pending work: small partial indexes holding only what has not been acted on.
         Index(
             "ix_cases_sweep_not_accepted",
@@ -243,6 +244,9 @@ class Assignment(Model):
         Index("ix_assignment_sign_due", "state", "sign_due_at"),
         Index("ix_assignment_due", "active", "state", "due_at"),
         Index("ix_assignment_role_dispatched", "role", "dispatched_at"),
+        # Early warnings: assignments due, or due to be signed, in a period.
+        Index("ix_assignment_role_due", "role", "due_at"),
+        Index("ix_assignment_sign_due_at", "sign_due_at"),
         # The cases whose clock stands (a few): the overdue list leaves them out (NOT EXISTS),
         # which read the whole table without this (150 ms at 1 million cases, bench/lists.py).
         Index("ix_assignment_paused", "case_id", **_where("active IS TRUE AND paused_at IS NOT NULL")),
@@ -309,7 +313,10 @@ class Assignment(Model):
 
 class ExtensionRequest(Model):
     __tablename__ = "extension_request"
-    __table_args__ = (CheckConstraint("days > 0", name="ck_extension_days"),)
+    __table_args__ = (
+        CheckConstraint("days > 0", name="ck_extension_days"),
+        Index("ix_extension_request_requested", "requested_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
@@ -332,6 +339,7 @@ class CaseEvent(Model):
     """One line of a case's history: who did what, when, from which status to which."""
 
     __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_action_at", "action", "at"),)  # early warnings: a period's returns
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)

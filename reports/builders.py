@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from app.clock import local_date, to_local
+from app.early_warning import WarningState
 from app.enums import FOUNDED, LABELS, DeptLevel, Rating, RectificationState
 from app.publication import ReportKind, TypicalKind, TypicalState
 from app.services import assessment as kpi
@@ -23,7 +24,18 @@ from app.services import jurisdictions
 from app.services import typical as typical_services
 from app.supervision import NOTICE_LABELS, NoticeKind
 from app.workflow import Status
-from models import Case, Category, Department, Finding, Jurisdiction, Notice, Rectification, TypicalCase
+from models import (
+    Case,
+    Category,
+    Department,
+    EarlyWarning,
+    Finding,
+    Jurisdiction,
+    Notice,
+    Rectification,
+    TypicalCase,
+    WarningModel,
+)
 from reports import bulletin as doc
 from reports import drafting
 from reports.pdf import cn_date
@@ -447,6 +459,62 @@ def _notice_summary(session, period, issued_by) -> doc.NoticeSummary:
     return doc.NoticeSummary([gettext(NOTICE_LABELS[k]) for k in kinds], table, totals, sum(totals))
 
 
+def warnings_scope(jurisdiction: Jurisdiction | None):
+    """The warnings a document of ``jurisdiction`` covers: those its office and the offices
+    under it work (the root's, or None: every warning)."""
+    if jurisdiction is None or jurisdiction.parent_id is None:
+        return true()
+    return EarlyWarning.jurisdiction_id.in_(jurisdictions.subtree_ids_select(jurisdiction.path))
+
+
+WARNING_DEPARTMENTS = 10  # the departments with most warnings the bulletin names
+
+
+def warning_summary(
+    session, period: kpi.Period, now, jurisdiction: Jurisdiction | None = None
+) -> doc.WarningSummary | None:
+    """预警处置情况: the warnings raised in the period by model and what became of them by
+    ``now`` (one query), and the departments with most of them (one query). Subjects are
+    counted by their department only: a warning about an official (a name reporters typed)
+    never puts that name in a public document."""
+    where = (_in(EarlyWarning.created_at, period), warnings_scope(jurisdiction))
+    state = EarlyWarning.state
+    is_open = state == WarningState.OPEN.value
+    rows = session.execute(
+        select(
+            WarningModel.name,
+            func.count(),
+            _flag(state == WarningState.DISPATCHED.value),
+            _flag(state == WarningState.NOTICE_ISSUED.value),
+            _flag(state == WarningState.DISMISSED.value),
+            _flag(is_open),
+            _flag(is_open & (EarlyWarning.due_at < now)),
+        )
+        .join(WarningModel, WarningModel.id == EarlyWarning.model_id)
+        .where(*where)
+        .group_by(WarningModel.id, WarningModel.name)
+    ).all()
+    if not rows:
+        return None
+    models = sorted(
+        (doc.WarningModelCount(name, *(int(v) for v in values)) for name, *values in rows),
+        key=lambda m: (-m.raised, m.model),
+    )
+    total = doc.WarningModelCount(
+        "合计", *(sum(getattr(m, f.name) for m in models) for f in dataclasses.fields(models[0])[1:])
+    )
+    departments = session.execute(
+        select(Department.name, func.count())
+        .select_from(EarlyWarning)
+        .join(Department, Department.id == EarlyWarning.department_id)
+        .where(*where)
+        .group_by(Department.id, Department.name)
+        .order_by(func.count().desc(), Department.name)
+        .limit(WARNING_DEPARTMENTS)
+    ).all()
+    return doc.WarningSummary(models, total, [doc.Count(name, int(n)) for name, n in departments])
+
+
 def lines(text: str | None) -> list[str]:
     """What a person typed, one paragraph (or office) a line, blank lines dropped."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -466,11 +534,13 @@ def bulletin_data(
     issued_on,
     jurisdiction: Jurisdiction | None = None,
     report=None,
+    now=None,
 ) -> doc.BulletinData:
     """The bulletin of ``jurisdiction``'s office (None: the root's): the cases of its
     jurisdiction and of those under it, the notices their offices issued, the ranking of its
     own departments; with the archived ``report``'s number, texts and recipients (its analysis
-    and requirements, else the ones the figures propose)."""
+    and requirements, else the ones the figures propose). The warnings' states are as of
+    ``now`` (default: when the report was requested, else the period's end)."""
     jurisdiction = jurisdiction or jurisdictions.root(session)
     issued_by = (
         true()
@@ -513,6 +583,12 @@ def bulletin_data(
         series=series,
         notice_summary=summary,
         trend_range=trend_range(period),
+        warnings=warning_summary(
+            session,
+            period,
+            now or (report.requested_at if report is not None else None) or period.end,
+            jurisdiction,
+        ),
     )
     analysis = requirements = None
     if report is not None:

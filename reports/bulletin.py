@@ -218,6 +218,10 @@ class RankingRow:
         return self._count("约谈通知书")
 
     @property
+    def warnings(self) -> int:
+        return self._count("收到预警")
+
+    @property
     def rehandle_rate(self) -> float | None:
         return self.rehandle.value
 
@@ -256,6 +260,31 @@ class OfficeRow:
 
 
 @dataclass(frozen=True)
+class WarningModelCount:
+    """One early-warning model's warnings raised in the period and what became of them (as the
+    bulletin was made): dispatched as cases, notices issued, dismissed, still open, and of the
+    open ones those past the office's deadline."""
+
+    model: str  # the model's name, e.g. "同一窗口被反复投诉"
+    raised: int
+    dispatched: int
+    notices: int
+    dismissed: int
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class WarningSummary:
+    """预警处置情况: per model, with the totals and the departments with most warnings (never
+    a person: a warning about an official is counted under the official's department)."""
+
+    models: list[WarningModelCount]
+    total: WarningModelCount
+    departments: list[Count] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class BulletinData:
     title: str  # e.g. "营商环境投诉举报办理情况通报"
     issue: str  # e.g. "2026年第11期"
@@ -275,6 +304,7 @@ class BulletinData:
     recipients: list[str] = field(default_factory=list)  # 主送, one office a line
     copy_to: list[str] = field(default_factory=list)  # 抄送
     trend_range: str = ""  # e.g. "2026年6月至11月"
+    warnings: WarningSummary | None = None  # 预警处置情况 (None: no warning raised in the period)
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,14 @@ def register_views(appbuilder) -> None:
         cases,
         dashboard,
         identity,
+        inspection_stats,
         jurisdictions,
         public,
         publication,
         reference,
         rewards,
         supervision,
+        warnings,
     )
 
     add = appbuilder.add_view
@@ -107,6 +109,14 @@ def register_views(appbuilder) -> None:
         **supervise,
     )
     add(
+        warnings.WarningView,
+        "Early warnings",
+        label=_l("Early warnings"),
+        icon="fa-exclamation-circle",
+        **supervise,
+    )
+    appbuilder.add_view_no_menu(warnings.WarningActionView)
+    add(
         identity.IdentityRequestQueueView,
         "Identity requests to decide",
         label=_l("Identity requests to decide"),
@@ -165,6 +175,22 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(publication.TypicalActionView)
     appbuilder.add_view_no_menu(publication.PublicBulletinView)
 
+    inspect = {"category": "Inspections", "category_label": _l("Inspections"), "category_icon": "fa-search"}
+    add(
+        inspection_stats.InspectionView,
+        "Inspection register",
+        label=_l("Inspection register"),
+        icon="fa-list",
+        **inspect,
+    )
+    add(
+        inspection_stats.InspectionStatsView,
+        "Inspection counts and flags",
+        label=_l("Inspection counts and flags"),
+        icon="fa-flag",
+        **inspect,
+    )
+
     money = {"category": "Rewards", "category_label": _l("Rewards"), "category_icon": "fa-gift"}
     add(rewards.RewardView, "Rewards", label=_l("Rewards"), icon="fa-gift", **money)
     add(
@@ -217,6 +243,31 @@ def register_views(appbuilder) -> None:
         icon="fa-qrcode",
         **config,
     )
+    from views import enterprises
+
+    add(
+        enterprises.EnterpriseView,
+        "Enterprises",
+        label=_l("Enterprises"),
+        icon="fa-building",
+        category="Inspections",
+        category_label=_l("Inspections"),
+        category_icon="fa-search",
+    )
+    add(
+        enterprises.InspectionItemView,
+        "Inspection bases and items",
+        label=_l("Inspection bases and items"),
+        icon="fa-list-ul",
+        **config,
+    )
+    add(
+        enterprises.EnforcementOfficerView,
+        "Enforcement officers",
+        label=_l("Enforcement officers"),
+        icon="fa-id-badge",
+        **config,
+    )
     add(reference.RewardTierView, "Reward tiers", label=_l("Reward tiers"), icon="fa-trophy", **config)
     add(
         reference.IneligiblePersonView,
@@ -225,6 +276,7 @@ def register_views(appbuilder) -> None:
         icon="fa-ban",
         **config,
     )
+    add(warnings.WarningModelView, "Warning models", label=_l("Warning models"), icon="fa-sliders", **config)
     add(reference.SettingView, "Settings", label=_l("Settings"), icon="fa-sliders", **config)
     # Per-level rules (issue 15): a jurisdiction's own values, its regional holidays, and
     # what is in force there with where each rule comes from.
@@ -250,6 +302,21 @@ def register_views(appbuilder) -> None:
         **config,
     )
 
+    from views import inspect as inspect_views
+
+    add(
+        inspect_views.InspectorView,
+        "My inspections",
+        label=_l("My inspections"),
+        icon="fa-mobile",
+        category="Inspections",
+        category_label=_l("Inspections"),
+        category_icon="fa-search",
+    )
+    appbuilder.add_view_no_menu(inspect_views.EnterpriseConfirmView)
+    appbuilder.sm.limiter.limit(lambda: current_app.config["TRACKING_RATE_LIMIT"], methods=["POST"])(
+        _blueprint(appbuilder, inspect_views.EnterpriseConfirmView)
+    )
     appbuilder.add_view_no_menu(public.PublicReportView)
     appbuilder.add_view_no_menu(public.PublicTrackView)
     limiter = appbuilder.sm.limiter

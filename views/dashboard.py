@@ -1,5 +1,6 @@
 """The leaders' dashboard: live figures with charts (ECharts served by the project), filters by
-period, level and department, the ranking with drill-down to the cases, and hot spots. It shows
+period, level and department, the ranking with drill-down to the cases, and the early warnings
+(what were its hot spots). It shows
 one office (the reader's, or one under it: ``?jurisdiction=``): the cases of its jurisdiction and
 of those under it, the ranking of its own departments and of its lower offices."""
 
@@ -19,7 +20,7 @@ from app.extensions import db
 from app.ids import as_id
 from app.services import assessment as kpi
 from app.services import jurisdictions
-from app.services.dashboard import clock_figures, hot_spots
+from app.services.dashboard import clock_figures, early_warnings, warnings_clause
 from app.services.reports import parse_period
 from app.services.visibility import visible_cases_clause
 from models import Case, Department
@@ -97,7 +98,7 @@ def dashboard_data(period, department_ids, actor=None, office=None) -> dict:
             {**asdict(row), "jurisdiction_id": r.kpi.jurisdiction_id}
             for row, r in zip(office_rows(lower), lower, strict=True)
         ],
-        "hot_spots": hot_spots(db.session, period, scope),
+        "warnings": early_warnings(db.session, period, clock.utcnow(), warnings_clause(actor, office)),
         "clocks": _clocks(period, scope),
     }
 

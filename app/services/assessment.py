@@ -46,7 +46,7 @@ from app.enums import (
 )
 from app.supervision import NoticeKind
 from app.workflow import Action
-from models import Assignment, Case, CaseEvent, Department, Notice, Rectification
+from models import Assignment, Case, CaseEvent, Department, EarlyWarning, Notice, Rectification
 from models.supervision import notice_case
 
 # --- periods --------------------------------------------------------------------------------
@@ -148,6 +148,7 @@ class DepartmentKpi:
     # The initial verification result given in the department's round on time / given (seed 000).
     verification: Rate = Rate(0, 0)
     paused_days: int = 0  # working days its cases' clocks stood (停表), pauses begun in the period
+    warnings: int = 0  # early warnings about the department raised in the period (预警)
 
     @property
     def late(self) -> int:
@@ -219,14 +220,22 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "reminder": 0.5,
     "rectification": 2.0,
     "interview": 0.0,
+    "warning": 0.0,  # 收到预警: counted and shown, deducts only when an administrator sets it
 }
 
-DEDUCTIONS = {"reminder": "reminders", "rectification": "rectifications", "interview": "interviews"}
+DEDUCTIONS = {
+    "reminder": "reminders",
+    "rectification": "rectifications",
+    "interview": "interviews",
+    "warning": "warnings",
+}
 DEDUCTION_LABELS = {
     "reminder": "提醒敦促函（每份）",
     "rectification": "整改通知书（每份）",
     "interview": "约谈通知书（每份）",
+    "warning": "收到预警（每条）",
 }
+DEDUCTION_UNITS = {"warning": "条"}  # the others: 份
 
 # Settings an administrator may add to change the weights without code (integers, as all settings
 # are): weights in percent, deductions in tenths of a point. Absent keys keep the defaults.
@@ -238,6 +247,7 @@ WEIGHT_SETTINGS = {
     "reminder": ("assessment_deduction_reminder_tenths", 10),
     "rectification": ("assessment_deduction_rectification_tenths", 10),
     "interview": ("assessment_deduction_interview_tenths", 10),
+    "warning": ("assessment_deduction_warning_tenths", 10),
 }
 
 
@@ -455,8 +465,8 @@ def _points(value: float) -> str:
 
 
 def notice_name(key: str) -> str:
-    """提醒敦促函, 整改通知书, 约谈通知书 (``DEDUCTIONS`` keys)."""
-    return DEDUCTION_LABELS[key].removesuffix("（每份）")
+    """提醒敦促函, 整改通知书, 约谈通知书, 收到预警 (``DEDUCTIONS`` keys)."""
+    return DEDUCTION_LABELS[key].removesuffix("（每份）").removesuffix("（每条）")
 
 
 def rate_shares(weights: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -492,7 +502,9 @@ def formulas(weights: Mapping[str, float] | None = None, min_cases: int = 0) -> 
     """The definitions, in Chinese, for the appendix of the assessment report."""
     w = _weights(weights)
     rate_terms = " + ".join(f"{RATE_LABELS[k]} × {w[k]:g}" for k in SCORED_RATES if w[k])
-    deductions = "、".join(f"{notice_name(k)}每份扣 {w[k]:g} 分" for k in DEDUCTIONS)
+    deductions = "、".join(
+        f"{notice_name(k)}每{DEDUCTION_UNITS.get(k, '份')}扣 {w[k]:g} 分" for k in DEDUCTIONS
+    )
     return {
         "考核对象与期间": "考核期内有工单分派其牵头办理的单位。以每一轮牵头承办任务计件：工单按分派时间"
         "（北京时间）归入考核期；重办、提级或退单后重新分派的，另计一轮。各项结果按统计时"
@@ -516,6 +528,7 @@ def formulas(weights: Mapping[str, float] | None = None, min_cases: int = 0) -> 
         " ÷ 初步核查件数 × 100%。",
         "停表工作日数": "考核期内本单位申请停表（等待诉求人补充材料）的各次停表所停的工作日合计。",
         "提醒敦促函、整改通知书、约谈通知书": "考核期内（按签发时间）向本单位发出的份数。",
+        "收到预警": "考核期内（按预警生成时间）预警模型就本单位生成的预警条数，不论其后派发、发函或排除。",
         "综合得分": f"100 × ({rate_terms}) ÷ 权重合计，减去督办扣分（{deductions or '不扣分'}），"
         f"最低 0 分。某项比率没有可计算的工单（分母为 0）时，按全体参评单位该项的合计比率计；"
         f"全体单位均无时按满分计。",
@@ -695,7 +708,7 @@ def department_kpis(
     session, period: Period, department_ids: Iterable[int] | None = None
 ) -> list[DepartmentKpi]:
     """The KPIs of every department that had a lead round dispatched in the period (optionally
-    only those of ``department_ids``), ordered by department code. Three queries in all."""
+    only those of ``department_ids``), ordered by department code. Four queries in all."""
     ids = None if department_ids is None else list(department_ids)
     rounds = _lead_rounds(period, ids)
     round_rows = session.execute(
@@ -738,6 +751,7 @@ def department_kpis(
         .group_by(Notice.department_id)
     )
     notices = {row.department_id: row for row in notice_rows}
+    warnings = warnings_received(session, period, found)
 
     kpis = []
     for row in round_rows:  # one per department: assembling the figures, no per-case work
@@ -763,6 +777,7 @@ def department_kpis(
                 interviews=int(notice.interviews) if notice else 0,
                 verification=Rate(int(sign.verified_on_time), int(sign.verified)) if sign else Rate(0, 0),
                 paused_days=int(sign.paused_days) if sign else 0,
+                warnings=warnings.get(row.id, 0),
             )
         )
     return kpis
@@ -1072,6 +1087,19 @@ def assessed_office(session, actor, jurisdiction_id=None):
     return found
 
 
+def warnings_received(session, period: Period, department_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """The early warnings about each department (``EarlyWarning.department_id``) raised in the
+    period, whatever became of them (one query)."""
+    query = (
+        select(EarlyWarning.department_id, func.count())
+        .where(_in_period(EarlyWarning.created_at, period), EarlyWarning.department_id.isnot(None))
+        .group_by(EarlyWarning.department_id)
+    )
+    if department_ids is not None:
+        query = query.where(EarlyWarning.department_id.in_(list(department_ids)))
+    return {department_id: int(n) for department_id, n in session.execute(query)}
+
+
 # --- exports ---------------------------------------------------------------------------------
 
 
@@ -1138,6 +1166,7 @@ COLUMNS: list[tuple[str, Callable[[RankedDepartment], object], str]] = [
     ("提醒敦促函", _count("reminders"), "int"),
     ("整改通知书", _count("rectifications"), "int"),
     ("约谈通知书", _count("interviews"), "int"),
+    ("收到预警", _count("warnings"), "int"),
     ("考核期间", lambda r: r.kpi.period.label, "text"),
     ("排名说明", lambda r: _not_ranked(r), "text"),
 ]

@@ -1,10 +1,11 @@
 """The leaders' dashboard: the same figures as the bulletin and the assessment (one definition),
-plus hot spots — rising categories and departments, repeated complaints about one window or one
-official. Set-based queries only.
+plus the early warnings the models raised (what were its hot spots: a window or an official
+complained about repeatedly, a rising overdue rate are now warning models). Set-based queries only.
 
 Every figure counts only the cases the reader may see: ``scope`` is the visibility rule's clause
 (``visibility.visible_cases_clause``: a county's office its county, a city its city and its
-counties, the province all), never a rule of its own; None counts every case (jobs, tests)."""
+counties, the province all), never a rule of its own; None counts every case (jobs, tests).
+Warnings are not cases: their scope is ``warnings_clause`` (the office working them)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,13 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, null, or_, select
 
+from app.clock import to_local
+from app.early_warning import WarningState
 from app.enums import AssignmentRole, AssignmentState, RectificationState
 from app.services import assessment as kpi
+from app.services import jurisdictions
 from app.workflow import N_, OPEN_STATUSES, Status
-from models import Assignment, Case, Category, ClockPause, Department, Rectification, ServiceWindow
-
-
-def previous_period(period: kpi.Period) -> kpi.Period:
-    length = period.end - period.start
-    return kpi.Period(period.start - length, period.start, "")
-
-
-def _scoped(query, scope):
-    return query if scope is None else query.where(scope)
+from models import Assignment, Case, ClockPause, Department, EarlyWarning, Rectification, WarningModel
 
 
 def _cases_in(scope):
@@ -33,61 +28,86 @@ def _cases_in(scope):
     return select(Case.id).where(scope)
 
 
-def _counts(session, column, period: kpi.Period, scope=None) -> dict:
-    rows = session.execute(
-        _scoped(
-            select(column, func.count()).where(
-                column.isnot(None), Case.created_at >= period.start, Case.created_at < period.end
-            ),
-            scope,
-        ).group_by(column)
-    ).all()
-    return dict(rows)
+def warnings_clause(actor, office) -> object:
+    """The warnings a dashboard of ``office`` shows its reader: those worked by the office
+    shown and the offices under it (``EarlyWarning.jurisdiction_id``), within the reader's own
+    scope (the same jurisdiction rule as every list: ``jurisdictions.scope_clause``)."""
+    clauses = [jurisdictions.scope_clause(EarlyWarning.jurisdiction_id, actor)]
+    if office is not None and office.parent_id is not None:
+        clauses.append(EarlyWarning.jurisdiction_id.in_(jurisdictions.subtree_ids_select(office.path)))
+    return and_(*clauses)
 
 
-def _rising(now: dict, before: dict, names: dict, limit: int = 5) -> list[dict]:
-    rows = [
-        {
-            "name": names.get(key, str(key)),
-            "id": key,
-            "now": count,
-            "before": before.get(key, 0),
-            "change": count - before.get(key, 0),
-        }
-        for key, count in now.items()
-        if count >= 2 and count > before.get(key, 0)
+def figures_summary(figures: dict | None, limit: int = 4) -> str:
+    """The figures that triggered a warning in one short line (numbers and short texts only;
+    lists of ids are left to the warning's own page)."""
+    parts = [
+        f"{key}：{value}"
+        for key, value in (figures or {}).items()
+        if isinstance(value, int | float | str) and not isinstance(value, bool)
     ]
-    return sorted(rows, key=lambda r: (-r["change"], -r["now"], str(r["name"])))[:limit]
+    return "；".join(parts[:limit])
 
 
-def hot_spots(session, period: kpi.Period, scope=None) -> dict[str, list[dict]]:
-    """What rises among the cases in ``scope`` (see the module docstring)."""
-    before = previous_period(period)
-    categories = {c.id: str(c) for c in session.query(Category)}
-    departments = {d.id: d.name for d in session.query(Department)}
-    windows = {w.id: str(w) for w in session.query(ServiceWindow)}
-    department_column = func.coalesce(Case.concerned_department_id, Case.lead_department_id)
-    windows_now = _counts(session, Case.window_id, period, scope)
-    officials_now = _counts(session, Case.concerned_official, period, scope)
+def early_warnings(session, period: kpi.Period, now: datetime, scope=None, limit: int = 10) -> dict:
+    """The dashboard's warnings (what were its hot spots): per model, the warnings open now,
+    those of them overdue (``due_at`` passed) and those raised in the period; then the ``limit``
+    open ones due first, each with its subject, department, figures and due date. ``scope`` is
+    ``warnings_clause``; None: every warning."""
+    where = [] if scope is None else [scope]
+    is_open = EarlyWarning.state == WarningState.OPEN.value
+    rows = session.execute(
+        select(
+            WarningModel.id,
+            WarningModel.name,
+            _sum(is_open).label("open"),
+            _sum(and_(is_open, EarlyWarning.due_at < now)).label("overdue"),
+            _sum(_within(EarlyWarning.created_at, period)).label("raised"),
+        )
+        .join(WarningModel, WarningModel.id == EarlyWarning.model_id)
+        .where(or_(is_open, _within(EarlyWarning.created_at, period)), *where)
+        .group_by(WarningModel.id, WarningModel.name)
+    ).all()
+    models = sorted(
+        (
+            {
+                "model_id": r.id,
+                "model": r.name,
+                "open": int(r.open),
+                "overdue": int(r.overdue),
+                "raised": int(r.raised),
+            }
+            for r in rows
+        ),
+        key=lambda m: (-m["open"], -m["raised"], m["model"]),
+    )
+    top = session.execute(
+        select(EarlyWarning, WarningModel.name, Department.name)
+        .join(WarningModel, WarningModel.id == EarlyWarning.model_id)
+        .outerjoin(Department, Department.id == EarlyWarning.department_id)
+        .where(is_open, *where)
+        .order_by(EarlyWarning.due_at, EarlyWarning.id)
+        .limit(limit)
+    ).all()
     return {
-        "categories": _rising(
-            _counts(session, Case.category_id, period, scope),
-            _counts(session, Case.category_id, before, scope),
-            categories,
-        ),
-        "departments": _rising(
-            _counts(session, department_column, period, scope),
-            _counts(session, department_column, before, scope),
-            departments,
-        ),
-        "windows": sorted(
-            ({"name": windows.get(k, str(k)), "id": k, "now": n} for k, n in windows_now.items() if n >= 2),
-            key=lambda r: (-r["now"], r["name"]),
-        )[:5],
-        "officials": sorted(
-            ({"name": k, "now": n} for k, n in officials_now.items() if n >= 2),
-            key=lambda r: (-r["now"], r["name"]),
-        )[:5],
+        "models": models,
+        "open": sum(m["open"] for m in models),
+        "overdue": sum(m["overdue"] for m in models),
+        "raised": sum(m["raised"] for m in models),
+        "top": [
+            {
+                "id": w.id,
+                "model": model_name,
+                "subject": w.subject_label,
+                "department": department or "",
+                "figures": figures_summary(w.figures),
+                "due_at": w.due_at.isoformat(),
+                "due_on": to_local(w.due_at).strftime("%Y-%m-%d"),
+                "overdue": w.due_at < now,
+                "url": f"/warningview/show/{w.id}",
+            }
+            for w, model_name, department in top
+        ],
     }
 
 

@@ -87,6 +87,13 @@ DEMANDS = {
     NoticeCause.SUPERVISOR_DECISION: (
         "请你单位接到通知后认真准备，按时参加约谈，并于{reply}前将整改情况书面报告{we}。"
     ),
+    NoticeCause.WARNING_REMINDER: (
+        "请你单位高度重视预警提示的问题，认真核查原因，及时改进，并于{reply}前将核查及改进情况书面答复{we}。"
+    ),
+    NoticeCause.WARNING_RECTIFICATION: (
+        "请你单位高度重视预警提示的问题，深入查找原因，明确整改措施、责任人和整改时限，"
+        "并于{reply}前将整改情况书面报告{we}。"
+    ),
 }
 
 CLOSINGS = {
@@ -255,6 +262,8 @@ def _title(cause: NoticeCause, cases: Sequence[Case], department: str) -> str:
         NoticeCause.IMPROPER_CLOSE_REQUESTS: f"关于{subject}多次申请办结不规范问题的整改通知书",
         NoticeCause.GRADE_C_ASSIGNMENT: f"关于交办{numbers or '有关'}问题线索的函",
         NoticeCause.SUPERVISOR_DECISION: f"关于约谈{department}的通知",
+        NoticeCause.WARNING_REMINDER: "关于预警提示问题的提醒敦促函",
+        NoticeCause.WARNING_RECTIFICATION: "关于预警提示问题的整改通知书",
     }
     return titles[cause]
 

@@ -52,6 +52,9 @@ PUBLIC_ENDPOINTS = {
     "PublicTrackView.reward_confirm": "/track/ reporter tracking",
     "PublicBulletinView.index": "/bulletins/ published bulletins",
     "PublicBulletinView.download": "/bulletins/ published bulletins",
+    "EnterpriseConfirmView.index": "/enterprise/ the enterprise's own code (confirm inspections)",
+    "EnterpriseConfirmView.confirm": "/enterprise/ the enterprise's own code (confirm inspections)",
+    "EnterpriseConfirmView.problem": "/enterprise/ the enterprise's own code (report a problem)",
 }
 # Not requested at all (rule prefix or endpoint → reason).
 SKIPPED_ENDPOINTS = {

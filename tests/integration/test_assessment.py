@@ -293,7 +293,7 @@ def test_every_kpi_of_a_hand_made_month(session, november):
         kpis = asm.department_kpis(session, NOV)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 3  # set-based: rounds, signing, notices — whatever the size
+    assert len(statements) == 4  # set-based: rounds, signing, notices, warnings — whatever the size
     assert [k.code for k in kpis] == ["C10", "C11", "X102", "X103", "X201"]
     k = by_code(kpis)
 

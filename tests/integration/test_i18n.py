@@ -34,7 +34,8 @@ ALLOWED_WORDS = {
     "English",  # the language switch names the other language in that language
     "API",
     "PDF",
-    "CSV",  # acronyms used as such in Chinese government software
+    "CSV",
+    "XLSX",  # acronyms used as such in Chinese government software
     "Demo",  # the name of the demo data set
     # file formats, devices and sizes named on the upload pages and the QR windows (the names
     # with digits, SHA-256, MP3..., are technical names below)
@@ -65,7 +66,7 @@ IDENTIFIERS = [
     # usernames (an office's accounts carry its jurisdiction's code: ch_clerk, sm_supervisor)
     _A
     + r"(?:(?:qy|sm|bl|ch|dc|xs)_)?"
-    + r"(?:admin|clerk|dispatcher|handler\d*|supervisor\d*|leader|hotline\d*|finance|custodian)"
+    + r"(?:admin|clerk|dispatcher|handler\d*|supervisor\d*|leader|hotline\d*|finance|custodian|inspector\d*)"
     + _Z,
     _A + r"tier\d+" + _Z,  # reward tier codes
     r"https?://\S+",  # links (a service window's filing link carries its token)
