@@ -6,7 +6,10 @@ from flask import current_app
 from flask_babel import gettext
 
 from app import clock
+from app.early_warning import LABELS as WARNING_LABELS
+from app.early_warning import RULES
 from app.enums import LABELS
+from app.inspections import LABELS as INSPECTION_LABELS
 from app.services.actor import Actor
 from app.workflow import (
     ACTION_LABELS,
@@ -25,7 +28,16 @@ def current_actor() -> Actor:
     return Actor.from_user(user)
 
 
-_TABLES = (STATUS_LABELS, ACTION_LABELS, ROLE_LABELS, LABELS, EVENT_LABELS)
+_TABLES = (
+    STATUS_LABELS,
+    ACTION_LABELS,
+    ROLE_LABELS,
+    LABELS,
+    EVENT_LABELS,
+    INSPECTION_LABELS,
+    WARNING_LABELS,
+    {rule_type: rule.label for rule_type, rule in RULES.items()},
+)
 # By enum and value: values are shared across enums ("unsatisfied" is a rating and a status,
 # "dispatched" an assignment state and a status), and a member must get its own label.
 _BY_MEMBER = {(type(key), str(key)): msgid for table in _TABLES for key, msgid in table.items()}
