@@ -73,6 +73,7 @@ ROLE_OF = {
     "leader": Role.LEADER,
     "finance": Role.FINANCE,
     "hotline12345": Role.INTEGRATION,
+    "inspector": Role.INSPECTOR,
     "anonymous": None,
 }
 # Roles that see every case (the rule of DOMAIN.md); the others see only the cases their own
@@ -230,12 +231,66 @@ def _build_objects(app, session, actors, cats, depts):
     objs["skips"]["report_id"] = (
         "generated reports render PDF/XLSX files (slow); no report/bulletin object created"
     )
+    _inspection_objects(session, objs, depts)
     session.commit()
     sm = app.appbuilder.sm
     key = sm.create_api_key(sm.find_user(username="hotline12345"), "t")
     objs["api_key"], objs["api_key_uuid"] = key["key"], key["uuid"]
     objs["handler_role"] = sm.find_role("Handler").id
     return objs
+
+
+def _inspection_objects(session, objs, depts) -> None:
+    """An enterprise with its two codes, one inspection by the demo inspector's unit and one
+    open warning about X102 (the routes of 入企扫码 and of the warnings address them)."""
+    import models as m
+    from app.early_warning import SubjectKind
+
+    inspector = session.query(m.Staff).filter_by(username="inspector").one()
+    enterprise = m.Enterprise(
+        name="矩阵测试企业",
+        credit_code="91350100M000100Y43",
+        token="matrix-scan-token",
+        confirm_token="matrix-confirm-token",
+        created_at=NOW,
+    )
+    officers = [
+        m.EnforcementOfficer(
+            name=name, certificate_no=number, department_id=inspector.department_id, user_id=user
+        )
+        for name, number, user in (("矩阵甲", "MX-0001", inspector.id), ("矩阵乙", "MX-0002", None))
+    ]
+    basis = session.query(m.InspectionItem).filter_by(kind="basis").first()
+    session.add_all([enterprise, *officers])
+    session.flush()
+    inspection = m.Inspection(
+        number="JC20261102999999",
+        enterprise_id=enterprise.id,
+        department_id=inspector.department_id,
+        basis_id=basis.id,
+        started_at=NOW,
+        created_at=NOW,
+        officers=officers,
+    )
+    model = session.query(m.WarningModel).first()
+    warning = m.EarlyWarning(
+        key="matrix",
+        model_id=model.id,
+        subject_kind=SubjectKind.DEPARTMENT,
+        subject_key=str(depts["X102"].id),
+        subject_label=depts["X102"].name,
+        department_id=depts["X102"].id,
+        jurisdiction_id=session.query(m.Jurisdiction.id).filter_by(parent_id=None).scalar(),
+        period_start=NOW.date(),
+        period_end=NOW.date(),
+        created_at=NOW,
+        due_at=NOW,
+    )
+    session.add_all([inspection, warning])
+    session.flush()
+    objs["enterprise"] = enterprise.id
+    objs["inspection"] = inspection.id
+    objs["warning"] = warning.id
 
 
 def _png() -> bytes:
@@ -315,6 +370,8 @@ def _targets(app, session, objs):
                 ],
                 combos,
             )
+        elif "pk" in args and view_ep == "InspectorView":
+            combos = expand([({"pk": objs["inspection"]}, {"kind": "row"})], combos)
         elif "pk" in args and model is not None:
             if model is m.Reward and "reward" in objs:
                 row = objs["reward"]
@@ -342,6 +399,11 @@ def _targets(app, session, objs):
             ("version", "v1"),
             ("fmt", "pdf"),
             ("group_by", "0"),
+            ("token", "matrix-confirm-token" if view_ep == "EnterpriseConfirmView" else "matrix-scan-token"),
+            ("inspection_id", objs["inspection"]),
+            ("warning_id", objs["warning"]),
+            ("subject_id", objs["enterprise"]),
+            ("by", "enterprise"),
         ):
             if arg in args:
                 combos = expand([({arg: value}, {"kind": "row"} if arg.endswith("_id") else {})], combos)
