@@ -185,8 +185,7 @@ class EnterpriseView(ModelView):
                         filename=upload.filename,
                         content=content,
                     )
-                except DomainError as error:
-                    db.session.rollback()
+                except DomainError as error:  # refused before any row is written
                     refusal = error.message
         return self.render_template(
             "enterprises/import.html",

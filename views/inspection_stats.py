@@ -147,6 +147,8 @@ def _span() -> Span:
     try:
         if first or last:
             span = Span(date.fromisoformat(first or last), date.fromisoformat(last or first))
+            if not (2000 <= span.first.year and span.last.year <= 2100):
+                raise ValueError("outside the years the platform keeps")
             if span.first > span.last:
                 flash(
                     gettext("The period's first day is after its last day: the current month is shown."),

@@ -301,8 +301,6 @@ class WarningModelView(ModelView):
                 if not errors:
                     flash(_l("The warning model has been saved."), "success")
                     return redirect(url_for("WarningModelView.list"))
-                db.session.rollback()
-                model = db.session.get(WarningModel, pk)
         thresholds = dict(model.thresholds or {})
         params = [
             {
