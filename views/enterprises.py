@@ -60,6 +60,10 @@ def public_base() -> str:
     return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
 
 
+def _yes_no(value) -> str:
+    return str(_l("Yes") if value else _l("No"))
+
+
 class EnterpriseView(ModelView):
     """The registry: the administrator adds, edits and imports; supervisors and leaders read."""
 
@@ -103,8 +107,8 @@ class EnterpriseView(ModelView):
         ),
     }
     formatters_columns = {
-        "no_disturb": lambda v: str(_l("Yes") if v else _l("No")),
-        "active": lambda v: str(_l("Yes") if v else _l("No")),
+        "no_disturb": _yes_no,
+        "active": _yes_no,
     }
     validators_columns = {"credit_code": [_check_credit_code]}
     add_form_extra_fields = edit_form_extra_fields = {
@@ -197,7 +201,15 @@ class EnterpriseView(ModelView):
         )
 
 
-class InspectionItemView(ModelView):
+class _RegisterView(ModelView):
+    """An administrator's register of active/inactive rows (a base, never added as a view)."""
+
+    formatters_columns = {"active": _yes_no}
+    add_form_extra_fields = edit_form_extra_fields = {"active": BooleanField(_l("Active"), default=True)}
+    page_size = 50
+
+
+class InspectionItemView(_RegisterView):
     """The administrator's list of inspection bases (双随机 task, complaint...) and items."""
 
     datamodel = SQLAInterface(InspectionItem)
@@ -215,19 +227,18 @@ class InspectionItemView(ModelView):
     add_columns = edit_columns = show_columns = ["kind", "code", "name", "sort_order", "active"]
     search_columns = ["code", "name"]  # a filter on kind would offer the stored (English) values
     formatters_columns = {
+        **_RegisterView.formatters_columns,
         "kind": lambda v: gettext(BASIS_LABELS[BasisKind(v)]) if v else "",
-        "active": lambda v: str(_l("Yes") if v else _l("No")),
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        **_RegisterView.add_form_extra_fields,
         "kind": enum_select(BasisKind, _l("Kind"), blank=False),
-        "active": BooleanField(_l("Active"), default=True),
     }
     search_form_extra_fields = {"kind": enum_select(BasisKind, _l("Kind"), blank=False)}
     base_order = ("sort_order", "asc")
-    page_size = 50
 
 
-class EnforcementOfficerView(ModelView):
+class EnforcementOfficerView(_RegisterView):
     """Law-enforcement officers: name, certificate number, unit, linked staff account."""
 
     datamodel = SQLAInterface(EnforcementOfficer)
@@ -247,11 +258,8 @@ class EnforcementOfficerView(ModelView):
     description_columns = {
         "user": _l("The staff account (role Inspector) the officer registers inspections with; optional."),
     }
-    formatters_columns = {"active": lambda v: str(_l("Yes") if v else _l("No"))}
     validators_columns = {"certificate_no": [lambda form, field: _check_certificate(form, field)]}
-    add_form_extra_fields = edit_form_extra_fields = {"active": BooleanField(_l("Active"), default=True)}
     base_order = ("name", "asc")
-    page_size = 50
 
     def _strip(self, item):
         item.name = (item.name or "").strip()

@@ -199,58 +199,47 @@ def _office_scope(warning: EarlyWarning) -> _Scope:
     return _Scope(warning.jurisdiction.path)
 
 
+# Each move: the service, the form fields it takes (by their keyword names) and what it says done.
+_MOVES = {
+    "dispatch": (
+        work.dispatch_warning,
+        ("department_id", "note"),
+        _l("The warning has been dispatched as a case."),
+    ),
+    "notice": (work.issue_warning_notice, ("kind", "details"), _l("The notice has been issued.")),
+    "dismiss": (work.dismiss_warning, ("reason",), _l("The warning has been dismissed.")),
+}
+
+
 class WarningActionView(BaseView):
+    """The supervisor's three moves on a warning, one permission each (can_dispatch, ...)."""
+
     route_base = "/warnings/act"
 
-    def _do(self, warning_id, do, message):
+    def _do(self, warning_id, move):
+        service, fields, message = _MOVES[move]
+        values = {f: request.form.get(f) for f in fields}
+
         def run(actor, now):
             warning = work.get_warning(db.session, warning_id, actor, for_update=True)
-            return do(warning, actor, now)
+            return service(db.session, warning, actor=actor, now=now, **values)
 
         return run_posted(run, message, url_for("WarningView.show", pk=warning_id))
 
     @expose("/<int:warning_id>/dispatch", methods=["POST"])
     @has_access
     def dispatch(self, warning_id):
-        return self._do(
-            warning_id,
-            lambda warning, actor, now: work.dispatch_warning(
-                db.session,
-                warning,
-                actor=actor,
-                now=now,
-                department_id=request.form.get("department_id"),
-                note=request.form.get("note"),
-            ),
-            _l("The warning has been dispatched as a case."),
-        )
+        return self._do(warning_id, "dispatch")
 
     @expose("/<int:warning_id>/notice", methods=["POST"])
     @has_access
     def notice(self, warning_id):
-        return self._do(
-            warning_id,
-            lambda warning, actor, now: work.issue_warning_notice(
-                db.session,
-                warning,
-                actor=actor,
-                now=now,
-                kind=request.form.get("kind"),
-                details=request.form.get("details"),
-            ),
-            _l("The notice has been issued."),
-        )
+        return self._do(warning_id, "notice")
 
     @expose("/<int:warning_id>/dismiss", methods=["POST"])
     @has_access
     def dismiss(self, warning_id):
-        return self._do(
-            warning_id,
-            lambda warning, actor, now: work.dismiss_warning(
-                db.session, warning, actor=actor, now=now, reason=request.form.get("reason")
-            ),
-            _l("The warning has been dismissed."),
-        )
+        return self._do(warning_id, "dismiss")
 
 
 class WarningModelView(ModelView):

@@ -71,6 +71,12 @@ def _departments(session, ids) -> dict[int, tuple[str, int | None]]:
     return {r.id: (r.name, r.jurisdiction_id) for r in rows}
 
 
+def _rows_by_id(session, model, ids, *columns) -> dict:
+    """{id: row} of ``model``'s ``columns`` for the given ids."""
+    stmt = select(model.id, *columns).where(any_of(session, model.id, list(ids)))
+    return {row.id: row for row in session.execute(stmt)}
+
+
 def _grouped_ids(session, stmt, limit: int = CASE_LINKS) -> dict:
     """Run ``stmt`` (rows of group key, id) into {key: [ids, capped]}."""
     out: dict = defaultdict(list)
@@ -80,19 +86,31 @@ def _grouped_ids(session, stmt, limit: int = CASE_LINKS) -> dict:
     return out
 
 
-def _rising(session, model, start, end, prev_start, th, rows, linked) -> list[Finding]:
-    """Departments whose share rose period on period: ``rows`` give (department, current?,
-    total, hits); ``linked(departments)`` the statement of (department, case id) behind it."""
+def _department_finding(dept: int, depts: dict, figures: dict, case_ids: list[int]) -> Finding:
+    """A finding about one department (``depts`` from ``_departments``)."""
+    name, place = depts.get(dept, ("", None))
+    return Finding(SubjectKind.DEPARTMENT, str(dept), name, dept, None, place, figures, case_ids)
+
+
+def _rising_share(session, th, dept, id_, in_window, current, hit) -> list[Finding]:
+    """Departments whose share of ``hit`` rows rose period on period. ``in_window`` spans the
+    previous and the current period, ``current`` tells the current one; ``dept`` and ``id_`` are
+    the department and case id columns of the rows counted."""
+    rows = session.execute(
+        select(dept, current, func.count(), func.sum(case((hit, 1), else_=0)))
+        .where(in_window)
+        .group_by(dept, current)
+    ).all()
     counts: dict[int, dict] = defaultdict(lambda: {"now": [0, 0], "prev": [0, 0]})
-    for dept, current, total, hits in rows:
-        slot = counts[dept]["now" if current else "prev"]
+    for department, is_current, total, hits in rows:
+        slot = counts[department]["now" if is_current else "prev"]
         slot[0], slot[1] = int(total), int(hits or 0)
     flagged = {}
-    for dept, c in counts.items():
+    for department, c in counts.items():
         (n, h), (pn, ph) = c["now"], c["prev"]
         rate, prev_rate = _rate(h, n), _rate(ph, pn)
         if n >= th["min_cases"] and rate - prev_rate >= th["rise_points"]:
-            flagged[dept] = {
+            flagged[department] = {
                 "cases": n,
                 "hits": h,
                 "rate": rate,
@@ -104,20 +122,11 @@ def _rising(session, model, start, end, prev_start, th, rows, linked) -> list[Fi
     if not flagged:
         return []
     names = _departments(session, flagged)
-    ids = _grouped_ids(session, linked(list(flagged)))
-    return [
-        Finding(
-            SubjectKind.DEPARTMENT,
-            str(dept),
-            names.get(dept, ("", None))[0],
-            dept,
-            None,
-            names.get(dept, ("", None))[1],
-            figures,
-            ids.get(dept, []),
-        )
-        for dept, figures in sorted(flagged.items())
-    ]
+    ids = _grouped_ids(
+        session,
+        select(dept, id_).where(in_window, current, hit, any_of(session, dept, list(flagged))).order_by(id_),
+    )
+    return [_department_finding(d, names, figures, ids.get(d, [])) for d, figures in sorted(flagged.items())]
 
 
 @evaluator(RuleType.OVERDUE_RATE_RISING)
@@ -127,26 +136,15 @@ def overdue_rate_rising(session, model, start, end, prev_start, th, now) -> list
         Assignment.done_at > Assignment.due_at, and_(Assignment.done_at.is_(None), Assignment.due_at < now)
     )
     in_window = and_(Assignment.due_at >= prev_start, Assignment.due_at < end, Assignment.role == "lead")
-    current = Assignment.due_at >= start
-    rows = session.execute(
-        select(
-            Assignment.department_id,
-            current,
-            func.count(),
-            func.sum(case((overdue, 1), else_=0)),
-        )
-        .where(in_window)
-        .group_by(Assignment.department_id, current)
-    ).all()
-
-    def linked(depts):
-        return (
-            select(Assignment.department_id, Assignment.case_id)
-            .where(in_window, current, overdue, any_of(session, Assignment.department_id, depts))
-            .order_by(Assignment.case_id)
-        )
-
-    return _rising(session, model, start, end, prev_start, th, rows, linked)
+    return _rising_share(
+        session,
+        th,
+        Assignment.department_id,
+        Assignment.case_id,
+        in_window,
+        Assignment.due_at >= start,
+        overdue,
+    )
 
 
 @evaluator(RuleType.UNSATISFIED_RISING)
@@ -158,22 +156,15 @@ def unsatisfied_rising(session, model, start, end, prev_start, th, now) -> list[
         Case.rating.is_not(None),
         Case.lead_department_id.is_not(None),
     )
-    current = Case.replied_at >= start
-    unsatisfied = Case.rating == "unsatisfied"
-    rows = session.execute(
-        select(Case.lead_department_id, current, func.count(), func.sum(case((unsatisfied, 1), else_=0)))
-        .where(in_window)
-        .group_by(Case.lead_department_id, current)
-    ).all()
-
-    def linked(depts):
-        return (
-            select(Case.lead_department_id, Case.id)
-            .where(in_window, current, unsatisfied, any_of(session, Case.lead_department_id, depts))
-            .order_by(Case.id)
-        )
-
-    return _rising(session, model, start, end, prev_start, th, rows, linked)
+    return _rising_share(
+        session,
+        th,
+        Case.lead_department_id,
+        Case.id,
+        in_window,
+        Case.replied_at >= start,
+        Case.rating == "unsatisfied",
+    )
 
 
 @evaluator(RuleType.WINDOW_REPEATED)
@@ -189,14 +180,9 @@ def window_repeated(session, model, start, end, prev_start, th, now) -> list[Fin
     if not rows:
         return []
     counts = dict(rows)
-    windows = {
-        w.id: w
-        for w in session.execute(
-            select(
-                ServiceWindow.id, ServiceWindow.name, ServiceWindow.hall, ServiceWindow.department_id
-            ).where(any_of(session, ServiceWindow.id, list(counts)))
-        )
-    }
+    windows = _rows_by_id(
+        session, ServiceWindow, counts, ServiceWindow.name, ServiceWindow.hall, ServiceWindow.department_id
+    )
     depts = _departments(session, [w.department_id for w in windows.values()])
     ids = _grouped_ids(
         session,
@@ -341,17 +327,7 @@ def _by_department(session, counted, threshold, figure, linked, extra=None) -> l
     depts = _departments(session, [d for d, _ in rows])
     ids = _grouped_ids(session, linked([d for d, _ in rows]))
     return [
-        Finding(
-            SubjectKind.DEPARTMENT,
-            str(d),
-            depts.get(d, ("", None))[0],
-            d,
-            None,
-            depts.get(d, ("", None))[1],
-            {figure: n, **(extra or {})},
-            ids.get(d, []),
-        )
-        for d, n in sorted(rows)
+        _department_finding(d, depts, {figure: n, **(extra or {})}, ids.get(d, [])) for d, n in sorted(rows)
     ]
 
 
@@ -368,12 +344,7 @@ def returns_bouncing(session, model, start, end, prev_start, th, now) -> list[Fi
     if not rows:
         return []
     counts = dict(rows)
-    cases = {
-        c.id: c
-        for c in session.execute(
-            select(Case.id, Case.number, Case.jurisdiction_id).where(any_of(session, Case.id, list(counts)))
-        )
-    }
+    cases = _rows_by_id(session, Case, counts, Case.number, Case.jurisdiction_id)
     departments = _grouped_ids(
         session,
         select(CaseEvent.case_id, CaseEvent.department_id).where(
@@ -452,14 +423,7 @@ def _window(th, end: datetime, now: datetime) -> tuple[datetime, datetime]:
 def _enterprise_findings(session, counts: dict[int, dict], inspection_where) -> list[Finding]:
     if not counts:
         return []
-    enterprises = {
-        e.id: e
-        for e in session.execute(
-            select(Enterprise.id, Enterprise.name, Enterprise.jurisdiction_id).where(
-                any_of(session, Enterprise.id, list(counts))
-            )
-        )
-    }
+    enterprises = _rows_by_id(session, Enterprise, counts, Enterprise.name, Enterprise.jurisdiction_id)
     flagged = and_(inspection_where, any_of(session, Inspection.enterprise_id, list(counts)))
     inspections = _grouped_ids(
         session,
@@ -543,22 +507,16 @@ def officer_repeated(session, model, start, end, prev_start, th, now) -> list[Fi
     ).all()
     if not rows:
         return []
-    officers = {
-        o.id: o
-        for o in session.execute(
-            select(EnforcementOfficer.id, EnforcementOfficer.name, EnforcementOfficer.department_id).where(
-                any_of(session, EnforcementOfficer.id, list({r[0] for r in rows}))
-            )
-        )
-    }
-    enterprises = {
-        e.id: e
-        for e in session.execute(
-            select(Enterprise.id, Enterprise.name, Enterprise.jurisdiction_id).where(
-                any_of(session, Enterprise.id, list({r[1] for r in rows}))
-            )
-        )
-    }
+    officers = _rows_by_id(
+        session,
+        EnforcementOfficer,
+        {r[0] for r in rows},
+        EnforcementOfficer.name,
+        EnforcementOfficer.department_id,
+    )
+    enterprises = _rows_by_id(
+        session, Enterprise, {r[1] for r in rows}, Enterprise.name, Enterprise.jurisdiction_id
+    )
     depts = _departments(session, [o.department_id for o in officers.values()])
     pair = Inspection.enterprise_id
     inspections = _grouped_ids(
@@ -629,15 +587,8 @@ def inspections_unconfirmed(session, model, start, end, prev_start, th, now) -> 
         INSPECTION_IDS,
     )
     return [
-        Finding(
-            SubjectKind.DEPARTMENT,
-            str(d),
-            depts.get(d, ("", None))[0],
-            d,
-            None,
-            depts.get(d, ("", None))[1],
-            {"inspections": n, "days": th["days"], "inspection_ids": inspections.get(d, [])},
-            [],
+        _department_finding(
+            d, depts, {"inspections": n, "days": th["days"], "inspection_ids": inspections.get(d, [])}, []
         )
         for d, n in sorted(rows)
     ]
