@@ -163,7 +163,7 @@ def _span() -> Span:
             return span
         if month:
             found = re.fullmatch(r"(\d{4})-(\d{1,2})", month)
-            if found and 1 <= int(found[2]) <= 12:
+            if found and 1 <= int(found[2]) <= 12 and 2000 <= int(found[1]) <= 2100:
                 return _month(int(found[1]), int(found[2]))
             raise ValueError(month)
     except (ValueError, OverflowError):

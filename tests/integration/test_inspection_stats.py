@@ -296,11 +296,26 @@ def test_a_county_supervisor_cannot_open_another_countys_inspection(app, client,
 
 
 @pytest.mark.parametrize(
-    "query", ["month=2026-13", "from=2026-02-30&to=x", "from=2026-11-30&to=2026-11-01", "month="]
+    "query",
+    [
+        "month=2026-13",
+        "from=2026-02-30&to=x",
+        "from=2026-11-30&to=2026-11-01",
+        "month=",
+        "month=0001-01",
+        "month=9999-12",
+        "from=0001-01-01&to=0001-01-31",
+    ],
 )
 def test_bad_dates_fall_back_to_the_current_month(app, client, committed, query):
     login(client, "supervisor")
-    assert client.get(f"/inspections/stats/?{query}").status_code == 200
+    firm = committed[0].enterprise_id
+    for url in (
+        "/inspections/stats/",
+        f"/inspections/stats/drill/enterprise/{firm}",
+        "/inspections/stats/export/enterprise.csv",
+    ):
+        assert client.get(f"{url}?{query}").status_code == 200, url
 
 
 def test_a_handler_is_kept_out(app, client, committed):
