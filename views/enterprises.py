@@ -73,6 +73,8 @@ class EnterpriseView(ModelView):
     add_title, edit_title = _l("Add enterprise"), _l("Edit enterprise")
     show_title = _l("Enterprise details")
     list_template = "enterprises/list.html"
+    # No delete: inspections and warnings keep pointing at an enterprise; "active" retires it.
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_import", "can_qr_sheet"]
     page_size = 50
     label_columns = LABELS
     list_columns = ["name", "credit_code", "region", "industry", "no_disturb", "active"]

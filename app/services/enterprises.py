@@ -147,6 +147,8 @@ def clean(data: dict) -> dict:
 def _apply(session, enterprise: Enterprise, values: dict, jurisdiction_cache: dict | None = None) -> None:
     for key, value in values.items():
         setattr(enterprise, key, value)
+    if "region" not in values:
+        return
     region = values["region"]
     if jurisdiction_cache is not None and region in jurisdiction_cache:
         enterprise.jurisdiction = jurisdiction_cache[region]
@@ -333,7 +335,7 @@ def import_enterprises(
     reported with its row number and skipped whole, the others are saved."""
     rows = read_rows(filename, content)
     result = ImportResult()
-    cleaned: list[tuple[int, dict]] = []
+    cleaned: list[tuple[int, dict, set[str]]] = []
     seen: dict[str, int] = {}
     for number, data in rows:
         try:
@@ -351,9 +353,9 @@ def import_enterprises(
             )
             continue
         seen[values["credit_code"]] = number
-        cleaned.append((number, values))
+        cleaned.append((number, values, set(data)))
     existing: dict[str, Enterprise] = {}
-    codes = [v["credit_code"] for _, v in cleaned]
+    codes = [v["credit_code"] for _, v, _ in cleaned]
     for start in range(0, len(codes), 500):
         chunk = codes[start : start + 500]
         for enterprise in session.execute(
@@ -361,7 +363,7 @@ def import_enterprises(
         ).scalars():
             existing[enterprise.credit_code] = enterprise
     cache: dict = {}
-    for _number, values in cleaned:
+    for _number, values, present in cleaned:
         enterprise = existing.get(values["credit_code"])
         if enterprise is None:
             enterprise = Enterprise(created_at=now, active=True)
@@ -369,8 +371,8 @@ def import_enterprises(
             assign_tokens(enterprise)
             session.add(enterprise)
             result.created += 1
-        else:
-            _apply(session, enterprise, values, cache)
+        else:  # a column the file does not have keeps what the registry holds
+            _apply(session, enterprise, {k: v for k, v in values.items() if k in present}, cache)
             result.updated += 1
     session.flush()
     if actor is not None and result.saved:

@@ -135,6 +135,13 @@ def register_inspection(
                 partners.append(unit)
         if not partners:
             raise Invalid(N_("A joint inspection needs at least one other unit."))
+    units = {officer.department_id, *(u.id for u in partners)}
+    for present in officers:
+        if present.department_id not in units:
+            raise Invalid(
+                N_("%(name)s is not of your unit or of a partner unit of this joint inspection."),
+                name=present.name,
+            )
     reason = clean_text(data.get("no_disturb_reason"), N_("Reason"), required=False, limit=MAX_NOTE)
     if enterprise.no_disturb:
         if not reason or len(reason) < MIN_NO_DISTURB_REASON:

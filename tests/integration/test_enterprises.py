@@ -78,6 +78,35 @@ def test_csv_import_saves_good_rows_reports_bad_ones_and_updates_by_credit_code(
     assert C not in by_code and bad not in by_code  # no half-saved row
 
 
+def test_an_import_without_a_column_keeps_what_the_registry_holds_there(session):
+    svc.create_enterprise(
+        session,
+        actor=None,
+        now=NOW,
+        data={
+            "name": "旧名称",
+            "credit_code": A,
+            "region": "清源省/石门市/长河县",
+            "industry": "制造业",
+            "no_disturb": "1",
+        },
+    )
+    before = session.execute(select(Enterprise).where(Enterprise.credit_code == A)).scalar_one()
+    place = before.jurisdiction_id
+    result = svc.import_enterprises(
+        session,
+        actor=None,
+        now=NOW,
+        filename="names.csv",
+        content=f"企业名称,统一社会信用代码\n新名称,{A}\n".encode(),
+    )
+    assert result.updated == 1
+    after = session.execute(select(Enterprise).where(Enterprise.credit_code == A)).scalar_one()
+    assert after.name == "新名称"
+    assert (after.region, after.industry, after.no_disturb) == ("清源省/石门市/长河县", "制造业", True)
+    assert after.jurisdiction_id == place
+
+
 def test_gb18030_csv_with_english_headers(session):
     text = f"name,credit_code,region,no_disturb\n邢台企业,{C},清源省,1\n"
     result = svc.import_enterprises(
@@ -221,3 +250,14 @@ def test_supervisor_reads_but_cannot_add_or_import(app):
         content_type="multipart/form-data",
     )
     assert response.status_code in (302, 403)
+
+
+def test_an_enterprise_is_retired_not_deleted_even_by_the_administrator(app, session):
+    """Inspections and warnings keep pointing at an enterprise: "active" retires it, nothing deletes it."""
+    firm = svc.create_enterprise(session, actor=None, now=NOW, data={"name": "留档企业", "credit_code": A})
+    session.commit()
+    client = app.test_client()
+    login(client, "admin")
+    client.post(f"/enterprises/delete/{firm.id}")
+    session.expire_all()
+    assert session.get(Enterprise, firm.id) is not None

@@ -144,12 +144,32 @@ def test_an_inspection_needs_two_officers_present(session, unit):
     assert inspection.basis_note == "SSJ-2026-017" and inspection.items == unit["items"]
 
 
-def test_an_officer_of_another_unit_joins_by_certificate_number(session, unit):
+def test_an_officer_of_a_partner_unit_joins_a_joint_inspection_by_certificate_number(session, unit, depts):
     firm = make_enterprise(session)
-    inspection = register(session, unit, firm, officer_ids=[], certificate_nos=unit["other"].certificate_no)
+    inspection = register(
+        session,
+        unit,
+        firm,
+        officer_ids=[],
+        certificate_nos=unit["other"].certificate_no,
+        joint=True,
+        partner_unit_ids=[depts["X103"].id],
+    )
     assert inspection.officers == [unit["me"], unit["other"]]
     with refused("certificate number"):
         register(session, unit, firm, certificate_nos="ZF-NOBODY")
+
+
+def test_a_certificate_number_of_another_unit_does_not_make_up_the_two_officers(session, unit):
+    """Typing in a number seen elsewhere must not meet the two-officer rule of a single-unit inspection."""
+    with refused("partner unit"):
+        register(
+            session,
+            unit,
+            make_enterprise(session),
+            officer_ids=[],
+            certificate_nos=unit["other"].certificate_no,
+        )
 
 
 def test_an_officer_of_another_unit_cannot_be_ticked_as_a_colleague(session, unit):
