@@ -10,6 +10,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -275,7 +276,9 @@ def _check_certificate(form, field) -> None:
     number = (field.data or "").strip()
     if not number:
         raise ValidationError(str(_l("Law-enforcement certificate number: required.")))
-    query = db.session.query(EnforcementOfficer.id).filter(EnforcementOfficer.certificate_no == number)
+    query = db.session.query(EnforcementOfficer.id).filter(
+        func.upper(EnforcementOfficer.certificate_no) == number.upper()
+    )
     if query.filter(EnforcementOfficer.id != (_edited_pk() or 0)).first():
         raise ValidationError(str(_l("Another officer already has this certificate number.")))
     user = form.user.data if "user" in form else None
