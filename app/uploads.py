@@ -2,8 +2,9 @@
 
 Pure Python + ``filetype`` + Pillow + ``app.scrub`` (no Flask, no database). A file is accepted
 only when its *content* is one of the kinds in ``ACCEPTED``; the extension and the client's
-Content-Type are never trusted. Each accepted file is written under the directory the caller
-chooses (outside any web root) with a generated name only, in two steps:
+Content-Type are never trusted. Each accepted file is written to the store the caller chooses
+(app/storage.py: a local folder outside any web root, or a private bucket) with a generated name
+only, in two steps:
 
 * ``store_original`` (while the reporter waits: checks and one write): the original bytes,
   unchanged, as evidence (``stored_name``, with their SHA-256);
@@ -27,25 +28,25 @@ before this module is imported; otherwise it is refused with advice to send a JP
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import io
 import os
 import re
 import struct
-import tempfile
 import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import filetype
 from PIL import Image, ImageOps, ImageSequence
 
 from app import scrub
 from app.errors import Invalid, NotFound
+from app.storage import LocalStore, Store, as_store
 from app.workflow import N_
 
 try:  # Pillow wheels ship littlecms; a build without it just drops the ICC profile
@@ -237,7 +238,6 @@ def clean_original_name(filename: str | None) -> str:
 
 _GENERATED = re.compile(r"(?P<token>[0-9a-f]{32})(?P<staff>\.staff)?\.(?P<ext>[0-9a-z]{2,5})")
 _ORIGINAL_EXTENSIONS = {exts[0] for exts in EXTENSIONS.values()}
-TEMP_PREFIX = ".upload-"  # a file being written (``_write_atomic``); never a final name
 
 
 def is_generated_name(name: object) -> bool:
@@ -492,37 +492,16 @@ def _staff_picture(data: bytes, content_type: str, name: str) -> bytes:
 
 
 # --- storage ---------------------------------------------------------------------------------
+# Every file goes through a store (app/storage.py): a local folder, or a bucket of an S3-compatible
+# object storage shared by several hosts. A directory given as a path is a local folder.
+
+Where = Store | os.PathLike | str
 
 
-def _write_atomic(directory: Path, name: str, data: bytes) -> None:
-    """Write ``directory/name`` whole or not at all: a temp file in the same directory (mode
-    0o600, from mkstemp), flushed to disk, then renamed over the final name."""
-    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, directory / name)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write the file at ``path`` whole or not at all (issued notices, seals: see _write_atomic)."""
-    _write_atomic(path.parent, path.name, data)
-
-
-def _sync_directory(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def _write_atomic(where: Where, name: str, data: bytes) -> None:
+    """Write ``name`` whole or not at all (locally: a temp file in the same directory, mode
+    0o600 from mkstemp, fsynced, renamed over the final name, the directory fsynced)."""
+    as_store(where).put(name, data)
 
 
 def _megabytes(size: int) -> str:
@@ -530,10 +509,10 @@ def _megabytes(size: int) -> str:
     return f"{value:.1f}".removesuffix(".0") if value >= 0.1 else f"{value:.2g}"
 
 
-def store_original(directory: Path, filename: str, data: bytes, *, max_bytes: int) -> StoredFile:
+def store_original(where: Where, filename: str, data: bytes, *, max_bytes: int) -> StoredFile:
     """Check one uploaded file (type by content; a picture's header and size) and write the
-    original under ``directory``, created (mode 0o700) if missing. This is all that happens
-    while the reporter waits; ``staff_name`` is None until ``make_staff_copy`` has run.
+    original to ``where`` (a local folder is created, mode 0o700, if missing). This is all that
+    happens while the reporter waits; ``staff_name`` is None until ``make_staff_copy`` has run.
     Nothing is written when the file is refused."""
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
@@ -547,10 +526,7 @@ def store_original(directory: Path, filename: str, data: bytes, *, max_bytes: in
     if content_type in _PICTURES:
         check_picture(data, content_type, name)
     stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[content_type][0]}"
-    directory = Path(directory)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _write_atomic(directory, stored_name, data)
-    _sync_directory(directory)
+    _write_atomic(where, stored_name, data)
     return StoredFile(
         stored_name=stored_name,
         staff_name=None,
@@ -602,72 +578,71 @@ def clean_copy(data: bytes, content_type: str, name: str) -> bytes:
     raise _refuse(_NOT_ACCEPTED, name)
 
 
-def make_staff_copy(directory: Path | str, stored: StoredFile) -> str:
+def make_staff_copy(where: Where, stored: StoredFile) -> str:
     """Read the original (checking its SHA-256), clean it and write the staff copy; return the
     copy's generated name. Raises UploadRejected when it cannot be cleaned (nothing written)."""
-    directory = Path(directory)
-    data = _read_original(directory, stored)
+    data = _read_original(where, stored)
     copy = clean_copy(data, stored.content_type, stored.original_name)
     staff_name = staff_name_for(stored)
-    _write_atomic(directory, staff_name, copy)
-    _sync_directory(directory)
+    _write_atomic(where, staff_name, copy)
     return staff_name
 
 
-def store_upload(directory: Path, filename: str, data: bytes, *, max_bytes: int) -> StoredFile:
+def store_upload(where: Where, filename: str, data: bytes, *, max_bytes: int) -> StoredFile:
     """Both steps at once (one-process tools and tests): the original and its staff copy.
     Nothing is left behind when the file is refused."""
-    stored = store_original(directory, filename, data, max_bytes=max_bytes)
+    stored = store_original(where, filename, data, max_bytes=max_bytes)
     try:
-        staff_name = make_staff_copy(directory, stored)
+        staff_name = make_staff_copy(where, stored)
     except BaseException:
-        delete_stored(directory, stored)
+        delete_stored(where, stored)
         raise
     return dataclasses.replace(stored, staff_name=staff_name)
 
 
-def _read_original(directory: Path, stored: StoredFile) -> bytes:
+def _read_original(where: Where, stored: StoredFile) -> bytes:
     if not _is_original_name(stored.stored_name):
         raise NotFound(_MISSING)
-    path = directory / stored.stored_name
-    if not path.is_file() or path.resolve().parent != directory.resolve():
-        raise NotFound(_MISSING)
-    data = path.read_bytes()
+    try:
+        data = as_store(where).get(stored.stored_name)
+    except FileNotFoundError as error:
+        raise NotFound(_MISSING) from error
     if hashlib.sha256(data).hexdigest() != stored.sha256:
         raise NotFound(_CHANGED)
     return data
 
 
-def open_original(directory: Path | str, stored: StoredFile) -> Path:
-    """Path of an original (evidence: for those entitled to the reporter's identity only),
-    after checking that its bytes still have the recorded SHA-256."""
-    directory = Path(directory)
-    _read_original(directory, stored)
-    return directory / stored.stored_name
+def open_original(where: Where, stored: StoredFile) -> Path | BinaryIO:
+    """An original (evidence: for those entitled to the reporter's identity only), after checking
+    that its bytes still have the recorded SHA-256: the local path, or the checked bytes (at most
+    one upload's size) from an object store, so what is served is what was checked."""
+    store = as_store(where)
+    data = _read_original(store, stored)
+    if isinstance(store, LocalStore):
+        return store.sendable(stored.stored_name)
+    return io.BytesIO(data)
 
 
-def open_for_staff(directory: Path | str, stored: StoredFile | str) -> Path:
-    """Path of the copy staff may see (a StoredFile, or its ``staff_name``). Raises NotFound
-    for anything but an existing generated staff name in ``directory`` — a path, "../x", an
-    unknown name, an original, or a copy not made yet."""
+def open_for_staff(where: Where, stored: StoredFile | str) -> Path | BinaryIO:
+    """The copy staff may see (a StoredFile, or its ``staff_name``): the local path, or a stream
+    from the object store. Raises NotFound for anything but an existing generated staff name —
+    a path, "../x", an unknown name, an original, or a copy not made yet."""
     name = stored.staff_name if isinstance(stored, StoredFile) else stored
     if not _is_staff_name(name):
         raise NotFound(_MISSING)
-    directory = Path(directory)
-    path = directory / name
-    if not path.is_file() or path.resolve().parent != directory.resolve():
-        raise NotFound(_MISSING)
-    return path
+    try:
+        return as_store(where).sendable(name)
+    except FileNotFoundError as error:
+        raise NotFound(_MISSING) from error
 
 
-def delete_stored(directory: Path | str, stored: StoredFile) -> None:
+def delete_stored(where: Where, stored: StoredFile) -> None:
     """Remove the original and the staff copy (e.g. when filing the case failed after the files
     were written). Missing files are fine; names that are not generated names are left alone."""
-    directory = Path(directory)
+    store = as_store(where)
     staff = stored.staff_name
     if staff is None and _is_original_name(stored.stored_name):
         staff = staff_name_for(stored)  # a copy being written when the filing failed
     for name, valid in ((stored.stored_name, _is_original_name), (staff, _is_staff_name)):
         if valid(name):
-            with contextlib.suppress(FileNotFoundError):
-                (directory / name).unlink()
+            store.delete(name)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from app import clock, queue
 from app.errors import NotFound
-from app.services.reports import report_dir
+from app.services.reports import report_store
 from app.transaction import unit_of_work
 from app.workflow import N_
 from models import GeneratedReport
@@ -61,14 +61,11 @@ def generate(session, report_id: int) -> GeneratedReport:
         sha256 = hashlib.sha256(files["pdf"]).hexdigest()
         # Files named by their content: an earlier version stays whole until the row points here.
         name = f"{report.kind}-{report.period_label}-{report.id}-{sha256[:12]}"
+        store = report_store()
         for fmt, content in files.items():
-            (report_dir() / f"{name}.{fmt}").write_bytes(content)
+            store.put(f"{name}.{fmt}", content)  # whole or nothing, on every host's store
         values.update(
-            file_name=name,
-            state="done",
-            error=None,
-            pages=_page_count(report_dir() / f"{name}.pdf"),
-            pdf_sha256=sha256,
+            file_name=name, state="done", error=None, pages=page_count(files["pdf"]), pdf_sha256=sha256
         )
     except Exception as error:  # noqa: BLE001 - recorded for the archive screen
         values.update(state="failed", error=(type(error).__name__ + ": " + str(error))[:500])
@@ -94,14 +91,14 @@ def _version(edited_at) -> str:
     return "0" if edited_at is None else edited_at.strftime("%Y%m%d%H%M%S%f")
 
 
-def _page_count(path) -> int | None:
-    """Pages of a PDF as pdfinfo (poppler-utils, installed by the setup) reports them."""
-    import re
-    import subprocess
+def page_count(pdf: bytes) -> int | None:
+    """Pages of a rendered PDF, read from its bytes (pikepdf: no file, no subprocess)."""
+    import io
+
+    import pikepdf
 
     try:
-        out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            return len(document.pages)
+    except (pikepdf.PdfError, ValueError):
         return None
-    match = re.search(r"^Pages:\s+(\d+)", out.stdout, re.M)
-    return int(match[1]) if match else None

@@ -1,11 +1,14 @@
 """The issued PDF of a supervision notice: rendered once from its frozen document (never from
-live data), kept as ``NOTICE_DIR/<sha256>.pdf`` and served as issued.
+live data), kept as ``<sha256>.pdf`` in the notices store (app/storage.py: NOTICE_DIR, or the
+bucket's notices/ shared by every host) and served as issued.
 
 The first render wins: ``Notice.pdf_sha256`` is set by an UPDATE … WHERE pdf_sha256 IS NULL,
-so two renders at once (the job and a first download) are harmless: the second keeps the file
-and the hash of the first. A stored file that is missing or whose bytes no longer hash to
-``pdf_sha256`` is never replaced by a new render: :class:`NoticeFileError` is raised and the
-caller shows an error, never a different document.
+so two renders at once (the job and a first download, on one host or two) are harmless: the
+second keeps the file and the hash of the first; the file itself is written only if none is
+there (a hard link locally, a conditional PUT on S3), so a stored file is never overwritten.
+A stored file that is missing or whose bytes no longer hash to ``pdf_sha256`` is never replaced
+by a new render: :class:`NoticeFileError` is raised and the caller shows an error, never a
+different document.
 """
 
 from __future__ import annotations
@@ -13,15 +16,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import String, cast, or_, select, update
 
 from app.services import notice_documents, seals
-from app.uploads import write_atomic
+from app.storage import Store, area
 from models import Notice
-from reports.archive import _page_count
+from reports.archive import page_count
 
 log = logging.getLogger(__name__)
 _HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -31,16 +32,15 @@ class NoticeFileError(RuntimeError):
     """The issued PDF of a notice cannot be served as issued (missing or altered)."""
 
 
-def notice_dir() -> Path:
-    directory = Path(current_app.config["NOTICE_DIR"])
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return directory
+def notice_store() -> Store:
+    return area("notices")
 
 
-def pdf_path(sha256: str) -> Path:
+def pdf_key(sha256: str) -> str:
+    """The stored file's name: its SHA-256 (anything else is refused, never looked up)."""
     if not _HEX.match(sha256 or ""):
         raise NoticeFileError(f"not a SHA-256: {sha256!r}")
-    return notice_dir() / f"{sha256}.pdf"
+    return f"{sha256}.pdf"
 
 
 def freeze_document(session, notice: Notice) -> dict:
@@ -79,16 +79,14 @@ def ensure_pdf(session, notice_id: int) -> tuple[str, int | None]:
     pdf = render(document)
     sha256 = hashlib.sha256(pdf).hexdigest()
     try:
-        path = pdf_path(sha256)
-        if not path.exists():
-            write_atomic(path, pdf)
-    except OSError as error:  # the folder is not writable, the disk is full: nothing stored
+        notice_store().put_new(pdf_key(sha256), pdf)  # first writer wins; the same bytes anyway
+    except OSError as error:  # not writable, the disk is full, the store unreachable: nothing stored
         log.error("notice %s (%s): its PDF cannot be stored: %s", notice.id, notice.number, error)
         raise NoticeFileError("not stored") from error
     session.execute(
         update(Notice)
         .where(Notice.id == notice.id, Notice.pdf_sha256.is_(None))
-        .values(pdf_sha256=sha256, pdf_pages=_page_count(path))
+        .values(pdf_sha256=sha256, pdf_pages=page_count(pdf))
     )
     stored, pages = session.execute(
         select(Notice.pdf_sha256, Notice.pdf_pages).where(Notice.id == notice.id)
@@ -105,7 +103,7 @@ def issued_pdf(session, notice: Notice) -> bytes:
     if sha256 is None:
         sha256, _ = ensure_pdf(session, notice.id)
     try:
-        data = pdf_path(sha256).read_bytes()
+        data = notice_store().get(pdf_key(sha256))
     except OSError as error:
         log.error("notice %s (%s): its issued PDF %s is missing: %s", notice.id, notice.number, sha256, error)
         raise NoticeFileError("missing") from error

@@ -6,8 +6,6 @@ calls the one service for that action.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
@@ -417,7 +415,7 @@ class CaseActionView(BaseView):
                 flash(_l("This file is still being cleaned of hidden data; try again in a moment."), "info")
             return redirect(url_for("CaseView.show", pk=case_id))
         stored = attachments.stored_file(attachment)
-        path = open_for_staff(Path(current_app.config["UPLOAD_DIR"]), staff_name)
+        path = open_for_staff(attachments.upload_store(), staff_name)  # a local path or an S3 stream
         response = send_file(
             path, mimetype=staff_content_type(stored), as_attachment=True, download_name=download_name(stored)
         )

@@ -20,24 +20,22 @@ by ``reap_orphans`` once they are older than ORPHAN_AGE and no row refers to the
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import or_, select
 
 from app import queue
 from app.errors import NotAllowed, NotFound
 from app.services import protection
 from app.services.actor import Actor
+from app.storage import TEMP_PREFIX, Store, area
 from app.transaction import after_rollback
 from app.uploads import (
-    TEMP_PREFIX,
     StoredFile,
     UploadRejected,
     is_generated_name,
     make_staff_copy,
+    open_for_staff,
     open_original,
 )
 from app.workflow import N_
@@ -60,8 +58,9 @@ GAVE_UP = N_(
 NOT_ENTITLED = N_("Only those entitled to see who filed this case may open the original files.")
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
+def upload_store() -> Store:
+    """Where reporters' files are kept (app/storage.py: UPLOAD_DIR, or the bucket's uploads/)."""
+    return area("uploads")
 
 
 def stored_file(attachment: Attachment) -> StoredFile:
@@ -146,7 +145,7 @@ def make_copy(stored: StoredFile) -> str | UploadRejected:
     """The file work, outside any transaction: the staff copy's name, or the refusal when the
     file cannot be cleaned. Anything else (a tool missing or killed) is raised: a retry."""
     try:
-        return make_staff_copy(upload_dir(), stored)
+        return make_staff_copy(upload_store(), stored)
     except UploadRejected as refused:
         return refused
 
@@ -160,13 +159,12 @@ def finish_cleaning(session, attachment_id: int, outcome: str | UploadRejected, 
             _refuse(attachment, outcome.msgid, params, now)
             session.flush()
         return REFUSED
-    staff_path = upload_dir() / outcome
     if attachment is None or attachment.clean_state == REFUSED:
-        _remove(staff_path)  # the file or its case is gone, or it was given up meanwhile
+        _remove(outcome)  # the file or its case is gone, or it was given up meanwhile
         return "gone" if attachment is None else REFUSED
     if attachment.clean_state == CLEAN:
         return CLEAN  # another run finished first (the same name, the same bytes)
-    after_rollback(session, lambda: _remove(staff_path))
+    after_rollback(session, lambda: _remove(outcome))
     attachment.staff_name, attachment.clean_state = outcome, CLEAN
     attachment.clean_error, attachment.cleaned_at = None, now
     session.flush()
@@ -179,11 +177,8 @@ def _refuse(attachment: Attachment, msgid: str, params: dict, now: datetime) -> 
     log.warning("attachment %s refused: %s", attachment.id, msgid)
 
 
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+def _remove(name: str) -> None:
+    upload_store().delete(name)
 
 
 # --- the sweep's part ------------------------------------------------------------------------
@@ -218,23 +213,21 @@ def sweep_pending(session, now: datetime) -> int:
 
 
 def reap_orphans(session, now: datetime, *, min_age: timedelta = ORPHAN_AGE) -> int:
-    """Remove what a killed process left in the upload folder: half-written temporary files
-    and generated files no attachment refers to, once older than ``min_age`` (a filing still
-    writing its files is younger). Returns the number of files removed."""
-    directory = upload_dir()
-    if not directory.is_dir():
-        return 0
+    """Remove what a killed process left in the upload store: half-written temporary files
+    (local folders only: an object store never shows a half-written object) and generated files
+    no attachment refers to, once older than ``min_age`` (a filing still writing its files is
+    younger). Returns the number of files removed."""
+    store = upload_store()
     cutoff = (now - min_age).replace(tzinfo=UTC).timestamp()  # naive UTC, as everywhere
     candidates, removed = [], 0
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            if not entry.is_file(follow_symlinks=False) or entry.stat().st_mtime >= cutoff:
-                continue
-            if entry.name.startswith(TEMP_PREFIX):
-                _remove(Path(entry.path))
-                removed += 1
-            elif is_generated_name(entry.name):
-                candidates.append(entry.name)
+    for entry in store.list():
+        if entry.modified >= cutoff:
+            continue
+        if entry.name.startswith(TEMP_PREFIX):
+            store.delete(entry.name)
+            removed += 1
+        elif is_generated_name(entry.name):
+            candidates.append(entry.name)
     for start in range(0, len(candidates), BATCH):
         names = candidates[start : start + BATCH]
         referenced = set()
@@ -246,7 +239,7 @@ def reap_orphans(session, now: datetime, *, min_age: timedelta = ORPHAN_AGE) -> 
             referenced |= {stored_name, staff_name}
         for name in names:
             if name not in referenced:
-                _remove(directory / name)
+                store.delete(name)
                 removed += 1
     if removed:
         log.warning("removed %d orphan upload files", removed)
@@ -257,15 +250,16 @@ def reap_orphans(session, now: datetime, *, min_age: timedelta = ORPHAN_AGE) -> 
 
 
 def open_original_file(session, case: Case, attachment_id: int, *, actor: Actor, now: datetime):
-    """(path, attachment) of a file's untouched original for someone entitled to the reporter's
-    identity (it may carry the reporter's name, device and position), after checking its
-    SHA-256; every opening is recorded like a look at the identity."""
+    """(file, attachment): a file's untouched original (a local path or the checked bytes, for
+    ``send_file``) for someone entitled to the reporter's identity (it may carry the reporter's
+    name, device and position), after checking its SHA-256; every opening is recorded like a
+    look at the identity."""
     attachment = next((a for a in case.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise NotFound(N_("This file does not exist."))
     if not protection.can_see_identity(case, actor):
         raise NotAllowed(NOT_ENTITLED)
-    path = open_original(upload_dir(), stored_file(attachment))
+    path = open_original(upload_store(), stored_file(attachment))
     session.add(
         IdentityAccess(
             case_id=case.id, actor_id=actor.id, actor_name=actor.name, at=now, purpose="original_file"
@@ -283,6 +277,12 @@ def open_original_file(session, case: Case, attachment_id: int, *, actor: Actor,
     )
     session.flush()
     return path, attachment
+
+
+def open_staff_copy(attachment: Attachment):
+    """The staff copy of a clean file for ``send_file`` (a local path or a stream from the
+    object store); NotFound when there is none."""
+    return open_for_staff(upload_store(), staff_copy_name(attachment) or "")
 
 
 def staff_copy_name(attachment: Attachment) -> str | None:

@@ -4,7 +4,6 @@ the reporter's own rating, and the clerk's duplicate handling (link, merge)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func
@@ -44,8 +43,8 @@ class TooManyAttempts(DomainError):
     status = 429
 
 
-def _upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
+def _upload_dir():
+    return attachments.upload_store()  # app/storage.py: UPLOAD_DIR, or the bucket's uploads/
 
 
 def check_files(files: list[tuple[str, bytes]]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,7 @@ from app.publication import ReportKind
 from app.services import jurisdictions
 from app.services.actor import SYSTEM, Actor
 from app.services.bulk import dialect_insert
+from app.storage import Store, area
 from app.workflow import N_, Role
 from models import GeneratedReport, Jurisdiction, ReportCounter
 
@@ -266,17 +268,23 @@ def edit_bulletin(
     return report
 
 
-def report_dir() -> Path:
-    path = Path(current_app.config["REPORT_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def report_store() -> Store:
+    """Where generated reports are kept (app/storage.py: REPORT_DIR, or the bucket's reports/)."""
+    return area("reports")
 
 
-def report_file(report: GeneratedReport, fmt: str) -> Path | None:
+def report_file(report: GeneratedReport, fmt: str) -> Path | BinaryIO | None:
+    """One of a report's files for ``send_file``: the local path, or a stream from the object
+    store (never read whole here); None when it has none."""
     if not report.file_name:
         return None
-    path = report_dir() / f"{report.file_name}.{fmt}"
-    return path if path.is_file() else None
+    try:
+        return report_store().sendable(f"{report.file_name}.{fmt}")
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # the store is unreachable: as if the file were missing, logged
+        current_app.logger.error("report %s: its %s file cannot be read: %s", report.id, fmt, error)
+        return None
 
 
 def publish(session, report_id: int, *, actor: Actor) -> GeneratedReport:

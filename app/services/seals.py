@@ -1,20 +1,20 @@
 """An office's seal (印章) image: a PNG an administrator uploads, kept content-addressed as
-``SEAL_DIR/<sha256>.png`` and named by ``Jurisdiction.seal_sha256``. A seal file is never
-deleted: every notice issued with it names it in its frozen document (``seal_sha256``), and
-removing the seal from the office only stops new notices from carrying it."""
+``<sha256>.png`` in the seals store (app/storage.py: SEAL_DIR, or the bucket) and named by
+``Jurisdiction.seal_sha256``. A seal file is never deleted: every notice issued with it names it
+in its frozen document (``seal_sha256``), and removing the seal from the office only stops new
+notices from carrying it."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import re
-from pathlib import Path
 
 from flask import current_app
 from PIL import Image
 
 from app.errors import Invalid
-from app.uploads import write_atomic
+from app.storage import Store, area
 from app.workflow import N_
 
 MAX_BYTES = 1024 * 1024
@@ -24,10 +24,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def seal_dir() -> Path:
-    directory = Path(current_app.config["SEAL_DIR"])
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return directory
+def seal_store() -> Store:
+    return area("seals")
 
 
 def check_seal(data: bytes) -> tuple[int, int, bool]:
@@ -64,9 +62,7 @@ def store_seal(data: bytes) -> str:
     """Check and keep a seal image; return its SHA-256 (the same image is kept once)."""
     check_seal(data)
     sha256 = hashlib.sha256(data).hexdigest()
-    path = seal_dir() / f"{sha256}.png"
-    if not path.exists():
-        write_atomic(path, data)
+    seal_store().put_new(f"{sha256}.png", data)  # the same image (the same name) is kept once
     return sha256
 
 
@@ -75,11 +71,11 @@ def read_seal(sha256: str | None) -> bytes | None:
     which the caller's rendering then shows as the no-seal layout)."""
     if not sha256 or not _HEX.match(sha256):
         return None
-    path = seal_dir() / f"{sha256}.png"
+    store = seal_store()
     try:
-        data = path.read_bytes()
-    except OSError:
-        current_app.logger.error("seal %s is missing from %s", sha256, path.parent)
+        data = store.get(f"{sha256}.png")
+    except OSError as error:
+        current_app.logger.error("seal %s is missing from %r: %s", sha256, store, error)
         return None
     if hashlib.sha256(data).hexdigest() != sha256:
         current_app.logger.error("seal %s no longer matches its file", sha256)
