@@ -26,6 +26,15 @@ REPORT_DIR = os.environ.get("REPORT_DIR", str(VAR_DIR / "reports"))
 # Issued notices, stored once as PDF under their SHA-256, and the offices' seal images.
 NOTICE_DIR = os.environ.get("NOTICE_DIR", str(VAR_DIR / "notices"))
 SEAL_DIR = os.environ.get("SEAL_DIR", str(VAR_DIR / "seals"))
+# Shared file storage for several hosts (app/storage.py): with STORAGE_URL=s3://bucket/prefix the
+# uploads, notices, reports and seals above go to private objects under prefix/<area>/ of an
+# S3-compatible store (S3_ENDPOINT_URL for MinIO, Ceph...; keys here or boto3's AWS_* chain).
+STORAGE_URL = os.environ.get("STORAGE_URL", "")
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+S3_REGION = os.environ.get("S3_REGION", "")
+S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
+S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE", "")  # path/virtual; default path with an endpoint
 # An office's licensed faces (方正小标宋, 仿宋_GB2312, 楷体_GB2312, 黑体): .ttf/.otf files dropped here
 # win over the bundled substitutes (reports/pdf.py).
 REPORT_FONTS_DIR = os.environ.get("REPORT_FONTS_DIR", str(VAR_DIR / "fonts"))
@@ -67,6 +76,13 @@ MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "yingshang110.local")
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_CLASS = os.environ.get("SMS_GATEWAY_CLASS", "app.services.delivery.HttpSmsGateway")
+# Callbacks to connected systems go to https URLs on public addresses only. Hosts listed here
+# (comma-separated names or IPs, set by an administrator) may also be called over http and
+# resolve to internal addresses (a receiver inside the government network; the tests' 127.0.0.1).
+CALLBACK_ALLOW_HTTP_HOSTS = [
+    h.strip().lower() for h in os.environ.get("CALLBACK_ALLOW_HTTP_HOSTS", "").split(",") if h.strip()
+]
+CALLBACK_TIMEOUT_SECONDS = float(os.environ.get("CALLBACK_TIMEOUT_SECONDS", "10"))
 ENQUEUE_AFTER_COMMIT = os.environ.get("ENQUEUE_AFTER_COMMIT", "1") == "1"
 HOME_COUNTS_SECONDS = 30  # the landing page's counts of open cases are at most this old
 SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
