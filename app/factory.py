@@ -46,6 +46,12 @@ def create_app(overrides: dict | None = None) -> Flask:
         from views import register_views
 
         register_views(appbuilder)
+        from views.open311 import register as register_open311
+
+        register_open311(appbuilder)  # Open311 GeoReport v2 under /open311/v2
+        from views.connected import register as register_callbacks
+
+        register_callbacks(appbuilder)  # callbacks to connected systems (administrators)
     from flask_babel import get_locale
     from flask_wtf.csrf import generate_csrf
 
@@ -88,6 +94,7 @@ def audit_configuration_changes() -> None:
         m.RewardTier,
         m.IneligiblePerson,
         m.ServiceWindow,
+        m.CallbackSubscription,
         Role,
         ApiKey,
         users=(m.Staff,),

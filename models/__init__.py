@@ -2,6 +2,7 @@
 
 from models.audit import AuditHead, AuditRecord
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
+from models.connected import CallbackSubscription
 from models.early_warning import EarlyWarning, WarningEvent, WarningModel, early_warning_case
 from models.handling import ClockPause, Dispute, Finding, Rectification
 from models.inspection import (
@@ -47,6 +48,7 @@ from models.supervision import (
 from models.user import Staff
 
 __all__ = [
+    "CallbackSubscription",
     "EarlyWarning",
     "WarningEvent",
     "WarningModel",

@@ -35,7 +35,7 @@ from app.enums import (
 )
 from app.errors import IllegalMove, Invalid, NotAllowed, NotFound
 from app.ids import as_id
-from app.services import jurisdictions, levels_rules
+from app.services import callbacks, jurisdictions, levels_rules
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
 from app.services.bulk import in_select, postgres
@@ -312,6 +312,7 @@ def _record(
         data=data,
     )
     case.events.append(event)
+    callbacks.event_recorded(case, event)  # the connected system that filed it is told
     return event
 
 

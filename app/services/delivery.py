@@ -1,8 +1,10 @@
-"""Deliver outbox messages: e-mail (SMTP), SMS (a pluggable HTTP gateway) and the in-app inbox.
+"""Deliver outbox messages: e-mail (SMTP), SMS (a pluggable HTTP gateway), the in-app inbox
+and callbacks to connected systems (signed JSON, app.services.callbacks).
 
 Delivery is at least once (a job may run twice); the notification's key makes it seen once:
-the inbox has one row per notification, e-mails carry the key as Message-ID and SMS gateways
-receive it as Idempotency-Key. Errors are recorded without the address.
+the inbox has one row per notification, e-mails carry the key as Message-ID, SMS gateways
+receive it as Idempotency-Key and callback receivers as X-YS110-Event-Id. Errors are recorded
+without the address (or a callback's URL and secret).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 
+from app.services import callbacks
 from app.services.notifications import render
 from models import InboxMessage, Notification
 
@@ -91,9 +94,18 @@ def deliver(session, notification_id: int, now: datetime) -> str:
         return "busy"  # another worker holds it, or it does not exist
     if notification.status in ("sent", "failed"):
         return notification.status
-    subject, body = render(notification)
+    if notification.channel == callbacks.CHANNEL:
+        earlier = callbacks.blocking(session, notification)
+        if earlier is not None:  # a case's events go in order: woken when the earlier one is done
+            notification.next_attempt_at = max(earlier.next_attempt_at, now + timedelta(minutes=1))
+            session.flush()
+            return "waiting"
+    else:
+        subject, body = render(notification)
     try:
-        if notification.channel == "inbox":
+        if notification.channel == callbacks.CHANNEL:
+            callbacks.send(session, notification, now)
+        elif notification.channel == "inbox":
             if not session.query(InboxMessage.id).filter_by(notification_id=notification.id).first():
                 session.add(
                     InboxMessage(
@@ -113,6 +125,8 @@ def deliver(session, notification_id: int, now: datetime) -> str:
             raise ValueError(f"unknown channel {notification.channel}")
     except NotConfigured as held:
         notification.status, notification.last_error = "held", f"no {held} gateway configured"
+    except callbacks.Dropped as dropped:
+        notification.status, notification.last_error = "failed", str(dropped)
     except Exception as error:  # noqa: BLE001 - any failure is retried later
         notification.attempts += 1
         notification.last_error = (
@@ -123,5 +137,7 @@ def deliver(session, notification_id: int, now: datetime) -> str:
     else:
         notification.attempts += 1
         notification.status, notification.sent_at, notification.last_error = "sent", now, None
+    if notification.channel == callbacks.CHANNEL and notification.status in ("sent", "failed"):
+        callbacks.wake_next(session, notification)
     session.flush()
     return notification.status

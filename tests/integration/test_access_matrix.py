@@ -55,6 +55,15 @@ PUBLIC_ENDPOINTS = {
     "EnterpriseConfirmView.index": "/enterprise/ the enterprise's own code (confirm inspections)",
     "EnterpriseConfirmView.confirm": "/enterprise/ the enterprise's own code (confirm inspections)",
     "EnterpriseConfirmView.problem": "/enterprise/ the enterprise's own code (report a problem)",
+    # Open311 GeoReport v2: public reads of what protects nobody, writes with an API key
+    # (tests/integration/test_open311.py checks what each shows to whom).
+    "Open311View.discovery": "/open311/v2 Open311 discovery",
+    "Open311View.services": "/open311/v2 Open311 services",
+    "Open311View.service_definition": "/open311/v2 Open311 service definition",
+    "Open311View.requests": "/open311/v2 Open311 requests (POST needs an API key)",
+    "Open311View.request_by_id": "/open311/v2 Open311 request (protected cases: their filer only)",
+    "Open311View.token": "/open311/v2 Open311 token of a filed request",
+    "Open311View.unknown": "/open311/v2 Open311 error body for any other address",
 }
 # Not requested at all (rule prefix or endpoint → reason).
 SKIPPED_ENDPOINTS = {
@@ -232,6 +241,14 @@ def _build_objects(app, session, actors, cats, depts):
         "generated reports render PDF/XLSX files (slow); no report/bulletin object created"
     )
     _inspection_objects(session, objs, depts)
+    from app.services import callbacks
+
+    objs["callback"] = callbacks.register_subscription(  # the admin-only callback screen's row
+        session,
+        user=session.query(m.Staff).filter_by(username="hotline12345").one(),
+        url="https://8.8.8.8/matrix",
+        now=NOW,
+    )[0].id
     session.commit()
     sm = app.appbuilder.sm
     key = sm.create_api_key(sm.find_user(username="hotline12345"), "t")
@@ -397,7 +414,10 @@ def _targets(app, session, objs):
             ("key_uuid", objs["api_key_uuid"]),
             ("filename", "matrix_sep_none.txt"),
             ("version", "v1"),
-            ("fmt", "pdf"),
+            ("fmt", "json" if view_ep == "Open311View" else "pdf"),
+            ("service_code", "GOV01"),
+            ("service_request_id", session.get(m.Case, objs["cases"]["report"]).number),
+            ("anything", "nothing.json"),
             ("group_by", "0"),
             ("token", "matrix-confirm-token" if view_ep == "EnterpriseConfirmView" else "matrix-scan-token"),
             ("inspection_id", objs["inspection"]),

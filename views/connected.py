@@ -1,0 +1,97 @@
+"""Connected systems' callbacks: administrators register and disable them (the signing secret
+is shown once, right after the subscription is made)."""
+
+from __future__ import annotations
+
+from flask import flash, g
+from flask_appbuilder import ModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField
+
+from app import clock
+from app.errors import DomainError
+from app.services import callbacks
+from models import CallbackSubscription
+from views.common import local_time
+from views.jurisdictions import field_error
+from views.supervision import OUTBOX_LABELS
+
+# How the outbox screen names the callback channel and its message.
+OUTBOX_LABELS.setdefault(callbacks.CHANNEL, _l("Callback"))
+OUTBOX_LABELS.setdefault(callbacks.TEMPLATE, _l("Update for a connected system"))
+
+
+def _check_url(form, field) -> None:
+    """The URL rules (https, no internal address) as a form validator: the form is shown again."""
+    try:
+        field.data = callbacks.check_url(field.data)
+    except DomainError as error:
+        raise field_error(error) from None
+
+
+def _check_user(form, field) -> None:
+    try:
+        callbacks.check_subscriber(field.data)
+    except DomainError as error:
+        raise field_error(error) from None
+
+
+class CallbackSubscriptionView(ModelView):
+    """Where each connected system is told about the cases it filed (no delete: disable it)."""
+
+    datamodel = SQLAInterface(CallbackSubscription)
+    route_base = "/callbacks"
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    list_title = _l("Callbacks to connected systems")
+    show_title = _l("Callback details")
+    add_title, edit_title = _l("Register a callback"), _l("Edit callback")
+    list_columns = ["user", "url", "active", "created_at"]
+    show_columns = ["user", "url", "active", "created_at"]  # never the secret
+    add_columns = ["user", "url", "active"]
+    edit_columns = ["url", "active"]  # another user would receive this system's cases
+    search_columns = ["user", "url", "active"]
+    base_order = ("id", "desc")
+    label_columns = {
+        "user": _l("Connected system (its API user)"),
+        "url": _l("Callback URL"),
+        "active": _l("Active"),
+        "created_at": _l("Created at"),
+    }
+    description_columns = {
+        "url": _l(
+            "An https address on the public internet; the cases this user filed are sent there "
+            "as signed JSON (see the README for the receiver's check)."
+        )
+    }
+    formatters_columns = {"created_at": local_time}
+    validators_columns = {"url": [_check_url], "user": [_check_user]}
+    # FAB makes a NOT NULL boolean "required", so a callback could never be disabled
+    add_form_extra_fields = edit_form_extra_fields = {"active": BooleanField(_l("Active"), default=True)}
+
+    def pre_add(self, item):
+        g.callback_secret = callbacks.prepare_subscription(item, now=clock.utcnow())
+
+    def post_add(self, item):
+        secret = g.pop("callback_secret", None)
+        if secret:
+            flash(
+                gettext(
+                    "The signing secret of this callback, shown only now: %(secret)s — give it to "
+                    "the connected system; it cannot be shown again.",
+                    secret=secret,
+                ),
+                "warning",
+            )
+
+
+def register(appbuilder) -> None:
+    """Add the screen under Security (administrators only: no role but Admin is given it)."""
+    appbuilder.add_view(
+        CallbackSubscriptionView,
+        "Callbacks to connected systems",
+        label=_l("Callbacks to connected systems"),
+        icon="fa-plug",
+        category="Security",
+    )
