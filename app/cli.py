@@ -32,7 +32,12 @@ def init_database() -> None:
 def init_command() -> None:
     """Create or upgrade the database and load the reference data."""
     init_database()
-    click.echo("database ready")
+    from app import clock
+    from app.services.assessment import build_rollup
+
+    with unit_of_work() as session:  # the KPI rollup of the data already there (issue 18)
+        months = build_rollup(session, now=clock.utcnow())
+    click.echo(f"database ready ({months} months of KPI rollup built)")
 
 
 @ys.command("demo")

@@ -55,6 +55,16 @@ def sweep() -> dict:
     return {**done, "to_deliver": len(pending)}
 
 
+def refresh_kpis() -> int:
+    """Recompute the KPI rollup's stale (department, month) rows, so readers rarely compute,
+    and build one month a migrated database has not built yet (the latest first)."""
+    from app.services.assessment import build_rollup, refresh_rollup
+
+    with job() as session:
+        now = clock.utcnow()
+        return refresh_rollup(session, now=now) + build_rollup(session, now=now, limit=1)
+
+
 def evaluate_warnings() -> int:
     """Run the active early-warning models over their current and previous periods (idempotent)."""
     from app.services.early_warnings import evaluate

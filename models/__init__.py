@@ -14,6 +14,7 @@ from models.inspection import (
     inspection_officer,
     inspection_unit,
 )
+from models.kpi import KpiBuiltMonth, KpiMonth, KpiStale
 from models.protection import IdentityRequest
 from models.publication import GeneratedReport, ReportCounter, TypicalCase
 from models.reference import (
@@ -60,6 +61,9 @@ __all__ = [
     "inspection_item_link",
     "inspection_officer",
     "inspection_unit",
+    "KpiBuiltMonth",
+    "KpiMonth",
+    "KpiStale",
     "Jurisdiction",
     "JurisdictionSetting",
     "ClockPause",

@@ -131,6 +131,9 @@ def app(tmp_path_factory):
 
 
 _CASE_DATA = (
+    "KpiMonth",
+    "KpiStale",
+    "KpiBuiltMonth",
     "TypicalCase",
     "GeneratedReport",
     "RewardClaim",

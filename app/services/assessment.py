@@ -29,9 +29,10 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
-from sqlalchemy import Select, and_, case, exists, func, literal, null, or_, select
+from sqlalchemy import Select, and_, case, delete, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
 from app.clock import LOCAL_TZ
@@ -46,7 +47,8 @@ from app.enums import (
 )
 from app.supervision import NoticeKind
 from app.workflow import Action
-from models import Assignment, Case, CaseEvent, Department, EarlyWarning, Notice, Rectification
+from models import Assignment, Case, CaseEvent, ClockPause, Department, EarlyWarning, Notice, Rectification
+from models.kpi import FIGURES, ROUND_FIGURES, KpiBuiltMonth, KpiMonth, KpiStale, month_of
 from models.supervision import notice_case
 
 # --- periods --------------------------------------------------------------------------------
@@ -705,11 +707,78 @@ _NOTICE_METRICS = {
 
 
 def department_kpis(
-    session, period: Period, department_ids: Iterable[int] | None = None
+    session, period: Period, department_ids: Iterable[int] | None = None, *, live: bool = False
 ) -> list[DepartmentKpi]:
     """The KPIs of every department that had a lead round dispatched in the period (optionally
-    only those of ``department_ids``), ordered by department code. Four queries in all."""
+    only those of ``department_ids``), ordered by department code.
+
+    A period of several whole months (a quarter, a year) sums the monthly rollup
+    (``models.kpi``: twelve rows per department for a year), computing live the months a change
+    has marked stale; any other period (one month, a cut at another moment), or ``live``, runs
+    the four queries over the rounds themselves. Both give the same figures."""
     ids = None if department_ids is None else list(department_ids)
+    sums = None if live else rollup_sums(session, period, ids)
+    if sums is None:
+        return _live_department_kpis(session, period, ids)
+    found = sorted(d for d, figures in sums.items() if figures["handled"] > 0)
+    if not found:
+        return []
+    departments = session.execute(
+        select(Department.id, Department.code, Department.name, Department.level)
+        .where(Department.id.in_(found))
+        .order_by(Department.code)
+    ).all()
+    notices = _notices_received(session, period, found)
+    warnings = warnings_received(session, period, found)
+    return [
+        _kpi(row, period, sums[row.id], notices.get(row.id), warnings.get(row.id, 0)) for row in departments
+    ]
+
+
+def _kpi(department, period: Period, f: Mapping[str, int], notice, warnings: int) -> DepartmentKpi:
+    """A department's KPIs from its additive figures (``models.kpi.FIGURES``) and notices."""
+    return DepartmentKpi(
+        department_id=department.id,
+        code=department.code,
+        name=department.name,
+        level=str(department.level),
+        period=period,
+        handled=f["handled"],
+        finished=f["finished"],
+        on_time=Rate(f["on_time"], f["finished"]),
+        resolution=Rate(f["resolved"], f["settled"]),
+        satisfaction=Rate(f["satisfied"], f["rated"]),
+        signing=Rate(f["signed_on_time"], f["signed"]),
+        rehandle=Rate(f["rehandled"], f["finished"]),
+        returns=Rate(f["returned"], f["handled"]),
+        reminders=int(notice.reminders) if notice else 0,
+        rectifications=int(notice.rectifications) if notice else 0,
+        interviews=int(notice.interviews) if notice else 0,
+        verification=Rate(f["verified_on_time"], f["verified"]),
+        paused_days=f["paused_days"],
+        warnings=warnings,
+    )
+
+
+def _notices_received(session, period: Period, department_ids: list[int]) -> dict:
+    """The reminders, rectification and interview notices issued to each department in the
+    period (read live: the notice table is small and written by bulk INSERTs)."""
+    rows = session.execute(
+        select(
+            Notice.department_id,
+            *[
+                func.coalesce(func.sum(_flag(Notice.kind == kind.value)), 0).label(metric)
+                for metric, kind in _NOTICE_METRICS.items()
+            ],
+        )
+        .where(_in_period(Notice.issued_at, period), Notice.department_id.in_(department_ids))
+        .group_by(Notice.department_id)
+    )
+    return {row.department_id: row for row in rows}
+
+
+def _live_department_kpis(session, period: Period, ids: list[int] | None) -> list[DepartmentKpi]:
+    """``department_kpis`` over the rounds themselves (four queries)."""
     rounds = _lead_rounds(period, ids)
     round_rows = session.execute(
         select(
@@ -738,49 +807,18 @@ def department_kpis(
             ).group_by(signing.c.department_id)
         )
     }
-
-    notice_rows = session.execute(
-        select(
-            Notice.department_id,
-            *[
-                func.coalesce(func.sum(_flag(Notice.kind == kind.value)), 0).label(metric)
-                for metric, kind in _NOTICE_METRICS.items()
-            ],
-        )
-        .where(_in_period(Notice.issued_at, period), Notice.department_id.in_(found))
-        .group_by(Notice.department_id)
-    )
-    notices = {row.department_id: row for row in notice_rows}
+    notices = _notices_received(session, period, found)
     warnings = warnings_received(session, period, found)
-
     kpis = []
     for row in round_rows:  # one per department: assembling the figures, no per-case work
         sign = signed.get(row.id)
-        notice = notices.get(row.id)
-        kpis.append(
-            DepartmentKpi(
-                department_id=row.id,
-                code=row.code,
-                name=row.name,
-                level=str(row.level),
-                period=period,
-                handled=int(row.handled),
-                finished=int(row.finished),
-                on_time=Rate(int(row.on_time), int(row.finished)),
-                resolution=Rate(int(row.resolved), int(row.settled)),
-                satisfaction=Rate(int(row.satisfied), int(row.rated)),
-                signing=Rate(int(sign.signed_on_time), int(sign.signed)) if sign else Rate(0, 0),
-                rehandle=Rate(int(row.rehandled), int(row.finished)),
-                returns=Rate(int(row.returned), int(row.handled)),
-                reminders=int(notice.reminders) if notice else 0,
-                rectifications=int(notice.rectifications) if notice else 0,
-                interviews=int(notice.interviews) if notice else 0,
-                verification=Rate(int(sign.verified_on_time), int(sign.verified)) if sign else Rate(0, 0),
-                paused_days=int(sign.paused_days) if sign else 0,
-                warnings=warnings.get(row.id, 0),
-            )
-        )
+        figures = {m: int(getattr(row, m)) for m in _ROUND_METRICS}
+        figures.update({m: int(getattr(sign, m)) if sign else 0 for m in _SIGNED_FIGURES})
+        kpis.append(_kpi(row, period, figures, notices.get(row.id), warnings.get(row.id, 0)))
     return kpis
+
+
+_SIGNED_FIGURES = _SIGNING_METRICS + ("verified", "verified_on_time", "paused_days")
 
 
 def _clock_columns(period: Period, department_id) -> list:
@@ -808,6 +846,226 @@ def _clock_columns(period: Period, department_id) -> list:
         .scalar_subquery()
         .label("paused_days"),
     ]
+
+
+# --- the monthly rollup (models.kpi) ----------------------------------------------------------
+#
+# A period of whole months is the sum of its months: every figure counts rounds, assignments
+# or pauses by when they were dispatched or begun, and each month's rows are computed by the
+# very queries above restricted to that month. Readers never write: they compute the stale
+# pairs (and a month never built) live, in memory; the refresh job and ``build_rollup`` write,
+# one at a time (an advisory lock on PostgreSQL; SQLite has one writer anyway).
+
+# A single month is read live: its rounds are a twelfth of a year's, so its four set-based
+# queries cost about what reading the rollup's markers and rows would (a quarter and a year sum).
+MIN_ROLLUP_MONTHS = 2
+_ROLLUP_LOCK = 0x4B50_4931  # "KPI1": pg_advisory_xact_lock key of the rollup writers
+
+
+def whole_months(period: Period) -> list[date] | None:
+    """The months (their first days, Beijing time) that make up ``period`` exactly, else None."""
+    first = month_of(period.start)
+    year, month = first.year, first.month
+    if Period.month(year, month).start != period.start:
+        return None
+    months = []
+    while True:
+        one = Period.month(year, month)
+        months.append(date(year, month, 1))
+        if one.end == period.end:
+            return months
+        if one.end > period.end:
+            return None
+        year, month = _month_after(year, month)
+
+
+def _month_period(month: date) -> Period:
+    return Period.month(month.year, month.month)
+
+
+def month_figures(session, period: Period, department_ids: Iterable[int] | None = None) -> dict[int, dict]:
+    """Every department's additive figures (``models.kpi.FIGURES``) in ``period``, from the
+    rounds themselves, for each department with any (four grouped queries)."""
+    ids = None if department_ids is None else list(department_ids)
+    result: dict[int, dict] = {}
+
+    def add(rows, names):
+        for row in rows:
+            figures = result.setdefault(row.department_id, dict.fromkeys(FIGURES, 0))
+            for name in names:
+                figures[name] += int(getattr(row, name) or 0)
+
+    rounds = _lead_rounds(period, ids)
+    add(
+        session.execute(
+            select(
+                rounds.c.department_id,
+                *[func.coalesce(func.sum(rounds.c[m]), 0).label(m) for m in ROUND_FIGURES],
+            ).group_by(rounds.c.department_id)
+        ),
+        ROUND_FIGURES,
+    )
+    signing = _signing(period, ids)
+    add(
+        session.execute(
+            select(
+                signing.c.department_id,
+                *[func.coalesce(func.sum(signing.c[m]), 0).label(m) for m in _SIGNING_METRICS],
+            ).group_by(signing.c.department_id)
+        ),
+        _SIGNING_METRICS,
+    )
+    a = aliased(Assignment, name="verifying")
+    given = select(
+        a.department_id,
+        func.count().label("verified"),
+        func.coalesce(func.sum(_flag(Case.verified_at <= Case.verify_due_at)), 0).label("verified_on_time"),
+    ).join(Case, Case.id == a.case_id)
+    given = given.where(  # the same rule as ``_clock_columns``
+        a.role == _LEAD,
+        _in_period(a.dispatched_at, period),
+        Case.verify_due_at.isnot(None),
+        Case.verified_at >= a.dispatched_at,
+        or_(a.done_at.is_(None), Case.verified_at <= a.done_at),
+    )
+    if ids is not None:
+        given = given.where(a.department_id.in_(ids))
+    add(session.execute(given.group_by(a.department_id)), ("verified", "verified_on_time"))
+    pauses = select(
+        ClockPause.department_id, func.coalesce(func.sum(ClockPause.working_days), 0).label("paused_days")
+    ).where(_in_period(ClockPause.paused_at, period), ClockPause.department_id.isnot(None))
+    if ids is not None:
+        pauses = pauses.where(ClockPause.department_id.in_(ids))
+    add(session.execute(pauses.group_by(ClockPause.department_id)), ("paused_days",))
+    return result
+
+
+def rollup_sums(
+    session, period: Period, department_ids: Iterable[int] | None = None
+) -> dict[int, dict] | None:
+    """Each department's figures over ``period`` from the monthly rollup (None: the period is
+    not made of whole months, or is a single month). Rows marked stale and months never built
+    are computed live, so the sums are those of ``month_figures`` over the whole period,
+    whatever the job did."""
+    months = whole_months(period)
+    if months is None or len(months) < MIN_ROLLUP_MONTHS:
+        return None
+    ids = None if department_ids is None else sorted(set(department_ids))
+
+    def only(column, query):
+        return query if ids is None else query.where(column.in_(ids))
+
+    stale: dict[date, set[int]] = {}
+    for department_id, month in session.execute(
+        only(
+            KpiStale.department_id,
+            select(KpiStale.department_id, KpiStale.month).where(KpiStale.month.in_(months)),
+        )
+    ):
+        stale.setdefault(month, set()).add(department_id)
+    built = set(session.scalars(select(KpiBuiltMonth.month).where(KpiBuiltMonth.month.in_(months))))
+    sums: dict[int, dict] = {}
+
+    def add(department_id, figures):
+        total = sums.setdefault(department_id, dict.fromkeys(FIGURES, 0))
+        for name in FIGURES:
+            total[name] += int(figures[name])
+
+    columns = [KpiMonth.__table__.c[name] for name in FIGURES]
+    for row in session.execute(  # plain rows, not ORM objects: 12 a department for a year
+        only(
+            KpiMonth.department_id,
+            select(KpiMonth.department_id, KpiMonth.month, *columns).where(KpiMonth.month.in_(sorted(built))),
+        )
+    ):
+        if row.department_id not in stale.get(row.month, ()):
+            add(row.department_id, row._mapping)
+    for month in months:
+        if month not in built:
+            wanted = ids
+        elif month in stale:
+            wanted = sorted(stale[month])
+        else:
+            continue
+        for department_id, figures in month_figures(session, _month_period(month), wanted).items():
+            add(department_id, figures)
+    return sums
+
+
+def _lock_rollup(session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_ROLLUP_LOCK)))
+
+
+def _write_month(session, month: date, figures: Mapping[int, Mapping[str, int]], department_ids=None) -> None:
+    """Replace the rollup rows of ``month`` (of ``department_ids``; None: every department)."""
+    gone = delete(KpiMonth).where(KpiMonth.month == month)
+    if department_ids is not None:
+        gone = gone.where(KpiMonth.department_id.in_(list(department_ids)))
+    session.execute(gone)
+    rows = [
+        {"department_id": d, "month": month, **{n: int(f[n]) for n in FIGURES}}
+        for d, f in sorted(figures.items())
+        if any(f[n] for n in FIGURES)
+    ]
+    if rows:
+        session.execute(KpiMonth.__table__.insert(), rows)
+
+
+def refresh_rollup(session, *, now: datetime, months: Iterable[date] | None = None) -> int:
+    """Recompute the stale rows (of ``months``; None: all) and build the months never built
+    among ``months`` (None: ``now``'s month); return how many (department, month) pairs and
+    whole months were computed. Deletes only the markers it read, so a change committed
+    meanwhile keeps its own. The caller commits."""
+    _lock_rollup(session)
+    wanted = None if months is None else sorted(set(months))
+    query = select(KpiStale.id, KpiStale.department_id, KpiStale.month)
+    if wanted is not None:
+        query = query.where(KpiStale.month.in_(wanted))
+    markers = session.execute(query).all()
+    built = set(session.scalars(select(KpiBuiltMonth.month)))
+    to_build = [m for m in (wanted if wanted is not None else [month_of(now)]) if m not in built]
+    stale: dict[date, set[int]] = {}
+    for _, department_id, month in markers:
+        if month not in to_build:
+            stale.setdefault(month, set()).add(department_id)
+    for month in to_build:
+        _write_month(session, month, month_figures(session, _month_period(month)))
+        session.execute(KpiBuiltMonth.__table__.insert(), [{"month": month, "built_at": now}])
+    for month, departments in sorted(stale.items()):
+        if month in built:  # a month never built is computed whole at its first build
+            figures = month_figures(session, _month_period(month), sorted(departments))
+            _write_month(session, month, figures, departments)
+    ids = [marker.id for marker in markers]
+    for start in range(0, len(ids), 1000):
+        session.execute(delete(KpiStale).where(KpiStale.id.in_(ids[start : start + 1000])))
+    return sum(len(d) for m, d in stale.items() if m in built) + len(to_build)
+
+
+def build_rollup(session, *, now: datetime, rebuild: bool = False, limit: int | None = None) -> int:
+    """Build the months from the first dispatch to ``now``'s not built yet, the latest first,
+    at most ``limit`` of them (``ys init``, the bench seed, the refresh job on a migrated
+    database; ``rebuild``: all of them again); return how many were built. The caller commits."""
+    firsts = [
+        session.scalar(select(func.min(Assignment.dispatched_at)).where(Assignment.role == role))
+        for role in (AssignmentRole.LEAD.value, AssignmentRole.CO.value)  # (role, dispatched_at) index
+    ]
+    first = min((f for f in firsts if f is not None), default=None)
+    if first is None:
+        return 0
+    months, month, last = [], month_of(first), month_of(now)
+    while month <= last:
+        months.append(month)
+        year, number = _month_after(month.year, month.month)
+        month = date(year, number, 1)
+    _lock_rollup(session)
+    if rebuild:
+        session.execute(delete(KpiBuiltMonth).where(KpiBuiltMonth.month.in_(months)))
+    built = set(session.scalars(select(KpiBuiltMonth.month)))
+    missing = [m for m in reversed(months) if m not in built][:limit]
+    if missing:
+        refresh_rollup(session, now=now, months=missing)
+    return len(missing)
 
 
 METRICS = tuple(METRIC_LABELS)
@@ -925,9 +1183,10 @@ def _subtree_pairs(child_ids: list[int], name: str = "subtree"):
     )
 
 
-def office_kpis(session, period: Period, offices: Iterable) -> list[OfficeKpi]:
+def office_kpis(session, period: Period, offices: Iterable, *, live: bool = False) -> list[OfficeKpi]:
     """The figures of each given jurisdiction over itself and every jurisdiction under it, in
-    the order given. Three grouped queries whatever the number of offices and cases.
+    the order given. Three grouped queries whatever the number of offices and cases; the
+    rounds' figures of a period of whole months come from the monthly rollup (unless ``live``).
 
     Supervision received: the reminders, rectification and interview notices issued in the
     period to a department of the subtree, and those an upper office issued about a case of
@@ -945,22 +1204,35 @@ def office_kpis(session, period: Period, offices: Iterable) -> list[OfficeKpi]:
     department_j = func.coalesce(Department.jurisdiction_id, root_id)
     # Only the rounds of the subtrees' departments are computed (not the whole province's).
     within = _subtree_pairs(ids, "within")
-    rounds = _lead_rounds(
-        period, select(Department.id).join(within, within.c.jurisdiction_id == department_j)
-    )
-    round_rows = {
-        row.child_id: row
-        for row in session.execute(
-            select(
-                pairs.c.child_id,
-                *[func.coalesce(func.sum(rounds.c[m]), 0).label(m) for m in _OFFICE_METRICS],
+    subtree_departments = select(Department.id).join(within, within.c.jurisdiction_id == department_j)
+    sums = None
+    if not live and len(whole_months(period) or ()) >= MIN_ROLLUP_MONTHS:
+        sums = rollup_sums(session, period, session.scalars(subtree_departments).all())
+    if sums is not None:  # the rollup's departments, added up per office (a small join)
+        round_rows = {}
+        for department_id, child_id in session.execute(
+            select(Department.id, pairs.c.child_id).join(pairs, pairs.c.jurisdiction_id == department_j)
+        ):
+            if department_id in sums:
+                total = round_rows.setdefault(child_id, dict.fromkeys(_OFFICE_METRICS, 0))
+                for m in _OFFICE_METRICS:
+                    total[m] += sums[department_id][m]
+        round_rows = {k: SimpleNamespace(**v) for k, v in round_rows.items()}
+    else:
+        rounds = _lead_rounds(period, subtree_departments)
+        round_rows = {
+            row.child_id: row
+            for row in session.execute(
+                select(
+                    pairs.c.child_id,
+                    *[func.coalesce(func.sum(rounds.c[m]), 0).label(m) for m in _OFFICE_METRICS],
+                )
+                .select_from(rounds)
+                .join(Department, Department.id == rounds.c.department_id)
+                .join(pairs, pairs.c.jurisdiction_id == department_j)
+                .group_by(pairs.c.child_id)
             )
-            .select_from(rounds)
-            .join(Department, Department.id == rounds.c.department_id)
-            .join(pairs, pairs.c.jurisdiction_id == department_j)
-            .group_by(pairs.c.child_id)
-        )
-    }
+        }
 
     kinds = [kind.value for kind in _NOTICE_METRICS.values()]
     received = and_(_in_period(Notice.issued_at, period), Notice.kind.in_(kinds))
