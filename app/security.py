@@ -454,6 +454,31 @@ class SecurityManager(BaseSecurityManager):
         granted = self._permission_names("public", self.role_model.name == self.auth_role_public)
         return (view_name, permission_name) in granted
 
+    def _api_key_with_user(self, lookup: str) -> tuple:
+        """The key and its account (the platform's user model, not FAB's base) with what every
+        request of a connected system reads of it (roles, groups, office), in one query: FAB
+        reads them in four."""
+        from flask_appbuilder.security.sqla.models import Group
+        from sqlalchemy import select
+        from sqlalchemy.orm import joinedload
+
+        key_model = self.api_key_model
+        row = (
+            self.session.execute(
+                select(key_model, Staff)
+                .join(Staff, Staff.id == key_model.user_id)
+                .where(key_model.lookup_hash == lookup)
+                .options(
+                    joinedload(Staff.roles),
+                    joinedload(Staff.groups).selectinload(Group.roles),
+                    joinedload(Staff.jurisdiction),
+                )
+            )
+            .unique()
+            .one_or_none()
+        )
+        return tuple(row) if row is not None else (None, None)
+
     def validate_api_key(self, api_key_string: str):
         import time
 
@@ -461,11 +486,7 @@ class SecurityManager(BaseSecurityManager):
         from werkzeug.security import check_password_hash
 
         lookup = self._compute_lookup_hash(api_key_string)
-        api_key = (
-            self.session.query(self.api_key_model)
-            .filter(self.api_key_model.lookup_hash == lookup)
-            .one_or_none()
-        )
+        api_key, user = self._api_key_with_user(lookup)
         if api_key is None or not api_key.is_active:
             return None
         cached = self._verified_keys.get(lookup)
@@ -474,7 +495,6 @@ class SecurityManager(BaseSecurityManager):
             if not check_password_hash(api_key.key_hash, api_key_string):
                 return None
             self._verified_keys[lookup] = (api_key.key_hash, now)
-        user = self.get_user_by_id(api_key.user_id)  # the platform's user model, not FAB's base
         if not user or not user.is_active:
             return None
         from app.accounts import needs_second_factor

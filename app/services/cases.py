@@ -12,8 +12,9 @@ import inspect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import object_session
+from sqlalchemy import String, cast, func, or_, select, text
+from sqlalchemy import case as case_when
+from sqlalchemy.orm import make_transient_to_detached, object_session
 
 from app import deadlines as dl
 from app import dispatch as rules
@@ -38,7 +39,7 @@ from app.ids import as_id
 from app.services import callbacks, jurisdictions, levels_rules
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
-from app.services.bulk import in_select, postgres
+from app.services.bulk import in_select
 from app.services.calendar import load_calendar
 from app.services.notices import raise_notice
 from app.services.protection import new_reporter
@@ -68,13 +69,18 @@ from app.workflow import (
 )
 from models import (
     Assignment,
+    CalendarDay,
+    CalendarYear,
     Case,
     CaseEvent,
     Category,
     Department,
     ExtensionRequest,
+    Jurisdiction,
+    JurisdictionSetting,
     RevisitTask,
     ServiceWindow,
+    Setting,
 )
 
 MAX_TITLE = 200
@@ -141,14 +147,22 @@ def department_queue_clause(actor: Actor):
 HANDLING_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.HANDLING)
 
 
+# Statuses in which a case may be overdue: its acceptance decision, or its handling.
+OVERDUE_STATUSES = (Status.SUBMITTED, *HANDLING_STATUSES)
+
+
 def overdue_clause(now: datetime):
     """Open cases past their stored deadline: the decision on acceptance, or the handling one
     (not while its clock stands: the deadline moves when it restarts)."""
-    paused = exists().where(
-        Assignment.case_id == Case.id, Assignment.active.is_(True), Assignment.paused_at.is_not(None)
-    )
-    return ((Case.status == Status.SUBMITTED.value) & (Case.accept_due_at < now)) | (
-        Case.status.in_([s.value for s in HANDLING_STATUSES]) & (Case.due_at < now) & ~paused
+    # One status list (the predicate of the partial index ix_cases_overdue, which the list
+    # walks in its due_at order: PostgreSQL proves a partial index from a plain conjunct, not
+    # from an OR of two), one deadline per status; the paused cases (a few) are read once.
+    deadline = case_when((Case.status == Status.SUBMITTED.value, Case.accept_due_at), else_=Case.due_at)
+    paused = select(Assignment.case_id).where(Assignment.active.is_(True), Assignment.paused_at.is_not(None))
+    return (
+        Case.status.in_([s.value for s in OVERDUE_STATUSES])
+        & (deadline < now)
+        & ((Case.status == Status.SUBMITTED.value) | Case.id.not_in(paused))
     )
 
 
@@ -531,6 +545,87 @@ def _recompute_other_clocks(case: Case, calendar, settings: dict[str, int]) -> N
         set_verify_due(case, calendar, settings)
 
 
+# --- what a filing reads of the reference data ----------------------------------------------
+
+# What a filing's jurisdiction, calendar and settings are built from (the calendar and the
+# settings read only these columns; a jurisdiction is kept whole). The rows are few (a thousand
+# calendar days, a hundred offices, a few dozen settings), read on every filing and edited a
+# few times a year.
+_REFERENCE_COLUMNS = (
+    (CalendarDay.id, CalendarDay.day, CalendarDay.kind, CalendarDay.jurisdiction_id),
+    (CalendarYear.year, CalendarYear.official),
+    (Setting.key, Setting.value),
+    tuple(JurisdictionSetting.__table__.columns),
+    tuple(Jurisdiction.__table__.columns),
+)
+# (fingerprint, region) -> (jurisdiction row, calendar, settings), for this process; the
+# queries that read the fingerprint (with the new case's id, and without), built once per
+# database dialect.
+_filing_reference: dict[tuple, tuple] = {}
+_fingerprint_queries: dict[str, tuple] = {}
+
+
+def _fingerprint_of(columns, md5: bool):
+    """An expression that changes whenever a row of the columns' table is added, removed or
+    edited in one of ``columns`` (in a stable order): 32 characters on PostgreSQL."""
+    # each value as length:text, NULL as "-": no two different rows give the same text
+    parts = [
+        func.coalesce(cast(func.length(cast(c, String)), String) + ":" + cast(c, String), "-")
+        for c in columns
+    ]
+    row = parts[0]
+    for part in parts[1:]:
+        row = row + "|" + part
+    table = columns[0].table
+    rows = select(row.label("r")).order_by(*table.primary_key.columns).subquery()
+    text_ = select(func.coalesce(func.aggregate_strings(rows.c.r, ";"), "")).scalar_subquery()
+    return func.md5(text_) if md5 else text_
+
+
+def _reference_queries(session) -> tuple:
+    """The fingerprint query with the new case's id (PostgreSQL) and without, as plain SQL
+    compiled once: building the expression on every filing cost more than running it."""
+    dialect = session.get_bind().dialect
+    if dialect.name not in _fingerprint_queries:
+        on_postgres = dialect.name == "postgresql"
+        columns = [_fingerprint_of(c, on_postgres) for c in _REFERENCE_COLUMNS]
+        with_id = (
+            [*columns, func.nextval(func.pg_get_serial_sequence("cases", "id"))] if on_postgres else columns
+        )
+        _fingerprint_queries[dialect.name] = tuple(
+            text(str(select(*c).compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
+            for c in (with_id, columns)
+        )
+    return _fingerprint_queries[dialect.name]
+
+
+def _filing_reference_for(session, region: str) -> tuple[Jurisdiction, object, dict[str, int], int | None]:
+    """The jurisdiction of a new case of ``region``, its calendar and settings, and (on
+    PostgreSQL) the new case's id: one query while none of the rows they are built from has
+    changed (the query reads their fingerprint, which any edit in any process changes)."""
+    with_id, without_id = _reference_queries(session)
+    found = tuple(session.execute(with_id).one())
+    key, case_id = found[: len(_REFERENCE_COLUMNS)], (found[len(_REFERENCE_COLUMNS) :] or (None,))[0]
+    known = _filing_reference.get((key, region))
+    if known is not None:
+        row, calendar, settings = known
+        # A copy of the stored row: no SQL, and no object of another request's session.
+        return session.merge(row, load=False), calendar, dict(settings), case_id
+    jurisdiction = jurisdictions.for_region(session, region)
+    calendar = load_calendar(session, jurisdiction)
+    settings = get_settings(session, jurisdiction)
+    # Kept only if nothing changed while it was read (each statement sees the latest commit).
+    if tuple(session.execute(without_id).one()) == key:
+        if len(_filing_reference) > 256:
+            _filing_reference.clear()
+        row = Jurisdiction(
+            **{a.key: getattr(jurisdiction, a.key) for a in Jurisdiction.__mapper__.column_attrs}
+        )
+        make_transient_to_detached(row)
+        _filing_reference[(key, region)] = (row, calendar, dict(settings))
+    return jurisdiction, calendar, settings, case_id
+
+
 # --- the actions -----------------------------------------------------------------------------
 
 
@@ -582,19 +677,15 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     if window is not None:
         case.location = case.location or str(window)
         case.region = case.region or window.region
-    case.jurisdiction = jurisdictions.for_region(session, case.region)
     company = clean_text(data.get("reporter_company"), N_("Company"), required=False, limit=200)
     credit_code = clean_text(
         data.get("credit_code"), N_("Unified social credit code"), required=False, limit=18
     )
-    calendar = load_calendar(session, case.jurisdiction)
-    settings = get_settings(session, case.jurisdiction)
+    # On PostgreSQL the id comes first (with the reference check), so the number goes in with
+    # the INSERT: no second write of the row, and case, event and reporter in one flush.
+    case.jurisdiction, calendar, settings, case.id = _filing_reference_for(session, case.region)
     case.accept_due_at = dl.working_day_deadline(calendar, now, settings["accept_working_days"]).due_at
     case.first_response_due_at = dl.clock_deadline(now, hours=settings["first_response_hours"]).due_at
-    if postgres(session):
-        # Take the id first, so the number goes in with the INSERT (no second write of the row).
-        case.id = session.execute(select(func.nextval(func.pg_get_serial_sequence("cases", "id")))).scalar()
-        case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     session.add(case)
     _record(
         case,
@@ -605,8 +696,9 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         data={"channel": str(channel)},
         public_text=N_("Your case has been received."),
     )
-    session.flush()
-    case.number = case.number or f"YS{local_date(now):%Y%m%d}{case.id:06d}"
+    if case.id is None:
+        session.flush()
+    case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     reporter, code = new_reporter(
         receipt_number=case.number,
         now=now,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from app.enums import AssignmentState, Grade, RectificationState
 from app.services import notifications as outbox
-from app.services.bulk import any_of
+from app.services.bulk import any_of, dialect_insert
 from app.services.levels_rules import RulesCache
 from app.services.notices import Draft, raise_notices
 from app.supervision import NoticeCause, cause_key
@@ -307,17 +307,27 @@ def run_sweep(session, now: datetime) -> dict[str, int]:
             ~called_since_reply,
         ),
     ):
-        for case in batch:
-            own_wait = rulebook.settings(case.jurisdiction_id)["revisit_after_working_days"]
-            if _working_days_since(rulebook.calendar(case.jurisdiction_id), case.replied_at, now) < own_wait:
-                continue
-            earlier = session.scalar(
-                select(func.count())
-                .select_from(RevisitTask)
-                .where(RevisitTask.case_id == case.id, RevisitTask.reason.like("unrated%"))
-            )
-            add_revisit(session, case, reason="unrated" if not earlier else f"unrated:{earlier + 1}", now=now)
-            done["unrated"] += 1
+        due = [
+            case
+            for case in batch
+            if _working_days_since(rulebook.calendar(case.jurisdiction_id), case.replied_at, now)
+            >= rulebook.settings(case.jurisdiction_id)["revisit_after_working_days"]
+        ]
+        if not due:
+            continue
+        earlier = dict(  # the calls each case had already (one query for the batch)
+            session.execute(
+                select(RevisitTask.case_id, func.count())
+                .where(
+                    any_of(session, RevisitTask.case_id, [c.id for c in due]),
+                    RevisitTask.reason.like("unrated%"),
+                )
+                .group_by(RevisitTask.case_id)
+            ).all()
+        )
+        reasons = [(c, f"unrated:{earlier[c.id] + 1}" if earlier.get(c.id) else "unrated") for c in due]
+        add_revisits(session, reasons, now=now)
+        done["unrated"] += len(due)
 
     from app.services.rewards import sweep_unpaid
 
@@ -458,6 +468,50 @@ def add_revisit(session, case: Case, *, reason: str, now: datetime) -> RevisitTa
     return task
 
 
+def add_revisits(session, calls: list[tuple[Case, str]], *, now: datetime) -> set[tuple[int, str]]:
+    """Create the revisit call tasks (case, reason) not there yet in one INSERT, and tell the
+    supervisors of each new one; return the (case id, reason) created. The pair is unique in
+    the database, so two sweeps at once create each task, and tell of it, once."""
+    if not calls:
+        return set()
+    session.flush()  # the ORM's pending revisit tasks first: the INSERT below sees them
+    table = RevisitTask.__table__
+    rows = [
+        {
+            "case_id": case.id,
+            "reason": reason,
+            "created_at": now,
+            "due_at": now + timedelta(days=2),
+            "attempts": 0,
+        }
+        for case, reason in calls
+    ]
+    created = set(
+        session.execute(
+            dialect_insert(session, table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["case_id", "reason"])
+            .returning(table.c.case_id, table.c.reason)
+        ).tuples()
+    )
+    with outbox.buffered(session):
+        for case, reason in calls:
+            if (case.id, reason) not in created:
+                continue
+            if "revisits" in case.__dict__:  # a loaded list would not show the new call (viewonly)
+                session.expire(case, ["revisits"])
+            outbox.to_supervisors(
+                session,
+                jurisdiction_id=case.jurisdiction_id,
+                key=f"revisit:{reason}:{case.id}",
+                template="revisit",
+                params={"number": case.number, "reason": reason},
+                now=now,
+                case_id=case.id,
+            )
+    return created
+
+
 def sample_closed_cases(session, *, week_start: datetime, now: datetime, seed: int | None = None) -> int:
     """Sample at least the configured share of the cases closed in the week before
     ``week_start`` for a quality revisit, each jurisdiction's cases at its own share; running it
@@ -491,8 +545,10 @@ def sample_closed_cases(session, *, week_start: datetime, now: datetime, seed: i
         missing = target - len(sampled.intersection(ids))
         if missing > 0:
             chosen += rng.sample([c for c in ids if c not in sampled], missing)
-    for case in session.query(Case).filter(Case.id.in_(chosen)):
-        add_revisit(session, case, reason="sample", now=now)
+    with outbox.buffered(session):
+        for start in range(0, len(chosen), BATCH):
+            cases = session.query(Case).filter(any_of(session, Case.id, chosen[start : start + BATCH])).all()
+            add_revisits(session, [(case, "sample") for case in cases], now=now)
     session.flush()
     return len(chosen)
 

@@ -1,0 +1,154 @@
+"""Filing at province scale (issue 18): a filing through the intake API costs a handful of
+statements, and what it keeps of the reference data between filings (the jurisdiction of a
+region, its calendar and settings, in app/services/cases.py) is never stale: any edit of a
+setting, a calendar day or a jurisdiction is seen by the next filing."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.clock import local_date
+from app.extensions import db
+from app.services import cases as svc
+from app.services.settings import set_override
+from models import CalendarDay, Case, Jurisdiction, Setting
+from tests.conftest import at
+from tests.factories import file_case
+
+MONDAY = at("2026-11-02 09:00")  # an ordinary week: no holiday before the 20th
+FILING = {
+    "case_type": "complaint",
+    "channel": "api",
+    "anonymous": True,
+    "title": "12345转办：审批超时",
+    "content": "来电反映审批超时，请核查。",
+}
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):  # the tests' own
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def api_key(app, session):
+    sm = app.appbuilder.sm
+    key = sm.create_api_key(sm.find_user(username="hotline12345"), "filing speed")["key"]
+    session.commit()
+    return key
+
+
+def file_through_api(client, key: str, **extra):
+    return client.post("/api/v1/case/", headers={"Authorization": f"Bearer {key}"}, json={**FILING, **extra})
+
+
+def test_a_filing_through_the_api_with_a_key_takes_at_most_eight_statements(session, client, api_key):
+    assert file_through_api(client, api_key).status_code == 201  # the process's caches are warm now
+    with statements() as seen:
+        response = file_through_api(client, api_key, title="第二件")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    # permissions' version, key + account, reference fingerprint (+ the id on PostgreSQL), case,
+    # event, reporter, the connected system's callbacks (SQLite: the number is a second write of
+    # the case). It was 13 before (14 with the callbacks).
+    assert len(seen) <= (8 if db.engine.dialect.name == "postgresql" else 9), "\n".join(seen)
+    case = session.get(Case, response.get_json()["id"])
+    assert case.number == response.get_json()["number"] and len(case.reporters) == 1
+    assert [e.action for e in case.events] == ["file"]
+
+
+def test_a_revoked_key_and_a_deactivated_account_are_refused_on_their_next_request(
+    app, session, client, api_key
+):
+    assert file_through_api(client, api_key).status_code == 201
+    sm = app.appbuilder.sm
+    user = sm.find_user(username="hotline12345")
+    before = session.query(Case).count()
+    try:
+        user.active = False
+        session.commit()
+        assert file_through_api(client, api_key).status_code == 401
+        user.active = True
+        for stored in user.api_keys:
+            stored.active = False
+        session.commit()
+        assert file_through_api(client, api_key).status_code == 401
+    finally:
+        user.active = True
+        session.commit()
+    assert session.query(Case).count() == before
+
+
+def test_a_changed_setting_is_used_by_the_next_filing(session, actors, cats):
+    first = file_case(session, actors, cats, now=MONDAY)
+    setting = session.get(Setting, "accept_working_days")
+    days = setting.value if setting is not None else 3
+    if setting is None:
+        setting = Setting(key="accept_working_days", value=days)
+        session.add(setting)
+    setting.value = days + 2
+    session.commit()
+    second = file_case(session, actors, cats, now=MONDAY)
+    assert local_date(second.accept_due_at) == local_date(first.accept_due_at) + timedelta(days=2)
+
+
+def test_a_jurisdictions_own_setting_is_used_by_its_next_filing(session, actors, cats):
+    region = "清源省/石门市/长河县"
+    first = file_case(session, actors, cats, now=MONDAY, region=region)
+    days = svc.get_settings(session, first.jurisdiction)["accept_working_days"]
+    due = first.accept_due_at  # (the override recomputes the open case's deadline too)
+    set_override(session, first.jurisdiction_id, "accept_working_days", days + 1)
+    session.commit()
+    second = file_case(session, actors, cats, now=MONDAY, region=region)
+    assert local_date(second.accept_due_at) == local_date(due) + timedelta(days=1)
+
+
+def test_a_new_holiday_moves_the_next_filings_deadline(session, actors, cats):
+    first = file_case(session, actors, cats, now=MONDAY)
+    session.add(CalendarDay(day=local_date(MONDAY) + timedelta(days=1), kind="holiday", name="测试假日"))
+    session.commit()
+    second = file_case(session, actors, cats, now=MONDAY)
+    assert local_date(second.accept_due_at) == local_date(first.accept_due_at) + timedelta(days=1)
+
+
+def test_an_edited_or_closed_jurisdiction_is_seen_by_the_next_filing(session, actors, cats):
+    region = "清源省/石门市"
+    first = file_case(session, actors, cats, now=MONDAY, region=region)
+    city = session.get(Jurisdiction, first.jurisdiction_id)
+    assert city.region == region
+    city.office_name = "石门市营商环境监督局（新）"
+    session.commit()
+    renamed = file_case(session, actors, cats, now=MONDAY, region=region)
+    assert renamed.jurisdiction.office_name == "石门市营商环境监督局（新）"
+    city.active = False  # its cases now go to the province
+    session.commit()
+    moved = file_case(session, actors, cats, now=MONDAY, region=region)
+    assert moved.jurisdiction.parent_id is None
+
+
+def test_a_filing_refused_after_its_id_was_taken_saves_nothing(session, client, api_key):
+    before = session.query(Case).count()
+    response = file_through_api(client, api_key, concerned_department_id=999999)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    response = file_through_api(client, api_key, title="x" * (svc.MAX_TITLE + 1))
+    assert response.status_code == 422
+    session.expire_all()
+    assert session.query(Case).count() == before

@@ -1,0 +1,84 @@
+"""The sweep at province scale (issue 18): the revisit calls of a batch of unrated replies go
+out in one INSERT (not a query, a check and an insert per case), each case gets its call once,
+its supervisors are told once, and a second sweep adds nothing."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event, func, select
+
+from app.extensions import db
+from app.services import sweep
+from app.workflow import Status
+from models import Notification, RevisitTask
+from tests.conftest import at
+from tests.factories import case_in
+
+NOW = at("2026-11-02 10:00")
+
+
+@contextmanager
+def statements_on(table: str):
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if table in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_unrated_replies_get_their_revisit_calls_in_one_insert_and_only_once(session, actors, cats, depts):
+    cases = [case_in(session, actors, cats, depts, Status.REPLIED, now=NOW) for _ in range(4)]
+    session.commit()
+    with statements_on("revisit_task") as seen:
+        done = sweep.run_sweep(session, NOW + timedelta(days=10))
+    session.commit()
+    assert done["unrated"] == len(cases)
+    # the due cases (their ids, then the locked batch), the calls each had, one INSERT: it was
+    # three more statements per case
+    assert len(seen) <= 4, "\n".join(seen)
+    tasks = session.execute(select(RevisitTask.case_id, RevisitTask.reason)).all()
+    assert sorted(tasks) == sorted((c.id, "unrated") for c in cases)
+    told = session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.template == "revisit")
+    )
+    assert told >= len(cases)
+
+    again = sweep.run_sweep(session, NOW + timedelta(days=11))
+    session.commit()
+    assert again["unrated"] == 0
+    assert session.scalar(select(func.count()).select_from(RevisitTask)) == len(cases)
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.template == "revisit")
+        )
+        == told
+    )
+
+
+def test_a_revisit_call_already_there_is_neither_created_nor_told_twice(session, actors, cats, depts):
+    case = case_in(session, actors, cats, depts, Status.REPLIED, now=NOW)
+    session.commit()
+    first = sweep.add_revisits(session, [(case, "sample")], now=NOW + timedelta(days=1))
+    told = session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.template == "revisit")
+    )
+    second = sweep.add_revisits(session, [(case, "sample")], now=NOW + timedelta(days=2))
+    assert first == {(case.id, "sample")} and second == set()
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.template == "revisit")
+        )
+        == told
+    )
+    assert (
+        session.scalar(select(func.count()).select_from(RevisitTask).where(RevisitTask.case_id == case.id))
+        == 1
+    )
