@@ -83,12 +83,38 @@ def _allowed_hosts() -> set[str]:
     return {h.lower() for h in current_app.config.get("CALLBACK_ALLOW_HTTP_HOSTS") or ()}
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits and reach it through a
+# translator or tunnel (NAT64's well-known prefix, IPv4-translated and IPv4-compatible forms):
+# such an address counts as its IPv4 one.
+_IPV4_IN_LAST_32 = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96")]
+# Not globally reachable by IANA's registries, which Python's ipaddress only follows since
+# 3.12.4 / 3.11.10 (CVE-2024-4032): checked here so the interpreter's version does not matter.
+_NOT_GLOBAL = [
+    ipaddress.ip_network(n)
+    for n in ("192.0.0.0/24", "64:ff9b:1::/48", "2001::/23", "2001:db8::/32", "fc00::/7")
+]
+_GLOBAL_EXCEPTIONS = [ipaddress.ip_network(n) for n in ("192.0.0.9/32", "192.0.0.10/32")]
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if any(ip in network for network in _IPV4_IN_LAST_32):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
     """Whether an IP address is a public one (not private, loopback, link-local, multicast,
-    reserved, shared or unspecified; an IPv4-mapped IPv6 address counts as its IPv4 one)."""
+    reserved, shared or unspecified; an IPv6 address that carries an IPv4 one, mapped,
+    translated or NAT64, counts as that IPv4 one; a 6to4 or Teredo tunnel address is none)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.sixtofour is not None or ip.teredo is not None:
+            return False
+        ip = _embedded_ipv4(ip) or ip
+    if any(ip in network for network in _NOT_GLOBAL) and not any(ip in n for n in _GLOBAL_EXCEPTIONS):
+        return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -368,7 +394,7 @@ def payload(session, notification: Notification) -> dict:
     if event is None or case is None:
         raise Dropped("the case event no longer exists")
     body = {
-        "event_id": f"{case.number}-{params['sequence']}",
+        "event_id": event_key(case, event, params["sequence"]),
         "sequence": params["sequence"],
         "event": event.action,
         "case_number": case.number,
@@ -383,6 +409,16 @@ def payload(session, notification: Notification) -> dict:
     if params.get("expected_datetime"):
         body["expected_datetime"] = params["expected_datetime"]
     return body
+
+
+def event_key(case: Case, event: CaseEvent, sequence: int) -> str:
+    """The event's id for the receiver: unique even if two events of a case were recorded at
+    once with the same sequence (a reporter's rating beside a staff action), without giving out
+    the platform's internal row id (an opaque digest of it)."""
+    digest = hmac.new(
+        current_app.config["SECRET_KEY"].encode(), f"case-event:{event.id}".encode(), hashlib.sha256
+    ).hexdigest()[:10]
+    return f"{case.number}-{sequence}-{digest}"
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

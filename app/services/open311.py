@@ -38,6 +38,8 @@ TITLE_WORDS = 30  # characters of the description after the category name in a c
 DEFAULT_CASE_TYPE = CaseType.COMPLAINT
 MAX_IDS = 100
 NUMBER_SHAPE = re.compile(r"[A-Z0-9]{1,20}")  # service_request_id values in one query
+# lat/long: a plain decimal number (float() alone also reads "3_8", other scripts' digits, "nan")
+DECIMAL_SHAPE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 CASE_TYPE_ATTRIBUTE = "case_type"
 CONFIDENTIAL_ATTRIBUTE = "confidential"
 
@@ -136,10 +138,7 @@ def _float(form: Mapping, name: str, limit: float) -> float | None:
     raw = (form.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
+    value = float(raw) if DECIMAL_SHAPE.fullmatch(raw) else math.nan
     if not math.isfinite(value) or abs(value) > limit:
         raise Invalid(N_("%(field)s must be a number from -%(limit)s to %(limit)s."), field=name, limit=limit)
     return value
@@ -354,16 +353,16 @@ def _dates(args: Mapping, now: datetime) -> tuple[datetime, datetime]:
     try:
         start = shapes.parse_datetime(args["start_date"]) if args.get("start_date") else None
         end = shapes.parse_datetime(args["end_date"]) if args.get("end_date") else None
-    except ValueError:
+        if start is None and end is None:
+            end = now
+        if start is None:
+            start = end - shapes.DEFAULT_SPAN
+        if end is None:
+            end = start + shapes.DEFAULT_SPAN
+    except (ValueError, OverflowError):  # no date, or one whose 90 days (or UTC) leave the calendar
         raise Invalid(
             N_("start_date and end_date must be W3C dates such as 2026-12-01T00:00:00+08:00.")
         ) from None
-    if start is None and end is None:
-        end = now
-    if start is None:
-        start = end - shapes.DEFAULT_SPAN
-    if end is None:
-        end = start + shapes.DEFAULT_SPAN
     if start > end:
         raise Invalid(N_("start_date must be before end_date."))
     if end - start > shapes.DEFAULT_SPAN:

@@ -291,8 +291,10 @@ def test_a_failing_receiver_gets_the_event_again_and_the_next_one_only_after_it(
     session.expire_all()
     assert [(n.status, n.attempts) for n in callback_rows(session)] == [("sent", 3), ("sent", 1)]
     assert [json.loads(r["body"])["event"] for r in receiver.requests] == ["file"] * 3 + ["accept"]
-    assert receiver.acknowledged == [f"{number}-1", f"{number}-2"]  # each acknowledged once
-    assert [r["headers"]["X-YS110-Event-Id"] for r in receiver.requests][:3] == [f"{number}-1"] * 3
+    ids = [r["headers"]["X-YS110-Event-Id"] for r in receiver.requests]
+    assert ids[:3] == [ids[0]] * 3 and ids[0].startswith(f"{number}-1-")  # the same id each retry
+    assert receiver.acknowledged == [ids[0], ids[3]]  # each acknowledged once
+    assert ids[3].startswith(f"{number}-2-")
 
 
 def test_a_message_given_up_no_longer_holds_the_next_ones_back(
@@ -310,6 +312,23 @@ def test_a_message_given_up_no_longer_holds_the_next_ones_back(
         delivery.deliver(session, filed.id, now)
     assert filed.status == "failed"
     assert delivery.deliver(session, accepted.id, now) == "sent"
+
+
+def test_two_events_recorded_at_once_with_one_sequence_keep_distinct_ids(
+    app, client, session, actors, cats, receiver, subscription
+):
+    """A reporter's rating beside a staff action can give two events one sequence number: the
+    receiver, dropping ids it has seen, must still get both."""
+    number = file_through_api(app, client, cats)
+    case = session.query(Case).filter_by(number=number).one()
+    svc.perform(session, case.id, Action.ACCEPT, actor=actors["clerk"], now=NOW + timedelta(minutes=5))
+    session.commit()
+    filed, accepted = callback_rows(session)
+    accepted.params = {**accepted.params, "sequence": filed.params["sequence"]}  # the race's result
+    session.commit()
+    ids = [callbacks.payload(session, row)["event_id"] for row in (filed, accepted)]
+    assert len(set(ids)) == 2 and all(i.startswith(number) for i in ids)
+    assert callbacks.payload(session, filed)["event_id"] == ids[0]  # stable across retries
 
 
 def test_cases_not_filed_by_the_system_send_nothing(session, actors, cats, depts, receiver, subscription):
@@ -490,3 +509,28 @@ def test_a_callback_url_is_shown_escaped(app, session, client, platform):
     for page in ("/callbacks/list/", f"/callbacks/show/{subscription.id}"):
         body = client.get(page).get_data(as_text=True)
         assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)" in body, page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+        "https://[64:ff9b::a00:5]/hook",  # NAT64 of 10.0.0.5
+        "https://[64:ff9b:1::a00:5]/hook",  # a local-use NAT64 prefix
+        "https://[::ffff:0:7f00:1]/hook",  # IPv4-translated 127.0.0.1
+        "https://[::127.0.0.1]/hook",  # IPv4-compatible 127.0.0.1
+        "https://[2002:7f00:1::]/hook",  # 6to4 of 127.0.0.1
+        "https://[2002:a00:5::1]/hook",  # 6to4 of 10.0.0.5
+        "https://192.0.0.8/hook",  # IETF protocol assignments: not global (CVE-2024-4032)
+        "https://192.0.0.170/hook",  # NAT64 discovery
+    ],
+)
+def test_an_internal_address_inside_an_ipv6_one_or_missed_by_old_pythons_is_refused(session, platform, url):
+    with pytest.raises(Invalid):
+        callbacks.register_subscription(session, user=platform, url=url, now=NOW)
+    assert session.query(CallbackSubscription).count() == 0
+
+
+def test_public_addresses_in_those_forms_stay_allowed():
+    for address in ("8.8.8.8", "64:ff9b::808:808", "::ffff:8.8.8.8", "2606:4700::1111", "192.0.0.9"):
+        assert callbacks.is_public_address(address), address

@@ -36,6 +36,8 @@ ALLOWED_WORDS = {
     "PDF",
     "CSV",
     "XLSX",  # acronyms used as such in Chinese government software
+    "HTTPS",
+    "JSON",  # the callbacks' address and format (the connected systems' screen)
     "Demo",  # the name of the demo data set
     # file formats, devices and sizes named on the upload pages and the QR windows (the names
     # with digits, SHA-256, MP3..., are technical names below)

@@ -444,3 +444,36 @@ def test_the_endpoints_are_rate_limited_with_the_spec_error(app, live, key):
     assert _error_of(answers[-1], "xml")[0] == 429
     assert wrong_key.status_code == 429
     assert [f.status_code for f in filed] == [201, 201]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "end_date=0001-01-01",  # 90 days before it is no date
+        "start_date=9999-12-01",  # 90 days after it is no date
+        "start_date=9999-12-31T23:00:00-10:00",  # past the last date once in UTC
+        "end_date=0001-01-01T00:00:00%2B14:00",  # before the first date once in UTC
+        "start_date=0001-01-01T00:00:00Z&end_date=9999-12-31T00:00:00Z",
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_a_spec_error_not_a_crash(live, fmt, query):
+    response = requests.get(f"{live}/requests.{fmt}?{query}", timeout=10)
+    assert response.status_code == 400, response.text
+    assert _error_of(response, fmt)[0] == 400
+
+
+def test_coordinates_are_plain_decimal_numbers(app, live, key):
+    from app.extensions import db
+    from models import Case
+
+    with app.app_context():
+        before = db.session.query(Case).count()
+    # Python's float() also reads these; the spec's lat/long are WGS84 decimal numbers
+    for lat in ("3_8", "\u0663\u0668", "\uff13\uff18", " 38 .0", "0x26"):
+        response = _file(live, key, lat=lat)
+        assert response.status_code == 400, (lat, response.text)
+        assert _error_of(response, "json")[0] == 400
+    with app.app_context():
+        assert db.session.query(Case).count() == before
+    assert _file(live, key, lat="-38.5", long="+114.514e0").status_code == 201
