@@ -21,16 +21,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.seed import add_arguments, case_count, seeded_app  # noqa: E402
 
+FIGURES: dict[str, float] = {}  # seconds, by the key given to measure() (bench/all.py's summary)
 
-def measure(label: str, work):
-    tracemalloc.start()
+
+def measure(label: str, work, key: str | None = None, trace: bool = True):
+    """Run ``work`` once and print its time (and, with ``trace``, its Python memory peak:
+    tracemalloc slows Python down, so the quick queries are timed without it)."""
+    if trace:
+        tracemalloc.start()
     started = time.perf_counter()
     result = work()
     elapsed = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    if trace:
+        tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{label}: {elapsed:.1f} s, Python peak {peak / 2**20:.0f} MB, process max RSS {rss:.0f} MB")
+    memory = f", Python peak {peak / 2**20:.0f} MB" if trace else ""
+    print(f"{label}: {elapsed:.2f} s{memory}, process max RSS {rss:.0f} MB")
+    if key:
+        FIGURES[key] = elapsed
     return result
 
 
@@ -44,7 +53,7 @@ def main() -> None:
     report_figures(app)
 
 
-def report_figures(app) -> None:
+def report_figures(app) -> dict[str, float]:
     """The ranking query for a year (live and from the KPI rollup), the dashboard's year view, the
     monthly bulletin and the annual assessment report."""
     from app.extensions import db
@@ -64,11 +73,18 @@ def report_figures(app) -> None:
             ranked = measure(
                 f"ranking query for {year.label} ({attempt})",
                 lambda: kpi.rank(kpi.department_kpis(db.session, year), weights),
+                key=f"ranking_{attempt}",
+                trace=False,
             )
         print(f"  {len(ranked)} departments ranked, {sum(r.kpi.handled for r in ranked):,} lead rounds")
         if [r.kpi for r in live] != [r.kpi for r in ranked]:
             raise SystemExit("the rollup's ranking differs from the live one")
-        measure(f"dashboard year view {year.label}", lambda: dashboard_year(app, year))
+        measure(
+            f"dashboard year view {year.label}",
+            lambda: dashboard_year(app, year),
+            key="dashboard_year",
+            trace=False,
+        )
         measure(
             "  of which its rankings (departments, lower offices)", lambda: dashboard_year(app, year, True)
         )
@@ -86,7 +102,9 @@ def report_figures(app) -> None:
                 requested_at=period.end,
                 requested_by_name="bench",
             )
-            files = measure(f"{kind} {period.label}", lambda r=report: builders.build_files(db.session, r))
+            files = measure(
+                f"{kind} {period.label}", lambda r=report: builders.build_files(db.session, r), key=kind
+            )
             pdf = files["pdf"]
             with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
                 handle.write(pdf)
@@ -99,6 +117,7 @@ def report_figures(app) -> None:
                 f"  {pages} pages, {len(pdf) / 1024:.0f} KB PDF"
                 + (f", CSV {len(files['csv']) / 1024:.0f} KB" if "csv" in files else "")
             )
+    return dict(FIGURES)
 
 
 def ensure_rollup(session) -> None:
