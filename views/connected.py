@@ -16,11 +16,6 @@ from app.services import callbacks
 from models import CallbackSubscription
 from views.common import local_time
 from views.jurisdictions import field_error
-from views.supervision import OUTBOX_LABELS
-
-# How the outbox screen names the callback channel and its message.
-OUTBOX_LABELS.setdefault(callbacks.CHANNEL, _l("Callback"))
-OUTBOX_LABELS.setdefault(callbacks.TEMPLATE, _l("Update for a connected system"))
 
 
 def _check_url(form, field) -> None:

@@ -232,6 +232,8 @@ OUTBOX_LABELS = {
     "email": _l("E-mail"),
     "sms": _l("Text message"),
     "inbox": _l("Inbox"),
+    "callback": _l("Callback"),
+    "case_callback": _l("Update for a connected system"),
     "pending": _l("Pending"),
     "sent": _l("Sent"),
     "failed": _l("Failed"),

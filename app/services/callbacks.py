@@ -41,7 +41,6 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import gettext
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -64,8 +63,6 @@ _SUBSCRIBERS = "callback_subscribers"
 _RATING_ACTIONS = {Action.EVALUATE.value, Action.RECORD_REVISIT.value}
 
 # How the outbox screen shows such a message (the JSON itself is built at delivery).
-SUBJECT = N_("Case %(number)s: update for a connected system")
-BODY = N_("Event %(event)s of case %(number)s (status %(status)s), signed and sent to the callback URL.")
 
 
 class CallbackFailed(Exception):
@@ -344,31 +341,6 @@ def _write_outbox(session, _flush_context) -> None:
         after_commit(
             session, lambda: outbox.hand_to_workers(sorted(new_ids)), key=f"callbacks:{min(new_ids)}"
         )
-
-
-def describe(notification: Notification) -> tuple[str, str]:
-    """Subject and text of a callback message on the outbox screen (plain parameters only)."""
-    params = {k: v for k, v in (notification.params or {}).items() if k in ("number", "event", "status")}
-    return gettext(SUBJECT, **params), gettext(BODY, **params)
-
-
-def _describe_callbacks_too() -> None:
-    """The outbox's renderer (app.services.notifications) knows its templates; a callback is
-    described here, every other message as before."""
-    previous = Notification.renderer
-    if getattr(previous, "describes_callbacks", False):
-        return
-
-    def renderer(notification: Notification) -> tuple[str, str]:
-        if notification.channel == CHANNEL:
-            return describe(notification)
-        return previous(notification)
-
-    renderer.describes_callbacks = True
-    Notification.renderer = staticmethod(renderer)
-
-
-_describe_callbacks_too()
 
 
 @sa_event.listens_for(Session, "after_transaction_end")

@@ -23,6 +23,12 @@ from models import Case, InboxMessage, Jurisdiction, Notification, Staff
 
 # template -> (subject, body); translated at delivery (Chinese by default).
 TEMPLATES = {
+    # A callback to a connected system (app.services.callbacks: its body is signed JSON; this
+    # is how the outbox screen describes it).
+    "case_callback": (
+        N_("Case %(number)s: update for a connected system"),
+        N_("Event %(event)s of case %(number)s (status %(status)s), signed and sent to the callback URL."),
+    ),
     "case_accepted": (
         N_("Case %(number)s accepted"),
         N_("Your case %(number)s has been accepted and will be sent to the responsible department."),
