@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import flash, g
 from flask_appbuilder import ModelView
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -12,6 +14,7 @@ from wtforms import BooleanField
 
 from app import clock
 from app.errors import DomainError
+from app.extensions import db
 from app.services import callbacks
 from models import CallbackSubscription
 from views.common import local_time
@@ -63,7 +66,20 @@ class CallbackSubscriptionView(ModelView):
     formatters_columns = {"created_at": local_time}
     validators_columns = {"url": [_check_url], "user": [_check_user]}
     # FAB makes a NOT NULL boolean "required", so a callback could never be disabled
-    add_form_extra_fields = edit_form_extra_fields = {"active": BooleanField(_l("Active"), default=True)}
+    edit_form_extra_fields = {"active": BooleanField(_l("Active"), default=True)}
+    add_form_extra_fields = {
+        **edit_form_extra_fields,
+        # only the connected systems' users are offered (the validator still checks the choice)
+        "user": QuerySelectField(
+            _l("Connected system (its API user)"),
+            query_func=lambda: callbacks.connected_system_users(db.session),
+            get_pk_func=lambda user: user.id,
+            get_label=lambda user: f"{user.first_name} {user.last_name} ({user.username})".strip(),
+            allow_blank=True,
+            widget=Select2Widget(),
+            validators=[_check_user],
+        ),
+    }
 
     def pre_add(self, item):
         g.callback_secret = callbacks.prepare_subscription(item, now=clock.utcnow())

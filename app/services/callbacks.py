@@ -221,6 +221,13 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def connected_system_users(session):
+    """The users a callback may be registered for: the connected systems' (role Integration)."""
+    from app.workflow import Role
+
+    return session.query(Staff).filter(Staff.roles.any(name=Role.INTEGRATION.value)).order_by(Staff.username)
+
+
 def check_subscriber(user: Staff | None) -> Staff:
     """Refuse a subscription for nobody, or for a user that is not a connected system's."""
     from app.workflow import Role

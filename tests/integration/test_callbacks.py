@@ -483,6 +483,16 @@ def test_an_administrator_registers_a_callback_and_sees_its_secret_once(
     assert session.get(CallbackSubscription, row.id).active is False
 
 
+def test_the_form_offers_only_the_connected_systems_users(app, session, client, platform):
+    login(client, "admin")
+    form = client.get("/callbacks/add").get_data(as_text=True)
+    offered = re.findall(r'<option value="(\d+)"', form)
+    assert offered == [str(platform.id)]
+    admin = session.query(Staff).filter_by(username="admin").one()
+    refused = client.post("/callbacks/add", data={"user": admin.id, "url": "https://8.8.8.8/x"})
+    assert refused.status_code == 200 and session.query(CallbackSubscription).count() == 0
+
+
 def test_other_roles_cannot_open_the_callback_screen(app, client):
     for username in ("clerk", "supervisor"):
         login(client, username)
