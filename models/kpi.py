@@ -19,6 +19,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, event, inspec
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.clock import to_local
+from models.case import Assignment, Case
 
 # The additive figures of a (department, month), in the order of the table's columns.
 ROUND_FIGURES = (
@@ -90,6 +91,71 @@ class KpiBuiltMonth(Model):
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     built_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+# --- covering indexes of the figures of a period (dashboard, bulletin, assessment) ------------
+#
+# Each figure counts the cases filed, accepted or closed in a period (or the assignments
+# dispatched in it): one index-only scan of the period's column, with every column the
+# figures and the reader's scope read (reports.builders.figures, dashboard.clock_figures).
+# PostgreSQL only (INCLUDE); the columns stay in the same order in the migration.
+
+FIGURE_INDEXES = {
+    "ix_cases_figures_created": (
+        Case.__table__,
+        "created_at",
+        (
+            "jurisdiction_id",
+            "concerned_department_id",
+            "status",
+            "case_type",
+            "channel",
+            "category_id",
+            "lead_department_id",
+            "first_response_due_at",
+            "first_responded_at",
+            "accept_due_at",
+            "accepted_at",
+            "closed_at",
+        ),
+    ),
+    "ix_cases_figures_accepted": (
+        Case.__table__,
+        "accepted_at",
+        (
+            "id",
+            "jurisdiction_id",
+            "concerned_department_id",
+            "status",
+            "dispatch_due_at",
+            "verify_due_at",
+            "verified_at",
+        ),
+    ),
+    "ix_cases_figures_closed": (
+        Case.__table__,
+        "closed_at",
+        (
+            "jurisdiction_id",
+            "concerned_department_id",
+            "status",
+            "replied_at",
+            "due_at",
+            "rating",
+            "lead_department_id",
+        ),
+    ),
+    "ix_assignment_figures_dispatched": (
+        Assignment.__table__,
+        "dispatched_at",
+        ("case_id", "role", "state", "active", "paused_at", "sign_due_at", "signed_at", "due_at", "done_at"),
+    ),
+    "ix_assignment_case_dispatched": (Assignment.__table__, ("case_id", "dispatched_at"), ()),
+}
+
+for _name, (_table, _keys, _include) in FIGURE_INDEXES.items():
+    _keys = (_keys,) if isinstance(_keys, str) else _keys
+    Index(_name, *(_table.c[k] for k in _keys), postgresql_include=list(_include))
 
 
 def month_of(moment: datetime | None) -> date | None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, func, select, true, tuple_
 from sqlalchemy.orm import joinedload
 
 from app.clock import local_date, to_local
@@ -72,14 +72,10 @@ def own_departments_label(jurisdiction: Jurisdiction) -> str:
     return f"{jurisdiction.name}直"
 
 
-def _counts(session, column, period, labels=None, scope=None) -> list[doc.Count]:
-    rows = session.execute(
-        select(column, func.count())
-        .where(_in(Case.created_at, period), true() if scope is None else scope)
-        .group_by(column)
-        .order_by(func.count().desc())
-    ).all()
-    return [doc.Count((labels or _label)(key), n) for key, n in rows]
+def _counts(rows: dict, labels=None) -> list[doc.Count]:
+    """A dimension's counts (``_dimensions``), most first."""
+    ordered = sorted(rows.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [doc.Count((labels or _label)(key), n) for key, n in ordered]
 
 
 def series_of(period: kpi.Period) -> str:
@@ -132,43 +128,40 @@ def _closed_in(period: kpi.Period):
     return _in(Case.closed_at, period) & (Case.status == Status.CLOSED.value)
 
 
+def _count_where(condition):
+    """A scalar subquery: how many cases ``condition`` keeps (an index scan of its period's
+    column), never correlated with the statement it is in."""
+    return select(func.count()).select_from(Case).where(condition).correlate(None).scalar_subquery()
+
+
 def headline(session, period: kpi.Period, scope) -> doc.Headline:
-    """登记, 受理, 办结 and the on-time and satisfaction counts of the closed, in one query."""
-    closed = _closed_in(period)
+    """登记, 受理, 办结 and the on-time and satisfaction counts of the closed, in one statement:
+    one index scan per period column (filed, accepted, closed; ``ix_cases_figures_*``) rather
+    than one scan of every case matching any of them."""
     row = session.execute(
         select(
-            _flag(_in(Case.created_at, period)),
-            _flag(_in(Case.accepted_at, period)),
-            _flag(closed),
-            _flag(closed & ON_TIME),
-            _flag(closed & Case.rating.isnot(None)),
-            _flag(closed & Case.rating.in_(FAVOURABLE)),
-        ).where(
-            scope,
-            or_(_in(Case.created_at, period), _in(Case.accepted_at, period), _in(Case.closed_at, period)),
-        )
+            _count_where(_in(Case.created_at, period) & scope),
+            _count_where(_in(Case.accepted_at, period) & scope),
+            func.count(),
+            _flag(ON_TIME),
+            _flag(Case.rating.isnot(None)),
+            _flag(Case.rating.in_(FAVOURABLE)),
+        ).where(_closed_in(period), scope)
     ).one()
-    return doc.Headline(*(int(value) for value in row))
+    return doc.Headline(*(int(value or 0) for value in row))
 
 
 def _trend(session, period: kpi.Period, scope) -> list[doc.TrendPoint]:
-    """登记 and 办结 of each month (the year's twelve, else the last six), in one query."""
+    """登记 and 办结 of each month (the year's twelve, else the last six), in two queries: one
+    index scan of the filing dates and one of the closing dates over the months shown."""
     months = trend_months(period)
-    columns = []
-    for p in months:
-        columns += [_flag(_in(Case.created_at, p)), _flag(_closed_in(p))]
-    first, last = months[0], months[-1]
-    row = session.execute(
-        select(*columns).where(
-            scope,
-            or_(
-                _in(Case.created_at, kpi.Period(first.start, last.end, "")),
-                _in(Case.closed_at, kpi.Period(first.start, last.end, "")),
-            ),
-        )
-    ).one()
+    span = kpi.Period(months[0].start, months[-1].end, "")
+    filed = select(*(_flag(_in(Case.created_at, p)) for p in months)).where(_in(Case.created_at, span), scope)
+    closed = select(*(_flag(_closed_in(p)) for p in months)).where(_in(Case.closed_at, span), scope)
+    created_row = session.execute(filed).one()
+    closed_row = session.execute(closed).one()
     return [
-        doc.TrendPoint(f"{to_local(p.start).month}月", int(row[2 * i]), int(row[2 * i + 1]))
+        doc.TrendPoint(f"{to_local(p.start).month}月", int(created_row[i]), int(closed_row[i]))
         for i, p in enumerate(months)
     ]
 
@@ -187,51 +180,61 @@ def trend_range(period: kpi.Period) -> str:
     return f"{first.year}年{first.month}月至{last.year}年{last.month}月"
 
 
-def _top_categories(session, period, scope) -> dict[int | None, int]:
-    """登记 per top-level category (None: not classified)."""
-    top = func.coalesce(Category.parent_id, Category.id)
-    rows = session.execute(
-        select(top, func.count())
-        .select_from(Case)
-        .outerjoin(Category, Case.category_id == Category.id)
-        .where(_in(Case.created_at, period), scope)
-        .group_by(top)
-    ).all()
-    return {key: n for key, n in rows}
-
-
-def _concerned(session, period, scope, only=None) -> dict[int, int]:
-    """登记 per department complained about (被反映单位)."""
-    query = (
-        select(Case.concerned_department_id, func.count())
-        .where(_in(Case.created_at, period), scope, Case.concerned_department_id.isnot(None))
-        .group_by(Case.concerned_department_id)
-    )
-    if only is not None:
-        query = query.where(Case.concerned_department_id.in_(list(only)))
-    return dict(session.execute(query).all())
-
-
 LEVEL_ORDER = (DeptLevel.PROVINCE.value, DeptLevel.CITY.value, DeptLevel.COUNTY.value)
 UNDISPATCHED, DECLINED = "尚未分办", "不予受理"
 
 
-def _by_level(session, period, scope) -> list[doc.Count]:
-    """登记 by the level of the lead department, with the cases not (yet) dispatched."""
-    key = case(
-        (Case.lead_department_id.isnot(None), Department.level),
-        (Case.status == Status.DECLINED.value, DECLINED),
-        else_=UNDISPATCHED,
+def _dimension_keys() -> dict:
+    """What the period's filed cases are counted by (登记 per ...): their type, their channel,
+    their top-level category (None: not classified), the department complained about
+    (被反映单位; None: none) and the level of the lead department (else not dispatched yet, or
+    declined)."""
+    return {
+        "type": Case.case_type,
+        "channel": Case.channel,
+        "category": func.coalesce(Category.parent_id, Category.id),
+        "concerned": Case.concerned_department_id,
+        "level": case(
+            (Case.lead_department_id.isnot(None), Department.level),
+            (Case.status == Status.DECLINED.value, DECLINED),
+            else_=UNDISPATCHED,
+        ),
+    }
+
+
+def _dimensions(session, period, scope, names) -> dict[str, dict]:
+    """登记 of ``period`` per each key of ``names`` (``_dimension_keys``): {name: {key: n}}. On
+    PostgreSQL one statement (GROUPING SETS: one index-only scan of the period's filed cases,
+    ``ix_cases_figures_created``), elsewhere one GROUP BY per name over the same rows."""
+    keys = _dimension_keys()
+    base = (
+        select()
+        .select_from(Case)
+        .outerjoin(Category, Case.category_id == Category.id)
+        .outerjoin(Department, Case.lead_department_id == Department.id)
+        .where(_in(Case.created_at, period), scope)
     )
-    rows = dict(
-        session.execute(
-            select(key, func.count())
-            .select_from(Case)
-            .outerjoin(Department, Case.lead_department_id == Department.id)
-            .where(_in(Case.created_at, period), scope)
-            .group_by(key)
+    found: dict[str, dict] = {name: {} for name in names}
+    if session.get_bind().dialect.name == "postgresql" and len(names) > 1:
+        columns = [keys[name] for name in names]
+        rows = session.execute(
+            base.add_columns(*columns, *(func.grouping(c) for c in columns), func.count()).group_by(
+                func.grouping_sets(*(tuple_(c) for c in columns))
+            )
         ).all()
-    )
+        for row in rows:
+            # GROUPING(c) is 0 for the set grouped by c (1 for the others): says whose row it is
+            i = list(row[len(names) : 2 * len(names)]).index(0)
+            found[names[i]][row[i]] = row[-1]
+        return found
+    for name in names:
+        rows = session.execute(base.add_columns(keys[name], func.count()).group_by(keys[name])).all()
+        found[name] = {key: n for key, n in rows}
+    return found
+
+
+def _by_level(rows: dict) -> list[doc.Count]:
+    """登记 by the level of the lead department, with the cases not (yet) dispatched."""
     order = [*LEVEL_ORDER, UNDISPATCHED, DECLINED]
     keys = sorted(rows, key=lambda k: (order.index(k) if k in order else len(order), str(k)))
     return [doc.Count(k if k in (UNDISPATCHED, DECLINED) else _label(DeptLevel(k)), rows[k]) for k in keys]
@@ -272,15 +275,16 @@ def figures(
     previous = None if series == "year" else headline(session, _same_kind(period, 1), scope)
 
     parents = {c.id: c.name for c in session.query(Category).filter(Category.parent_id.is_(None))}
-    categories = _top_categories(session, period, scope)
-    before = _top_categories(session, _same_kind(period, 1), scope)
+    counted = _dimensions(session, period, scope, ("type", "channel", "category", "concerned", "level"))
+    earlier = _dimensions(session, _same_kind(period, 1), scope, ("category", "concerned"))
+    categories, before = counted["category"], earlier["category"]
     by_category = sorted(categories.items(), key=lambda kv: (-kv[1], parents.get(kv[0], "")))
     hot_categories = [
         doc.HotItem(parents.get(k, "未分类") if k is not None else "未分类", n, before.get(k, 0))
         for k, n in by_category
         if k is not None
     ][:5]
-    concerned = {k: n for k, n in _concerned(session, period, scope).items() if n >= doc.HOT_MINIMUM}
+    concerned = {k: n for k, n in counted["concerned"].items() if k is not None and n >= doc.HOT_MINIMUM}
     hot_departments = []
     if concerned:
         top = sorted(concerned.items(), key=lambda kv: -kv[1])[:5]
@@ -289,16 +293,15 @@ def figures(
                 select(Department.id, Department.name).where(Department.id.in_([k for k, _ in top]))
             ).all()
         )
-        earlier = _concerned(session, _same_kind(period, 1), scope, only=[k for k, _ in top])
-        hot_departments = [doc.HotItem(names[k], n, earlier.get(k, 0)) for k, n in top]
+        hot_departments = [doc.HotItem(names[k], n, earlier["concerned"].get(k, 0)) for k, n in top]
     return doc.Figures(
         **{f.name: getattr(now, f.name) for f in dataclasses.fields(now) if f.init},
-        by_type=_counts(session, Case.case_type, period, scope=scope),
-        by_channel=_counts(session, Case.channel, period, scope=scope),
+        by_type=_counts(counted["type"]),
+        by_channel=_counts(counted["channel"]),
         by_category=[
             doc.Count(parents.get(k, "未分类") if k is not None else "未分类", n) for k, n in by_category
         ],
-        by_level=_by_level(session, period, scope),
+        by_level=_by_level(counted["level"]),
         trend=_trend(session, period, scope),
         previous=previous,
         year_ago=year_ago,
