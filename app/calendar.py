@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from itertools import accumulate
 
 from app.workflow import N_
 
@@ -59,12 +62,41 @@ class WorkingCalendar:
         return day, provisional
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Count working days after ``start`` up to and including ``end``."""
-        count, day = 0, start
-        while day < end:
-            day += timedelta(days=1)
-            count += self.is_workday(day)
-        return count
+        """Count working days after ``start`` up to and including ``end`` (0 if ``end`` is not
+        later): the weekdays between them by arithmetic, corrected by the official days that
+        break the weekly rule (two binary searches; the sweep counts thousands of notices)."""
+        if end <= start:
+            return 0
+        days, total = self._exceptions
+        corrections = (
+            total[bisect_right(days, end.toordinal())] - total[bisect_right(days, start.toordinal())]
+        )
+        return _weekdays_upto(end.toordinal()) - _weekdays_upto(start.toordinal()) + corrections
+
+    @property
+    def _exceptions(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return _exceptions(self.holidays, self.workdays, self.official_years)
+
+
+@lru_cache(maxsize=256)  # every office's calendar is the national one and a few regional days
+def _exceptions(
+    holidays: frozenset[date], workdays: frozenset[date], official_years: frozenset[int]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The official days that break the Monday–Friday rule (a make-up weekend day +1, a holiday
+    on a weekday -1; a day listed as both is worked), as sorted day ordinals and the running sum
+    of their corrections (``total[i]``: the sum over the first ``i`` days)."""
+    corrections = {d.toordinal(): 1 for d in workdays if d.weekday() >= 5 and d.year in official_years}
+    corrections.update(
+        (d.toordinal(), -1) for d in holidays - workdays if d.weekday() < 5 and d.year in official_years
+    )
+    days = tuple(sorted(corrections))
+    return days, (0, *accumulate(corrections[d] for d in days))
+
+
+def _weekdays_upto(ordinal: int) -> int:
+    """Monday–Friday days among the day ordinals 1..``ordinal`` (ordinal 1, 0001-01-01, is a Monday)."""
+    weeks, rest = divmod(ordinal, 7)
+    return weeks * 5 + min(rest, 5)
 
 
 # --- regional holidays: the presets an administrator applies to a jurisdiction ---------------

@@ -4,7 +4,7 @@ official schedule counted Monday–Friday and marked provisional."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -282,3 +282,40 @@ def test_every_preset_names_its_holiday_and_the_years_it_gives(calendar):
         for year in (2024, 2025, 2026, 2027):
             assert year in preset.years
             assert all(d.name.startswith(preset.name) for d in preset.days(year, calendar))
+
+
+# --- counting working days at once (the sweep counts thousands of notices per run) ----------
+
+
+def _one_by_one(calendar: WorkingCalendar, start: date, end: date) -> int:
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        count += calendar.is_workday(day)
+    return count
+
+
+def test_working_days_between_counts_as_day_by_day_over_holidays_make_up_days_and_unofficial_years(calendar):
+    import random
+
+    rng = random.Random(18)
+    starts = [date(2003, 12, 20) + timedelta(days=rng.randrange(0, 8500)) for _ in range(400)]
+    for start in starts + [date(2026, 9, 30), date(2026, 2, 13), date(2026, 2, 14)]:
+        end = start + timedelta(days=rng.choice([0, 1, 2, 6, 7, 8, 13, 30, 400, 2000]))
+        assert calendar.working_days_between(start, end) == _one_by_one(calendar, start, end), (start, end)
+    # the national day break: Oct 1-7 off, Sat Oct 10 worked
+    assert calendar.working_days_between(date(2026, 9, 30), date(2026, 10, 10)) == 3
+    assert calendar.working_days_between(date(2026, 10, 10), date(2026, 9, 30)) == 0
+
+
+def test_working_days_between_holds_a_holiday_given_as_a_make_up_day_too_as_a_workday():
+    # is_workday: a day listed as both counts as worked; the fast count must agree.
+    friday, saturday = date(2026, 3, 6), date(2026, 3, 7)
+    both = WorkingCalendar.build([friday, saturday], [saturday], [2026])
+    assert (
+        both.working_days_between(date(2026, 3, 5), date(2026, 3, 8))
+        == 1
+        == _one_by_one(both, date(2026, 3, 5), date(2026, 3, 8))
+    )
+    unofficial = WorkingCalendar.build([friday], [saturday], [2025])  # 2026 counted Monday-Friday
+    assert unofficial.working_days_between(date(2026, 3, 5), date(2026, 3, 8)) == 1
