@@ -173,3 +173,21 @@ def refused(kind, words: str) -> Iterator[None]:
     with pytest.raises(kind) as caught:
         yield
     assert words in caught.value.msgid, caught.value.msgid
+
+
+@contextmanager
+def statements_run(engine, keep=lambda statement: True) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` inside the block (those ``keep`` accepts)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if keep(statement):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

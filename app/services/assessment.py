@@ -667,21 +667,7 @@ def _lead_rounds(period: Period, department_ids: Iterable[int] | Select | None =
     ).subquery("lead_rounds")
 
 
-_ROUND_METRICS = (
-    "handled",
-    "finished",
-    "unfinished",
-    "on_time",
-    "late",
-    "rated",
-    "satisfied",
-    "unsatisfied",
-    "settled",
-    "resolved",
-    "unresolved",
-    "rehandled",
-    "returned",
-)
+_ROUND_METRICS = ROUND_FIGURES  # the lead rounds' figures, as the rollup keeps them (models/kpi.py)
 
 
 def _signing(period: Period, department_ids: Iterable[int] | None = None):
@@ -821,6 +807,18 @@ def _live_department_kpis(session, period: Period, ids: list[int] | None) -> lis
 _SIGNED_FIGURES = _SIGNING_METRICS + ("verified", "verified_on_time", "paused_days")
 
 
+def _verification_given(a, period: Period) -> tuple:
+    """An initial verification result given in lead round ``a`` (an Assignment alias joined to
+    its case) dispatched in the period: recorded while that round ran."""
+    return (
+        a.role == _LEAD,
+        _in_period(a.dispatched_at, period),
+        Case.verify_due_at.isnot(None),
+        Case.verified_at >= a.dispatched_at,
+        or_(a.done_at.is_(None), Case.verified_at <= a.done_at),
+    )
+
+
 def _clock_columns(period: Period, department_id) -> list:
     """Per department (correlated to ``department_id``): the initial verification results given
     in its lead rounds of the period (the round running when the result was recorded; the
@@ -829,14 +827,7 @@ def _clock_columns(period: Period, department_id) -> list:
     from models import ClockPause
 
     a = aliased(Assignment, name="verifying")
-    given = and_(
-        a.department_id == department_id,
-        a.role == _LEAD,
-        _in_period(a.dispatched_at, period),
-        Case.verify_due_at.isnot(None),
-        Case.verified_at >= a.dispatched_at,
-        or_(a.done_at.is_(None), Case.verified_at <= a.done_at),
-    )
+    given = and_(a.department_id == department_id, *_verification_given(a, period))
     verified = select(func.count()).select_from(a).join(Case, Case.id == a.case_id).where(given)
     return [
         verified.scalar_subquery().label("verified"),
@@ -921,13 +912,7 @@ def month_figures(session, period: Period, department_ids: Iterable[int] | None 
         func.count().label("verified"),
         func.coalesce(func.sum(_flag(Case.verified_at <= Case.verify_due_at)), 0).label("verified_on_time"),
     ).join(Case, Case.id == a.case_id)
-    given = given.where(  # the same rule as ``_clock_columns``
-        a.role == _LEAD,
-        _in_period(a.dispatched_at, period),
-        Case.verify_due_at.isnot(None),
-        Case.verified_at >= a.dispatched_at,
-        or_(a.done_at.is_(None), Case.verified_at <= a.done_at),
-    )
+    given = given.where(*_verification_given(a, period))
     if ids is not None:
         given = given.where(a.department_id.in_(ids))
     add(session.execute(given.group_by(a.department_id)), ("verified", "verified_on_time"))

@@ -478,25 +478,10 @@ def _other_clocks(session, now: datetime) -> dict[str, int]:
     return done
 
 
-def add_revisit(session, case: Case, *, reason: str, now: datetime) -> RevisitTask | None:
-    """Create a revisit call task once per case and reason, and tell the supervisors."""
-    if session.query(RevisitTask.id).filter_by(case_id=case.id, reason=reason).first():
-        return None
-    task = RevisitTask(case_id=case.id, reason=reason, created_at=now, due_at=now + timedelta(days=2))
-    session.add(task)
-    if "revisits" in case.__dict__:  # a loaded list would not show the new call (viewonly)
-        session.flush()
-        session.expire(case, ["revisits"])
-    outbox.to_supervisors(
-        session,
-        jurisdiction_id=case.jurisdiction_id,
-        key=f"revisit:{reason}:{case.id}",
-        template="revisit",
-        params={"number": case.number, "reason": reason},
-        now=now,
-        case_id=case.id,
-    )
-    return task
+def add_revisit(session, case: Case, *, reason: str, now: datetime) -> bool:
+    """Create a revisit call task once per case and reason, and tell the supervisors; True if
+    it was new."""
+    return bool(add_revisits(session, [(case, reason)], now=now))
 
 
 def add_revisits(session, calls: list[tuple[Case, str]], *, now: datetime) -> set[tuple[int, str]]:

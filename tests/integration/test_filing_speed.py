@@ -5,11 +5,9 @@ setting, a calendar day or a jurisdiction is seen by the next filing."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app.clock import local_date
 from app.extensions import db
@@ -17,7 +15,7 @@ from app.services import cases as svc
 from app.services.settings import set_override
 from models import CalendarDay, Case, Jurisdiction, Setting
 from tests.conftest import at
-from tests.factories import file_case
+from tests.factories import file_case, statements_run
 
 MONDAY = at("2026-11-02 09:00")  # an ordinary week: no holiday before the 20th
 FILING = {
@@ -29,19 +27,9 @@ FILING = {
 }
 
 
-@contextmanager
 def statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):  # the tests' own
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    """The statements of the block, without the tests' own savepoints."""
+    return statements_run(db.engine, lambda s: not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")))
 
 
 @pytest.fixture

@@ -4,34 +4,22 @@ its supervisors are told once, and a second sweep adds nothing."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.services import sweep
 from app.workflow import Status
 from models import Notification, RevisitTask
 from tests.conftest import at
-from tests.factories import case_in
+from tests.factories import case_in, statements_run
 
 NOW = at("2026-11-02 10:00")
 
 
-@contextmanager
 def statements_on(table: str):
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if table in statement:
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    return statements_run(db.engine, lambda statement: table in statement)
 
 
 def test_unrated_replies_get_their_revisit_calls_in_one_insert_and_only_once(session, actors, cats, depts):
