@@ -74,7 +74,6 @@ class CallbackSubscriptionView(ModelView):
             _l("Connected system (its API user)"),
             query_func=lambda: callbacks.connected_system_users(db.session),
             get_pk_func=lambda user: user.id,
-            get_label=lambda user: f"{user.first_name} {user.last_name} ({user.username})".strip(),
             allow_blank=True,
             widget=Select2Widget(),
             validators=[_check_user],
