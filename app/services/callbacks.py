@@ -302,7 +302,13 @@ def _subscribers(session, user_ids: set[int]) -> dict[int, list[int]]:
 
 
 @sa_event.listens_for(Session, "after_flush_postexec")
-def _write_outbox(session, _flush_context) -> None:
+def _write_after_flush(session, _flush_context) -> None:
+    write_outbox(session)
+
+
+def write_outbox(session) -> None:
+    """Write the outbox rows of the events recorded so far that have their id (after each
+    flush; a path that inserts its rows without the unit of work calls it itself)."""
     pending = session.info.get(_PENDING)
     if not pending:
         return

@@ -39,7 +39,7 @@ from app.ids import as_id
 from app.services import callbacks, jurisdictions, levels_rules
 from app.services import notifications as outbox
 from app.services.actor import SYSTEM, Actor
-from app.services.bulk import in_select
+from app.services.bulk import in_select, insert_loaded
 from app.services.calendar import load_calendar
 from app.services.notices import raise_notice
 from app.services.protection import new_reporter
@@ -682,12 +682,12 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         data.get("credit_code"), N_("Unified social credit code"), required=False, limit=18
     )
     # On PostgreSQL the id comes first (with the reference check), so the number goes in with
-    # the INSERT: no second write of the row, and case, event and reporter in one flush.
+    # the INSERT; case, event and reporter are written by three plain INSERTs (app.services.bulk:
+    # the unit of work's flush was most of a filing's time), then told to the callbacks' outbox.
     case.jurisdiction, calendar, settings, case.id = _filing_reference_for(session, case.region)
     case.accept_due_at = dl.working_day_deadline(calendar, now, settings["accept_working_days"]).due_at
     case.first_response_due_at = dl.clock_deadline(now, hours=settings["first_response_hours"]).due_at
-    session.add(case)
-    _record(
+    event = _record(
         case,
         "file",
         actor,
@@ -696,7 +696,9 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         data={"channel": str(channel)},
         public_text=N_("Your case has been received."),
     )
-    if case.id is None:
+    if case.id is None:  # SQLite has no sequence: the unit of work's INSERT gives the id
+        session.add(case)
+        callbacks.event_recorded(case, event)
         session.flush()
     case.number = f"YS{local_date(now):%Y%m%d}{case.id:06d}"
     reporter, code = new_reporter(
@@ -710,7 +712,12 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
         credit_code=credit_code,
     )
     case.reporters.append(reporter)
-    session.flush()
+    if case in session:
+        session.flush()
+    else:
+        insert_loaded(session, case, event, reporter)
+        callbacks.event_recorded(case, event)
+        callbacks.write_outbox(session)
     case.query_code = code  # not a column: the plain code lives only until the receipt is shown
     return case
 
