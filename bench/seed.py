@@ -115,7 +115,7 @@ WHERE d.code = :handler OR d.code LIKE 'B%'
 CASES = """
 INSERT INTO cases (number, status, case_type, urgency, channel, title, content, region,
                    jurisdiction_id, created_at, clock_start_at, accept_due_at, accepted_at,
-                   dispatched_at, replied_at, closed_at, due_at, due_provisional,
+                   dispatched_at, first_dispatched_at, replied_at, closed_at, due_at, due_provisional,
                    lead_department_id, category_id, decline_reason, rehandle_count,
                    escalation_count, is_difficult, rating, rating_source)
 SELECT 'YB' || to_char(t, 'YYYYMMDD') || lpad(g::text, 8, '0'), status, case_type, urgency,
@@ -125,6 +125,7 @@ SELECT 'YB' || to_char(t, 'YYYYMMDD') || lpad(g::text, 8, '0'), status, case_typ
        CASE WHEN status IN ('submitted', 'declined', 'accepted') THEN place ELSE dept_place END,
        t, t, t + interval '1 day',
        CASE WHEN status NOT IN ('submitted', 'declined') THEN t + interval '2 hours' END,
+       CASE WHEN status NOT IN ('submitted', 'declined', 'accepted') THEN t + interval '4 hours' END,
        CASE WHEN status NOT IN ('submitted', 'declined', 'accepted') THEN t + interval '4 hours' END,
        CASE WHEN status IN ('replied', 'unsatisfied', 'evaluated', 'closed') THEN replied END,
        CASE WHEN status = 'closed' THEN replied + interval '3 days'

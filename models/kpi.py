@@ -130,6 +130,7 @@ FIGURE_INDEXES = {
             "dispatch_due_at",
             "verify_due_at",
             "verified_at",
+            "first_dispatched_at",
         ),
     ),
     "ix_cases_figures_closed": (

@@ -923,6 +923,7 @@ def _open_assignments(
         case.assignments.append(assignment)
     case.lead_department = lead
     case.dispatched_at = now
+    case.first_dispatched_at = case.first_dispatched_at or now
     _refresh_case_due(case, calendar, session)
     session.flush()
     for assignment in case.active_assignments:

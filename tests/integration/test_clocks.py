@@ -228,6 +228,21 @@ def test_a_reply_or_a_return_ends_the_pause(session, actors, cats, depts):
     assert all(a.paused_at is None and a.pause_days == 0 for a in escalated.active_assignments)
 
 
+def test_the_dispatch_clock_counts_a_cases_first_dispatch_not_a_later_one(session, actors, cats, depts):
+    """Dispatched within its 20 minutes, returned by the department, dispatched again two days
+    later: the office dispatched it on time (the first dispatch is kept on the case)."""
+    case = file_case(session, actors, cats, now=NOW)
+    act(session, case, Action.ACCEPT, actors["clerk"], at("2026-11-02 10:30"))
+    dispatch = {"lead_department_id": depts["X102"].id}
+    act(session, case, Action.DISPATCH, actors["dispatcher"], at("2026-11-02 10:40"), **dispatch)
+    act(session, case, Action.RETURN, handler_of(actors, "X102"), at("2026-11-03 09:00"), reason="不属本单位")
+    again = {"lead_department_id": depts["X103"].id}
+    act(session, case, Action.DISPATCH, actors["dispatcher"], at("2026-11-04 10:00"), **again)
+    assert case.first_dispatched_at == at("2026-11-02 10:40") and case.dispatched_at == at("2026-11-04 10:00")
+    found = clock_figures(session, asm.Period.month(2026, 11), at("2026-11-20 10:00"))
+    assert {f.key: (f.on_time, f.late, f.overdue) for f in found["clocks"]}["dispatch"] == (1, 0, 0)
+
+
 # --- the other clocks the sweep watches -------------------------------------------------------
 
 
