@@ -26,6 +26,7 @@ from models.reference import (
     DispatchRule,
     Jurisdiction,
     JurisdictionSetting,
+    ReferenceVersion,
     Setting,
 )
 from models.reporting import (
@@ -66,6 +67,7 @@ __all__ = [
     "KpiStale",
     "Jurisdiction",
     "JurisdictionSetting",
+    "ReferenceVersion",
     "ClockPause",
     "Dispute",
     "Finding",

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import CaseType, DeptLevel, Urgency
@@ -202,3 +214,19 @@ class JurisdictionSetting(Model):
 
     def __str__(self) -> str:
         return f"{self.jurisdiction_id}:{self.key}={self.value}"
+
+
+# The tables a filing reads its jurisdiction, calendar and settings from (app.services.cases):
+# any change to one of their rows gives ``reference_version`` a new random value, by triggers
+# (models/migrations, f8b9c0d1e2f3), whatever made the change (a screen, the API, a migration,
+# plain SQL). Random, not counted: a rolled-back edit's value is never given again to another.
+REFERENCE_TABLES = ("calendar_day", "calendar_year", "setting", "jurisdiction_setting", "jurisdiction")
+
+
+class ReferenceVersion(Model):
+    """One row: the version of the reference data a filing caches (``REFERENCE_TABLES``)."""
+
+    __tablename__ = "reference_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)

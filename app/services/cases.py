@@ -12,8 +12,8 @@ import inspect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, func, or_, select, text
 from sqlalchemy import case as case_when
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import make_transient_to_detached, object_session
 
 from app import deadlines as dl
@@ -69,18 +69,14 @@ from app.workflow import (
 )
 from models import (
     Assignment,
-    CalendarDay,
-    CalendarYear,
     Case,
     CaseEvent,
     Category,
     Department,
     ExtensionRequest,
     Jurisdiction,
-    JurisdictionSetting,
     RevisitTask,
     ServiceWindow,
-    Setting,
 )
 
 MAX_TITLE = 200
@@ -547,66 +543,33 @@ def _recompute_other_clocks(case: Case, calendar, settings: dict[str, int]) -> N
 
 # --- what a filing reads of the reference data ----------------------------------------------
 
-# What a filing's jurisdiction, calendar and settings are built from (the calendar and the
-# settings read only these columns; a jurisdiction is kept whole). The rows are few (a thousand
-# calendar days, a hundred offices, a few dozen settings), read on every filing and edited a
-# few times a year.
-_REFERENCE_COLUMNS = (
-    (CalendarDay.id, CalendarDay.day, CalendarDay.kind, CalendarDay.jurisdiction_id),
-    (CalendarYear.year, CalendarYear.official),
-    (Setting.key, Setting.value),
-    tuple(JurisdictionSetting.__table__.columns),
-    tuple(Jurisdiction.__table__.columns),
-)
-# (fingerprint, region) -> (jurisdiction row, calendar, settings), for this process; the
-# queries that read the fingerprint (with the new case's id, and without), built once per
-# database dialect.
+# A filing's jurisdiction, calendar and settings are read from a few rows (a thousand calendar
+# days, a hundred offices, a few dozen settings) edited a few times a year: kept per process
+# under the version of the reference data (models.reference.ReferenceVersion, renewed by
+# triggers on any change of those tables), which each filing reads with its new case's id.
+# (version, region) -> (jurisdiction row, calendar, settings).
 _filing_reference: dict[tuple, tuple] = {}
-_fingerprint_queries: dict[str, tuple] = {}
-
-
-def _fingerprint_of(columns, md5: bool):
-    """An expression that changes whenever a row of the columns' table is added, removed or
-    edited in one of ``columns`` (in a stable order): 32 characters on PostgreSQL."""
-    # each value as length:text, NULL as "-": no two different rows give the same text
-    parts = [
-        func.coalesce(cast(func.length(cast(c, String)), String) + ":" + cast(c, String), "-")
-        for c in columns
-    ]
-    row = parts[0]
-    for part in parts[1:]:
-        row = row + "|" + part
-    table = columns[0].table
-    rows = select(row.label("r")).order_by(*table.primary_key.columns).subquery()
-    text_ = select(func.coalesce(func.aggregate_strings(rows.c.r, ";"), "")).scalar_subquery()
-    return func.md5(text_) if md5 else text_
+_VERSION = text("SELECT version FROM reference_version WHERE id = 1")
+_VERSION_AND_ID = text(
+    "SELECT version, nextval(pg_get_serial_sequence('cases', 'id')) FROM reference_version WHERE id = 1"
+)
 
 
 def _reference_queries(session) -> tuple:
-    """The fingerprint query with the new case's id (PostgreSQL) and without, as plain SQL
-    compiled once: building the expression on every filing cost more than running it."""
-    dialect = session.get_bind().dialect
-    if dialect.name not in _fingerprint_queries:
-        on_postgres = dialect.name == "postgresql"
-        columns = [_fingerprint_of(c, on_postgres) for c in _REFERENCE_COLUMNS]
-        with_id = (
-            [*columns, func.nextval(func.pg_get_serial_sequence("cases", "id"))] if on_postgres else columns
-        )
-        _fingerprint_queries[dialect.name] = tuple(
-            text(str(select(*c).compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
-            for c in (with_id, columns)
-        )
-    return _fingerprint_queries[dialect.name]
+    """The version query with the new case's id (PostgreSQL: drawn from its sequence) and
+    without."""
+    on_postgres = session.get_bind().dialect.name == "postgresql"
+    return (_VERSION_AND_ID if on_postgres else _VERSION), _VERSION
 
 
 def _filing_reference_for(session, region: str) -> tuple[Jurisdiction, object, dict[str, int], int | None]:
     """The jurisdiction of a new case of ``region``, its calendar and settings, and (on
-    PostgreSQL) the new case's id: one query while none of the rows they are built from has
-    changed (the query reads their fingerprint, which any edit in any process changes)."""
+    PostgreSQL) the new case's id: one query while the reference data's version is the one
+    they were read under (any edit in any process gives it a new value)."""
     with_id, without_id = _reference_queries(session)
     found = tuple(session.execute(with_id).one())
-    key, case_id = found[: len(_REFERENCE_COLUMNS)], (found[len(_REFERENCE_COLUMNS) :] or (None,))[0]
-    known = _filing_reference.get((key, region))
+    version, case_id = found[0], (found[1:] or (None,))[0]
+    known = _filing_reference.get((version, region))
     if known is not None:
         row, calendar, settings = known
         # A copy of the stored row: no SQL, and no object of another request's session.
@@ -615,14 +578,14 @@ def _filing_reference_for(session, region: str) -> tuple[Jurisdiction, object, d
     calendar = load_calendar(session, jurisdiction)
     settings = get_settings(session, jurisdiction)
     # Kept only if nothing changed while it was read (each statement sees the latest commit).
-    if tuple(session.execute(without_id).one()) == key:
+    if session.execute(without_id).scalar() == version:
         if len(_filing_reference) > 256:
             _filing_reference.clear()
         row = Jurisdiction(
             **{a.key: getattr(jurisdiction, a.key) for a in Jurisdiction.__mapper__.column_attrs}
         )
         make_transient_to_detached(row)
-        _filing_reference[(key, region)] = (row, calendar, dict(settings))
+        _filing_reference[(version, region)] = (row, calendar, dict(settings))
     return jurisdiction, calendar, settings, case_id
 
 

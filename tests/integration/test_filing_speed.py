@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from app.clock import local_date
 from app.extensions import db
@@ -116,6 +117,43 @@ def test_a_new_holiday_moves_the_next_filings_deadline(session, actors, cats):
     session.commit()
     second = file_case(session, actors, cats, now=MONDAY)
     assert local_date(second.accept_due_at) == local_date(first.accept_due_at) + timedelta(days=1)
+
+
+def test_a_holiday_added_by_plain_sql_moves_the_next_filings_deadline(session, actors, cats):
+    """Any path that changes the reference data is seen (a migration, a script, psql): the
+    version is renewed by the database, not by the application."""
+    first = file_case(session, actors, cats, now=MONDAY)
+    session.execute(
+        text("INSERT INTO calendar_day (day, kind, name) VALUES (:day, 'holiday', '脚本添加的假日')"),
+        {"day": local_date(MONDAY) + timedelta(days=1)},
+    )
+    session.commit()
+    second = file_case(session, actors, cats, now=MONDAY)
+    assert local_date(second.accept_due_at) == local_date(first.accept_due_at) + timedelta(days=1)
+
+
+def test_a_filing_after_a_rolled_back_edit_never_keeps_what_was_rolled_back(session, actors, cats):
+    """A filing inside a transaction that added a holiday, then rolled back, reads the holiday
+    under that transaction's version; no later filing may be given it (not after another edit
+    either: versions are random, never a count a rollback gives out again)."""
+    due = file_case(session, actors, cats, now=MONDAY).accept_due_at
+    session.commit()
+    session.add(CalendarDay(day=local_date(MONDAY) + timedelta(days=1), kind="holiday", name="撤销的假日"))
+    session.flush()
+    inside = file_case(session, actors, cats, now=MONDAY)
+    assert local_date(inside.accept_due_at) == local_date(due) + timedelta(days=1)
+    session.rollback()
+    after = file_case(session, actors, cats, now=MONDAY)
+    assert after.accept_due_at == due
+    setting = session.get(Setting, "accept_working_days")  # another edit, committed
+    days = setting.value if setting is not None else 3
+    if setting is None:
+        setting = Setting(key="accept_working_days", value=days)
+        session.add(setting)
+    setting.value = days + 2
+    session.commit()
+    later = file_case(session, actors, cats, now=MONDAY)
+    assert local_date(later.accept_due_at) == local_date(due) + timedelta(days=2)
 
 
 def test_an_edited_or_closed_jurisdiction_is_seen_by_the_next_filing(session, actors, cats):
