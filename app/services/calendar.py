@@ -4,48 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import select
 
 from app.calendar import WorkingCalendar
 from app.errors import Invalid
 from app.ids import as_id
-from app.services.bulk import postgres
 from app.services.levels_rules import chain_of
 from app.workflow import N_
-from models import CalendarDay, CalendarYear, Jurisdiction
+from models import CalendarDay, CalendarYear, Jurisdiction, ReferenceVersion
 
 # The calendars built in this process (one per jurisdiction chain) and the stored rows they
-# are built from, under the fingerprint of those rows.
+# are built from, under the version of the reference data (models.reference.ReferenceVersion:
+# renewed by the database on any change of a stored day or year, so every process sees an
+# edit at once; nothing to invalidate by hand).
 _built: dict[tuple, WorkingCalendar] = {}
-_built_key: list[tuple] = [()]
+_built_key: list = [None]
 _rows: dict[str, list] = {}
 
 
-def _fingerprint(session) -> tuple:
-    """A short value that changes whenever a stored day or official year is added, removed or
-    edited (every process sees an edit at once; nothing to invalidate by hand)."""
-    days = select(
-        func.aggregate_strings(
-            cast(CalendarDay.day, String)
-            + CalendarDay.kind
-            + func.coalesce(cast(CalendarDay.jurisdiction_id, String), "")
-            + ";",
-            "",
-        )
-    ).scalar_subquery()
-    years = (
-        select(func.aggregate_strings(cast(CalendarYear.year, String) + ";", ""))
-        .where(CalendarYear.official)
-        .scalar_subquery()
-    )
-    if postgres(session):  # send 32 characters, not 40 KB
-        days, years = func.md5(days), func.md5(years)
-    return tuple(session.execute(select(days, years)).one())
-
-
 def _refresh(session) -> None:
-    key = _fingerprint(session)
-    if _built_key[0] != key:
+    key = session.scalar(select(ReferenceVersion.version).where(ReferenceVersion.id == 1))
+    if _built_key[0] != key or key is None:
         _built.clear()
         _rows.clear()
         _built_key[0] = key
