@@ -205,13 +205,21 @@ def _is_cjk(char: str) -> bool:
 
 
 def file_request(session, *, actor: Actor, now: datetime, form: Mapping) -> dict:
-    """POST requests: file the case (synchronously) and answer its number and a token."""
+    """POST requests: file the case (synchronously) and answer its number, a token and, as the
+    REST intake does, the reporter's query code (an extension field): the connected system
+    passes the number and the code to the reporter, who follows the case with them on the
+    public tracking page. This answer is the only one that ever holds the code (it is kept
+    hashed; no GET shows it)."""
     case, _ = reporting.file_case(session, actor=actor, now=now, data=filing_data(session, form), files=[])
     return {
         "service_request_id": case.number,
         "token": token_for(case.number),
-        "service_notice": gettext("Your case has been received."),
+        "service_notice": gettext(
+            "Your case has been received. Keep the case number and the query code: with them "
+            "you can follow the case on the public tracking page."
+        ),
         "account_id": None,
+        "query_code": case.query_code,
     }
 
 

@@ -287,6 +287,74 @@ def test_the_list_is_capped(app, live, session, actors, cats, monkeypatch):
     assert len(GeoReport(live).get_service_requests()) == 2
 
 
+def _filed(response, fmt: str) -> dict:
+    """The fields of the one request a filing answered (JSON or XML alike)."""
+    assert response.status_code == 201, response.text
+    body = _parse(response)
+    if fmt == "json":
+        assert isinstance(body, list) and len(body) == 1
+        return body[0]
+    assert body.tag == "service_requests" and [e.tag for e in body] == ["request"]
+    return {child.tag: child.text for child in body.find("request")}
+
+
+def _track(live, number: str, code: str) -> requests.Response | None:
+    """Open the case on the public tracking page with its number and code, as the reporter
+    does; the case page, or None when the page refuses them."""
+    site = live.removesuffix("/open311/v2")
+    with requests.Session() as browser:
+        data = {"number": number, "code": code}
+        form = browser.post(f"{site}/track/", data=data, allow_redirects=False, timeout=10)
+        if form.status_code != 302:
+            assert form.status_code in (400, 404), form.text  # a refusal, never a crash
+            return None
+        page = browser.get(f"{site}/track/case", allow_redirects=False, timeout=10)
+        assert page.status_code == 200, page.status_code
+        return page
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_filing_answers_the_reporters_query_code_which_opens_the_case_on_the_tracking_page(
+    app, live, key, fmt
+):
+    response = _file(live, key, fmt)
+    answer = _filed(response, fmt)
+    number, code = answer["service_request_id"], answer["query_code"]
+    assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){5}", code)
+    assert {"service_request_id", "token", "service_notice", "account_id", "query_code"} <= set(answer)
+    assert response.text.count(code) == 1  # given once
+    assert answer["service_notice"]  # tells the reporter to keep the number and the code
+
+    page = _track(live, number, code)
+    assert page is not None and number in page.text and "营业执照变更" in page.text
+    # the code is this case's and no other's: a wrong one, or another filing's, opens nothing
+    other = _filed(_file(live, key, fmt), fmt)
+    assert other["query_code"] != code
+    assert _track(live, number, other["query_code"]) is None
+    assert _track(live, other["service_request_id"], code) is None
+
+
+def test_the_query_code_is_in_no_get_answer(app, live, key):
+    filings = {fmt: _filed(_file(live, key, fmt), fmt) for fmt in FORMATS}
+    codes = [answer["query_code"] for answer in filings.values()]
+    assert all(codes)
+    for fmt, answer in filings.items():
+        number, token = answer["service_request_id"], answer["token"]
+        for headers in ({}, _bearer(key)):  # the public's answers and the filer's own
+            for path in (
+                f"requests.{fmt}",
+                f"requests.{fmt}?service_request_id={number}",
+                f"requests/{number}.{fmt}",
+                f"tokens/{token}.{fmt}",
+            ):
+                shown = requests.get(f"{live}/{path}", headers=headers, timeout=10)
+                assert shown.status_code == 200 and number in shown.text, (path, shown.text)
+                assert "query_code" not in shown.text, path
+                assert not [code for code in codes if code in shown.text], path
+                compact = shown.text.replace("-", "")
+                assert not [code for code in codes if code.replace("-", "") in compact], path
+
+
 # --- protected cases -------------------------------------------------------------------------
 
 
@@ -444,6 +512,59 @@ def test_the_endpoints_are_rate_limited_with_the_spec_error(app, live, key):
     assert _error_of(answers[-1], "xml")[0] == 429
     assert wrong_key.status_code == 429
     assert [f.status_code for f in filed] == [201, 201]
+
+
+@pytest.fixture
+def fresh_limits(app):
+    """Rate-limit counters of this test only (the limiter's storage is the process's memory)."""
+    limiter = app.appbuilder.sm.limiter
+    limiter.reset()
+    yield limiter
+    for name in ("OPEN311_RATE_LIMIT", "OPEN311_KEY_RATE_LIMIT"):
+        app.config.pop(name, None)
+    limiter.reset()
+
+
+def test_each_valid_key_has_its_own_budget_and_other_clients_one_per_address(app, live, key, fresh_limits):
+    from app.extensions import db
+    from models import Case
+
+    other_key = _api_key(app, "open311_other_system")
+    app.config["OPEN311_KEY_RATE_LIMIT"] = "3 per minute"
+    app.config["OPEN311_RATE_LIMIT"] = "5 per minute"
+    anonymous = lambda: requests.get(f"{live}/services.json", timeout=10)  # noqa: E731
+    keyed = lambda k, fmt="json": requests.get(  # noqa: E731
+        f"{live}/services.{fmt}", headers=_bearer(k), timeout=10
+    )
+    with app.app_context():
+        before = db.session.query(Case).count()
+
+    first = [keyed(key), keyed(key, "xml"), _file(live, key, phone="", first_name="", last_name="")]
+    assert [r.status_code for r in first] == [200, 200, 201]
+    beyond = [keyed(key), keyed(key, "xml"), _file(live, key, "xml"), _file(live, key)]
+    assert [r.status_code for r in beyond] == [429] * 4
+    for response, fmt in zip(beyond, ("json", "xml", "xml", "json"), strict=True):
+        assert response.headers["Content-Type"].startswith("text/xml" if fmt == "xml" else "application/json")
+        assert _error_of(response, fmt)[0] == 429 and _error_of(response, fmt)[1]
+    with app.app_context():
+        assert db.session.query(Case).count() == before + 1  # the refused filings saved nothing
+
+    # another connected system has its own budget, untouched by the first one's
+    second = [keyed(other_key), _file(live, other_key), keyed(other_key, "xml"), keyed(other_key)]
+    assert [r.status_code for r in second] == [200, 201, 200, 429]
+
+    # the keys' requests (9 from this address) took nothing of the address's budget
+    plain = [anonymous() for _ in range(6)]
+    assert [r.status_code for r in plain] == [200] * 5 + [429]
+    assert _error_of(plain[-1], "json")[0] == 429
+    wrong = _file(live, "ys110_guessed", "xml")  # a wrong key is no key: the address's budget
+    assert wrong.status_code == 429 and _error_of(wrong, "xml")[0] == 429
+
+    storage = getattr(fresh_limits.storage, "storage", None)
+    if storage is not None:  # the memory storage of the tests: no counter is named by a key
+        names = " ".join(map(str, storage))
+        assert "open311" in names
+        assert key not in names and other_key not in names
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
