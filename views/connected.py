@@ -3,13 +3,13 @@ is shown once, right after the subscription is made)."""
 
 from __future__ import annotations
 
-from flask import flash, g
+from flask import g, make_response
 from flask_appbuilder import ModelView
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import BooleanField
 
 from app import clock
@@ -84,16 +84,31 @@ class CallbackSubscriptionView(ModelView):
         g.callback_secret = callbacks.prepare_subscription(item, now=clock.utcnow())
 
     def post_add(self, item):
+        """Saved: the secret is kept for this request's answer only (never flashed: a flash
+        rides in the session cookie, which is signed, not encrypted)."""
         secret = g.pop("callback_secret", None)
         if secret:
-            flash(
-                gettext(
-                    "The signing secret of this callback, shown only now: %(secret)s — give it to "
-                    "the connected system; it cannot be shown again.",
-                    secret=secret,
-                ),
-                "warning",
-            )
+            g.callback_secret_saved = (item, secret)
+
+    def post_add_redirect(self):
+        """The page after a new subscription shows its secret, once: rendered as the answer
+        to the POST (no redirect, nothing kept), never cached. A refused save redirects as
+        before."""
+        saved = g.pop("callback_secret_saved", None)
+        if saved is None:
+            return super().post_add_redirect()
+        item, secret = saved
+        page = self.render_template(
+            "callbacks/secret.html",
+            title=self.add_title,
+            item=item,
+            secret=Markup('<code id="callback-secret">{}</code>').format(secret),
+            back=self.get_redirect(),
+        )
+        response = make_response(page)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+        return response
 
 
 def register(appbuilder) -> None:

@@ -308,9 +308,11 @@ class PublicTrackView(BaseView):
         session[SESSION_KEY] = reporter_id
         return redirect(url_for("PublicTrackView.case"))
 
-    def _tracked(self):
+    def _tracked(self, *, for_update: bool = False):
+        """The tracked reporter and case; an action (``for_update``) locks the case row as
+        the staff's actions do, so two requests on one case cannot both pass the checks."""
         try:
-            return reporting.tracked_case(db.session, session.get(SESSION_KEY))
+            return reporting.tracked_case(db.session, session.get(SESSION_KEY), for_update=for_update)
         except DomainError:
             return None, None
 
@@ -349,7 +351,7 @@ class PublicTrackView(BaseView):
         return response
 
     def _act(self, do):
-        reporter, case = self._tracked()
+        reporter, case = self._tracked(for_update=True)
         if case is None:
             return redirect(url_for("PublicTrackView.form"))
         if not _csrf_ok():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from app import similarity
@@ -190,11 +190,35 @@ def authenticate(session, *, number: str, code: str, client_digest: str, now: da
     return reporter
 
 
-def tracked_case(session, reporter_id: int | None) -> tuple[Reporter, Case]:
-    reporter = session.get(Reporter, reporter_id) if reporter_id else None
-    if reporter is None:
+def tracked_case(session, reporter_id: int | None, *, for_update: bool = False) -> tuple[Reporter, Case]:
+    """The reporter a tracking session follows, and their case. ``for_update`` (every action
+    of the reporter: a message, material, a rating) locks the case row first, as the staff's
+    actions do (cases.get_case), so that two requests on one case, the reporter's or a
+    staff member's, run one after the other; the reporter is read after the lock, fresh."""
+    reporter_id = as_id(reporter_id)
+    if reporter_id is None:
         raise NotFound(N_("The case number or query code is not correct."))
-    return reporter, reporter.case
+    if not for_update:
+        reporter = session.get(Reporter, reporter_id)
+        if reporter is None:
+            raise NotFound(N_("The case number or query code is not correct."))
+        return reporter, reporter.case
+    case_id = session.execute(select(Reporter.case_id).where(Reporter.id == reporter_id)).scalar()
+    for _ in range(3):  # a merge may move the reporter to another case before the lock
+        if case_id is None:
+            break
+        case = session.execute(
+            select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        reporter = session.execute(
+            select(Reporter).where(Reporter.id == reporter_id).execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if reporter is None or case is None:
+            break
+        if reporter.case_id == case.id:
+            return reporter, case
+        case_id = reporter.case_id
+    raise NotFound(N_("The case number or query code is not correct."))
 
 
 def public_timeline(case: Case) -> list[CaseEvent]:
