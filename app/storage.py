@@ -17,6 +17,10 @@ chain: AWS_* variables, instance roles). Objects are written private (no ACL is 
 public URL is ever made): every download goes through the platform's access checks. A PUT is
 whole or nothing on S3; the first-writer-wins write is a conditional PUT (``If-None-Match: *``).
 
+Listing walks an area page by page (``pages``: at most ``STORAGE_PAGE_SIZE`` names at a time,
+1000 by default, S3's own page), so that a reaper of orphans never holds millions of names:
+``list_objects_v2`` with continuation tokens on S3, ``os.scandir`` iteration on a local folder.
+
 Errors: a missing file raises ``FileNotFoundError``; any other failure of the store an
 ``OSError`` (``StorageError`` for S3), which the callers already handle as a disk failure.
 """
@@ -38,6 +42,7 @@ from urllib.parse import urlsplit
 AREAS = {"uploads": "UPLOAD_DIR", "notices": "NOTICE_DIR", "reports": "REPORT_DIR", "seals": "SEAL_DIR"}
 TEMP_PREFIX = ".upload-"  # a local file being written (never a final name; the reaper's)
 _CHUNK = 1024 * 1024
+PAGE_SIZE = 1000  # names per page of a listing (S3's largest page)
 _BAD_KEY = re.compile(r"[/\\\x00]")
 
 
@@ -74,8 +79,20 @@ class Store(Protocol):
     def delete(self, key: str) -> None:
         """Remove the file; a missing one is fine."""
 
+    def pages(self, prefix: str = "") -> Iterator[list[Entry]]:
+        """The area's files whose names start with ``prefix``, a page (at most ``page_size``
+        entries, never empty) at a time, without ever holding the whole listing."""
+
     def list(self) -> Iterator[Entry]:
-        """Every file of the area (for the reaper of orphans)."""
+        """Every file of the area, one page in memory at a time."""
+
+
+def _page_size(value) -> int:
+    try:
+        size = int(value or PAGE_SIZE)
+    except (TypeError, ValueError):
+        return PAGE_SIZE
+    return max(1, min(size, PAGE_SIZE))
 
 
 def check_key(key: object) -> str:
@@ -91,8 +108,9 @@ def check_key(key: object) -> str:
 class LocalStore:
     """A folder on this host (created mode 0o700 when first written)."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, page_size: int = PAGE_SIZE) -> None:
         self.directory = Path(directory)
+        self.page_size = _page_size(page_size)
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.directory)!r})"
@@ -183,13 +201,30 @@ class LocalStore:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
 
-    def list(self) -> Iterator[Entry]:
+    def pages(self, prefix: str = "") -> Iterator[list[Entry]]:
         if not self.directory.is_dir():
             return
-        with os.scandir(self.directory) as entries:
+        page: list[Entry] = []
+        with os.scandir(self.directory) as entries:  # the folder is read as it is walked
             for entry in entries:
-                if entry.is_file(follow_symlinks=False):
-                    yield Entry(entry.name, entry.stat(follow_symlinks=False).st_mtime)
+                if not entry.name.startswith(prefix):
+                    continue
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    modified = entry.stat(follow_symlinks=False).st_mtime
+                except FileNotFoundError:  # removed since the folder was read
+                    continue
+                page.append(Entry(entry.name, modified))
+                if len(page) >= self.page_size:
+                    yield page
+                    page = []
+        if page:
+            yield page
+
+    def list(self) -> Iterator[Entry]:
+        for page in self.pages():
+            yield from page
 
 
 # --- S3-compatible object storage --------------------------------------------------------------
@@ -215,8 +250,9 @@ def _missing(error) -> bool:
 class S3Store:
     """``prefix/`` in an S3 bucket (objects private; no ACL, no public URL)."""
 
-    def __init__(self, client, bucket: str, prefix: str) -> None:
+    def __init__(self, client, bucket: str, prefix: str, page_size: int = PAGE_SIZE) -> None:
         self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
+        self.page_size = _page_size(page_size)
 
     def __repr__(self) -> str:
         return f"S3Store('s3://{self.bucket}/{self.prefix}')"
@@ -263,7 +299,8 @@ class S3Store:
             body.close()
 
     def open(self, key: str) -> BinaryIO:
-        return _Stream(self._call("get_object", key)["Body"])
+        response = self._call("get_object", key)
+        return _Stream(response["Body"], response.get("ContentLength"))
 
     def sendable(self, key: str) -> BinaryIO:
         return self.open(key)
@@ -278,27 +315,45 @@ class S3Store:
     def delete(self, key: str) -> None:
         self._call("delete_object", key)
 
-    def list(self) -> Iterator[Entry]:
+    def pages(self, prefix: str = "") -> Iterator[list[Entry]]:
+        """One ``list_objects_v2`` request per page (continuation tokens, through boto3's
+        paginator); the area's "folder" only (``Delimiter``: nothing under a deeper prefix)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         start = f"{self.prefix}/" if self.prefix else ""
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start)
+        if prefix and _BAD_KEY.search(prefix):
+            return
+        listing = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket,
+            Prefix=start + prefix,
+            Delimiter="/",
+            PaginationConfig={"PageSize": self.page_size},
+        )
         try:
-            for page in pages:
-                for item in page.get("Contents", []):
-                    name = item["Key"][len(start) :]
-                    if name and "/" not in name:
-                        yield Entry(name, item["LastModified"].timestamp())
+            for response in listing:
+                page = [
+                    Entry(item["Key"][len(start) :], item["LastModified"].timestamp())
+                    for item in response.get("Contents", [])
+                    if item["Key"][len(start) :] and "/" not in item["Key"][len(start) :]
+                ]
+                if page:
+                    yield page
         except (BotoCoreError, ClientError) as error:
-            raise StorageError(f"list s3://{self.bucket}/{start}: {error}") from error
+            raise StorageError(f"list s3://{self.bucket}/{start}{prefix}: {error}") from error
+
+    def list(self) -> Iterator[Entry]:
+        for page in self.pages():
+            yield from page
 
 
 class _Stream(io.RawIOBase):
     """An object's body as a read-only binary stream (what ``send_file`` and ``shutil`` take),
-    read from the network chunk by chunk, never whole."""
+    read from the network chunk by chunk, never whole. ``size`` is the object's length in bytes
+    (the response's Content-Length), None if the store did not say."""
 
-    def __init__(self, body) -> None:
+    def __init__(self, body, size: int | None = None) -> None:
         self._body = body
+        self.size = int(size) if size is not None else None
 
     def readable(self) -> bool:
         return True
@@ -373,10 +428,11 @@ def store_for(config, area_name: str) -> Store:
     if area_name not in AREAS:
         raise KeyError(area_name)
     url = config.get("STORAGE_URL") or ""
+    page_size = _page_size(config.get("STORAGE_PAGE_SIZE"))
     if not url:
-        return LocalStore(config[AREAS[area_name]])
+        return LocalStore(config[AREAS[area_name]], page_size)
     bucket, prefix = parse_url(url)
-    return S3Store(s3_client(config), bucket, f"{prefix}/{area_name}" if prefix else area_name)
+    return S3Store(s3_client(config), bucket, f"{prefix}/{area_name}" if prefix else area_name, page_size)
 
 
 def area(area_name: str) -> Store:
@@ -384,6 +440,19 @@ def area(area_name: str) -> Store:
     from flask import current_app
 
     return store_for(current_app.config, area_name)
+
+
+def send_file(file: Path | BinaryIO, **options):
+    """``flask.send_file`` for what ``sendable`` gives, with a Content-Length for a stream from
+    the object store too (its size as the store told it), as for a local file: browsers show
+    the progress and proxies need not buffer the whole file to learn its length."""
+    import flask
+
+    response = flask.send_file(file, **options)
+    size = getattr(file, "size", None)
+    if response.status_code == 200 and response.content_length is None and isinstance(size, int):
+        response.content_length = size
+    return response
 
 
 def as_store(where: Store | Path | str) -> Store:

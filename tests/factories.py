@@ -191,3 +191,41 @@ def statements_run(engine, keep=lambda statement: True) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+# --- stored files, whatever the store (app/storage.py: local folders or an S3 bucket) ----------
+
+
+def stored_names(app, area_name: str = "uploads") -> set[str]:
+    """The names of the files in one area of the app's store, read through the storage API (so
+    a test proves the same on local folders and on S3: ``python -m tests.integration.test_storage``)."""
+    from app import storage
+
+    return {entry.name for entry in storage.store_for(app.config, area_name).list()}
+
+
+def stored_bytes(app, name: str, area_name: str = "uploads") -> bytes:
+    """A stored file's bytes (FileNotFoundError if it is not there)."""
+    from app import storage
+
+    return storage.store_for(app.config, area_name).get(name)
+
+
+def is_stored(app, name: str, area_name: str = "uploads") -> bool:
+    from app import storage
+
+    return storage.store_for(app.config, area_name).exists(name)
+
+
+def store_bytes(app, name: str, data: bytes, area_name: str = "uploads") -> None:
+    """Write (or overwrite) a stored file behind the platform's back, e.g. to alter evidence."""
+    from app import storage
+
+    storage.store_for(app.config, area_name).put(name, data)
+
+
+def unstore(app, name: str, area_name: str = "uploads") -> None:
+    """Remove a stored file behind the platform's back (e.g. a lost file)."""
+    from app import storage
+
+    storage.store_for(app.config, area_name).delete(name)

@@ -6,7 +6,7 @@ calls the one service for that action.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.decorators import permission_name
@@ -32,6 +32,7 @@ from app.services import (
 )
 from app.services import cases as svc
 from app.services import clocks as clock_services
+from app.storage import send_file
 from app.uploads import download_name, open_for_staff, staff_content_type
 from app.workflow import Action, Role, Status
 from models import Case

@@ -4,7 +4,7 @@ reports: the archive shows those of the reader's scope, the public page every of
 
 from __future__ import annotations
 
-from flask import abort, request, send_file, url_for
+from flask import abort, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -17,6 +17,7 @@ from app.extensions import db
 from app.publication import PUBLICATION_LABELS, ReportKind
 from app.services import reports as report_services
 from app.services import typical as typical_services
+from app.storage import send_file
 from app.workflow import Role
 from models import GeneratedReport, TypicalCase
 from reports import archive

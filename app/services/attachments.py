@@ -216,33 +216,44 @@ def reap_orphans(session, now: datetime, *, min_age: timedelta = ORPHAN_AGE) -> 
     """Remove what a killed process left in the upload store: half-written temporary files
     (local folders only: an object store never shows a half-written object) and generated files
     no attachment refers to, once older than ``min_age`` (a filing still writing its files is
-    younger). Returns the number of files removed."""
+    younger). The store is walked a page at a time (app/storage.py: ``STORAGE_PAGE_SIZE``
+    names), each page's names checked against the attachments in one query, so that the
+    listing is never held whole. Returns the number of files removed."""
     store = upload_store()
     cutoff = (now - min_age).replace(tzinfo=UTC).timestamp()  # naive UTC, as everywhere
-    candidates, removed = [], 0
-    for entry in store.list():
-        if entry.modified >= cutoff:
-            continue
-        if entry.name.startswith(TEMP_PREFIX):
-            store.delete(entry.name)
-            removed += 1
-        elif is_generated_name(entry.name):
-            candidates.append(entry.name)
-    for start in range(0, len(candidates), BATCH):
-        names = candidates[start : start + BATCH]
-        referenced = set()
-        for stored_name, staff_name in session.execute(
-            select(Attachment.stored_name, Attachment.staff_name).where(
-                or_(Attachment.stored_name.in_(names), Attachment.staff_name.in_(names))
-            )
-        ):
-            referenced |= {stored_name, staff_name}
-        for name in names:
-            if name not in referenced:
-                store.delete(name)
+    removed = 0
+    for page in store.pages():
+        candidates = []
+        for entry in page:
+            if entry.modified >= cutoff:
+                continue
+            if entry.name.startswith(TEMP_PREFIX):
+                store.delete(entry.name)
                 removed += 1
+            elif is_generated_name(entry.name):
+                candidates.append(entry.name)
+        removed += _reap_unreferenced(session, store, candidates)
     if removed:
         log.warning("removed %d orphan upload files", removed)
+    return removed
+
+
+def _reap_unreferenced(session, store: Store, names: list[str]) -> int:
+    """Delete those of ``names`` (one page of the listing) that no attachment refers to."""
+    if not names:
+        return 0
+    referenced = set()
+    for stored_name, staff_name in session.execute(
+        select(Attachment.stored_name, Attachment.staff_name).where(
+            or_(Attachment.stored_name.in_(names), Attachment.staff_name.in_(names))
+        )
+    ):
+        referenced |= {stored_name, staff_name}
+    removed = 0
+    for name in names:
+        if name not in referenced:
+            store.delete(name)
+            removed += 1
     return removed
 
 

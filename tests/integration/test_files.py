@@ -21,7 +21,7 @@ from app.workflow import Status
 from models import AuditRecord, Case, IdentityAccess
 from tests import metadata_samples as s
 from tests.conftest import at, login
-from tests.factories import case_in
+from tests.factories import case_in, is_stored, store_bytes, stored_bytes, stored_names
 from tests.integration.test_reporter_side import file_through_page, track
 
 NOW = at("2026-09-30 10:00")
@@ -98,7 +98,7 @@ def test_staff_download_copies_without_the_canaries_while_the_originals_keep_the
     }
     for attachment in case.attachments:
         read = readers[attachment.content_type]
-        original = (upload_dir(app) / attachment.stored_name).read_bytes()
+        original = stored_bytes(app, attachment.stored_name)
         assert original == files[attachment.original_name]  # kept untouched, as evidence
         assert hashlib.sha256(original).hexdigest() == attachment.sha256
         assert s.canaries_in(read(original)), attachment.original_name
@@ -162,7 +162,7 @@ def test_the_original_opens_only_for_those_entitled_to_the_identity_and_each_ope
     reporting.attach_files(case, [("合同.docx", s.docx())], now=NOW, reporter=case.reporters[0])
     session.commit()
     attachment = case.attachments[0]
-    original = (upload_dir(app) / attachment.stored_name).read_bytes()
+    original = stored_bytes(app, attachment.stored_name)
     entitled = {u for u in USERS if protection.can_see_identity(case, actors[u])}
     assert entitled and set(USERS) - entitled  # the rule decides; both kinds are tried
     for username in USERS:
@@ -196,7 +196,7 @@ def test_an_original_that_was_altered_on_disk_is_not_served(app, session, client
     reporting.attach_files(case, [("合同.pdf", s.pdf())], now=NOW, reporter=case.reporters[0])
     session.commit()
     attachment = case.attachments[0]
-    (upload_dir(app) / attachment.stored_name).write_bytes(b"%PDF-1.7 forged")
+    store_bytes(app, attachment.stored_name, b"%PDF-1.7 forged")
     username = next(u for u in USERS if protection.can_see_identity(case, actors[u]))
     login(client, username)
     response = client.post(f"/cases/act/{case.id}/original/{attachment.id}", data={})
@@ -217,10 +217,8 @@ def test_the_receipt_comes_before_the_cleaning_and_staff_cannot_open_a_file_bein
     assert [a.clean_state for a in case.attachments] == ["pending"] * 3
     assert all(a.staff_name is None and a.clean_queued_at for a in case.attachments)
     assert sorted(job.func_name for job in queue.jobs) == ["jobs.tasks.clean_attachment"] * 3
-    for attachment in case.attachments:  # the originals are on disk, unchanged
-        assert (upload_dir(app) / attachment.stored_name).read_bytes() == dict(pictures)[
-            attachment.original_name
-        ]
+    for attachment in case.attachments:  # the originals are stored, unchanged
+        assert stored_bytes(app, attachment.stored_name) == dict(pictures)[attachment.original_name]
 
     login(client, "clerk")
     page = staff_page(client, case)
@@ -252,7 +250,7 @@ def test_a_file_the_cleaner_cannot_clean_is_refused_with_a_clear_message_and_nev
     case = session.query(Case).filter_by(number=number).one()
     (attachment,) = case.attachments
     assert attachment.clean_state == "refused" and attachment.staff_name is None
-    assert (upload_dir(app) / attachment.stored_name).read_bytes() == broken  # kept as evidence
+    assert stored_bytes(app, attachment.stored_name) == broken  # kept as evidence
     login(client, "clerk")
     page = staff_page(client, case)
     assert "case-file-refused" in page and "坏视频.mp4" in page
@@ -288,7 +286,7 @@ def test_a_cleaning_that_fails_is_tried_again_by_the_sweep_then_given_up(
         sweep.run_sweep(session, NOW + timedelta(minutes=minutes))
         assert attachment.clean_state == "pending"
     assert attachment.clean_attempts == attachments.MAX_ATTEMPTS
-    assert not (upload_dir(app) / uploads.staff_name_for(attachments.stored_file(attachment))).exists()
+    assert not is_stored(app, uploads.staff_name_for(attachments.stored_file(attachment)))
     assert sweep.run_sweep(session, NOW + timedelta(minutes=60))["uncleaned_files"] == 1
     assert attachment.clean_state == "refused" and attachment.clean_error["msgid"] == attachments.GAVE_UP
     assert sweep.run_sweep(session, NOW + timedelta(minutes=80))["uncleaned_files"] == 0
@@ -313,7 +311,7 @@ def test_a_failed_cleaning_succeeds_on_the_sweeps_next_try(app, session, actors,
     assert attachment.clean_state == "pending"
     sweep.run_sweep(session, NOW + timedelta(minutes=20))
     assert attachment.clean_state == "clean" and attachment.clean_attempts == 2
-    copy = (upload_dir(app) / attachment.staff_name).read_bytes()
+    copy = stored_bytes(app, attachment.staff_name)
     assert s.canaries_in(s.unzipped_text(copy)) == []
 
 
@@ -344,11 +342,11 @@ def test_a_cleaning_job_run_twice_writes_one_copy(app, session, actors, cats, de
     reporting.attach_files(case, [("合同.pdf", s.pdf())], now=NOW, staff=actors["clerk"])
     session.commit()
     (attachment,) = case.attachments
-    before = files_on_disk(app)
+    before = stored_names(app)
     assert tasks.clean_attachment(attachment.id) == "clean"
     assert tasks.clean_attachment(attachment.id) == "nothing to do"
     session.expire_all()
-    assert files_on_disk(app) - before == {attachment.staff_name}
+    assert stored_names(app) - before == {attachment.staff_name}
     assert attachment.clean_attempts == 1
 
 
@@ -369,16 +367,20 @@ def test_an_exception_in_the_middle_of_saving_leaves_no_case_and_no_file(
             raise OSError("disk full")
         real_write(directory, name, data)
 
-    before = files_on_disk(app)
+    before = stored_names(app)
     monkeypatch.setattr(uploads, "_write_atomic", fails_at_the_third)
     pictures = [(f"现场{i}.png", photo(size=(64 + i, 48))) for i in range(5)]
     with pytest.raises(OSError):
         file_through_page(client, cats, anonymous="y", title="写到一半失败", files=pictures)
     assert len(writes) == 3
     assert session.query(Case).filter_by(title="写到一半失败").count() == 0
-    assert files_on_disk(app) == before
+    assert stored_names(app) == before
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("STORAGE_URL")),
+    reason="local folders on purpose: temporary files and ages set on disk (S3: test_storage.py)",
+)
 def test_files_a_killed_process_left_behind_are_reaped_and_referenced_files_kept(
     app, session, actors, cats, depts
 ):

@@ -700,13 +700,11 @@ def test_leaving_forgets_a_receipt_not_yet_confirmed(session, client, cats):
 
 
 def test_files_of_a_filing_that_rolls_back_are_removed(app, session, actors, cats):
-    from pathlib import Path
-
     from app.services import reporting
     from tests.conftest import at
+    from tests.factories import stored_names
 
-    upload_dir = Path(app.config["UPLOAD_DIR"])
-    before = set(upload_dir.iterdir()) if upload_dir.exists() else set()
+    before = stored_names(app)
     data = {
         "case_type": "complaint",
         "channel": "phone_12345",
@@ -723,6 +721,6 @@ def test_files_of_a_filing_that_rolls_back_are_removed(app, session, actors, cat
         data=data,
         files=[("现场.jpg", jpeg_with_gps())],
     )
-    assert written and set(upload_dir.iterdir()) - before  # written before the commit
+    assert written and stored_names(app) - before  # written before the commit
     session.rollback()  # e.g. the commit failed, or a later step refused
-    assert set(upload_dir.iterdir()) == before
+    assert stored_names(app) == before

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -344,6 +344,153 @@ def test_a_generated_report_is_kept_in_the_bucket_and_streamed_to_the_reader(app
     assert hashlib.sha256(download.data).hexdigest() == report.pdf_sha256
     reports.delete(f"{report.file_name}.csv")
     assert client.get(f"/reports/act/download/{report.id}/csv").status_code == 404
+
+
+# --- listing page by page, and downloads with their length ------------------------------------
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request, app, monkeypatch, tmp_path):
+    """The app on each backend (a fresh folder or bucket), listing 3 names a page; returns the
+    upload store."""
+    monkeypatch.setitem(app.config, "STORAGE_PAGE_SIZE", 3)
+    if request.param == "s3":
+        request.getfixturevalue("on_s3")
+    else:
+        for area_name, setting in storage.AREAS.items():
+            monkeypatch.setitem(app.config, setting, str(tmp_path / "local" / area_name))
+    return storage.store_for(app.config, "uploads")
+
+
+def test_a_listing_comes_page_by_page_and_a_page_never_exceeds_its_size(store):
+    store.page_size = 2
+    names = {"a1.pdf", "a2.pdf", "a3.pdf", "b1.pdf", "b2.pdf", "b3.pdf", "c1.pdf"}
+    for name in names:
+        store.put(name, b"x")
+    pages = list(store.pages())
+    assert len(pages) == 4 and all(1 <= len(page) <= 2 for page in pages)
+    assert sorted(e.name for page in pages for e in page) == sorted(names)  # each name once
+    by_prefix = list(store.pages("a"))
+    assert len(by_prefix) == 2
+    assert {e.name for page in by_prefix for e in page} == {"a1.pdf", "a2.pdf", "a3.pdf"}
+    assert list(store.pages("d")) == [] and list(store.pages("../")) == []
+    assert sorted(e.name for e in store.list()) == sorted(names)
+
+
+def wait_for_next_second() -> float:
+    """A whole second in the future, once it has passed (an object store may keep its times to
+    the second): what is written before it is older, what is written after it is not."""
+    boundary = int(time.time()) + 1
+    time.sleep(max(0.0, boundary - time.time()) + 0.05)
+    return float(boundary)
+
+
+def test_the_reaper_walks_a_store_larger_than_a_page(app, session, actors, cats, depts, backend):
+    from app.uploads import is_generated_name
+
+    case = case_in(session, actors, cats, depts, Status.SUBMITTED, now=NOW)
+    files = [(f"现场{i}.png", photo(colour)) for i, colour in enumerate(("red", "green", "blue"))]
+    reporting.attach_files(case, files, now=NOW, staff=actors["clerk"])
+    session.flush()
+    referenced = {n for a in case.attachments for n in (a.stored_name, a.staff_name)}
+    assert len(referenced) == 6 and all(is_generated_name(n) for n in referenced)
+    orphans = {f"{i:032x}.png" for i in range(4)} | {f"{i:032x}.staff.png" for i in range(10, 13)}
+    for name in orphans:
+        backend.put(name, b"left by a killed process")
+    unknown = "README.txt"  # not a name the platform gives: never touched
+    backend.put(unknown, b"x")
+    if isinstance(backend, LocalStore):  # a half-written temporary file (local folders only)
+        (backend.directory / f"{storage.TEMP_PREFIX}abc.part").write_bytes(b"half")
+        orphans.add(f"{storage.TEMP_PREFIX}abc.part")
+    boundary = wait_for_next_second()
+    fresh = {f"{i:032x}.pdf" for i in range(20, 24)}  # a filing still writing its files
+    for name in fresh:
+        backend.put(name, b"being filed")
+    everything = referenced | orphans | fresh | {unknown}
+    assert {e.name for e in backend.list()} == everything
+    assert len(list(backend.pages())) >= len(everything) // 3 > 1  # more files than a page
+
+    now = datetime.fromtimestamp(boundary, UTC).replace(tzinfo=None) + attachments.ORPHAN_AGE
+    assert attachments.reap_orphans(session, now) == len(orphans)
+    assert {e.name for e in backend.list()} == referenced | fresh | {unknown}
+    assert attachments.reap_orphans(session, now) == 0
+    later = now + timedelta(minutes=5)  # the fresh ones, once old enough, are orphans too
+    assert attachments.reap_orphans(session, later) == len(fresh)
+    assert {e.name for e in backend.list()} == referenced | {unknown}
+    for attachment in case.attachments:
+        assert backend.get(attachment.stored_name) == dict(files)[attachment.original_name]
+
+
+def assert_whole_download(response, data: bytes) -> None:
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(len(data))
+    assert response.get_data() == data
+
+
+def test_case_files_are_downloaded_with_their_length(app, session, actors, cats, depts, backend):
+    from app.services import protection
+
+    case = case_in(session, actors, cats, depts, Status.HANDLING, now=NOW, lead="X102")
+    reporting.attach_files(case, [("现场.png", photo())], now=NOW, reporter=case.reporters[0])
+    session.commit()
+    [attachment] = case.attachments
+    assert attachment.clean_state == "clean"
+    client = app.test_client()
+    username = next(u for u in actors if protection.can_see_identity(case, actors[u]))
+    login(client, username)
+    copy = client.get(f"/cases/act/{case.id}/file/{attachment.id}")
+    assert_whole_download(copy, backend.get(attachment.staff_name))
+    assert copy.headers["Cache-Control"] == "private, no-store"
+    assert copy.headers["Content-Disposition"].startswith("attachment;")
+    assert copy.headers["Content-Type"] == "image/png"
+    original = client.post(f"/cases/act/{case.id}/original/{attachment.id}", data={})
+    assert_whole_download(original, backend.get(attachment.stored_name))
+    assert original.headers["Cache-Control"] == "private, no-store"
+    assert original.headers["Content-Disposition"].startswith("attachment;")
+    assert hashlib.sha256(original.data).hexdigest() == attachment.sha256
+
+
+def test_reports_are_downloaded_from_the_bucket_with_their_length(app, session, actors, on_s3):
+    from tests.integration.test_publication import generate
+
+    reports = s3_store(on_s3, "reports")
+    assessment = generate(session, "assessment", "2026-10", actors["supervisor"])
+    bulletin = generate(session, "bulletin", "2026-10", actors["leader"])
+    assert assessment.state == bulletin.state == "done"
+    client = app.test_client()
+    login(client, "supervisor")
+    for fmt in ("pdf", "csv", "xlsx"):
+        download = client.get(f"/reports/act/download/{assessment.id}/{fmt}")
+        assert download.is_streamed
+        assert_whole_download(download, reports.get(f"{assessment.file_name}.{fmt}"))
+        assert download.headers["Content-Disposition"].startswith("attachment;")
+    client.post("/logout/")
+    login(client, "leader")
+    assert client.post(f"/reports/act/publish/{bulletin.id}", data={}).status_code == 302
+    client.post("/logout/")
+    public = client.get(f"/bulletins/{bulletin.id}.pdf")
+    assert_whole_download(public, reports.get(f"{bulletin.file_name}.pdf"))
+    assert public.headers["Content-Type"] == "application/pdf"
+    assert public.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_an_issued_notice_is_downloaded_from_the_bucket_with_its_length(
+    app, session, actors, cats, depts, on_s3
+):
+    from app.services import sweep
+    from app.supervision import NoticeCause
+
+    case_in(session, actors, cats, depts, Status.DISPATCHED, now=NOW)
+    sweep.run_sweep(session, NOW + timedelta(hours=3))
+    [notice] = session.query(Notice).filter_by(cause=NoticeCause.UNSIGNED).all()
+    session.commit()
+    client = app.test_client()
+    login(client, "supervisor")
+    first = client.get(f"/notices/act/{notice.id}/pdf")
+    session.expire_all()
+    stored = s3_store(on_s3, "notices").get(f"{notice.pdf_sha256}.pdf")
+    assert_whole_download(first, stored)
+    assert_whole_download(client.get(f"/notices/act/{notice.id}/pdf"), stored)
 
 
 # --- the switch: run other file tests against S3 -----------------------------------------------
