@@ -549,9 +549,11 @@ def _recompute_other_clocks(case: Case, calendar, settings: dict[str, int]) -> N
 # triggers on any change of those tables), which each filing reads with its new case's id.
 # (version, region) -> (jurisdiction row, calendar, settings).
 _filing_reference: dict[tuple, tuple] = {}
-_VERSION = text("SELECT version FROM reference_version WHERE id = 1")
+# (A scalar subquery: a missing row reads as NULL, and nothing is kept under it.)
+_VERSION = text("SELECT (SELECT version FROM reference_version WHERE id = 1)")
 _VERSION_AND_ID = text(
-    "SELECT version, nextval(pg_get_serial_sequence('cases', 'id')) FROM reference_version WHERE id = 1"
+    "SELECT (SELECT version FROM reference_version WHERE id = 1), "
+    "nextval(pg_get_serial_sequence('cases', 'id'))"
 )
 
 
@@ -569,7 +571,7 @@ def _filing_reference_for(session, region: str) -> tuple[Jurisdiction, object, d
     with_id, without_id = _reference_queries(session)
     found = tuple(session.execute(with_id).one())
     version, case_id = found[0], (found[1:] or (None,))[0]
-    known = _filing_reference.get((version, region))
+    known = _filing_reference.get((version, region)) if version is not None else None
     if known is not None:
         row, calendar, settings = known
         # A copy of the stored row: no SQL, and no object of another request's session.
@@ -578,7 +580,7 @@ def _filing_reference_for(session, region: str) -> tuple[Jurisdiction, object, d
     calendar = load_calendar(session, jurisdiction)
     settings = get_settings(session, jurisdiction)
     # Kept only if nothing changed while it was read (each statement sees the latest commit).
-    if session.execute(without_id).scalar() == version:
+    if version is not None and session.execute(without_id).scalar() == version:
         if len(_filing_reference) > 256:
             _filing_reference.clear()
         row = Jurisdiction(

@@ -156,6 +156,20 @@ def test_a_filing_after_a_rolled_back_edit_never_keeps_what_was_rolled_back(sess
     assert local_date(later.accept_due_at) == local_date(due) + timedelta(days=2)
 
 
+def test_without_its_version_row_filing_still_works_and_sees_every_edit(session, actors, cats):
+    """Someone deleted the version row: nothing is kept between filings any more, and filing
+    goes on (a clear degradation, never a 500)."""
+    session.execute(text("DELETE FROM reference_version"))
+    session.commit()
+    first = file_case(session, actors, cats, now=MONDAY)
+    session.add(CalendarDay(day=local_date(MONDAY) + timedelta(days=1), kind="holiday", name="测试假日"))
+    session.commit()
+    second = file_case(session, actors, cats, now=MONDAY)
+    assert local_date(second.accept_due_at) == local_date(first.accept_due_at) + timedelta(days=1)
+    session.execute(text("INSERT INTO reference_version (id, version) VALUES (1, 1)"))
+    session.commit()
+
+
 def test_an_edited_or_closed_jurisdiction_is_seen_by_the_next_filing(session, actors, cats):
     region = "清源省/石门市"
     first = file_case(session, actors, cats, now=MONDAY, region=region)
