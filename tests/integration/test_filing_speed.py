@@ -87,15 +87,19 @@ def test_a_revoked_key_and_a_deactivated_account_are_refused_on_their_next_reque
     assert session.query(Case).count() == before
 
 
+def two_more_days_to_accept(session) -> None:
+    """Give the acceptance decision two more working days (committed)."""
+    setting = session.get(Setting, "accept_working_days")
+    if setting is None:
+        setting = Setting(key="accept_working_days", value=3)
+        session.add(setting)
+    setting.value += 2
+    session.commit()
+
+
 def test_a_changed_setting_is_used_by_the_next_filing(session, actors, cats):
     first = file_case(session, actors, cats, now=MONDAY)
-    setting = session.get(Setting, "accept_working_days")
-    days = setting.value if setting is not None else 3
-    if setting is None:
-        setting = Setting(key="accept_working_days", value=days)
-        session.add(setting)
-    setting.value = days + 2
-    session.commit()
+    two_more_days_to_accept(session)
     second = file_case(session, actors, cats, now=MONDAY)
     assert local_date(second.accept_due_at) == local_date(first.accept_due_at) + timedelta(days=2)
 
@@ -145,13 +149,7 @@ def test_a_filing_after_a_rolled_back_edit_never_keeps_what_was_rolled_back(sess
     session.rollback()
     after = file_case(session, actors, cats, now=MONDAY)
     assert after.accept_due_at == due
-    setting = session.get(Setting, "accept_working_days")  # another edit, committed
-    days = setting.value if setting is not None else 3
-    if setting is None:
-        setting = Setting(key="accept_working_days", value=days)
-        session.add(setting)
-    setting.value = days + 2
-    session.commit()
+    two_more_days_to_accept(session)  # another edit, committed
     later = file_case(session, actors, cats, now=MONDAY)
     assert local_date(later.accept_due_at) == local_date(due) + timedelta(days=2)
 
