@@ -331,10 +331,11 @@ class S3Store:
         )
         try:
             for response in listing:
+                found = ((item["Key"][len(start) :], item) for item in response.get("Contents", []))
                 page = [
-                    Entry(item["Key"][len(start) :], item["LastModified"].timestamp())
-                    for item in response.get("Contents", [])
-                    if item["Key"][len(start) :] and "/" not in item["Key"][len(start) :]
+                    Entry(name, item["LastModified"].timestamp())
+                    for name, item in found
+                    if name and "/" not in name
                 ]
                 if page:
                     yield page
