@@ -33,11 +33,13 @@ def init_command() -> None:
     """Create or upgrade the database and load the reference data."""
     init_database()
     from app import clock
+    from app.services import case_figures
     from app.services.assessment import build_rollup
 
-    with unit_of_work() as session:  # the KPI rollup of the data already there (issue 18)
+    with unit_of_work() as session:  # the rollups of the data already there (issue 18)
         months = build_rollup(session, now=clock.utcnow())
-    click.echo(f"database ready ({months} months of KPI rollup built)")
+        case_months = case_figures.build(session, now=clock.utcnow())
+    click.echo(f"database ready ({months} months of KPI rollup, {case_months} of case figures built)")
 
 
 @ys.command("demo")

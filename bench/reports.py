@@ -124,12 +124,19 @@ def ensure_rollup(session) -> None:
     """Build the KPI rollup of a reused database seeded before it existed (timed)."""
     from app import clock
     from app.services import assessment as kpi
+    from app.services import case_figures
 
     started = time.perf_counter()
     months = kpi.build_rollup(session, now=clock.utcnow())
     session.commit()
     if months:
         print(f"KPI rollup built: {months} months in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    now = clock.utcnow()
+    months = case_figures.refresh(session, now=now) + case_figures.build(session, now=now)
+    session.commit()
+    if months:
+        print(f"case figures built: {months} months in {time.perf_counter() - started:.1f} s")
 
 
 def dashboard_year(app, year, rankings_only: bool = False):

@@ -243,7 +243,7 @@ def seed(session, cases: int, departments: int = 100, cities: int = 10, counties
     """Fill an initialised database (migrations, demo org and users) with ``cases`` cases."""
     from app import clock
     from app.demo import load_org
-    from app.services import assessment, jurisdictions
+    from app.services import assessment, case_figures, jurisdictions
 
     org = load_org(session)
     session.commit()
@@ -291,6 +291,10 @@ def seed(session, cases: int, departments: int = 100, cities: int = 10, counties
     months = assessment.build_rollup(session, now=clock.utcnow())  # the seed wrote through SQL
     session.commit()
     print(f"  KPI rollup: {months} months built in {time.perf_counter() - step:.1f} s")
+    step = time.perf_counter()
+    months = case_figures.build(session, now=clock.utcnow())
+    session.commit()
+    print(f"  case figures: {months} months built in {time.perf_counter() - step:.1f} s")
     counts = dict(
         session.execute(text("SELECT status, count(*) FROM cases GROUP BY status ORDER BY 2 DESC")).all()
     )

@@ -56,13 +56,18 @@ def sweep() -> dict:
 
 
 def refresh_kpis() -> int:
-    """Recompute the KPI rollup's stale (department, month) rows, so readers rarely compute,
-    and build one month a migrated database has not built yet (the latest first)."""
+    """Recompute the rollups' stale rows (the KPI's (department, month) pairs, the case
+    figures' months), so readers rarely compute, and build one month of each a migrated
+    database has not built yet (the latest first)."""
+    from app.services import case_figures
     from app.services.assessment import build_rollup, refresh_rollup
 
     with job() as session:
         now = clock.utcnow()
-        return refresh_rollup(session, now=now) + build_rollup(session, now=now, limit=1)
+        kpis = refresh_rollup(session, now=now) + build_rollup(session, now=now, limit=1)
+    with job() as session:
+        now = clock.utcnow()
+        return kpis + case_figures.refresh(session, now=now) + case_figures.build(session, now=now, limit=1)
 
 
 def evaluate_warnings() -> int:

@@ -2,6 +2,7 @@
 
 from models.audit import AuditHead, AuditRecord
 from models.case import Assignment, Case, CaseEvent, ExtensionRequest
+from models.case_figures import CaseFigureBuilt, CaseFigureMonth, CaseFigureStale
 from models.connected import CallbackSubscription
 from models.early_warning import EarlyWarning, WarningEvent, WarningModel, early_warning_case
 from models.handling import ClockPause, Dispute, Finding, Rectification
@@ -62,6 +63,9 @@ __all__ = [
     "inspection_item_link",
     "inspection_officer",
     "inspection_unit",
+    "CaseFigureBuilt",
+    "CaseFigureMonth",
+    "CaseFigureStale",
     "KpiBuiltMonth",
     "KpiMonth",
     "KpiStale",

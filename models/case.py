@@ -122,6 +122,13 @@ class Case(Model):
             "verify_due_at",
             **_where("verified_at IS NULL AND verify_reminded_at IS NULL"),
         ),
+        # The clocks not met whose deadline passed since a month of the figures' rollup was built
+        # (its overdue counts are live: app.services.case_figures, the migration f9c0d1e2f3a4).
+        Index(
+            "ix_cases_open_first_response", "first_response_due_at", **_where("first_responded_at IS NULL")
+        ),
+        Index("ix_cases_open_dispatch", "dispatch_due_at", **_where("status = 'accepted'")),
+        Index("ix_cases_open_verify", "verify_due_at", **_where("verified_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

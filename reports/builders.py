@@ -12,18 +12,19 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, case, func, select, true, tuple_
+from sqlalchemy import and_, func, select, true, tuple_
 from sqlalchemy.orm import joinedload
 
+from app import clock
 from app.clock import local_date, to_local
 from app.early_warning import WarningState
-from app.enums import FOUNDED, LABELS, DeptLevel, Rating, RectificationState
+from app.enums import FOUNDED, LABELS, DeptLevel, RectificationState
 from app.publication import ReportKind, TypicalKind, TypicalState
 from app.services import assessment as kpi
+from app.services import case_figures as figures_rules
 from app.services import jurisdictions
 from app.services import typical as typical_services
 from app.supervision import NOTICE_LABELS, NoticeKind
-from app.workflow import Status
 from models import (
     Case,
     Category,
@@ -113,19 +114,11 @@ def _month_periods(period: kpi.Period, months: int = 6) -> list[kpi.Period]:
     return list(reversed(result))
 
 
-def _flag(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-FAVOURABLE = (Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value)
-# 办结: closed in the period (and closed still); on time: its last reply by its handling deadline
-# (extensions and pauses included, as the deadline is stored).
-ON_TIME = Case.replied_at.isnot(None) & Case.due_at.isnot(None) & (Case.replied_at <= Case.due_at)
+_flag = figures_rules.flag
+FAVOURABLE, ON_TIME = figures_rules.FAVOURABLE, figures_rules.ON_TIME
+UNDISPATCHED, DECLINED = figures_rules.UNDISPATCHED, figures_rules.DECLINED
 LATE_MINIMUM = 3  # a department's on-time rate is compared from this many closed cases on
-
-
-def _closed_in(period: kpi.Period):
-    return _in(Case.closed_at, period) & (Case.status == Status.CLOSED.value)
+_closed_in = figures_rules.closed_in
 
 
 def _count_where(condition):
@@ -151,21 +144,6 @@ def headline(session, period: kpi.Period, scope) -> doc.Headline:
     return doc.Headline(*(int(value or 0) for value in row))
 
 
-def _trend(session, period: kpi.Period, scope) -> list[doc.TrendPoint]:
-    """登记 and 办结 of each month (the year's twelve, else the last six), in two queries: one
-    index scan of the filing dates and one of the closing dates over the months shown."""
-    months = trend_months(period)
-    span = kpi.Period(months[0].start, months[-1].end, "")
-    filed = select(*(_flag(_in(Case.created_at, p)) for p in months)).where(_in(Case.created_at, span), scope)
-    closed = select(*(_flag(_closed_in(p)) for p in months)).where(_in(Case.closed_at, span), scope)
-    created_row = session.execute(filed).one()
-    closed_row = session.execute(closed).one()
-    return [
-        doc.TrendPoint(f"{to_local(p.start).month}月", int(created_row[i]), int(closed_row[i]))
-        for i, p in enumerate(months)
-    ]
-
-
 def trend_months(period: kpi.Period) -> list[kpi.Period]:
     """The months a trend chart shows: a year's twelve, else the six up to the period's end."""
     return _month_periods(period, 12 if series_of(period) == "year" else 6)
@@ -181,56 +159,156 @@ def trend_range(period: kpi.Period) -> str:
 
 
 LEVEL_ORDER = (DeptLevel.PROVINCE.value, DeptLevel.CITY.value, DeptLevel.COUNTY.value)
-UNDISPATCHED, DECLINED = "尚未分办", "不予受理"
 
 
-def _dimension_keys() -> dict:
-    """What the period's filed cases are counted by (登记 per ...): their type, their channel,
-    their top-level category (None: not classified), the department complained about
-    (被反映单位; None: none) and the level of the lead department (else not dispatched yet, or
-    declined)."""
-    return {
-        "type": Case.case_type,
-        "channel": Case.channel,
-        "category": func.coalesce(Category.parent_id, Category.id),
-        "concerned": Case.concerned_department_id,
-        "level": case(
-            (Case.lead_department_id.isnot(None), Department.level),
-            (Case.status == Status.DECLINED.value, DECLINED),
-            else_=UNDISPATCHED,
-        ),
-    }
+class LiveCounts:
+    """The counts of the cases ``scope`` keeps, from the cases themselves (set-based queries)."""
 
+    def __init__(self, session, scope):
+        self.session, self.scope = session, scope
 
-def _dimensions(session, period, scope, names) -> dict[str, dict]:
-    """登记 of ``period`` per each key of ``names`` (``_dimension_keys``): {name: {key: n}}. On
-    PostgreSQL one statement (GROUPING SETS: one index-only scan of the period's filed cases,
-    ``ix_cases_figures_created``), elsewhere one GROUP BY per name over the same rows."""
-    keys = _dimension_keys()
-    base = (
-        select()
-        .select_from(Case)
-        .outerjoin(Category, Case.category_id == Category.id)
-        .outerjoin(Department, Case.lead_department_id == Department.id)
-        .where(_in(Case.created_at, period), scope)
-    )
-    found: dict[str, dict] = {name: {} for name in names}
-    if session.get_bind().dialect.name == "postgresql" and len(names) > 1:
-        columns = [keys[name] for name in names]
-        rows = session.execute(
-            base.add_columns(*columns, *(func.grouping(c) for c in columns), func.count()).group_by(
-                func.grouping_sets(*(tuple_(c) for c in columns))
-            )
-        ).all()
-        for row in rows:
-            # GROUPING(c) is 0 for the set grouped by c (1 for the others): says whose row it is
-            i = list(row[len(names) : 2 * len(names)]).index(0)
-            found[names[i]][row[i]] = row[-1]
+    def headline(self, period: kpi.Period) -> doc.Headline:
+        return headline(self.session, period, self.scope)
+
+    def trend(self, period: kpi.Period) -> list[tuple[kpi.Period, int, int]]:
+        """登记 and 办结 of each month of the chart, in two queries: one index scan of the filing
+        dates and one of the closing dates over the months shown."""
+        months = trend_months(period)
+        span = kpi.Period(months[0].start, months[-1].end, "")
+        scope = self.scope
+        filed = select(*(_flag(_in(Case.created_at, p)) for p in months)).where(
+            _in(Case.created_at, span), scope
+        )
+        closed = select(*(_flag(_closed_in(p)) for p in months)).where(_in(Case.closed_at, span), scope)
+        created_row = self.session.execute(filed).one()
+        closed_row = self.session.execute(closed).one()
+        return [(p, int(created_row[i]), int(closed_row[i])) for i, p in enumerate(months)]
+
+    def dimensions(self, period: kpi.Period, names) -> dict[str, dict]:
+        """登记 of ``period`` per each key of ``names`` (``case_figures.dimension_keys``):
+        {name: {key: n}}. On PostgreSQL one statement (GROUPING SETS: one index-only scan of the
+        period's filed cases, ``ix_cases_figures_created``), elsewhere one GROUP BY per name."""
+        keys = figures_rules.dimension_keys()
+        base = figures_rules.with_dimension_joins(select().select_from(Case)).where(
+            _in(Case.created_at, period), self.scope
+        )
+        found: dict[str, dict] = {name: {} for name in names}
+        if self.session.get_bind().dialect.name == "postgresql" and len(names) > 1:
+            columns = [keys[name] for name in names]
+            rows = self.session.execute(
+                base.add_columns(*columns, *(func.grouping(c) for c in columns), func.count()).group_by(
+                    func.grouping_sets(*(tuple_(c) for c in columns))
+                )
+            ).all()
+            for row in rows:
+                # GROUPING(c) is 0 for the set grouped by c (1 for the others): says whose row it is
+                i = list(row[len(names) : 2 * len(names)]).index(0)
+                found[names[i]][_key(names[i], row[i])] = row[-1]
+            return found
+        for name in names:
+            rows = self.session.execute(base.add_columns(keys[name], func.count()).group_by(keys[name])).all()
+            found[name] = {_key(name, key): n for key, n in rows}
         return found
-    for name in names:
-        rows = session.execute(base.add_columns(keys[name], func.count()).group_by(keys[name])).all()
-        found[name] = {key: n for key, n in rows}
-    return found
+
+    def lead_closed(self, period: kpi.Period) -> dict[int, tuple[int, int]]:
+        """Per lead department: its cases closed in the period on time, and all of them."""
+        rows = self.session.execute(
+            select(Case.lead_department_id, _flag(ON_TIME), func.count())
+            .where(_closed_in(period), self.scope, Case.lead_department_id.isnot(None))
+            .group_by(Case.lead_department_id)
+        ).all()
+        return {department_id: (int(on_time), int(n)) for department_id, on_time, n in rows}
+
+
+def _key(name: str, value):
+    """A breakdown's key as both sources give it: enum values as text, ids as ints."""
+    if value is None:
+        return None
+    if name in ("category", "concerned"):
+        return int(value)
+    return str(getattr(value, "value", value))
+
+
+class RollupCounts(LiveCounts):
+    """The same counts from the case figures' rollup (``case_figures``) for the periods of
+    several whole months (a quarter, a year, a trend's months) of the jurisdictions ``keep``
+    keeps; single months from the cases themselves (``LiveCounts``)."""
+
+    def __init__(self, session, scope, keep, now):
+        super().__init__(session, scope)
+        self.keep, self.now, self._read = keep, now, {}
+
+    def _rollup(self, period: kpi.Period):
+        if period not in self._read:
+            self._read[period] = figures_rules.read(self.session, period, self.now)
+        return self._read[period]
+
+    def headline(self, period):
+        rollup = self._rollup(period)
+        if rollup is None:
+            return super().headline(period)
+        t = rollup.total(self.keep)
+        return doc.Headline(
+            t["filed"],
+            t["accepted"],
+            t["closed"],
+            t["closed_on_time"],
+            t["closed_rated"],
+            t["closed_favourable"],
+        )
+
+    def trend(self, period):
+        months = trend_months(period)
+        rollup = self._rollup(kpi.Period(months[0].start, months[-1].end, ""))
+        if rollup is None:
+            return super().trend(period)
+        found = []
+        for p in months:
+            t = rollup.total(self.keep, [figures_rules.local_month(p.start)])
+            found.append((p, t["filed"], t["closed"]))
+        return found
+
+    def dimensions(self, period, names):
+        rollup = self._rollup(period)
+        if rollup is None:
+            return super().dimensions(period, names)
+        t = rollup.total(self.keep)
+        found: dict[str, dict] = {name: {} for name in names}
+        for name in names:
+            if name == "concerned":
+                found[name] = {k: n for k, n in rollup.per_concerned(self.keep).items() if n}
+                continue
+            prefix = f"{name}:"
+            for key, n in t.items():
+                if key.startswith(prefix) and n:
+                    found[name][_key(name, key[len(prefix) :] or None)] = n
+        return found
+
+    def lead_closed(self, period):
+        rollup = self._rollup(period)
+        if rollup is None:
+            return super().lead_closed(period)
+        t = rollup.total(self.keep)
+        found: dict[int, tuple[int, int]] = {}
+        for key, n in t.items():
+            if key.startswith("lead:") and key.endswith(":closed") and n:
+                department_id = int(key.split(":")[1])
+                found[department_id] = (t.get(f"lead:{department_id}:on_time", 0), n)
+        return found
+
+
+def counts_for(session, jurisdiction: Jurisdiction | None, ranked=None, live: bool = False) -> LiveCounts:
+    """Where ``figures`` counts from: the rollup for whole jurisdictions, the cases themselves
+    for a dashboard filtered to some lead departments (the rollup does not keep them apart)."""
+    scope = cases_clause(jurisdiction)
+    if ranked is not None:
+        scope = and_(scope, Case.lead_department_id.in_([r.kpi.department_id for r in ranked] or [-1]))
+    if ranked is not None or live:
+        return LiveCounts(session, scope)
+    ids = None
+    if jurisdiction is not None and jurisdiction.parent_id is not None:
+        ids = set(session.scalars(jurisdictions.subtree_ids_select(jurisdiction.path)))
+    return RollupCounts(session, scope, figures_rules.visible_keep(ids), clock.utcnow())
 
 
 def _by_level(rows: dict) -> list[doc.Count]:
@@ -240,43 +318,37 @@ def _by_level(rows: dict) -> list[doc.Count]:
     return [doc.Count(k if k in (UNDISPATCHED, DECLINED) else _label(DeptLevel(k)), rows[k]) for k in keys]
 
 
-def _late_departments(session, period, scope, average: float | None) -> list[doc.DepartmentRate]:
+def _late_departments(session, counts: LiveCounts, period, average: float | None) -> list[doc.DepartmentRate]:
     """The lead departments whose on-time rate is below ``average`` (lowest first, at most 5)."""
     if average is None:
         return []
-    closed = _closed_in(period)
-    rows = session.execute(
-        select(Department.name, _flag(ON_TIME), func.count())
-        .select_from(Case)
-        .join(Department, Case.lead_department_id == Department.id)
-        .where(closed, scope)
-        .group_by(Department.id, Department.name)
-        .having(func.count() >= LATE_MINIMUM)
-    ).all()
-    found = [doc.DepartmentRate(name, int(on_time), n) for name, on_time, n in rows]
+    rows = {d: v for d, v in counts.lead_closed(period).items() if v[1] >= LATE_MINIMUM}
+    names = dict(
+        session.execute(select(Department.id, Department.name).where(Department.id.in_(list(rows)))).all()
+    )
+    found = [doc.DepartmentRate(names[d], on_time, n) for d, (on_time, n) in rows.items() if d in names]
     found = [d for d in found if d.rate is not None and d.rate < average]
     return sorted(found, key=lambda d: (d.rate, -d.closed, d.label))[:5]
 
 
 def figures(
-    session, period: kpi.Period, ranked=None, *, jurisdiction: Jurisdiction | None = None
+    session, period: kpi.Period, ranked=None, *, jurisdiction: Jurisdiction | None = None, live: bool = False
 ) -> doc.Figures:
     """The key figures of the cases of ``jurisdiction`` and those under it (None: every case),
     of the cases led by the ranked departments only when ``ranked`` is given (a filtered
     dashboard). One definition each: 登记 filed in the period, 受理 accepted in it, 办结 closed in
     it, 按时办结 of those closed, replied by the deadline, 满意 of those closed and rated. Every
-    table counts the period's filed cases and adds up to 登记."""
-    scope = cases_clause(jurisdiction)
-    if ranked is not None:
-        scope = and_(scope, Case.lead_department_id.in_([r.kpi.department_id for r in ranked] or [-1]))
-    now = headline(session, period, scope)
+    table counts the period's filed cases and adds up to 登记. ``live``: count from the cases
+    themselves, never the rollup (the tests compare both)."""
+    counts = counts_for(session, jurisdiction, ranked, live)
+    now = counts.headline(period)
     series = series_of(period)
-    year_ago = headline(session, _year_before(period), scope)
-    previous = None if series == "year" else headline(session, _same_kind(period, 1), scope)
+    year_ago = counts.headline(_year_before(period))
+    previous = None if series == "year" else counts.headline(_same_kind(period, 1))
 
     parents = {c.id: c.name for c in session.query(Category).filter(Category.parent_id.is_(None))}
-    counted = _dimensions(session, period, scope, ("type", "channel", "category", "concerned", "level"))
-    earlier = _dimensions(session, _same_kind(period, 1), scope, ("category", "concerned"))
+    counted = counts.dimensions(period, ("type", "channel", "category", "concerned", "level"))
+    earlier = counts.dimensions(_same_kind(period, 1), ("category", "concerned"))
     categories, before = counted["category"], earlier["category"]
     by_category = sorted(categories.items(), key=lambda kv: (-kv[1], parents.get(kv[0], "")))
     hot_categories = [
@@ -302,12 +374,15 @@ def figures(
             doc.Count(parents.get(k, "未分类") if k is not None else "未分类", n) for k, n in by_category
         ],
         by_level=_by_level(counted["level"]),
-        trend=_trend(session, period, scope),
+        trend=[
+            doc.TrendPoint(f"{to_local(p.start).month}月", filed, closed)
+            for p, filed, closed in counts.trend(period)
+        ],
         previous=previous,
         year_ago=year_ago,
         hot_categories=hot_categories,
         hot_departments=hot_departments,
-        late_departments=_late_departments(session, period, scope, now.on_time_rate),
+        late_departments=_late_departments(session, counts, period, now.on_time_rate),
         **rectification_figures(session, period, jurisdiction),
     )
 

@@ -22,7 +22,7 @@ from app.services import assessment as kpi
 from app.services import jurisdictions
 from app.services.dashboard import clock_figures, early_warnings, warnings_clause
 from app.services.reports import parse_period
-from app.services.visibility import visible_cases_clause
+from app.services.visibility import rollup_keep, visible_cases_clause
 from models import Case, Department
 from reports.builders import cases_clause, figures, office_rows, ranking_rows
 from views.common import current_actor, fixed_text, label
@@ -99,13 +99,13 @@ def dashboard_data(period, department_ids, actor=None, office=None) -> dict:
             for row, r in zip(office_rows(lower), lower, strict=True)
         ],
         "warnings": early_warnings(db.session, period, clock.utcnow(), warnings_clause(actor, office)),
-        "clocks": _clocks(period, scope),
+        "clocks": _clocks(period, scope, rollup_keep(db.session, actor, office)),
     }
 
 
-def _clocks(period, scope=None) -> dict:
+def _clocks(period, scope=None, keep=None) -> dict:
     """The office's clocks in the period (as it stands now), for the page and the JSON."""
-    found = clock_figures(db.session, period, clock.utcnow(), scope)
+    found = clock_figures(db.session, period, clock.utcnow(), scope, keep)
     return {**found, "clocks": [c.as_dict() for c in found["clocks"]]}
 
 

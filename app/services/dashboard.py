@@ -17,10 +17,11 @@ from sqlalchemy import and_, case, func, null, or_, select
 
 from app.clock import to_local
 from app.early_warning import WarningState
-from app.enums import AssignmentRole, AssignmentState, RectificationState
+from app.enums import RectificationState
 from app.services import assessment as kpi
+from app.services import case_figures as rules
 from app.services import jurisdictions
-from app.workflow import N_, OPEN_STATUSES, Status
+from app.workflow import N_
 from models import Assignment, Case, ClockPause, Department, EarlyWarning, Rectification, WarningModel
 
 
@@ -153,24 +154,13 @@ CLOCK_LABELS = {
     "handling": N_("Handled on time"),
     "rectification": N_("Rectified on time"),
 }
-_RUNNING = (AssignmentState.DISPATCHED.value, AssignmentState.SIGNED.value)
 
 
 def _within(column, period: kpi.Period):
     return and_(column >= period.start, column < period.end)
 
 
-def _sum(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _clock_columns(key: str, counted, due, done, still_open, now: datetime) -> list:
-    """Three aggregates of a clock: met on time, met late, overdue and not met yet."""
-    return [
-        _sum(and_(counted, done.isnot(None), done <= due)).label(f"{key}_on_time"),
-        _sum(and_(counted, done.isnot(None), done > due)).label(f"{key}_late"),
-        _sum(and_(counted, done.is_(None), due < now, still_open)).label(f"{key}_overdue"),
-    ]
+_sum = rules.flag
 
 
 REPORT_WORK_MEM = "64MB"  # a year's assignments hashed against the cases in scope: in memory
@@ -192,86 +182,47 @@ def _work_mem(session, amount: str = REPORT_WORK_MEM):
         session.execute(select(func.set_config("work_mem", before, True)))
 
 
-def clock_figures(session, period: kpi.Period, now: datetime, scope=None) -> dict:
-    """How the office kept every clock of the seeds in the period (five aggregate queries):
-    first response, acceptance decision and (from acceptance) dispatch and initial
-    verification of the cases filed or accepted in it; signing and handling of the
-    assignments dispatched in it; the rectifications planned in it; and the pauses (停表)
-    begun in it with their working days — of the cases in ``scope`` (module docstring)."""
+def clock_figures(session, period: kpi.Period, now: datetime, scope=None, keep=None) -> dict:
+    """How the office kept every clock of the seeds in the period: first response, acceptance
+    decision and (from acceptance) dispatch and initial verification of the cases filed or
+    accepted in it; signing and handling of the assignments dispatched in it; the
+    rectifications planned in it; and the pauses (停表) begun in it with their working days — of
+    the cases in ``scope`` (module docstring). ``keep``: the same scope over the case figures'
+    rollup rows (``visibility.rollup_keep``); with it, a period of whole months reads the six
+    clocks of the seeds from the rollup (``case_figures``)."""
     with _work_mem(session):
-        return _clock_figures(session, period, now, scope)
+        counts = None
+        if keep is not None:
+            rollup = rules.read(session, period, now)
+            if rollup is not None:
+                counts = rollup.total(keep)
+                for key, n in rules.overdue_since(session, rollup, now, scope).items():
+                    counts[key] += n
+        if counts is None:
+            counts = _live_clocks(session, period, now, scope)
+        return _clock_result(session, period, now, scope, counts)
 
 
-def _clock_figures(session, period: kpi.Period, now: datetime, scope=None) -> dict:
-    """``clock_figures`` within its memory setting."""
-    filed = _within(Case.created_at, period)
-    accepted = _within(Case.accepted_at, period)
-    first_dispatch = Case.first_dispatched_at  # (a join over the assignments took 0.8 s a year)
-    decided = case(
-        (Case.accepted_at.isnot(None), Case.accepted_at),
-        (Case.status == Status.DECLINED.value, Case.closed_at),
-        else_=null(),
-    )
-    open_statuses = [s.value for s in OPEN_STATUSES]
-    in_scope = [] if scope is None else [scope]
-    # Two statements, one index-only scan each (``ix_cases_figures_created``, ``..._accepted``):
-    # the clocks of the filed cases, then those of the accepted ones (an OR of the two periods
-    # read every case).
-    filed_row = session.execute(
-        select(
-            *_clock_columns(
-                "first_response", True, Case.first_response_due_at, Case.first_responded_at, True, now
-            ),
-            *_clock_columns(
-                "acceptance", True, Case.accept_due_at, decided, Case.status == Status.SUBMITTED.value, now
-            ),
-        ).where(filed, *in_scope)
-    ).one()
-    accepted_row = session.execute(
-        select(
-            *_clock_columns(
-                "dispatch",
-                True,
-                Case.dispatch_due_at,
-                first_dispatch,
-                Case.status == Status.ACCEPTED.value,
-                now,
-            ),
-            *_clock_columns(
-                "verification",
-                Case.verify_due_at.isnot(None),
-                Case.verify_due_at,
-                Case.verified_at,
-                Case.status.in_(open_statuses),
-                now,
-            ),
-        ).where(accepted, *in_scope)
-    ).one()
+def _live_clocks(session, period: kpi.Period, now: datetime, scope=None) -> dict:
+    """The six clocks of the seeds from the cases and assignments themselves: one statement per
+    anchor, one index-only scan each (``ix_cases_figures_created``, ``..._accepted``,
+    ``ix_assignment_figures_dispatched``; an OR of the periods read every case)."""
+    counts: dict = {}
+    for anchor, column in rules.ANCHORS.items():
+        keys = [key for key, c in rules.CLOCKS.items() if c.anchor == anchor]
+        query = select(*(col for key in keys for col in rules.clock_columns(key, now))).where(
+            _within(column, period)
+        )
+        if anchor == "dispatched" and scope is not None:
+            query = query.where(Assignment.case_id.in_(_cases_in(scope, period)))
+        elif scope is not None:
+            query = query.where(scope)
+        counts.update(session.execute(query).one()._mapping)
+    return counts
 
-    dispatched = _within(Assignment.dispatched_at, period)
-    lead = Assignment.role == AssignmentRole.LEAD.value
-    handled = case((Assignment.state == AssignmentState.DONE.value, Assignment.done_at), else_=null())
-    assignments = session.execute(
-        select(
-            *_clock_columns(
-                "signing",
-                True,
-                Assignment.sign_due_at,
-                Assignment.signed_at,
-                and_(Assignment.active, Assignment.state == AssignmentState.DISPATCHED.value),
-                now,
-            ),
-            *_clock_columns(
-                "handling",
-                lead,
-                Assignment.due_at,
-                handled,
-                and_(Assignment.active, Assignment.state.in_(_RUNNING), Assignment.paused_at.is_(None)),
-                now,
-            ),
-        ).where(dispatched, *([] if scope is None else [Assignment.case_id.in_(_cases_in(scope, period))]))
-    ).one()
 
+def _clock_result(session, period: kpi.Period, now: datetime, scope, counts) -> dict:
+    """The clocks of ``counts`` with the rectifications' clock and the pauses (live)."""
     reported = case(
         (
             Rectification.state.in_([RectificationState.SUBMITTED.value, RectificationState.ACCEPTED.value]),
@@ -279,21 +230,27 @@ def _clock_figures(session, period: kpi.Period, now: datetime, scope=None) -> di
         ),
         else_=null(),
     )
+    counted, due, done = Rectification.due_at.isnot(None), Rectification.due_at, reported
     rectifications = session.execute(
         select(
-            *_clock_columns(
-                "rectification",
-                Rectification.due_at.isnot(None),
-                Rectification.due_at,
-                reported,
-                Rectification.state == RectificationState.PLANNED.value,
-                now,
-            )
+            _sum(and_(counted, done.isnot(None), done <= due)),
+            _sum(and_(counted, done.isnot(None), done > due)),
+            _sum(
+                and_(
+                    counted,
+                    done.is_(None),
+                    due < now,
+                    Rectification.state == RectificationState.PLANNED.value,
+                )
+            ),
         ).where(
             _within(Rectification.planned_at, period),
             *([] if scope is None else [Rectification.case_id.in_(_cases_in(scope, period))]),
         )
     ).one()
+    counts = dict(counts)
+    for part, n in zip(("on_time", "late", "overdue"), rectifications, strict=True):
+        counts[f"rectification:{part}"] = n
 
     pauses = session.execute(
         select(
@@ -305,12 +262,14 @@ def _clock_figures(session, period: kpi.Period, now: datetime, scope=None) -> di
             *([] if scope is None else [ClockPause.case_id.in_(_cases_in(scope, period))]),
         )
     ).one()
-
-    rows = {**filed_row._mapping, **accepted_row._mapping, **assignments._mapping, **rectifications._mapping}
     return {
         "clocks": [
             ClockFigure(
-                key, label, int(rows[f"{key}_on_time"]), int(rows[f"{key}_late"]), int(rows[f"{key}_overdue"])
+                key,
+                label,
+                int(counts.get(f"{key}:on_time", 0)),
+                int(counts.get(f"{key}:late", 0)),
+                int(counts.get(f"{key}:overdue", 0)),
             )
             for key, label in CLOCK_LABELS.items()
         ],

@@ -26,10 +26,10 @@ from collections.abc import Iterable
 from sqlalchemy import exists, or_, select, true
 
 from app.errors import Invalid
-from app.services import jurisdictions
+from app.services import case_figures, jurisdictions
 from app.services.actor import Actor
 from app.workflow import N_, Role
-from models import Assignment, Case, Department, Reward
+from models import Assignment, Case, Department, Jurisdiction, Reward
 
 
 def _chain_select(department_id: int):
@@ -184,3 +184,21 @@ def check_merge(session, duplicate: Case, main: Case) -> None:
     barred = department_subtree(session, duplicate.concerned_department_id)
     if any(a.department_id in barred for a in main.assignments if a.active):
         raise refused
+
+
+def rollup_keep(session, actor: Actor, jurisdiction: Jurisdiction | None):
+    """``visible_cases_clause`` within the cases of ``jurisdiction`` and those under it (None:
+    every case), as a filter of the case figures' rollup rows, which are kept per
+    (jurisdiction, department complained about): the jurisdictions of both scopes, never a case
+    about the actor's department or one above it. None when the actor's rule is not one of
+    jurisdictions (a department's own cases, a connected system's): read the cases themselves."""
+    if not actor.sees_all_cases:
+        return None
+    scopes = []
+    path = getattr(actor, "jurisdiction_path", None)
+    if path is not None and path.count("/") > 2:  # not the root (jurisdictions.scope_clause)
+        scopes.append(set(session.scalars(jurisdictions.subtree_ids_select(path))))
+    if jurisdiction is not None and jurisdiction.parent_id is not None:
+        scopes.append(set(session.scalars(jurisdictions.subtree_ids_select(jurisdiction.path))))
+    ids = set.intersection(*scopes) if scopes else None
+    return case_figures.visible_keep(ids, department_chain(session, actor.department_id))
