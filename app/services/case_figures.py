@@ -285,16 +285,16 @@ def read(session, period: Period, now: datetime) -> Rollup | None:
     months = whole_months(period)
     if months is None or len(months) < MIN_ROLLUP_MONTHS:
         return None
-    built = dict(
-        session.execute(
-            select(CaseFigureBuilt.month, CaseFigureBuilt.built_at).where(CaseFigureBuilt.month.in_(months))
-        ).all()
-    )
-    stale = set(
-        session.scalars(
-            select(CaseFigureStale.month).where(CaseFigureStale.month.in_(list(built))).distinct()
+    marked = select(CaseFigureStale.id).where(CaseFigureStale.month == CaseFigureBuilt.month).exists()
+    built, stale = {}, set()
+    for month, built_at, is_stale in session.execute(
+        select(CaseFigureBuilt.month, CaseFigureBuilt.built_at, marked).where(
+            CaseFigureBuilt.month.in_(months)
         )
-    )
+    ):
+        built[month] = built_at
+        if is_stale:
+            stale.add(month)
     kept = [m for m in months if m in built and m not in stale]
     rows: dict[date, dict[Key, Counter]] = {m: {} for m in months}
     if kept:
@@ -323,6 +323,7 @@ def overdue_since(session, rollup: Rollup, now: datetime, case_scope=None) -> Co
     if not built:
         return found
     since = min(built.values())
+    counts = []
     for key, c in CLOCKS.items():
         anchor = ANCHORS[c.anchor]
         # the moment the month of the row's anchor was built (NULL: a month read live, or outside)
@@ -343,7 +344,9 @@ def overdue_since(session, rollup: Rollup, now: datetime, case_scope=None) -> Co
                 query = query.join(Case, Case.id == Assignment.case_id).where(case_scope)
         elif case_scope is not None:
             query = query.where(case_scope)
-        found[f"{key}:overdue"] = int(session.scalar(query) or 0)
+        counts.append(query.scalar_subquery().label(f"{key}:overdue"))
+    row = session.execute(select(*counts)).one()  # one statement, an index scan per clock
+    found.update({name: int(n or 0) for name, n in row._mapping.items()})
     return found
 
 
@@ -386,14 +389,16 @@ def refresh(session, *, now: datetime, limit: int | None = None) -> int:
 
 
 def build(session, *, now: datetime, rebuild: bool = False, limit: int | None = None) -> int:
-    """Build the months from the first case filed to ``now``'s not built yet, the latest first,
-    at most ``limit`` (``ys init``, the bench seed, the refresh job on a migrated database;
-    ``rebuild``: all again); return how many were built. The caller commits."""
+    """Build the months from the January of the year before the first case filed to ``now``'s
+    not built yet (a year's figures are compared with the year before: those months are read
+    too, empty as they are), the latest first, at most ``limit`` (``ys init``, the bench seed,
+    the refresh job on a migrated database; ``rebuild``: all again); return how many were
+    built. The caller commits."""
     first = session.scalar(select(func.min(Case.created_at)))
     if first is None:
         return 0
     _lock(session)
-    months, month, last = [], month_of(first), month_of(now)
+    months, month, last = [], date(month_of(first).year - 1, 1, 1), month_of(now)
     while month <= last:
         months.append(month)
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
