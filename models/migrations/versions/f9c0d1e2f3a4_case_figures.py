@@ -71,14 +71,22 @@ def upgrade():
         sa.Column("month", sa.Date(), primary_key=True),
         sa.Column("built_at", sa.DateTime(), nullable=False),
     )
-    for name, column, condition in INDEXES:
-        op.create_index(
-            name,
-            "cases",
-            [column],
-            postgresql_where=sa.text(condition),
-            sqlite_where=sa.text(condition),
-        )
+    if op.get_bind().dialect.name == "postgresql":
+        # built without blocking the filings (a province upgrades while it files): outside the
+        # migration's transaction, CONCURRENTLY
+        with op.get_context().autocommit_block():
+            for name, column, condition in INDEXES:
+                op.create_index(
+                    name,
+                    "cases",
+                    [column],
+                    postgresql_where=sa.text(condition),
+                    postgresql_concurrently=True,
+                    if_not_exists=True,
+                )
+    else:
+        for name, column, condition in INDEXES:
+            op.create_index(name, "cases", [column], sqlite_where=sa.text(condition))
     if op.get_bind().dialect.name == "postgresql":
         case_months = ", ".join(f"{row}.{c}" for row in ("OLD", "NEW") for c in CASE_MONTHS)
         op.execute(
@@ -135,7 +143,8 @@ def upgrade():
         of = f" OF {ASSIGNMENT_COLUMNS}" if event == "UPDATE" else ""
         body = " ".join(_sqlite_months(row, ("dispatched_at",)) for row in rows)
         op.execute(
-            f"CREATE TRIGGER assignment_mark_figures_{event.lower()} AFTER {event}{of} ON assignment BEGIN {body} END"
+            f"CREATE TRIGGER assignment_mark_figures_{event.lower()} AFTER {event}{of} ON assignment "
+            f"BEGIN {body} END"
         )
     for table, column in (("department", "level"), ("category", "parent_id")):
         op.execute(
