@@ -847,9 +847,10 @@ def _clock_columns(period: Period, department_id) -> list:
 # pairs (and a month never built) live, in memory; the refresh job and ``build_rollup`` write,
 # one at a time (an advisory lock on PostgreSQL; SQLite has one writer anyway).
 
-# A single month is read live: its rounds are a twelfth of a year's, so its four set-based
-# queries cost about what reading the rollup's markers and rows would (a quarter and a year sum).
-MIN_ROLLUP_MONTHS = 2
+# A single month is read from the rollup too: at 1 million cases its four set-based queries took
+# 1.6 s (the signing figures alone 0.9 s), reading its rows a few milliseconds (bench/reports.py,
+# the monthly bulletin).
+MIN_ROLLUP_MONTHS = 1
 _ROLLUP_LOCK = 0x4B50_4931  # "KPI1": pg_advisory_xact_lock key of the rollup writers
 
 
@@ -929,7 +930,7 @@ def rollup_sums(
     session, period: Period, department_ids: Iterable[int] | None = None
 ) -> dict[int, dict] | None:
     """Each department's figures over ``period`` from the monthly rollup (None: the period is
-    not made of whole months, or is a single month). Rows marked stale and months never built
+    not made of whole months). Rows marked stale and months never built
     are computed live, so the sums are those of ``month_figures`` over the whole period,
     whatever the job did."""
     months = whole_months(period)

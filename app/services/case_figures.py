@@ -237,7 +237,7 @@ def _add_clocks(figures: Counter, mapping, keys) -> None:
 
 # --- the rollup ----------------------------------------------------------------------------------
 
-MIN_ROLLUP_MONTHS = 2  # a single month is read live (as the KPI rollup does)
+MIN_ROLLUP_MONTHS = 1  # a month too: its rows are read in milliseconds, its cases in 0.1-0.5 s
 _LOCK = 0x4346_4731  # "CFG1": pg_advisory_xact_lock key of the rollup's writers
 
 
