@@ -209,7 +209,8 @@ def file_request(session, *, actor: Actor, now: datetime, form: Mapping) -> dict
     REST intake does, the reporter's query code (an extension field): the connected system
     passes the number and the code to the reporter, who follows the case with them on the
     public tracking page. This answer is the only one that ever holds the code (it is kept
-    hashed; no GET shows it)."""
+    hashed; no GET shows it), with the address of that page (``tracking_url``: never the code
+    in it, which a URL would leave in logs and histories)."""
     case, _ = reporting.file_case(session, actor=actor, now=now, data=filing_data(session, form), files=[])
     return {
         "service_request_id": case.number,
@@ -220,6 +221,7 @@ def file_request(session, *, actor: Actor, now: datetime, form: Mapping) -> dict
         ),
         "account_id": None,
         "query_code": case.query_code,
+        "tracking_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/track/",
     }
 
 

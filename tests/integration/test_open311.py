@@ -324,6 +324,8 @@ def test_a_filing_answers_the_reporters_query_code_which_opens_the_case_on_the_t
     assert {"service_request_id", "token", "service_notice", "account_id", "query_code"} <= set(answer)
     assert response.text.count(code) == 1  # given once
     assert answer["service_notice"]  # tells the reporter to keep the number and the code
+    # and where to follow the case: the public tracking page, with neither number nor code in it
+    assert answer["tracking_url"] == app.config["PUBLIC_BASE_URL"].rstrip("/") + "/track/"
 
     page = _track(live, number, code)
     assert page is not None and number in page.text and "营业执照变更" in page.text
