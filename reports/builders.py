@@ -8,6 +8,7 @@ its own government and (a city, the province) its lower offices. Both are issued
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
@@ -15,7 +16,6 @@ from flask_babel import gettext
 from sqlalchemy import and_, func, select, true, tuple_
 from sqlalchemy.orm import joinedload
 
-from app import clock
 from app.clock import local_date, to_local
 from app.early_warning import WarningState
 from app.enums import FOUNDED, LABELS, DeptLevel, RectificationState
@@ -171,10 +171,13 @@ class LiveCounts:
         return headline(self.session, period, self.scope)
 
     def trend(self, period: kpi.Period) -> list[tuple[kpi.Period, int, int]]:
-        """登记 and 办结 of each month of the chart, in two queries: one index scan of the filing
-        dates and one of the closing dates over the months shown."""
-        months = trend_months(period)
-        span = kpi.Period(months[0].start, months[-1].end, "")
+        """登记 and 办结 of each month of the chart."""
+        return self.months_trend(trend_months(period))
+
+    def months_trend(self, months: list[kpi.Period]) -> list[tuple[kpi.Period, int, int]]:
+        """登记 and 办结 of each of ``months``, in two queries: one index scan of the filing dates
+        and one of the closing dates over the months."""
+        span = kpi.Period(min(p.start for p in months), max(p.end for p in months), "")
         scope = self.scope
         filed = select(*(_flag(_in(Case.created_at, p)) for p in months)).where(
             _in(Case.created_at, span), scope
@@ -230,18 +233,18 @@ def _key(name: str, value):
 
 
 class RollupCounts(LiveCounts):
-    """The same counts from the case figures' rollup (``case_figures``) for the periods of
-    several whole months (a quarter, a year, a trend's months) of the jurisdictions ``keep``
-    keeps; single months from the cases themselves (``LiveCounts``)."""
+    """The same counts from the case figures' rollup (``case_figures``) for the months it keeps
+    of the jurisdictions ``keep`` keeps, added to those of the other months (being written
+    to) counted from the cases themselves (``LiveCounts``, in ``scope``)."""
 
-    def __init__(self, session, scope, keep, now):
+    def __init__(self, session, scope, keep):
         super().__init__(session, scope)
-        self.keep, self.now, self._read = keep, now, {}
+        self.keep, self._read = keep, {}
 
     def _rollup(self, period: kpi.Period):
         key = (period.start, period.end)  # (a year's trend is the year under another label)
         if key not in self._read:
-            self._read[key] = figures_rules.read(self.session, period, self.now)
+            self._read[key] = figures_rules.read(self.session, period)
         return self._read[key]
 
     def headline(self, period):
@@ -249,24 +252,34 @@ class RollupCounts(LiveCounts):
         if rollup is None:
             return super().headline(period)
         t = rollup.total(self.keep)
-        return doc.Headline(
+        parts = [
             t["filed"],
             t["accepted"],
             t["closed"],
             t["closed_on_time"],
             t["closed_rated"],
             t["closed_favourable"],
-        )
+        ]
+        for span in rollup.live:
+            live = super().headline(span)
+            parts = [a + b for a, b in zip(parts, dataclasses.astuple(live)[:6], strict=True)]
+        return doc.Headline(*parts)
 
     def trend(self, period):
         months = trend_months(period)
         rollup = self._rollup(kpi.Period(months[0].start, months[-1].end, ""))
         if rollup is None:
             return super().trend(period)
+        kept = {m: figures_rules.local_month(m.start) in rollup.rows for m in months}
+        others = [m for m in months if not kept[m]]
+        live = {p: (filed, closed) for p, filed, closed in (self.months_trend(others) if others else [])}
         found = []
         for p in months:
-            t = rollup.total(self.keep, [figures_rules.local_month(p.start)])
-            found.append((p, t["filed"], t["closed"]))
+            if kept[p]:
+                t = rollup.total(self.keep, [figures_rules.local_month(p.start)])
+                found.append((p, t["filed"], t["closed"]))
+            else:
+                found.append((p, *live[p]))
         return found
 
     def dimensions(self, period, names):
@@ -274,16 +287,19 @@ class RollupCounts(LiveCounts):
         if rollup is None:
             return super().dimensions(period, names)
         t = rollup.total(self.keep)
-        found: dict[str, dict] = {name: {} for name in names}
+        found: dict[str, Counter] = {name: Counter() for name in names}
         for name in names:
             if name == "concerned":
-                found[name] = {k: n for k, n in rollup.per_concerned(self.keep).items() if n}
+                found[name].update(rollup.per_concerned(self.keep))
                 continue
             prefix = f"{name}:"
             for key, n in t.items():
-                if key.startswith(prefix) and n:
-                    found[name][_key(name, key[len(prefix) :] or None)] = n
-        return found
+                if key.startswith(prefix):
+                    found[name][_key(name, key[len(prefix) :] or None)] += n
+        for span in rollup.live:
+            for name, counts in super().dimensions(span, names).items():
+                found[name].update(counts)
+        return {name: {k: n for k, n in counts.items() if n} for name, counts in found.items()}
 
     def lead_closed(self, period):
         rollup = self._rollup(period)
@@ -295,6 +311,10 @@ class RollupCounts(LiveCounts):
             if key.startswith("lead:") and key.endswith(":closed") and n:
                 department_id = int(key.split(":")[1])
                 found[department_id] = (t.get(f"lead:{department_id}:on_time", 0), n)
+        for span in rollup.live:
+            for department_id, (on_time, n) in super().lead_closed(span).items():
+                before = found.get(department_id, (0, 0))
+                found[department_id] = (before[0] + on_time, before[1] + n)
         return found
 
 
@@ -309,7 +329,7 @@ def counts_for(session, jurisdiction: Jurisdiction | None, ranked=None, live: bo
     ids = None
     if jurisdiction is not None and jurisdiction.parent_id is not None:
         ids = set(session.scalars(jurisdictions.subtree_ids_select(jurisdiction.path)))
-    return RollupCounts(session, scope, figures_rules.visible_keep(ids), clock.utcnow())
+    return RollupCounts(session, scope, figures_rules.visible_keep(ids))
 
 
 def _by_level(rows: dict) -> list[doc.Count]:

@@ -193,11 +193,12 @@ def clock_figures(session, period: kpi.Period, now: datetime, scope=None, keep=N
     with _work_mem(session):
         counts = None
         if keep is not None:
-            rollup = rules.read(session, period, now)
-            if rollup is not None:
+            rollup = rules.read(session, period)
+            if rollup is not None:  # the months it keeps, the others as without it
                 counts = rollup.total(keep)
-                for key, n in rules.overdue_since(session, rollup, now, scope).items():
-                    counts[key] += n
+                counts.update(rules.overdue_since(session, rollup, now, scope))
+                for span in rollup.live:
+                    counts.update(_live_clocks(session, span, now, scope))
         if counts is None:
             counts = _live_clocks(session, period, now, scope)
         return _clock_result(session, period, now, scope, counts)
