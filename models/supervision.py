@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,11 +27,14 @@ from app.supervision import NoticeCause, NoticeKind, NoticeState
 from models.reference import Department
 from models.types import EncryptedText, enum_column_type
 
+# The cases a notice names. The case id has no foreign key: its check (a locking look-up of the
+# case, row by row) cost the sweep more than the row; the id is copied from a case the writer
+# holds, and a case is never deleted (migration fc1d2e3f4a5b).
 notice_case = Table(
     "notice_case",
     Model.metadata,
     Column("notice_id", ForeignKey("notice.id"), primary_key=True),
-    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("case_id", Integer, primary_key=True, autoincrement=False),
 )
 
 
@@ -61,8 +65,9 @@ class Notice(Model):
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
     issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
-    # The office that issued it (its number series and its name on the document).
-    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), nullable=False, index=True)
+    # The office that issued it (its number series and its name on the document); searched
+    # through uq_notice_number, whose first column it is.
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), nullable=False)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False, index=True)
     details: Mapped[str] = mapped_column(Text, nullable=False)
     reply_due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
@@ -88,7 +93,13 @@ class Notice(Model):
 
     department: Mapped[Department] = relationship()
     jurisdiction = relationship("Jurisdiction")  # the issuing office
-    cases = relationship("Case", secondary=notice_case, order_by="Case.id")
+    cases = relationship(
+        "Case",
+        secondary=notice_case,
+        secondaryjoin="Case.id == foreign(notice_case.c.case_id)",
+        order_by="Case.id",
+        viewonly=True,  # written by notices.raise_notices
+    )
 
     def __str__(self) -> str:
         return self.number
@@ -96,19 +107,32 @@ class Notice(Model):
 
 class Notification(Model):
     """The outbox: written in the same transaction as the change that causes it, delivered by
-    jobs. The key makes delivery idempotent; no reporter identity is in the payload."""
+    jobs. The key makes delivery idempotent; no reporter identity is in the payload.
+
+    A log, without foreign keys: the user and case ids are copied from rows the writer holds
+    (a case is never deleted), and the sweep writes thousands of rows at once, whose key checks
+    cost the database more than the rows (migration fc1d2e3f4a5b). Only the callback stream
+    reads it by case."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_pending", "status", "next_attempt_at"),
+        Index(
+            "ix_notification_callback_case",
+            "case_id",
+            postgresql_where=text("channel = 'callback'"),
+            sqlite_where=text("channel = 'callback'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), nullable=False, unique=True)
     channel: Mapped[str] = mapped_column(String(10), nullable=False)  # email, sms, inbox
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)  # ab_user.id
     address: Mapped[str | None] = mapped_column(EncryptedText)  # e-mail or phone, encrypted
     template: Mapped[str] = mapped_column(String(40), nullable=False)
     params: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer)  # cases.id
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.orm.util import identity_key
 
 from app.clock import local_date, to_local
 from app.services import visibility
@@ -173,8 +173,9 @@ class Meeting:
 def _load(session, model, ids: Iterable[int]) -> dict[int, object]:
     """Rows by id: those already in the session as they are, the others in one statement."""
     found, missing = {}, []
+    key_of = sa_inspect(model).identity_key_from_primary_key  # (identity_key() inspects per call)
     for row_id in set(ids):
-        row = session.identity_map.get(identity_key(model, row_id))
+        row = session.identity_map.get(key_of((row_id,)))
         if row is None:
             missing.append(row_id)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import gettext
 from sqlalchemy import select, update
@@ -327,6 +328,7 @@ TEMPLATES = {
 }
 
 
+@lru_cache(maxsize=65536)  # the sweep writes the same deadlines into thousands of messages
 def when(moment: datetime | None) -> str:
     local = to_local(moment)
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
