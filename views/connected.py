@@ -29,6 +29,17 @@ def _check_url(form, field) -> None:
         raise field_error(error) from None
 
 
+def _check_new_address(form, field) -> None:
+    """On the add form (the user is chosen there): one subscription per system and address."""
+    user = getattr(form, "user", None)
+    if user is None:
+        return
+    try:
+        callbacks.check_new_address(db.session, user.data, field.data)
+    except DomainError as error:
+        raise field_error(error) from None
+
+
 def _check_user(form, field) -> None:
     try:
         callbacks.check_subscriber(field.data)
@@ -64,7 +75,7 @@ class CallbackSubscriptionView(ModelView):
         )
     }
     formatters_columns = {"created_at": local_time}
-    validators_columns = {"url": [_check_url], "user": [_check_user]}
+    validators_columns = {"url": [_check_url, _check_new_address], "user": [_check_user]}
     # FAB makes a NOT NULL boolean "required", so a callback could never be disabled
     edit_form_extra_fields = {"active": BooleanField(_l("Active"), default=True)}
     add_form_extra_fields = {

@@ -239,6 +239,22 @@ def check_subscriber(user: Staff | None) -> Staff:
     return user
 
 
+def check_new_address(session, user: Staff | None, url: str) -> None:
+    """Refuse a second subscription of one system to one address (a form sent twice, a page
+    reloaded after the save): its cases would be delivered twice, signed by two secrets."""
+    if user is None or not url:
+        return
+    found = session.scalar(
+        select(CallbackSubscription).where(
+            CallbackSubscription.user_id == user.id, CallbackSubscription.url == url
+        )
+    )
+    if found is not None:
+        raise Invalid(
+            N_("This system already has a callback to this address (edit that one to change or enable it).")
+        )
+
+
 def prepare_subscription(subscription: CallbackSubscription, *, now: datetime) -> str:
     """Check a new subscription's user and URL, give it a new secret and return the secret
     (shown once: only its encryption is stored)."""

@@ -138,3 +138,24 @@ def test_a_refused_subscription_shows_no_secret_and_saves_nothing(app, session, 
     assert session.query(CallbackSubscription).count() == 0
     page = refused.get_data(as_text=True)
     assert 'id="callback-secret"' not in page and SECRET_PREFIX not in html.unescape(page)
+
+
+def test_the_form_sent_again_makes_no_second_subscription(
+    app, session, client, local_receiver, marked_secret
+):
+    """A reload of the page that shows the secret sends the form again: refused with a clear
+    message (the cases would otherwise be delivered twice), and no secret is shown."""
+    platform = session.query(Staff).filter_by(username="hotline12345").one()
+    login(client, "admin")
+    form = {"user": platform.id, "url": local_receiver.url, "active": "y"}
+    first = client.post("/callbacks/add", data=form)
+    assert SHOWN.findall(first.get_data(as_text=True))
+    again = client.post("/callbacks/add", data=form)
+    assert again.status_code == 200
+    page = again.get_data(as_text=True)
+    assert 'id="callback-secret"' not in page and SECRET_PREFIX not in html.unescape(page)
+    assert "该系统已有发往此地址的回调" in page or "already has a callback" in page
+    assert session.query(CallbackSubscription).count() == 1
+    # the same system at another address is a subscription of its own
+    client.post("/callbacks/add", data={**form, "url": local_receiver.url + "/second"})
+    assert session.query(CallbackSubscription).count() == 2
