@@ -21,7 +21,7 @@ from flask_appbuilder.security.views import (
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, text
 from wtforms.validators import DataRequired
 
 from app import accounts
@@ -293,6 +293,8 @@ def guard_account_scope():
 
     endpoint = request.endpoint or ""
     if request.path.startswith("/api/"):  # a token's user is known once the token is read
+        if current_app.appbuilder.sm.extract_api_key_from_request() is not None:
+            return None  # a connected system's key, not a JWT (which would not verify either)
         from flask_jwt_extended import verify_jwt_in_request
 
         try:
@@ -391,25 +393,71 @@ class StaffStatsChartView(UserStatsChartView):
     ]
 
 
+# The versions of the accounts and of the permissions (models/migrations, fb0a1c2d3e4f): triggers
+# give a column a new random value on any change of these tables, whatever made it. (Scalar
+# subqueries: a missing row reads as NULLs, and nothing is kept under them.)
+ACCOUNT_TABLES = (
+    "ab_api_key",
+    "ab_user",
+    "ab_user_role",
+    "ab_user_group",
+    "ab_group",
+    "ab_group_role",
+    "ab_role",
+    "department",
+    "jurisdiction",
+)
+PERMISSION_TABLES = ("ab_permission_view_role", "ab_permission_view", "ab_permission", "ab_view_menu")
+_SECURITY_VERSIONS = text(
+    "SELECT (SELECT accounts FROM security_version WHERE id = 1), "
+    "(SELECT permissions FROM security_version WHERE id = 1)"
+)
+
+
 class SecurityManager(BaseSecurityManager):
     """Staff users, and every login attempt of a known user written to the audit log."""
 
     user_model = Staff
 
-    # lookup hash -> (slow key hash, when it was verified): the deliberately slow scrypt check
-    # runs once per key and process every few minutes, not on every request of a connected
-    # system. Revocation and deactivation are still checked on every request.
-    _verified_keys: dict[str, tuple[str, float]] = {}
     VERIFIED_KEY_SECONDS = 300
 
-    # (links version, roles) -> (view, permission) names, for this process.
-    _granted: dict[tuple, set[tuple[str, str]]] = {}
+    def __init__(self, appbuilder):
+        # Kept per application (each has its own database), for this process:
+        # lookup hash -> (slow key hash, when it was verified): the deliberately slow scrypt
+        # check runs once per key and process every few minutes, not on every request of a
+        # connected system.
+        self._verified_keys: dict[str, tuple[str, float]] = {}
+        # ("key", lookup hash) or ("user", id of a JWT's account) -> (accounts version, (the key,)
+        # the account with roles, groups, department and office), detached: read once while no
+        # key, account, role, group, department or office changes anywhere (any change gives
+        # ``security_version.accounts`` a new value: migration fb0a1c2d3e4f), so a revoked key,
+        # a deactivated account or a role taken away is refused on the very next request.
+        self._principals: dict[str, tuple] = {}
+        # (permissions version, roles) -> (view, permission) names.
+        self._granted: dict[tuple, set[tuple[str, str]]] = {}
+        super().__init__(appbuilder)
 
-    def _links_version(self) -> tuple:
-        """Changes whenever a permission is given to or taken from a role (each link row gets a
-        new id), so every process sees an edit on its next request."""
+    def _security_versions(self) -> tuple:
+        """The versions of the accounts and of the permissions (None, None without their row),
+        read once per request: one query of one row, renewed by triggers on any change."""
         from flask import g, has_request_context
 
+        if has_request_context() and "security_versions" in g:
+            return g.security_versions
+        versions = tuple(self.session.execute(_SECURITY_VERSIONS).one())
+        if has_request_context():
+            g.security_versions = versions
+        return versions
+
+    def _links_version(self) -> tuple:
+        """Changes whenever a permission is given to or taken from a role, so every process
+        sees an edit on its next request. Without the version row (deleted by hand), a
+        fingerprint of the role-permission links (each link row gets a new id)."""
+        from flask import g, has_request_context
+
+        permissions = self._security_versions()[1]
+        if permissions is not None:
+            return ("version", permissions)
         if has_request_context() and "permission_links" in g:
             return g.permission_links
         link = assoc_permissionview_role
@@ -454,30 +502,77 @@ class SecurityManager(BaseSecurityManager):
         granted = self._permission_names("public", self.role_model.name == self.auth_role_public)
         return (view_name, permission_name) in granted
 
-    def _api_key_with_user(self, lookup: str) -> tuple:
-        """The key and its account (the platform's user model, not FAB's base) with what every
-        request of a connected system reads of it (roles, groups, office), in one query: FAB
-        reads them in four."""
+    @staticmethod
+    def _account_options() -> tuple:
+        """What every request reads of an account (roles, groups, department, office), loaded
+        with it: FAB reads them in four queries."""
         from flask_appbuilder.security.sqla.models import Group
-        from sqlalchemy import select
         from sqlalchemy.orm import joinedload
+
+        return (
+            joinedload(Staff.roles),
+            joinedload(Staff.groups).selectinload(Group.roles),
+            joinedload(Staff.department),
+            joinedload(Staff.jurisdiction),
+        )
+
+    def _api_key_with_user(self, lookup: str, session=None) -> tuple:
+        """The key and its account (the platform's user model, not FAB's base) with what every
+        request of a connected system reads of it, in one query."""
+        from sqlalchemy import select
 
         key_model = self.api_key_model
         row = (
-            self.session.execute(
+            (session or self.session)
+            .execute(
                 select(key_model, Staff)
                 .join(Staff, Staff.id == key_model.user_id)
                 .where(key_model.lookup_hash == lookup)
-                .options(
-                    joinedload(Staff.roles),
-                    joinedload(Staff.groups).selectinload(Group.roles),
-                    joinedload(Staff.jurisdiction),
-                )
+                .options(*self._account_options())
             )
             .unique()
             .one_or_none()
         )
         return tuple(row) if row is not None else (None, None)
+
+    def _kept(self, cache_key: tuple, load) -> tuple:
+        """What ``load(session)`` reads (a tuple ending with an account, or with None), kept for
+        this process under the accounts' version; the account merged into this request's
+        session (no SQL while the version is the one it was read under)."""
+        from sqlalchemy.orm import Session
+
+        accounts = self._security_versions()[0]
+        cached = self._principals.get(cache_key) if accounts is not None else None
+        if cached is None or cached[0] != accounts:
+            # Read on this request's connection (its transaction sees what it sees) by a session
+            # of its own, closed at once: the objects it leaves are detached and fully loaded,
+            # never expired by this request's commit. (Read after the version: what is kept
+            # under a version is never older than it.)
+            with Session(bind=self.session.connection()) as own:
+                found = tuple(load(own))
+            if found[-1] is None:
+                return found
+            cached = (accounts, found)
+            if accounts is not None:
+                if len(self._principals) > 512:
+                    self._principals.clear()
+                self._principals[cache_key] = cached
+        found = cached[1]
+        return (*found[:-1], self.session.merge(found[-1], load=False))
+
+    def _principal(self, lookup: str) -> tuple:
+        """The key of ``lookup`` and its account (kept: see _kept)."""
+        return self._kept(("key", lookup), lambda own: self._api_key_with_user(lookup, own))
+
+    def _account(self, user_id: int):
+        """The account of ``user_id`` with its roles, groups, department and office (kept)."""
+        from sqlalchemy import select
+
+        def load(own):
+            query = select(Staff).where(Staff.id == user_id).options(*self._account_options())
+            return (own.execute(query).unique().scalar_one_or_none(),)
+
+        return self._kept(("user", user_id), load)[0]
 
     def validate_api_key(self, api_key_string: str):
         import time
@@ -486,14 +581,16 @@ class SecurityManager(BaseSecurityManager):
         from werkzeug.security import check_password_hash
 
         lookup = self._compute_lookup_hash(api_key_string)
-        api_key, user = self._api_key_with_user(lookup)
-        if api_key is None or not api_key.is_active:
+        api_key, user = self._principal(lookup)
+        if api_key is None or not api_key.is_active:  # revoked, deactivated or expired
             return None
         cached = self._verified_keys.get(lookup)
         now = time.monotonic()
         if not (cached and cached[0] == api_key.key_hash and now - cached[1] < self.VERIFIED_KEY_SECONDS):
             if not check_password_hash(api_key.key_hash, api_key_string):
                 return None
+            if len(self._verified_keys) > 256:
+                self._verified_keys.clear()
             self._verified_keys[lookup] = (api_key.key_hash, now)
         if not user or not user.is_active:
             return None
@@ -579,7 +676,11 @@ class SecurityManager(BaseSecurityManager):
         from flask import g
 
         identity = jwt_data.get("sub")
-        user = self.get_user_by_id(int(identity)) if str(identity).isdigit() else None
+        # (ASCII digits only: "²".isdigit() is true; ids are 32-bit)
+        digits = str(identity)
+        user = (
+            self._account(int(digits)) if digits.isascii() and digits.isdigit() and len(digits) < 10 else None
+        )
         if user is None or not user.is_active or not accounts.token_is_current(user, jwt_data):
             return None
         g.user = user

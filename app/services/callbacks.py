@@ -300,6 +300,19 @@ def event_recorded(case: Case, event: CaseEvent) -> None:
     session.info.setdefault(_PENDING, []).append((case, event, len(case.events)))
 
 
+# The active subscriptions of one user, as an array (PostgreSQL): a filing reads them in the
+# statement that writes its rows (app.services.cases), then tells them with known_subscribers.
+SUBSCRIPTIONS_OF_USER = (
+    "(SELECT array_agg(id ORDER BY id) FROM callback_subscription "
+    "WHERE user_id = :subscriber AND active IS true)"
+)
+
+
+def known_subscribers(session, user_id: int, subscription_ids) -> None:
+    """Tell this transaction the active subscriptions of a user, read by the caller."""
+    session.info.setdefault(_SUBSCRIBERS, {})[user_id] = list(subscription_ids or ())
+
+
 def _subscribers(session, user_ids: set[int]) -> dict[int, list[int]]:
     """The active subscriptions of these users, read once per transaction."""
     known = session.info.setdefault(_SUBSCRIBERS, {})

@@ -680,7 +680,12 @@ def create_case(session, *, actor: Actor, now: datetime, data: dict) -> Case:
     if case in session:
         session.flush()
     else:
-        insert_loaded(session, case, event, reporter)
+        # (with the filer's callback subscriptions: the outbox then needs no query of its own)
+        filer = actor.id is not None
+        also, params = ((callbacks.SUBSCRIPTIONS_OF_USER,), {"subscriber": actor.id}) if filer else ((), None)
+        selected = insert_loaded(session, case, event, reporter, also=also, also_params=params)
+        if filer and selected is not None:
+            callbacks.known_subscribers(session, actor.id, selected[0])
         callbacks.event_recorded(case, event)
         callbacks.write_outbox(session)
     case.query_code = code  # not a column: the plain code lives only until the receipt is shown
