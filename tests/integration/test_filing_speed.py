@@ -19,7 +19,7 @@ from app.extensions import db
 from app.services import cases as svc
 from app.services.settings import set_override
 from models import CalendarDay, Case, Jurisdiction, Setting
-from tests.conftest import api_token, at
+from tests.conftest import api_token, at, login
 from tests.factories import file_case, statements_run
 
 MONDAY = at("2026-11-02 09:00")  # an ordinary week: no holiday before the 20th
@@ -209,6 +209,29 @@ def test_a_token_is_refused_on_the_next_request_once_its_account_is_deactivated_
     session.execute(text(f"UPDATE ab_user SET active = false WHERE id = {clerk}"))
     session.commit()
     assert client.post("/api/v1/case/", headers=headers, json=FILING).status_code == 401
+
+
+def test_a_login_renews_no_version_but_a_lockout_or_a_logout_everywhere_does(app, session, client):
+    """A login writes the account's bookkeeping (count, time, failed attempts): no check reads
+    it, so the kept keys stay kept; what a check reads (a lockout, a session version: a logout
+    everywhere) renews."""
+
+    def accounts() -> int:
+        session.expire_all()
+        return session.scalar(text("SELECT accounts FROM security_version"))
+
+    login(app.test_client(), "clerk")  # the first: the second factor is enrolled (a check reads it)
+    before = accounts()
+    login(app.test_client(), "clerk")  # a login in another browser: count, time, second-factor step
+    app.test_client().post("/login/", data={"username": "clerk", "password": "wrong password"})
+    session.execute(text("UPDATE ab_user SET login_count = login_count + 1 WHERE username = 'clerk'"))
+    session.commit()
+    assert accounts() == before
+    for change in ("locked_until = '2030-01-01'", "session_version = session_version + 1"):
+        session.execute(text(f"UPDATE ab_user SET {change} WHERE username = 'clerk'"))
+        session.commit()
+        assert accounts() != before
+        before = accounts()
 
 
 def two_more_days_to_accept(session) -> None:

@@ -39,6 +39,17 @@ TABLES = {
     ),
     "permissions": ("ab_permission_view_role", "ab_permission_view", "ab_permission", "ab_view_menu"),
 }
+# An account's login bookkeeping, written at every login (and failed attempt, and second-factor
+# step): no check reads it, so it renews nothing (every login would otherwise make every
+# process read every key again, and queue the logins on the version row).
+BOOKKEEPING = (
+    "last_login",
+    "login_count",
+    "fail_login_count",
+    "changed_on",
+    "changed_by_fk",
+    "totp_last_step",
+)
 
 
 def upgrade():
@@ -58,6 +69,18 @@ def upgrade():
                 "RETURN NULL; END $$"
             )
         for table in tables:
+            if postgresql and table == "ab_user":
+                op.execute(
+                    f"CREATE TRIGGER {table}_renews_security AFTER INSERT OR DELETE OR TRUNCATE "
+                    f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION renew_security_{column}()"
+                )
+                kept = "ARRAY[" + ", ".join(f"'{c}'" for c in BOOKKEEPING) + "]"
+                op.execute(
+                    f"CREATE TRIGGER {table}_update_renews_security AFTER UPDATE ON {table} FOR EACH ROW "
+                    f"WHEN ((to_jsonb(OLD) - {kept}) IS DISTINCT FROM (to_jsonb(NEW) - {kept})) "
+                    f"EXECUTE FUNCTION renew_security_{column}()"
+                )
+                continue
             if postgresql:
                 op.execute(
                     f"CREATE TRIGGER {table}_renews_security AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
@@ -65,8 +88,14 @@ def upgrade():
                 )
                 continue
             for event in ("INSERT", "UPDATE", "DELETE"):  # SQLite: row triggers; random() is 64-bit
+                when = ""
+                if table == "ab_user" and event == "UPDATE":
+                    names = [c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)]
+                    when = " WHEN " + " OR ".join(
+                        f"OLD.{c} IS NOT NEW.{c}" for c in names if c not in BOOKKEEPING
+                    )
                 op.execute(
-                    f"CREATE TRIGGER {table}_renews_security_{event.lower()} AFTER {event} ON {table} "
+                    f"CREATE TRIGGER {table}_renews_security_{event.lower()} AFTER {event} ON {table}{when} "
                     f"BEGIN UPDATE security_version SET {column} = random(); END"
                 )
 
@@ -77,6 +106,8 @@ def downgrade():
         for table in tables:
             if postgresql:
                 op.execute(f"DROP TRIGGER {table}_renews_security ON {table}")
+                if table == "ab_user":
+                    op.execute(f"DROP TRIGGER {table}_update_renews_security ON {table}")
             else:
                 for event in ("insert", "update", "delete"):
                     op.execute(f"DROP TRIGGER {table}_renews_security_{event}")
