@@ -46,8 +46,7 @@ def _label(value) -> str:
     return gettext(LABELS[value]) if value in LABELS else str(value or "—")
 
 
-def _in(column, period: kpi.Period):
-    return (column >= period.start) & (column < period.end)
+_in = figures_rules.within
 
 
 def cases_clause(jurisdiction: Jurisdiction | None):
@@ -127,23 +126,6 @@ def _count_where(condition):
     return select(func.count()).select_from(Case).where(condition).correlate(None).scalar_subquery()
 
 
-def headline(session, period: kpi.Period, scope) -> doc.Headline:
-    """登记, 受理, 办结 and the on-time and satisfaction counts of the closed, in one statement:
-    one index scan per period column (filed, accepted, closed; ``ix_cases_figures_*``) rather
-    than one scan of every case matching any of them."""
-    row = session.execute(
-        select(
-            _count_where(_in(Case.created_at, period) & scope),
-            _count_where(_in(Case.accepted_at, period) & scope),
-            func.count(),
-            _flag(ON_TIME),
-            _flag(Case.rating.isnot(None)),
-            _flag(Case.rating.in_(FAVOURABLE)),
-        ).where(_closed_in(period), scope)
-    ).one()
-    return doc.Headline(*(int(value or 0) for value in row))
-
-
 def trend_months(period: kpi.Period) -> list[kpi.Period]:
     """The months a trend chart shows: a year's twelve, else the six up to the period's end."""
     return _month_periods(period, 12 if series_of(period) == "year" else 6)
@@ -168,7 +150,21 @@ class LiveCounts:
         self.session, self.scope = session, scope
 
     def headline(self, period: kpi.Period) -> doc.Headline:
-        return headline(self.session, period, self.scope)
+        """登记, 受理, 办结 and the on-time and satisfaction counts of the closed, in one
+        statement: one index scan per period column (filed, accepted, closed;
+        ``ix_cases_figures_*``) rather than one scan of every case matching any of them."""
+        scope = self.scope
+        row = self.session.execute(
+            select(
+                _count_where(_in(Case.created_at, period) & scope),
+                _count_where(_in(Case.accepted_at, period) & scope),
+                func.count(),
+                _flag(ON_TIME),
+                _flag(Case.rating.isnot(None)),
+                _flag(Case.rating.in_(FAVOURABLE)),
+            ).where(_closed_in(period), scope)
+        ).one()
+        return doc.Headline(*(int(value or 0) for value in row))
 
     def trend(self, period: kpi.Period) -> list[tuple[kpi.Period, int, int]]:
         """登记 and 办结 of each month of the chart."""
@@ -270,13 +266,13 @@ class RollupCounts(LiveCounts):
         rollup = self._rollup(kpi.Period(months[0].start, months[-1].end, ""))
         if rollup is None:
             return super().trend(period)
-        kept = {m: figures_rules.local_month(m.start) in rollup.rows for m in months}
+        kept = {m: kpi.month_of(m.start) in rollup.rows for m in months}
         others = [m for m in months if not kept[m]]
         live = {p: (filed, closed) for p, filed, closed in (self.months_trend(others) if others else [])}
         found = []
         for p in months:
             if kept[p]:
-                t = rollup.total(self.keep, [figures_rules.local_month(p.start)])
+                t = rollup.total(self.keep, [kpi.month_of(p.start)])
                 found.append((p, t["filed"], t["closed"]))
             else:
                 found.append((p, *live[p]))

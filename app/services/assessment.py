@@ -871,7 +871,7 @@ def whole_months(period: Period) -> list[date] | None:
         year, month = _month_after(year, month)
 
 
-def _month_period(month: date) -> Period:
+def month_period(month: date) -> Period:
     return Period.month(month.year, month.month)
 
 
@@ -973,7 +973,7 @@ def rollup_sums(
             wanted = sorted(stale[month])
         else:
             continue
-        for department_id, figures in month_figures(session, _month_period(month), wanted).items():
+        for department_id, figures in month_figures(session, month_period(month), wanted).items():
             add(department_id, figures)
     return sums
 
@@ -1016,11 +1016,11 @@ def refresh_rollup(session, *, now: datetime, months: Iterable[date] | None = No
         if month not in to_build:
             stale.setdefault(month, set()).add(department_id)
     for month in to_build:
-        _write_month(session, month, month_figures(session, _month_period(month)))
+        _write_month(session, month, month_figures(session, month_period(month)))
         session.execute(KpiBuiltMonth.__table__.insert(), [{"month": month, "built_at": now}])
     for month, departments in sorted(stale.items()):
         if month in built:  # a month never built is computed whole at its first build
-            figures = month_figures(session, _month_period(month), sorted(departments))
+            figures = month_figures(session, month_period(month), sorted(departments))
             _write_month(session, month, figures, departments)
     ids = [marker.id for marker in markers]
     for start in range(0, len(ids), 1000):

@@ -4,10 +4,11 @@ definition each, and their monthly rollup (``models.case_figures``).
 A figure counts the cases filed, accepted or closed in the period, or the assignments dispatched
 in it: each is additive over the months of the period and over the (jurisdiction, department
 complained about) the cases belong to. ``month_rows`` computes one month grouped so; the rollup
-keeps those rows per month, and ``read`` gives a period of whole months from the built months not
-marked stale and computes the others live (so a reader is exact whatever the refresh job did).
-A reader then keeps the rows of its scope: the jurisdictions shown, and, for the clocks, not the
-cases about the reader's own department or one above it (the visibility rule).
+keeps those rows per month, and ``read`` gives a period of whole months: the built months not
+marked stale from their rows, the others as periods the reader counts from the cases in its own
+scope (so a reader is exact whatever the refresh job did). A reader keeps the rows of its scope:
+the jurisdictions shown, and, for the clocks, not the cases about the reader's own department or
+one above it (the visibility rule).
 
 The clocks' overdue counts (a clock not met whose deadline passed) move with time: a built
 month holds them as of its ``built_at``; ``overdue_since`` counts live those whose deadline
@@ -22,9 +23,8 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, delete, func, literal, null, select, true
 
-from app.clock import to_local
 from app.enums import AssignmentRole, AssignmentState, Rating
-from app.services.assessment import Period, month_of, whole_months
+from app.services.assessment import Period, month_of, month_period, whole_months
 from app.workflow import OPEN_STATUSES, Status
 from models import Assignment, Case, CaseFigureBuilt, CaseFigureMonth, CaseFigureStale, Category, Department
 
@@ -35,7 +35,6 @@ FAVOURABLE = (Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value)
 # (extensions and pauses included, as the deadline is stored).
 ON_TIME = Case.replied_at.isnot(None) & Case.due_at.isnot(None) & (Case.replied_at <= Case.due_at)
 UNDISPATCHED, DECLINED = "尚未分办", "不予受理"
-DIMENSIONS = ("type", "channel", "category", "concerned", "level")
 
 
 def within(column, period: Period):
@@ -79,7 +78,7 @@ class Clock:
     """A clock of the seeds: the rows it counts (``anchor``: the moment that puts a row in a
     period), its deadline, the moment it was met, and whether it may still be met."""
 
-    anchor: str  # "filed", "accepted" (cases) or "dispatched" (assignments)
+    anchor: str  # "filed", "accepted" (cases), "dispatched" (assignments), "planned" (rectifications)
     counted: object
     due: object
     done: object
@@ -124,9 +123,10 @@ CLOCKS = {
 ANCHORS = {"filed": Case.created_at, "accepted": Case.accepted_at, "dispatched": Assignment.dispatched_at}
 
 
-def clock_columns(key: str, now: datetime) -> list:
-    """Three aggregates of a clock: met on time, met late, overdue and not met yet (at ``now``)."""
-    c = CLOCKS[key]
+def clock_columns(key: str, now: datetime, clock: Clock | None = None) -> list:
+    """Three aggregates of a clock (``CLOCKS[key]``, or ``clock``): met on time, met late,
+    overdue and not met yet (at ``now``)."""
+    c = clock or CLOCKS[key]
     return [
         flag(and_(c.counted, c.done.isnot(None), c.done <= c.due)).label(f"{key}:on_time"),
         flag(and_(c.counted, c.done.isnot(None), c.done > c.due)).label(f"{key}:late"),
@@ -258,10 +258,6 @@ MIN_ROLLUP_MONTHS = 1  # a month too: its rows are read in milliseconds, its cas
 _LOCK = 0x4346_4731  # "CFG1": pg_advisory_xact_lock key of the rollup's writers
 
 
-def _month_period(month: date) -> Period:
-    return Period.month(month.year, month.month)
-
-
 @dataclass
 class Rollup:
     """A period's months from the rollup: per month kept (built, not marked stale), per
@@ -269,7 +265,6 @@ class Rollup:
     month's build (``as_of``); ``live``: the periods of the other months (consecutive ones
     together), which the reader counts from the cases themselves, in its own scope."""
 
-    period: Period
     rows: dict[date, dict[Key, Counter]]
     as_of: dict[date, datetime]
     live: list[Period] = field(default_factory=list)
@@ -331,12 +326,12 @@ def read(session, period: Period) -> Rollup | None:
     for month in months:  # the other months, consecutive ones as one period
         if month in rows:
             continue
-        one = _month_period(month)
+        one = month_period(month)
         if live and live[-1].end == one.start:
             live[-1] = Period(live[-1].start, one.end, "")
         else:
             live.append(Period(one.start, one.end, ""))
-    return Rollup(period, rows, {m: built[m] for m in kept}, live)
+    return Rollup(rows, {m: built[m] for m in kept}, live)
 
 
 def overdue_since(session, rollup: Rollup, now: datetime, case_scope=None) -> Counter:
@@ -353,7 +348,7 @@ def overdue_since(session, rollup: Rollup, now: datetime, case_scope=None) -> Co
         anchor = ANCHORS[c.anchor]
         # the moment the month of the row's anchor was built (NULL: a month read live, or outside)
         built_at = case(
-            *((within(anchor, _month_period(m)), literal(t)) for m, t in sorted(built.items())), else_=null()
+            *((within(anchor, month_period(m)), literal(t)) for m, t in sorted(built.items())), else_=null()
         )
         query = select(func.count()).where(
             c.counted,
@@ -405,11 +400,9 @@ def refresh(session, *, now: datetime, limit: int | None = None) -> int:
     if current not in built and current not in months:
         months.insert(0, current)
     for month in months:
-        _write_month(session, month, month_rows(session, _month_period(month), now), now)
+        _write_month(session, month, month_rows(session, month_period(month), now), now)
     done = set(months)
-    ids = [i for i, m in markers if m in done or m not in built]  # a month never built: no use
-    for start in range(0, len(ids), 1000):
-        session.execute(delete(CaseFigureStale).where(CaseFigureStale.id.in_(ids[start : start + 1000])))
+    _forget_markers(session, [i for i, m in markers if m in done or m not in built])  # (never built: no use)
     return len(months)
 
 
@@ -429,16 +422,19 @@ def build(session, *, now: datetime, rebuild: bool = False, limit: int | None = 
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     built = set() if rebuild else set(session.scalars(select(CaseFigureBuilt.month)))
     missing = [m for m in reversed(months) if m not in built][:limit]
+    # the markers already written of these months are of no use once they are computed (read
+    # first: one committed while they are computed keeps its month stale)
+    markers = session.scalars(select(CaseFigureStale.id).where(CaseFigureStale.month.in_(missing))).all()
     for month in missing:
-        _write_month(session, month, month_rows(session, _month_period(month), now), now)
-    if missing:  # their markers are of no use now (written before the month's rows)
-        session.execute(delete(CaseFigureStale).where(CaseFigureStale.month.in_(missing)))
+        _write_month(session, month, month_rows(session, month_period(month), now), now)
+    _forget_markers(session, markers)
     return len(missing)
 
 
-def local_month(moment: datetime) -> date:
-    local = to_local(moment)
-    return date(local.year, local.month, 1)
+def _forget_markers(session, ids) -> None:
+    ids = list(ids)
+    for start in range(0, len(ids), 1000):
+        session.execute(delete(CaseFigureStale).where(CaseFigureStale.id.in_(ids[start : start + 1000])))
 
 
 def visible_keep(jurisdiction_ids: set[int] | None, hidden_concerned: set[int] = frozenset()):

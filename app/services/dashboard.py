@@ -231,27 +231,21 @@ def _clock_result(session, period: kpi.Period, now: datetime, scope, counts) -> 
         ),
         else_=null(),
     )
-    counted, due, done = Rectification.due_at.isnot(None), Rectification.due_at, reported
+    # the rectifications' clock: planned in the period, reported by its due date (kept live)
+    rectification = rules.Clock(
+        "planned",
+        Rectification.due_at.isnot(None),
+        Rectification.due_at,
+        reported,
+        Rectification.state == RectificationState.PLANNED.value,
+    )
     rectifications = session.execute(
-        select(
-            _sum(and_(counted, done.isnot(None), done <= due)),
-            _sum(and_(counted, done.isnot(None), done > due)),
-            _sum(
-                and_(
-                    counted,
-                    done.is_(None),
-                    due < now,
-                    Rectification.state == RectificationState.PLANNED.value,
-                )
-            ),
-        ).where(
+        select(*rules.clock_columns("rectification", now, rectification)).where(
             _within(Rectification.planned_at, period),
             *([] if scope is None else [Rectification.case_id.in_(_cases_in(scope, period))]),
         )
     ).one()
-    counts = dict(counts)
-    for part, n in zip(("on_time", "late", "overdue"), rectifications, strict=True):
-        counts[f"rectification:{part}"] = n
+    counts = {**counts, **rectifications._mapping}
 
     pauses = session.execute(
         select(

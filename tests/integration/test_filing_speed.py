@@ -101,6 +101,18 @@ def filing_permission(role):
     return next(p for p in role.permissions if (p.permission.name, p.view_menu.name) == FILING_PERMISSION)
 
 
+def refused_while_the_filing_permission_is_taken(app, session, client, api_key) -> None:
+    """The Integration role loses its permission to file: refused at once; given back: filed."""
+    role = app.appbuilder.sm.find_role("Integration")
+    filing = filing_permission(role)
+    role.permissions.remove(filing)
+    session.commit()
+    assert file_through_api(client, api_key).status_code == 403
+    role.permissions.append(filing)
+    session.commit()
+    assert file_through_api(client, api_key).status_code == 201
+
+
 def test_a_role_taken_away_is_refused_on_the_next_request(app, session, client, api_key):
     sm = app.appbuilder.sm
     assert file_through_api(client, api_key).status_code == 201  # key, account and roles kept now
@@ -112,15 +124,8 @@ def test_a_role_taken_away_is_refused_on_the_next_request(app, session, client, 
 
 
 def test_a_permission_taken_from_the_role_is_refused_on_the_next_request(app, session, client, api_key):
-    role = app.appbuilder.sm.find_role("Integration")
     assert file_through_api(client, api_key).status_code == 201  # the role's permissions kept now
-    filing = filing_permission(role)
-    role.permissions.remove(filing)
-    session.commit()
-    assert file_through_api(client, api_key).status_code == 403
-    role.permissions.append(filing)
-    session.commit()
-    assert file_through_api(client, api_key).status_code == 201
+    refused_while_the_filing_permission_is_taken(app, session, client, api_key)
 
 
 HOTLINE = "(SELECT id FROM ab_user WHERE username = 'hotline12345')"
@@ -177,16 +182,7 @@ def test_without_the_security_version_row_keys_and_permissions_are_read_on_every
     session.execute(text("DELETE FROM security_version"))
     session.commit()
     assert file_through_api(client, api_key).status_code == 201
-    role = app.appbuilder.sm.find_role("Integration")
-    filing = next(
-        p for p in role.permissions if (p.permission.name, p.view_menu.name) == ("can_post", "CaseApi")
-    )
-    role.permissions.remove(filing)
-    session.commit()
-    assert file_through_api(client, api_key).status_code == 403
-    role.permissions.append(filing)
-    session.commit()
-    assert file_through_api(client, api_key).status_code == 201
+    refused_while_the_filing_permission_is_taken(app, session, client, api_key)
     session.execute(text(f"UPDATE ab_user SET active = false WHERE id = {HOTLINE}"))
     session.commit()
     assert file_through_api(client, api_key).status_code == 401
